@@ -1,0 +1,8 @@
+//! skyctl: deploys the SkyPilot API server to Kubernetes without Helm.
+//!
+//! Data flows one way: `cli` → `values` → `render` → `plan` → `cluster` → `guide`/`ui`.
+//! `docs/architecture.md` maps the modules.
+
+pub mod cli;
+pub mod commands;
+pub mod error;

@@ -1,0 +1,99 @@
+//! The real control plane (started once per test run and reused by every test binary), a client
+//! for it, and a namespace of its own for each test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// The name of the node that kwok simulates.
+pub const NODE_NAME: &str = "skyctl-test-node";
+
+/// Starts the control plane unless it already runs, and returns its kubeconfig. A control plane
+/// that cannot be built or started fails the calling test with the reason; it is never skipped.
+pub fn kubeconfig() -> &'static Path {
+    static KUBECONFIG: OnceLock<PathBuf> = OnceLock::new();
+    KUBECONFIG.get_or_init(|| {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/controlplane/controlplane.py");
+        // stderr goes straight to the terminal: a cold build takes long and should be seen.
+        let output = Command::new("python3")
+            .arg(&script)
+            .arg("up")
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
+        assert!(
+            output.status.success(),
+            "the test control plane did not start ({}); the lines above say why",
+            output.status
+        );
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    })
+}
+
+/// A client for the test control plane, as its admin.
+pub async fn client() -> kube::Client {
+    let kubeconfig =
+        Kubeconfig::read_from(kubeconfig()).expect("the harness wrote a valid kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("the kubeconfig resolves");
+    kube::Client::try_from(config).expect("a client can be built")
+}
+
+/// A namespace that belongs to one test. Names are unique across test binaries and runs, so
+/// tests never see each other's objects on the shared control plane.
+pub struct TestNamespace {
+    pub name: String,
+    pub client: kube::Client,
+}
+
+impl TestNamespace {
+    pub async fn create(prefix: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .subsec_nanos();
+        let name = format!(
+            "{prefix}-{}-{:x}{:x}",
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::process::id(),
+            nanos
+        );
+        let client = client().await;
+        let namespace: Namespace =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))
+                .expect("valid Namespace");
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &namespace)
+            .await
+            .unwrap_or_else(|err| panic!("cannot create namespace {name}: {err}"));
+        Self { name, client }
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,7 @@
+//! What the integration tests share.
+
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+pub mod cluster;
+pub mod skyctl;
