@@ -223,6 +223,9 @@ def up():
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+        # Admission webhooks (ingress-nginx registers one) are stored but never called: no pod
+        # runs behind their Services, and calling a ClusterIP would send traffic off loopback.
+        "--disable-admission-plugins=ValidatingAdmissionWebhook,MutatingAdmissionWebhook",
         f"--audit-policy-file={STATE / 'audit-policy.yaml'}",
         f"--audit-log-path={STATE / 'audit.log'}", "--audit-log-format=json",
         "--audit-log-maxsize=200", "--audit-log-maxbackup=1"])
@@ -241,7 +244,10 @@ def up():
         f"--root-ca-file={pki / 'ca.crt'}",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         f"--cluster-signing-cert-file={pki / 'ca.crt'}",
-        f"--cluster-signing-key-file={pki / 'ca.key'}"])
+        f"--cluster-signing-key-file={pki / 'ca.key'}",
+        # The in-tree host-path provisioner binds PersistentVolumeClaims on this one-node
+        # cluster; nothing ever writes to the volumes, since no container runs.
+        "--enable-hostpath-provisioner=true"])
     scheduler = start("kube-scheduler", bin_dir / "kube-scheduler", [
         *delegated, f"--secure-port={ports['scheduler']}"])
     kwok = start("kwok", bin_dir / "kwok", [
@@ -252,6 +258,7 @@ def up():
         f"--server-address=127.0.0.1:{ports['kwok']}"])
 
     add_simulated_node(ports["apiserver"])
+    add_default_storage_class(ports["apiserver"])
     node_path = f"/api/v1/nodes/{NODE_NAME}"
     wait_for("the simulated node", lambda: any(
         c["type"] == "Ready" and c["status"] == "True"
@@ -299,6 +306,15 @@ def add_simulated_node(port):
         {"type": "InternalIP", "address": "127.0.0.1"},
         {"type": "Hostname", "address": NODE_NAME}]}},
         content_type="application/strategic-merge-patch+json")
+
+
+def add_default_storage_class(port):
+    api(port, "POST", "/apis/storage.k8s.io/v1/storageclasses", {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "standard", "annotations": {
+            "storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "kubernetes.io/host-path",
+        "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"})
 
 
 def stop_all():
