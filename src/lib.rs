@@ -4,5 +4,10 @@
 //! `docs/architecture.md` maps the modules.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
+pub mod diff;
 pub mod error;
+pub mod manifest;
+pub mod plan;
+pub mod ui;

@@ -63,9 +63,7 @@ fn unfinished_verbs_fail_saying_so() {
     for args in [
         &["install"][..],
         &["upgrade", "skypilot"],
-        &["uninstall"],
         &["rollback", "skypilot", "1"],
-        &["status"],
         &["template", "--set", "a=b"],
         &["endpoint"],
         &["creds", "add", "aws"],

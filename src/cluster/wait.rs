@@ -1,0 +1,273 @@
+//! Waiting for objects to become ready or to disappear, with live progress, bounded by a
+//! timeout. A wait never ends silently: on timeout it says, object by object, what it found.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, ListParams};
+use serde_json::Value;
+
+use super::apply;
+use super::readiness::{self, Readiness, VolumeBinding};
+use crate::manifest::ObjectRef;
+use crate::ui::Progress;
+
+const POLL: Duration = Duration::from_millis(500);
+
+/// Objects that were not ready (or not gone) in time, each with what was found.
+#[derive(Debug, thiserror::Error)]
+#[error("timed out after {}s waiting for {} object(s):\n{}", .timeout.as_secs(), .unready.len(), describe(.unready))]
+pub struct WaitTimeout {
+    pub timeout: Duration,
+    pub unready: Vec<Unready>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unready {
+    pub object: ObjectRef,
+    pub reason: String,
+    /// Evidence from pods and events: unschedulable, image pull, probe failures.
+    pub details: Vec<String>,
+}
+
+fn describe(unready: &[Unready]) -> String {
+    let mut text = String::new();
+    for item in unready {
+        let _ = writeln!(text, "  {}: {}", item.object, item.reason);
+        for detail in &item.details {
+            let _ = writeln!(text, "    - {detail}");
+        }
+    }
+    text.trim_end().to_owned()
+}
+
+/// Waits until every object is ready.
+pub async fn until_ready(
+    client: &kube::Client,
+    objects: &[ObjectRef],
+    timeout: Duration,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut pending: BTreeMap<&ObjectRef, String> =
+        objects.iter().map(|id| (id, String::new())).collect();
+    loop {
+        let mut still = BTreeMap::new();
+        for (id, _) in pending {
+            match current(client, id).await? {
+                Readiness::Ready => progress.done(&id.to_string(), "ready"),
+                Readiness::Pending(reason) => {
+                    progress.pending(&id.to_string(), &reason);
+                    still.insert(id, reason);
+                }
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let mut unready = Vec::new();
+            for (id, reason) in pending {
+                let details = diagnose(client, id)
+                    .await
+                    .unwrap_or_else(|err| vec![format!("could not look closer: {err}")]);
+                unready.push(Unready {
+                    object: id.clone(),
+                    reason,
+                    details,
+                });
+            }
+            return Err(WaitTimeout { timeout, unready }.into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until every object is gone from the cluster.
+pub async fn until_gone(
+    client: &kube::Client,
+    objects: &[ObjectRef],
+    timeout: Duration,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut remaining: Vec<&ObjectRef> = objects.iter().collect();
+    loop {
+        let mut still = Vec::new();
+        for id in remaining {
+            if apply::api(client, id)
+                .await?
+                .get_opt(&id.name)
+                .await?
+                .is_some()
+            {
+                progress.pending(&id.to_string(), "being deleted");
+                still.push(id);
+            } else {
+                progress.done(&id.to_string(), "deleted");
+            }
+        }
+        remaining = still;
+        if remaining.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let unready = remaining
+                .into_iter()
+                .map(|id| Unready {
+                    object: id.clone(),
+                    reason: "still exists (a finalizer may hold it)".into(),
+                    details: vec![],
+                })
+                .collect();
+            return Err(WaitTimeout { timeout, unready }.into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The readiness of an object right now; a missing object is pending.
+pub async fn current(client: &kube::Client, id: &ObjectRef) -> anyhow::Result<Readiness> {
+    let Some(live) = apply::api(client, id).await?.get_opt(&id.name).await? else {
+        return Ok(Readiness::Pending("does not exist".into()));
+    };
+    let live = serde_json::to_value(&live)?;
+    let binding = if id.kind == "PersistentVolumeClaim" {
+        claim_binding(client, &live).await?
+    } else {
+        None
+    };
+    Ok(readiness::of(&id.kind, &live, binding))
+}
+
+/// The binding mode of a claim's StorageClass: its own, or the cluster's default class.
+async fn claim_binding(
+    client: &kube::Client,
+    claim: &Value,
+) -> anyhow::Result<Option<VolumeBinding>> {
+    if claim.pointer("/status/phase").and_then(Value::as_str) == Some("Bound") {
+        return Ok(None);
+    }
+    let classes: Api<StorageClass> = Api::all(client.clone());
+    let class = match claim
+        .pointer("/spec/storageClassName")
+        .and_then(Value::as_str)
+    {
+        Some(name) if !name.is_empty() => classes.get_opt(name).await?,
+        _ => classes
+            .list(&ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .find(|class| {
+                class
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
+                    .is_some_and(|v| v == "true")
+            }),
+    };
+    Ok(
+        class.map(|class| match class.volume_binding_mode.as_deref() {
+            Some("WaitForFirstConsumer") => VolumeBinding::WaitForFirstConsumer,
+            _ => VolumeBinding::Immediate,
+        }),
+    )
+}
+
+/// What the cluster says about an unready object: its pods' state and recent warnings.
+async fn diagnose(client: &kube::Client, id: &ObjectRef) -> anyhow::Result<Vec<String>> {
+    let Some(namespace) = &id.namespace else {
+        return Ok(vec![]);
+    };
+    let mut details = Vec::new();
+    let mut subjects = vec![id.name.clone()];
+    if id.kind == "Deployment" {
+        let live = serde_json::to_value(apply::api(client, id).await?.get(&id.name).await?)?;
+        let selector = live
+            .pointer("/spec/selector/matchLabels")
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        let pods = pods
+            .list(&ListParams::default().labels(&selector))
+            .await?
+            .items;
+        if pods.is_empty() {
+            details.push("no pods exist yet (see the ReplicaSet's events)".into());
+        }
+        for pod in pods {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            details.extend(pod_state(&name, &pod));
+            subjects.push(name);
+        }
+    }
+    if id.kind == "Service" {
+        details.push("no load balancer controller has assigned an address; on a cluster without one, use ingress-nginx.controller.service.type=NodePort or the default NodePort service".into());
+    }
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    for subject in subjects {
+        let selector = format!("involvedObject.name={subject},type=Warning");
+        let mut warnings = events
+            .list(&ListParams::default().fields(&selector))
+            .await?
+            .items;
+        warnings.sort_by_key(|event| event.last_timestamp.as_ref().map(|t| t.0));
+        for event in warnings.iter().rev().take(3) {
+            details.push(format!(
+                "{subject}: {} {}",
+                event.reason.as_deref().unwrap_or("Warning"),
+                event.message.as_deref().unwrap_or_default().trim()
+            ));
+        }
+    }
+    Ok(details)
+}
+
+/// A pod's state in one line per problem: scheduling, waiting containers, failing readiness.
+fn pod_state(name: &str, pod: &Pod) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some(status) = &pod.status else {
+        return found;
+    };
+    for condition in status.conditions.iter().flatten() {
+        if condition.status == "False"
+            && (condition.type_ == "PodScheduled" || condition.type_ == "Ready")
+        {
+            found.push(format!(
+                "pod {name}: {} is False: {} {}",
+                condition.type_,
+                condition.reason.as_deref().unwrap_or_default(),
+                condition.message.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    let containers = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    for container in containers {
+        if let Some(waiting) = container.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+            found.push(format!(
+                "pod {name}: container {} is waiting: {} {}",
+                container.name,
+                waiting.reason.as_deref().unwrap_or_default(),
+                waiting.message.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    found
+}

@@ -1,0 +1,133 @@
+use serde::Serialize;
+
+use crate::cli::{ClusterArgs, OutputFormat, StatusArgs};
+use crate::cluster::lock;
+use crate::cluster::readiness::Readiness;
+use crate::cluster::rollout::{History, RolloutError};
+use crate::cluster::wait;
+
+/// What `status -o json|yaml` prints; the text form shows the same.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    release: String,
+    namespace: String,
+    revision: u32,
+    status: &'static str,
+    description: String,
+    last_deployed: String,
+    skyctl_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locked_by: Option<String>,
+    objects: Vec<ObjectStatus>,
+    history: Vec<Revision>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectStatus {
+    kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    name: String,
+    ready: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Revision {
+    revision: u32,
+    status: &'static str,
+    updated: String,
+    description: String,
+}
+
+pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> {
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, &args.release.release);
+    let (_, history) = History::read(&client, &release).await?;
+    let Some(latest) = history.latest() else {
+        return Err(RolloutError::NotFound {
+            name: release.name,
+            namespace: release.namespace,
+        }
+        .into());
+    };
+    let mut objects = Vec::new();
+    for id in &latest.inventory {
+        let readiness = wait::current(&client, id).await?;
+        objects.push(ObjectStatus {
+            kind: id.kind.clone(),
+            namespace: id.namespace.clone(),
+            name: id.name.clone(),
+            ready: readiness == Readiness::Ready,
+            reason: match readiness {
+                Readiness::Ready => None,
+                Readiness::Pending(reason) => Some(reason),
+            },
+        });
+    }
+    let report = Report {
+        release: release.name.clone(),
+        namespace: release.namespace.clone(),
+        revision: latest.revision,
+        status: latest.status.as_str(),
+        description: latest.description.clone(),
+        last_deployed: latest.last_deployed.clone(),
+        skyctl_version: latest.skyctl_version.clone(),
+        locked_by: lock::holder(&client, &release.namespace, &release.name).await?,
+        objects,
+        history: history
+            .records
+            .iter()
+            .map(|r| Revision {
+                revision: r.revision,
+                status: r.status.as_str(),
+                updated: r.last_deployed.clone(),
+                description: r.description.clone(),
+            })
+            .collect(),
+    };
+    match args.output.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Yaml => print!("{}", serde_yaml_ng::to_string(&report)?),
+        OutputFormat::Text => print_text(&report),
+    }
+    Ok(())
+}
+
+fn print_text(report: &Report) {
+    println!("RELEASE: {}", report.release);
+    println!("NAMESPACE: {}", report.namespace);
+    println!("REVISION: {}", report.revision);
+    println!("STATUS: {}", report.status);
+    println!("LAST DEPLOYED: {}", report.last_deployed);
+    println!("DESCRIPTION: {}", report.description);
+    if let Some(holder) = &report.locked_by {
+        println!("LOCKED BY: {holder}");
+    }
+    println!();
+    let width = report
+        .objects
+        .iter()
+        .map(|o| o.kind.len() + o.name.len() + 1)
+        .max()
+        .unwrap_or(0);
+    println!("{:width$}  READY", "OBJECT");
+    for object in &report.objects {
+        let name = format!("{}/{}", object.kind, object.name);
+        match &object.reason {
+            None => println!("{name:width$}  yes"),
+            Some(reason) => println!("{name:width$}  no: {reason}"),
+        }
+    }
+    println!();
+    println!("REVISION  STATUS            UPDATED               DESCRIPTION");
+    for revision in &report.history {
+        println!(
+            "{:<8}  {:<16}  {:<20}  {}",
+            revision.revision, revision.status, revision.updated, revision.description
+        );
+    }
+}

@@ -1,0 +1,50 @@
+use crate::cli::{ClusterArgs, UninstallArgs};
+use crate::cluster::teardown::{self, Outcome};
+use crate::ui::Progress;
+
+pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<()> {
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, &args.release.release);
+    let options = teardown::Options {
+        delete_data: args.delete_data,
+        delete_namespace: args.delete_namespace,
+        wait: args.wait.limit(),
+        force_unlock: args.lock.force_unlock,
+    };
+    let mut progress = Progress::new();
+    match teardown::run(&client, &release, &options, &mut progress).await? {
+        Outcome::NotFound => {
+            eprintln!(
+                "release {} not found in namespace {}: nothing to uninstall",
+                release.name, release.namespace
+            );
+        }
+        Outcome::Uninstalled {
+            deleted,
+            retained,
+            namespace_deleted,
+        } => {
+            eprintln!(
+                "release {} uninstalled: {} object(s) deleted",
+                release.name,
+                deleted.len()
+            );
+            for id in retained {
+                eprintln!(
+                    "kept {id}: it holds the API server's state. Delete it with `kubectl delete pvc -n {} {}`, \
+                     or uninstall with --delete-data",
+                    release.namespace, id.name
+                );
+            }
+            if namespace_deleted {
+                eprintln!("namespace {} deleted", release.namespace);
+            } else if args.delete_namespace {
+                eprintln!(
+                    "namespace {} kept: skyctl did not create it",
+                    release.namespace
+                );
+            }
+        }
+    }
+    Ok(())
+}

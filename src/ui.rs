@@ -1,0 +1,89 @@
+//! What the user sees while skyctl works: live progress on a terminal, plain lines elsewhere.
+//! Everything goes to stderr, so stdout stays for output that scripts read.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// Progress of many things at once, one line each.
+pub struct Progress {
+    live: Option<MultiProgress>,
+    lines: BTreeMap<String, Line>,
+}
+
+struct Line {
+    bar: Option<ProgressBar>,
+    message: String,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress {
+    /// Spinners on a terminal; on a pipe or in CI, a line whenever something changes.
+    pub fn new() -> Self {
+        let live = std::io::stderr().is_terminal().then(MultiProgress::new);
+        Self {
+            live,
+            lines: BTreeMap::new(),
+        }
+    }
+
+    /// Shows that `item` is still under way, and why.
+    pub fn pending(&mut self, item: &str, message: &str) {
+        let live = self.live.as_ref();
+        let line = self.lines.entry(item.to_owned()).or_insert_with(|| Line {
+            bar: live.map(|live| {
+                let bar = live.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"),
+                );
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            }),
+            message: String::new(),
+        });
+        if line.message != message {
+            line.message = message.to_owned();
+            let text = format!("waiting for {item}: {message}");
+            match &line.bar {
+                Some(bar) => bar.set_message(text),
+                None => eprintln!("  {text}"),
+            }
+        }
+    }
+
+    /// Marks `item` as done with a closing word ("ready", "deleted").
+    pub fn done(&mut self, item: &str, word: &str) {
+        let text = format!("{item} {word}");
+        match self.lines.remove(item).and_then(|line| line.bar) {
+            Some(bar) => bar.finish_with_message(format!("✓ {text}")),
+            None => eprintln!("  ✓ {text}"),
+        }
+    }
+
+    /// Prints a line above the live display.
+    pub fn println(&self, text: &str) {
+        match &self.live {
+            Some(live) => {
+                let _ = live.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        for line in self.lines.values() {
+            if let Some(bar) = &line.bar {
+                bar.abandon();
+            }
+        }
+    }
+}
