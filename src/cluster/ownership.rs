@@ -29,7 +29,10 @@ pub fn owns_all(managed_fields: &[ManagedFieldsEntry], manager: &str, desired: &
 }
 
 fn covers<'a>(owned: &Value, desired: &'a Value, path: &mut Vec<&'a str>) -> bool {
-    let Some(desired) = desired.as_object() else {
+    // An owned field with nothing listed below it is owned whole: a leaf, or an atomic map
+    // such as a label selector, which the apiserver tracks as one field.
+    let owned_whole = owned.as_object().is_some_and(|fields| fields.is_empty());
+    let Some(desired) = desired.as_object().filter(|_| !owned_whole) else {
         return true;
     };
     desired.iter().all(|(key, value)| {
@@ -78,6 +81,19 @@ mod tests {
     fn fields_applied_and_still_owned_are_covered() {
         let fields = [entry("skyctl", "Apply", skyctl_fields())];
         assert!(owns_all(&fields, "skyctl", &desired()));
+    }
+
+    #[test]
+    fn an_atomic_map_is_covered_by_owning_it_whole() {
+        let mut desired = desired();
+        desired["spec"]["selector"] = json!({"matchLabels": {"app": "api"}});
+        let mut fields = skyctl_fields();
+        fields["f:spec"]["f:selector"] = json!({});
+        assert!(owns_all(
+            &[entry("skyctl", "Apply", fields)],
+            "skyctl",
+            &desired
+        ));
     }
 
     #[test]
