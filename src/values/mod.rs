@@ -1,0 +1,138 @@
+//! The values engine: skyctl's defaults, the user's values files and `--set` flags, merged
+//! with Helm's rules and checked against skyctl's values schema.
+//!
+//! Precedence, lowest first, as in Helm: the embedded defaults; each `-f/--values` file in
+//! order (`-` is standard input); every `--set-json`; every `--set`; skyctl's own
+//! [`ExtraLayer`]s; every `--set-string`; every `--set-file`. Maps merge, lists and scalars
+//! replace, and a null removes the key, so no null-valued key is left in the final tree.
+
+mod did_you_mean;
+pub mod document;
+mod error;
+mod input;
+mod kind;
+pub mod merge;
+pub mod origin;
+pub mod path;
+pub mod schema;
+mod stack;
+pub mod strvals;
+mod yaml_locator;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+pub use error::{Error, TracedViolation, Violations};
+
+use origin::{Layer, Origin, origin_of};
+use schema::Schema;
+
+/// skyctl's default values.
+pub const DEFAULTS_YAML: &str = include_str!("../../values/values.yaml");
+
+/// The schema that the merged values must satisfy.
+pub const SCHEMA_JSON: &str = include_str!("../../values/values.schema.json");
+
+/// The values the user supplied, each list in command-line order.
+#[derive(Debug, Clone, Default)]
+pub struct Layers {
+    /// `-f/--values` files; `-` reads standard input.
+    pub files: Vec<PathBuf>,
+    /// `--set-json key=JSON` arguments.
+    pub set_json: Vec<String>,
+    /// `--set key=value` arguments.
+    pub set: Vec<String>,
+    /// `--set-string key=value` arguments.
+    pub set_string: Vec<String>,
+    /// `--set-file key=path` arguments.
+    pub set_file: Vec<String>,
+    /// Values skyctl computes from its own flags, applied after `--set`.
+    pub extra: Vec<ExtraLayer>,
+}
+
+/// Values that skyctl adds itself (for example `ingress.authCredentials` built from a
+/// password flag). They rank with `--set`, after every `--set` argument, and are part of
+/// the user-supplied values that a release records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExtraLayer {
+    /// What produced the values, shown as their origin in errors (e.g. `--auth`).
+    pub label: String,
+    /// The values, as a tree from the top.
+    pub values: Map<String, Value>,
+}
+
+/// The result of loading values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// Defaults and every layer coalesced and validated: what templates see.
+    pub values: Value,
+    /// Every layer merged without the defaults, nulls kept: what a release records, so a
+    /// later upgrade can lay the same choices over new defaults.
+    pub user: Value,
+}
+
+/// Merges skyctl's defaults and every layer, validates the result against the schema, and
+/// returns the final tree. A `-` file reads this process's standard input.
+pub fn load(layers: &Layers) -> Result<Value, Error> {
+    resolve(layers).map(|resolved| resolved.values)
+}
+
+/// [`load`] with the defaults, schema and standard input given explicitly.
+pub fn load_with(
+    defaults_yaml: &str,
+    schema_json: &str,
+    layers: &Layers,
+    stdin: &mut dyn Read,
+) -> Result<Value, Error> {
+    resolve_with(defaults_yaml, schema_json, layers, stdin).map(|resolved| resolved.values)
+}
+
+/// Like [`load`], returning the user-supplied values as well, from one reading of the inputs.
+pub fn resolve(layers: &Layers) -> Result<Resolved, Error> {
+    resolve_with(DEFAULTS_YAML, SCHEMA_JSON, layers, &mut std::io::stdin())
+}
+
+/// [`resolve`] with the defaults, schema and standard input given explicitly.
+pub fn resolve_with(
+    defaults_yaml: &str,
+    schema_json: &str,
+    layers: &Layers,
+    stdin: &mut dyn Read,
+) -> Result<Resolved, Error> {
+    let schema = Schema::from_json(schema_json)?;
+    let defaults = document::parse(defaults_yaml).map_err(|source| Error::Document {
+        name: Origin::Defaults.to_string(),
+        source,
+    })?;
+    let stack = stack::stack(layers, stdin)?;
+    let user = Value::Object(stack.user);
+    let values = merge::coalesce(Value::Object(defaults.clone()), user.clone());
+    let violations = schema.validate(&values);
+    if violations.is_empty() {
+        return Ok(Resolved { values, user });
+    }
+    let mut all = vec![Layer::defaults(Value::Object(defaults))];
+    all.extend(stack.layers);
+    let traced = violations
+        .into_iter()
+        .map(|violation| TracedViolation {
+            origin: origin_of(&all, &violation.path, &values),
+            violation,
+        })
+        .collect();
+    Err(Error::Invalid(Violations(traced)))
+}
+
+/// Every layer merged without defaults and without validation, nulls kept: the values a
+/// release records.
+pub fn user_values(layers: &Layers, stdin: &mut dyn Read) -> Result<Value, Error> {
+    stack::stack(layers, stdin).map(|stack| Value::Object(stack.user))
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod property_tests;
