@@ -10,4 +10,8 @@ pub mod diff;
 pub mod error;
 pub mod manifest;
 pub mod plan;
+pub mod release;
+pub mod render;
 pub mod ui;
+pub mod values;
+pub mod yaml;

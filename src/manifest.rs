@@ -71,16 +71,12 @@ impl Manifest {
     }
 }
 
-/// Multi-document YAML, one object per document: what `skyctl template` prints.
+/// Multi-document YAML, one object per document, laid out as Helm lays out its output: what
+/// `skyctl template` prints.
 pub fn to_yaml_stream(manifests: &[Manifest]) -> String {
     manifests
         .iter()
-        .map(|m| {
-            format!(
-                "---\n{}",
-                serde_yaml_ng::to_string(&m.object).expect("JSON values serialize as YAML")
-            )
-        })
+        .map(|m| format!("---\n{}\n", crate::yaml::object_to_yaml(&m.object)))
         .collect()
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::manifest::{Manifest, ObjectRef};
+use crate::release::Release;
 
 /// Annotation holding a hash of the object as skyctl last applied it: equal hash, nothing to send.
 pub const APPLIED_HASH: &str = "skyctl.io/applied-hash";
@@ -58,26 +59,19 @@ const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
-/// Where a kind goes in the install order; kinds Helm does not list go last, as in Helm.
-pub fn install_rank(kind: &str) -> usize {
-    INSTALL_ORDER
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(INSTALL_ORDER.len())
+/// Where a kind goes in the install order. Kinds Helm does not list go last, in
+/// alphabetical order, as in Helm.
+fn install_rank(kind: &str) -> (usize, &str) {
+    match INSTALL_ORDER.iter().position(|k| *k == kind) {
+        Some(rank) => (rank, ""),
+        None => (INSTALL_ORDER.len(), kind),
+    }
 }
 
-/// Sorts into install order, by kind and then by name, as Helm does.
+/// Sorts into install order by kind. The sort is stable: objects of one kind keep the order
+/// they were rendered in, which is how Helm breaks those ties (by template path).
 pub fn sort_for_install(manifests: &mut [Manifest]) {
-    manifests.sort_by(|a, b| {
-        (install_rank(&a.id.kind), &a.id.name).cmp(&(install_rank(&b.id.kind), &b.id.name))
-    });
-}
-
-/// The release an operation works on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Release {
-    pub name: String,
-    pub namespace: String,
+    manifests.sort_by(|a, b| install_rank(&a.id.kind).cmp(&install_rank(&b.id.kind)));
 }
 
 /// Marks an object as the release's and records the hash of what will be applied.
@@ -186,7 +180,11 @@ pub fn plan(
 
 /// Reverse install order: webhooks and workloads go before the RBAC and config they use.
 pub fn sort_for_deletion(ids: &mut [ObjectRef]) {
-    ids.sort_by(|a, b| (install_rank(&b.kind), &a.name).cmp(&(install_rank(&a.kind), &b.name)));
+    ids.sort_by(|a, b| {
+        install_rank(&b.kind)
+            .cmp(&install_rank(&a.kind))
+            .then_with(|| a.name.cmp(&b.name))
+    });
 }
 
 #[cfg(test)]
@@ -221,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn objects_apply_in_helm_install_order_grouped_by_kind() {
+    fn objects_apply_in_helm_install_order_by_kind_keeping_render_order_within() {
         let desired = vec![
             manifest(
                 "admissionregistration.k8s.io/v1",
@@ -241,7 +239,7 @@ mod tests {
             vec![
                 vec!["ServiceAccount/sa"],
                 vec!["ClusterRole/role"],
-                vec!["Deployment/a", "Deployment/b"],
+                vec!["Deployment/b", "Deployment/a"],
                 vec!["Ingress/ing"],
                 vec!["ValidatingWebhookConfiguration/hook"],
                 vec!["Widget/w"],

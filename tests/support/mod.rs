@@ -3,5 +3,7 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod cluster;
+pub mod render;
 pub mod skyctl;

@@ -1,0 +1,116 @@
+//! The Sprig functions the upstream charts use, as minijinja filters.
+//!
+//! `indent` and `default` deliberately replace minijinja's built-ins of the same name: the
+//! templates are ports of Helm templates and must produce the same text. Sprig's `indent`
+//! pads every line, blank ones and an empty last line included (which is why the chart's
+//! config ConfigMap ends with four spaces), and its `default` replaces every empty value,
+//! not only a missing one.
+
+use base64::Engine;
+use minijinja::{Environment, Error, ErrorKind, Value};
+
+use super::helm_text::helm_text;
+use crate::yaml::{double_quoted, to_yaml};
+
+pub fn register(env: &mut Environment<'_>) {
+    env.add_filter("toYaml", to_yaml_filter);
+    env.add_filter("indent", indent);
+    env.add_filter("nindent", nindent);
+    env.add_filter("quote", quote);
+    env.add_filter("default", default);
+    env.add_filter("b64enc", b64enc);
+}
+
+fn to_yaml_filter(value: Value) -> Result<String, Error> {
+    let tree = serde_json::to_value(&value).map_err(|err| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "toYaml cannot serialize this value",
+        )
+        .with_source(err)
+    })?;
+    Ok(to_yaml(&tree))
+}
+
+fn indent(text: &str, width: usize) -> String {
+    let pad = " ".repeat(width);
+    format!("{pad}{}", text.replace('\n', &format!("\n{pad}")))
+}
+
+fn nindent(text: &str, width: usize) -> String {
+    format!("\n{}", indent(text, width))
+}
+
+/// Sprig drops a missing value entirely instead of quoting an empty string.
+fn quote(value: Value) -> String {
+    if value.is_undefined() || value.is_none() {
+        String::new()
+    } else {
+        double_quoted(&helm_text(&value))
+    }
+}
+
+fn default(value: Value, fallback: Value) -> Value {
+    if value.is_true() { value } else { fallback }
+}
+
+fn b64enc(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn render(source: &str, ctx: Value) -> String {
+        let mut env = Environment::new();
+        register(&mut env);
+        env.render_str(source, ctx).unwrap()
+    }
+
+    #[test]
+    fn indent_pads_blank_lines_and_a_trailing_empty_line() {
+        assert_eq!(indent("a\n\nb\n", 4), "    a\n    \n    b\n    ");
+        assert_eq!(nindent("a", 2), "\n  a");
+    }
+
+    #[test]
+    fn quote_stringifies_and_skips_missing_values() {
+        let ctx = context! { flag => false, n => 3, s => "a\"b" };
+        assert_eq!(
+            render("{{ flag | quote }} {{ n | quote }} {{ s | quote }}", ctx),
+            r#""false" "3" "a\"b""#
+        );
+        assert_eq!(render("[{{ missing | quote }}]", context! {}), "[]");
+    }
+
+    #[test]
+    fn default_replaces_every_empty_value() {
+        let ctx = context! { empty => "", zero => 0, set => "x" };
+        assert_eq!(
+            render(
+                "{{ empty | default('d') }} {{ zero | default('d') }} {{ missing | default('d') }} {{ set | default('d') }}",
+                ctx
+            ),
+            "d d d x"
+        );
+    }
+
+    #[test]
+    fn to_yaml_of_a_missing_value_is_null() {
+        assert_eq!(render("{{ missing | toYaml }}", context! {}), "null");
+        assert_eq!(
+            render(
+                "{{ m | toYaml }}",
+                context! { m => context! { b => 1, a => [1] } }
+            ),
+            "a:\n- 1\nb: 1"
+        );
+    }
+
+    #[test]
+    fn b64enc_uses_standard_padding() {
+        assert_eq!(b64enc("ab"), "YWI=");
+    }
+}

@@ -1,0 +1,20 @@
+//! Renders skyctl's embedded templates into the Kubernetes objects `install` applies.
+//!
+//! `templates/*.yaml.j2` are minijinja ports of the SkyPilot chart (dc4d262) and of the
+//! ingress-nginx 4.11.3 objects it pulls in; `docs/chart-compatibility.md` lists where the
+//! output deliberately differs from Helm's. Nothing here talks to a cluster.
+
+mod admission_certificate;
+mod certificate_fields;
+mod environment;
+mod error;
+mod filters;
+mod helm_text;
+mod ingress_nginx_names;
+mod parse;
+mod renderer;
+
+pub use admission_certificate::AdmissionCertificate;
+pub use error::Error;
+pub use ingress_nginx_names::IngressNginxNames;
+pub use renderer::render;

@@ -1,0 +1,88 @@
+//! Values in, the objects `install` applies out.
+
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+
+use super::environment::{environment, object_templates};
+use super::ingress_nginx_names::IngressNginxNames;
+use super::parse::parse_rendered;
+use super::{AdmissionCertificate, Error};
+use crate::manifest::Manifest;
+use crate::release::Release;
+
+/// Renders every object `install` applies, in template order: ingress-nginx's templates,
+/// then SkyPilot's, which is how Helm breaks ties between objects of one kind.
+/// `plan::sort_for_install` turns that into apply order.
+///
+/// `values` is the merged and validated tree with null-valued keys already removed, so a
+/// template sees a key set to null as absent, as a Helm template does.
+pub fn render(
+    values: &serde_json::Value,
+    release: &Release,
+    cert: &AdmissionCertificate,
+) -> Result<Vec<Manifest>, Error> {
+    let env = environment();
+    let context = template_context(values, release, cert);
+    let mut manifests = Vec::new();
+    for name in object_templates() {
+        let text = env
+            .get_template(name)
+            .and_then(|template| template.render(&context))
+            .map_err(|err| Error::from_template(name, &err))?;
+        manifests.extend(parse_rendered(name, &text)?);
+    }
+    Ok(manifests)
+}
+
+/// What every template sees: `values`, `release`, the ingress-nginx object names and the
+/// admission certificate.
+fn template_context(
+    values: &serde_json::Value,
+    release: &Release,
+    cert: &AdmissionCertificate,
+) -> Value {
+    context! {
+        values => Value::from(Serde(values)),
+        release => context! { name => &release.name, namespace => &release.namespace },
+        ingress_nginx_names => IngressNginxNames::for_release(release).to_template_value(),
+        admission_certificate => context! {
+            ca => &cert.ca_pem,
+            cert => &cert.cert_pem,
+            key => &cert.key_pem,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render_text(template: &str, values: serde_json::Value) -> String {
+        let release = Release {
+            name: "skypilot".to_owned(),
+            namespace: "skypilot".to_owned(),
+        };
+        let cert = AdmissionCertificate {
+            ca_pem: String::new(),
+            cert_pem: String::new(),
+            key_pem: String::new(),
+        };
+        environment()
+            .get_template(template)
+            .and_then(|t| t.render(template_context(&values, &release, &cert)))
+            .unwrap()
+    }
+
+    #[test]
+    fn config_map_keeps_the_charts_trailing_line_of_four_spaces() {
+        let text = render_text(
+            "api-configmap.yaml.j2",
+            json!({"apiService": {"config": "allowed_clouds:\n  - aws\n"}}),
+        );
+        assert!(
+            text.ends_with("  config.yaml: |\n    allowed_clouds:\n      - aws\n    "),
+            "{text:?}"
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! skyctl renders the same objects as Helm does with the upstream chart, for every value set
+//! in `tests/fixtures/helm/`.
+//!
+//! Objects are matched by kind, namespace and name. Everything outside `metadata` must be
+//! equal after parsing; `metadata` must carry Helm's labels and annotations. Two labels name
+//! the tool and differ on purpose: `app.kubernetes.io/managed-by` is `skyctl` wherever Helm
+//! writes `Helm` (pod template labels included). Helm's hook documents (admission Jobs and
+//! their RBAC) are left out; in their place skyctl adds one Secret with the webhook
+//! certificate and fills the webhook's `caBundle`. Nothing else may differ.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value;
+use support::render::{Rendered, crate_path, render_skypilot};
+
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+const ADMISSION_SECRET: &str = "Secret/skypilot/skypilot-ingress-nginx-admission";
+
+fn helm_objects(name: &str) -> Vec<Value> {
+    let text =
+        std::fs::read_to_string(crate_path(&format!("tests/fixtures/helm/{name}.yaml"))).unwrap();
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|document| Value::deserialize(document).unwrap())
+        .filter(|object| !object.is_null())
+        .filter(|object| {
+            object["metadata"]["annotations"]
+                .get("helm.sh/hook")
+                .is_none()
+        })
+        .collect()
+}
+
+fn user_values(name: &str) -> Value {
+    let path = crate_path(&format!("tests/fixtures/helm/{name}.values.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn identity(object: &Value) -> String {
+    let namespace = object["metadata"]["namespace"].as_str().unwrap_or("");
+    format!(
+        "{}/{namespace}/{}",
+        object["kind"].as_str().unwrap(),
+        object["metadata"]["name"].as_str().unwrap()
+    )
+}
+
+/// Helm's object as skyctl is meant to write it: the tool label names skyctl.
+fn as_skyctl_writes_it(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(labels)) = map.get_mut("labels")
+                && labels.get(MANAGED_BY).is_some_and(|tool| tool == "Helm")
+            {
+                labels.insert(MANAGED_BY.to_owned(), "skyctl".into());
+            }
+            map.values_mut().for_each(as_skyctl_writes_it);
+        }
+        Value::Array(items) => items.iter_mut().for_each(as_skyctl_writes_it),
+        _ => {}
+    }
+}
+
+fn without_metadata(object: &Value) -> Value {
+    let mut object = object.clone();
+    object.as_object_mut().unwrap().remove("metadata");
+    object
+}
+
+/// Labels or annotations, with Helm's `annotations:` left empty (null) read as none.
+fn string_map(metadata: &Value, field: &str) -> serde_json::Map<String, Value> {
+    metadata[field].as_object().cloned().unwrap_or_default()
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap()
+}
+
+fn assert_matches_helm(fixture: &str) {
+    let helm = helm_objects(fixture);
+    let ours = render_skypilot(user_values(fixture));
+    let our_objects: Vec<&Value> = ours
+        .manifests
+        .iter()
+        .map(|manifest| &manifest.object)
+        .collect();
+
+    let helm_ids: Vec<String> = helm.iter().map(identity).collect();
+    let our_ids: Vec<String> = our_objects.iter().map(|object| identity(object)).collect();
+    let extra: BTreeSet<&String> = our_ids.iter().filter(|id| !helm_ids.contains(id)).collect();
+    let missing: Vec<&String> = helm_ids.iter().filter(|id| !our_ids.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{fixture}: skyctl does not render {missing:?}"
+    );
+    assert_eq!(
+        extra,
+        BTreeSet::from([&ADMISSION_SECRET.to_owned()]),
+        "{fixture}: unexpected objects"
+    );
+
+    let ours_in_helm_order: Vec<&String> = our_ids
+        .iter()
+        .filter(|id| *id != ADMISSION_SECRET)
+        .collect();
+    assert_eq!(
+        ours_in_helm_order,
+        helm_ids.iter().collect::<Vec<_>>(),
+        "{fixture}: apply order differs from Helm's"
+    );
+
+    for expected in &helm {
+        let id = identity(expected);
+        let mut expected = expected.clone();
+        as_skyctl_writes_it(&mut expected);
+        let actual = our_objects[our_ids.iter().position(|ours| *ours == id).unwrap()];
+        let mut actual_body = without_metadata(actual);
+        if expected["kind"] == "ValidatingWebhookConfiguration" {
+            assert_ca_bundle_is_the_admission_ca(&mut actual_body, &ours);
+        }
+        assert!(
+            without_metadata(&expected) == actual_body,
+            "{fixture}: {id} differs from Helm's\n--- helm\n{}\n--- skyctl\n{}",
+            pretty(&without_metadata(&expected)),
+            pretty(&actual_body)
+        );
+        for field in ["labels", "annotations"] {
+            assert_eq!(
+                string_map(&actual["metadata"], field),
+                string_map(&expected["metadata"], field),
+                "{fixture}: {id} metadata.{field}"
+            );
+        }
+    }
+}
+
+/// Takes the `caBundle` out of the webhook, after checking it is the CA skyctl issued.
+fn assert_ca_bundle_is_the_admission_ca(webhook: &mut Value, ours: &Rendered) {
+    let client_config = webhook["webhooks"][0]["clientConfig"]
+        .as_object_mut()
+        .unwrap();
+    let bundle = client_config
+        .remove("caBundle")
+        .expect("the webhook carries a caBundle");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(bundle.as_str().unwrap())
+        .unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), ours.certificate.ca_pem);
+}
+
+#[test]
+fn default_values_render_as_helm_does() {
+    assert_matches_helm("default");
+}
+
+#[test]
+fn aws_credentials_render_as_helm_does() {
+    assert_matches_helm("aws");
+}
+
+#[test]
+fn kubeconfig_credentials_render_as_helm_does() {
+    assert_matches_helm("kube");
+}
+
+#[test]
+fn the_admission_secret_holds_the_certificate_under_the_keys_the_controller_mounts() {
+    let ours = render_skypilot(user_values("default"));
+    let secret = ours.object("Secret", "skypilot-ingress-nginx-admission");
+    let decode = |key: &str| {
+        let encoded = secret["data"][key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no data.{key}"));
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(secret["data"].as_object().unwrap().len(), 3);
+    assert_eq!(decode("ca"), ours.certificate.ca_pem);
+    assert_eq!(decode("cert"), ours.certificate.cert_pem);
+    assert_eq!(decode("key"), ours.certificate.key_pem);
+    assert_eq!(
+        secret["metadata"]["labels"]["app.kubernetes.io/component"],
+        "admission-webhook"
+    );
+    assert_eq!(secret["metadata"]["labels"][MANAGED_BY], "skyctl");
+
+    let controller = ours.object("Deployment", "skypilot-ingress-nginx-controller");
+    let volume = &controller["spec"]["template"]["spec"]["volumes"][0];
+    assert_eq!(
+        volume["secret"]["secretName"],
+        "skypilot-ingress-nginx-admission"
+    );
+    let args = controller["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap();
+    assert!(args.contains(&"--validating-webhook-certificate=/usr/local/certificates/cert".into()));
+    assert!(args.contains(&"--validating-webhook-key=/usr/local/certificates/key".into()));
+}
+
+#[test]
+fn the_admission_secret_is_applied_before_the_controller_that_mounts_it() {
+    let ours = render_skypilot(user_values("default"));
+    let position = |kind: &str, name: &str| {
+        ours.manifests
+            .iter()
+            .position(|m| m.id.kind == kind && m.id.name == name)
+            .unwrap()
+    };
+    assert!(
+        position("Secret", "skypilot-ingress-nginx-admission")
+            < position("Deployment", "skypilot-ingress-nginx-controller")
+    );
+}
