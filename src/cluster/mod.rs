@@ -1,6 +1,7 @@
 //! Everything that talks to the cluster: server-side apply, readiness and waiting, the release
 //! records and the lock. Pure decisions live in `plan`; this module carries them out.
 
+pub mod admission_certificate;
 pub mod apply;
 pub mod lock;
 mod ownership;

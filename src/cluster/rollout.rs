@@ -23,7 +23,8 @@ use super::release_record::{self, ReleaseRecord, ReleaseStatus, ReleaseStore};
 use super::wait;
 use crate::diff;
 use crate::manifest::{Manifest, ObjectRef};
-use crate::plan::{self, Plan, Release};
+use crate::plan::{self, Plan};
+use crate::release::Release;
 use crate::ui::Progress;
 
 /// Which verb asked for the rollout.

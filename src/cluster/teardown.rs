@@ -14,7 +14,8 @@ use super::release_record::ReleaseStatus;
 use super::rollout::History;
 use super::wait;
 use crate::manifest::ObjectRef;
-use crate::plan::{self, Release};
+use crate::plan;
+use crate::release::Release;
 use crate::ui::Progress;
 
 #[derive(Debug, Clone)]

@@ -97,3 +97,10 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Serialises tests that install the chart: its IngressClass `nginx` is cluster-wide and shared
+/// by every release, and tests that count requests must be the only ones sending them.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}

@@ -45,6 +45,16 @@ impl Skyctl {
         self
     }
 
+    /// Starts skyctl without waiting for it, its output discarded: for tests that kill it.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the skyctl binary runs")
+    }
+
     pub fn run(mut self) -> Outcome {
         let mut child = self
             .command

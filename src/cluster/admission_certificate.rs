@@ -1,0 +1,35 @@
+//! The ingress-nginx webhook's certificate as it is on the cluster. Re-applying a release must
+//! not issue a new certificate each time: that would change the Secret and the webhook's
+//! caBundle on every upgrade, so no upgrade could ever be a no-op.
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+
+use crate::release::Release;
+use crate::render::{AdmissionCertificate, IngressNginxNames};
+
+/// The certificate in the release's admission Secret, if there is one that is still valid for
+/// the release; otherwise a new one.
+pub async fn current_or_new(
+    client: &kube::Client,
+    release: &Release,
+) -> anyhow::Result<AdmissionCertificate> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &release.namespace);
+    let name = IngressNginxNames::for_release(release).admission;
+    let existing = secrets.get_opt(&name).await?.and_then(|secret| {
+        let data = secret.data?;
+        let text = |key: &str| {
+            data.get(key)
+                .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
+        };
+        Some(AdmissionCertificate {
+            ca_pem: text("ca")?,
+            cert_pem: text("cert")?,
+            key_pem: text("key")?,
+        })
+    });
+    match existing {
+        Some(certificate) if certificate.is_valid_for(release) => Ok(certificate),
+        _ => Ok(AdmissionCertificate::generate(release)?),
+    }
+}

@@ -1,0 +1,563 @@
+//! A release's life on a real cluster: install, upgrade, no-op upgrade, conflicts, the lock,
+//! rollback and uninstall, each driven through the real skyctl binary.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+use skyctl::cluster::apply;
+use skyctl::manifest::{self, Manifest};
+use support::audit;
+use support::cluster::{self, TestNamespace, eventually};
+use support::skyctl::{Outcome, skyctl};
+
+/// A syntactically valid htpasswd line, so that installs need no password prompt.
+const AUTH: &str = "ingress.authCredentials=skypilot:$apr1$abcdefgh$0123456789abcdefghijkl";
+
+/// One test's release: its own namespace, and a release named like it, so that even the
+/// cluster-scoped objects (ClusterRoles, the webhook configuration) are the test's own.
+struct Fixture {
+    ns: TestNamespace,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        Self {
+            ns: TestNamespace::create("lc").await,
+        }
+    }
+
+    fn release(&self) -> &str {
+        &self.ns.name
+    }
+
+    /// `skyctl VERB RELEASE -n NS --kubeconfig ... ARGS`, with node ports left to the cluster so
+    /// releases never compete for 30050.
+    fn run(&self, verb: &str, args: &[&str]) -> Outcome {
+        self.command(verb, args).run()
+    }
+
+    fn command(&self, verb: &str, args: &[&str]) -> support::skyctl::Skyctl {
+        let mut all = vec![verb, self.release(), "-n", &self.ns.name];
+        if matches!(verb, "install" | "upgrade" | "template") {
+            all.extend([
+                "--set",
+                AUTH,
+                "--set",
+                "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            ]);
+        }
+        all.extend_from_slice(args);
+        skyctl().kubeconfig(cluster::kubeconfig()).args(all)
+    }
+
+    /// What `skyctl template` renders for these arguments: what install must have applied.
+    fn rendered(&self, args: &[&str]) -> Vec<Manifest> {
+        let outcome = self.run("template", args).success();
+        manifest::from_yaml_stream(&outcome.stdout).expect("template prints YAML objects")
+    }
+
+    async fn live(&self, manifest: &Manifest) -> Option<DynamicObject> {
+        let api = apply::api(&self.ns.client, &manifest.id)
+            .await
+            .expect("a known kind");
+        api.get_opt(&manifest.id.name)
+            .await
+            .expect("the apiserver answers")
+    }
+
+    fn deployments(&self) -> Api<Deployment> {
+        Api::namespaced(self.ns.client.clone(), &self.ns.name)
+    }
+
+    fn status(&self) -> Value {
+        let outcome = self.run("status", &["-o", "json"]).success();
+        serde_json::from_str(&outcome.stdout).expect("status -o json prints JSON")
+    }
+}
+
+fn spec_of(object: &DynamicObject) -> Value {
+    let mut value = serde_json::to_value(object).unwrap();
+    let map = value.as_object_mut().unwrap();
+    map.remove("metadata");
+    map.remove("status");
+    value
+}
+
+#[tokio::test]
+async fn install_applies_every_rendered_object_managed_by_skyctl_and_waits_until_ready() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--timeout", "90s"]).success();
+
+    let rendered = f.rendered(&[]);
+    assert!(
+        rendered.len() > 15,
+        "the chart renders its objects: {}",
+        rendered.len()
+    );
+    for manifest in &rendered {
+        let live = f
+            .live(manifest)
+            .await
+            .unwrap_or_else(|| panic!("{} was not applied", manifest.id));
+        let managers: Vec<_> = live.metadata.managed_fields.iter().flatten().collect();
+        assert!(
+            managers
+                .iter()
+                .any(|m| m.manager.as_deref() == Some("skyctl")
+                    && m.operation.as_deref() == Some("Apply")),
+            "{} is not applied by skyctl: {managers:?}",
+            manifest.id
+        );
+    }
+    let status = f.status();
+    assert_eq!(status["status"], "deployed");
+    assert_eq!(status["revision"], 1);
+    let unready: Vec<_> = status["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["ready"] != true)
+        .collect();
+    assert!(unready.is_empty(), "not ready after install: {unready:?}");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn install_of_an_existing_release_points_to_upgrade() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    f.run("install", &["--no-wait"])
+        .code(1)
+        .stderr_has("already exists")
+        .stderr_has("skyctl upgrade");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn upgrade_changes_what_changed_and_records_a_new_revision() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "apiService.image=example.org/skypilot:2",
+            "--set",
+            "apiService.replicas=2",
+        ],
+    )
+    .success();
+    let api_server = f
+        .deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .unwrap();
+    let spec = api_server.spec.unwrap();
+    assert_eq!(spec.replicas, Some(2));
+    assert_eq!(
+        spec.template.spec.unwrap().containers[0].image.as_deref(),
+        Some("example.org/skypilot:2")
+    );
+    let status = f.status();
+    assert_eq!(status["revision"], 2);
+    assert_eq!(status["history"][0]["status"], "superseded");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn upgrade_prunes_disabled_objects_but_keeps_the_data_volume_unless_told() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let claim = format!("{}-state", f.release());
+    let ingress = Manifest::from_object(
+        0,
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": format!("{}-ingress", f.release()), "namespace": f.ns.name}}),
+    )
+    .unwrap();
+
+    f.run(
+        "upgrade",
+        &["--set", "storage.enabled=false,ingress.enabled=false"],
+    )
+    .success()
+    .stderr_has("kept");
+    assert!(f.live(&ingress).await.is_none(), "the Ingress is pruned");
+    assert!(
+        claims.get_opt(&claim).await.unwrap().is_some(),
+        "the PVC is kept"
+    );
+
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "storage.enabled=false,ingress.enabled=false",
+            "--delete-data",
+        ],
+    )
+    .success();
+    eventually("the PVC to be deleted", Duration::from_secs(30), || async {
+        claims
+            .get_opt(&claim)
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn an_upgrade_with_nothing_to_change_writes_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let mark = audit::mark();
+    f.run("upgrade", &[]).success().stderr_has("unchanged");
+    let requests = mark.skyctl_requests(&f.ns.name);
+    assert!(
+        !requests.is_empty(),
+        "the audit log saw the upgrade read the cluster"
+    );
+    let writes: Vec<_> = requests.iter().filter(|r| r.is_write()).collect();
+    assert!(writes.is_empty(), "a no-op upgrade wrote: {writes:#?}");
+    assert_eq!(f.status()["revision"], 1, "no new revision");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn a_field_taken_by_another_manager_is_a_conflict_until_forced() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let name = format!("{}-api-server", f.release());
+    // What `kubectl scale` does: another field manager writes spec.replicas.
+    f.deployments()
+        .patch(
+            &name,
+            &PatchParams {
+                field_manager: Some("kubectl-scale".into()),
+                ..Default::default()
+            },
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+
+    let mark = audit::mark();
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "apiService.replicas=2",
+            "--set",
+            "apiService.skypilotDev=true",
+        ],
+    )
+    .code(1)
+    .stderr_has(".spec.replicas")
+    .stderr_has("kubectl-scale")
+    .stderr_has("--force-conflicts");
+    let writes: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(|r| r.is_write() && !r.uri.contains("dryRun"))
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a conflicting upgrade changed something: {writes:#?}"
+    );
+    let spec = f.deployments().get(&name).await.unwrap().spec.unwrap();
+    assert_eq!(spec.replicas, Some(3));
+
+    f.run(
+        "upgrade",
+        &["--set", "apiService.replicas=2", "--force-conflicts"],
+    )
+    .success();
+    let deployment = f.deployments().get(&name).await.unwrap();
+    assert_eq!(deployment.spec.unwrap().replicas, Some(2));
+    f.run("uninstall", &[]).success();
+}
+
+/// Starts an upgrade that cannot finish: it waits for a LoadBalancer address that no
+/// controller on the test cluster assigns.
+fn hanging_upgrade(f: &Fixture) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
+    command
+        .args(["upgrade", f.release(), "-n", &f.ns.name, "--kubeconfig"])
+        .arg(cluster::kubeconfig())
+        .args([
+            "--set",
+            AUTH,
+            "--set",
+            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+        ])
+        .args([
+            "--set",
+            "ingress-nginx.controller.service.type=LoadBalancer",
+            "--timeout",
+            "120s",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command.spawn().expect("skyctl starts")
+}
+
+async fn lease_holder(f: &Fixture) -> Option<String> {
+    let leases: Api<Lease> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let lease = leases
+        .get_opt(&format!("skyctl-lock-{}", f.release()))
+        .await
+        .unwrap()?;
+    lease.spec?.holder_identity
+}
+
+#[tokio::test]
+async fn the_lock_names_its_holder_and_expires_when_the_holder_is_killed() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let mut first = hanging_upgrade(&f);
+    eventually(
+        "the first upgrade to take the lock",
+        Duration::from_secs(30),
+        || async { lease_holder(&f).await },
+    )
+    .await;
+
+    f.run("upgrade", &["--set", "apiService.skypilotDev=true"])
+        .code(1)
+        .stderr_has("is locked by")
+        .stderr_has(&format!("pid {}", first.id()))
+        .stderr_has("skyctl upgrade");
+
+    first.kill().expect("SIGKILL the holder");
+    first.wait().unwrap();
+    eventually(
+        "the lock to expire and the next upgrade to proceed",
+        Duration::from_secs(40),
+        || async {
+            let outcome = f
+                .command("upgrade", &["--set", "apiService.skypilotDev=true"])
+                .run();
+            (outcome.code == Some(0)).then_some(())
+        },
+    )
+    .await;
+    let status = f.status();
+    assert_eq!(status["status"], "deployed");
+    let history = status["history"].as_array().unwrap();
+    assert!(
+        history.iter().any(|r| r["status"] == "failed"
+            && r["description"].as_str().unwrap().contains("interrupted")),
+        "the killed upgrade is recorded as interrupted: {history:?}"
+    );
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn rollback_restores_a_revision_field_for_field() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let first = f.rendered(&[]);
+    let mut before = Vec::new();
+    for manifest in &first {
+        before.push(spec_of(&f.live(manifest).await.unwrap()));
+    }
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "apiService.image=example.org/skypilot:2,rbac.rules=null",
+            "--set",
+            "ingress.enabled=false",
+        ],
+    )
+    .success();
+    f.run("rollback", &["1"]).success();
+    for (manifest, expected) in first.iter().zip(before) {
+        let live = f
+            .live(manifest)
+            .await
+            .unwrap_or_else(|| panic!("{} is back", manifest.id));
+        assert_eq!(
+            spec_of(&live),
+            expected,
+            "{} is as in revision 1",
+            manifest.id
+        );
+    }
+    let status = f.status();
+    assert_eq!(status["revision"], 3);
+    assert_eq!(status["description"], "Rollback to 1 complete");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn uninstall_removes_everything_but_the_data_volume_and_is_idempotent() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let rendered = f.rendered(&[]);
+    f.run("uninstall", &[])
+        .success()
+        .stderr_has("kept")
+        .stderr_has("--delete-data");
+    for manifest in &rendered {
+        let gone = f.live(manifest).await.is_none();
+        assert_eq!(
+            gone,
+            manifest.id.kind != "PersistentVolumeClaim",
+            "{} after uninstall",
+            manifest.id
+        );
+    }
+    f.run("uninstall", &[])
+        .success()
+        .stderr_has("not found")
+        .stderr_has("nothing to uninstall");
+
+    // Without a release left to own it, the kept claim goes with a reinstall and --delete-data.
+    f.run("install", &[]).success();
+    f.run("uninstall", &["--delete-data"]).success();
+    for manifest in &rendered {
+        assert!(
+            f.live(manifest).await.is_none(),
+            "{} after uninstall --delete-data",
+            manifest.id
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_killed_install_or_upgrade_converges_when_run_again() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // Kill at several points: before, during and after the objects are applied.
+    for delay_ms in [20, 60, 120, 250, 500] {
+        let mut install = f.command("install", &[]).spawn();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        install.kill().ok();
+        install.wait().unwrap();
+        eventually(
+            "install to converge after a kill",
+            Duration::from_secs(40),
+            || async {
+                let outcome = f.command("upgrade", &["--install"]).run();
+                (outcome.code == Some(0)).then_some(())
+            },
+        )
+        .await;
+        let mut upgrade = f
+            .command(
+                "upgrade",
+                &[
+                    "--set",
+                    &format!("apiService.image=example.org/sky:{delay_ms}"),
+                ],
+            )
+            .spawn();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        upgrade.kill().ok();
+        upgrade.wait().unwrap();
+        eventually(
+            "upgrade to converge after a kill",
+            Duration::from_secs(40),
+            || async {
+                let outcome = f
+                    .command(
+                        "upgrade",
+                        &[
+                            "--set",
+                            &format!("apiService.image=example.org/sky:{delay_ms}"),
+                        ],
+                    )
+                    .run();
+                (outcome.code == Some(0)).then_some(())
+            },
+        )
+        .await;
+        // The record tells the truth: deployed, and listing exactly what exists.
+        let status = f.status();
+        assert_eq!(status["status"], "deployed", "{status}");
+        let rendered = f.rendered(&[
+            "--set",
+            &format!("apiService.image=example.org/sky:{delay_ms}"),
+        ]);
+        let inventory: Vec<String> = status["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        for manifest in &rendered {
+            assert!(
+                inventory.contains(&format!("{}/{}", manifest.id.kind, manifest.id.name)),
+                "{} recorded",
+                manifest.id
+            );
+            assert!(f.live(manifest).await.is_some(), "{} exists", manifest.id);
+        }
+        f.run("uninstall", &["--delete-data"]).success();
+    }
+}
+
+#[tokio::test]
+async fn a_load_balancer_without_an_address_times_out_naming_what_it_waited_for() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run(
+        "install",
+        &[
+            "--set",
+            "ingress-nginx.controller.service.type=LoadBalancer",
+            "--timeout",
+            "3s",
+        ],
+    )
+    .code(1)
+    .stderr_has("timed out after 3s")
+    .stderr_has(&format!(
+        "Service {}/{}-ingress-nginx-controller",
+        f.ns.name,
+        f.release()
+    ))
+    .stderr_has("no IP or hostname");
+    let services: Api<Service> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    assert!(
+        services
+            .get_opt(&format!("{}-api-service", f.release()))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        f.status()["status"],
+        "failed",
+        "the record says the install failed"
+    );
+    f.run("uninstall", &["--delete-data"]).success();
+}

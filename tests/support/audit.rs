@@ -1,0 +1,77 @@
+//! The API server's own record of requests: the audit log the test control plane writes. Tests
+//! count skyctl's requests here, not from anything skyctl reports about itself.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::cluster;
+
+/// A position in the audit log; requests after it can be read back.
+pub struct Mark {
+    path: PathBuf,
+    offset: u64,
+}
+
+/// One request, as the API server recorded it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub verb: String,
+    pub user_agent: String,
+    pub namespace: Option<String>,
+    pub resource: String,
+    pub name: Option<String>,
+    pub uri: String,
+}
+
+impl Request {
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self.verb.as_str(),
+            "create" | "update" | "patch" | "delete" | "deletecollection"
+        )
+    }
+}
+
+/// Marks the current end of the audit log.
+pub fn mark() -> Mark {
+    let path = cluster::kubeconfig().with_file_name("audit.log");
+    let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    Mark { path, offset }
+}
+
+impl Mark {
+    /// Requests skyctl sent since the mark, in `namespace` or to cluster-scoped objects. Tests
+    /// that count them hold [`super::cluster::exclusive`], so no other skyctl runs meanwhile.
+    pub fn skyctl_requests(&self, namespace: &str) -> Vec<Request> {
+        let mut file = std::fs::File::open(&self.path).expect("the audit log exists");
+        file.seek(SeekFrom::Start(self.offset))
+            .expect("seek in the audit log");
+        let mut text = String::new();
+        file.read_to_string(&mut text).expect("read the audit log");
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|event| event["stage"] == "ResponseComplete")
+            .map(|event| {
+                let object = &event["objectRef"];
+                let text = |v: &Value| v.as_str().map(str::to_owned);
+                Request {
+                    verb: text(&event["verb"]).unwrap_or_default(),
+                    user_agent: text(&event["userAgent"]).unwrap_or_default(),
+                    namespace: text(&object["namespace"]),
+                    resource: text(&object["resource"]).unwrap_or_default(),
+                    name: text(&object["name"]),
+                    uri: text(&event["requestURI"]).unwrap_or_default(),
+                }
+            })
+            .filter(|request| request.user_agent.starts_with("skyctl/"))
+            .filter(|request| {
+                request
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|ns| ns == namespace)
+            })
+            .collect()
+    }
+}
