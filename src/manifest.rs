@@ -83,7 +83,7 @@ pub fn to_yaml_stream(manifests: &[Manifest]) -> String {
 /// A document of a YAML stream that is not an object.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
-    #[error("document {index}: {source}")]
+    #[error("document {index}")]
     Yaml {
         index: usize,
         source: serde_yaml_ng::Error,

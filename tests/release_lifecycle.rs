@@ -235,6 +235,12 @@ async fn an_upgrade_with_nothing_to_change_writes_nothing() {
     );
     let writes: Vec<_> = requests.iter().filter(|r| r.is_write()).collect();
     assert!(writes.is_empty(), "a no-op upgrade wrote: {writes:#?}");
+    // Discovery (/api, /apis/...) is the only kind of request that names no resource.
+    let discovery: Vec<_> = requests.iter().filter(|r| r.resource.is_empty()).collect();
+    assert!(
+        discovery.is_empty(),
+        "built-in kinds need no discovery: {discovery:#?}"
+    );
     assert_eq!(f.status()["revision"], 1, "no new revision");
     f.run("uninstall", &[]).success();
 }
@@ -560,4 +566,238 @@ async fn a_load_balancer_without_an_address_times_out_naming_what_it_waited_for(
         "the record says the install failed"
     );
     f.run("uninstall", &["--delete-data"]).success();
+}
+
+#[tokio::test]
+async fn dry_run_with_diff_shows_the_change_and_persists_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let mark = audit::mark();
+    let outcome = f
+        .run(
+            "upgrade",
+            &[
+                "--dry-run",
+                "--diff",
+                "--set",
+                "apiService.image=example.org/skypilot:9",
+            ],
+        )
+        .success()
+        .stderr_has("nothing was changed");
+    let name = format!("{}-api-server", f.release());
+    assert!(
+        outcome
+            .stdout
+            .contains(&format!("--- live/Deployment {}/{name}", f.ns.name)),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("+        image: example.org/skypilot:9"),
+        "{}",
+        outcome.stdout
+    );
+    let writes: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(|r| r.is_write() && !r.uri.contains("dryRun=All"))
+        .collect();
+    assert!(writes.is_empty(), "a dry run wrote: {writes:#?}");
+    let image = f
+        .deployments()
+        .get(&name)
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap()
+        .containers[0]
+        .image
+        .clone();
+    assert_ne!(image.as_deref(), Some("example.org/skypilot:9"));
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn a_missing_namespace_needs_create_namespace_and_leaves_with_delete_namespace() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let namespace = format!("{}-new", f.ns.name);
+    let run = |verb: &str, extra: &[&str]| {
+        let mut args = vec![verb, f.release(), "-n", &namespace];
+        if verb == "install" {
+            args.extend([
+                "--set",
+                AUTH,
+                "--set",
+                "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            ]);
+        }
+        args.extend_from_slice(extra);
+        skyctl().kubeconfig(cluster::kubeconfig()).args(args).run()
+    };
+    run("install", &[])
+        .code(2)
+        .stderr_has(&namespace)
+        .stderr_has("--create-namespace");
+    run("install", &["--create-namespace"]).success();
+    run("uninstall", &["--delete-namespace", "--delete-data"])
+        .success()
+        .stderr_has("namespace");
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(f.ns.client.clone());
+    assert!(
+        namespaces.get_opt(&namespace).await.unwrap().is_none(),
+        "the namespace skyctl created is gone"
+    );
+}
+
+#[tokio::test]
+async fn history_max_keeps_only_the_newest_revisions() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    for tag in ["2", "3", "4"] {
+        let image = format!("apiService.image=example.org/skypilot:{tag}");
+        f.run(
+            "upgrade",
+            &["--no-wait", "--history-max", "2", "--set", &image],
+        )
+        .success();
+    }
+    let status = f.status();
+    let revisions: Vec<_> = status["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["revision"].clone())
+        .collect();
+    assert_eq!(revisions, [json!(3), json!(4)]);
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn force_unlock_takes_a_lock_whose_holder_is_gone() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    // A lock as a crashed skyctl on another machine would leave it, with a long expiry.
+    let leases: Api<Lease> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        k8s_openapi::jiff::Timestamp::now(),
+    );
+    let lease: Lease = serde_json::from_value(json!({
+        "metadata": {"name": format!("skyctl-lock-{}", f.release())},
+        "spec": {"holderIdentity": "ann@laptop (pid 4242, skyctl upgrade)", "leaseDurationSeconds": 3600,
+                 "acquireTime": now, "renewTime": now}
+    }))
+    .unwrap();
+    leases.create(&Default::default(), &lease).await.unwrap();
+    f.run("upgrade", &["--set", "apiService.skypilotDev=true"])
+        .code(1)
+        .stderr_has("locked by ann@laptop (pid 4242, skyctl upgrade)")
+        .stderr_has("--force-unlock");
+    f.run(
+        "upgrade",
+        &["--set", "apiService.skypilotDev=true", "--force-unlock"],
+    )
+    .success();
+    assert!(
+        lease_holder(&f).await.is_none(),
+        "the lock is released after the upgrade"
+    );
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn atomic_undoes_a_failed_upgrade_and_a_failed_first_install() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let unreachable = [
+        "--atomic",
+        "--set",
+        "ingress-nginx.controller.service.type=LoadBalancer",
+        "--timeout",
+        "3s",
+    ];
+    f.run("install", &unreachable)
+        .code(1)
+        .stderr_has("timed out")
+        .stderr_has("--atomic uninstalled");
+    f.run("status", &[]).code(1).stderr_has("not found");
+
+    f.run("install", &[]).success();
+    f.run("upgrade", &unreachable)
+        .code(1)
+        .stderr_has("rolled the release back to revision 1");
+    let status = f.status();
+    assert_eq!(status["status"], "deployed");
+    assert_eq!(status["description"], "Rollback to 1 complete");
+    let services: Api<Service> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let controller = services
+        .get(&format!("{}-ingress-nginx-controller", f.release()))
+        .await
+        .unwrap();
+    assert_eq!(controller.spec.unwrap().type_.as_deref(), Some("ClusterIP"));
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
+#[tokio::test]
+async fn the_release_record_holds_values_and_inventory_but_no_secret_data() {
+    use std::io::Read;
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--set", "apiService.replicas=1"])
+        .success();
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let record = secrets
+        .get(&format!("skyctl.release.v1.{}.v1", f.release()))
+        .await
+        .unwrap();
+    assert_eq!(record.type_.as_deref(), Some("skyctl.io/release.v1"));
+    let data = record.data.unwrap();
+    let release: Value = serde_json::from_slice(&data["release.json"].0).unwrap();
+    assert_eq!(release["revision"], 1);
+    assert_eq!(release["status"], "deployed");
+    assert_eq!(release["skyctlVersion"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        release["values"]["apiService"]["replicas"], 1,
+        "the user's values are recorded"
+    );
+    assert!(
+        release["values"].get("storage").is_none(),
+        "defaults are not"
+    );
+    let inventory = release["inventory"].as_array().unwrap();
+    assert!(
+        inventory
+            .iter()
+            .any(|o| o["kind"] == "ClusterRole" && o.get("namespace").is_none())
+    );
+    assert!(
+        inventory
+            .iter()
+            .any(|o| o["kind"] == "ValidatingWebhookConfiguration")
+    );
+
+    let mut manifest = String::new();
+    flate2::read::GzDecoder::new(data["manifest.yaml.gz"].0.as_slice())
+        .read_to_string(&mut manifest)
+        .unwrap();
+    assert!(manifest.contains("kind: Deployment"));
+    assert!(
+        !manifest.contains("PRIVATE KEY"),
+        "the webhook key is not in the record"
+    );
+    assert!(
+        !manifest.contains("$apr1$"),
+        "the htpasswd Secret's data is not in the record"
+    );
+    f.run("uninstall", &[]).success();
 }

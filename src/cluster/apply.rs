@@ -54,7 +54,7 @@ pub enum ApplyError {
         object: ObjectRef,
         conflicts: Vec<FieldConflict>,
     },
-    #[error("{object}: {source}")]
+    #[error("{object}")]
     Api {
         object: ObjectRef,
         source: kube::Error,

@@ -17,7 +17,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use super::apply::{self, ApplyError, ApplyOptions, Change, Observed};
+use super::apply::{self, ApplyOptions, Change, Observed};
 use super::lock;
 use super::release_record::{self, ReleaseRecord, ReleaseStatus, ReleaseStore};
 use super::wait;
@@ -113,16 +113,9 @@ pub enum RolloutError {
     NoSuchRevision { name: String, revision: u32 },
     #[error("namespace {0} does not exist; create it, or pass --create-namespace")]
     NoNamespace(String),
-    #[error("the cluster rejected {} object(s); nothing was changed:\n{}", .0.len(), join_errors(.0))]
-    Rejected(Vec<ApplyError>),
-}
-
-fn join_errors(errors: &[ApplyError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("  {e}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    /// Each rejection with its causes, as the user reads them.
+    #[error("the cluster rejected {} object(s); nothing was changed:\n  {}", .0.len(), .0.join("\n  "))]
+    Rejected(Vec<String>),
 }
 
 /// The records of a release, and what they say about it.
@@ -422,7 +415,7 @@ async fn preview(
                 }
             }
             Ok(_) => {}
-            Err(err) => rejected.push(err),
+            Err(err) => rejected.push(format!("{:#}", anyhow::Error::from(err))),
         }
     }
     if rejected.is_empty() {

@@ -20,7 +20,7 @@ pub enum Error {
         template: String,
         field: &'static str,
     },
-    #[error("could not create the admission webhook certificate: {0}")]
+    #[error("could not create the admission webhook certificate")]
     Certificate(#[from] rcgen::Error),
 }
 

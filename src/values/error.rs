@@ -11,7 +11,7 @@ use super::strvals::ParseError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A values file, or standard input, could not be read.
-    #[error("cannot read values file {name}: {source}")]
+    #[error("cannot read values file {name}")]
     Read {
         /// The file as the user named it (`<stdin>` for `-`).
         name: String,
@@ -20,7 +20,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A values document is not valid YAML, or not a map at the top.
-    #[error("{name}: {source}")]
+    #[error("{name}")]
     Document {
         /// The file as the user named it, or `skyctl's defaults`.
         name: String,
@@ -30,7 +30,7 @@ pub enum Error {
     },
     /// A `--set`-style argument is malformed, or a `--set-file` file is unreadable.
     // Quoted as typed, not escaped, so `key\.with\.dots` reads the same as on the command line.
-    #[error("{flag} \"{arg}\": {source}")]
+    #[error("{flag} \"{arg}\"")]
     Flag {
         /// Which flag.
         flag: Flag,
@@ -41,7 +41,7 @@ pub enum Error {
         source: ParseError,
     },
     /// The values schema itself is unusable; a bug in skyctl, not in the user's input.
-    #[error("values schema: {0}")]
+    #[error("values schema")]
     Schema(#[from] SchemaError),
     /// The merged values break the schema. Every violation is listed, one per line.
     #[error("{0}")]

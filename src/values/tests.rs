@@ -337,23 +337,27 @@ fn input_errors_name_file_flag_and_key() {
     for (layers, expected) in cases {
         let err =
             resolve_with(DEFAULTS, ANY, &layers, &mut "x: 1\n".as_bytes()).expect_err(&expected);
-        assert_eq!(err.to_string(), expected);
+        assert_eq!(as_printed(err), expected);
         let again = user_values(&layers, &mut "x: 1\n".as_bytes()).expect_err(&expected);
-        assert_eq!(again.to_string(), expected, "user_values reports the same");
+        assert_eq!(as_printed(again), expected, "user_values reports the same");
     }
     let err = resolve_with(DEFAULTS, ANY, &Layers::default(), &mut "".as_bytes());
     assert!(err.is_ok(), "an empty file and empty stdin are empty maps");
+}
+
+/// The error and its causes, as skyctl prints them.
+fn as_printed(err: Error) -> String {
+    format!("{:#}", anyhow::Error::from(err))
 }
 
 #[test]
 fn defaults_and_schema_problems_are_named() {
     let bad_defaults = resolve_with("a: [1\n", ANY, &Layers::default(), &mut "".as_bytes())
         .expect_err("bad defaults");
+    let printed = as_printed(bad_defaults);
     assert!(
-        bad_defaults
-            .to_string()
-            .starts_with("skyctl's defaults: invalid YAML: "),
-        "{bad_defaults}"
+        printed.starts_with("skyctl's defaults: invalid YAML: "),
+        "{printed}"
     );
     let bad_schema = resolve_with(
         DEFAULTS,
@@ -363,7 +367,7 @@ fn defaults_and_schema_problems_are_named() {
     )
     .expect_err("bad schema");
     assert_eq!(
-        bad_schema.to_string(),
+        as_printed(bad_schema),
         "values schema: #: unsupported keyword \"pattern\""
     );
 }

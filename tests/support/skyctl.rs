@@ -31,6 +31,11 @@ impl Skyctl {
         self
     }
 
+    pub fn arg_path(mut self, path: &Path) -> Self {
+        self.command.arg(path);
+        self
+    }
+
     pub fn kubeconfig(self, path: &Path) -> Self {
         self.args([Path::new("--kubeconfig"), path])
     }
