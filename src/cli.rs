@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+pub use crate::ui::OutputFormat;
+
 /// Deploys the SkyPilot API server, with ingress-nginx in front of it, to Kubernetes.
 ///
 /// skyctl renders the same objects as the SkyPilot Helm chart from the same values files and
@@ -68,7 +70,7 @@ pub enum Command {
     /// Print the objects that install would apply, as YAML, without a cluster
     Template(TemplateArgs),
     /// Print the URL users log in to (NodePort or LoadBalancer)
-    Endpoint(Pending),
+    Endpoint(EndpointArgs),
     /// Turn local cloud and Kubernetes credentials into the Secrets the API server reads
     Creds {
         #[command(subcommand)]
@@ -178,7 +180,36 @@ pub struct InstallArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]
+    pub auth: WebAuthArgs,
+    #[command(flatten)]
     pub rollout: RolloutArgs,
+    #[command(flatten)]
+    pub health: HealthArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The web login in front of the API server (the ingress's basic auth).
+#[derive(Debug, Args, Clone)]
+pub struct WebAuthArgs {
+    /// User name for the web login
+    #[arg(long, default_value = "skypilot", help_heading = "Web login")]
+    pub web_username: String,
+    /// Read the web password from the first line of standard input (else $SKYCTL_WEB_PASSWORD,
+    /// else a hidden prompt on a terminal)
+    #[arg(long, help_heading = "Web login")]
+    pub web_password_stdin: bool,
+    /// Never prompt; fail naming the missing flag instead
+    #[arg(short, long, help_heading = "Web login")]
+    pub yes: bool,
+}
+
+/// The check that ends install and upgrade.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct HealthArgs {
+    /// Skip checking /api/health through the endpoint (for clusters this machine cannot reach)
+    #[arg(long, help_heading = "Wait")]
+    pub no_health_check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -191,7 +222,29 @@ pub struct UpgradeArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]
+    pub auth: WebAuthArgs,
+    #[command(flatten)]
     pub rollout: RolloutArgs,
+    #[command(flatten)]
+    pub health: HealthArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EndpointArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// How long to wait for an address (a load balancer takes a while)
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Put the web login into the URL (asks for the password, or reads it like install)
+    #[arg(long)]
+    pub with_credentials: bool,
+    #[command(flatten)]
+    pub auth: WebAuthArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -243,13 +296,6 @@ pub struct OutputArgs {
     pub output: OutputFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-    Yaml,
-}
-
 /// Parses durations as Helm's --timeout does: `300s`, `5m`, `1h30m`; a bare number is seconds.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     if let Ok(seconds) = text.parse::<u64>() {
@@ -288,31 +334,92 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum CredsCommand {
-    /// Add credentials for a cloud or a Kubernetes cluster
+    /// Store credentials as the Secret the API server reads, and turn them on
+    ///
+    /// If the release is installed, it is upgraded so that the API server restarts with them;
+    /// otherwise the next install uses them.
     Add {
-        /// Which credentials to add
+        #[command(subcommand)]
+        source: CredsSource,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Show which credentials are stored and used (never their contents)
+    List {
+        #[command(flatten)]
+        release: ReleaseFlag,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Delete stored credentials and turn them off
+    Remove {
+        /// Which credentials
         kind: CredsKind,
         #[command(flatten)]
-        pending: Pending,
+        release: ReleaseFlag,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CredsKind {
-    /// AWS access keys, from ~/.aws/credentials or the environment
-    Aws,
+#[derive(Debug, Subcommand)]
+pub enum CredsSource {
+    /// AWS access keys, from ~/.aws/credentials ($AWS_SHARED_CREDENTIALS_FILE, $AWS_PROFILE) or
+    /// $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY
+    Aws {
+        /// Profile in the credentials file (else $AWS_PROFILE, else default)
+        #[arg(long)]
+        profile: Option<String>,
+        /// Access key id, when the secret key comes from standard input
+        #[arg(long)]
+        access_key_id: Option<String>,
+        /// Read the secret access key from standard input
+        #[arg(long)]
+        secret_access_key_stdin: bool,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
     /// A GCP service-account key file
-    Gcp,
-    /// Contexts from a kubeconfig
-    Kube,
+    Gcp {
+        /// The service-account key (JSON)
+        #[arg(long, value_name = "SA.json")]
+        key_file: std::path::PathBuf,
+        /// GCP project; by default the key's project_id
+        #[arg(long, value_name = "ID")]
+        project: Option<String>,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// Contexts of a kubeconfig, for SkyPilot to launch on other clusters
+    Kube {
+        /// The kubeconfig to take contexts from (default: as kubectl finds it). Named
+        /// --from-kubeconfig because --kubeconfig chooses the cluster skyctl talks to
+        #[arg(long, value_name = "FILE")]
+        from_kubeconfig: Option<std::path::PathBuf>,
+        /// A context to keep (repeat for more; default: the current context)
+        #[arg(long = "from-context", value_name = "NAME")]
+        from_contexts: Vec<String>,
+        /// Name of the Secret
+        #[arg(long, default_value = "kube-credentials")]
+        secret_name: String,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
 }
 
-/// Arguments of a verb that is not built yet. They are accepted, so that the verb can say so
-/// instead of failing on its flags.
+/// The release whose values credentials turn on.
 #[derive(Debug, Args)]
-pub struct Pending {
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    _args: Vec<String>,
+pub struct ReleaseFlag {
+    /// Release to turn the credentials on in
+    #[arg(long = "release", default_value = "skypilot", value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredsKind {
+    Aws,
+    Gcp,
+    Kube,
 }
 
 #[cfg(test)]

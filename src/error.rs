@@ -5,11 +5,6 @@ pub const EXIT_INVALID_INPUT: u8 = 2;
 /// Exit code for every other failure.
 pub const EXIT_FAILURE: u8 = 1;
 
-/// A verb whose implementation has not landed yet. It fails instead of pretending to work.
-#[derive(Debug, thiserror::Error)]
-#[error("`skyctl {0}` is not implemented yet")]
-pub struct NotImplemented(pub &'static str);
-
 /// Input the user can fix: a flag, a values key, a file. Wrapping an error in it makes skyctl
 /// exit with [`EXIT_INVALID_INPUT`]; its message is the wrapped error's.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod commands;
 pub mod diff;
 pub mod error;
+pub mod guide;
 pub mod manifest;
 pub mod plan;
 pub mod release;

@@ -6,6 +6,26 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// How a command prints what scripts may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+/// Prints `value` as JSON or YAML on stdout. Text output is each command's own.
+pub fn print(value: &impl Serialize, format: OutputFormat) -> anyhow::Result<()> {
+    let value = serde_json::to_value(value)?;
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&value)?),
+        OutputFormat::Yaml => println!("{}", crate::yaml::to_yaml(&value)),
+        OutputFormat::Text => unreachable!("text output is the command's own"),
+    }
+    Ok(())
+}
 
 /// Progress of many things at once, one line each.
 pub struct Progress {

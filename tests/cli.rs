@@ -1,4 +1,4 @@
-//! The command line itself: help that teaches, and verbs that never pretend.
+//! The command line itself: help that teaches.
 
 mod support;
 
@@ -56,17 +56,6 @@ fn version_names_the_crate_version() {
         .run()
         .success()
         .stdout_has(concat!("skyctl ", env!("CARGO_PKG_VERSION")));
-}
-
-#[test]
-fn unfinished_verbs_fail_saying_so() {
-    for args in [&["endpoint"][..], &["creds", "add", "aws"]] {
-        skyctl()
-            .args(args)
-            .run()
-            .code(1)
-            .stderr_has("not implemented yet");
-    }
 }
 
 #[test]

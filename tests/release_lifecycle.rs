@@ -53,6 +53,10 @@ impl Fixture {
                 "ingress.httpNodePort=null,ingress.httpsNodePort=null",
             ]);
         }
+        // Nothing serves the endpoint here; tests/guided_install.rs checks health for real.
+        if matches!(verb, "install" | "upgrade") {
+            all.push("--no-health-check");
+        }
         all.extend_from_slice(args);
         skyctl().kubeconfig(cluster::kubeconfig()).args(all)
     }
@@ -318,6 +322,7 @@ fn hanging_upgrade(f: &Fixture) -> Child {
             "ingress-nginx.controller.service.type=LoadBalancer",
             "--timeout",
             "120s",
+            "--no-health-check",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -637,6 +642,7 @@ async fn a_missing_namespace_needs_create_namespace_and_leaves_with_delete_names
                 AUTH,
                 "--set",
                 "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+                "--no-health-check",
             ]);
         }
         args.extend_from_slice(extra);

@@ -2,17 +2,29 @@ use crate::cli::{ClusterArgs, InstallArgs};
 use crate::cluster::rollout::Operation;
 
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
-    let values = super::resolve_values(&args.values)?;
+    let mut values = super::resolve_values(&args.values)?;
+    let credentials = super::web_auth(&args.auth, &args.values, &mut values, None)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
+    super::use_stored_credentials(&client, &release, &mut values).await?;
     let manifests = super::render_release(&client, &release, &values.values).await?;
-    super::deploy(
+    let outcome = super::deploy(
         &client,
         &release,
         Operation::Install,
         manifests,
         values.user,
         &args.rollout,
+    )
+    .await?;
+    super::finish(
+        &client,
+        &release,
+        &outcome,
+        credentials.as_ref(),
+        &args.rollout,
+        args.health,
+        args.output,
     )
     .await
 }

@@ -2,6 +2,8 @@
 //! and holds no logic of its own beyond that; what several verbs share is below.
 
 mod completion;
+mod creds;
+mod endpoint;
 mod install;
 mod rollback;
 mod status;
@@ -12,12 +14,17 @@ mod upgrade;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::cli::{Cli, ClusterArgs, Command, CredsCommand, RolloutArgs, ValuesArgs};
+use crate::cli::{
+    Cli, ClusterArgs, Command, HealthArgs, OutputArgs, OutputFormat, RolloutArgs, ValuesArgs,
+    WebAuthArgs,
+};
 use crate::cluster::apply::{ApplyOptions, Change};
 use crate::cluster::release_record::{ReleaseRecord, ReleaseStore};
 use crate::cluster::rollout::{self, History, Operation, Outcome, RolloutError};
 use crate::cluster::{admission_certificate, teardown};
-use crate::error::{NotImplemented, invalid_input};
+use crate::error::invalid_input;
+use crate::guide::health::{self, Credentials};
+use crate::guide::{self, basic_auth, credential_secrets, password};
 use crate::manifest::Manifest;
 use crate::release::Release;
 use crate::render;
@@ -35,10 +42,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollback(args) => block_on(rollback::run(&cluster, args)),
         Command::Uninstall(args) => block_on(uninstall::run(&cluster, args)),
         Command::Status(args) => block_on(status::run(&cluster, args)),
-        Command::Endpoint(_) => Err(NotImplemented("endpoint").into()),
-        Command::Creds {
-            command: CredsCommand::Add { .. },
-        } => Err(NotImplemented("creds add").into()),
+        Command::Endpoint(args) => block_on(endpoint::run(&cluster, args)),
+        Command::Creds { command } => block_on(creds::run(&cluster, command)),
     }
 }
 
@@ -147,6 +152,193 @@ fn rollout_options(args: &RolloutArgs) -> rollout::Options {
     }
 }
 
+/// The web login for install and upgrade, laid over the resolved values: a password (stdin,
+/// environment, prompt) becomes a bcrypt htpasswd line in `ingress.authCredentials`. Values
+/// that set `ingress.authCredentials` or `ingress.authSecret` themselves are kept; an upgrade
+/// given neither keeps the line its release recorded. Returns the credentials for the health
+/// check, when skyctl knows the password.
+fn web_auth(
+    args: &WebAuthArgs,
+    values_args: &ValuesArgs,
+    resolved: &mut Resolved,
+    recorded: Option<&Value>,
+) -> anyhow::Result<Option<Credentials>> {
+    if args.web_password_stdin && values_args.files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(invalid_input(anyhow::anyhow!(
+            "--web-password-stdin and --values - both read standard input; give the values as a file"
+        )));
+    }
+    let given = |key: &str| {
+        resolved
+            .user
+            .pointer(&format!("/ingress/{key}"))
+            .is_some_and(|v| !v.is_null())
+    };
+    let sources = password::Sources {
+        stdin: args.web_password_stdin,
+        no_prompt: args.yes,
+    };
+    let user_chose_auth = given("authCredentials") || given("authSecret");
+    let recorded_line = recorded
+        .and_then(|values| values.pointer("/ingress/authCredentials"))
+        .filter(|_| {
+            !user_chose_auth && !args.web_password_stdin && std::env::var(password::ENV).is_err()
+        });
+    let password = if user_chose_auth || recorded_line.is_some() {
+        // Optional here: only the health check uses it.
+        if args.web_password_stdin || std::env::var(password::ENV).is_ok() {
+            password::read(sources, "")?
+        } else {
+            None
+        }
+    } else {
+        let prompt = format!("Password for the web login {:?}", args.web_username);
+        Some(
+            password::read(sources, &prompt)?
+                .ok_or_else(|| invalid_input(password::PasswordError::Missing))?,
+        )
+    };
+    let line = match (&password, user_chose_auth, recorded_line) {
+        (Some(password), false, None) => Some(Value::String(
+            basic_auth::htpasswd_line(&args.web_username, password).map_err(invalid_input)?,
+        )),
+        (_, _, Some(line)) => Some(line.clone()),
+        _ => None,
+    };
+    if let Some(line) = line {
+        let auth = serde_json::json!({"ingress": {"authCredentials": line}});
+        values::merge::merge(&mut resolved.values, auth.clone());
+        values::merge::merge(&mut resolved.user, auth);
+    }
+    check_auth(&resolved.values)?;
+    Ok(password.map(|password| Credentials {
+        username: args.web_username.clone(),
+        password,
+    }))
+}
+
+/// A broken htpasswd (such as the chart's placeholder) would lock everyone out: refuse it
+/// before anything is applied.
+fn check_auth(values: &Value) -> anyhow::Result<()> {
+    let enabled = values
+        .pointer("/ingress/enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let secret = values
+        .pointer("/ingress/authSecret")
+        .is_some_and(|v| !v.is_null());
+    match values
+        .pointer("/ingress/authCredentials")
+        .and_then(Value::as_str)
+    {
+        Some(text) if enabled && !secret => basic_auth::validate_htpasswd(text).map_err(|err| {
+            invalid_input(anyhow::Error::new(err).context("ingress.authCredentials"))
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Credentials stored with `creds add` are used unless the values say otherwise.
+async fn use_stored_credentials(
+    client: &kube::Client,
+    release: &Release,
+    resolved: &mut Resolved,
+) -> anyhow::Result<()> {
+    for stored in credential_secrets::list(client, &release.namespace).await? {
+        let (section, key) = credential_secrets::enabled_key(stored.kind);
+        if resolved
+            .user
+            .pointer(&format!("/{section}/{key}"))
+            .is_some()
+        {
+            continue;
+        }
+        let on = Value::Object(credential_secrets::values_for(&stored, true));
+        values::merge::merge(&mut resolved.values, on.clone());
+        values::merge::merge(&mut resolved.user, on);
+    }
+    Ok(())
+}
+
+/// What install and upgrade print at the end, and `-o json` gives scripts.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    release: String,
+    namespace: String,
+    revision: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<guide::endpoint::Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<health::Health>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login: Option<String>,
+}
+
+/// After a deploy that waited: find the endpoint, check health through it with the web login,
+/// and tell the admin the line users log in with.
+async fn finish(
+    client: &kube::Client,
+    release: &Release,
+    outcome: &Outcome,
+    credentials: Option<&Credentials>,
+    args: &RolloutArgs,
+    health: HealthArgs,
+    output: OutputArgs,
+) -> anyhow::Result<()> {
+    let revision = match outcome {
+        Outcome::Deployed { revision, .. } | Outcome::Unchanged { revision } => Some(*revision),
+        Outcome::DryRun { .. } => None,
+    };
+    let mut summary = Summary {
+        release: release.name.clone(),
+        namespace: release.namespace.clone(),
+        revision,
+        endpoint: None,
+        health: None,
+        login: None,
+    };
+    if let (Some(timeout), Some(_), false) = (args.wait.limit(), revision, health.no_health_check) {
+        let mut progress = Progress::new();
+        let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
+        for warning in &found.warnings {
+            progress.println(&format!("warning: {warning}"));
+        }
+        match health::wait(release, &found.url, credentials, timeout, &mut progress).await {
+            Ok(health) => summary.health = Some(health),
+            // Without the password skyctl cannot pass the login; the 401 proves the way there.
+            Err(unhealthy)
+                if credentials.is_none()
+                    && unhealthy.problem == health::Problem::CredentialsRejected =>
+            {
+                progress.println("the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it");
+            }
+            Err(unhealthy) => return Err(unhealthy.into()),
+        }
+        summary.login = Some(health::login_command(
+            &found.url,
+            credentials.map(|c| c.username.as_str()),
+        ));
+        summary.endpoint = Some(found);
+    }
+    match output.output {
+        format @ (OutputFormat::Json | OutputFormat::Yaml) => crate::ui::print(&summary, format)?,
+        OutputFormat::Text => {
+            if let Some(health) = &summary.health {
+                eprintln!(
+                    "healthy: SkyPilot API server {} (commit {})",
+                    health.version, health.commit
+                );
+            }
+            if let (Some(found), Some(login)) = (&summary.endpoint, &summary.login) {
+                eprintln!("endpoint: {}", found.url);
+                eprintln!("users log in with:\n  {login}");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs a rollout and reports it; with `--atomic`, a rollout that failed after recording its
 /// revision is undone: rolled back to the deployed revision, or uninstalled if there was none.
 async fn deploy(
@@ -156,7 +348,7 @@ async fn deploy(
     manifests: Vec<Manifest>,
     user_values: Value,
     args: &RolloutArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Outcome> {
     let before = if args.atomic {
         Some(History::read(client, release).await?.1)
     } else {
@@ -175,7 +367,7 @@ async fn deploy(
     match result {
         Ok(outcome) => {
             report(release, operation, &outcome);
-            Ok(())
+            Ok(outcome)
         }
         Err(err) if matches!(err.downcast_ref(), Some(RolloutError::NoNamespace(_))) => {
             Err(invalid_input(err))

@@ -42,5 +42,6 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         values,
         &args.rollout,
     )
-    .await
+    .await?;
+    Ok(())
 }

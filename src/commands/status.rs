@@ -90,11 +90,12 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
             .collect(),
     };
     match args.output.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Yaml => print!("{}", serde_yaml_ng::to_string(&report)?),
-        OutputFormat::Text => print_text(&report),
+        OutputFormat::Text => {
+            print_text(&report);
+            Ok(())
+        }
+        format => crate::ui::print(&report, format),
     }
-    Ok(())
 }
 
 fn print_text(report: &Report) {

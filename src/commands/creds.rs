@@ -1,0 +1,296 @@
+use std::io::Read;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::cli::{
+    ClusterArgs, CredsCommand, CredsKind, CredsSource, LockArgs, OutputFormat, RolloutArgs,
+    WaitArgs,
+};
+use crate::cluster::rollout::{History, Operation, Outcome};
+use crate::error::invalid_input;
+use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
+use crate::guide::host::Host;
+use crate::guide::{aws_credentials, gcp_credentials, kube_credentials};
+use crate::release::Release;
+use crate::values::{self, ExtraLayer, Layers};
+
+pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result<()> {
+    match command {
+        CredsCommand::Add { source, wait } => add(cluster, source, wait).await,
+        CredsCommand::List { release, output } => {
+            let client = super::connect(cluster).await?;
+            let release = super::release(cluster, &release.name);
+            let stored = credential_secrets::list(&client, &release.namespace).await?;
+            let (_, history) = History::read(&client, &release).await?;
+            let used = |kind| {
+                let (section, key) = credential_secrets::enabled_key(kind);
+                history
+                    .deployed()
+                    .and_then(|r| r.values.pointer(&format!("/{section}/{key}")))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            };
+            if output.output != OutputFormat::Text {
+                let rows: Vec<Value> = stored
+                    .iter()
+                    .map(|s| {
+                        let mut row = serde_json::to_value(s).expect("serializable");
+                        row["usedByRelease"] = used(s.kind).into();
+                        row
+                    })
+                    .collect();
+                return crate::ui::print(&rows, output.output);
+            }
+            if stored.is_empty() {
+                println!("no credentials stored in namespace {}", release.namespace);
+            }
+            for s in &stored {
+                let project = s
+                    .project
+                    .as_deref()
+                    .map(|p| format!(" (project {p})"))
+                    .unwrap_or_default();
+                let state = if used(s.kind) {
+                    "used by"
+                } else {
+                    "not used by"
+                };
+                println!(
+                    "{:<5} Secret {}{project}: {state} release {}",
+                    serde_json::to_value(s.kind)?.as_str().unwrap_or(""),
+                    s.secret,
+                    release.name
+                );
+            }
+            Ok(())
+        }
+        CredsCommand::Remove {
+            kind,
+            release,
+            wait,
+        } => {
+            let client = super::connect(cluster).await?;
+            let release = super::release(cluster, &release.name);
+            let removed =
+                credential_secrets::remove(&client, &release.namespace, kind_of(kind)).await?;
+            if removed.is_empty() {
+                eprintln!(
+                    "no {:?} credentials stored in namespace {}",
+                    kind, release.namespace
+                );
+                return Ok(());
+            }
+            for stored in &removed {
+                eprintln!("Secret {}/{} deleted", release.namespace, stored.secret);
+            }
+            let off: Vec<ExtraLayer> = removed.iter().map(|s| layer(s, false)).collect();
+            apply_to_release(&client, &release, off, wait)
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+fn kind_of(kind: CredsKind) -> Kind {
+    match kind {
+        CredsKind::Aws => Kind::Aws,
+        CredsKind::Gcp => Kind::Gcp,
+        CredsKind::Kube => Kind::Kube,
+    }
+}
+
+fn layer(stored: &Stored, enabled: bool) -> ExtraLayer {
+    let verb = if enabled { "add" } else { "remove" };
+    ExtraLayer {
+        label: format!(
+            "skyctl creds {verb} {}",
+            serde_json::to_value(stored.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ),
+        values: credential_secrets::values_for(stored, enabled),
+    }
+}
+
+async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyhow::Result<()> {
+    let host = Host::system();
+    let (stored, data, release_name) = match source {
+        CredsSource::Aws {
+            profile,
+            access_key_id,
+            secret_access_key_stdin,
+            release,
+        } => {
+            let mut stdin = std::io::stdin();
+            let request = aws_credentials::AwsRequest {
+                profile,
+                access_key_id,
+                secret_reader: secret_access_key_stdin.then_some(&mut stdin as &mut dyn Read),
+            };
+            let credentials = aws_credentials::resolve(request, &host).map_err(invalid_input)?;
+            eprintln!(
+                "AWS access key id from {}, secret access key from {}",
+                credentials.access_key_id_origin, credentials.secret_access_key_origin
+            );
+            let stored = Stored {
+                kind: Kind::Aws,
+                secret: aws_credentials::SECRET_NAME.into(),
+                project: None,
+            };
+            (stored, credentials.secret_data(), release.name)
+        }
+        CredsSource::Gcp {
+            key_file,
+            project,
+            release,
+        } => {
+            let credentials = gcp_credentials::load(&key_file, project.as_deref(), &host)
+                .map_err(invalid_input)?;
+            let from = match credentials.project_from {
+                gcp_credentials::ProjectFrom::Argument => "from --project",
+                gcp_credentials::ProjectFrom::KeyFile => "from the key file",
+            };
+            eprintln!(
+                "GCP service account {} for project {} ({from})",
+                credentials.client_email, credentials.project_id
+            );
+            let stored = Stored {
+                kind: Kind::Gcp,
+                secret: gcp_credentials::SECRET_NAME.into(),
+                project: Some(credentials.project_id.clone()),
+            };
+            (stored, credentials.secret_data(), release.name)
+        }
+        CredsSource::Kube {
+            from_kubeconfig,
+            from_contexts,
+            secret_name,
+            release,
+        } => {
+            let path = from_kubeconfig
+                .map_or_else(default_kubeconfig, Ok)
+                .map_err(invalid_input)?;
+            let minimized =
+                kube_credentials::minimize(&path, &from_contexts, &host).map_err(invalid_input)?;
+            eprintln!(
+                "contexts {} from {}",
+                minimized.contexts.join(", "),
+                path.display()
+            );
+            for warning in &minimized.warnings {
+                eprintln!("warning: {warning}");
+            }
+            if let Some(snippet) = kube_credentials::allowed_contexts_config(&minimized.contexts) {
+                eprintln!(
+                    "SkyPilot uses only the contexts its config allows; add this to apiService.config:\n{snippet}"
+                );
+            }
+            let stored = Stored {
+                kind: Kind::Kube,
+                secret: secret_name,
+                project: None,
+            };
+            (stored, minimized.secret_data(), release.name)
+        }
+    };
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, &release_name);
+    let outcome = credential_secrets::store(&client, &release.namespace, &stored, data).await?;
+    let keys = match stored.kind {
+        Kind::Aws => format!(
+            "{}, {}",
+            aws_credentials::ACCESS_KEY_ID,
+            aws_credentials::SECRET_ACCESS_KEY
+        ),
+        Kind::Gcp => gcp_credentials::KEY_FILE.to_owned(),
+        Kind::Kube => kube_credentials::CONFIG_KEY.to_owned(),
+    };
+    let word = match outcome {
+        StoreOutcome::Created => "created",
+        StoreOutcome::Updated => "updated",
+        StoreOutcome::Unchanged => "unchanged",
+    };
+    eprintln!(
+        "Secret {}/{} {word} (keys: {keys})",
+        release.namespace, stored.secret
+    );
+    let applied = apply_to_release(&client, &release, vec![layer(&stored, true)], wait).await?;
+    // The values were on already, so nothing rolled the pod; it reads credentials only at start.
+    if matches!(applied, Some(Outcome::Unchanged { .. })) && outcome == StoreOutcome::Updated {
+        credential_secrets::restart_api_server(&client, &release).await?;
+        eprintln!("the API server is restarting to read the new credentials");
+    }
+    Ok(())
+}
+
+/// The kubeconfig kubectl would read: the first file of $KUBECONFIG, else ~/.kube/config.
+fn default_kubeconfig() -> anyhow::Result<PathBuf> {
+    if let Some(first) =
+        std::env::var_os("KUBECONFIG").and_then(|paths| std::env::split_paths(&paths).next())
+    {
+        return Ok(first);
+    }
+    let home = std::env::var_os("HOME").ok_or_else(|| {
+        anyhow::anyhow!("no HOME to find ~/.kube/config in; pass --from-kubeconfig")
+    })?;
+    Ok(PathBuf::from(home).join(".kube/config"))
+}
+
+/// Upgrades an installed release with its recorded values and `layers` on top; says what the
+/// next install does when the release is not installed.
+async fn apply_to_release(
+    client: &kube::Client,
+    release: &Release,
+    layers: Vec<ExtraLayer>,
+    wait: WaitArgs,
+) -> anyhow::Result<Option<Outcome>> {
+    let (_, history) = History::read(client, release).await?;
+    let Some(deployed) = history.deployed() else {
+        eprintln!(
+            "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
+            release.name, release.namespace
+        );
+        return Ok(None);
+    };
+    let Value::Object(recorded) = deployed.values.clone() else {
+        anyhow::bail!(
+            "revision {} recorded values that are not a map",
+            deployed.revision
+        );
+    };
+    let mut extra = vec![ExtraLayer {
+        label: format!("the values of revision {}", deployed.revision),
+        values: recorded,
+    }];
+    extra.extend(layers);
+    let resolved = values::resolve(&Layers {
+        extra,
+        ..Layers::default()
+    })?;
+    let manifests = super::render_release(client, release, &resolved.values).await?;
+    let args = RolloutArgs {
+        dry_run: false,
+        diff: false,
+        force_conflicts: false,
+        create_namespace: false,
+        delete_data: false,
+        atomic: false,
+        history_max: 10,
+        wait,
+        lock: LockArgs {
+            force_unlock: false,
+        },
+    };
+    let outcome = super::deploy(
+        client,
+        release,
+        Operation::Upgrade { install: false },
+        manifests,
+        resolved.user,
+        &args,
+    )
+    .await?;
+    Ok(Some(outcome))
+}

@@ -1,0 +1,39 @@
+use crate::cli::{ClusterArgs, EndpointArgs, OutputFormat};
+use crate::error::invalid_input;
+use crate::guide::health::{self, Credentials};
+use crate::guide::{endpoint, password};
+use crate::ui::Progress;
+
+pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()> {
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, &args.release.release);
+    let found = endpoint::wait(&client, &release, args.timeout, &mut Progress::new()).await?;
+    for warning in &found.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let url = if args.with_credentials {
+        let sources = password::Sources {
+            stdin: args.auth.web_password_stdin,
+            no_prompt: args.auth.yes,
+        };
+        let password = password::read(
+            sources,
+            &format!("Password of {:?}", args.auth.web_username),
+        )?
+        .ok_or_else(|| invalid_input(password::PasswordError::Missing))?;
+        let credentials = Credentials {
+            username: args.auth.web_username.clone(),
+            password,
+        };
+        health::url_with_credentials(&found.url, &credentials)
+    } else {
+        found.url.clone()
+    };
+    if args.output.output == OutputFormat::Text {
+        println!("{url}");
+        return Ok(());
+    }
+    let mut value = serde_json::to_value(&found)?;
+    value["url"] = url.into();
+    crate::ui::print(&value, args.output.output)
+}

@@ -1,0 +1,270 @@
+//! The credential Secrets in a release's namespace, and the values that make the API server use
+//! them. They are not part of a release: uninstall keeps them, `creds remove` deletes them.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::{aws_credentials, gcp_credentials};
+
+/// Marks a Secret as credentials skyctl stored, and which kind.
+const LABEL: &str = "skyctl.io/credentials";
+/// The GCP project the key is for; the chart wants it in values, so it is kept with the key.
+const PROJECT: &str = "skyctl.io/gcp-project";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Aws,
+    Gcp,
+    Kube,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Aws => "aws",
+            Kind::Gcp => "gcp",
+            Kind::Kube => "kube",
+        }
+    }
+
+    fn from_label(label: &str) -> Option<Self> {
+        [Kind::Aws, Kind::Gcp, Kind::Kube]
+            .into_iter()
+            .find(|k| k.label() == label)
+    }
+
+    /// The Secret name the chart reads, where it is fixed.
+    pub fn fixed_secret_name(self) -> Option<&'static str> {
+        match self {
+            Kind::Aws => Some(aws_credentials::SECRET_NAME),
+            Kind::Gcp => Some(gcp_credentials::SECRET_NAME),
+            Kind::Kube => None,
+        }
+    }
+}
+
+/// Credentials present in the namespace: which, where, never their contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stored {
+    pub kind: Kind,
+    pub secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// Whether storing changed anything on the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Creates or updates a credential Secret. Its content goes only into the Secret.
+pub async fn store(
+    client: &kube::Client,
+    namespace: &str,
+    credential: &Stored,
+    data: BTreeMap<String, String>,
+) -> anyhow::Result<StoreOutcome> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let data: BTreeMap<String, ByteString> = data
+        .into_iter()
+        .map(|(k, v)| (k, ByteString(v.into_bytes())))
+        .collect();
+    let existing = api.get_opt(&credential.secret).await?;
+    if let Some(existing) = &existing {
+        let same_data = existing.data.as_ref() == Some(&data);
+        let same_project = existing
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(PROJECT))
+            == credential.project.as_ref();
+        let ours = existing
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL))
+            .map(String::as_str)
+            == Some(credential.kind.label());
+        if same_data && same_project && ours {
+            return Ok(StoreOutcome::Unchanged);
+        }
+    }
+    let mut annotations = BTreeMap::new();
+    if let Some(project) = &credential.project {
+        annotations.insert(PROJECT.to_owned(), project.clone());
+    }
+    let secret = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": credential.secret,
+            "labels": {LABEL: credential.kind.label(), "app.kubernetes.io/managed-by": "skyctl"},
+            "annotations": annotations,
+        },
+        "type": "Opaque",
+        "data": data,
+    });
+    // Forced: the user asked for these credentials, even over a Secret made with kubectl.
+    api.patch(
+        &credential.secret,
+        &PatchParams::apply("skyctl").force(),
+        &Patch::Apply(&secret),
+    )
+    .await
+    .with_context(|| format!("cannot store Secret {}/{}", namespace, credential.secret))?;
+    Ok(if existing.is_some() {
+        StoreOutcome::Updated
+    } else {
+        StoreOutcome::Created
+    })
+}
+
+/// The credentials skyctl stored in the namespace.
+pub async fn list(client: &kube::Client, namespace: &str) -> anyhow::Result<Vec<Stored>> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let secrets = api.list(&ListParams::default().labels(LABEL)).await?;
+    let mut stored: Vec<Stored> = secrets
+        .items
+        .into_iter()
+        .filter_map(|secret| {
+            let kind = Kind::from_label(secret.metadata.labels.as_ref()?.get(LABEL)?)?;
+            Some(Stored {
+                kind,
+                secret: secret.metadata.name.clone()?,
+                project: secret
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(PROJECT))
+                    .cloned(),
+            })
+        })
+        .collect();
+    stored.sort_by_key(|s| s.kind.label());
+    Ok(stored)
+}
+
+/// Deletes the stored credentials of one kind; returns what was deleted.
+pub async fn remove(
+    client: &kube::Client,
+    namespace: &str,
+    kind: Kind,
+) -> anyhow::Result<Vec<Stored>> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let found: Vec<Stored> = list(client, namespace)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == kind)
+        .collect();
+    for stored in &found {
+        api.delete(&stored.secret, &DeleteParams::default())
+            .await
+            .with_context(|| format!("cannot delete Secret {namespace}/{}", stored.secret))?;
+    }
+    Ok(found)
+}
+
+/// Restarts the API server's pods, as `kubectl rollout restart` does: credentials are read
+/// when a pod starts, so new ones do nothing until then.
+pub async fn restart_api_server(
+    client: &kube::Client,
+    release: &crate::release::Release,
+) -> anyhow::Result<()> {
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &release.namespace);
+    let patch = json!({"spec": {"template": {"metadata": {"annotations": {
+        "skyctl.io/restarted-at": k8s_openapi::jiff::Timestamp::now().to_string()}}}}});
+    // A field manager of its own, so skyctl's applies never see this annotation as theirs.
+    let params = PatchParams {
+        field_manager: Some("skyctl-restart".into()),
+        ..Default::default()
+    };
+    deployments
+        .patch(
+            &format!("{}-api-server", release.name),
+            &params,
+            &Patch::Merge(&patch),
+        )
+        .await
+        .context("cannot restart the API server")?;
+    Ok(())
+}
+
+/// The values that make the API server use these credentials (or, with `enabled` false, stop).
+pub fn values_for(stored: &Stored, enabled: bool) -> Map<String, Value> {
+    let tree = match stored.kind {
+        Kind::Aws => json!({"awsCredentials": {"enabled": enabled}}),
+        Kind::Gcp => match (&stored.project, enabled) {
+            (Some(project), true) => {
+                json!({"gcpCredentials": {"enabled": true, "projectId": project}})
+            }
+            _ => json!({"gcpCredentials": {"enabled": enabled}}),
+        },
+        Kind::Kube => match enabled {
+            true => {
+                json!({"kubernetesCredentials": {"useKubeconfig": true, "kubeconfigSecretName": stored.secret}})
+            }
+            false => json!({"kubernetesCredentials": {"useKubeconfig": false}}),
+        },
+    };
+    let Value::Object(map) = tree else {
+        unreachable!("a JSON object literal")
+    };
+    map
+}
+
+/// The values key that says whether credentials of this kind are used.
+pub fn enabled_key(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Aws => ("awsCredentials", "enabled"),
+        Kind::Gcp => ("gcpCredentials", "enabled"),
+        Kind::Kube => ("kubernetesCredentials", "useKubeconfig"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_turns_on_the_values_the_chart_reads() {
+        let gcp = Stored {
+            kind: Kind::Gcp,
+            secret: "gcp-credentials".into(),
+            project: Some("proj-1".into()),
+        };
+        assert_eq!(
+            Value::Object(values_for(&gcp, true)),
+            json!({"gcpCredentials": {"enabled": true, "projectId": "proj-1"}})
+        );
+        let kube = Stored {
+            kind: Kind::Kube,
+            secret: "my-kube".into(),
+            project: None,
+        };
+        assert_eq!(
+            Value::Object(values_for(&kube, true)),
+            json!({"kubernetesCredentials": {"useKubeconfig": true, "kubeconfigSecretName": "my-kube"}})
+        );
+        let aws = Stored {
+            kind: Kind::Aws,
+            secret: "aws-credentials".into(),
+            project: None,
+        };
+        assert_eq!(
+            Value::Object(values_for(&aws, false)),
+            json!({"awsCredentials": {"enabled": false}})
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! Where users reach the API server: a node's address and the NodePort Service's port, or the
+//! load balancer in front of the ingress-nginx controller. This replaces digging both out with
+//! `kubectl -o jsonpath`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use k8s_openapi::api::core::v1::{Node, Service};
+use kube::api::{Api, ListParams};
+use serde::Serialize;
+
+use crate::release::Release;
+use crate::render::IngressNginxNames;
+use crate::ui::Progress;
+
+/// The URL users log in to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    /// `http://host:port`, without credentials.
+    pub url: String,
+    pub kind: EndpointKind,
+    /// Things the user should know, such as a fallback to a node's internal address.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    NodePort,
+    LoadBalancer,
+}
+
+/// What the cluster's objects say about the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Found(Endpoint),
+    /// It will exist; this is what it waits for.
+    Pending(String),
+    /// It cannot exist with this configuration; this is why.
+    Unavailable(String),
+}
+
+/// The NodePort Service the chart puts in front of the controller (`ingress-nodeport-service`).
+pub fn nodeport_service_name(release: &Release) -> String {
+    format!("{}-ingress-controller-np", release.name)
+}
+
+/// Decides the endpoint from the controller Service, the chart's NodePort Service (if any) and
+/// the nodes. Pure, so every case is tested.
+pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &[Node]) -> Lookup {
+    let Some(controller) = controller else {
+        return Lookup::Unavailable(
+            "the ingress-nginx controller Service does not exist (is ingress-nginx.enabled false?)"
+                .into(),
+        );
+    };
+    let spec = controller.spec.clone().unwrap_or_default();
+    if spec.type_.as_deref() == Some("LoadBalancer") {
+        let ingress = controller
+            .status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref())
+            .and_then(|lb| lb.ingress.as_ref())
+            .and_then(|ingress| ingress.first());
+        // EKS load balancers have a hostname and no IP.
+        let address = ingress.and_then(|i| i.ip.clone().or_else(|| i.hostname.clone()));
+        let port = http_port(&spec.ports.unwrap_or_default(), |p| Some(p.port)).unwrap_or(80);
+        return match address {
+            Some(address) => Lookup::Found(Endpoint {
+                url: url(&address, port, 80),
+                kind: EndpointKind::LoadBalancer,
+                warnings: vec![],
+            }),
+            None => Lookup::Pending("the load balancer to get an IP or hostname".into()),
+        };
+    }
+    let Some(nodeport) = nodeport else {
+        return Lookup::Unavailable(
+            "the controller Service is not a LoadBalancer and the NodePort Service is disabled; set \
+             ingress.nodePortEnabled=true or ingress-nginx.controller.service.type=LoadBalancer"
+                .into(),
+        );
+    };
+    let ports = nodeport
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.clone())
+        .unwrap_or_default();
+    let Some(port) = http_port(&ports, |p| p.node_port) else {
+        return Lookup::Pending("the NodePort Service to get its port".into());
+    };
+    let address = |kind: &str| {
+        nodes.iter().find_map(|node| {
+            node.status
+                .as_ref()?
+                .addresses
+                .as_ref()?
+                .iter()
+                .find(|a| a.type_ == kind)
+                .map(|a| a.address.clone())
+        })
+    };
+    match (address("ExternalIP"), address("InternalIP")) {
+        (Some(external), _) => Lookup::Found(Endpoint {
+            url: url(&external, port, 80),
+            kind: EndpointKind::NodePort,
+            warnings: vec![],
+        }),
+        (None, Some(internal)) => Lookup::Found(Endpoint {
+            url: url(&internal, port, 80),
+            kind: EndpointKind::NodePort,
+            warnings: vec![format!(
+                "no node has an ExternalIP; using InternalIP {internal}, which is reachable only from inside the cluster's network"
+            )],
+        }),
+        (None, None) => Lookup::Pending("a node to report an address".into()),
+    }
+}
+
+fn http_port(
+    ports: &[k8s_openapi::api::core::v1::ServicePort],
+    pick: impl Fn(&k8s_openapi::api::core::v1::ServicePort) -> Option<i32>,
+) -> Option<u16> {
+    ports
+        .iter()
+        .find(|p| p.name.as_deref() == Some("http"))
+        .or_else(|| ports.first())
+        .and_then(pick)
+        .and_then(|port| u16::try_from(port).ok())
+}
+
+fn url(host: &str, port: u16, default_port: u16) -> String {
+    // An IPv6 address needs brackets in a URL.
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    if port == default_port {
+        format!("http://{host}")
+    } else {
+        format!("http://{host}:{port}")
+    }
+}
+
+/// Reads the objects and decides, once.
+pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lookup> {
+    let services: Api<Service> = Api::namespaced(client.clone(), &release.namespace);
+    let controller = services
+        .get_opt(&IngressNginxNames::for_release(release).controller)
+        .await?;
+    let nodeport = services.get_opt(&nodeport_service_name(release)).await?;
+    let nodes = if controller
+        .as_ref()
+        .and_then(|c| c.spec.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        == Some("LoadBalancer")
+    {
+        Vec::new()
+    } else {
+        let nodes: Api<Node> = Api::all(client.clone());
+        nodes
+            .list(&ListParams::default())
+            .await
+            .context("cannot list the nodes")?
+            .items
+    };
+    Ok(lookup(controller.as_ref(), nodeport.as_ref(), &nodes))
+}
+
+/// Waits until the endpoint exists, showing what it waits for.
+pub async fn wait(
+    client: &kube::Client,
+    release: &Release,
+    timeout: Duration,
+    progress: &mut Progress,
+) -> anyhow::Result<Endpoint> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match find(client, release).await? {
+            Lookup::Found(endpoint) => {
+                progress.done("the endpoint", "found");
+                return Ok(endpoint);
+            }
+            Lookup::Unavailable(reason) => {
+                anyhow::bail!("release {} has no endpoint: {reason}", release.name)
+            }
+            Lookup::Pending(reason) if Instant::now() >= deadline => {
+                anyhow::bail!(
+                    "no endpoint after {}s: still waiting for {reason}",
+                    timeout.as_secs()
+                )
+            }
+            Lookup::Pending(reason) => progress.pending("the endpoint", &reason),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn service(value: serde_json::Value) -> Service {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn node(addresses: serde_json::Value) -> Node {
+        serde_json::from_value(
+            json!({"metadata": {"name": "n"}, "status": {"addresses": addresses}}),
+        )
+        .unwrap()
+    }
+
+    fn cluster_ip() -> Service {
+        service(json!({"metadata": {"name": "c"}, "spec": {"type": "ClusterIP"}}))
+    }
+
+    fn nodeport(port: Option<i32>) -> Service {
+        service(
+            json!({"metadata": {"name": "np"}, "spec": {"type": "NodePort", "ports": [
+            {"name": "http", "port": 80, "nodePort": port}, {"name": "https", "port": 443, "nodePort": 30051}]}}),
+        )
+    }
+
+    #[test]
+    fn nodeport_uses_a_nodes_external_ip_and_the_http_node_port() {
+        let nodes = [node(
+            json!([{"type": "InternalIP", "address": "10.0.0.5"}, {"type": "ExternalIP", "address": "203.0.113.9"}]),
+        )];
+        let Lookup::Found(endpoint) =
+            lookup(Some(&cluster_ip()), Some(&nodeport(Some(30050))), &nodes)
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.url, "http://203.0.113.9:30050");
+        assert_eq!(endpoint.kind, EndpointKind::NodePort);
+        assert!(endpoint.warnings.is_empty());
+    }
+
+    #[test]
+    fn without_an_external_ip_the_internal_one_is_used_with_a_warning() {
+        let nodes = [node(json!([{"type": "InternalIP", "address": "10.0.0.5"}]))];
+        let Lookup::Found(endpoint) =
+            lookup(Some(&cluster_ip()), Some(&nodeport(Some(31000))), &nodes)
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.url, "http://10.0.0.5:31000");
+        assert!(endpoint.warnings[0].contains("InternalIP"));
+    }
+
+    #[test]
+    fn a_load_balancer_gives_an_ip_or_a_hostname() {
+        let lb = |ingress: serde_json::Value| {
+            service(
+                json!({"metadata": {"name": "c"}, "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 80}]},
+                           "status": {"loadBalancer": {"ingress": ingress}}}),
+            )
+        };
+        let found = |s: &Service| match lookup(Some(s), None, &[]) {
+            Lookup::Found(e) => e.url,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            found(&lb(
+                json!([{"hostname": "a1b2.elb.us-east-1.amazonaws.com"}])
+            )),
+            "http://a1b2.elb.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            found(&lb(json!([{"ip": "198.51.100.4"}]))),
+            "http://198.51.100.4"
+        );
+        assert_eq!(
+            lookup(Some(&lb(json!([]))), None, &[]),
+            Lookup::Pending("the load balancer to get an IP or hostname".into())
+        );
+    }
+
+    #[test]
+    fn missing_pieces_are_pending_or_unavailable_with_the_reason() {
+        let nodes = [node(
+            json!([{"type": "ExternalIP", "address": "127.0.0.1"}]),
+        )];
+        assert!(matches!(
+            lookup(Some(&cluster_ip()), Some(&nodeport(None)), &nodes),
+            Lookup::Pending(_)
+        ));
+        assert!(
+            matches!(lookup(Some(&cluster_ip()), None, &nodes), Lookup::Unavailable(r) if r.contains("nodePortEnabled"))
+        );
+        assert!(matches!(lookup(None, None, &nodes), Lookup::Unavailable(_)));
+        assert!(matches!(
+            lookup(Some(&cluster_ip()), Some(&nodeport(Some(30050))), &[]),
+            Lookup::Pending(_)
+        ));
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed() {
+        assert_eq!(url("fd00::1", 30050, 80), "http://[fd00::1]:30050");
+    }
+}

@@ -1,0 +1,272 @@
+//! The last step of an install: the API server answers `/api/health` through the ingress, with
+//! basic auth, as users will reach it. When it does not, the error names the hop that is broken
+//! and the kubectl command that looks closer.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::release::Release;
+use crate::ui::Progress;
+
+/// What a healthy server says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub commit: String,
+}
+
+/// Basic-auth credentials for the check. The password is never printed.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which hop failed, from the last answer (or silence) before giving up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("the ingress rejected the credentials (401)")]
+    CredentialsRejected,
+    #[error("the node port is unreachable: {0}")]
+    Unreachable(String),
+    #[error("nginx answered {0}: the API server pod is not ready behind it")]
+    ApiNotReady(u16),
+    #[error("no answer in time")]
+    Timeout,
+    #[error("the server answered {status}: {body}")]
+    Unexpected { status: u16, body: String },
+}
+
+impl Problem {
+    /// The command that looks closer at the failing hop.
+    pub fn next_step(&self, release: &Release) -> String {
+        let (ns, name) = (&release.namespace, &release.name);
+        match self {
+            Problem::CredentialsRejected => format!(
+                "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {name}-basic-auth"
+            ),
+            Problem::Unreachable(_) => format!(
+                "check the NodePort Service and the controller pod: kubectl get svc,pods -n {ns} -l app.kubernetes.io/name=ingress-nginx; kubectl get svc -n {ns} {name}-ingress-controller-np"
+            ),
+            Problem::ApiNotReady(_) => format!(
+                "check the API server pod: kubectl get pods -n {ns} -l app={name}-api; kubectl logs -n {ns} deploy/{name}-api-server"
+            ),
+            Problem::Timeout => {
+                format!("check the network path to the node, then: kubectl get pods -n {ns}")
+            }
+            Problem::Unexpected { .. } => format!("kubectl logs -n {ns} deploy/{name}-api-server"),
+        }
+    }
+}
+
+/// Health never reached.
+#[derive(Debug, thiserror::Error)]
+#[error("the API server at {url} is not healthy after {}s: {problem}.\nNext: {next_step}", .waited.as_secs())]
+pub struct Unhealthy {
+    pub url: String,
+    pub waited: Duration,
+    pub problem: Problem,
+    pub next_step: String,
+}
+
+/// Asks once.
+pub async fn check(
+    http: &reqwest::Client,
+    url: &str,
+    credentials: Option<&Credentials>,
+) -> Result<Health, Problem> {
+    let mut request = http.get(format!("{url}/api/health"));
+    if let Some(credentials) = credentials {
+        request = request.basic_auth(&credentials.username, Some(&credentials.password));
+    }
+    let response = request.send().await.map_err(|err| {
+        if err.is_timeout() {
+            Problem::Timeout
+        } else {
+            Problem::Unreachable(root_cause(&err))
+        }
+    })?;
+    let status = response.status().as_u16();
+    match status {
+        200 => {
+            let body = response
+                .text()
+                .await
+                .map_err(|err| Problem::Unreachable(root_cause(&err)))?;
+            let health: Health = serde_json::from_str(&body).map_err(|_| Problem::Unexpected {
+                status,
+                body: short(&body),
+            })?;
+            if health.status == "healthy" {
+                Ok(health)
+            } else {
+                Err(Problem::Unexpected {
+                    status,
+                    body: short(&body),
+                })
+            }
+        }
+        401 => Err(Problem::CredentialsRejected),
+        502..=504 => Err(Problem::ApiNotReady(status)),
+        _ => Err(Problem::Unexpected {
+            status,
+            body: short(&response.text().await.unwrap_or_default()),
+        }),
+    }
+}
+
+/// Polls until healthy. Rejected credentials end the wait at once: retrying cannot fix them.
+pub async fn wait(
+    release: &Release,
+    url: &str,
+    credentials: Option<&Credentials>,
+    timeout: Duration,
+    progress: &mut Progress,
+) -> Result<Health, Unhealthy> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("an HTTP client builds");
+    let started = Instant::now();
+    loop {
+        let problem = match check(&http, url, credentials).await {
+            Ok(health) => {
+                progress.done(&format!("{url}/api/health"), "healthy");
+                return Ok(health);
+            }
+            Err(problem) => problem,
+        };
+        if problem == Problem::CredentialsRejected || started.elapsed() >= timeout {
+            return Err(Unhealthy {
+                url: url.to_owned(),
+                waited: started.elapsed(),
+                next_step: problem.next_step(release),
+                problem,
+            });
+        }
+        progress.pending(&format!("{url}/api/health"), &problem.to_string());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The innermost cause, which says "Connection refused" where reqwest's own message does not.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn short(body: &str) -> String {
+    body.chars().take(200).collect()
+}
+
+/// The line users run to log in. The password is left for them to fill in: skyctl never
+/// prints it.
+pub fn login_command(url: &str, username: Option<&str>) -> String {
+    match username {
+        Some(user) => {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+            format!("sky api login -e {scheme}://{user}:<password>@{rest}")
+        }
+        None => format!("sky api login -e {url}"),
+    }
+}
+
+/// The endpoint with the credentials in it, for `endpoint --with-credentials`. Characters that
+/// URLs reserve are percent-encoded, so any password survives.
+pub fn url_with_credentials(url: &str, credentials: &Credentials) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    format!(
+        "{scheme}://{}:{}@{rest}",
+        encode(&credentials.username),
+        encode(&credentials.password)
+    )
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release() -> Release {
+        Release {
+            name: "sky".into(),
+            namespace: "ops".into(),
+        }
+    }
+
+    #[test]
+    fn each_failure_points_at_its_hop() {
+        assert!(
+            Problem::CredentialsRejected
+                .next_step(&release())
+                .contains("kubectl get secret -n ops sky-basic-auth")
+        );
+        assert!(
+            Problem::Unreachable("refused".into())
+                .next_step(&release())
+                .contains("sky-ingress-controller-np")
+        );
+        assert!(
+            Problem::ApiNotReady(503)
+                .next_step(&release())
+                .contains("deploy/sky-api-server")
+        );
+        assert_eq!(
+            Problem::ApiNotReady(502).to_string(),
+            "nginx answered 502: the API server pod is not ready behind it"
+        );
+    }
+
+    #[test]
+    fn the_login_line_never_holds_the_password() {
+        assert_eq!(
+            login_command("http://127.0.0.1:30050", Some("skypilot")),
+            "sky api login -e http://skypilot:<password>@127.0.0.1:30050"
+        );
+        assert_eq!(
+            login_command("http://lb.example.com", None),
+            "sky api login -e http://lb.example.com"
+        );
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_percent_encoded() {
+        let credentials = Credentials {
+            username: "sky".into(),
+            password: "p@ss:w/rd".into(),
+        };
+        assert_eq!(
+            url_with_credentials("http://h:1", &credentials),
+            "http://sky:p%40ss%3Aw%2Frd@h:1"
+        );
+        assert!(
+            !format!("{credentials:?}").contains("p@ss"),
+            "Debug hides the password"
+        );
+    }
+}

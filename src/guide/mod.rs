@@ -1,0 +1,12 @@
+//! The walk-through around a deployment: local credentials turned into the exact Secret
+//! contents the SkyPilot pods read, and the htpasswd text for the ingress's basic auth.
+
+pub mod aws_credentials;
+pub mod basic_auth;
+pub mod credential_secrets;
+pub mod endpoint;
+pub mod gcp_credentials;
+pub mod health;
+pub mod host;
+pub mod kube_credentials;
+pub mod password;
