@@ -174,19 +174,18 @@ fn web_auth(
             .pointer(&format!("/ingress/{key}"))
             .is_some_and(|v| !v.is_null())
     };
+    let user_chose_auth = given("authCredentials") || given("authSecret");
+    let recorded_line = recorded
+        .and_then(|values| values.pointer("/ingress/authCredentials"))
+        .and_then(Value::as_str);
     let sources = password::Sources {
         stdin: args.web_password_stdin,
         no_prompt: args.yes,
     };
-    let user_chose_auth = given("authCredentials") || given("authSecret");
-    let recorded_line = recorded
-        .and_then(|values| values.pointer("/ingress/authCredentials"))
-        .filter(|_| {
-            !user_chose_auth && !args.web_password_stdin && std::env::var(password::ENV).is_err()
-        });
-    let password = if user_chose_auth || recorded_line.is_some() {
-        // Optional here: only the health check uses it.
-        if args.web_password_stdin || std::env::var(password::ENV).is_ok() {
+    let offered = args.web_password_stdin || std::env::var(password::ENV).is_ok();
+    let password = if user_chose_auth || (recorded_line.is_some() && !offered) {
+        // Not needed for the login itself; only the health check uses it.
+        if offered {
             password::read(sources, "")?
         } else {
             None
@@ -198,14 +197,18 @@ fn web_auth(
                 .ok_or_else(|| invalid_input(password::PasswordError::Missing))?,
         )
     };
-    let line = match (&password, user_chose_auth, recorded_line) {
-        (Some(password), false, None) => Some(Value::String(
-            basic_auth::htpasswd_line(&args.web_username, password).map_err(invalid_input)?,
-        )),
-        (_, _, Some(line)) => Some(line.clone()),
-        _ => None,
-    };
-    if let Some(line) = line {
+    if !user_chose_auth {
+        let line = match (&password, recorded_line) {
+            // bcrypt salts every hash afresh: keeping a recorded line that still matches keeps
+            // an upgrade with the same password a no-op.
+            (Some(p), Some(line)) if basic_auth::verify(line, &args.web_username, p) => {
+                line.to_owned()
+            }
+            (Some(p), _) => {
+                basic_auth::htpasswd_line(&args.web_username, p).map_err(invalid_input)?
+            }
+            (None, line) => line.unwrap_or_default().to_owned(),
+        };
         let auth = serde_json::json!({"ingress": {"authCredentials": line}});
         values::merge::merge(&mut resolved.values, auth.clone());
         values::merge::merge(&mut resolved.user, auth);

@@ -5,5 +5,6 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod dataplane;
 pub mod render;
 pub mod skyctl;

@@ -1,0 +1,83 @@
+//! The real SkyPilot API server and a real nginx in front of it, as `tests/dataplane/dataplane.py`
+//! runs them. Both stop when the value is dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub struct Dataplane {
+    state: tempfile::TempDir,
+    /// The SkyPilot API server's own URL on loopback.
+    pub skypilot_url: String,
+    /// The `sky` client of the same installation.
+    sky: PathBuf,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dataplane/dataplane.py")
+}
+
+impl Dataplane {
+    /// Starts the SkyPilot API server (installing it on first use). Fails the test, with the
+    /// reason, if it cannot.
+    pub fn start() -> Self {
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let output = Command::new("python3")
+            .arg(script())
+            .arg("skypilot")
+            .arg(state.path())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("python3 runs");
+        assert!(
+            output.status.success(),
+            "the SkyPilot API server did not start; the lines above say why"
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let mut lines = stdout.lines();
+        let skypilot_url = lines.next().expect("the server URL").to_owned();
+        let sky = PathBuf::from(lines.next().expect("the client path"));
+        Self {
+            state,
+            skypilot_url,
+            sky,
+        }
+    }
+
+    /// Starts nginx on 127.0.0.1:`port` once the release's basic-auth Secret exists; returns at
+    /// once, the process finishes when nginx listens.
+    pub fn serve_node_port(&self, port: u16, namespace: &str, secret: &str) -> Child {
+        Command::new("python3")
+            .arg(script())
+            .arg("nginx")
+            .arg(self.state.path())
+            .args([
+                port.to_string(),
+                namespace.to_owned(),
+                secret.to_owned(),
+                self.skypilot_url.clone(),
+            ])
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs")
+    }
+
+    /// The `sky` client, with its own HOME.
+    pub fn sky_client(&self, home: &Path) -> Command {
+        let mut command = Command::new(&self.sky);
+        command
+            .env("HOME", home)
+            .env("SKYPILOT_DISABLE_USAGE_COLLECTION", "1")
+            .stdin(Stdio::null());
+        command
+    }
+}
+
+impl Drop for Dataplane {
+    fn drop(&mut self) {
+        let _ = Command::new("python3")
+            .arg(script())
+            .arg("down")
+            .arg(self.state.path())
+            .status();
+    }
+}
