@@ -152,10 +152,10 @@ pub struct RolloutArgs {
 #[derive(Debug, Args, Clone)]
 pub struct WaitArgs {
     /// Do not wait for the objects to become ready (or gone)
-    #[arg(long, help_heading = "Wait")]
+    #[arg(long, global = true, help_heading = "Wait")]
     pub no_wait: bool,
     /// How long to wait: 90s, 5m, 1h30m
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION", help_heading = "Wait")]
+    #[arg(long, global = true, default_value = "5m", value_parser = parse_duration, value_name = "DURATION", help_heading = "Wait")]
     pub timeout: std::time::Duration,
 }
 

@@ -183,7 +183,7 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
             "--set",
             "ingress.httpsNodePort=null",
         ])
-        .args(["--web-password-stdin", "--timeout", "120s"])
+        .args(["--web-password-stdin", "--timeout", "120s", "-o", "json"])
         .env("NO_COLOR", "1")
         .env_remove("SKYCTL_WEB_PASSWORD")
         .stdin(Stdio::piped())
@@ -210,13 +210,16 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
         "nginx served the node port"
     );
     let endpoint = format!("http://127.0.0.1:{port}");
-    outcome
-        .success()
-        .stderr_has("healthy: SkyPilot API server 0.14.1")
-        .stderr_has(&format!("endpoint: {endpoint}"))
-        .stderr_has(&format!(
-            "sky api login -e http://skypilot:<password>@127.0.0.1:{port}"
-        ));
+    let outcome = outcome.success();
+    let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
+    assert_eq!(summary["health"]["status"], "healthy");
+    assert_eq!(summary["health"]["version"], "0.14.1");
+    assert_eq!(summary["endpoint"]["url"], endpoint.as_str());
+    assert_eq!(summary["revision"], 1);
+    assert_eq!(
+        summary["login"],
+        format!("sky api login -e http://skypilot:<password>@127.0.0.1:{port}")
+    );
 
     // The real client logs in through the ingress and sees a healthy server.
     let home = tempfile::tempdir().unwrap();
@@ -331,6 +334,64 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
         3,
         "{}",
         list.stdout
+    );
+
+    transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["status", &release, "-n", &ns.name])
+            .env("SKYCTL_WEB_PASSWORD", PASSWORD)
+            .run()
+            .success()
+            .stdout_has(&format!("ENDPOINT: {endpoint}"))
+            .stdout_has("HEALTH: healthy (SkyPilot 0.14.1"),
+    );
+
+    // On an installed release, credentials are turned off and on by an upgrade.
+    let init_containers = || async {
+        let pod = deployments
+            .get(&format!("{release}-api-server"))
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap();
+        pod.init_containers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+    };
+    let remove = skyctl()
+        .kubeconfig(kubeconfig)
+        .args([
+            "creds",
+            "remove",
+            "aws",
+            "--release",
+            &release,
+            "-n",
+            &ns.name,
+            "--no-wait",
+        ])
+        .run();
+    transcript
+        .keep(remove)
+        .success()
+        .stderr_has("Secret")
+        .stderr_has("upgraded");
+    assert_eq!(init_containers().await, ["setup-gcp-credentials"]);
+    assert!(secrets.get_opt("aws-credentials").await.unwrap().is_none());
+    transcript.keep(
+        creds(&["aws", "--no-wait"])
+            .success()
+            .stderr_has("upgraded"),
+    );
+    assert_eq!(
+        init_containers().await,
+        ["create-aws-credentials", "setup-gcp-credentials"]
     );
 
     // A wrong password: the health check names the rejected credentials.

@@ -5,6 +5,9 @@ use crate::cluster::lock;
 use crate::cluster::readiness::Readiness;
 use crate::cluster::rollout::{History, RolloutError};
 use crate::cluster::wait;
+use crate::guide::endpoint::{self, Lookup};
+use crate::guide::health::{self, Credentials, Problem};
+use crate::guide::password;
 
 /// What `status -o json|yaml` prints; the text form shows the same.
 #[derive(Debug, Serialize)]
@@ -19,6 +22,11 @@ struct Report {
     skyctl_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     locked_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<String>,
+    /// `healthy`, or what stands in the way, from one request to /api/health.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<String>,
     objects: Vec<ObjectStatus>,
     history: Vec<Revision>,
 }
@@ -68,6 +76,20 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
             },
         });
     }
+    let (endpoint, health) = match endpoint::find(&client, &release).await? {
+        Lookup::Found(found) => {
+            let username = latest
+                .values
+                .pointer("/ingress/authCredentials")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|line| line.split_once(':'))
+                .map_or("skypilot", |(user, _)| user);
+            let health = health_now(&found.url, username).await;
+            (Some(found.url), Some(health))
+        }
+        Lookup::Pending(reason) => (None, Some(format!("no endpoint yet: waiting for {reason}"))),
+        Lookup::Unavailable(reason) => (None, Some(format!("no endpoint: {reason}"))),
+    };
     let report = Report {
         release: release.name.clone(),
         namespace: release.namespace.clone(),
@@ -77,6 +99,8 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
         last_deployed: latest.last_deployed.clone(),
         skyctl_version: latest.skyctl_version.clone(),
         locked_by: lock::holder(&client, &release.namespace, &release.name).await?,
+        endpoint,
+        health,
         objects,
         history: history
             .records
@@ -98,6 +122,30 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
     }
 }
 
+/// One health request. With the web password in the environment it logs in; without, an
+/// answer asking for the login still proves the way to the server works.
+async fn health_now(url: &str, username: &str) -> String {
+    let credentials = std::env::var(password::ENV)
+        .ok()
+        .map(|password| Credentials {
+            username: username.to_owned(),
+            password,
+        });
+    match health::check(&health::client(), url, credentials.as_ref()).await {
+        Ok(health) => format!(
+            "healthy (SkyPilot {}, commit {})",
+            health.version, health.commit
+        ),
+        Err(Problem::CredentialsRejected) if credentials.is_none() => {
+            format!(
+                "reachable; set {} to check health through the web login",
+                password::ENV
+            )
+        }
+        Err(problem) => problem.to_string(),
+    }
+}
+
 fn print_text(report: &Report) {
     println!("RELEASE: {}", report.release);
     println!("NAMESPACE: {}", report.namespace);
@@ -107,6 +155,12 @@ fn print_text(report: &Report) {
     println!("DESCRIPTION: {}", report.description);
     if let Some(holder) = &report.locked_by {
         println!("LOCKED BY: {holder}");
+    }
+    if let Some(endpoint) = &report.endpoint {
+        println!("ENDPOINT: {endpoint}");
+    }
+    if let Some(health) = &report.health {
+        println!("HEALTH: {health}");
     }
     println!();
     let width = report

@@ -81,6 +81,14 @@ pub struct Unhealthy {
     pub next_step: String,
 }
 
+/// The HTTP client for health checks: a request that hangs counts as a timeout.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("an HTTP client builds")
+}
+
 /// Asks once.
 pub async fn check(
     http: &reqwest::Client,
@@ -135,10 +143,7 @@ pub async fn wait(
     timeout: Duration,
     progress: &mut Progress,
 ) -> Result<Health, Unhealthy> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("an HTTP client builds");
+    let http = client();
     let started = Instant::now();
     loop {
         let problem = match check(&http, url, credentials).await {

@@ -76,11 +76,12 @@ def start(state, name, args, env=None):
     return proc
 
 
-def wait_for(what, check, proc, timeout, state):
+def wait_for(what, check, proc, timeout, state, log_name):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"dataplane: {what} exited with code {proc.returncode}; see {state}")
+            tail = "".join((state / f"{log_name}.log").read_text(errors="replace").splitlines(True)[-20:])
+            raise SystemExit(f"dataplane: {what} exited with code {proc.returncode}; its log ends:\n{tail}")
         try:
             if check():
                 return
@@ -104,7 +105,7 @@ def skypilot(state):
         with urllib.request.urlopen(f"{url}/api/health", timeout=3) as response:
             return json.loads(response.read()).get("status") == "healthy"
 
-    wait_for("the SkyPilot API server", healthy, proc, 120, state)
+    wait_for("the SkyPilot API server", healthy, proc, 120, state, "skypilot")
     print(url)
     print(path / "bin" / "sky")
 
@@ -162,7 +163,7 @@ http {{
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
 
-    wait_for("nginx", listening, proc, 30, state)
+    wait_for("nginx", listening, proc, 30, state, "nginx")
 
 
 def down(state):
