@@ -27,6 +27,22 @@ pub fn print(value: &impl Serialize, format: OutputFormat) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Asks a yes/no question on the terminal; anything but yes is no.
+pub fn confirm(question: &str) -> std::io::Result<bool> {
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// Marks a step of the walk-through as done, as a checklist line.
+pub fn step(name: &str, detail: &str) {
+    eprintln!("✓ {name}: {detail}");
+}
+
 /// Progress of many things at once, one line each.
 pub struct Progress {
     live: Option<MultiProgress>,
@@ -78,10 +94,14 @@ impl Progress {
         }
     }
 
-    /// Marks `item` as done with a closing word ("ready", "deleted").
+    /// Marks `item` as done with a closing word ("ready", "deleted"). Only items that were
+    /// shown waiting get a closing line: the rest were done at once and need no mention.
     pub fn done(&mut self, item: &str, word: &str) {
+        let Some(line) = self.lines.remove(item) else {
+            return;
+        };
         let text = format!("{item} {word}");
-        match self.lines.remove(item).and_then(|line| line.bar) {
+        match line.bar {
             Some(bar) => bar.finish_with_message(format!("✓ {text}")),
             None => eprintln!("  ✓ {text}"),
         }

@@ -518,3 +518,73 @@ async fn the_charts_placeholder_htpasswd_is_refused_before_anything_is_applied()
         .stderr_has("ingress.authCredentials")
         .stderr_has("placeholder");
 }
+
+#[tokio::test]
+async fn on_a_terminal_install_asks_for_the_password_and_offers_local_credentials() {
+    let _serial = cluster::exclusive().await;
+    let ns = TestNamespace::create("tty").await;
+    let local = Local::new();
+    let command = format!(
+        "{} install {} -n {} --kubeconfig {} --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
+        env!("CARGO_BIN_EXE_skyctl"),
+        ns.name,
+        ns.name,
+        cluster::kubeconfig().display()
+    );
+    // `script` runs skyctl on a pseudo-terminal and types what the test writes to its stdin.
+    let mut terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("AWS_SHARED_CREDENTIALS_FILE", local.path("aws-credentials"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut keys = terminal.stdin.take().unwrap();
+    for line in [PASSWORD, PASSWORD, "y"] {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(keys);
+    let output = terminal.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{screen}");
+    for shown in [
+        "Password for the web login \"skypilot\"",
+        "Repeat it",
+        "Found AWS access key id",
+        "✓ credentials: Secret aws-credentials",
+        "✓ web login: user skypilot, password set",
+        "installed",
+    ] {
+        assert!(
+            screen.contains(shown),
+            "the terminal lacks {shown:?}:\n{screen}"
+        );
+    }
+    assert!(
+        !screen.contains(PASSWORD),
+        "the password was echoed:\n{screen}"
+    );
+    let secrets: Api<Secret> = Api::namespaced(ns.client.clone(), &ns.name);
+    let auth = secrets
+        .get(&format!("{}-basic-auth", ns.name))
+        .await
+        .unwrap();
+    let line = String::from_utf8(auth.data.unwrap()["auth"].0.clone()).unwrap();
+    assert!(
+        skyctl::guide::basic_auth::verify(&line, "skypilot", PASSWORD),
+        "the htpasswd holds the typed password"
+    );
+    assert!(secrets.get_opt("aws-credentials").await.unwrap().is_some());
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["uninstall", &ns.name, "-n", &ns.name, "--delete-data"])
+        .run()
+        .success();
+}

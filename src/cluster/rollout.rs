@@ -334,7 +334,8 @@ fn check_operation(
     }
 }
 
-async fn namespace_exists(client: &kube::Client, namespace: &str) -> anyhow::Result<bool> {
+/// Whether the namespace exists (one GET).
+pub async fn namespace_exists(client: &kube::Client, namespace: &str) -> anyhow::Result<bool> {
     let api: Api<Namespace> = Api::all(client.clone());
     Ok(api
         .get_opt(namespace)

@@ -67,6 +67,7 @@ pub async fn until_ready(
         }
         pending = still;
         if pending.is_empty() {
+            progress.println(&format!("  all {} objects ready", objects.len()));
             return Ok(());
         }
         if Instant::now() >= deadline {

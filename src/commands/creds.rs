@@ -1,5 +1,6 @@
-use std::io::Read;
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -114,9 +115,61 @@ fn layer(stored: &Stored, enabled: bool) -> ExtraLayer {
     }
 }
 
+/// Local credentials ready to store: the Secret, its data, and where they were found.
+struct Found {
+    stored: Stored,
+    data: BTreeMap<String, String>,
+    from: String,
+}
+
+fn aws(
+    request: aws_credentials::AwsRequest<'_>,
+    host: &Host<'_>,
+) -> Result<Found, aws_credentials::AwsCredentialsError> {
+    let credentials = aws_credentials::resolve(request, host)?;
+    Ok(Found {
+        stored: Stored {
+            kind: Kind::Aws,
+            secret: aws_credentials::SECRET_NAME.into(),
+            project: None,
+        },
+        data: credentials.secret_data(),
+        from: format!(
+            "AWS access key id from {}, secret access key from {}",
+            credentials.access_key_id_origin, credentials.secret_access_key_origin
+        ),
+    })
+}
+
+fn gcp(
+    key_file: &Path,
+    project: Option<&str>,
+    host: &Host<'_>,
+) -> Result<Found, gcp_credentials::GcpCredentialsError> {
+    let credentials = gcp_credentials::load(key_file, project, host)?;
+    let source = match credentials.project_from {
+        gcp_credentials::ProjectFrom::Argument => "from --project",
+        gcp_credentials::ProjectFrom::KeyFile => "from the key file",
+    };
+    Ok(Found {
+        stored: Stored {
+            kind: Kind::Gcp,
+            secret: gcp_credentials::SECRET_NAME.into(),
+            project: Some(credentials.project_id.clone()),
+        },
+        data: credentials.secret_data(),
+        from: format!(
+            "GCP service account {} in {} for project {} ({source})",
+            credentials.client_email,
+            key_file.display(),
+            credentials.project_id
+        ),
+    })
+}
+
 async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyhow::Result<()> {
     let host = Host::system();
-    let (stored, data, release_name) = match source {
+    let (found, release_name) = match source {
         CredsSource::Aws {
             profile,
             access_key_id,
@@ -129,40 +182,16 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                 access_key_id,
                 secret_reader: secret_access_key_stdin.then_some(&mut stdin as &mut dyn Read),
             };
-            let credentials = aws_credentials::resolve(request, &host).map_err(invalid_input)?;
-            eprintln!(
-                "AWS access key id from {}, secret access key from {}",
-                credentials.access_key_id_origin, credentials.secret_access_key_origin
-            );
-            let stored = Stored {
-                kind: Kind::Aws,
-                secret: aws_credentials::SECRET_NAME.into(),
-                project: None,
-            };
-            (stored, credentials.secret_data(), release.name)
+            (aws(request, &host).map_err(invalid_input)?, release.name)
         }
         CredsSource::Gcp {
             key_file,
             project,
             release,
-        } => {
-            let credentials = gcp_credentials::load(&key_file, project.as_deref(), &host)
-                .map_err(invalid_input)?;
-            let from = match credentials.project_from {
-                gcp_credentials::ProjectFrom::Argument => "from --project",
-                gcp_credentials::ProjectFrom::KeyFile => "from the key file",
-            };
-            eprintln!(
-                "GCP service account {} for project {} ({from})",
-                credentials.client_email, credentials.project_id
-            );
-            let stored = Stored {
-                kind: Kind::Gcp,
-                secret: gcp_credentials::SECRET_NAME.into(),
-                project: Some(credentials.project_id.clone()),
-            };
-            (stored, credentials.secret_data(), release.name)
-        }
+        } => (
+            gcp(&key_file, project.as_deref(), &host).map_err(invalid_input)?,
+            release.name,
+        ),
         CredsSource::Kube {
             from_kubeconfig,
             from_contexts,
@@ -174,11 +203,6 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                 .map_err(invalid_input)?;
             let minimized =
                 kube_credentials::minimize(&path, &from_contexts, &host).map_err(invalid_input)?;
-            eprintln!(
-                "contexts {} from {}",
-                minimized.contexts.join(", "),
-                path.display()
-            );
             for warning in &minimized.warnings {
                 eprintln!("warning: {warning}");
             }
@@ -187,14 +211,24 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                     "SkyPilot uses only the contexts its config allows; add this to apiService.config:\n{snippet}"
                 );
             }
-            let stored = Stored {
-                kind: Kind::Kube,
-                secret: secret_name,
-                project: None,
+            let found = Found {
+                stored: Stored {
+                    kind: Kind::Kube,
+                    secret: secret_name,
+                    project: None,
+                },
+                data: minimized.secret_data(),
+                from: format!(
+                    "contexts {} from {}",
+                    minimized.contexts.join(", "),
+                    path.display()
+                ),
             };
-            (stored, minimized.secret_data(), release.name)
+            (found, release.name)
         }
     };
+    eprintln!("{}", found.from);
+    let Found { stored, data, .. } = found;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &release_name);
     let outcome = credential_secrets::store(&client, &release.namespace, &stored, data).await?;
@@ -293,4 +327,42 @@ async fn apply_to_release(
     )
     .await?;
     Ok(Some(outcome))
+}
+
+/// On a terminal, before an install: offers to store local AWS and GCP credentials that are not
+/// in the namespace yet. (A kubeconfig is never offered unasked: it usually holds the admin's
+/// own access to every cluster.)
+pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    let host = Host::system();
+    let stored = credential_secrets::list(client, &release.namespace).await?;
+    let mut candidates = Vec::new();
+    if let Ok(found) = aws(aws_credentials::AwsRequest::default(), &host) {
+        candidates.push(found);
+    }
+    if let Some(key_file) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")
+        && let Ok(found) = gcp(Path::new(&key_file), None, &host)
+    {
+        candidates.push(found);
+    }
+    for found in candidates
+        .into_iter()
+        .filter(|f| stored.iter().all(|s| s.kind != f.stored.kind))
+    {
+        let question = format!(
+            "Found {}. Store them in namespace {} for the API server?",
+            found.from, release.namespace
+        );
+        if crate::ui::confirm(&question)? {
+            credential_secrets::store(client, &release.namespace, &found.stored, found.data)
+                .await?;
+            eprintln!(
+                "Secret {}/{} created",
+                release.namespace, found.stored.secret
+            );
+        }
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! and holds no logic of its own beyond that; what several verbs share is below.
 
 mod completion;
-mod creds;
+pub(crate) mod creds;
 mod endpoint;
 mod install;
 mod rollback;
@@ -241,12 +241,14 @@ fn check_auth(values: &Value) -> anyhow::Result<()> {
     }
 }
 
-/// Credentials stored with `creds add` are used unless the values say otherwise.
+/// Credentials stored with `creds add` are used unless the values say otherwise. Returns a
+/// checklist line naming the Secrets in use.
 async fn use_stored_credentials(
     client: &kube::Client,
     release: &Release,
     resolved: &mut Resolved,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
+    let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
         let (section, key) = credential_secrets::enabled_key(stored.kind);
         if resolved
@@ -259,8 +261,32 @@ async fn use_stored_credentials(
         let on = Value::Object(credential_secrets::values_for(&stored, true));
         values::merge::merge(&mut resolved.values, on.clone());
         values::merge::merge(&mut resolved.user, on);
+        used.push(format!("Secret {}", stored.secret));
     }
-    Ok(())
+    Ok(if used.is_empty() {
+        "none stored in the namespace (add some with `skyctl creds add`)".to_owned()
+    } else {
+        used.join(", ")
+    })
+}
+
+/// How the web login is set up, for the checklist. Never the password or the hash.
+fn describe_web_login(values: &Value, credentials: Option<&Credentials>) -> String {
+    if let Some(secret) = values
+        .pointer("/ingress/authSecret")
+        .and_then(Value::as_str)
+    {
+        return format!("the existing Secret {secret} (ingress.authSecret)");
+    }
+    let user = values
+        .pointer("/ingress/authCredentials")
+        .and_then(Value::as_str)
+        .and_then(|line| line.split_once(':'))
+        .map_or("?", |(user, _)| user);
+    match credentials {
+        Some(_) => format!("user {user}, password set"),
+        None => format!("user {user}, from ingress.authCredentials"),
+    }
 }
 
 /// What install and upgrade print at the end, and `-o json` gives scripts.

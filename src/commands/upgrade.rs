@@ -1,5 +1,6 @@
 use crate::cli::{ClusterArgs, UpgradeArgs};
 use crate::cluster::rollout::{History, Operation};
+use crate::ui;
 
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let mut values = super::resolve_values(&args.values)?;
@@ -8,7 +9,14 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let (_, history) = History::read(&client, &release).await?;
     let recorded = history.deployed().map(|record| &record.values);
     let credentials = super::web_auth(&args.auth, &args.values, &mut values, recorded)?;
-    super::use_stored_credentials(&client, &release, &mut values).await?;
+    ui::step(
+        "credentials",
+        &super::use_stored_credentials(&client, &release, &mut values).await?,
+    );
+    ui::step(
+        "web login",
+        &super::describe_web_login(&values.values, credentials.as_ref()),
+    );
     let manifests = super::render_release(&client, &release, &values.values).await?;
     let operation = Operation::Upgrade {
         install: args.install,
