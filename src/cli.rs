@@ -178,13 +178,33 @@ pub struct InstallArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
     #[command(flatten)]
+    pub deploy: DeployArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Install the release if it does not exist yet
+    #[arg(short, long)]
+    pub install: bool,
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+}
+
+/// What install and upgrade share: values, the web login, how to apply, the closing health
+/// check and the output.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]
     pub auth: WebAuthArgs,
     #[command(flatten)]
     pub rollout: RolloutArgs,
-    #[command(flatten)]
-    pub health: HealthArgs,
+    /// Skip checking /api/health through the endpoint (for clusters this machine cannot reach)
+    #[arg(long, help_heading = "Wait")]
+    pub no_health_check: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -202,33 +222,6 @@ pub struct WebAuthArgs {
     /// Never prompt; fail naming the missing flag instead
     #[arg(short, long, help_heading = "Web login")]
     pub yes: bool,
-}
-
-/// The check that ends install and upgrade.
-#[derive(Debug, Args, Clone, Copy)]
-pub struct HealthArgs {
-    /// Skip checking /api/health through the endpoint (for clusters this machine cannot reach)
-    #[arg(long, help_heading = "Wait")]
-    pub no_health_check: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct UpgradeArgs {
-    /// Install the release if it does not exist yet
-    #[arg(short, long)]
-    pub install: bool,
-    #[command(flatten)]
-    pub release: ReleaseArg,
-    #[command(flatten)]
-    pub values: ValuesArgs,
-    #[command(flatten)]
-    pub auth: WebAuthArgs,
-    #[command(flatten)]
-    pub rollout: RolloutArgs,
-    #[command(flatten)]
-    pub health: HealthArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,6 @@
 //! Waiting for objects to become ready or to disappear, with live progress, bounded by a
 //! timeout. A wait never ends silently: on timeout it says, object by object, what it found.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -51,41 +50,29 @@ pub async fn until_ready(
     timeout: Duration,
     progress: &mut Progress,
 ) -> anyhow::Result<()> {
-    let deadline = Instant::now() + timeout;
-    let mut pending: BTreeMap<&ObjectRef, String> =
-        objects.iter().map(|id| (id, String::new())).collect();
-    loop {
-        let mut still = BTreeMap::new();
-        for (id, _) in pending {
-            match current(client, id).await? {
-                Readiness::Ready => progress.done(&id.to_string(), "ready"),
-                Readiness::Pending(reason) => {
-                    progress.pending(&id.to_string(), &reason);
-                    still.insert(id, reason);
-                }
-            }
-        }
-        pending = still;
-        if pending.is_empty() {
-            progress.println(&format!("  all {} objects ready", objects.len()));
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            let mut unready = Vec::new();
-            for (id, reason) in pending {
-                let details = diagnose(client, id)
-                    .await
-                    .unwrap_or_else(|err| vec![format!("could not look closer: {err}")]);
-                unready.push(Unready {
-                    object: id.clone(),
-                    reason,
-                    details,
-                });
-            }
-            return Err(WaitTimeout { timeout, unready }.into());
-        }
-        tokio::time::sleep(POLL).await;
+    let left = poll(objects, timeout, progress, "ready", |id| async move {
+        Ok(match current(client, id).await? {
+            Readiness::Ready => None,
+            Readiness::Pending(reason) => Some(reason),
+        })
+    })
+    .await?;
+    if left.is_empty() {
+        progress.println(&format!("  all {} objects ready", objects.len()));
+        return Ok(());
     }
+    let mut unready = Vec::new();
+    for (id, reason) in left {
+        let details = diagnose(client, id)
+            .await
+            .unwrap_or_else(|err| vec![format!("could not look closer: {err}")]);
+        unready.push(Unready {
+            object: id.clone(),
+            reason,
+            details,
+        });
+    }
+    Err(WaitTimeout { timeout, unready }.into())
 }
 
 /// Waits until every object is gone from the cluster.
@@ -95,38 +82,60 @@ pub async fn until_gone(
     timeout: Duration,
     progress: &mut Progress,
 ) -> anyhow::Result<()> {
+    let left = poll(objects, timeout, progress, "deleted", |id| async move {
+        let exists = apply::api(client, id)
+            .await?
+            .get_opt(&id.name)
+            .await?
+            .is_some();
+        Ok(exists.then(|| "being deleted".to_owned()))
+    })
+    .await?;
+    if left.is_empty() {
+        return Ok(());
+    }
+    let unready = left
+        .into_iter()
+        .map(|(id, _)| Unready {
+            object: id.clone(),
+            reason: "still exists (a finalizer may hold it)".into(),
+            details: vec![],
+        })
+        .collect();
+    Err(WaitTimeout { timeout, unready }.into())
+}
+
+/// Checks the objects until `check` finds none pending (it returns why an object is pending, or
+/// `None` when it is done), showing each pending object and why. Returns what was still pending
+/// at the deadline.
+async fn poll<'a, F, Fut>(
+    objects: &'a [ObjectRef],
+    timeout: Duration,
+    progress: &mut Progress,
+    done_word: &str,
+    check: F,
+) -> anyhow::Result<Vec<(&'a ObjectRef, String)>>
+where
+    F: Fn(&'a ObjectRef) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Option<String>>>,
+{
     let deadline = Instant::now() + timeout;
-    let mut remaining: Vec<&ObjectRef> = objects.iter().collect();
+    let mut pending: Vec<&ObjectRef> = objects.iter().collect();
     loop {
         let mut still = Vec::new();
-        for id in remaining {
-            if apply::api(client, id)
-                .await?
-                .get_opt(&id.name)
-                .await?
-                .is_some()
-            {
-                progress.pending(&id.to_string(), "being deleted");
-                still.push(id);
-            } else {
-                progress.done(&id.to_string(), "deleted");
+        for id in pending {
+            match check(id).await? {
+                None => progress.done(&id.to_string(), done_word),
+                Some(reason) => {
+                    progress.pending(&id.to_string(), &reason);
+                    still.push((id, reason));
+                }
             }
         }
-        remaining = still;
-        if remaining.is_empty() {
-            return Ok(());
+        if still.is_empty() || Instant::now() >= deadline {
+            return Ok(still);
         }
-        if Instant::now() >= deadline {
-            let unready = remaining
-                .into_iter()
-                .map(|id| Unready {
-                    object: id.clone(),
-                    reason: "still exists (a finalizer may hold it)".into(),
-                    details: vec![],
-                })
-                .collect();
-            return Err(WaitTimeout { timeout, unready }.into());
-        }
+        pending = still.into_iter().map(|(id, _)| id).collect();
         tokio::time::sleep(POLL).await;
     }
 }

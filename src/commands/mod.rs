@@ -15,8 +15,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use crate::cli::{
-    Cli, ClusterArgs, Command, HealthArgs, OutputArgs, OutputFormat, RolloutArgs, ValuesArgs,
-    WebAuthArgs,
+    Cli, ClusterArgs, Command, DeployArgs, OutputFormat, RolloutArgs, ValuesArgs, WebAuthArgs,
 };
 use crate::cluster::apply::{ApplyOptions, Change};
 use crate::cluster::release_record::{ReleaseRecord, ReleaseStore};
@@ -304,6 +303,37 @@ struct Summary {
     login: Option<String>,
 }
 
+/// The second half of install and upgrade: stored credentials and the web login on the
+/// checklist, render, roll out, then the endpoint and the health check.
+async fn deploy_and_finish(
+    client: &kube::Client,
+    release: &Release,
+    operation: Operation,
+    mut values: Resolved,
+    credentials: Option<Credentials>,
+    args: &DeployArgs,
+) -> anyhow::Result<()> {
+    crate::ui::step(
+        "credentials",
+        &use_stored_credentials(client, release, &mut values).await?,
+    );
+    crate::ui::step(
+        "web login",
+        &describe_web_login(&values.values, credentials.as_ref()),
+    );
+    let manifests = render_release(client, release, &values.values).await?;
+    let outcome = deploy(
+        client,
+        release,
+        operation,
+        manifests,
+        values.user,
+        &args.rollout,
+    )
+    .await?;
+    finish(client, release, &outcome, credentials.as_ref(), args).await
+}
+
 /// After a deploy that waited: find the endpoint, check health through it with the web login,
 /// and tell the admin the line users log in with.
 async fn finish(
@@ -311,9 +341,7 @@ async fn finish(
     release: &Release,
     outcome: &Outcome,
     credentials: Option<&Credentials>,
-    args: &RolloutArgs,
-    health: HealthArgs,
-    output: OutputArgs,
+    args: &DeployArgs,
 ) -> anyhow::Result<()> {
     let revision = match outcome {
         Outcome::Deployed { revision, .. } | Outcome::Unchanged { revision } => Some(*revision),
@@ -327,7 +355,9 @@ async fn finish(
         health: None,
         login: None,
     };
-    if let (Some(timeout), Some(_), false) = (args.wait.limit(), revision, health.no_health_check) {
+    if let (Some(timeout), Some(_), false) =
+        (args.rollout.wait.limit(), revision, args.no_health_check)
+    {
         let mut progress = Progress::new();
         let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
         for warning in &found.warnings {
@@ -350,7 +380,7 @@ async fn finish(
         ));
         summary.endpoint = Some(found);
     }
-    match output.output {
+    match args.output.output {
         format @ (OutputFormat::Json | OutputFormat::Yaml) => crate::ui::print(&summary, format)?,
         OutputFormat::Text => {
             if let Some(health) = &summary.health {
