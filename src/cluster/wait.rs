@@ -14,7 +14,10 @@ use super::readiness::{self, Readiness, VolumeBinding};
 use crate::manifest::ObjectRef;
 use crate::ui::Progress;
 
-const POLL: Duration = Duration::from_millis(500);
+/// Polling starts fast, since most objects are ready (or gone) within a moment, and slows
+/// down for the ones that take long, to spare the API server.
+const FIRST_POLL: Duration = Duration::from_millis(100);
+const MAX_POLL: Duration = Duration::from_secs(1);
 
 /// Objects that were not ready (or not gone) in time, each with what was found.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +124,7 @@ where
 {
     let deadline = Instant::now() + timeout;
     let mut pending: Vec<&ObjectRef> = objects.iter().collect();
+    let mut interval = FIRST_POLL;
     loop {
         let mut still = Vec::new();
         for id in pending {
@@ -136,7 +140,8 @@ where
             return Ok(still);
         }
         pending = still.into_iter().map(|(id, _)| id).collect();
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(interval).await;
+        interval = (interval * 3 / 2).min(MAX_POLL);
     }
 }
 
