@@ -72,6 +72,9 @@ pub struct Request {
     /// The user-supplied values to record.
     pub values: Value,
     pub options: Options,
+    /// The release's records as the caller read them to decide what to roll out: one list
+    /// request per command, not one per step.
+    pub history: History,
 }
 
 /// What a rollout did.
@@ -119,6 +122,7 @@ pub enum RolloutError {
 }
 
 /// The records of a release, and what they say about it.
+#[derive(Debug, Clone)]
 pub struct History {
     pub records: Vec<ReleaseRecord>,
 }
@@ -187,8 +191,9 @@ pub async fn run(
         manifests,
         values,
         options,
+        history,
     } = request;
-    let (store, history) = History::read(client, &release).await?;
+    let store = ReleaseStore::new(client, &release.namespace, &release.name);
     let installing = check_operation(&release, operation, &history)?;
 
     let namespace_exists = namespace_exists(client, &release.namespace).await?;

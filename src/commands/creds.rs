@@ -323,6 +323,7 @@ async fn apply_to_release(
         Operation::Upgrade { install: false },
         manifests,
         resolved.user,
+        history,
         &args,
     )
     .await?;

@@ -1,5 +1,5 @@
 use crate::cli::{ClusterArgs, InstallArgs};
-use crate::cluster::rollout::{self, Operation};
+use crate::cluster::rollout::{self, History, Operation};
 
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
@@ -10,12 +10,14 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     if !deploy.auth.yes && rollout::namespace_exists(&client, &release.namespace).await? {
         super::creds::offer_local(&client, &release).await?;
     }
+    let (_, history) = History::read(&client, &release).await?;
     super::deploy_and_finish(
         &client,
         &release,
         Operation::Install,
         values,
         credentials,
+        history,
         deploy,
     )
     .await

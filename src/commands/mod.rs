@@ -311,6 +311,7 @@ async fn deploy_and_finish(
     operation: Operation,
     mut values: Resolved,
     credentials: Option<Credentials>,
+    history: History,
     args: &DeployArgs,
 ) -> anyhow::Result<()> {
     crate::ui::step(
@@ -328,6 +329,7 @@ async fn deploy_and_finish(
         operation,
         manifests,
         values.user,
+        history,
         &args.rollout,
     )
     .await?;
@@ -406,13 +408,10 @@ async fn deploy(
     operation: Operation,
     manifests: Vec<Manifest>,
     user_values: Value,
+    history: History,
     args: &RolloutArgs,
 ) -> anyhow::Result<Outcome> {
-    let before = if args.atomic {
-        Some(History::read(client, release).await?.1)
-    } else {
-        None
-    };
+    let before = args.atomic.then(|| history.clone());
     let mut progress = Progress::new();
     let request = rollout::Request {
         release: release.clone(),
@@ -420,6 +419,7 @@ async fn deploy(
         manifests,
         values: user_values,
         options: rollout_options(args),
+        history,
     };
     let result = rollout::run(client, request, &mut progress).await;
     drop(progress);
@@ -446,15 +446,15 @@ async fn undo(
     args: &RolloutArgs,
     err: anyhow::Error,
 ) -> anyhow::Error {
-    let recorded_failure = match History::read(client, release).await {
-        Ok((_, after)) => after.latest().map(|r| r.revision) != before.latest().map(|r| r.revision),
+    let after = match History::read(client, release).await {
+        Ok((_, after)) => after,
         Err(read) => {
             return err.context(format!(
                 "--atomic could not read the release to undo it: {read:#}"
             ));
         }
     };
-    if !recorded_failure {
+    if after.latest().map(|r| r.revision) == before.latest().map(|r| r.revision) {
         // Nothing was written: there is nothing to undo.
         return err;
     }
@@ -473,6 +473,7 @@ async fn undo(
                         force_unlock: true,
                         ..rollout_options(args)
                     },
+                    history: after,
                 };
                 rollout::run(client, request, &mut Progress::new()).await
             };

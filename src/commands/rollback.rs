@@ -40,6 +40,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         Operation::Rollback { to },
         manifests,
         values,
+        history,
         &args.rollout,
     )
     .await?;

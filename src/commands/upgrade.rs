@@ -12,5 +12,14 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let operation = Operation::Upgrade {
         install: args.install,
     };
-    super::deploy_and_finish(&client, &release, operation, values, credentials, deploy).await
+    super::deploy_and_finish(
+        &client,
+        &release,
+        operation,
+        values,
+        credentials,
+        history,
+        deploy,
+    )
+    .await
 }
