@@ -807,3 +807,41 @@ async fn the_release_record_holds_values_and_inventory_but_no_secret_data() {
     );
     f.run("uninstall", &[]).success();
 }
+
+#[tokio::test]
+async fn a_second_release_never_takes_over_the_first_ones_shared_objects() {
+    let _serial = cluster::exclusive().await;
+    let first = Fixture::new().await;
+    let second = Fixture::new().await;
+    first.run("install", &["--no-wait"]).success();
+    second
+        .run("install", &["--no-wait"])
+        .code(1)
+        .stderr_has("IngressClass nginx belongs to release")
+        .stderr_has(first.release())
+        .stderr_has("ingress-nginx.enabled=false");
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(second.ns.client.clone(), &second.ns.name);
+    assert!(
+        secrets
+            .get_opt(&format!("{}-basic-auth", second.release()))
+            .await
+            .unwrap()
+            .is_none(),
+        "the refused install changed nothing"
+    );
+    // Sharing the first release's controller works.
+    second
+        .run(
+            "install",
+            &["--no-wait", "--set", "ingress-nginx.enabled=false"],
+        )
+        .success();
+    second.run("uninstall", &[]).success();
+    let class = Manifest::from_object(0, json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}})).unwrap();
+    assert!(
+        first.live(&class).await.is_some(),
+        "the first release keeps its IngressClass"
+    );
+    first.run("uninstall", &[]).success();
+}

@@ -54,6 +54,12 @@ pub enum ApplyError {
         object: ObjectRef,
         conflicts: Vec<FieldConflict>,
     },
+    #[error(
+        "{object} belongs to release {owner}; skyctl never takes over another release's objects.\n\
+         Uninstall that release first, or share its ingress-nginx by installing this one with \
+         --set ingress-nginx.enabled=false."
+    )]
+    OwnedByOtherRelease { object: ObjectRef, owner: String },
     #[error("{object}")]
     Api {
         object: ObjectRef,
@@ -82,6 +88,15 @@ pub async fn observe(client: &kube::Client, manifest: Manifest) -> Result<Observ
             object: manifest.id.clone(),
             source,
         })?;
+    if let Some(owner) = live
+        .as_ref()
+        .and_then(|live| other_owner(&live.metadata, &manifest.object))
+    {
+        return Err(ApplyError::OwnedByOtherRelease {
+            object: manifest.id,
+            owner,
+        });
+    }
     let change = match &live {
         None => Change::Create,
         Some(live) => {
@@ -110,6 +125,27 @@ pub async fn observe(client: &kube::Client, manifest: Manifest) -> Result<Observ
         live,
         change,
     })
+}
+
+/// The release that owns a live object, when it is not the one `desired` is stamped for.
+/// Objects without skyctl's annotations (made by hand, or by Helm before a migration) belong to
+/// no release and may be adopted.
+fn other_owner(
+    live: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    desired: &serde_json::Value,
+) -> Option<String> {
+    let annotations = live.annotations.as_ref()?;
+    let owner = (
+        annotations.get(plan::RELEASE_NAME)?,
+        annotations.get(plan::RELEASE_NAMESPACE)?,
+    );
+    let wanted = desired.pointer("/metadata/annotations")?;
+    let ours = (
+        wanted.get(plan::RELEASE_NAME)?.as_str()?,
+        wanted.get(plan::RELEASE_NAMESPACE)?.as_str()?,
+    );
+    (owner.0 != ours.0 || owner.1 != ours.1)
+        .then(|| format!("{} in namespace {}", owner.0, owner.1))
 }
 
 /// How to apply.
@@ -182,6 +218,29 @@ pub async fn api(client: &kube::Client, id: &ObjectRef) -> anyhow::Result<Api<Dy
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_releases_object_is_never_ours_but_an_unmarked_one_may_be_adopted() {
+        let desired = serde_json::json!({"metadata": {"annotations": {
+            plan::RELEASE_NAME: "b", plan::RELEASE_NAMESPACE: "team-b"}}});
+        let live = |annotations: serde_json::Value| {
+            serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>(
+                serde_json::json!({"name": "nginx", "annotations": annotations}),
+            )
+            .unwrap()
+        };
+        let other =
+            live(serde_json::json!({plan::RELEASE_NAME: "a", plan::RELEASE_NAMESPACE: "team-a"}));
+        assert_eq!(
+            other_owner(&other, &desired).as_deref(),
+            Some("a in namespace team-a")
+        );
+        let ours =
+            live(serde_json::json!({plan::RELEASE_NAME: "b", plan::RELEASE_NAMESPACE: "team-b"}));
+        assert_eq!(other_owner(&ours, &desired), None);
+        let helms = live(serde_json::json!({"meta.helm.sh/release-name": "skypilot"}));
+        assert_eq!(other_owner(&helms, &desired), None);
+    }
 
     #[test]
     fn the_owner_is_read_from_the_conflict_message() {
