@@ -289,22 +289,25 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
 
     // The API server uses them: the values the chart reads were turned on.
     let deployments: Api<Deployment> = Api::namespaced(ns.client.clone(), &ns.name);
-    let pod = deployments
-        .get(&format!("{release}-api-server"))
-        .await
-        .unwrap()
-        .spec
-        .unwrap()
-        .template
-        .spec
-        .unwrap();
-    let init: Vec<String> = pod
-        .init_containers
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
-    assert_eq!(init, ["create-aws-credentials", "setup-gcp-credentials"]);
+    let api_pod = || async {
+        let deployment = deployments
+            .get(&format!("{release}-api-server"))
+            .await
+            .unwrap();
+        deployment.spec.unwrap().template.spec.unwrap()
+    };
+    let init_containers = |pod: &k8s_openapi::api::core::v1::PodSpec| -> Vec<String> {
+        pod.init_containers
+            .iter()
+            .flatten()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let pod = api_pod().await;
+    assert_eq!(
+        init_containers(&pod),
+        ["create-aws-credentials", "setup-gcp-credentials"]
+    );
     let volumes = serde_json::to_value(pod.volumes.unwrap()).unwrap();
     assert!(
         volumes
@@ -348,22 +351,6 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
     );
 
     // On an installed release, credentials are turned off and on by an upgrade.
-    let init_containers = || async {
-        let pod = deployments
-            .get(&format!("{release}-api-server"))
-            .await
-            .unwrap()
-            .spec
-            .unwrap()
-            .template
-            .spec
-            .unwrap();
-        pod.init_containers
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| c.name)
-            .collect::<Vec<_>>()
-    };
     let remove = skyctl()
         .kubeconfig(kubeconfig)
         .args([
@@ -382,7 +369,7 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
         .success()
         .stderr_has("Secret")
         .stderr_has("upgraded");
-    assert_eq!(init_containers().await, ["setup-gcp-credentials"]);
+    assert_eq!(init_containers(&api_pod().await), ["setup-gcp-credentials"]);
     assert!(secrets.get_opt("aws-credentials").await.unwrap().is_none());
     transcript.keep(
         creds(&["aws", "--no-wait"])
@@ -390,7 +377,7 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
             .stderr_has("upgraded"),
     );
     assert_eq!(
-        init_containers().await,
+        init_containers(&api_pod().await),
         ["create-aws-credentials", "setup-gcp-credentials"]
     );
 
