@@ -10,8 +10,6 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{aws_credentials, gcp_credentials};
-
 /// Marks a Secret as credentials skyctl stored, and which kind.
 const LABEL: &str = "skyctl.io/credentials";
 /// The GCP project the key is for; the chart wants it in values, so it is kept with the key.
@@ -38,15 +36,6 @@ impl Kind {
         [Kind::Aws, Kind::Gcp, Kind::Kube]
             .into_iter()
             .find(|k| k.label() == label)
-    }
-
-    /// The Secret name the chart reads, where it is fixed.
-    pub fn fixed_secret_name(self) -> Option<&'static str> {
-        match self {
-            Kind::Aws => Some(aws_credentials::SECRET_NAME),
-            Kind::Gcp => Some(gcp_credentials::SECRET_NAME),
-            Kind::Kube => None,
-        }
     }
 }
 

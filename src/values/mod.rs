@@ -73,23 +73,9 @@ pub struct Resolved {
     pub user: Value,
 }
 
-/// Merges skyctl's defaults and every layer, validates the result against the schema, and
-/// returns the final tree. A `-` file reads this process's standard input.
-pub fn load(layers: &Layers) -> Result<Value, Error> {
-    resolve(layers).map(|resolved| resolved.values)
-}
-
-/// [`load`] with the defaults, schema and standard input given explicitly.
-pub fn load_with(
-    defaults_yaml: &str,
-    schema_json: &str,
-    layers: &Layers,
-    stdin: &mut dyn Read,
-) -> Result<Value, Error> {
-    resolve_with(defaults_yaml, schema_json, layers, stdin).map(|resolved| resolved.values)
-}
-
-/// Like [`load`], returning the user-supplied values as well, from one reading of the inputs.
+/// Merges skyctl's defaults and every layer and validates the result against the schema.
+/// Returns the final tree and the user-supplied values alone, from one reading of the inputs
+/// (a `-` file reads this process's standard input, which can be read only once).
 pub fn resolve(layers: &Layers) -> Result<Resolved, Error> {
     resolve_with(DEFAULTS_YAML, SCHEMA_JSON, layers, &mut std::io::stdin())
 }
@@ -123,12 +109,6 @@ pub fn resolve_with(
         })
         .collect();
     Err(Error::Invalid(Violations(traced)))
-}
-
-/// Every layer merged without defaults and without validation, nulls kept: the values a
-/// release records.
-pub fn user_values(layers: &Layers, stdin: &mut dyn Read) -> Result<Value, Error> {
-    stack::stack(layers, stdin).map(|stack| Value::Object(stack.user))
 }
 
 #[cfg(test)]

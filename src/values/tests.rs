@@ -117,16 +117,14 @@ fn null_deletes_defaults_and_survives_in_user_values() {
         resolved.user,
         json!({"ingress": {"httpNodePort": null, "httpsNodePort": null, "path": null}})
     );
-    assert_eq!(
-        user_values(&layers, &mut "".as_bytes()).expect("stacks"),
-        resolved.user
-    );
 
     let restored = Layers {
         set: strings(&["ingress.httpNodePort=null", "ingress.httpNodePort=30080"]),
         ..Layers::default()
     };
-    let values = load_with(DEFAULTS, SCHEMA, &restored, &mut "".as_bytes()).expect("loads");
+    let values = resolve_with(DEFAULTS, SCHEMA, &restored, &mut "".as_bytes())
+        .expect("loads")
+        .values;
     assert_eq!(values["ingress"]["httpNodePort"], json!(30080));
 }
 
@@ -143,7 +141,9 @@ fn flags_build_on_earlier_layers_like_helm() {
         set_json: strings(&[r#"rbac.rules[0].resources=["pods"]"#]),
         ..Layers::default()
     };
-    let values = load_with(DEFAULTS, SCHEMA, &layers, &mut "".as_bytes()).expect("loads");
+    let values = resolve_with(DEFAULTS, SCHEMA, &layers, &mut "".as_bytes())
+        .expect("loads")
+        .values;
     assert_eq!(
         values["rbac"]["rules"],
         json!([
@@ -338,8 +338,6 @@ fn input_errors_name_file_flag_and_key() {
         let err =
             resolve_with(DEFAULTS, ANY, &layers, &mut "x: 1\n".as_bytes()).expect_err(&expected);
         assert_eq!(as_printed(err), expected);
-        let again = user_values(&layers, &mut "x: 1\n".as_bytes()).expect_err(&expected);
-        assert_eq!(as_printed(again), expected, "user_values reports the same");
     }
     let err = resolve_with(DEFAULTS, ANY, &Layers::default(), &mut "".as_bytes());
     assert!(err.is_ok(), "an empty file and empty stdin are empty maps");
@@ -378,13 +376,17 @@ fn set_file_and_stdin_share_one_reading() {
         set_file: strings(&["apiService.config=-"]),
         ..Layers::default()
     };
-    let values = load_with(DEFAULTS, SCHEMA, &layers, &mut "a: b\n".as_bytes()).expect("loads");
+    let values = resolve_with(DEFAULTS, SCHEMA, &layers, &mut "a: b\n".as_bytes())
+        .expect("loads")
+        .values;
     assert_eq!(values["apiService"]["config"], json!("a: b\n"));
 }
 
 #[test]
 fn embedded_defaults_satisfy_embedded_schema() {
-    let values = load(&Layers::default()).expect("skyctl's own defaults are valid");
+    let values = resolve(&Layers::default())
+        .expect("skyctl's own defaults are valid")
+        .values;
     let defaults = document::parse(DEFAULTS_YAML).expect("defaults parse");
     assert_eq!(values, merge::coalesce(Value::Object(defaults), json!({})));
     assert!(no_null_keys(&values));
