@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
-pub use crate::ui::OutputFormat;
-
 /// Deploys the SkyPilot API server, with ingress-nginx in front of it, to Kubernetes.
 ///
 /// skyctl renders the same objects as the SkyPilot Helm chart from the same values files and
@@ -280,6 +278,24 @@ pub struct TemplateArgs {
     pub release: ReleaseArg,
     #[command(flatten)]
     pub values: ValuesArgs,
+}
+
+/// How a command prints what scripts may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+impl From<OutputFormat> for crate::ui::OutputFormat {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Text => Self::Text,
+            OutputFormat::Json => Self::Json,
+            OutputFormat::Yaml => Self::Yaml,
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone, Copy)]

@@ -6,11 +6,15 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod decide;
 pub mod diff;
 pub mod error;
 pub mod guide;
 pub mod manifest;
+pub mod ownership;
 pub mod plan;
+pub mod poll;
+pub mod progress;
 pub mod release;
 pub mod render;
 pub mod ui;

@@ -8,8 +8,10 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::progress::Progress;
+
 /// How a command prints what scripts may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Text,
     Json,
@@ -44,7 +46,7 @@ pub fn step(name: &str, detail: &str) {
 }
 
 /// Progress of many things at once, one line each.
-pub struct Progress {
+pub struct LiveProgress {
     live: Option<MultiProgress>,
     lines: BTreeMap<String, Line>,
 }
@@ -54,13 +56,13 @@ struct Line {
     message: String,
 }
 
-impl Default for Progress {
+impl Default for LiveProgress {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Progress {
+impl LiveProgress {
     /// Spinners on a terminal; on a pipe or in CI, a line whenever something changes.
     pub fn new() -> Self {
         let live = std::io::stderr().is_terminal().then(MultiProgress::new);
@@ -69,9 +71,11 @@ impl Progress {
             lines: BTreeMap::new(),
         }
     }
+}
 
+impl Progress for LiveProgress {
     /// Shows that `item` is still under way, and why.
-    pub fn pending(&mut self, item: &str, message: &str) {
+    fn pending(&mut self, item: &str, message: &str) {
         let live = self.live.as_ref();
         let line = self.lines.entry(item.to_owned()).or_insert_with(|| Line {
             bar: live.map(|live| {
@@ -96,7 +100,7 @@ impl Progress {
 
     /// Marks `item` as done with a closing word ("ready", "deleted"). Only items that were
     /// shown waiting get a closing line: the rest were done at once and need no mention.
-    pub fn done(&mut self, item: &str, word: &str) {
+    fn done(&mut self, item: &str, word: &str) {
         let Some(line) = self.lines.remove(item) else {
             return;
         };
@@ -108,7 +112,7 @@ impl Progress {
     }
 
     /// Prints a line above the live display.
-    pub fn println(&self, text: &str) {
+    fn println(&mut self, text: &str) {
         match &self.live {
             Some(live) => {
                 let _ = live.println(text);
@@ -118,7 +122,7 @@ impl Progress {
     }
 }
 
-impl Drop for Progress {
+impl Drop for LiveProgress {
     fn drop(&mut self) {
         for line in self.lines.values() {
             if let Some(bar) = &line.bar {

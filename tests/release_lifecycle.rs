@@ -3,88 +3,17 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
-use skyctl::cluster::apply;
-use skyctl::manifest::{self, Manifest};
+use skyctl::manifest::Manifest;
 use support::audit;
-use support::cluster::{self, TestNamespace, eventually};
-use support::skyctl::{Outcome, skyctl};
-
-/// A syntactically valid htpasswd line, so that installs need no password prompt.
-const AUTH: &str = "ingress.authCredentials=skypilot:$apr1$abcdefgh$0123456789abcdefghijkl";
-
-/// One test's release: its own namespace, and a release named like it, so that even the
-/// cluster-scoped objects (ClusterRoles, the webhook configuration) are the test's own.
-struct Fixture {
-    ns: TestNamespace,
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        Self {
-            ns: TestNamespace::create("lc").await,
-        }
-    }
-
-    fn release(&self) -> &str {
-        &self.ns.name
-    }
-
-    /// `skyctl VERB RELEASE -n NS --kubeconfig ... ARGS`, with node ports left to the cluster so
-    /// releases never compete for 30050.
-    fn run(&self, verb: &str, args: &[&str]) -> Outcome {
-        self.command(verb, args).run()
-    }
-
-    fn command(&self, verb: &str, args: &[&str]) -> support::skyctl::Skyctl {
-        let mut all = vec![verb, self.release(), "-n", &self.ns.name];
-        if matches!(verb, "install" | "upgrade" | "template") {
-            all.extend([
-                "--set",
-                AUTH,
-                "--set",
-                "ingress.httpNodePort=null,ingress.httpsNodePort=null",
-            ]);
-        }
-        // Nothing serves the endpoint here; tests/guided_install.rs checks health for real.
-        if matches!(verb, "install" | "upgrade") {
-            all.push("--no-health-check");
-        }
-        all.extend_from_slice(args);
-        skyctl().kubeconfig(cluster::kubeconfig()).args(all)
-    }
-
-    /// What `skyctl template` renders for these arguments: what install must have applied.
-    fn rendered(&self, args: &[&str]) -> Vec<Manifest> {
-        let outcome = self.run("template", args).success();
-        manifest::from_yaml_stream(&outcome.stdout).expect("template prints YAML objects")
-    }
-
-    async fn live(&self, manifest: &Manifest) -> Option<DynamicObject> {
-        let api = apply::api(&self.ns.client, &manifest.id)
-            .await
-            .expect("a known kind");
-        api.get_opt(&manifest.id.name)
-            .await
-            .expect("the apiserver answers")
-    }
-
-    fn deployments(&self) -> Api<Deployment> {
-        Api::namespaced(self.ns.client.clone(), &self.ns.name)
-    }
-
-    fn status(&self) -> Value {
-        let outcome = self.run("status", &["-o", "json"]).success();
-        serde_json::from_str(&outcome.stdout).expect("status -o json prints JSON")
-    }
-}
+use support::cluster::{self, eventually};
+use support::release::{AUTH, Fixture, hanging_upgrade, lease_holder};
+use support::skyctl::skyctl;
 
 fn spec_of(object: &DynamicObject) -> Value {
     let mut value = serde_json::to_value(object).unwrap();
@@ -302,41 +231,6 @@ async fn a_field_taken_by_another_manager_is_a_conflict_until_forced() {
     let deployment = f.deployments().get(&name).await.unwrap();
     assert_eq!(deployment.spec.unwrap().replicas, Some(2));
     f.run("uninstall", &[]).success();
-}
-
-/// Starts an upgrade that cannot finish: it waits for a LoadBalancer address that no
-/// controller on the test cluster assigns.
-fn hanging_upgrade(f: &Fixture) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
-    command
-        .args(["upgrade", f.release(), "-n", &f.ns.name, "--kubeconfig"])
-        .arg(cluster::kubeconfig())
-        .args([
-            "--set",
-            AUTH,
-            "--set",
-            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
-        ])
-        .args([
-            "--set",
-            "ingress-nginx.controller.service.type=LoadBalancer",
-            "--timeout",
-            "120s",
-            "--no-health-check",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command.spawn().expect("skyctl starts")
-}
-
-async fn lease_holder(f: &Fixture) -> Option<String> {
-    let leases: Api<Lease> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
-    let lease = leases
-        .get_opt(&format!("skyctl-lock-{}", f.release()))
-        .await
-        .unwrap()?;
-    lease.spec?.holder_identity
 }
 
 #[tokio::test]
@@ -687,37 +581,71 @@ async fn history_max_keeps_only_the_newest_revisions() {
     f.run("uninstall", &[]).success();
 }
 
-#[tokio::test]
-async fn force_unlock_takes_a_lock_whose_holder_is_gone() {
-    let _serial = cluster::exclusive().await;
-    let f = Fixture::new().await;
-    f.run("install", &[]).success();
-    // A lock as a crashed skyctl on another machine would leave it, with a long expiry.
+/// A lock as a crashed skyctl would leave it, with a long expiry, held by `pid` on `host`.
+async fn stale_lock(f: &Fixture, host: &str, pid: u32) {
     let leases: Api<Lease> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
     let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
         k8s_openapi::jiff::Timestamp::now(),
     );
+    let name = format!("skyctl-lock-{}", f.release());
+    let _ = leases.delete(&name, &Default::default()).await;
     let lease: Lease = serde_json::from_value(json!({
-        "metadata": {"name": format!("skyctl-lock-{}", f.release())},
-        "spec": {"holderIdentity": "ann@laptop (pid 4242, skyctl upgrade)", "leaseDurationSeconds": 3600,
-                 "acquireTime": now, "renewTime": now}
+        "metadata": {"name": name, "annotations": {
+            "skyctl.io/lock-host": host, "skyctl.io/lock-pid": pid.to_string()}},
+        "spec": {"holderIdentity": format!("ann@{host} (pid {pid}, skyctl upgrade)"),
+                 "leaseDurationSeconds": 3600, "acquireTime": now, "renewTime": now}
     }))
     .unwrap();
     leases.create(&Default::default(), &lease).await.unwrap();
-    f.run("upgrade", &["--set", "apiService.skypilotDev=true"])
+}
+
+/// A process id that no process has any more.
+fn gone_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[tokio::test]
+async fn force_unlock_takes_a_lock_whose_holder_is_gone_and_no_other() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let here = gethostname();
+    let change = ["--set", "apiService.skypilotDev=true"];
+
+    // A holder on another machine may be alive: its lock is not forced.
+    stale_lock(&f, "laptop", 4242).await;
+    f.run("upgrade", &change)
         .code(1)
         .stderr_has("locked by ann@laptop (pid 4242, skyctl upgrade)")
         .stderr_has("--force-unlock");
-    f.run(
-        "upgrade",
-        &["--set", "apiService.skypilotDev=true", "--force-unlock"],
-    )
-    .success();
+    f.run("upgrade", &[&change[..], &["--force-unlock"]].concat())
+        .code(1)
+        .stderr_has("may still be")
+        .stderr_has("expire");
+    // Nor is one of this host whose process still runs (this test's own).
+    stale_lock(&f, &here, std::process::id()).await;
+    f.run("upgrade", &[&change[..], &["--force-unlock"]].concat())
+        .code(1)
+        .stderr_has("may still be");
+    // A holder of this host whose process is gone is provably gone.
+    stale_lock(&f, &here, gone_pid()).await;
+    f.run("upgrade", &[&change[..], &["--force-unlock"]].concat())
+        .success();
     assert!(
         lease_holder(&f).await.is_none(),
         "the lock is released after the upgrade"
     );
     f.run("uninstall", &[]).success();
+}
+
+fn gethostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("the test machine names itself")
+        .trim()
+        .to_owned()
 }
 
 #[tokio::test]

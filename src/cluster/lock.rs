@@ -1,20 +1,30 @@
 //! One skyctl operation per release at a time. The lock is a Lease with a holder and an expiry
 //! that the holder renews while it works, so a crashed process's lock runs out by itself,
 //! unlike Helm's `pending-*` state, which stays until someone intervenes.
+//!
+//! `--force-unlock` never takes a lock from a holder that may be alive: only an expired lease,
+//! or one whose holder is provably gone (this host, and its process no longer runs). A holder
+//! that loses its lock anyway notices before its next step and stops.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, PostParams};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
 /// How long a lock outlives its last renewal.
 pub const LEASE_SECONDS: i32 = 15;
 const RENEW_EVERY: Duration = Duration::from_secs(5);
+/// Where the holder's host and process id are kept, so that `--force-unlock` can tell a
+/// holder that is gone from one that is alive.
+const HOST_ANNOTATION: &str = "skyctl.io/lock-host";
+const PID_ANNOTATION: &str = "skyctl.io/lock-pid";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -29,15 +39,33 @@ pub enum LockError {
         age: i64,
         expires_in: i64,
     },
+    #[error(
+        "release {release} is locked by {holder}, who renewed the lock {renewed}s ago and may still be \
+         working; --force-unlock takes only a lock whose holder is gone (a process of this host that no \
+         longer runs) or that has expired. Wait {expires_in}s for it to expire if its holder is gone."
+    )]
+    HolderAlive {
+        release: String,
+        holder: String,
+        renewed: i64,
+        expires_in: i64,
+    },
     #[error(transparent)]
     Cluster(#[from] anyhow::Error),
 }
+
+/// The lock was taken away (forced, or expired while renewals failed): the operation stops.
+#[derive(Debug, thiserror::Error)]
+#[error("the lock of release {0} was lost to another skyctl; stopped before the next step")]
+pub struct LockLost(pub String);
 
 /// A held lock. Release it with [`Lock::release`]; if the process dies instead, it expires.
 pub struct Lock {
     api: Api<Lease>,
     name: String,
+    release: String,
     holder: String,
+    lost: Arc<AtomicBool>,
     renewer: JoinHandle<()>,
 }
 
@@ -55,7 +83,8 @@ fn holder_identity(operation: &str) -> String {
     )
 }
 
-/// Takes the release's lock, or says who holds it. `force` takes it even from a live holder.
+/// Takes the release's lock, or says who holds it. `force` takes it from a holder that is
+/// provably gone.
 pub async fn acquire(
     client: &kube::Client,
     namespace: &str,
@@ -76,37 +105,67 @@ pub async fn acquire(
             "acquireTime": MicroTime(now),
             "renewTime": MicroTime(now),
         });
+        let annotations = json!({
+            HOST_ANNOTATION: this_host(),
+            PID_ANNOTATION: std::process::id().to_string(),
+        });
         let result = match api
             .get_opt(&name)
             .await
             .context("cannot read the release lock")?
         {
             None => {
-                let lease: Lease =
-                    serde_json::from_value(json!({"metadata": {"name": name}, "spec": spec}))
-                        .expect("a valid Lease");
+                let lease: Lease = serde_json::from_value(json!({
+                    "metadata": {"name": name, "annotations": annotations},
+                    "spec": spec,
+                }))
+                .expect("a valid Lease");
                 api.create(&PostParams::default(), &lease).await
             }
             Some(mut lease) => {
-                if let Some(held) = held_by_other(&lease, now).filter(|_| !force) {
-                    return Err(LockError::Held {
-                        release: release.to_owned(),
-                        holder: held.holder,
-                        age: held.age,
-                        expires_in: held.expires_in,
-                    });
+                if let Some(held) = held_by_other(&lease, now) {
+                    let gone = holder_gone(&lease, &this_host(), process_alive);
+                    match (force, gone) {
+                        (true, true) => {}
+                        (true, false) => {
+                            return Err(LockError::HolderAlive {
+                                release: release.to_owned(),
+                                holder: held.holder,
+                                renewed: held.renewed,
+                                expires_in: held.expires_in,
+                            });
+                        }
+                        (false, _) => {
+                            return Err(LockError::Held {
+                                release: release.to_owned(),
+                                holder: held.holder,
+                                age: held.age,
+                                expires_in: held.expires_in,
+                            });
+                        }
+                    }
                 }
                 lease.spec = Some(serde_json::from_value(spec).expect("a valid LeaseSpec"));
+                lease.metadata.annotations =
+                    Some(serde_json::from_value(annotations).expect("string annotations"));
                 api.replace(&name, &PostParams::default(), &lease).await
             }
         };
         match result {
             Ok(_) => {
-                let renewer = tokio::spawn(renew(api.clone(), name.clone(), holder.clone()));
+                let lost = Arc::new(AtomicBool::new(false));
+                let renewer = tokio::spawn(renew(
+                    api.clone(),
+                    name.clone(),
+                    holder.clone(),
+                    lost.clone(),
+                ));
                 return Ok(Lock {
                     api,
                     name,
+                    release: release.to_owned(),
                     holder,
+                    lost,
                     renewer,
                 });
             }
@@ -126,12 +185,37 @@ pub async fn acquire(
     )
 }
 
-/// Who holds a lease that has not expired, since when (seconds) and for how long still.
+/// Who holds a lease that has not expired, since when (seconds), when it last renewed, and
+/// for how long still.
 #[derive(Debug)]
 struct Held {
     holder: String,
     age: i64,
+    renewed: i64,
     expires_in: i64,
+}
+
+fn this_host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// Whether a process runs on this host. Where the system cannot say (no /proc), every
+/// process counts as alive: a lock is never forced on a guess.
+fn process_alive(pid: u32) -> bool {
+    let proc = std::path::Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// Whether the lease's holder is provably gone: it ran on this host and its process does not
+/// run any more. A holder on another host may be alive, whatever its lease says.
+fn holder_gone(lease: &Lease, host: &str, alive: impl Fn(u32) -> bool) -> bool {
+    let annotation = |key| lease.metadata.annotations.as_ref().and_then(|a| a.get(key));
+    let same_host = annotation(HOST_ANNOTATION).is_some_and(|h| h == host);
+    let pid = annotation(PID_ANNOTATION).and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if same_host => pid != std::process::id() && !alive(pid),
+        _ => false,
+    }
 }
 
 /// The holder of a lease that has not expired; `None` when the lease is free.
@@ -148,30 +232,51 @@ fn held_by_other(lease: &Lease, now: Timestamp) -> Option<Held> {
     Some(Held {
         holder,
         age: now.duration_since(acquired).as_secs(),
+        renewed: now.duration_since(renewed).as_secs(),
         expires_in: expires.duration_since(now).as_secs().max(1),
     })
 }
 
-async fn renew(api: Api<Lease>, name: String, holder: String) {
+async fn renew(api: Api<Lease>, name: String, holder: String, lost: Arc<AtomicBool>) {
+    let mut renewed = std::time::Instant::now();
+    let lease_lasts = Duration::from_secs(LEASE_SECONDS as u64);
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
-        let Ok(mut lease) = api.get(&name).await else {
-            continue;
+        let mut lease = match api.get_opt(&name).await {
+            Ok(Some(lease)) => lease,
+            // Deleted under us: whoever did that may take it next.
+            Ok(None) => break,
+            Err(_) if renewed.elapsed() < lease_lasts => continue,
+            Err(_) => break,
         };
         let Some(spec) = lease.spec.as_mut() else {
-            return;
+            break;
         };
         if spec.holder_identity.as_deref() != Some(holder.as_str()) {
-            // Someone forced the lock away; renewing would take it back behind their back.
-            return;
+            // Someone took the lock; renewing would take it back behind their back.
+            break;
         }
         spec.renew_time = Some(MicroTime(Timestamp::now()));
-        // A failed renewal is retried on the next tick; the lease outlives three of them.
-        let _ = api.replace(&name, &PostParams::default(), &lease).await;
+        // A failed renewal is retried on the next tick; the lease outlives two of them.
+        match api.replace(&name, &PostParams::default(), &lease).await {
+            Ok(_) => renewed = std::time::Instant::now(),
+            Err(_) if renewed.elapsed() < lease_lasts => {}
+            Err(_) => break,
+        }
     }
+    lost.store(true, Ordering::SeqCst);
 }
 
 impl Lock {
+    /// Fails once the lock is no longer this process's: checked before every step that writes.
+    pub fn ensure_held(&self) -> Result<(), LockLost> {
+        if self.lost.load(Ordering::SeqCst) {
+            Err(LockLost(self.release.clone()))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Releases the lock, if it is still ours.
     pub async fn release(self) -> anyhow::Result<()> {
         self.renewer.abort();
@@ -181,8 +286,7 @@ impl Lock {
             .and_then(|spec| spec.holder_identity)
             .is_some_and(|holder| holder == self.holder);
         if ours {
-            self.api
-                .delete(&self.name, &DeleteParams::default())
+            super::object_manager::delete_in_namespace(&self.api, &self.name)
                 .await
                 .context("cannot release the lock")?;
         }
@@ -231,6 +335,7 @@ mod tests {
                 holder,
                 age,
                 expires_in,
+                ..
             }) => {
                 assert_eq!(holder, "ann@box (pid 7, skyctl upgrade)");
                 assert!((31..=33).contains(&age), "{age}");
@@ -243,6 +348,51 @@ mod tests {
     #[test]
     fn a_lease_not_renewed_in_time_is_free() {
         assert!(held_by_other(&lease("ann@box", 16), Timestamp::now()).is_none());
+    }
+
+    fn annotated(lease: Lease, host: &str, pid: u32) -> Lease {
+        let mut lease = lease;
+        lease.metadata.annotations = Some(
+            [
+                (HOST_ANNOTATION.to_owned(), host.to_owned()),
+                (PID_ANNOTATION.to_owned(), pid.to_string()),
+            ]
+            .into(),
+        );
+        lease
+    }
+
+    #[test]
+    fn only_a_holder_of_this_host_whose_process_is_gone_is_provably_gone() {
+        let dead = |_| false;
+        let alive = |_| true;
+        // Table: the holder's host, whether its process runs, the verdict.
+        let cases = [
+            (
+                "this host, process gone",
+                "here",
+                dead as fn(u32) -> bool,
+                true,
+            ),
+            ("this host, process alive", "here", alive, false),
+            ("another host, whatever its process", "there", dead, false),
+        ];
+        for (name, host, running, gone) in cases {
+            let lease = annotated(lease("ann@box", 1), host, 4242);
+            assert_eq!(holder_gone(&lease, "here", running), gone, "{name}");
+        }
+        assert!(
+            !holder_gone(&lease("ann@box", 1), "here", dead),
+            "a lease without host and pid is never provably gone"
+        );
+        assert!(
+            !holder_gone(
+                &annotated(lease("me", 1), "here", std::process::id()),
+                "here",
+                dead
+            ),
+            "this process is never gone"
+        );
     }
 
     #[test]

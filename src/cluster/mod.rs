@@ -1,12 +1,12 @@
-//! Everything that talks to the cluster: server-side apply, readiness and waiting, the release
-//! records and the lock. Pure decisions live in `plan`; this module carries them out.
+//! Everything that talks to the cluster: the object manager (server-side apply, prune,
+//! delete), readiness and waiting, the release records and the lock. Decisions are made in
+//! `decide`, `plan` and `ownership`; this module carries them out, and prints nothing.
 
 pub mod admission_certificate;
-pub mod apply;
 pub mod lock;
-mod ownership;
+pub mod object_manager;
 pub mod readiness;
-pub mod release_record;
+pub mod release_secrets;
 pub mod resources;
 pub mod rollout;
 pub mod teardown;

@@ -1,578 +1,369 @@
-//! Install, upgrade and rollback: one flow that takes a release from what its records say to
-//! what was rendered.
+//! Install, upgrade and rollback on the cluster: read what is there, let `decide` choose,
+//! preview every change with the API server, then carry the decision out.
 //!
-//! It reads before it writes. History, live objects and a server-side dry run of every change
-//! come first, so a conflict or an invalid object stops the operation before anything changed,
-//! and an upgrade with nothing to do ends there with zero writes (no lock, no new revision).
-//! Then it takes the lock, records the revision as pending, applies phase by phase, prunes,
-//! waits, and records the outcome. A process killed half-way leaves a pending record and a lock
-//! that expires; the next run marks that revision failed and converges.
+//! [`prepare`] only reads (history, namespace, every rendered and prunable object, and a
+//! server-side dry run of each change), so a refusal, a conflict or an invalid object stops
+//! the operation before anything was written, and an upgrade with nothing to do ends there.
+//! [`carry_out`] writes: the namespace (deleted again if the objects for it fail their
+//! preview), the lock, the pending record, the objects phase by phase, the prune, the wait and
+//! the outcome. A process killed half-way leaves a pending record and a lock that expires; the
+//! next run marks that revision failed and converges.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use anyhow::Context;
 use futures::future::join_all;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::apply::{self, ApplyOptions, Change, Observed};
-use super::lock;
-use super::release_record::{self, ReleaseRecord, ReleaseStatus, ReleaseStore};
+use super::lock::{self, Lock};
+use super::object_manager::{ApplyError, ApplyOptions, ObjectManager};
 use super::wait;
-use crate::diff;
+use crate::decide::{self, Decision, Operation, Rollout};
 use crate::manifest::{Manifest, ObjectRef};
-use crate::plan::{self, Plan};
-use crate::release::Release;
-use crate::ui::Progress;
+use crate::ownership::{Change, Keep};
+use crate::plan::Plan;
+use crate::progress::Progress;
+use crate::release::{History, Release, ReleaseStorage};
 
-/// Which verb asked for the rollout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Install,
-    /// `install`: also install when the release does not exist (Helm's `upgrade --install`).
-    Upgrade {
-        install: bool,
-    },
-    Rollback {
-        to: u32,
-    },
-}
-
-impl Operation {
-    fn verb(self) -> &'static str {
-        match self {
-            Operation::Install => "install",
-            Operation::Upgrade { .. } => "upgrade",
-            Operation::Rollback { .. } => "rollback",
-        }
-    }
-}
-
-/// How the rollout behaves; the flags of install, upgrade and rollback.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub apply: ApplyOptions,
-    /// Print a unified diff of every object that would change.
-    pub diff: bool,
-    /// Wait this long for readiness; `None` skips waiting.
-    pub wait: Option<Duration>,
-    /// Prune objects that hold data (the PVC) when they are no longer rendered.
-    pub delete_data: bool,
-    pub history_max: usize,
-    pub create_namespace: bool,
-    pub force_unlock: bool,
-}
-
-pub struct Request {
-    pub release: Release,
+/// What to roll out.
+pub struct Request<'a> {
+    pub release: &'a Release,
     pub operation: Operation,
-    pub manifests: Vec<Manifest>,
+    pub plan: Plan,
     /// The user-supplied values to record.
     pub values: Value,
-    pub options: Options,
-    /// The release's records as the caller read them to decide what to roll out: one list
-    /// request per command, not one per step.
-    pub history: History,
+    pub options: decide::Options,
+    pub force_conflicts: bool,
+    /// The release's records as the verb read them: one list request per command.
+    pub history: &'a History,
+}
+
+/// How one object would change, as the API server previewed it.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub id: ObjectRef,
+    pub live: Option<Value>,
+    pub planned: Value,
+}
+
+/// A decision, checked by the API server and ready to carry out.
+pub struct Prepared {
+    pub decision: Decision,
+    /// Each object the rollout changes, as it is and as it would be.
+    pub previews: Vec<Preview>,
+    plan: Plan,
+    operation: Operation,
+    force_conflicts: bool,
+    history_max: usize,
+    history: History,
+    /// The UIDs of the rendered objects that exist: recorded, so that a later prune or
+    /// uninstall deletes these very objects and no others.
+    live_uids: Uids,
+}
+
+/// The cluster refused what a rollout would write; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{rejected}\n{cleanup}")]
+pub struct PreviewFailed {
+    rejected: super::object_manager::Rejected,
+    cleanup: String,
+}
+
+/// Reads, decides and previews. Writes nothing.
+pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::Result<Prepared> {
+    let Request {
+        release,
+        operation,
+        plan,
+        values,
+        options,
+        force_conflicts,
+        history,
+    } = request;
+    let namespace_exists = manager.namespace_exists(&release.namespace).await?;
+    let ids = plan.manifests().map(|m| &m.id).chain(plan.prune.iter());
+    let observation = decide::Observation {
+        namespace_exists,
+        live: manager.observe(ids).await?,
+    };
+    let decision = decide::decide(
+        release,
+        operation,
+        history,
+        &plan,
+        &observation,
+        &values,
+        options,
+    )?;
+    let mut previews = Vec::new();
+    if let Decision::Rollout(rollout) = &decision {
+        let changed = manifests(&plan, rollout.to_apply());
+        // Objects in a namespace that does not exist yet are checked after it is created, or
+        // in a dry run, in a stand-in namespace: the API server refuses anything in a missing
+        // namespace, and a dry run must not create it.
+        let (now, later): (Vec<&Manifest>, Vec<&Manifest>) = changed
+            .into_iter()
+            .partition(|m| namespace_exists || m.id.namespace.is_none() || options.dry_run);
+        debug_assert!(later.is_empty() || !options.dry_run);
+        let stand_in = (!namespace_exists && options.dry_run).then_some("default");
+        let planned = manager
+            .preview(&now, force_conflicts, stand_in)
+            .await
+            .map_err(|rejected| PreviewFailed {
+                rejected,
+                cleanup: "Nothing was changed.".into(),
+            })?;
+        for (manifest, planned) in now.iter().zip(planned) {
+            previews.push(Preview {
+                id: manifest.id.clone(),
+                live: observation
+                    .live
+                    .get(&manifest.id)
+                    .map(serde_json::to_value)
+                    .transpose()?,
+                planned: serde_json::to_value(planned)?,
+            });
+        }
+    }
+    let live_uids = plan
+        .manifests()
+        .filter_map(|m| {
+            let uid = observation.live.get(&m.id)?.metadata.uid.clone()?;
+            Some((m.id.to_string(), uid))
+        })
+        .collect();
+    Ok(Prepared {
+        decision,
+        previews,
+        plan,
+        operation,
+        force_conflicts,
+        history_max: options.history_max,
+        history: history.clone(),
+        live_uids,
+    })
+}
+
+fn manifests<'p>(plan: &'p Plan, ids: impl Iterator<Item = &'p ObjectRef>) -> Vec<&'p Manifest> {
+    let ids: Vec<&ObjectRef> = ids.collect();
+    plan.manifests().filter(|m| ids.contains(&&m.id)).collect()
 }
 
 /// What a rollout did.
 #[derive(Debug)]
-pub enum Outcome {
-    Deployed {
-        revision: u32,
-        changes: Vec<(ObjectRef, Change)>,
-        pruned: Vec<ObjectRef>,
-        retained: Vec<ObjectRef>,
-    },
-    /// Nothing differed from the recorded, deployed revision: nothing was written.
-    Unchanged { revision: u32 },
-    /// `--dry-run`: what would change; the apiserver checked it and persisted nothing.
-    DryRun {
-        changes: Vec<(ObjectRef, Change)>,
-        pruned: Vec<ObjectRef>,
-    },
+pub struct Executed {
+    pub revision: u32,
+    pub pruned: Vec<ObjectRef>,
+    /// Objects the release no longer renders that are someone else's now: left alone.
+    pub kept: Vec<(ObjectRef, Keep)>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RolloutError {
-    #[error(
-        "release {name} already exists in namespace {namespace} (revision {revision}, {status}).\n\
-         Use `skyctl upgrade {name}` to change it."
-    )]
-    AlreadyInstalled {
-        name: String,
-        namespace: String,
-        revision: u32,
-        status: &'static str,
-    },
-    #[error(
-        "release {name} not found in namespace {namespace}.\n\
-         Install it with `skyctl install {name}`, or use `skyctl upgrade --install`."
-    )]
-    NotFound { name: String, namespace: String },
-    #[error("release {name} has no revision {revision}; `skyctl status {name}` lists its history")]
-    NoSuchRevision { name: String, revision: u32 },
-    #[error("namespace {0} does not exist; create it, or pass --create-namespace")]
-    NoNamespace(String),
-    /// Each rejection with its causes, as the user reads them.
-    #[error("the cluster rejected {} object(s); nothing was changed:\n  {}", .0.len(), .0.join("\n  "))]
-    Rejected(Vec<String>),
+/// How to carry a rollout out.
+#[derive(Debug, Clone, Copy)]
+pub struct Execution {
+    /// Wait this long for readiness; `None` skips waiting.
+    pub wait: Option<Duration>,
+    pub force_unlock: bool,
 }
 
-/// The records of a release, and what they say about it.
-#[derive(Debug, Clone)]
-pub struct History {
-    pub records: Vec<ReleaseRecord>,
-}
-
-impl History {
-    pub async fn read(
-        client: &kube::Client,
-        release: &Release,
-    ) -> anyhow::Result<(ReleaseStore, Self)> {
-        let store = ReleaseStore::new(client, &release.namespace, &release.name);
-        let records = store.history().await?;
-        Ok((store, Self { records }))
-    }
-
-    /// The revision that is live, if any.
-    pub fn deployed(&self) -> Option<&ReleaseRecord> {
-        self.records
-            .iter()
-            .rev()
-            .find(|r| r.status == ReleaseStatus::Deployed)
-    }
-
-    pub fn latest(&self) -> Option<&ReleaseRecord> {
-        self.records.last()
-    }
-
-    pub fn revision(&self, revision: u32) -> Option<&ReleaseRecord> {
-        self.records.iter().find(|r| r.revision == revision)
-    }
-
-    fn ever_deployed(&self) -> bool {
-        self.records.iter().any(|r| {
-            matches!(
-                r.status,
-                ReleaseStatus::Deployed | ReleaseStatus::Superseded
-            )
-        })
-    }
-
-    /// Objects the release may own on the cluster: those of the deployed revision and of every
-    /// later one (failed or interrupted revisions may have created objects before they stopped).
-    pub fn owned_objects(&self) -> Vec<ObjectRef> {
-        let since = self
-            .records
-            .iter()
-            .rposition(|r| r.status == ReleaseStatus::Deployed)
-            .unwrap_or(0);
-        self.records[since..]
-            .iter()
-            .flat_map(|r| r.inventory.iter().cloned())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    }
-}
-
-/// Runs a rollout; see the module documentation for its steps.
-pub async fn run(
-    client: &kube::Client,
-    request: Request,
-    progress: &mut Progress,
-) -> anyhow::Result<Outcome> {
-    let Request {
-        release,
-        operation,
-        manifests,
-        values,
-        options,
-        history,
-    } = request;
-    let store = ReleaseStore::new(client, &release.namespace, &release.name);
-    let installing = check_operation(&release, operation, &history)?;
-
-    let namespace_exists = namespace_exists(client, &release.namespace).await?;
-    if !namespace_exists && !options.create_namespace {
-        return Err(RolloutError::NoNamespace(release.namespace.clone()).into());
-    }
-
-    let plan = plan::plan(
-        manifests,
-        &history.owned_objects(),
-        options.delete_data,
-        &release,
-    );
-    let observed = if namespace_exists {
-        observe_all(client, &plan).await?
-    } else {
-        // Nothing exists in a namespace that does not exist.
-        plan.manifests()
-            .map(|m| Observed {
-                manifest: m.clone(),
-                live: None,
-                change: Change::Create,
-            })
-            .collect()
+/// Carries out a prepared rollout: see the module documentation for its steps.
+pub async fn carry_out<S: ReleaseStorage>(
+    manager: &ObjectManager,
+    storage: &S,
+    release: &Release,
+    prepared: &Prepared,
+    execution: Execution,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Executed> {
+    let Decision::Rollout(rollout) = &prepared.decision else {
+        anyhow::bail!("nothing to carry out: the release is unchanged");
     };
-    let prune = existing(client, &plan.prune).await?;
-    let changed: Vec<&Observed> = observed
-        .iter()
-        .filter(|o| o.change != Change::Unchanged)
-        .collect();
-
-    if let (false, Some(latest)) = (installing, history.latest()) {
-        let nothing_to_do = changed.is_empty()
-            && prune.is_empty()
-            && latest.status == ReleaseStatus::Deployed
-            && latest.values == values
-            && latest.inventory == plan.inventory()
-            && matches!(operation, Operation::Upgrade { .. });
-        if nothing_to_do {
-            return Ok(Outcome::Unchanged {
-                revision: latest.revision,
-            });
-        }
-    }
-
-    if namespace_exists {
-        preview(client, &changed, &options).await?;
-    }
-    let changes: Vec<(ObjectRef, Change)> = observed
-        .iter()
-        .map(|o| (o.manifest.id.clone(), o.change))
-        .collect();
-    if options.diff {
-        for id in &prune {
-            println!("--- live/{id}\n+++ planned/{id} (deleted: no longer rendered)");
-        }
-    }
-    if options.apply.dry_run {
-        return Ok(Outcome::DryRun {
-            changes,
-            pruned: prune,
-        });
-    }
-
-    let created_namespace = if namespace_exists {
-        false
-    } else {
-        create_namespace(client, &release.namespace).await?;
+    debug_assert!(!rollout.dry_run, "a dry run is never carried out");
+    if rollout.create_namespace {
+        manager.create_namespace(&release.namespace).await?;
         progress.println(&format!("namespace {} created", release.namespace));
-        true
-    };
+        let waiting: Vec<&Manifest> = manifests(&prepared.plan, rollout.to_apply())
+            .into_iter()
+            .filter(|m| m.id.namespace.is_some())
+            .collect();
+        if let Err(rejected) = manager
+            .preview(&waiting, prepared.force_conflicts, None)
+            .await
+        {
+            let cleanup = match manager.delete_namespace(&release.namespace).await {
+                Ok(_) => format!(
+                    "Nothing else was changed: namespace {}, created for this {}, was deleted again.",
+                    release.namespace,
+                    prepared.operation.verb()
+                ),
+                Err(err) => format!(
+                    "Namespace {} was created for this {} and could not be deleted again ({err:#}); delete it with `kubectl delete namespace {}`.",
+                    release.namespace,
+                    prepared.operation.verb(),
+                    release.namespace
+                ),
+            };
+            return Err(PreviewFailed { rejected, cleanup }.into());
+        }
+    }
     let lock = lock::acquire(
-        client,
+        manager.client(),
         &release.namespace,
         &release.name,
-        operation.verb(),
-        options.force_unlock,
+        prepared.operation.verb(),
+        execution.force_unlock,
     )
     .await?;
-    let result = execute(
-        client,
-        &store,
-        &history,
-        Execution {
-            release: &release,
-            operation,
-            installing,
-            plan: &plan,
-            observed: &observed,
-            prune: &prune,
-            values,
-            created_namespace,
-        },
-        &options,
+    let result = under_lock(
+        manager,
+        storage,
+        release,
+        prepared,
+        execution.wait,
+        &lock,
         progress,
     )
     .await;
     let released = lock.release().await;
-    let revision = result?;
+    let executed = result?;
     released?;
-    Ok(Outcome::Deployed {
-        revision,
-        changes,
-        pruned: prune,
-        retained: plan.retain.clone(),
-    })
+    Ok(executed)
 }
 
-/// Refuses operations the release's state does not allow; true when this will be an install.
-fn check_operation(
+async fn under_lock<S: ReleaseStorage>(
+    manager: &ObjectManager,
+    storage: &S,
     release: &Release,
-    operation: Operation,
-    history: &History,
-) -> Result<bool, RolloutError> {
-    let latest = history.latest();
-    match operation {
-        Operation::Install if history.ever_deployed() => {
-            let latest = latest.expect("a deployed release has records");
-            Err(RolloutError::AlreadyInstalled {
-                name: release.name.clone(),
-                namespace: release.namespace.clone(),
-                revision: latest.revision,
-                status: latest.status.as_str(),
+    prepared: &Prepared,
+    wait: Option<Duration>,
+    lock: &Lock,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Executed> {
+    let Decision::Rollout(rollout) = &prepared.decision else {
+        unreachable!("carry_out checked the decision");
+    };
+    for interrupted in &rollout.interrupted {
+        storage.update(interrupted).await?;
+    }
+    let manifests: Vec<&Manifest> = prepared.plan.manifests().collect();
+    storage.create(&rollout.record, &manifests).await?;
+    let mut record = rollout.record.clone();
+    let applied = apply_prune_wait(manager, release, prepared, rollout, wait, lock, progress).await;
+    let result = match applied {
+        Ok((uids, executed)) => {
+            record.uids = uids;
+            finish(storage, &record, prepared, lock)
+                .await
+                .map(|()| executed)
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(executed) => Ok(executed),
+        Err(err) => {
+            let failed = decide::fail(&record, &format!("{err:#}"));
+            // The failure is what the user must hear about; a record that cannot be written
+            // is told as well.
+            let recorded = storage.update(&failed).await;
+            let err = err.context(format!(
+                "{} of release {} failed; revision {} is recorded as failed",
+                prepared.operation.verb(),
+                release.name,
+                record.revision
+            ));
+            Err(match recorded {
+                Ok(()) => err,
+                Err(write) => {
+                    err.context(format!("and the failure could not be recorded: {write:#}"))
+                }
             })
         }
-        // An install that failed or was interrupted never deployed: installing again retries it.
-        Operation::Install | Operation::Upgrade { install: true } if !history.ever_deployed() => {
-            Ok(true)
-        }
-        Operation::Upgrade { .. } | Operation::Rollback { .. } if !history.ever_deployed() => {
-            Err(RolloutError::NotFound {
-                name: release.name.clone(),
-                namespace: release.namespace.clone(),
-            })
-        }
-        Operation::Rollback { to } if history.revision(to).is_none() => {
-            Err(RolloutError::NoSuchRevision {
-                name: release.name.clone(),
-                revision: to,
-            })
-        }
-        _ => Ok(false),
     }
 }
 
-/// Whether the namespace exists (one GET).
-pub async fn namespace_exists(client: &kube::Client, namespace: &str) -> anyhow::Result<bool> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    Ok(api
-        .get_opt(namespace)
-        .await
-        .with_context(|| format!("cannot read namespace {namespace}"))?
-        .is_some())
-}
-
-async fn create_namespace(client: &kube::Client, namespace: &str) -> anyhow::Result<()> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
-        "name": namespace, "labels": {"app.kubernetes.io/managed-by": "skyctl"}}});
-    api.patch(
-        namespace,
-        &PatchParams::apply(apply::FIELD_MANAGER),
-        &Patch::Apply(&object),
-    )
-    .await
-    .with_context(|| format!("cannot create namespace {namespace}"))?;
+/// The revision goes live: the records are read again so that any other deployed revision is
+/// superseded, and the history is trimmed.
+async fn finish<S: ReleaseStorage>(
+    storage: &S,
+    record: &crate::release::ReleaseRecord,
+    prepared: &Prepared,
+    lock: &Lock,
+) -> anyhow::Result<()> {
+    lock.ensure_held()?;
+    let now = History::new(storage.list().await?);
+    let done = decide::deployed(record, prepared.operation);
+    let finish = decide::finish(&now, &done, prepared.history_max);
+    for record in &finish.update {
+        storage.update(record).await?;
+    }
+    for record in &finish.delete {
+        storage.delete(record).await?;
+    }
     Ok(())
 }
 
-async fn observe_all(client: &kube::Client, plan: &Plan) -> anyhow::Result<Vec<Observed>> {
-    join_all(plan.manifests().map(|m| apply::observe(client, m.clone())))
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Into::into)
-}
-
-/// The objects of `ids` that still exist.
-async fn existing(client: &kube::Client, ids: &[ObjectRef]) -> anyhow::Result<Vec<ObjectRef>> {
-    let mut found = Vec::new();
-    for id in ids {
-        if apply::api(client, id)
-            .await?
-            .get_opt(&id.name)
-            .await?
-            .is_some()
-        {
-            found.push(id.clone());
-        }
-    }
-    Ok(found)
-}
-
-/// Server-side dry run of every change: the apiserver validates each object and reports every
-/// field conflict before anything is written. With `--diff`, prints what would change.
-async fn preview(
-    client: &kube::Client,
-    changed: &[&Observed],
-    options: &Options,
-) -> anyhow::Result<()> {
-    let dry_run = ApplyOptions {
-        dry_run: true,
-        ..options.apply
-    };
-    let results = join_all(
-        changed
-            .iter()
-            .map(|o| apply::apply(client, &o.manifest, dry_run)),
-    )
-    .await;
-    let mut rejected = Vec::new();
-    for (observed, result) in changed.iter().zip(results) {
-        match result {
-            Ok(planned) if options.diff => {
-                let live = observed
-                    .live
-                    .as_ref()
-                    .map(serde_json::to_value)
-                    .transpose()?;
-                let planned = serde_json::to_value(planned)?;
-                if let Some(text) =
-                    diff::unified(&observed.manifest.id.to_string(), live.as_ref(), &planned)
-                {
-                    print!("{text}");
-                }
-            }
-            Ok(_) => {}
-            Err(err) => rejected.push(format!("{:#}", anyhow::Error::from(err))),
-        }
-    }
-    if rejected.is_empty() {
-        Ok(())
-    } else {
-        Err(RolloutError::Rejected(rejected).into())
-    }
-}
-
-struct Execution<'a> {
-    release: &'a Release,
-    operation: Operation,
-    installing: bool,
-    plan: &'a Plan,
-    observed: &'a [Observed],
-    prune: &'a [ObjectRef],
-    values: Value,
-    created_namespace: bool,
-}
-
-/// The writing half, under the lock. Returns the new revision.
-async fn execute(
-    client: &kube::Client,
-    store: &ReleaseStore,
-    history: &History,
-    run: Execution<'_>,
-    options: &Options,
-    progress: &mut Progress,
-) -> anyhow::Result<u32> {
-    for interrupted in history.records.iter().filter(|r| r.status.is_pending()) {
-        let mut record = interrupted.clone();
-        record.status = ReleaseStatus::Failed;
-        record.description = format!(
-            "interrupted: skyctl stopped during {}",
-            interrupted.status.as_str()
-        );
-        store.update(&record).await?;
-    }
-    let now = release_record::now();
-    let (status, description) = match (run.installing, run.operation) {
-        (true, _) => (ReleaseStatus::PendingInstall, "Install complete".to_owned()),
-        (false, Operation::Rollback { to }) => (
-            ReleaseStatus::PendingRollback,
-            format!("Rollback to {to} complete"),
-        ),
-        (false, _) => (ReleaseStatus::PendingUpgrade, "Upgrade complete".to_owned()),
-    };
-    let mut record = ReleaseRecord {
-        name: run.release.name.clone(),
-        namespace: run.release.namespace.clone(),
-        revision: history.latest().map_or(1, |r| r.revision + 1),
-        status,
-        description: String::new(),
-        first_deployed: history
-            .records
-            .first()
-            .map_or(now.clone(), |r| r.first_deployed.clone()),
-        last_deployed: now,
-        skyctl_version: env!("CARGO_PKG_VERSION").to_owned(),
-        values: run.values.clone(),
-        inventory: run.plan.inventory(),
-        created_namespace: run.created_namespace
-            || history.records.iter().any(|r| r.created_namespace),
-    };
-    store
-        .create(&record, &run.plan.manifests().collect::<Vec<_>>())
-        .await?;
-
-    match apply_prune_wait(client, &run, options, progress).await {
-        Ok(()) => {
-            record.status = ReleaseStatus::Deployed;
-            record.description = description;
-            store.update(&record).await?;
-            if let Some(previous) = history.deployed() {
-                let mut previous = previous.clone();
-                previous.status = ReleaseStatus::Superseded;
-                store.update(&previous).await?;
-            }
-            trim_history(store, history, options.history_max).await?;
-            Ok(record.revision)
-        }
-        Err(err) => {
-            record.status = ReleaseStatus::Failed;
-            record.description = format!("{err:#}");
-            store.update(&record).await?;
-            Err(err.context(format!(
-                "{} of release {} failed; revision {} is recorded as failed",
-                run.operation.verb(),
-                run.release.name,
-                record.revision
-            )))
-        }
-    }
-}
+type Uids = std::collections::BTreeMap<String, String>;
 
 async fn apply_prune_wait(
-    client: &kube::Client,
-    run: &Execution<'_>,
-    options: &Options,
-    progress: &mut Progress,
-) -> anyhow::Result<()> {
-    for phase in &run.plan.phases {
-        let todo: Vec<&Observed> = run
-            .observed
+    manager: &ObjectManager,
+    release: &Release,
+    prepared: &Prepared,
+    rollout: &Rollout,
+    wait: Option<Duration>,
+    lock: &Lock,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<(Uids, Executed)> {
+    let options = ApplyOptions {
+        force_conflicts: prepared.force_conflicts,
+        dry_run: false,
+    };
+    let mut uids = prepared.live_uids.clone();
+    for phase in &prepared.plan.phases {
+        lock.ensure_held()?;
+        let todo: Vec<(&Manifest, Change)> = phase
             .iter()
-            .filter(|o| {
-                o.change != Change::Unchanged && phase.iter().any(|m| m.id == o.manifest.id)
+            .filter_map(|m| {
+                let change = rollout.changes.iter().find(|(id, _)| *id == m.id)?.1;
+                (change != Change::Unchanged).then_some((m, change))
             })
             .collect();
-        let results = join_all(
-            todo.iter()
-                .map(|o| apply::apply(client, &o.manifest, options.apply)),
-        )
-        .await;
-        for (observed, result) in todo.iter().zip(results) {
-            result?;
-            progress.println(&format!("  {} {}", observed.manifest.id, observed.change));
+        let results = join_all(todo.iter().map(|(m, _)| manager.apply(m, options))).await;
+        for ((manifest, change), result) in todo.iter().zip(results) {
+            let applied = result.map_err(|err: ApplyError| anyhow::Error::new(err))?;
+            if let Some(uid) = applied.metadata.uid {
+                uids.insert(manifest.id.to_string(), uid);
+            }
+            progress.println(&format!("  {} {change}", manifest.id));
         }
     }
-    for id in run.prune {
-        let api = apply::api(client, id).await?;
-        match api.delete(&id.name, &DeleteParams::background()).await {
-            Ok(_) => progress.println(&format!("  {id} pruned")),
-            Err(kube::Error::Api(status)) if status.is_not_found() => {}
-            Err(err) => return Err(anyhow::Error::new(err).context(format!("cannot prune {id}"))),
-        }
+    lock.ensure_held()?;
+    let deleted = manager
+        .delete_owned(&rollout.prune, release, &prepared.history)
+        .await?;
+    for id in &deleted.deleted {
+        progress.println(&format!("  {id} pruned"));
     }
-    for id in &run.plan.retain {
+    for (id, why) in &deleted.kept {
+        progress.println(&format!("  {id} left alone: {why}"));
+    }
+    for id in &rollout.retain {
         progress.println(&format!(
             "  {id} kept: it holds data. Delete it with `kubectl delete -n {} pvc {}`, or run with --delete-data",
             id.namespace.as_deref().unwrap_or_default(),
             id.name
         ));
     }
-    if let Some(timeout) = options.wait {
-        let ids: Vec<ObjectRef> = run.plan.manifests().map(|m| m.id.clone()).collect();
-        wait::until_ready(client, &ids, timeout, progress).await?;
+    if let Some(timeout) = wait {
+        let ids: Vec<ObjectRef> = prepared.plan.manifests().map(|m| m.id.clone()).collect();
+        wait::until_ready(manager, &ids, timeout, progress).await?;
     }
-    Ok(())
-}
-
-/// Keeps the newest `max` records (0 keeps all, as in Helm); the deployed one is never deleted.
-async fn trim_history(store: &ReleaseStore, history: &History, max: usize) -> anyhow::Result<()> {
-    if max == 0 {
-        return Ok(());
-    }
-    // The history read before this rollout, plus the revision just recorded.
-    let keep_old = max.saturating_sub(1);
-    let excess = history.records.len().saturating_sub(keep_old);
-    for record in history.records.iter().take(excess) {
-        store.delete(record).await?;
-    }
-    Ok(())
+    let mut kept = rollout.keep.clone();
+    kept.extend(deleted.kept);
+    Ok((
+        uids,
+        Executed {
+            revision: rollout.record.revision,
+            pruned: deleted.deleted,
+            kept,
+        },
+    ))
 }

@@ -1,22 +1,18 @@
-//! Uninstall: delete everything a release ever owned, cluster-scoped objects included, keep its
-//! data unless asked, and forget the release. Safe to run again after an interruption: the
-//! records go last, so a second run still knows what to delete.
+//! Uninstall on the cluster: delete what the release still owns, cluster-scoped objects
+//! included, keep its data unless asked, leave what is someone else's, and forget the release.
+//! Safe to run again after an interruption: the records go last, so a second run still knows
+//! what to delete.
 
 use std::time::Duration;
 
-use anyhow::Context;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams};
-
-use super::apply;
 use super::lock;
-use super::release_record::ReleaseStatus;
-use super::rollout::History;
+use super::object_manager::{ObjectManager, namespace_ref};
 use super::wait;
+use crate::decide;
 use crate::manifest::ObjectRef;
-use crate::plan;
-use crate::release::Release;
-use crate::ui::Progress;
+use crate::ownership::Keep;
+use crate::progress::Progress;
+use crate::release::{History, Release, ReleaseRecord, ReleaseStatus, ReleaseStorage};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -32,23 +28,31 @@ pub enum Outcome {
     NotFound,
     Uninstalled {
         deleted: Vec<ObjectRef>,
+        /// Objects the release listed that are someone else's now: left alone.
+        kept: Vec<(ObjectRef, Keep)>,
         retained: Vec<ObjectRef>,
         namespace_deleted: bool,
     },
 }
 
-pub async fn run(
-    client: &kube::Client,
+pub async fn run<S: ReleaseStorage>(
+    manager: &ObjectManager,
+    storage: &S,
     release: &Release,
+    history: &History,
     options: &Options,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> anyhow::Result<Outcome> {
-    let (store, history) = History::read(client, release).await?;
     let Some(latest) = history.latest() else {
         return Ok(Outcome::NotFound);
     };
+    let observation = decide::Observation {
+        namespace_exists: true,
+        live: manager.observe(&history.every_object()).await?,
+    };
+    let teardown = decide::teardown(release, history, &observation, options.delete_data);
     let lock = lock::acquire(
-        client,
+        manager.client(),
         &release.namespace,
         &release.name,
         "uninstall",
@@ -56,84 +60,54 @@ pub async fn run(
     )
     .await?;
     let result = async {
-        let mut record = latest.clone();
-        record.status = ReleaseStatus::Uninstalling;
-        record.description = "Uninstall under way".into();
-        store.update(&record).await?;
-
-        // Every revision's objects: an interrupted upgrade may have created objects that the
-        // deployed revision does not list.
-        let mut owned: Vec<ObjectRef> = history
-            .records
-            .iter()
-            .flat_map(|r| r.inventory.iter().cloned())
-            .collect();
-        owned.sort();
-        owned.dedup();
-        let (mut delete, retained): (Vec<ObjectRef>, Vec<ObjectRef>) = owned
-            .into_iter()
-            .partition(|id| !plan::holds_data(id) || options.delete_data);
-        plan::sort_for_deletion(&mut delete);
-        let mut deleted = Vec::new();
-        for id in &delete {
-            let api = apply::api(client, id).await?;
-            match api.delete(&id.name, &DeleteParams::background()).await {
-                Ok(_) => deleted.push(id.clone()),
-                Err(kube::Error::Api(status)) if status.is_not_found() => {}
-                Err(err) => {
-                    return Err(anyhow::Error::new(err).context(format!("cannot delete {id}")));
-                }
-            }
-        }
+        storage
+            .update(&ReleaseRecord {
+                status: ReleaseStatus::Uninstalling,
+                description: "Uninstall under way".into(),
+                ..latest.clone()
+            })
+            .await?;
+        lock.ensure_held()?;
+        let done = manager
+            .delete_owned(&teardown.delete, release, history)
+            .await?;
         if let Some(timeout) = options.wait {
-            wait::until_gone(client, &deleted, timeout, progress).await?;
+            wait::until_gone(manager, &done.deleted, timeout, progress).await?;
         }
+        lock.ensure_held()?;
         for record in &history.records {
-            store.delete(record).await?;
+            storage.delete(record).await?;
         }
-        Ok((deleted, retained))
+        anyhow::Ok(done)
     }
     .await;
-    let (deleted, retained) = match result {
-        Ok(done) => done,
-        Err(err) => {
-            let _ = lock.release().await;
-            return Err(err.context(format!(
-                "uninstall of release {} stopped; run it again to finish",
-                release.name
-            )));
-        }
-    };
-    lock.release().await?;
+    let released = lock.release().await;
+    let done = result.map_err(|err| {
+        err.context(format!(
+            "uninstall of release {} stopped; run it again to finish",
+            release.name
+        ))
+    })?;
+    released?;
 
-    let created_namespace = history.records.iter().any(|r| r.created_namespace);
-    let namespace_deleted = options.delete_namespace && created_namespace;
-    if namespace_deleted {
-        let namespaces: Api<Namespace> = Api::all(client.clone());
-        match namespaces
-            .delete(&release.namespace, &DeleteParams::background())
-            .await
-        {
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) if status.is_not_found() => {}
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("cannot delete namespace {}", release.namespace));
-            }
-        }
-        if let Some(timeout) = options.wait {
-            let id = ObjectRef {
-                api_version: "v1".into(),
-                kind: "Namespace".into(),
-                namespace: None,
-                name: release.namespace.clone(),
-            };
-            wait::until_gone(client, &[id], timeout, progress).await?;
-        }
+    let namespace_deleted = options.delete_namespace
+        && history.created_namespace()
+        && manager.delete_namespace(&release.namespace).await?;
+    if let (true, Some(timeout)) = (namespace_deleted, options.wait) {
+        wait::until_gone(
+            manager,
+            &[namespace_ref(&release.namespace)],
+            timeout,
+            progress,
+        )
+        .await?;
     }
+    let mut kept = teardown.keep;
+    kept.extend(done.kept);
     Ok(Outcome::Uninstalled {
-        deleted,
-        retained,
+        deleted: done.deleted,
+        kept,
+        retained: teardown.retain,
         namespace_deleted,
     })
 }

@@ -2,22 +2,18 @@
 //! timeout. A wait never ends silently: on timeout it says, object by object, what it found.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
 
-use super::apply;
+use super::object_manager::ObjectManager;
 use super::readiness::{self, Readiness, VolumeBinding};
 use crate::manifest::ObjectRef;
-use crate::ui::Progress;
-
-/// Polling starts fast, since most objects are ready (or gone) within a moment, and slows
-/// down for the ones that take long, to spare the API server.
-const FIRST_POLL: Duration = Duration::from_millis(100);
-const MAX_POLL: Duration = Duration::from_secs(1);
+use crate::poll::{self, Poll};
+use crate::progress::Progress;
 
 /// Objects that were not ready (or not gone) in time, each with what was found.
 #[derive(Debug, thiserror::Error)]
@@ -48,13 +44,13 @@ fn describe(unready: &[Unready]) -> String {
 
 /// Waits until every object is ready.
 pub async fn until_ready(
-    client: &kube::Client,
+    manager: &ObjectManager,
     objects: &[ObjectRef],
     timeout: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
-    let left = poll(objects, timeout, progress, "ready", |id| async move {
-        Ok(match current(client, id).await? {
+    let left = each_until(objects, timeout, progress, "ready", async |id| {
+        Ok(match current(manager, id).await? {
             Readiness::Ready => None,
             Readiness::Pending(reason) => Some(reason),
         })
@@ -66,7 +62,7 @@ pub async fn until_ready(
     }
     let mut unready = Vec::new();
     for (id, reason) in left {
-        let details = diagnose(client, id)
+        let details = diagnose(manager, id)
             .await
             .unwrap_or_else(|err| vec![format!("could not look closer: {err}")]);
         unready.push(Unready {
@@ -80,17 +76,13 @@ pub async fn until_ready(
 
 /// Waits until every object is gone from the cluster.
 pub async fn until_gone(
-    client: &kube::Client,
+    manager: &ObjectManager,
     objects: &[ObjectRef],
     timeout: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
-    let left = poll(objects, timeout, progress, "deleted", |id| async move {
-        let exists = apply::api(client, id)
-            .await?
-            .get_opt(&id.name)
-            .await?
-            .is_some();
+    let left = each_until(objects, timeout, progress, "deleted", async |id| {
+        let exists = manager.get(id).await?.is_some();
         Ok(exists.then(|| "being deleted".to_owned()))
     })
     .await?;
@@ -111,23 +103,17 @@ pub async fn until_gone(
 /// Checks the objects until `check` finds none pending (it returns why an object is pending, or
 /// `None` when it is done), showing each pending object and why. Returns what was still pending
 /// at the deadline.
-async fn poll<'a, F, Fut>(
+async fn each_until<'a>(
     objects: &'a [ObjectRef],
     timeout: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
     done_word: &str,
-    check: F,
-) -> anyhow::Result<Vec<(&'a ObjectRef, String)>>
-where
-    F: Fn(&'a ObjectRef) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<Option<String>>>,
-{
-    let deadline = Instant::now() + timeout;
+    mut check: impl AsyncFnMut(&'a ObjectRef) -> anyhow::Result<Option<String>>,
+) -> anyhow::Result<Vec<(&'a ObjectRef, String)>> {
     let mut pending: Vec<&ObjectRef> = objects.iter().collect();
-    let mut interval = FIRST_POLL;
-    loop {
+    let outcome = poll::until(timeout, async || {
         let mut still = Vec::new();
-        for id in pending {
+        for id in std::mem::take(&mut pending) {
             match check(id).await? {
                 None => progress.done(&id.to_string(), done_word),
                 Some(reason) => {
@@ -136,23 +122,25 @@ where
                 }
             }
         }
-        if still.is_empty() || Instant::now() >= deadline {
-            return Ok(still);
-        }
-        pending = still.into_iter().map(|(id, _)| id).collect();
-        tokio::time::sleep(interval).await;
-        interval = (interval * 3 / 2).min(MAX_POLL);
-    }
+        pending = still.iter().map(|(id, _)| *id).collect();
+        Ok::<_, anyhow::Error>(if still.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(still)
+        })
+    })
+    .await?;
+    Ok(outcome.err().unwrap_or_default())
 }
 
 /// The readiness of an object right now; a missing object is pending.
-pub async fn current(client: &kube::Client, id: &ObjectRef) -> anyhow::Result<Readiness> {
-    let Some(live) = apply::api(client, id).await?.get_opt(&id.name).await? else {
+pub async fn current(manager: &ObjectManager, id: &ObjectRef) -> anyhow::Result<Readiness> {
+    let Some(live) = manager.get(id).await? else {
         return Ok(Readiness::Pending("does not exist".into()));
     };
     let live = serde_json::to_value(&live)?;
     let binding = if id.kind == "PersistentVolumeClaim" {
-        claim_binding(client, &live).await?
+        claim_binding(manager.client(), &live).await?
     } else {
         None
     };
@@ -196,14 +184,15 @@ async fn claim_binding(
 }
 
 /// What the cluster says about an unready object: its pods' state and recent warnings.
-async fn diagnose(client: &kube::Client, id: &ObjectRef) -> anyhow::Result<Vec<String>> {
+async fn diagnose(manager: &ObjectManager, id: &ObjectRef) -> anyhow::Result<Vec<String>> {
+    let client = manager.client();
     let Some(namespace) = &id.namespace else {
         return Ok(vec![]);
     };
     let mut details = Vec::new();
     let mut subjects = vec![id.name.clone()];
     if id.kind == "Deployment" {
-        let live = serde_json::to_value(apply::api(client, id).await?.get(&id.name).await?)?;
+        let live = serde_json::to_value(manager.get(id).await?)?;
         let selector = live
             .pointer("/spec/selector/matchLabels")
             .and_then(Value::as_object)

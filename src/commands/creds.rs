@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::deploy::Outcome;
 use crate::cli::{
     ClusterArgs, CredsCommand, CredsKind, CredsSource, LockArgs, OutputFormat, RolloutArgs,
     WaitArgs,
 };
-use crate::cluster::rollout::{History, Operation, Outcome};
+use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
@@ -23,7 +24,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             let client = super::connect(cluster).await?;
             let release = super::release(cluster, &release.name);
             let stored = credential_secrets::list(&client, &release.namespace).await?;
-            let (_, history) = History::read(&client, &release).await?;
+            let history = super::history(&client, &release).await?;
             let used = |kind| {
                 let (section, key) = credential_secrets::enabled_key(kind);
                 history
@@ -41,7 +42,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
                         row
                     })
                     .collect();
-                return crate::ui::print(&rows, output.output);
+                return crate::ui::print(&rows, output.output.into());
             }
             if stored.is_empty() {
                 println!("no credentials stored in namespace {}", release.namespace);
@@ -280,7 +281,7 @@ async fn apply_to_release(
     layers: Vec<ExtraLayer>,
     wait: WaitArgs,
 ) -> anyhow::Result<Option<Outcome>> {
-    let (_, history) = History::read(client, release).await?;
+    let history = super::history(client, release).await?;
     let Some(deployed) = history.deployed() else {
         eprintln!(
             "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
@@ -288,22 +289,13 @@ async fn apply_to_release(
         );
         return Ok(None);
     };
-    let Value::Object(recorded) = deployed.values.clone() else {
-        anyhow::bail!(
-            "revision {} recorded values that are not a map",
-            deployed.revision
-        );
-    };
-    let mut extra = vec![ExtraLayer {
-        label: format!("the values of revision {}", deployed.revision),
-        values: recorded,
-    }];
+    let mut extra = vec![super::deploy::recorded_layer(deployed)?];
     extra.extend(layers);
     let resolved = values::resolve(&Layers {
         extra,
         ..Layers::default()
     })?;
-    let manifests = super::render_release(client, release, &resolved.values).await?;
+    let manifests = super::deploy::render_release(client, release, &resolved.values).await?;
     let args = RolloutArgs {
         dry_run: false,
         diff: false,
@@ -317,13 +309,13 @@ async fn apply_to_release(
             force_unlock: false,
         },
     };
-    let outcome = super::deploy(
+    let outcome = super::deploy::deploy(
         client,
         release,
         Operation::Upgrade { install: false },
         manifests,
         resolved.user,
-        history,
+        &history,
         &args,
     )
     .await?;

@@ -2,12 +2,12 @@ use crate::cli::{ClusterArgs, EndpointArgs, OutputFormat};
 use crate::error::invalid_input;
 use crate::guide::health::{self, Credentials};
 use crate::guide::{endpoint, password};
-use crate::ui::Progress;
+use crate::ui::LiveProgress;
 
 pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    let found = endpoint::wait(&client, &release, args.timeout, &mut Progress::new()).await?;
+    let found = endpoint::wait(&client, &release, args.timeout, &mut LiveProgress::new()).await?;
     for warning in &found.warnings {
         eprintln!("warning: {warning}");
     }
@@ -35,5 +35,5 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
     }
     let mut value = serde_json::to_value(&found)?;
     value["url"] = url.into();
-    crate::ui::print(&value, args.output.output)
+    crate::ui::print(&value, args.output.output.into())
 }

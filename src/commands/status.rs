@@ -2,9 +2,10 @@ use serde::Serialize;
 
 use crate::cli::{ClusterArgs, OutputFormat, StatusArgs};
 use crate::cluster::lock;
+use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::readiness::Readiness;
-use crate::cluster::rollout::{History, RolloutError};
 use crate::cluster::wait;
+use crate::decide::Refusal;
 use crate::guide::endpoint::{self, Lookup};
 use crate::guide::health::{self, Credentials, Problem};
 use crate::guide::password;
@@ -54,17 +55,18 @@ struct Revision {
 pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    let (_, history) = History::read(&client, &release).await?;
+    let history = super::history(&client, &release).await?;
     let Some(latest) = history.latest() else {
-        return Err(RolloutError::NotFound {
+        return Err(Refusal::NotFound {
             name: release.name,
             namespace: release.namespace,
         }
         .into());
     };
+    let manager = ObjectManager::new(&client);
     let mut objects = Vec::new();
     for id in &latest.inventory {
-        let readiness = wait::current(&client, id).await?;
+        let readiness = wait::current(&manager, id).await?;
         objects.push(ObjectStatus {
             kind: id.kind.clone(),
             namespace: id.namespace.clone(),
@@ -118,19 +120,17 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
             print_text(&report);
             Ok(())
         }
-        format => crate::ui::print(&report, format),
+        format => crate::ui::print(&report, format.into()),
     }
 }
 
 /// One health request. With the web password in the environment it logs in; without, an
 /// answer asking for the login still proves the way to the server works.
 async fn health_now(url: &str, username: &str) -> String {
-    let credentials = std::env::var(password::ENV)
-        .ok()
-        .map(|password| Credentials {
-            username: username.to_owned(),
-            password,
-        });
+    let credentials = password::from_env().map(|password| Credentials {
+        username: username.to_owned(),
+        password,
+    });
     match health::check(&health::client(), url, credentials.as_ref()).await {
         Ok(health) => format!(
             "healthy (SkyPilot {}, commit {})",

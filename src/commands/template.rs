@@ -5,7 +5,7 @@ use crate::render::{self, AdmissionCertificate};
 
 /// Prints what install would apply. Needs no cluster, so the webhook certificate is a fresh one.
 pub fn run(cluster: &ClusterArgs, args: TemplateArgs) -> anyhow::Result<()> {
-    let values = super::resolve_values(&args.values)?;
+    let (_, values) = super::read_values(&args.values)?;
     let release = super::release(cluster, &args.release.release);
     let certificate = AdmissionCertificate::generate(&release)?;
     let mut manifests = render::render(&values.values, &release, &certificate)?;

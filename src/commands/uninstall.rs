@@ -1,18 +1,33 @@
 use crate::cli::{ClusterArgs, UninstallArgs};
+use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::teardown::{self, Outcome};
-use crate::ui::Progress;
+use crate::ui::LiveProgress;
 
 pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
+    let history = super::history(&client, &release).await?;
     let options = teardown::Options {
         delete_data: args.delete_data,
         delete_namespace: args.delete_namespace,
         wait: args.wait.limit(),
         force_unlock: args.lock.force_unlock,
     };
-    let mut progress = Progress::new();
-    match teardown::run(&client, &release, &options, &mut progress).await? {
+    let manager = ObjectManager::new(&client);
+    let storage = SecretStorage::new(&client, &release.namespace, &release.name);
+    let mut progress = LiveProgress::new();
+    let outcome = teardown::run(
+        &manager,
+        &storage,
+        &release,
+        &history,
+        &options,
+        &mut progress,
+    )
+    .await?;
+    drop(progress);
+    match outcome {
         Outcome::NotFound => {
             eprintln!(
                 "release {} not found in namespace {}: nothing to uninstall",
@@ -21,6 +36,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         }
         Outcome::Uninstalled {
             deleted,
+            kept,
             retained,
             namespace_deleted,
         } => {
@@ -29,6 +45,9 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                 release.name,
                 deleted.len()
             );
+            for (id, why) in kept {
+                eprintln!("left {id} alone: {why}");
+            }
             for id in retained {
                 eprintln!(
                     "kept {id}: it holds the API server's state. Delete it with `kubectl delete pvc -n {} {}`, \

@@ -1,23 +1,22 @@
 use crate::cli::{ClusterArgs, UpgradeArgs};
-use crate::cluster::rollout::{History, Operation};
+use crate::decide::Operation;
 
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
-    let mut values = super::resolve_values(&deploy.values)?;
+    let (input, user) = super::read_values(&deploy.values)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    let (_, history) = History::read(&client, &release).await?;
+    let history = super::history(&client, &release).await?;
     let recorded = history.deployed().map(|record| &record.values);
-    let credentials = super::web_auth(&deploy.auth, &deploy.values, &mut values, recorded)?;
+    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, recorded)?;
     let operation = Operation::Upgrade {
         install: args.install,
     };
-    super::deploy_and_finish(
+    super::deploy::deploy_and_finish(
         &client,
         &release,
         operation,
-        values,
-        credentials,
+        super::deploy::DeployValues { input, user, login },
         history,
         deploy,
     )

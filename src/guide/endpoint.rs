@@ -2,16 +2,17 @@
 //! load balancer in front of the ingress-nginx controller. This replaces digging both out with
 //! `kubectl -o jsonpath`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use k8s_openapi::api::core::v1::{Node, Service};
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
+use crate::poll::{self, Poll};
+use crate::progress::Progress;
 use crate::release::Release;
 use crate::render::IngressNginxNames;
-use crate::ui::Progress;
 
 /// The URL users log in to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,28 +175,28 @@ pub async fn wait(
     client: &kube::Client,
     release: &Release,
     timeout: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> anyhow::Result<Endpoint> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match find(client, release).await? {
-            Lookup::Found(endpoint) => {
-                progress.done("the endpoint", "found");
-                return Ok(endpoint);
-            }
-            Lookup::Unavailable(reason) => {
-                anyhow::bail!("release {} has no endpoint: {reason}", release.name)
-            }
-            Lookup::Pending(reason) if Instant::now() >= deadline => {
-                anyhow::bail!(
-                    "no endpoint after {}s: still waiting for {reason}",
-                    timeout.as_secs()
-                )
-            }
-            Lookup::Pending(reason) => progress.pending("the endpoint", &reason),
+    let found = poll::until(timeout, async || match find(client, release).await? {
+        Lookup::Found(endpoint) => {
+            progress.done("the endpoint", "found");
+            Ok(Poll::Ready(endpoint))
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        Lookup::Unavailable(reason) => {
+            anyhow::bail!("release {} has no endpoint: {reason}", release.name)
+        }
+        Lookup::Pending(reason) => {
+            progress.pending("the endpoint", &reason);
+            Ok(Poll::Pending(reason))
+        }
+    })
+    .await?;
+    found.map_err(|reason| {
+        anyhow::anyhow!(
+            "no endpoint after {}s: still waiting for {reason}",
+            timeout.as_secs()
+        )
+    })
 }
 
 #[cfg(test)]

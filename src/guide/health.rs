@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::progress::Progress;
 use crate::release::Release;
-use crate::ui::Progress;
 
 /// What a healthy server says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,7 +141,7 @@ pub async fn wait(
     url: &str,
     credentials: Option<&Credentials>,
     timeout: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> Result<Health, Unhealthy> {
     let http = client();
     let started = Instant::now();

@@ -38,7 +38,7 @@ pub fn read(sources: Sources, prompt: &str) -> Result<Option<String>, PasswordEr
         std::io::stdin().lock().read_line(&mut line)?;
         return non_empty(line.trim_end_matches(['\r', '\n']).to_owned()).map(Some);
     }
-    if let Ok(password) = std::env::var(ENV) {
+    if let Some(password) = from_env() {
         return non_empty(password).map(Some);
     }
     if sources.no_prompt || !std::io::stdin().is_terminal() {
@@ -50,6 +50,11 @@ pub fn read(sources: Sources, prompt: &str) -> Result<Option<String>, PasswordEr
         return Err(PasswordError::Mismatch);
     }
     non_empty(first).map(Some)
+}
+
+/// The password in the environment, if it is set: the one place skyctl reads it.
+pub fn from_env() -> Option<String> {
+    std::env::var(ENV).ok()
 }
 
 fn non_empty(password: String) -> Result<String, PasswordError> {

@@ -73,6 +73,42 @@ pub struct Resolved {
     pub user: Value,
 }
 
+/// The user's values flags, with standard input read once, so that they can be resolved again
+/// with skyctl's own layers on top (the web login, stored credentials): every layer is
+/// validated the same way and named as the origin of what it set.
+#[derive(Debug, Clone)]
+pub struct Input {
+    layers: Layers,
+    stdin: Vec<u8>,
+}
+
+impl Input {
+    /// Reads standard input if a layer names `-`; a second `-` is refused at resolve time.
+    pub fn read(layers: Layers) -> std::io::Result<Self> {
+        let reads_stdin = layers.files.iter().any(|f| f.as_os_str() == "-")
+            || layers.set_file.iter().any(|arg| arg.ends_with("=-"));
+        let mut stdin = Vec::new();
+        if reads_stdin {
+            std::io::stdin().read_to_end(&mut stdin)?;
+        }
+        Ok(Self { layers, stdin })
+    }
+
+    /// The values with `extra` layered in (see [`Layers::extra`]).
+    pub fn resolve(&self, extra: Vec<ExtraLayer>) -> Result<Resolved, Error> {
+        let layers = Layers {
+            extra,
+            ..self.layers.clone()
+        };
+        resolve_with(
+            DEFAULTS_YAML,
+            SCHEMA_JSON,
+            &layers,
+            &mut self.stdin.as_slice(),
+        )
+    }
+}
+
 /// Merges skyctl's defaults and every layer and validates the result against the schema.
 /// Returns the final tree and the user-supplied values alone, from one reading of the inputs
 /// (a `-` file reads this process's standard input, which can be read only once).

@@ -6,5 +6,6 @@
 pub mod audit;
 pub mod cluster;
 pub mod dataplane;
+pub mod release;
 pub mod render;
 pub mod skyctl;

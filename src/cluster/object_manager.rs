@@ -1,0 +1,384 @@
+//! The one object manager in front of the API server: it reads objects, previews and applies
+//! them with server-side apply (field manager `skyctl`), and deletes only what a release owns.
+//! It decides nothing (see `decide`) and prints nothing: it returns what happened.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use futures::future::join_all;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
+use kube::core::NamespaceResourceScope;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::resources;
+use crate::decide::FIELD_MANAGER;
+use crate::manifest::{Manifest, ObjectRef};
+use crate::ownership::{self, Keep};
+use crate::release::{History, Release};
+
+/// A field skyctl would set that another field manager owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConflict {
+    pub field: String,
+    pub owner: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{object}: {}\nNothing was changed. Run again with --force-conflicts to take ownership of {}.",
+        describe_conflicts(.conflicts),
+        if .conflicts.len() == 1 { "this field" } else { "these fields" })]
+    Conflict {
+        object: ObjectRef,
+        conflicts: Vec<FieldConflict>,
+    },
+    #[error("{object}: {}", api_message(.source))]
+    Api {
+        object: ObjectRef,
+        source: kube::Error,
+    },
+    #[error(transparent)]
+    Resolve(#[from] anyhow::Error),
+}
+
+fn describe_conflicts(conflicts: &[FieldConflict]) -> String {
+    conflicts
+        .iter()
+        .map(|c| format!("field {} is owned by field manager {:?}", c.field, c.owner))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The API server's own message for a rejected request, once; other errors as they are.
+pub fn api_message(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// How to apply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApplyOptions {
+    /// Take fields that other field managers own.
+    pub force_conflicts: bool,
+    /// Let the API server run the apply without persisting it.
+    pub dry_run: bool,
+}
+
+/// Objects the API server refused in a preview, each with its reason. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error("the cluster rejected {} object(s):\n  {}", .0.len(), .0.join("\n  "))]
+pub struct Rejected(pub Vec<String>);
+
+/// What deleting a set did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Deleted {
+    pub deleted: Vec<ObjectRef>,
+    /// Objects left alone because they are not the release's (any more), and why.
+    pub kept: Vec<(ObjectRef, Keep)>,
+}
+
+pub struct ObjectManager {
+    client: kube::Client,
+}
+
+impl ObjectManager {
+    pub fn new(client: &kube::Client) -> Self {
+        Self {
+            client: client.clone(),
+        }
+    }
+
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// The dynamic API for an object's kind, scoped to its namespace when it has one.
+    pub async fn api(&self, id: &ObjectRef) -> anyhow::Result<Api<DynamicObject>> {
+        let resource = resources::resolve(&self.client, id).await?;
+        Ok(match (&id.namespace, resource.namespaced) {
+            (Some(namespace), true) => {
+                Api::namespaced_with(self.client.clone(), namespace, &resource.api)
+            }
+            _ => Api::all_with(self.client.clone(), &resource.api),
+        })
+    }
+
+    /// The live object, if it exists.
+    pub async fn get(&self, id: &ObjectRef) -> anyhow::Result<Option<DynamicObject>> {
+        self.api(id)
+            .await?
+            .get_opt(&id.name)
+            .await
+            .with_context(|| format!("cannot read {id}"))
+    }
+
+    /// The live objects among `ids` (one GET each, concurrently); absent ones are left out.
+    pub async fn observe<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a ObjectRef>,
+    ) -> anyhow::Result<BTreeMap<ObjectRef, DynamicObject>> {
+        let ids: Vec<&ObjectRef> = ids.into_iter().collect();
+        let found = join_all(ids.iter().map(|id| self.get(id))).await;
+        let mut live = BTreeMap::new();
+        for (id, object) in ids.into_iter().zip(found) {
+            if let Some(object) = object? {
+                live.insert(id.clone(), object);
+            }
+        }
+        Ok(live)
+    }
+
+    /// Server-side applies one object and returns it as the API server stored (or, in a dry
+    /// run, would store) it.
+    pub async fn apply(
+        &self,
+        manifest: &Manifest,
+        options: ApplyOptions,
+    ) -> Result<DynamicObject, ApplyError> {
+        let api = self.api(&manifest.id).await?;
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        params.force = options.force_conflicts;
+        params.dry_run = options.dry_run;
+        api.patch(&manifest.id.name, &params, &Patch::Apply(&manifest.object))
+            .await
+            .map_err(|source| classify(&manifest.id, source))
+    }
+
+    /// A server-side dry run of every object: the API server validates each and reports every
+    /// field conflict, and persists nothing. Returns each object as it would be stored.
+    ///
+    /// `stand_in` names an existing namespace in which to check objects whose own namespace
+    /// does not exist yet (a `--dry-run --create-namespace`): the API server refuses anything
+    /// in a missing namespace, and a dry run must not create it.
+    pub async fn preview(
+        &self,
+        manifests: &[&Manifest],
+        force_conflicts: bool,
+        stand_in: Option<&str>,
+    ) -> Result<Vec<DynamicObject>, Rejected> {
+        let checks: Vec<(Manifest, ApplyOptions)> = manifests
+            .iter()
+            .map(|m| match (stand_in, &m.id.namespace) {
+                // Only validity is checked in a stand-in namespace; an object of the same
+                // name there is not ours, so its field owners do not count.
+                (Some(stand_in), Some(_)) => (
+                    in_namespace(m, stand_in),
+                    ApplyOptions {
+                        force_conflicts: true,
+                        dry_run: true,
+                    },
+                ),
+                _ => (
+                    (*m).clone(),
+                    ApplyOptions {
+                        force_conflicts,
+                        dry_run: true,
+                    },
+                ),
+            })
+            .collect();
+        let results = join_all(checks.iter().map(|(m, options)| self.apply(m, *options))).await;
+        let mut planned = Vec::new();
+        let mut rejected = Vec::new();
+        for (manifest, result) in manifests.iter().zip(results) {
+            match result {
+                Ok(mut object) => {
+                    object.metadata.namespace = manifest.id.namespace.clone();
+                    planned.push(object);
+                }
+                Err(ApplyError::Api { source, .. }) => {
+                    rejected.push(format!("{}: {}", manifest.id, api_message(&source)));
+                }
+                Err(err) => rejected.push(err.to_string()),
+            }
+        }
+        if rejected.is_empty() {
+            Ok(planned)
+        } else {
+            Err(Rejected(rejected))
+        }
+    }
+
+    /// Deletes each object of `ids` that is still `release`'s, re-reading it first: an object
+    /// another release or a person made under a recorded name is left, and said so. The delete
+    /// carries the UID it checked, so the API server refuses it if the object was replaced in
+    /// between. Objects already gone are no error.
+    pub async fn delete_owned(
+        &self,
+        ids: &[ObjectRef],
+        release: &Release,
+        history: &History,
+    ) -> anyhow::Result<Deleted> {
+        let mut report = Deleted::default();
+        for id in ids {
+            let Some(live) = self.get(id).await? else {
+                continue;
+            };
+            if let Err(keep) =
+                ownership::may_delete(&live.metadata, release, history.recorded_uid(id))
+            {
+                report.kept.push((id.clone(), keep));
+                continue;
+            }
+            let params = DeleteParams {
+                preconditions: live.metadata.uid.clone().map(|uid| Preconditions {
+                    uid: Some(uid),
+                    resource_version: None,
+                }),
+                ..DeleteParams::background()
+            };
+            match delete_if_present(&self.api(id).await?, &id.name, &params).await {
+                Ok(true) => report.deleted.push(id.clone()),
+                Ok(false) => {}
+                // The precondition failed: someone replaced the object since it was read.
+                Err(kube::Error::Api(status)) if status.is_conflict() => report.kept.push((
+                    id.clone(),
+                    Keep::Replaced {
+                        recorded: live.metadata.uid.clone().unwrap_or_default(),
+                        live: "a newer object".into(),
+                    },
+                )),
+                Err(err) => {
+                    return Err(
+                        anyhow::anyhow!(api_message(&err)).context(format!("cannot delete {id}"))
+                    );
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Whether the namespace exists (one GET).
+    pub async fn namespace_exists(&self, namespace: &str) -> anyhow::Result<bool> {
+        Ok(self.get(&namespace_ref(namespace)).await?.is_some())
+    }
+
+    /// Creates the namespace, marked as skyctl's.
+    pub async fn create_namespace(&self, namespace: &str) -> anyhow::Result<()> {
+        let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": namespace, "labels": {"app.kubernetes.io/managed-by": "skyctl"}}});
+        let manifest = Manifest::from_object(0, object).expect("a namespace is an object");
+        self.apply(&manifest, ApplyOptions::default())
+            .await
+            .with_context(|| format!("cannot create namespace {namespace}"))?;
+        Ok(())
+    }
+
+    /// Deletes the namespace (and with it everything in it); true if it existed.
+    pub async fn delete_namespace(&self, namespace: &str) -> anyhow::Result<bool> {
+        let api = self.api(&namespace_ref(namespace)).await?;
+        delete_if_present(&api, namespace, &DeleteParams::background())
+            .await
+            .with_context(|| format!("cannot delete namespace {namespace}"))
+    }
+}
+
+/// The one delete that tolerates absence: true if the object existed.
+pub async fn delete_if_present<K>(
+    api: &Api<K>,
+    name: &str,
+    params: &DeleteParams,
+) -> kube::Result<bool>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    match api.delete(name, params).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(status)) if status.is_not_found() => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// The same delete for a namespaced typed API, as used for release records and leases.
+pub async fn delete_in_namespace<K>(api: &Api<K>, name: &str) -> kube::Result<bool>
+where
+    K: kube::Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    delete_if_present(api, name, &DeleteParams::default()).await
+}
+
+pub fn namespace_ref(namespace: &str) -> ObjectRef {
+    ObjectRef {
+        api_version: "v1".into(),
+        kind: "Namespace".into(),
+        namespace: None,
+        name: namespace.to_owned(),
+    }
+}
+
+/// The object with its namespace replaced, for a check in a stand-in namespace.
+fn in_namespace(manifest: &Manifest, namespace: &str) -> Manifest {
+    let mut object = manifest.object.clone();
+    object["metadata"]["namespace"] = json!(namespace);
+    Manifest::from_object(0, object).expect("the object had its identity already")
+}
+
+fn classify(id: &ObjectRef, source: kube::Error) -> ApplyError {
+    if let kube::Error::Api(status) = &source
+        && status.is_conflict()
+    {
+        let conflicts: Vec<FieldConflict> = status
+            .details
+            .iter()
+            .flat_map(|details| &details.causes)
+            .filter(|cause| cause.reason == "FieldManagerConflict")
+            .map(|cause| FieldConflict {
+                field: cause.field.clone(),
+                owner: owner_of(&cause.message),
+            })
+            .collect();
+        if !conflicts.is_empty() {
+            return ApplyError::Conflict {
+                object: id.clone(),
+                conflicts,
+            };
+        }
+    }
+    ApplyError::Api {
+        object: id.clone(),
+        source,
+    }
+}
+
+/// The manager named in an API server conflict cause: `conflict with "kubectl" using apps/v1`.
+fn owner_of(message: &str) -> String {
+    message.split('"').nth(1).unwrap_or(message).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_is_read_from_the_conflict_message() {
+        assert_eq!(
+            owner_of(r#"conflict with "kubectl-scale" using apps/v1"#),
+            "kubectl-scale"
+        );
+        assert_eq!(owner_of("something else"), "something else");
+    }
+
+    #[test]
+    fn a_conflict_names_object_field_owner_and_the_way_out() {
+        let err = ApplyError::Conflict {
+            object: ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: Some("sky".into()),
+                name: "api".into(),
+            },
+            conflicts: vec![FieldConflict {
+                field: ".spec.replicas".into(),
+                owner: "kubectl".into(),
+            }],
+        };
+        assert_eq!(
+            err.to_string(),
+            "Deployment sky/api: field .spec.replicas is owned by field manager \"kubectl\"\n\
+             Nothing was changed. Run again with --force-conflicts to take ownership of this field."
+        );
+    }
+}

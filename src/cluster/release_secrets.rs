@@ -1,0 +1,188 @@
+//! The release history on the cluster: one Secret of skyctl's own type per revision, in the
+//! release's namespace, next to what it describes.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use anyhow::Context;
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+use crate::manifest::{self, Manifest};
+use crate::release::storage::without_secret_data;
+use crate::release::{ReleaseRecord, ReleaseStorage};
+
+/// The Secret type that marks skyctl's release records.
+pub const SECRET_TYPE: &str = "skyctl.io/release.v1";
+const LABEL_RELEASE: &str = "skyctl.io/release";
+const LABEL_STATUS: &str = "skyctl.io/status";
+const KEY_RECORD: &str = "release.json";
+const KEY_MANIFEST: &str = "manifest.yaml.gz";
+
+fn secret_name(record: &ReleaseRecord) -> String {
+    format!("skyctl.release.v1.{}.v{}", record.name, record.revision)
+}
+
+/// The records of one release, as Secrets.
+pub struct SecretStorage {
+    api: Api<Secret>,
+    release: String,
+}
+
+impl SecretStorage {
+    pub fn new(client: &kube::Client, namespace: &str, release: &str) -> Self {
+        Self {
+            api: Api::namespaced(client.clone(), namespace),
+            release: release.to_owned(),
+        }
+    }
+}
+
+impl ReleaseStorage for SecretStorage {
+    /// One list request.
+    async fn list(&self) -> anyhow::Result<Vec<ReleaseRecord>> {
+        let selector = format!(
+            "{LABEL_RELEASE}={},app.kubernetes.io/managed-by=skyctl",
+            self.release
+        );
+        let secrets = self
+            .api
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .with_context(|| format!("cannot read the records of release {}", self.release))?;
+        secrets
+            .items
+            .into_iter()
+            .filter(|secret| secret.type_.as_deref() == Some(SECRET_TYPE))
+            .map(|secret| decode_record(&secret))
+            .collect()
+    }
+
+    async fn create(&self, record: &ReleaseRecord, manifests: &[&Manifest]) -> anyhow::Result<()> {
+        let redacted: Vec<Manifest> = manifests.iter().map(|m| without_secret_data(m)).collect();
+        let mut data = record_data(record)?;
+        data.insert(
+            KEY_MANIFEST.into(),
+            ByteString(gzip(manifest::to_yaml_stream(&redacted).as_bytes())?),
+        );
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {
+                "name": secret_name(record),
+                "labels": labels(record),
+            },
+            "type": SECRET_TYPE,
+        }))?;
+        let secret = Secret {
+            data: Some(data),
+            ..secret
+        };
+        self.api
+            .create(&PostParams::default(), &secret)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot record revision {} of release {}",
+                    record.revision, record.name
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn update(&self, record: &ReleaseRecord) -> anyhow::Result<()> {
+        let data: BTreeMap<String, ByteString> = record_data(record)?;
+        let patch = json!({"metadata": {"labels": labels(record)}, "data": data});
+        self.api
+            .patch(
+                &secret_name(record),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot update revision {} of release {}",
+                    record.revision, record.name
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn manifests(&self, record: &ReleaseRecord) -> anyhow::Result<Vec<Manifest>> {
+        let secret = self.api.get(&secret_name(record)).await?;
+        let bytes = secret
+            .data
+            .as_ref()
+            .and_then(|data| data.get(KEY_MANIFEST))
+            .with_context(|| format!("revision {} has no stored manifest", record.revision))?;
+        let mut text = String::new();
+        GzDecoder::new(bytes.0.as_slice()).read_to_string(&mut text)?;
+        manifest::from_yaml_stream(&text)
+            .with_context(|| format!("the manifest of revision {} is corrupt", record.revision))
+    }
+
+    async fn delete(&self, record: &ReleaseRecord) -> anyhow::Result<()> {
+        match self
+            .api
+            .delete(&secret_name(record), &DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
+            Err(err) => Err(err).with_context(|| {
+                format!("cannot delete the record of revision {}", record.revision)
+            }),
+        }
+    }
+}
+
+fn labels(record: &ReleaseRecord) -> Value {
+    json!({
+        LABEL_RELEASE: record.name,
+        LABEL_STATUS: record.status.as_str(),
+        "skyctl.io/revision": record.revision.to_string(),
+        "app.kubernetes.io/managed-by": "skyctl",
+    })
+}
+
+fn record_data(record: &ReleaseRecord) -> anyhow::Result<BTreeMap<String, ByteString>> {
+    Ok(BTreeMap::from([(
+        KEY_RECORD.to_owned(),
+        ByteString(serde_json::to_vec(record)?),
+    )]))
+}
+
+fn decode_record(secret: &Secret) -> anyhow::Result<ReleaseRecord> {
+    let name = secret.metadata.name.as_deref().unwrap_or_default();
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|data| data.get(KEY_RECORD))
+        .with_context(|| format!("release record {name} has no {KEY_RECORD}"))?;
+    serde_json::from_slice(&bytes.0).with_context(|| format!("release record {name} is corrupt"))
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_round_trips() {
+        let packed = gzip(b"kind: Secret\n").unwrap();
+        let mut text = String::new();
+        GzDecoder::new(packed.as_slice())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "kind: Secret\n");
+    }
+}

@@ -1,0 +1,465 @@
+//! What install, upgrade, rollback and `creds` share: from a release's values to a rollout
+//! on the cluster, `--atomic`, and the report. The rollout itself is read → decide → preview
+//! → carry out (`cluster::rollout`); this file only orchestrates it and tells the user.
+
+use serde_json::Value;
+
+use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
+use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::release_secrets::SecretStorage;
+use crate::cluster::rollout::{self, Prepared};
+use crate::cluster::{admission_certificate, teardown};
+use crate::decide::{self, Decision, Operation, Recovery, Refusal};
+use crate::error::invalid_input;
+use crate::guide::health::{self, Credentials};
+use crate::guide::{self, credential_secrets};
+use crate::manifest::Manifest;
+use crate::ownership::Change;
+use crate::plan;
+use crate::progress::{Progress, Silent};
+use crate::release::{History, Release, ReleaseRecord, ReleaseStorage};
+use crate::render;
+use crate::ui::LiveProgress;
+use crate::values::{self, ExtraLayer, Resolved};
+
+use super::web_login::{self, WebLogin};
+
+/// The values a revision recorded, as a values layer of their own, so that they are checked
+/// and named in errors like every other layer.
+pub(super) fn recorded_layer(record: &ReleaseRecord) -> anyhow::Result<ExtraLayer> {
+    let Value::Object(values) = record.values.clone() else {
+        anyhow::bail!(
+            "revision {} recorded values that are not a map",
+            record.revision
+        );
+    };
+    Ok(ExtraLayer {
+        label: format!("the values of revision {}", record.revision),
+        values,
+    })
+}
+
+/// The values a revision recorded, over today's defaults.
+pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved> {
+    let layers = values::Layers {
+        extra: vec![recorded_layer(record)?],
+        ..values::Layers::default()
+    };
+    Ok(values::resolve(&layers)?)
+}
+
+/// Every object of the release for these values, with the webhook certificate the cluster
+/// already has when it is still good.
+pub(super) async fn render_release(
+    client: &kube::Client,
+    release: &Release,
+    values: &Value,
+) -> anyhow::Result<Vec<Manifest>> {
+    let certificate = admission_certificate::current_or_new(client, release).await?;
+    Ok(render::render(values, release, &certificate)?)
+}
+
+/// What revision `record` applied. Its stored manifest leaves Secret data out, so Secrets are
+/// rendered again from the revision's values.
+pub(super) async fn revision_manifests(
+    client: &kube::Client,
+    release: &Release,
+    storage: &SecretStorage,
+    record: &ReleaseRecord,
+) -> anyhow::Result<Vec<Manifest>> {
+    let stored = storage.manifests(record).await?;
+    let rendered = render_release(client, release, &recorded_values(record)?.values).await?;
+    Ok(stored
+        .into_iter()
+        .filter_map(|manifest| {
+            if manifest.id.kind == "Secret" && manifest.id.group().is_empty() {
+                rendered.iter().find(|r| r.id == manifest.id).cloned()
+            } else {
+                Some(manifest)
+            }
+        })
+        .collect())
+}
+
+/// Credentials stored with `creds add` are used unless the values say otherwise: one values
+/// layer per Secret. Returns the layers and a checklist line naming the Secrets.
+async fn stored_credentials(
+    client: &kube::Client,
+    release: &Release,
+    user: &Resolved,
+) -> anyhow::Result<(Vec<ExtraLayer>, String)> {
+    let mut layers = Vec::new();
+    let mut used = Vec::new();
+    for stored in credential_secrets::list(client, &release.namespace).await? {
+        let (section, key) = credential_secrets::enabled_key(stored.kind);
+        if user.user.pointer(&format!("/{section}/{key}")).is_some() {
+            continue;
+        }
+        layers.push(ExtraLayer {
+            label: format!("the credentials stored in Secret {}", stored.secret),
+            values: credential_secrets::values_for(&stored, true),
+        });
+        used.push(format!("Secret {}", stored.secret));
+    }
+    let line = if used.is_empty() {
+        "none stored in the namespace (add some with `skyctl creds add`)".to_owned()
+    } else {
+        used.join(", ")
+    };
+    Ok((layers, line))
+}
+
+/// The values of an install or upgrade: the user's flags, read once, and the web login.
+pub(super) struct DeployValues {
+    pub input: values::Input,
+    pub user: Resolved,
+    pub login: WebLogin,
+}
+
+/// Install and upgrade after their own first steps: the user's values with the web login and
+/// stored credentials layered in, rendered, rolled out, and finished with the health check.
+pub(super) async fn deploy_and_finish(
+    client: &kube::Client,
+    release: &Release,
+    operation: Operation,
+    values: DeployValues,
+    history: History,
+    args: &DeployArgs,
+) -> anyhow::Result<()> {
+    let DeployValues { input, user, login } = values;
+    let user = &user;
+    let (mut extra, credentials_line) = stored_credentials(client, release, user).await?;
+    extra.extend(login.layer.clone());
+    let resolved = input.resolve(extra).map_err(invalid_input)?;
+    web_login::check(&resolved.values)?;
+    crate::ui::step("credentials", &credentials_line);
+    crate::ui::step("web login", &web_login::describe(&resolved.values, &login));
+    let manifests = render_release(client, release, &resolved.values).await?;
+    let outcome = deploy(
+        client,
+        release,
+        operation,
+        manifests,
+        resolved.user,
+        &history,
+        &args.rollout,
+    )
+    .await?;
+    if login.changed
+        && operation != Operation::Install
+        && matches!(outcome, Outcome::Deployed { .. })
+    {
+        eprintln!("web login: password changed");
+    }
+    finish(client, release, &outcome, &login, args).await
+}
+
+/// What a rollout came to, for the report.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    Unchanged { revision: u32 },
+    DryRun,
+    Deployed { revision: u32 },
+}
+
+struct Counts {
+    created: usize,
+    configured: usize,
+    unchanged: usize,
+    pruned: usize,
+}
+
+/// Runs a rollout and reports it: refused, unchanged, previewed (`--dry-run`) or carried out.
+/// With `--atomic`, a rollout that failed after recording its revision is undone: rolled back
+/// to the deployed revision, or uninstalled if there was none.
+pub(super) async fn deploy(
+    client: &kube::Client,
+    release: &Release,
+    operation: Operation,
+    manifests: Vec<Manifest>,
+    user_values: Value,
+    history: &History,
+    args: &RolloutArgs,
+) -> anyhow::Result<Outcome> {
+    let manager = ObjectManager::new(client);
+    let storage = SecretStorage::new(client, &release.namespace, &release.name);
+    let plan = plan::plan(
+        manifests,
+        &history.owned_objects(),
+        args.delete_data,
+        release,
+    );
+    let request = rollout::Request {
+        release,
+        operation,
+        plan,
+        values: user_values,
+        options: decide::Options {
+            dry_run: args.dry_run,
+            create_namespace: args.create_namespace,
+            history_max: args.history_max,
+        },
+        force_conflicts: args.force_conflicts,
+        history,
+    };
+    let prepared = match rollout::prepare(&manager, request).await {
+        Ok(prepared) => prepared,
+        Err(err) => {
+            return Err(match err.downcast_ref::<Refusal>() {
+                Some(refusal) if refusal.is_bad_input() => invalid_input(err),
+                _ => err,
+            });
+        }
+    };
+    let rollout = match &prepared.decision {
+        Decision::Unchanged { revision } => {
+            eprintln!(
+                "release {} unchanged: nothing to apply (revision {revision} stays deployed)",
+                release.name
+            );
+            return Ok(Outcome::Unchanged {
+                revision: *revision,
+            });
+        }
+        Decision::Rollout(rollout) => rollout,
+    };
+    if args.diff {
+        print_diff(&prepared, rollout);
+    }
+    let mut counts = Counts {
+        created: rollout.count(Change::Create),
+        configured: rollout.count(Change::Update),
+        unchanged: rollout.count(Change::Unchanged),
+        pruned: rollout.prune.len(),
+    };
+    if rollout.dry_run {
+        eprintln!(
+            "dry run: {} object(s) would be created, {} configured, {} unchanged, {} pruned; nothing was changed",
+            counts.created, counts.configured, counts.unchanged, counts.pruned
+        );
+        for (id, why) in &rollout.keep {
+            eprintln!("  {id} would be left alone: {why}");
+        }
+        return Ok(Outcome::DryRun);
+    }
+    let mut progress = LiveProgress::new();
+    let execution = rollout::Execution {
+        wait: args.wait.limit(),
+        force_unlock: args.lock.force_unlock,
+    };
+    let result = rollout::carry_out(
+        &manager,
+        &storage,
+        release,
+        &prepared,
+        execution,
+        &mut progress,
+    )
+    .await;
+    drop(progress);
+    let executed = match result {
+        Ok(executed) => executed,
+        Err(err) if args.atomic => {
+            return Err(undo(client, release, history, args, err).await);
+        }
+        Err(err) => return Err(err),
+    };
+    counts.pruned = executed.pruned.len();
+    let verb = match operation {
+        Operation::Rollback { .. } => "rolled back",
+        _ if rollout.record.status == crate::release::ReleaseStatus::PendingInstall => "installed",
+        _ => "upgraded",
+    };
+    eprintln!(
+        "release {} {verb} in namespace {} (revision {}): {} created, {} configured, {} unchanged, {} pruned",
+        release.name,
+        release.namespace,
+        executed.revision,
+        counts.created,
+        counts.configured,
+        counts.unchanged,
+        counts.pruned
+    );
+    Ok(Outcome::Deployed {
+        revision: executed.revision,
+    })
+}
+
+/// The unified diff of every change, Secret data masked, and every prune.
+fn print_diff(prepared: &Prepared, rollout: &decide::Rollout) {
+    for preview in &prepared.previews {
+        if let Some(text) = crate::diff::unified(
+            &preview.id.to_string(),
+            preview.live.as_ref(),
+            &preview.planned,
+        ) {
+            print!("{text}");
+        }
+    }
+    for id in &rollout.prune {
+        println!("--- live/{id}\n+++ planned/{id} (deleted: no longer rendered)");
+    }
+}
+
+/// `--atomic`'s recovery. Returns the original error, with what the recovery did.
+async fn undo(
+    client: &kube::Client,
+    release: &Release,
+    before: &History,
+    args: &RolloutArgs,
+    err: anyhow::Error,
+) -> anyhow::Error {
+    let storage = SecretStorage::new(client, &release.namespace, &release.name);
+    let after = match storage.list().await {
+        Ok(records) => History::new(records),
+        Err(read) => {
+            return err.context(format!(
+                "--atomic could not read the release to undo it: {read:#}"
+            ));
+        }
+    };
+    let manager = ObjectManager::new(client);
+    let recovery = match decide::recovery(before, &after) {
+        Recovery::Nothing => return err,
+        Recovery::RollBackTo(to) => {
+            let rollback = async {
+                let previous = before
+                    .revision(to)
+                    .expect("the deployed revision is in the history");
+                let manifests = revision_manifests(client, release, &storage, previous).await?;
+                let plan = plan::plan(manifests, &after.owned_objects(), args.delete_data, release);
+                let request = rollout::Request {
+                    release,
+                    operation: Operation::Rollback { to },
+                    plan,
+                    values: previous.values.clone(),
+                    options: decide::Options {
+                        dry_run: false,
+                        create_namespace: false,
+                        history_max: args.history_max,
+                    },
+                    force_conflicts: args.force_conflicts,
+                    history: &after,
+                };
+                let prepared = rollout::prepare(&manager, request).await?;
+                if let Decision::Rollout(_) = &prepared.decision {
+                    let execution = rollout::Execution {
+                        wait: args.wait.limit(),
+                        force_unlock: false,
+                    };
+                    rollout::carry_out(
+                        &manager,
+                        &storage,
+                        release,
+                        &prepared,
+                        execution,
+                        &mut Silent,
+                    )
+                    .await?;
+                }
+                anyhow::Ok(())
+            };
+            rollback
+                .await
+                .map(|()| format!("--atomic rolled the release back to revision {to}"))
+        }
+        Recovery::Uninstall => {
+            let options = teardown::Options {
+                delete_data: false,
+                delete_namespace: false,
+                wait: args.wait.limit(),
+                force_unlock: false,
+            };
+            teardown::run(&manager, &storage, release, &after, &options, &mut Silent)
+                .await
+                .map(|_| {
+                    "--atomic uninstalled the failed release (its data volume, if any, is kept)"
+                        .to_owned()
+                })
+        }
+    };
+    match recovery {
+        Ok(done) => err.context(done),
+        Err(failed) => err.context(format!("--atomic could not undo the failure: {failed:#}")),
+    }
+}
+
+/// What install and upgrade print at the end, and `-o json` gives scripts.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    release: String,
+    namespace: String,
+    revision: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<guide::endpoint::Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<health::Health>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login: Option<String>,
+}
+
+/// After a deploy that waited: find the endpoint, check health through it with the web login,
+/// and tell the admin the line users log in with.
+async fn finish(
+    client: &kube::Client,
+    release: &Release,
+    outcome: &Outcome,
+    login: &WebLogin,
+    args: &DeployArgs,
+) -> anyhow::Result<()> {
+    let credentials: Option<&Credentials> = login.credentials.as_ref();
+    let revision = match outcome {
+        Outcome::Deployed { revision } | Outcome::Unchanged { revision } => Some(*revision),
+        Outcome::DryRun => None,
+    };
+    let mut summary = Summary {
+        release: release.name.clone(),
+        namespace: release.namespace.clone(),
+        revision,
+        endpoint: None,
+        health: None,
+        login: None,
+    };
+    if let (Some(timeout), Some(_), false) =
+        (args.rollout.wait.limit(), revision, args.no_health_check)
+    {
+        let mut progress = LiveProgress::new();
+        let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
+        for warning in &found.warnings {
+            progress.println(&format!("warning: {warning}"));
+        }
+        match health::wait(release, &found.url, credentials, timeout, &mut progress).await {
+            Ok(health) => summary.health = Some(health),
+            // Without the password skyctl cannot pass the login; the 401 proves the way there.
+            Err(unhealthy)
+                if credentials.is_none()
+                    && unhealthy.problem == health::Problem::CredentialsRejected =>
+            {
+                progress.println("the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it");
+            }
+            Err(unhealthy) => return Err(unhealthy.into()),
+        }
+        summary.login = Some(health::login_command(
+            &found.url,
+            credentials.map(|c| c.username.as_str()),
+        ));
+        summary.endpoint = Some(found);
+    }
+    match args.output.output {
+        OutputFormat::Text => {
+            if let Some(health) = &summary.health {
+                eprintln!(
+                    "healthy: SkyPilot API server {} (commit {})",
+                    health.version, health.commit
+                );
+            }
+            if let (Some(found), Some(login)) = (&summary.endpoint, &summary.login) {
+                eprintln!("endpoint: {}", found.url);
+                eprintln!("users log in with:\n  {login}");
+            }
+        }
+        format => crate::ui::print(&summary, format.into())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! The web login for install and upgrade: a password (stdin, environment, prompt) becomes a
+//! bcrypt htpasswd line in `ingress.authCredentials`, laid over the user's values as a values
+//! layer of its own. Values that set `ingress.authCredentials` or `ingress.authSecret`
+//! themselves are kept; an upgrade given neither keeps the line its release recorded.
+
+use serde_json::{Value, json};
+
+use crate::cli::{ValuesArgs, WebAuthArgs};
+use crate::error::invalid_input;
+use crate::guide::basic_auth;
+use crate::guide::health::Credentials;
+use crate::guide::password;
+use crate::values::{ExtraLayer, Resolved};
+
+/// The web login as this rollout sets it.
+pub(super) struct WebLogin {
+    /// The layer that sets `ingress.authCredentials`, when skyctl makes or keeps the line.
+    pub layer: Option<ExtraLayer>,
+    /// The login, when skyctl knows the password: the health check uses it.
+    pub credentials: Option<Credentials>,
+    /// The login changes with this rollout: a first password, or a new one.
+    pub changed: bool,
+}
+
+/// Decides the web login from the flags, the user's values and the recorded line.
+pub(super) fn decide(
+    args: &WebAuthArgs,
+    values_args: &ValuesArgs,
+    user: &Resolved,
+    recorded: Option<&Value>,
+) -> anyhow::Result<WebLogin> {
+    if args.web_password_stdin && values_args.files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(invalid_input(anyhow::anyhow!(
+            "--web-password-stdin and --values - both read standard input; give the values as a file"
+        )));
+    }
+    let given = |key: &str| {
+        user.user
+            .pointer(&format!("/ingress/{key}"))
+            .is_some_and(|v| !v.is_null())
+    };
+    let user_chose_auth = given("authCredentials") || given("authSecret");
+    let recorded_line = recorded
+        .and_then(|values| values.pointer("/ingress/authCredentials"))
+        .and_then(Value::as_str);
+    let sources = password::Sources {
+        stdin: args.web_password_stdin,
+        no_prompt: args.yes,
+    };
+    let offered = args.web_password_stdin || password::from_env().is_some();
+    let password = if user_chose_auth || (recorded_line.is_some() && !offered) {
+        // Not needed for the login itself; only the health check uses it.
+        if offered {
+            password::read(sources, "")?
+        } else {
+            None
+        }
+    } else {
+        let prompt = format!("Password for the web login {:?}", args.web_username);
+        Some(
+            password::read(sources, &prompt)?
+                .ok_or_else(|| invalid_input(password::PasswordError::Missing))?,
+        )
+    };
+    let credentials = password.map(|password| Credentials {
+        username: args.web_username.clone(),
+        password,
+    });
+    if user_chose_auth {
+        return Ok(WebLogin {
+            layer: None,
+            changed: false,
+            credentials,
+        });
+    }
+    let (line, changed) = match (&credentials, recorded_line) {
+        // bcrypt salts every hash afresh: keeping a recorded line that still matches keeps an
+        // upgrade with the same password a no-op.
+        (Some(c), Some(line)) if basic_auth::verify(line, &c.username, &c.password) => {
+            (line.to_owned(), false)
+        }
+        (Some(c), _) => (
+            basic_auth::htpasswd_line(&c.username, &c.password).map_err(invalid_input)?,
+            true,
+        ),
+        (None, line) => (line.unwrap_or_default().to_owned(), false),
+    };
+    let Value::Object(values) = json!({"ingress": {"authCredentials": line}}) else {
+        unreachable!("a literal map")
+    };
+    let label = if recorded_line.is_some() && !changed {
+        "the web login the release recorded".to_owned()
+    } else {
+        format!("the web login of user {:?}", args.web_username)
+    };
+    Ok(WebLogin {
+        layer: Some(ExtraLayer { label, values }),
+        credentials,
+        changed,
+    })
+}
+
+/// A broken htpasswd (such as the chart's placeholder) would lock everyone out: refuse it
+/// before anything is applied.
+pub(super) fn check(values: &Value) -> anyhow::Result<()> {
+    let enabled = values
+        .pointer("/ingress/enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let secret = values
+        .pointer("/ingress/authSecret")
+        .is_some_and(|v| !v.is_null());
+    match values
+        .pointer("/ingress/authCredentials")
+        .and_then(Value::as_str)
+    {
+        Some(text) if enabled && !secret => basic_auth::validate_htpasswd(text).map_err(|err| {
+            invalid_input(anyhow::Error::new(err).context("ingress.authCredentials"))
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// How the web login is set up, for the checklist. Never the password or the hash.
+pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
+    if let Some(secret) = values
+        .pointer("/ingress/authSecret")
+        .and_then(Value::as_str)
+    {
+        return format!("the existing Secret {secret} (ingress.authSecret)");
+    }
+    let user = values
+        .pointer("/ingress/authCredentials")
+        .and_then(Value::as_str)
+        .and_then(|line| line.split_once(':'))
+        .map_or("?", |(user, _)| user);
+    match (&login.credentials, login.changed) {
+        (Some(_), true) => format!("user {user}, password set"),
+        (Some(_), false) => format!("user {user}, password unchanged"),
+        (None, _) => format!("user {user}, from ingress.authCredentials"),
+    }
+}

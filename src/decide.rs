@@ -1,0 +1,424 @@
+//! Every decision of a rollout, made before anything is written: whether the operation may
+//! run at all, whether it is a no-op, what to apply, what to prune and what to leave, how the
+//! records move, which revisions the history drops, and what `--atomic` returns to.
+//!
+//! Pure: the inputs are the release's history, the plan rendered for it and what the cluster
+//! holds, read beforehand. `cluster::rollout` and `cluster::teardown` carry the decisions out.
+
+use std::collections::BTreeMap;
+
+use kube::api::DynamicObject;
+use serde_json::Value;
+
+use crate::manifest::ObjectRef;
+use crate::ownership::{self, Change, Keep, Owner};
+use crate::plan::{self, Plan};
+use crate::release::{History, Release, ReleaseRecord, ReleaseStatus};
+
+/// The field manager of every skyctl write, so that ownership is skyctl's across versions.
+pub const FIELD_MANAGER: &str = "skyctl";
+
+/// Which verb asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Install,
+    /// `install`: also install when the release does not exist (Helm's `upgrade --install`).
+    Upgrade {
+        install: bool,
+    },
+    Rollback {
+        to: u32,
+    },
+}
+
+impl Operation {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::Install => "install",
+            Operation::Upgrade { .. } => "upgrade",
+            Operation::Rollback { .. } => "rollback",
+        }
+    }
+}
+
+/// The choices of the user that decisions depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub dry_run: bool,
+    pub create_namespace: bool,
+    /// Revisions to keep; 0 keeps all, as in Helm.
+    pub history_max: usize,
+}
+
+/// What the cluster holds, read before deciding.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    pub namespace_exists: bool,
+    /// The live objects among those rendered and those the release may have to prune; an
+    /// object that does not exist is absent.
+    pub live: BTreeMap<ObjectRef, DynamicObject>,
+}
+
+/// Why an operation does not run. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "release {name} already exists in namespace {namespace} (revision {revision}, {status}).\n\
+         Use `skyctl upgrade {name}` to change it."
+    )]
+    AlreadyInstalled {
+        name: String,
+        namespace: String,
+        revision: u32,
+        status: &'static str,
+    },
+    #[error(
+        "release {name} not found in namespace {namespace}.\n\
+         Install it with `skyctl install {name}`, or use `skyctl upgrade --install`."
+    )]
+    NotFound { name: String, namespace: String },
+    #[error("release {name} has no revision {revision}; `skyctl status {name}` lists its history")]
+    NoSuchRevision { name: String, revision: u32 },
+    #[error("namespace {0} does not exist; create it, or pass --create-namespace")]
+    NoNamespace(String),
+    #[error(
+        "{object} belongs to {owner}; skyctl never takes over another release's objects. Nothing was changed.\n\
+         Uninstall that release first, or share its ingress-nginx by installing this one with \
+         --set ingress-nginx.enabled=false."
+    )]
+    OwnedByOtherRelease {
+        object: Box<ObjectRef>,
+        owner: Owner,
+    },
+}
+
+impl Refusal {
+    /// Refusals the user fixes by changing the command line (exit 2), as opposed to the state
+    /// of the cluster (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Refusal::NoNamespace(_) | Refusal::NoSuchRevision { .. }
+        )
+    }
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Nothing differs from the deployed revision: no lock, no record, no write.
+    Unchanged {
+        revision: u32,
+    },
+    Rollout(Box<Rollout>),
+}
+
+/// A rollout to carry out, in this order: interrupted revisions marked failed, the new
+/// revision recorded as pending, the changes applied, the prune set deleted, the outcome
+/// recorded (see [`finish`] and [`fail`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollout {
+    /// The API server checks every change and nothing is written.
+    pub dry_run: bool,
+    /// The namespace is created first.
+    pub create_namespace: bool,
+    /// Every rendered object, in install order, with what applying it does.
+    pub changes: Vec<(ObjectRef, Change)>,
+    /// Objects no longer rendered that exist and are this release's: deleted, in order.
+    pub prune: Vec<ObjectRef>,
+    /// Objects no longer rendered that exist but are not this release's any more: left alone.
+    pub keep: Vec<(ObjectRef, Keep)>,
+    /// Objects no longer rendered that hold data: kept unless `--delete-data`.
+    pub retain: Vec<ObjectRef>,
+    /// Revisions a killed skyctl left pending, rewritten as failed.
+    pub interrupted: Vec<ReleaseRecord>,
+    /// The new revision, recorded as pending before any object is touched.
+    pub record: ReleaseRecord,
+}
+
+impl Rollout {
+    pub fn count(&self, change: Change) -> usize {
+        self.changes.iter().filter(|(_, c)| *c == change).count()
+    }
+
+    /// The objects to apply, in install order.
+    pub fn to_apply(&self) -> impl Iterator<Item = &ObjectRef> {
+        self.changes
+            .iter()
+            .filter(|(_, change)| *change != Change::Unchanged)
+            .map(|(id, _)| id)
+    }
+}
+
+/// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record.
+pub fn decide(
+    release: &Release,
+    operation: Operation,
+    history: &History,
+    plan: &Plan,
+    observation: &Observation,
+    values: &Value,
+    options: Options,
+) -> Result<Decision, Refusal> {
+    let installing = check_operation(release, operation, history)?;
+    if !observation.namespace_exists && !options.create_namespace {
+        return Err(Refusal::NoNamespace(release.namespace.clone()));
+    }
+    let mut changes = Vec::new();
+    for manifest in plan.manifests() {
+        let live = observation.live.get(&manifest.id);
+        if let Some(live) = live
+            && let owner @ Owner::Other { .. } = ownership::owner(&live.metadata, release)
+        {
+            return Err(Refusal::OwnedByOtherRelease {
+                object: Box::new(manifest.id.clone()),
+                owner,
+            });
+        }
+        let change = ownership::change(
+            &manifest.object,
+            live.map(|live| &live.metadata),
+            FIELD_MANAGER,
+        );
+        changes.push((manifest.id.clone(), change));
+    }
+    let (prune, keep) = prunable(release, history, &plan.prune, observation);
+
+    if let (false, Some(latest)) = (installing, history.latest()) {
+        let nothing_to_do = matches!(operation, Operation::Upgrade { .. })
+            && changes.iter().all(|(_, c)| *c == Change::Unchanged)
+            && prune.is_empty()
+            && latest.status == ReleaseStatus::Deployed
+            && latest.values == *values
+            && latest.inventory == plan.inventory();
+        if nothing_to_do {
+            return Ok(Decision::Unchanged {
+                revision: latest.revision,
+            });
+        }
+    }
+
+    let now = crate::release::record::now();
+    let status = match (installing, operation) {
+        (true, _) => ReleaseStatus::PendingInstall,
+        (false, Operation::Rollback { .. }) => ReleaseStatus::PendingRollback,
+        (false, _) => ReleaseStatus::PendingUpgrade,
+    };
+    let record = ReleaseRecord {
+        name: release.name.clone(),
+        namespace: release.namespace.clone(),
+        revision: history.latest().map_or(1, |r| r.revision + 1),
+        status,
+        description: String::new(),
+        first_deployed: history
+            .records
+            .first()
+            .map_or(now.clone(), |r| r.first_deployed.clone()),
+        last_deployed: now,
+        skyctl_version: env!("CARGO_PKG_VERSION").to_owned(),
+        values: values.clone(),
+        inventory: plan.inventory(),
+        created_namespace: !observation.namespace_exists || history.created_namespace(),
+        uids: BTreeMap::new(),
+    };
+    let interrupted = history
+        .records
+        .iter()
+        .filter(|r| r.status.is_pending())
+        .map(|r| {
+            fail(
+                r,
+                &format!("interrupted: skyctl stopped during {}", r.status.as_str()),
+            )
+        })
+        .collect();
+    Ok(Decision::Rollout(Box::new(Rollout {
+        dry_run: options.dry_run,
+        create_namespace: !observation.namespace_exists,
+        changes,
+        prune,
+        keep,
+        retain: plan.retain.clone(),
+        interrupted,
+        record,
+    })))
+}
+
+/// Refuses operations the release's state does not allow; true when this will be an install.
+fn check_operation(
+    release: &Release,
+    operation: Operation,
+    history: &History,
+) -> Result<bool, Refusal> {
+    let deployed_once = history.ever_deployed();
+    match operation {
+        Operation::Install if deployed_once => {
+            let latest = history.latest().expect("a deployed release has records");
+            Err(Refusal::AlreadyInstalled {
+                name: release.name.clone(),
+                namespace: release.namespace.clone(),
+                revision: latest.revision,
+                status: latest.status.as_str(),
+            })
+        }
+        // An install that failed or was interrupted never deployed: installing again retries it.
+        Operation::Install | Operation::Upgrade { install: true } if !deployed_once => Ok(true),
+        Operation::Upgrade { .. } | Operation::Rollback { .. } if !deployed_once => {
+            Err(Refusal::NotFound {
+                name: release.name.clone(),
+                namespace: release.namespace.clone(),
+            })
+        }
+        Operation::Rollback { to } if history.revision(to).is_none() => {
+            Err(Refusal::NoSuchRevision {
+                name: release.name.clone(),
+                revision: to,
+            })
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Of `candidates` (objects the release listed and no longer renders), those that exist and
+/// are still the release's, in deletion order; and those that exist but are someone else's.
+fn prunable(
+    release: &Release,
+    history: &History,
+    candidates: &[ObjectRef],
+    observation: &Observation,
+) -> (Vec<ObjectRef>, Vec<(ObjectRef, Keep)>) {
+    let mut prune = Vec::new();
+    let mut keep = Vec::new();
+    for id in candidates {
+        let Some(live) = observation.live.get(id) else {
+            continue;
+        };
+        match ownership::may_delete(&live.metadata, release, history.recorded_uid(id)) {
+            Ok(()) => prune.push(id.clone()),
+            Err(reason) => keep.push((id.clone(), reason)),
+        }
+    }
+    plan::sort_for_deletion(&mut prune);
+    (prune, keep)
+}
+
+/// The record of a revision that went live.
+pub fn deployed(record: &ReleaseRecord, operation: Operation) -> ReleaseRecord {
+    let description = match (record.status, operation) {
+        (ReleaseStatus::PendingInstall, _) => "Install complete".to_owned(),
+        (_, Operation::Rollback { to }) => format!("Rollback to {to} complete"),
+        _ => "Upgrade complete".to_owned(),
+    };
+    ReleaseRecord {
+        status: ReleaseStatus::Deployed,
+        description,
+        ..record.clone()
+    }
+}
+
+/// The record of a revision that failed, and why.
+pub fn fail(record: &ReleaseRecord, reason: &str) -> ReleaseRecord {
+    ReleaseRecord {
+        status: ReleaseStatus::Failed,
+        description: reason.to_owned(),
+        ..record.clone()
+    }
+}
+
+/// How the records move once a revision went live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finish {
+    /// Records to rewrite: the new one as deployed, every other deployed one as superseded.
+    pub update: Vec<ReleaseRecord>,
+    /// Records beyond `--history-max`, oldest first; never the deployed one.
+    pub delete: Vec<ReleaseRecord>,
+}
+
+/// Finishes a rollout: `history` is the release's records as they are now (read again, so
+/// that a revision another process deployed meanwhile is superseded too: at most one revision
+/// is ever deployed), `done` the new revision.
+pub fn finish(history: &History, done: &ReleaseRecord, history_max: usize) -> Finish {
+    let mut update = vec![done.clone()];
+    update.extend(
+        history
+            .records
+            .iter()
+            .filter(|r| r.revision != done.revision && r.status == ReleaseStatus::Deployed)
+            .map(|r| ReleaseRecord {
+                status: ReleaseStatus::Superseded,
+                ..r.clone()
+            }),
+    );
+    let others: Vec<&ReleaseRecord> = history
+        .records
+        .iter()
+        .filter(|r| r.revision != done.revision)
+        .collect();
+    let delete = if history_max == 0 {
+        Vec::new()
+    } else {
+        let excess = (others.len() + 1).saturating_sub(history_max);
+        others.into_iter().take(excess).cloned().collect()
+    };
+    Finish { update, delete }
+}
+
+/// What `--atomic` does after a failed rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// The rollout wrote no record: there is nothing to undo.
+    Nothing,
+    /// Back to the revision that was deployed before.
+    RollBackTo(u32),
+    /// A first install failed: remove it (keeping its data volume).
+    Uninstall,
+}
+
+/// `--atomic`'s target, from the history before the rollout and after it failed.
+pub fn recovery(before: &History, after: &History) -> Recovery {
+    if after.latest().map(|r| r.revision) == before.latest().map(|r| r.revision) {
+        return Recovery::Nothing;
+    }
+    match before.deployed() {
+        Some(previous) => Recovery::RollBackTo(previous.revision),
+        None => Recovery::Uninstall,
+    }
+}
+
+/// What uninstall deletes, leaves and keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Teardown {
+    /// The release's objects that exist, in deletion order.
+    pub delete: Vec<ObjectRef>,
+    /// Objects it listed that are someone else's now.
+    pub keep: Vec<(ObjectRef, Keep)>,
+    /// Objects that hold data, kept unless `--delete-data`.
+    pub retain: Vec<ObjectRef>,
+}
+
+/// Decides an uninstall: every object any revision listed, as far as it is still the
+/// release's. `observation.live` holds those that exist.
+pub fn teardown(
+    release: &Release,
+    history: &History,
+    observation: &Observation,
+    delete_data: bool,
+) -> Teardown {
+    let (data, rest): (Vec<ObjectRef>, Vec<ObjectRef>) = history
+        .every_object()
+        .into_iter()
+        .partition(|id| plan::holds_data(id) && !delete_data);
+    let (delete, keep) = prunable(release, history, &rest, observation);
+    let retain = data
+        .into_iter()
+        .filter(|id| observation.live.contains_key(id))
+        .collect();
+    Teardown {
+        delete,
+        keep,
+        retain,
+    }
+}
+
+#[cfg(test)]
+mod tests;

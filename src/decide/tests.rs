@@ -1,0 +1,702 @@
+//! Every branch of the rollout decisions, and whole sequences of them run against records in
+//! memory and a simulated cluster.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, ObjectMeta};
+use kube::api::DynamicObject;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::manifest::Manifest;
+use crate::release::storage::{MemoryStorage, ReleaseStorage};
+
+fn release() -> Release {
+    Release {
+        name: "sky".into(),
+        namespace: "team".into(),
+    }
+}
+
+fn manifest(kind: &str, name: &str, data: &str) -> Manifest {
+    let (api_version, namespace) = match kind {
+        "IngressClass" => ("networking.k8s.io/v1", None),
+        "PersistentVolumeClaim" => ("v1", Some("team")),
+        _ => ("v1", Some("team")),
+    };
+    let mut object = json!({"apiVersion": api_version, "kind": kind,
+        "metadata": {"name": name}, "data": {"k": data}});
+    if let Some(namespace) = namespace {
+        object["metadata"]["namespace"] = json!(namespace);
+    }
+    Manifest::from_object(0, object).unwrap()
+}
+
+fn options() -> Options {
+    Options {
+        dry_run: false,
+        create_namespace: false,
+        history_max: 10,
+    }
+}
+
+/// The managedFields skyctl's apply of `object` leaves: every field it set.
+fn fields_of(object: &Value) -> Value {
+    match object {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind"))
+                .map(|(k, v)| (format!("f:{k}"), fields_of(v)))
+                .collect(),
+        ),
+        _ => json!({}),
+    }
+}
+
+/// A simulated cluster: what carrying out a decision leaves, with skyctl owning all it set.
+#[derive(Default)]
+struct Cluster {
+    live: BTreeMap<ObjectRef, DynamicObject>,
+    namespace_exists: bool,
+    next_uid: u32,
+}
+
+impl Cluster {
+    fn put(&mut self, manifest: &Manifest) {
+        self.next_uid += 1;
+        let uid = self
+            .live
+            .get(&manifest.id)
+            .and_then(|l| l.metadata.uid.clone())
+            .unwrap_or_else(|| format!("uid-{}", self.next_uid));
+        let mut metadata: ObjectMeta =
+            serde_json::from_value(manifest.object["metadata"].clone()).unwrap();
+        metadata.uid = Some(uid);
+        metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+            manager: Some(FIELD_MANAGER.into()),
+            operation: Some("Apply".into()),
+            fields_v1: Some(FieldsV1(fields_of(&manifest.object))),
+            ..Default::default()
+        }]);
+        let object = DynamicObject {
+            types: None,
+            metadata,
+            data: json!({}),
+        };
+        self.live.insert(manifest.id.clone(), object);
+    }
+
+    fn observe(&self) -> Observation {
+        Observation {
+            namespace_exists: self.namespace_exists,
+            live: self.live.clone(),
+        }
+    }
+}
+
+/// Carries a decision out against the simulated cluster and the records in memory, as
+/// `cluster::rollout` does against the real ones.
+async fn carry_out(
+    cluster: &mut Cluster,
+    storage: &MemoryStorage,
+    plan: &Plan,
+    operation: Operation,
+    decision: Decision,
+) -> Option<u32> {
+    let Decision::Rollout(rollout) = decision else {
+        return None;
+    };
+    cluster.namespace_exists = true;
+    for record in &rollout.interrupted {
+        storage.update(record).await.unwrap();
+    }
+    let manifests: Vec<&Manifest> = plan.manifests().collect();
+    storage.create(&rollout.record, &manifests).await.unwrap();
+    for manifest in plan.manifests() {
+        cluster.put(manifest);
+    }
+    for id in &rollout.prune {
+        cluster.live.remove(id);
+    }
+    let now = History::new(storage.list().await.unwrap());
+    let done = deployed(&rollout.record, operation);
+    let finished = finish(&now, &done, 10);
+    for record in &finished.update {
+        storage.update(record).await.unwrap();
+    }
+    Some(rollout.record.revision)
+}
+
+async fn history(storage: &MemoryStorage) -> History {
+    History::new(storage.list().await.unwrap())
+}
+
+fn statuses(history: &History) -> Vec<(u32, &'static str)> {
+    history
+        .records
+        .iter()
+        .map(|r| (r.revision, r.status.as_str()))
+        .collect()
+}
+
+fn plan_of(manifests: Vec<Manifest>, history: &History, delete_data: bool) -> Plan {
+    plan::plan(manifests, &history.owned_objects(), delete_data, &release())
+}
+
+fn record(revision: u32, status: ReleaseStatus, inventory: Vec<ObjectRef>) -> ReleaseRecord {
+    ReleaseRecord {
+        name: "sky".into(),
+        namespace: "team".into(),
+        revision,
+        status,
+        description: String::new(),
+        first_deployed: "t".into(),
+        last_deployed: "t".into(),
+        skyctl_version: "0".into(),
+        values: json!({}),
+        inventory,
+        created_namespace: false,
+        uids: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn operations_the_history_does_not_allow_are_refused() {
+    use ReleaseStatus::*;
+    let deployed = History::new(vec![record(1, Deployed, vec![])]);
+    let failed_install = History::new(vec![record(1, Failed, vec![])]);
+    let empty = History::default();
+    // Table: operation, history, expected outcome (None: allowed).
+    let cases: Vec<(&str, Operation, &History, Option<&str>)> = vec![
+        ("install anew", Operation::Install, &empty, None),
+        (
+            "install over a deployed release",
+            Operation::Install,
+            &deployed,
+            Some("already exists"),
+        ),
+        (
+            "install again after a failed install",
+            Operation::Install,
+            &failed_install,
+            None,
+        ),
+        (
+            "upgrade of nothing",
+            Operation::Upgrade { install: false },
+            &empty,
+            Some("not found"),
+        ),
+        (
+            "upgrade --install of nothing",
+            Operation::Upgrade { install: true },
+            &empty,
+            None,
+        ),
+        (
+            "upgrade of a failed install",
+            Operation::Upgrade { install: false },
+            &failed_install,
+            Some("not found"),
+        ),
+        (
+            "rollback of nothing",
+            Operation::Rollback { to: 1 },
+            &empty,
+            Some("not found"),
+        ),
+        (
+            "rollback to a revision that never was",
+            Operation::Rollback { to: 7 },
+            &deployed,
+            Some("has no revision 7"),
+        ),
+        (
+            "rollback to a revision that was",
+            Operation::Rollback { to: 1 },
+            &deployed,
+            None,
+        ),
+    ];
+    let cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    for (name, operation, history, refused) in cases {
+        let plan = plan_of(vec![manifest("ConfigMap", "c", "1")], history, false);
+        let result = decide(
+            &release(),
+            operation,
+            history,
+            &plan,
+            &cluster.observe(),
+            &json!({}),
+            options(),
+        );
+        match (refused, result) {
+            (None, Ok(_)) => {}
+            (Some(words), Err(refusal)) => {
+                assert!(refusal.to_string().contains(words), "{name}: {refusal}")
+            }
+            (expected, got) => panic!("{name}: expected {expected:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_missing_namespace_is_refused_unless_it_may_be_created_and_then_it_is_recorded() {
+    let cluster = Cluster::default();
+    let plan = plan_of(
+        vec![manifest("ConfigMap", "c", "1")],
+        &History::default(),
+        false,
+    );
+    let refusal = decide(
+        &release(),
+        Operation::Install,
+        &History::default(),
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        options(),
+    )
+    .unwrap_err();
+    assert_eq!(refusal, Refusal::NoNamespace("team".into()));
+    assert!(refusal.is_bad_input());
+    let create = Options {
+        create_namespace: true,
+        ..options()
+    };
+    let Ok(Decision::Rollout(rollout)) = decide(
+        &release(),
+        Operation::Install,
+        &History::default(),
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        create,
+    ) else {
+        panic!("an install that may create the namespace rolls out");
+    };
+    assert!(rollout.create_namespace);
+    assert!(rollout.record.created_namespace);
+    assert_eq!(rollout.record.status, ReleaseStatus::PendingInstall);
+}
+
+#[test]
+fn another_releases_object_is_refused_before_anything_is_written_even_in_a_new_namespace() {
+    let mut cluster = Cluster::default();
+    let class = manifest("IngressClass", "nginx", "1");
+    let theirs = Release {
+        name: "other".into(),
+        namespace: "elsewhere".into(),
+    };
+    cluster.put(&plan::stamp(class.clone(), &theirs));
+    let plan = plan_of(vec![class], &History::default(), false);
+    let create = Options {
+        create_namespace: true,
+        ..options()
+    };
+    let refusal = decide(
+        &release(),
+        Operation::Install,
+        &History::default(),
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        create,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(refusal, Refusal::OwnedByOtherRelease { .. }),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal
+            .to_string()
+            .contains("release other in namespace elsewhere")
+    );
+}
+
+#[tokio::test]
+async fn install_upgrade_rollback_and_uninstall_in_sequence() {
+    let storage = MemoryStorage::default();
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let v1 = vec![
+        manifest("ConfigMap", "config", "1"),
+        manifest("IngressClass", "nginx", "1"),
+    ];
+
+    // Install.
+    let plan = plan_of(v1.clone(), &history(&storage).await, false);
+    let decision = decide(
+        &release(),
+        Operation::Install,
+        &history(&storage).await,
+        &plan,
+        &cluster.observe(),
+        &json!({"a": 1}),
+        options(),
+    )
+    .unwrap();
+    assert_eq!(
+        carry_out(&mut cluster, &storage, &plan, Operation::Install, decision).await,
+        Some(1)
+    );
+    assert_eq!(statuses(&history(&storage).await), [(1, "deployed")]);
+
+    // The same upgrade again: a no-op, no new revision.
+    let h = history(&storage).await;
+    let plan = plan_of(v1.clone(), &h, false);
+    let upgrade = Operation::Upgrade { install: false };
+    assert_eq!(
+        decide(
+            &release(),
+            upgrade,
+            &h,
+            &plan,
+            &cluster.observe(),
+            &json!({"a": 1}),
+            options()
+        )
+        .unwrap(),
+        Decision::Unchanged { revision: 1 }
+    );
+    // Other values are a change even when the objects are the same.
+    assert!(matches!(
+        decide(
+            &release(),
+            upgrade,
+            &h,
+            &plan,
+            &cluster.observe(),
+            &json!({"a": 2}),
+            options()
+        )
+        .unwrap(),
+        Decision::Rollout(_)
+    ));
+
+    // An upgrade that stops rendering the IngressClass prunes it.
+    let v2 = vec![manifest("ConfigMap", "config", "2")];
+    let plan = plan_of(v2.clone(), &h, false);
+    let Decision::Rollout(rollout) = decide(
+        &release(),
+        upgrade,
+        &h,
+        &plan,
+        &cluster.observe(),
+        &json!({"a": 2}),
+        options(),
+    )
+    .unwrap() else {
+        panic!("a change rolls out")
+    };
+    assert_eq!(rollout.count(Change::Update), 1);
+    assert_eq!(rollout.prune, [v1[1].id.clone()]);
+    assert_eq!(rollout.record.status, ReleaseStatus::PendingUpgrade);
+    carry_out(
+        &mut cluster,
+        &storage,
+        &plan,
+        upgrade,
+        Decision::Rollout(rollout),
+    )
+    .await;
+    assert_eq!(
+        statuses(&history(&storage).await),
+        [(1, "superseded"), (2, "deployed")]
+    );
+
+    // Rollback to 1 brings the IngressClass back as revision 3.
+    let h = history(&storage).await;
+    assert_eq!(h.previous().map(|r| r.revision), Some(1));
+    let plan = plan_of(v1.clone(), &h, false);
+    let rollback = Operation::Rollback { to: 1 };
+    let decision = decide(
+        &release(),
+        rollback,
+        &h,
+        &plan,
+        &cluster.observe(),
+        &json!({"a": 1}),
+        options(),
+    )
+    .unwrap();
+    assert_eq!(
+        carry_out(&mut cluster, &storage, &plan, rollback, decision).await,
+        Some(3)
+    );
+    let h = history(&storage).await;
+    assert_eq!(
+        statuses(&h),
+        [(1, "superseded"), (2, "superseded"), (3, "deployed")]
+    );
+    assert_eq!(h.deployed().unwrap().description, "Rollback to 1 complete");
+
+    // Uninstall deletes all of it.
+    let decided = teardown(&release(), &h, &cluster.observe(), false);
+    assert_eq!(decided.delete.len(), 2);
+    assert!(decided.keep.is_empty());
+}
+
+#[tokio::test]
+async fn prune_and_uninstall_leave_objects_that_are_not_the_releases_any_more() {
+    // Release sky installs an IngressClass, then stops rendering it; another release makes its
+    // own IngressClass of that name, and a person makes a ConfigMap reusing a pruned name.
+    let storage = MemoryStorage::default();
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let class = manifest("IngressClass", "nginx", "1");
+    let config = manifest("ConfigMap", "extra", "1");
+    let h = History::default();
+    let plan = plan_of(vec![class.clone(), config.clone()], &h, false);
+    let decision = decide(
+        &release(),
+        Operation::Install,
+        &h,
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        options(),
+    )
+    .unwrap();
+    carry_out(&mut cluster, &storage, &plan, Operation::Install, decision).await;
+    let h = history(&storage).await;
+    let plan = plan_of(vec![], &h, false);
+    let upgrade = Operation::Upgrade { install: false };
+    let decision = decide(
+        &release(),
+        upgrade,
+        &h,
+        &plan,
+        &cluster.observe(),
+        &json!({"off": true}),
+        options(),
+    )
+    .unwrap();
+    carry_out(&mut cluster, &storage, &plan, upgrade, decision).await;
+    assert!(cluster.live.is_empty());
+
+    let other = Release {
+        name: "b".into(),
+        namespace: "team-b".into(),
+    };
+    cluster.put(&plan::stamp(class.clone(), &other));
+    cluster.put(&config); // made by hand: no release annotations
+
+    let h = history(&storage).await;
+    let decided = teardown(&release(), &h, &cluster.observe(), false);
+    assert!(decided.delete.is_empty(), "{decided:?}");
+    let kept: Vec<&ObjectRef> = decided.keep.iter().map(|(id, _)| id).collect();
+    assert_eq!(kept, [&class.id, &config.id]);
+
+    // An object annotated as the release's but made again since is not the one it applied.
+    let mut replaced = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let mut h = History::new(vec![record(
+        1,
+        ReleaseStatus::Deployed,
+        vec![config.id.clone()],
+    )]);
+    h.records[0]
+        .uids
+        .insert(config.id.to_string(), "uid-original".into());
+    replaced.put(&plan::stamp(config.clone(), &release()));
+    let decided = teardown(&release(), &h, &replaced.observe(), false);
+    assert!(decided.delete.is_empty());
+    assert!(matches!(decided.keep[0].1, Keep::Replaced { .. }));
+}
+
+#[test]
+fn a_data_volume_is_retained_unless_data_may_be_deleted() {
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let claim = plan::stamp(manifest("PersistentVolumeClaim", "state", "1"), &release());
+    cluster.put(&claim);
+    let h = History::new(vec![record(
+        1,
+        ReleaseStatus::Deployed,
+        vec![claim.id.clone()],
+    )]);
+    let kept = teardown(&release(), &h, &cluster.observe(), false);
+    assert_eq!((kept.delete.len(), kept.retain.len()), (0, 1));
+    let deleted = teardown(&release(), &h, &cluster.observe(), true);
+    assert_eq!((deleted.delete.len(), deleted.retain.len()), (1, 0));
+}
+
+#[test]
+fn interrupted_revisions_are_failed_and_the_next_revision_follows_the_latest() {
+    use ReleaseStatus::*;
+    let h = History::new(vec![
+        record(1, Deployed, vec![]),
+        record(2, PendingUpgrade, vec![]),
+    ]);
+    let cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let plan = plan_of(vec![manifest("ConfigMap", "c", "1")], &h, false);
+    let Decision::Rollout(rollout) = decide(
+        &release(),
+        Operation::Upgrade { install: false },
+        &h,
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        options(),
+    )
+    .unwrap() else {
+        panic!("a pending revision is never a no-op")
+    };
+    assert_eq!(rollout.record.revision, 3);
+    assert_eq!(rollout.interrupted.len(), 1);
+    assert_eq!(rollout.interrupted[0].status, Failed);
+    assert!(
+        rollout.interrupted[0]
+            .description
+            .contains("interrupted: skyctl stopped during pending-upgrade")
+    );
+}
+
+#[test]
+fn a_dry_run_is_decided_like_the_real_run() {
+    let cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let plan = plan_of(
+        vec![manifest("ConfigMap", "c", "1")],
+        &History::default(),
+        false,
+    );
+    let dry = Options {
+        dry_run: true,
+        ..options()
+    };
+    let Ok(Decision::Rollout(rollout)) = decide(
+        &release(),
+        Operation::Install,
+        &History::default(),
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        dry,
+    ) else {
+        panic!("a dry run decides a rollout")
+    };
+    assert!(rollout.dry_run);
+    assert_eq!(rollout.count(Change::Create), 1);
+}
+
+#[test]
+fn finishing_supersedes_every_other_deployed_revision_and_trims_the_oldest() {
+    use ReleaseStatus::*;
+    let h = History::new(vec![
+        record(1, Superseded, vec![]),
+        record(2, Deployed, vec![]),
+        // Another process deployed this one while the lock was forced away from it.
+        record(3, Deployed, vec![]),
+        record(4, PendingUpgrade, vec![]),
+    ]);
+    let done = deployed(&h.records[3], Operation::Upgrade { install: false });
+    let finished = finish(&h, &done, 3);
+    let updated: Vec<(u32, ReleaseStatus)> = finished
+        .update
+        .iter()
+        .map(|r| (r.revision, r.status))
+        .collect();
+    assert_eq!(updated, [(4, Deployed), (2, Superseded), (3, Superseded)]);
+    let deleted: Vec<u32> = finished.delete.iter().map(|r| r.revision).collect();
+    assert_eq!(deleted, [1]);
+    assert!(
+        finish(&h, &done, 0).delete.is_empty(),
+        "0 keeps every revision"
+    );
+    assert_eq!(done.description, "Upgrade complete");
+}
+
+#[test]
+fn atomic_returns_to_what_was_deployed_or_removes_a_failed_first_install() {
+    use ReleaseStatus::*;
+    let before_upgrade = History::new(vec![record(1, Deployed, vec![])]);
+    let after_upgrade = History::new(vec![record(1, Deployed, vec![]), record(2, Failed, vec![])]);
+    let after_install = History::new(vec![record(1, Failed, vec![])]);
+    // Table: before, after, what --atomic does.
+    let cases = [
+        (
+            "a failed upgrade",
+            &before_upgrade,
+            &after_upgrade,
+            Recovery::RollBackTo(1),
+        ),
+        (
+            "a failed first install",
+            &History::default(),
+            &after_install,
+            Recovery::Uninstall,
+        ),
+        (
+            "a failure before any record",
+            &before_upgrade,
+            &before_upgrade,
+            Recovery::Nothing,
+        ),
+    ];
+    for (name, before, after, expected) in cases {
+        assert_eq!(recovery(before, after), expected, "{name}");
+    }
+}
+
+#[test]
+fn drift_inside_a_list_item_makes_an_unchanged_object_an_update() {
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let deployment = Manifest::from_object(
+        0,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "api", "namespace": "team"},
+               "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "sky:1"}]}}}}),
+    )
+    .unwrap();
+    let stamped = plan::stamp(deployment.clone(), &release());
+    cluster.put(&stamped);
+    // What the simulated apply recorded has no keyed list entries; write them as the API server
+    // does, then let another manager take the image (`kubectl set image`).
+    let live = cluster.live.get_mut(&stamped.id).unwrap();
+    let fields = &mut live.metadata.managed_fields.as_mut().unwrap()[0];
+    let mut owned = fields.fields_v1.clone().unwrap().0;
+    owned["f:spec"]["f:template"]["f:spec"]["f:containers"] =
+        json!({"k:{\"name\":\"api\"}": {".": {}, "f:name": {}}});
+    fields.fields_v1 = Some(FieldsV1(owned));
+    let h = History::new(vec![record(
+        1,
+        ReleaseStatus::Deployed,
+        vec![stamped.id.clone()],
+    )]);
+    let plan = plan_of(vec![deployment], &h, false);
+    let Decision::Rollout(rollout) = decide(
+        &release(),
+        Operation::Upgrade { install: false },
+        &h,
+        &plan,
+        &cluster.observe(),
+        &json!({}),
+        options(),
+    )
+    .unwrap() else {
+        panic!("drift is a change")
+    };
+    assert_eq!(rollout.count(Change::Update), 1);
+}

@@ -1,0 +1,18 @@
+//! A release and what skyctl knows of it: its records, its history, and where the history is
+//! kept. Pure types; `cluster::release_secrets` keeps the history on the cluster.
+
+pub mod history;
+pub mod record;
+pub mod storage;
+
+pub use history::History;
+pub use record::{ReleaseRecord, ReleaseStatus};
+pub use storage::ReleaseStorage;
+
+/// A release of the SkyPilot API server: its name and the namespace it lives in (Helm's
+/// `.Release.Name` and `.Release.Namespace`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub name: String,
+    pub namespace: String,
+}

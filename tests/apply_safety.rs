@@ -1,0 +1,379 @@
+//! skyctl never takes or deletes what is not its own, checks everything before its first write,
+//! tells the truth in a dry run, and sees drift: each way these promises were once broken, tried
+//! again on the real control plane.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use kube::api::{Api, PostParams};
+use serde_json::json;
+use skyctl::manifest::Manifest;
+use support::cluster::{self, eventually, kubectl};
+use support::release::{AUTH, Fixture, hanging_upgrade, lease_holder};
+use support::skyctl::skyctl;
+
+fn ingress_class() -> Manifest {
+    Manifest::from_object(
+        0,
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}}),
+    )
+    .unwrap()
+}
+
+fn api_image(deployment: &Deployment) -> String {
+    deployment
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers[0]
+        .image
+        .clone()
+        .unwrap()
+}
+
+async fn namespace_gone(client: &kube::Client, name: &str) -> bool {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    match namespaces.get_opt(name).await.unwrap() {
+        None => true,
+        Some(ns) => ns.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+#[tokio::test]
+async fn prune_and_uninstall_never_delete_another_releases_or_a_hand_made_object() {
+    let _serial = cluster::exclusive().await;
+    let a = Fixture::new().await;
+    let b = Fixture::new().await;
+    a.run("install", &["--no-wait"]).success();
+    // A stops rendering ingress-nginx: its IngressClass and controller ConfigMap are pruned.
+    a.run(
+        "upgrade",
+        &["--no-wait", "--set", "ingress-nginx.enabled=false"],
+    )
+    .success()
+    .stderr_has("IngressClass nginx pruned");
+    // B makes its own IngressClass nginx; a person makes a ConfigMap under a name A pruned.
+    b.run("install", &["--no-wait"]).success();
+    let pruned_name = format!("{}-ingress-nginx-controller", a.release());
+    let configmaps: Api<ConfigMap> = Api::namespaced(a.ns.client.clone(), &a.ns.name);
+    let hand_made: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": pruned_name}, "data": {"made": "by hand"}}))
+    .unwrap();
+    configmaps
+        .create(&PostParams::default(), &hand_made)
+        .await
+        .unwrap();
+
+    a.run("uninstall", &[])
+        .success()
+        .stderr_has("left IngressClass nginx alone")
+        .stderr_has(&format!(
+            "release {} in namespace {}",
+            b.release(),
+            b.ns.name
+        ))
+        .stderr_has(&format!("left ConfigMap {}/{pruned_name} alone", a.ns.name));
+    assert!(
+        b.live(&ingress_class()).await.is_some(),
+        "B's IngressClass survives A's uninstall"
+    );
+    assert!(
+        configmaps.get_opt(&pruned_name).await.unwrap().is_some(),
+        "the hand-made ConfigMap survives"
+    );
+    b.run("uninstall", &[]).success();
+    assert!(
+        b.live(&ingress_class()).await.is_none(),
+        "B removes its own"
+    );
+}
+
+#[tokio::test]
+async fn create_namespace_checks_ownership_before_it_creates_anything() {
+    let _serial = cluster::exclusive().await;
+    let first = Fixture::new().await;
+    first.run("install", &["--no-wait"]).success();
+    let bindings: Api<ClusterRoleBinding> = Api::all(first.ns.client.clone());
+    let before = bindings.list(&Default::default()).await.unwrap();
+    let subjects_before: Vec<_> = before
+        .items
+        .iter()
+        .map(|b| (b.metadata.name.clone(), b.subjects.clone()))
+        .collect();
+
+    // The same release name in a namespace that does not exist yet: its cluster-scoped
+    // objects (IngressClass, ClusterRoleBindings) are the first release's.
+    let namespace = format!("{}-new", first.ns.name);
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "install",
+            first.release(),
+            "-n",
+            &namespace,
+            "--create-namespace",
+            "--no-wait",
+            "--no-health-check",
+            "--set",
+            AUTH,
+            "--set",
+            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+        ])
+        .run()
+        .code(1)
+        .stderr_has("belongs to release")
+        .stderr_has("Nothing was changed");
+    assert!(
+        namespace_gone(&first.ns.client, &namespace).await,
+        "the refused install created no namespace"
+    );
+    let after = bindings.list(&Default::default()).await.unwrap();
+    let subjects_after: Vec<_> = after
+        .items
+        .iter()
+        .map(|b| (b.metadata.name.clone(), b.subjects.clone()))
+        .collect();
+    assert_eq!(
+        subjects_before, subjects_after,
+        "no ClusterRoleBinding was rebound"
+    );
+    first.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn in_a_new_namespace_dry_run_reports_what_the_api_server_rejects_and_a_failure_leaves_nothing()
+ {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let namespace = format!("{}-new", f.ns.name);
+    // The schema lets any string through as a quantity; the API server does not.
+    let invalid = "apiService.resources.requests.cpu=lots";
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            f.release(),
+            "-n",
+            &namespace,
+            "--create-namespace",
+            "--no-wait",
+            "--no-health-check",
+            "--set",
+            AUTH,
+            "--set",
+            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            "--set",
+            invalid,
+        ];
+        args.extend_from_slice(extra);
+        skyctl().kubeconfig(cluster::kubeconfig()).args(args).run()
+    };
+    install(&["--dry-run"])
+        .code(1)
+        .stderr_has("rejected")
+        .stderr_has("Deployment");
+    assert!(namespace_gone(&f.ns.client, &namespace).await);
+
+    install(&[])
+        .code(1)
+        .stderr_has("rejected")
+        .stderr_has(&format!(
+            "namespace {namespace}, created for this install, was deleted again"
+        ));
+    assert!(
+        namespace_gone(&f.ns.client, &namespace).await,
+        "the namespace skyctl created for the failed install is gone"
+    );
+    // Nothing else was left behind: no cluster-scoped object, no record.
+    assert!(f.live(&ingress_class()).await.is_none());
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["status", f.release(), "-n", &namespace])
+        .run()
+        .code(1)
+        .stderr_has("not found");
+}
+
+#[tokio::test]
+async fn drift_in_a_container_image_is_seen_and_undone_only_when_forced() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    let name = format!("{}-api-server", f.release());
+    let original = api_image(&f.deployments().get(&name).await.unwrap());
+    let edited = kubectl([
+        "-n",
+        &f.ns.name,
+        "set",
+        "image",
+        &format!("deployment/{name}"),
+        "skypilot-api=evil/image:1",
+    ]);
+    assert!(
+        edited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edited.stderr)
+    );
+    assert_eq!(
+        api_image(&f.deployments().get(&name).await.unwrap()),
+        "evil/image:1"
+    );
+
+    // The drift is a conflict with kubectl's field manager, named with its field.
+    f.run("upgrade", &["--no-wait"])
+        .code(1)
+        .stderr_has(&format!("Deployment {}/{name}", f.ns.name))
+        .stderr_has("image")
+        .stderr_has("kubectl")
+        .stderr_has("--force-conflicts");
+    assert_eq!(
+        api_image(&f.deployments().get(&name).await.unwrap()),
+        "evil/image:1"
+    );
+
+    f.run("upgrade", &["--no-wait", "--force-conflicts"])
+        .success()
+        .stderr_has(&format!("Deployment {}/{name} configured", f.ns.name));
+    assert_eq!(
+        api_image(&f.deployments().get(&name).await.unwrap()),
+        original
+    );
+    // And the release is whole again: the next upgrade has nothing to do.
+    f.run("upgrade", &["--no-wait"])
+        .success()
+        .stderr_has("unchanged");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn force_unlock_never_takes_a_lock_whose_holder_is_alive_and_renewing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let mut holder = hanging_upgrade(&f);
+    eventually(
+        "the first upgrade to take the lock",
+        Duration::from_secs(30),
+        || async { lease_holder(&f).await },
+    )
+    .await;
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "apiService.skypilotDev=true",
+            "--force-unlock",
+            "--no-wait",
+        ],
+    )
+    .code(1)
+    .stderr_has(&format!("pid {}", holder.id()))
+    .stderr_has("may still be working");
+
+    holder.kill().expect("SIGKILL the holder");
+    holder.wait().unwrap();
+    // Its process is gone on this host: now the lock may be forced, at once.
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "apiService.skypilotDev=true",
+            "--force-unlock",
+            "--no-wait",
+        ],
+    )
+    .success();
+    let status = f.status();
+    let deployed = status["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "deployed")
+        .count();
+    assert_eq!(deployed, 1, "exactly one revision is deployed: {status}");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn bad_names_and_durations_exit_2_before_touching_the_cluster() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let namespace = format!("{}-bad", f.ns.name);
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "install",
+            "Bad_Rel",
+            "-n",
+            &namespace,
+            "--create-namespace",
+            "--yes",
+        ])
+        .run()
+        .code(2)
+        .stderr_has("Bad_Rel");
+    assert!(
+        namespace_gone(&f.ns.client, &namespace).await,
+        "no namespace was created"
+    );
+    f.run(
+        "upgrade",
+        &["--install", "--timeout", "18446744073709551615s"],
+    )
+    .code(2)
+    .stderr_has("--timeout");
+    f.run("upgrade", &["--install", "--set", "=x"])
+        .code(2)
+        .stderr_has("=x");
+    f.run("status", &[]).code(1).stderr_has("not found");
+    assert!(lease_holder(&f).await.is_none(), "no lock was taken");
+}
+
+#[tokio::test]
+async fn dry_run_diff_masks_secret_data() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    let new_line = "ingress.authCredentials=skypilot:$apr1$zyxwvuts$abcdefghijklmnopqrstuv";
+    let outcome = f
+        .run("upgrade", &["--dry-run", "--diff", "--set", new_line])
+        .success();
+    let secret_name = format!("{}-basic-auth", f.release());
+    assert!(
+        outcome
+            .stdout
+            .contains(&format!("Secret {}/{secret_name}", f.ns.name)),
+        "the Secret's change is shown: {}",
+        outcome.stdout
+    );
+    assert!(outcome.stdout.contains("***"), "{}", outcome.stdout);
+    // Nothing secret, in any form: the htpasswd lines, the webhook's private key.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let mut secret_values = vec!["zyxwvuts".to_owned(), "abcdefgh$0123".to_owned()];
+    for secret in secrets.list(&Default::default()).await.unwrap().items {
+        for value in secret.data.unwrap_or_default().into_values() {
+            use base64::Engine;
+            secret_values.push(base64::engine::general_purpose::STANDARD.encode(&value.0));
+            secret_values.push(String::from_utf8_lossy(&value.0).into_owned());
+        }
+    }
+    for value in secret_values.iter().filter(|v| v.len() >= 8) {
+        for line in value
+            .lines()
+            .filter(|l| l.len() >= 8 && !l.starts_with("-----"))
+        {
+            assert!(
+                !outcome.stdout.contains(line) && !outcome.stderr.contains(line),
+                "secret material printed: {line}"
+            );
+        }
+    }
+    f.run("uninstall", &[]).success();
+}

@@ -1,0 +1,115 @@
+//! One test's release on the real control plane, driven through the real skyctl binary.
+
+use std::process::{Child, Command, Stdio};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::api::{Api, DynamicObject};
+use serde_json::Value;
+use skyctl::cluster::object_manager::ObjectManager;
+use skyctl::manifest::{self, Manifest};
+
+use super::cluster::{self, TestNamespace};
+use super::skyctl::{Outcome, skyctl};
+
+/// A syntactically valid htpasswd line, so that installs need no password prompt.
+pub const AUTH: &str = "ingress.authCredentials=skypilot:$apr1$abcdefgh$0123456789abcdefghijkl";
+
+/// One test's release: its own namespace, and a release named like it, so that even the
+/// cluster-scoped objects (ClusterRoles, the webhook configuration) are the test's own.
+pub struct Fixture {
+    pub ns: TestNamespace,
+}
+
+impl Fixture {
+    pub async fn new() -> Self {
+        Self {
+            ns: TestNamespace::create("lc").await,
+        }
+    }
+
+    pub fn release(&self) -> &str {
+        &self.ns.name
+    }
+
+    /// `skyctl VERB RELEASE -n NS --kubeconfig ... ARGS`, with node ports left to the cluster so
+    /// releases never compete for 30050.
+    pub fn run(&self, verb: &str, args: &[&str]) -> Outcome {
+        self.command(verb, args).run()
+    }
+
+    pub fn command(&self, verb: &str, args: &[&str]) -> super::skyctl::Skyctl {
+        let mut all = vec![verb, self.release(), "-n", &self.ns.name];
+        if matches!(verb, "install" | "upgrade" | "template") {
+            all.extend([
+                "--set",
+                AUTH,
+                "--set",
+                "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            ]);
+        }
+        // Nothing serves the endpoint here; tests/guided_install.rs checks health for real.
+        if matches!(verb, "install" | "upgrade") {
+            all.push("--no-health-check");
+        }
+        all.extend_from_slice(args);
+        skyctl().kubeconfig(cluster::kubeconfig()).args(all)
+    }
+
+    /// What `skyctl template` renders for these arguments: what install must have applied.
+    pub fn rendered(&self, args: &[&str]) -> Vec<Manifest> {
+        let outcome = self.run("template", args).success();
+        manifest::from_yaml_stream(&outcome.stdout).expect("template prints YAML objects")
+    }
+
+    pub async fn live(&self, manifest: &Manifest) -> Option<DynamicObject> {
+        ObjectManager::new(&self.ns.client)
+            .get(&manifest.id)
+            .await
+            .expect("the apiserver answers")
+    }
+
+    pub fn deployments(&self) -> Api<Deployment> {
+        Api::namespaced(self.ns.client.clone(), &self.ns.name)
+    }
+
+    pub fn status(&self) -> Value {
+        let outcome = self.run("status", &["-o", "json"]).success();
+        serde_json::from_str(&outcome.stdout).expect("status -o json prints JSON")
+    }
+}
+
+/// Starts an upgrade that cannot finish: it waits for a LoadBalancer address that no
+/// controller on the test cluster assigns.
+pub fn hanging_upgrade(f: &Fixture) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
+    command
+        .args(["upgrade", f.release(), "-n", &f.ns.name, "--kubeconfig"])
+        .arg(cluster::kubeconfig())
+        .args([
+            "--set",
+            AUTH,
+            "--set",
+            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+        ])
+        .args([
+            "--set",
+            "ingress-nginx.controller.service.type=LoadBalancer",
+            "--timeout",
+            "120s",
+            "--no-health-check",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command.spawn().expect("skyctl starts")
+}
+
+pub async fn lease_holder(f: &Fixture) -> Option<String> {
+    let leases: Api<Lease> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let lease = leases
+        .get_opt(&format!("skyctl-lock-{}", f.release()))
+        .await
+        .unwrap()?;
+    lease.spec?.holder_identity
+}
