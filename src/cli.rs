@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+use crate::kube_names::{self, NameKind};
 pub use crate::ui::OutputFormat;
 
 /// Deploys the SkyPilot API server, with ingress-nginx in front of it, to Kubernetes.
@@ -44,6 +45,7 @@ pub struct ClusterArgs {
         long,
         global = true,
         default_value = "skypilot",
+        value_parser = parse_namespace,
         value_name = "NAME"
     )]
     pub namespace: String,
@@ -88,8 +90,8 @@ pub enum Command {
 /// The release a command works on.
 #[derive(Debug, Args)]
 pub struct ReleaseArg {
-    /// Name of the release
-    #[arg(default_value = "skypilot")]
+    /// Name of the release (lowercase letters, digits and '-'; at most 53 characters)
+    #[arg(default_value = "skypilot", value_parser = parse_release_name)]
     pub release: String,
 }
 
@@ -325,6 +327,16 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(total))
 }
 
+fn parse_release_name(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::Release, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
+fn parse_namespace(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::Namespace, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CredsCommand {
     /// Store credentials as the Secret the API server reads, and turn them on
@@ -404,7 +416,12 @@ pub enum CredsSource {
 #[derive(Debug, Args)]
 pub struct ReleaseFlag {
     /// Release to turn the credentials on in
-    #[arg(long = "release", default_value = "skypilot", value_name = "NAME")]
+    #[arg(
+        long = "release",
+        default_value = "skypilot",
+        value_parser = parse_release_name,
+        value_name = "NAME"
+    )]
     pub name: String,
 }
 
@@ -437,6 +454,34 @@ mod tests {
         }
         assert!(parse_duration("5x").unwrap_err().contains("not a duration"));
         assert!(parse_duration("1h5").unwrap_err().contains("5 has no unit"));
+    }
+
+    #[test]
+    fn names_are_checked_as_the_command_line_is_parsed() {
+        use clap::Parser as _;
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map_err(|e| e.to_string());
+        assert!(parse(&["skyctl", "status", "sky-1", "-n", "team-a"]).is_ok());
+        for (args, flag, message) in [
+            (
+                &["skyctl", "status", "Bad_Rel"][..],
+                "[RELEASE]",
+                "\"Bad_Rel\" is not a valid release name",
+            ),
+            (
+                &["skyctl", "-n", "Team", "status"],
+                "--namespace <NAME>",
+                "\"Team\" is not a valid namespace",
+            ),
+            (
+                &["skyctl", "creds", "list", "--release", "sky-"],
+                "--release <NAME>",
+                "\"sky-\" is not a valid release name",
+            ),
+        ] {
+            let err = parse(args).expect_err("rejected");
+            assert!(err.contains(flag), "{args:?}: {err}");
+            assert!(err.contains(message), "{args:?}: {err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod diff;
 pub mod error;
 pub mod guide;
+pub mod kube_names;
 pub mod manifest;
 pub mod plan;
 pub mod release;
