@@ -106,6 +106,120 @@ fn rejected(kubeconfig: &std::path::Path, args: &[&str], flag: &str) {
         .stderr_has("For more information, try '--help'.");
 }
 
+/// Every verb that takes a number, with the arguments it needs besides that number.
+const DURATION_VERBS: [&[&str]; 8] = [
+    &["install"],
+    &["upgrade"],
+    &["rollback"],
+    &["uninstall"],
+    &["endpoint"],
+    &["creds", "add", "aws"],
+    &["creds", "add", "gcp", "--key-file", "sa.json"],
+    &["creds", "remove", "kube"],
+];
+const HISTORY_VERBS: [&[&str]; 3] = [&["install"], &["upgrade"], &["rollback"]];
+
+#[test]
+fn extreme_durations_are_usage_errors_naming_the_flag() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    let values = [
+        "18446744073709551615s",
+        "18446744073709551615h",
+        "18446744073709551616",
+        "99999999999999999999999999999m",
+        "25h",
+        "24h1s",
+        "-1",
+        "-5s",
+        "",
+        "5x",
+        "1.5h",
+    ];
+    for verb in DURATION_VERBS {
+        for value in values {
+            let mut args = verb.to_vec();
+            args.extend(["--timeout", value]);
+            rejected(&kubeconfig, &args, "--timeout <DURATION>");
+        }
+    }
+    rejected(
+        &kubeconfig,
+        &["install", "--timeout", "25h"],
+        "longer than the limit of 24h",
+    );
+}
+
+#[test]
+fn extreme_history_limits_are_usage_errors_naming_the_flag() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    let values = [
+        "18446744073709551616",
+        "18446744073709551615",
+        "1001",
+        "-1",
+        "",
+        "ten",
+    ];
+    for verb in HISTORY_VERBS {
+        for value in values {
+            let mut args = verb.to_vec();
+            args.extend(["--history-max", value]);
+            rejected(&kubeconfig, &args, "--history-max <N>");
+        }
+    }
+    rejected(
+        &kubeconfig,
+        &["upgrade", "--history-max", "1001"],
+        "keep 1 to 1000 revisions, or 0 to keep all",
+    );
+}
+
+#[test]
+fn extreme_revisions_are_usage_errors_naming_the_argument() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    for value in ["0", "-1", "4294967296", "18446744073709551616", "two", ""] {
+        rejected(&kubeconfig, &["rollback", "skypilot", value], "[REVISION]");
+    }
+    rejected(
+        &kubeconfig,
+        &["rollback", "skypilot", "0"],
+        "revisions count from 1",
+    );
+}
+
+#[test]
+fn numbers_at_their_limits_are_accepted() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    for args in [
+        &["uninstall", "--timeout", "24h"][..],
+        &["endpoint", "--timeout", "0"],
+        &[
+            "rollback",
+            "skypilot",
+            "4294967295",
+            "--history-max",
+            "1000",
+        ],
+        &[
+            "rollback",
+            "skypilot",
+            "1",
+            "--history-max",
+            "0",
+            "--timeout",
+            "86400",
+        ],
+    ] {
+        let outcome = skyctl().kubeconfig(&kubeconfig).args(args).run();
+        assert!(
+            !outcome.stderr.contains("panicked"),
+            "skyctl {args:?} panicked: {outcome:#?}"
+        );
+        // Past the command line, the next thing to fail is the unreachable cluster.
+        outcome.code(1);
+    }
+}
+
 #[test]
 fn release_names_and_namespaces_are_checked_before_the_cluster() {
     let (_dir, kubeconfig) = unreachable_cluster();
