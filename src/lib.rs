@@ -12,6 +12,7 @@ pub mod guide;
 pub mod kube_names;
 pub mod manifest;
 pub mod plan;
+pub mod redacted;
 pub mod release;
 pub mod render;
 pub mod ui;
