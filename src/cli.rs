@@ -2,8 +2,13 @@
 
 use std::path::PathBuf;
 
+use std::num::IntErrorKind;
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+
+use crate::kube_names::{self, NameKind};
 
 /// Deploys the SkyPilot API server, with ingress-nginx in front of it, to Kubernetes.
 ///
@@ -42,6 +47,7 @@ pub struct ClusterArgs {
         long,
         global = true,
         default_value = "skypilot",
+        value_parser = parse_namespace,
         value_name = "NAME"
     )]
     pub namespace: String,
@@ -86,8 +92,8 @@ pub enum Command {
 /// The release a command works on.
 #[derive(Debug, Args)]
 pub struct ReleaseArg {
-    /// Name of the release
-    #[arg(default_value = "skypilot")]
+    /// Name of the release (lowercase letters, digits and '-'; at most 53 characters)
+    #[arg(default_value = "skypilot", value_parser = parse_release_name)]
     pub release: String,
 }
 
@@ -138,8 +144,9 @@ pub struct RolloutArgs {
     /// On failure, roll back to the previous revision (or uninstall a failed first install)
     #[arg(long, help_heading = "Apply")]
     pub atomic: bool,
-    /// Revisions to keep in the release history; 0 keeps all
-    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Apply")]
+    /// Revisions to keep in the release history, at most 1000; 0 keeps all
+    // Negative numbers reach the parser, which names the flag, instead of reading as flags.
+    #[arg(long, default_value_t = 10, value_parser = parse_history_max, allow_negative_numbers = true, value_name = "N", help_heading = "Apply")]
     pub history_max: usize,
     #[command(flatten)]
     pub wait: WaitArgs,
@@ -152,14 +159,15 @@ pub struct WaitArgs {
     /// Do not wait for the objects to become ready (or gone)
     #[arg(long, global = true, help_heading = "Wait")]
     pub no_wait: bool,
-    /// How long to wait: 90s, 5m, 1h30m
-    #[arg(long, global = true, default_value = "5m", value_parser = parse_duration, value_name = "DURATION", help_heading = "Wait")]
-    pub timeout: std::time::Duration,
+    /// How long to wait: 90s, 5m, 1h30m; at most 24h, and 0 checks once without waiting
+    // `--timeout -5s` reaches the parser, which names the flag, instead of reading as flags.
+    #[arg(long, global = true, default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION", help_heading = "Wait")]
+    pub timeout: Duration,
 }
 
 impl WaitArgs {
     /// The wait's bound, or `None` with --no-wait.
-    pub fn limit(&self) -> Option<std::time::Duration> {
+    pub fn limit(&self) -> Option<Duration> {
         (!self.no_wait).then_some(self.timeout)
     }
 }
@@ -226,9 +234,10 @@ pub struct WebAuthArgs {
 pub struct EndpointArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
-    /// How long to wait for an address (a load balancer takes a while)
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: std::time::Duration,
+    /// How long to wait for an address (a load balancer takes a while); at most 24h, and 0
+    /// looks once without waiting
+    #[arg(long, default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
+    pub timeout: Duration,
     /// Put the web login into the URL (asks for the password, or reads it like install)
     #[arg(long)]
     pub with_credentials: bool,
@@ -242,7 +251,9 @@ pub struct EndpointArgs {
 pub struct RollbackArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
-    /// The revision to return to; by default the one before the deployed one
+    /// The revision to return to (1 or more); by default the one before the deployed one
+    // Negative numbers reach the parser, which names the argument, instead of reading as flags.
+    #[arg(value_parser = parse_revision, allow_negative_numbers = true)]
     pub revision: Option<u32>,
     #[command(flatten)]
     pub rollout: RolloutArgs,
@@ -305,10 +316,32 @@ pub struct OutputArgs {
     pub output: OutputFormat,
 }
 
+/// The longest wait skyctl accepts. Longer is a typo (`300h` for `300s`), and the deadline
+/// arithmetic of every wait stays far from overflowing.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// The most revisions `--history-max` keeps. Each is a Secret in the namespace; a larger number
+/// is a typo, and 0 already means "keep all".
+pub const MAX_HISTORY: usize = 1000;
+
 /// Parses durations as Helm's --timeout does: `300s`, `5m`, `1h30m`; a bare number is seconds.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(seconds));
+/// At most [`MAX_WAIT`]; arithmetic is checked, so no text makes it overflow.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let not_a_duration = || format!("{text:?} is not a duration; use forms like 90s, 5m or 1h30m");
+    let too_long = || format!("{text:?} is longer than the limit of 24h");
+    if text.is_empty() {
+        return Err(not_a_duration());
+    }
+    // A string of digits fails to parse as u64 only by being too large.
+    let seconds = |digits: &str, unit: u64| {
+        digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit))
+            .ok_or_else(too_long)
+    };
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return within_limit(seconds(text, 1)?, too_long);
     }
     let mut total = 0u64;
     let mut number = String::new();
@@ -321,16 +354,14 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
             'h' => 3600,
             'm' => 60,
             's' => 1,
-            _ => {
-                return Err(format!(
-                    "{text:?} is not a duration; use forms like 90s, 5m or 1h30m"
-                ));
-            }
+            _ => return Err(not_a_duration()),
         };
-        let value: u64 = number
-            .parse()
-            .map_err(|_| format!("{text:?} is not a duration; use forms like 90s, 5m or 1h30m"))?;
-        total += value * unit;
+        if number.is_empty() {
+            return Err(not_a_duration());
+        }
+        total = total
+            .checked_add(seconds(&number, unit)?)
+            .ok_or_else(too_long)?;
         number.clear();
     }
     if !number.is_empty() {
@@ -338,7 +369,49 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
             "{text:?} is not a duration: {number} has no unit (s, m or h)"
         ));
     }
-    Ok(std::time::Duration::from_secs(total))
+    within_limit(total, too_long)
+}
+
+fn within_limit(seconds: u64, too_long: impl Fn() -> String) -> Result<Duration, String> {
+    if seconds > MAX_WAIT.as_secs() {
+        return Err(too_long());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn parse_history_max(text: &str) -> Result<usize, String> {
+    let rule = format!("keep 1 to {MAX_HISTORY} revisions, or 0 to keep all");
+    match text.parse::<usize>() {
+        Ok(n) if n <= MAX_HISTORY => Ok(n),
+        Err(e) if *e.kind() != IntErrorKind::PosOverflow => {
+            Err(format!("{text:?} is not a count of revisions; {rule}"))
+        }
+        _ => Err(format!("{text:?} is more than {MAX_HISTORY}; {rule}")),
+    }
+}
+
+/// Revisions count from 1, as in Helm's release history.
+fn parse_revision(text: &str) -> Result<u32, String> {
+    let rule = "revisions count from 1; leave it out for the one before the deployed one";
+    match text.parse::<u32>() {
+        Ok(0) => Err(format!("0 is not a revision: {rule}")),
+        Ok(revision) => Ok(revision),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => Err(format!(
+            "{text:?} is larger than any revision (at most {})",
+            u32::MAX
+        )),
+        Err(_) => Err(format!("{text:?} is not a revision number: {rule}")),
+    }
+}
+
+fn parse_release_name(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::Release, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
+fn parse_namespace(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::Namespace, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -420,7 +493,12 @@ pub enum CredsSource {
 #[derive(Debug, Args)]
 pub struct ReleaseFlag {
     /// Release to turn the credentials on in
-    #[arg(long = "release", default_value = "skypilot", value_name = "NAME")]
+    #[arg(
+        long = "release",
+        default_value = "skypilot",
+        value_parser = parse_release_name,
+        value_name = "NAME"
+    )]
     pub name: String,
 }
 
@@ -434,16 +512,20 @@ pub enum CredsKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn durations_read_as_helm_writes_them() {
         for (text, seconds) in [
             ("300", 300),
+            ("0", 0),
+            ("0s", 0),
             ("90s", 90),
             ("5m", 300),
             ("1h30m", 5400),
             ("1m30s", 90),
+            ("24h", 86_400),
+            ("86400", 86_400),
+            ("23h59m60s", 86_400),
         ] {
             assert_eq!(
                 parse_duration(text),
@@ -451,8 +533,108 @@ mod tests {
                 "{text}"
             );
         }
-        assert!(parse_duration("5x").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("1h5").unwrap_err().contains("5 has no unit"));
+    }
+
+    #[test]
+    fn durations_beyond_a_day_or_malformed_are_refused_without_overflow() {
+        let too_long = "is longer than the limit of 24h";
+        let cases = [
+            ("86401", too_long),
+            ("24h1s", too_long),
+            ("25h", too_long),
+            ("18446744073709551615", too_long),
+            ("18446744073709551616", too_long),
+            ("18446744073709551615s", too_long),
+            ("18446744073709551615h", too_long),
+            ("5124095576030431h5124095576030431h", too_long),
+            ("99999999999999999999999999m", too_long),
+            ("", "is not a duration"),
+            ("5x", "is not a duration"),
+            ("-5s", "is not a duration"),
+            ("h", "is not a duration"),
+            ("1.5h", "is not a duration"),
+            (" 5m", "is not a duration"),
+            ("1h5", "5 has no unit"),
+        ];
+        for (text, message) in cases {
+            let err = parse_duration(text).expect_err(text);
+            assert!(err.contains(message), "{text}: {err}");
+            assert!(err.starts_with(&format!("{text:?}")), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn history_max_is_bounded() {
+        for (text, parsed) in [
+            ("0", Ok(0)),
+            ("10", Ok(10)),
+            ("1000", Ok(MAX_HISTORY)),
+            ("1001", Err("\"1001\" is more than 1000")),
+            ("18446744073709551616", Err("is more than 1000")),
+            ("-1", Err("\"-1\" is not a count of revisions")),
+            ("", Err("is not a count of revisions")),
+            ("ten", Err("is not a count of revisions")),
+        ] {
+            match (parse_history_max(text), parsed) {
+                (Ok(n), Ok(want)) => assert_eq!(n, want, "{text}"),
+                (Err(err), Err(want)) => {
+                    assert!(err.contains(want), "{text}: {err}");
+                    assert!(err.contains("0 to keep all"), "{text}: {err}");
+                }
+                (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn revisions_count_from_one() {
+        for (text, parsed) in [
+            ("1", Ok(1)),
+            ("4294967295", Ok(u32::MAX)),
+            ("0", Err("0 is not a revision: revisions count from 1")),
+            ("4294967296", Err("larger than any revision")),
+            ("-1", Err("\"-1\" is not a revision number")),
+            ("two", Err("is not a revision number")),
+        ] {
+            match (parse_revision(text), parsed) {
+                (Ok(n), Ok(want)) => assert_eq!(n, want, "{text}"),
+                (Err(err), Err(want)) => assert!(err.contains(want), "{text}: {err}"),
+                (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_checked_as_the_command_line_is_parsed() {
+        use clap::Parser as _;
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map_err(|e| e.to_string());
+        assert!(parse(&["skyctl", "status", "sky-1", "-n", "team-a"]).is_ok());
+        for (args, flag, message) in [
+            (
+                &["skyctl", "status", "Bad_Rel"][..],
+                "[RELEASE]",
+                "\"Bad_Rel\" is not a valid release name",
+            ),
+            (
+                &["skyctl", "-n", "Team", "status"],
+                "--namespace <NAME>",
+                "\"Team\" is not a valid namespace",
+            ),
+            (
+                &["skyctl", "creds", "list", "--release", "sky-"],
+                "--release <NAME>",
+                "\"sky-\" is not a valid release name",
+            ),
+            (
+                &["skyctl", "rollback", "sky", "-3"],
+                "[REVISION]",
+                "\"-3\" is not a revision number",
+            ),
+        ] {
+            let err = parse(args).expect_err("rejected");
+            assert!(err.contains(flag), "{args:?}: {err}");
+            assert!(err.contains(message), "{args:?}: {err}");
+        }
     }
 
     #[test]

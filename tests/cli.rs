@@ -75,3 +75,191 @@ fn unknown_flags_are_usage_errors() {
         .code(2)
         .stderr_has("--no-such-flag");
 }
+
+/// A kubeconfig whose API server cannot be reached: a run that exits 2 with it was stopped by
+/// its input, and one that got further fails to connect (exit 1).
+fn unreachable_cluster() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n\
+         clusters:\n- name: nowhere\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: nobody\n  user: {token: not-a-token}\n\
+         contexts:\n- name: nowhere\n  context: {cluster: nowhere, user: nobody}\n",
+    )
+    .unwrap();
+    (dir, path)
+}
+
+/// Runs `args` against the unreachable cluster and expects a usage error naming `flag`.
+fn rejected(kubeconfig: &std::path::Path, args: &[&str], flag: &str) {
+    let outcome = skyctl().kubeconfig(kubeconfig).args(args).run();
+    assert!(
+        !outcome.stderr.contains("panicked"),
+        "skyctl {args:?} panicked: {outcome:#?}"
+    );
+    // clap's footer: the command line itself was refused, before any command ran.
+    outcome
+        .code(2)
+        .stderr_has(flag)
+        .stderr_has("For more information, try '--help'.");
+}
+
+/// Every verb that takes a number, with the arguments it needs besides that number.
+const DURATION_VERBS: [&[&str]; 8] = [
+    &["install"],
+    &["upgrade"],
+    &["rollback"],
+    &["uninstall"],
+    &["endpoint"],
+    &["creds", "add", "aws"],
+    &["creds", "add", "gcp", "--key-file", "sa.json"],
+    &["creds", "remove", "kube"],
+];
+const HISTORY_VERBS: [&[&str]; 3] = [&["install"], &["upgrade"], &["rollback"]];
+
+#[test]
+fn extreme_durations_are_usage_errors_naming_the_flag() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    let values = [
+        "18446744073709551615s",
+        "18446744073709551615h",
+        "18446744073709551616",
+        "99999999999999999999999999999m",
+        "25h",
+        "24h1s",
+        "-1",
+        "-5s",
+        "",
+        "5x",
+        "1.5h",
+    ];
+    for verb in DURATION_VERBS {
+        for value in values {
+            let mut args = verb.to_vec();
+            args.extend(["--timeout", value]);
+            rejected(&kubeconfig, &args, "--timeout <DURATION>");
+        }
+    }
+    rejected(
+        &kubeconfig,
+        &["install", "--timeout", "25h"],
+        "longer than the limit of 24h",
+    );
+}
+
+#[test]
+fn extreme_history_limits_are_usage_errors_naming_the_flag() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    let values = [
+        "18446744073709551616",
+        "18446744073709551615",
+        "1001",
+        "-1",
+        "",
+        "ten",
+    ];
+    for verb in HISTORY_VERBS {
+        for value in values {
+            let mut args = verb.to_vec();
+            args.extend(["--history-max", value]);
+            rejected(&kubeconfig, &args, "--history-max <N>");
+        }
+    }
+    rejected(
+        &kubeconfig,
+        &["upgrade", "--history-max", "1001"],
+        "keep 1 to 1000 revisions, or 0 to keep all",
+    );
+}
+
+#[test]
+fn extreme_revisions_are_usage_errors_naming_the_argument() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    for value in ["0", "-1", "4294967296", "18446744073709551616", "two", ""] {
+        rejected(&kubeconfig, &["rollback", "skypilot", value], "[REVISION]");
+    }
+    rejected(
+        &kubeconfig,
+        &["rollback", "skypilot", "0"],
+        "revisions count from 1",
+    );
+}
+
+#[test]
+fn numbers_at_their_limits_are_accepted() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    for args in [
+        &["uninstall", "--timeout", "24h"][..],
+        &["endpoint", "--timeout", "0"],
+        &[
+            "rollback",
+            "skypilot",
+            "4294967295",
+            "--history-max",
+            "1000",
+        ],
+        &[
+            "rollback",
+            "skypilot",
+            "1",
+            "--history-max",
+            "0",
+            "--timeout",
+            "86400",
+        ],
+    ] {
+        let outcome = skyctl().kubeconfig(&kubeconfig).args(args).run();
+        assert!(
+            !outcome.stderr.contains("panicked"),
+            "skyctl {args:?} panicked: {outcome:#?}"
+        );
+        // Past the command line, the next thing to fail is the unreachable cluster.
+        outcome.code(1);
+    }
+}
+
+#[test]
+fn release_names_and_namespaces_are_checked_before_the_cluster() {
+    let (_dir, kubeconfig) = unreachable_cluster();
+    let long_release = "a".repeat(54);
+    let long_namespace = "n".repeat(64);
+    for verb in [
+        "install",
+        "upgrade",
+        "uninstall",
+        "rollback",
+        "status",
+        "template",
+        "endpoint",
+    ] {
+        for name in ["Bad_Rel", "sky.pilot", "-sky", "sky-", "", &long_release] {
+            rejected(&kubeconfig, &[verb, name], "[RELEASE]");
+        }
+        for namespace in ["Team", "team_a", "team.a", "", &long_namespace] {
+            rejected(&kubeconfig, &[verb, "-n", namespace], "--namespace <NAME>");
+        }
+    }
+    for creds in [
+        &["creds", "list"][..],
+        &["creds", "remove", "aws"],
+        &["creds", "add", "aws"],
+        &["creds", "add", "gcp", "--key-file", "sa.json"],
+        &["creds", "add", "kube"],
+    ] {
+        let mut args = creds.to_vec();
+        args.extend(["--release", "Bad_Rel"]);
+        rejected(&kubeconfig, &args, "--release <NAME>");
+    }
+    rejected(
+        &kubeconfig,
+        &["status", "Bad_Rel"],
+        "\"Bad_Rel\" is not a valid release name: uppercase 'B' is not allowed; use lowercase letters, digits and '-', at most 53 characters, starting and ending with a letter or digit",
+    );
+    rejected(
+        &kubeconfig,
+        &["template", "--namespace", &long_namespace],
+        "has 64 characters; use lowercase letters, digits and '-', at most 63 characters",
+    );
+}

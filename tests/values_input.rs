@@ -191,3 +191,25 @@ fn bad_values_stop_install_before_any_cluster_is_contacted() {
         .code(2)
         .stderr_has("apiService.replicas: expected integer");
 }
+
+#[test]
+fn an_empty_key_is_refused_by_every_set_flag() {
+    // Helm ignores `--set =x` without a word; skyctl names the flag, the text and the spot.
+    for flag in ["--set", "--set-string", "--set-json", "--set-file"] {
+        skyctl()
+            .args(["template", flag, "=x"])
+            .run()
+            .code(2)
+            .stderr_has(&format!(
+                "{flag} \"=x\": empty key before \"=\" at character 1"
+            ));
+    }
+    skyctl()
+        .args(["install", "--kubeconfig", "/nonexistent/kubeconfig"])
+        .args(["--set", "apiService.=3"])
+        .run()
+        .code(2)
+        .stderr_has(
+            "--set \"apiService.=3\": key \"apiService\": empty key before \"=\" at character 12",
+        );
+}

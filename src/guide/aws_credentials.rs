@@ -19,6 +19,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::host::Host;
+use crate::redacted::Redacted;
 
 /// Name of the Secret the chart's pods read AWS keys from.
 pub const SECRET_NAME: &str = "aws-credentials";
@@ -102,9 +103,10 @@ impl fmt::Display for ProfileFrom {
 }
 
 /// A resolved key pair. Its `Debug` never shows the keys.
+#[derive(Debug)]
 pub struct AwsCredentials {
-    access_key_id: String,
-    secret_access_key: String,
+    access_key_id: Redacted<String>,
+    secret_access_key: Redacted<String>,
     /// Where the access key id came from.
     pub access_key_id_origin: Origin,
     /// Where the secret access key came from.
@@ -116,20 +118,15 @@ impl AwsCredentials {
     /// `aws_secret_access_key`.
     pub fn secret_data(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
-            (ACCESS_KEY_ID.to_owned(), self.access_key_id.clone()),
-            (SECRET_ACCESS_KEY.to_owned(), self.secret_access_key.clone()),
+            (
+                ACCESS_KEY_ID.to_owned(),
+                self.access_key_id.expose().clone(),
+            ),
+            (
+                SECRET_ACCESS_KEY.to_owned(),
+                self.secret_access_key.expose().clone(),
+            ),
         ])
-    }
-}
-
-impl fmt::Debug for AwsCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsCredentials")
-            .field("access_key_id", &"<redacted>")
-            .field("secret_access_key", &"<redacted>")
-            .field("access_key_id_origin", &self.access_key_id_origin)
-            .field("secret_access_key_origin", &self.secret_access_key_origin)
-            .finish()
     }
 }
 
@@ -363,8 +360,8 @@ fn check(key_id: Found, secret: Found) -> Result<AwsCredentials, AwsCredentialsE
         });
     }
     Ok(AwsCredentials {
-        access_key_id: key_id.value,
-        secret_access_key: secret.value,
+        access_key_id: key_id.value.into(),
+        secret_access_key: secret.value.into(),
         access_key_id_origin: key_id.origin,
         secret_access_key_origin: secret.origin,
     })

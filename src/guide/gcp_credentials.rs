@@ -6,13 +6,13 @@
 //! and JSON field names only: the file holds a private key.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::host::Host;
+use crate::redacted::Redacted;
 
 /// Name of the Secret the chart's pods read the GCP key from.
 pub const SECRET_NAME: &str = "gcp-credentials";
@@ -39,8 +39,9 @@ pub enum ProjectFrom {
 }
 
 /// A checked service-account key. Its `Debug` never shows the key file.
+#[derive(Debug)]
 pub struct GcpCredentials {
-    key_json: String,
+    key_json: Redacted<String>,
     /// The project SkyPilot uses by default.
     pub project_id: String,
     /// Where `project_id` came from.
@@ -52,18 +53,7 @@ pub struct GcpCredentials {
 impl GcpCredentials {
     /// The `gcp-credentials` Secret's data: `gcp-cred.json`, the file's bytes unchanged.
     pub fn secret_data(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([(KEY_FILE.to_owned(), self.key_json.clone())])
-    }
-}
-
-impl fmt::Debug for GcpCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GcpCredentials")
-            .field("key_json", &"<redacted>")
-            .field("project_id", &self.project_id)
-            .field("project_from", &self.project_from)
-            .field("client_email", &self.client_email)
-            .finish()
+        BTreeMap::from([(KEY_FILE.to_owned(), self.key_json.expose().clone())])
     }
 }
 
@@ -214,7 +204,7 @@ pub fn load(
     };
     let client_email = client_email.to_owned();
     Ok(GcpCredentials {
-        key_json,
+        key_json: key_json.into(),
         project_id,
         project_from,
         client_email,

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::host::Host;
+use crate::redacted::Redacted;
 
 /// The chart's default name for the kubeconfig Secret (`kubernetesCredentials.kubeconfigSecretName`).
 pub const SECRET_NAME: &str = "kube-credentials";
@@ -41,8 +42,9 @@ const USER_FILES: &[(&str, &str)] = &[
 
 /// A kubeconfig cut down to the chosen contexts. Its `Debug` never shows the YAML (it holds
 /// tokens and private keys).
+#[derive(Debug)]
 pub struct MinimizedKubeconfig {
-    yaml: String,
+    yaml: Redacted<String>,
     /// The kept contexts, in the order chosen; the first is `current-context`.
     pub contexts: Vec<String>,
     /// Auth or network settings that will not work from inside the pod.
@@ -55,18 +57,7 @@ pub struct MinimizedKubeconfig {
 impl MinimizedKubeconfig {
     /// The kubeconfig Secret's data: `config`, the minimized kubeconfig as YAML.
     pub fn secret_data(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([(CONFIG_KEY.to_owned(), self.yaml.clone())])
-    }
-}
-
-impl fmt::Debug for MinimizedKubeconfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MinimizedKubeconfig")
-            .field("yaml", &"<redacted>")
-            .field("contexts", &self.contexts)
-            .field("warnings", &self.warnings)
-            .field("exec_commands", &self.exec_commands)
-            .finish()
+        BTreeMap::from([(CONFIG_KEY.to_owned(), self.yaml.expose().clone())])
     }
 }
 
@@ -289,7 +280,7 @@ pub fn minimize(
         }
     })?;
     Ok(MinimizedKubeconfig {
-        yaml,
+        yaml: yaml.into(),
         contexts: names,
         warnings,
         exec_commands,

@@ -44,6 +44,16 @@ pub enum ParseError {
         /// 1-based character position of the comma in the argument.
         at: usize,
     },
+    /// `=x`, `.a=x`, `a..b=x`, `[0]=x`: a key with no name before `=`, `.` or `[`.
+    #[error("{}empty key before \"{stop}\" at character {at}", inside(parent))]
+    EmptyKey {
+        /// The map the empty key would be in (the root for `=x`).
+        parent: KeyPath,
+        /// The character that ended the empty key.
+        stop: char,
+        /// 1-based character position of that character in the argument.
+        at: usize,
+    },
     /// `a.=x` and the like: a map key with nothing under it.
     #[error("key map \"{0}\" has no value")]
     EmptyMap(KeyPath),
@@ -305,9 +315,17 @@ impl Parser<'_> {
                 key: path,
                 at: self.cursor.pos,
             }),
+            // Helm drops an assignment to an empty key (`=x`, `.a=x`, `[0]=x`) without a word,
+            // yet follows `.a=x` into a "" map that a values file holds. A `--set` that does
+            // nothing while looking accepted is worse than an error, so skyctl refuses them all.
+            Some(stop) if name.is_empty() => Err(ParseError::EmptyKey {
+                parent: parent.clone(),
+                stop,
+                at: self.cursor.pos,
+            }),
             Some('=') => {
                 let (value, at_end) = self.assigned(&path)?;
-                set(data, name, value);
+                data.insert(name, value);
                 Ok(if at_end { Step::End } else { Step::More })
             }
             Some('[') => {
@@ -318,7 +336,7 @@ impl Parser<'_> {
                     Some(other) => return Err(conflict(path, other, "list indexes")),
                 };
                 let (list, step) = self.list_item(list, index, &path, depth)?;
-                set(data, name, Value::Array(list));
+                data.insert(name, Value::Array(list));
                 Ok(step)
             }
             Some(_) => {
@@ -337,7 +355,7 @@ impl Parser<'_> {
                         let step = self.key(&mut inner, &path, depth)?;
                         let step = no_empty_map(step, &inner, path)?;
                         if !inner.is_empty() {
-                            set(data, name, Value::Object(inner));
+                            data.insert(name, Value::Object(inner));
                         }
                         Ok(step)
                     }
@@ -436,10 +454,12 @@ impl Parser<'_> {
     }
 }
 
-/// Helm ignores assignments to an empty key (`=x`, `.a=x`) rather than rejecting them.
-fn set(data: &mut Map<String, Value>, key: String, value: Value) {
-    if !key.is_empty() {
-        data.insert(key, value);
+/// `key "a": ` for a key inside `a`; nothing at the top, where the argument's text says enough.
+fn inside(parent: &KeyPath) -> String {
+    if parent.segments().is_empty() {
+        String::new()
+    } else {
+        format!("key \"{parent}\": ")
     }
 }
 
