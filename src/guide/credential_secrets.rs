@@ -181,7 +181,7 @@ pub async fn restart_api_server(
     };
     deployments
         .patch(
-            &format!("{}-api-server", release.name),
+            &crate::render::ChartNames::for_release(release).api_server,
             &params,
             &Patch::Merge(&patch),
         )

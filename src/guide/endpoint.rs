@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::poll::{self, Poll};
 use crate::progress::Progress;
 use crate::release::Release;
-use crate::render::IngressNginxNames;
+use crate::render::{ChartNames, IngressNginxNames};
 
 /// The URL users log in to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,11 +40,6 @@ pub enum Lookup {
     Pending(String),
     /// It cannot exist with this configuration; this is why.
     Unavailable(String),
-}
-
-/// The NodePort Service the chart puts in front of the controller (`ingress-nodeport-service`).
-pub fn nodeport_service_name(release: &Release) -> String {
-    format!("{}-ingress-controller-np", release.name)
 }
 
 /// Decides the endpoint from the controller Service, the chart's NodePort Service (if any) and
@@ -151,7 +146,9 @@ pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lo
     let controller = services
         .get_opt(&IngressNginxNames::for_release(release).controller)
         .await?;
-    let nodeport = services.get_opt(&nodeport_service_name(release)).await?;
+    let nodeport = services
+        .get_opt(&ChartNames::for_release(release).nodeport_service)
+        .await?;
     let nodes = if controller
         .as_ref()
         .and_then(|c| c.spec.as_ref())

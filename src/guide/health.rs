@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
 use crate::release::Release;
+use crate::render::ChartNames;
 
 /// What a healthy server says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,21 +53,27 @@ pub enum Problem {
 impl Problem {
     /// The command that looks closer at the failing hop.
     pub fn next_step(&self, release: &Release) -> String {
-        let (ns, name) = (&release.namespace, &release.name);
+        let ns = &release.namespace;
+        let names = ChartNames::for_release(release);
         match self {
             Problem::CredentialsRejected => format!(
-                "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {name}-basic-auth"
+                "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {}",
+                names.basic_auth
             ),
             Problem::Unreachable(_) => format!(
-                "check the NodePort Service and the controller pod: kubectl get svc,pods -n {ns} -l app.kubernetes.io/name=ingress-nginx; kubectl get svc -n {ns} {name}-ingress-controller-np"
+                "check the NodePort Service and the controller pod: kubectl get svc,pods -n {ns} -l app.kubernetes.io/name=ingress-nginx; kubectl get svc -n {ns} {}",
+                names.nodeport_service
             ),
             Problem::ApiNotReady(_) => format!(
-                "check the API server pod: kubectl get pods -n {ns} -l app={name}-api; kubectl logs -n {ns} deploy/{name}-api-server"
+                "check the API server pod: kubectl get pods -n {ns} -l app={}; kubectl logs -n {ns} deploy/{}",
+                names.api_app, names.api_server
             ),
             Problem::Timeout => {
                 format!("check the network path to the node, then: kubectl get pods -n {ns}")
             }
-            Problem::Unexpected { .. } => format!("kubectl logs -n {ns} deploy/{name}-api-server"),
+            Problem::Unexpected { .. } => {
+                format!("kubectl logs -n {ns} deploy/{}", names.api_server)
+            }
         }
     }
 }

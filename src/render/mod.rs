@@ -6,6 +6,7 @@
 
 mod admission_certificate;
 mod certificate_fields;
+mod chart_names;
 mod environment;
 mod error;
 mod filters;
@@ -15,6 +16,7 @@ mod parse;
 mod renderer;
 
 pub use admission_certificate::AdmissionCertificate;
+pub use chart_names::ChartNames;
 pub use error::Error;
 pub use ingress_nginx_names::IngressNginxNames;
 pub use renderer::render;

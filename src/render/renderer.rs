@@ -3,6 +3,7 @@
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 
+use super::chart_names::ChartNames;
 use super::environment::{environment, object_templates};
 use super::ingress_nginx_names::IngressNginxNames;
 use super::parse::parse_rendered;
@@ -34,8 +35,8 @@ pub fn render(
     Ok(manifests)
 }
 
-/// What every template sees: `values`, `release`, the ingress-nginx object names and the
-/// admission certificate.
+/// What every template sees: `values`, `release`, the chart's and ingress-nginx's object names
+/// and the admission certificate.
 fn template_context(
     values: &serde_json::Value,
     release: &Release,
@@ -44,6 +45,7 @@ fn template_context(
     context! {
         values => Value::from(Serde(values)),
         release => context! { name => &release.name, namespace => &release.namespace },
+        chart_names => ChartNames::for_release(release).to_template_value(),
         ingress_nginx_names => IngressNginxNames::for_release(release).to_template_value(),
         admission_certificate => context! {
             ca => &cert.ca_pem,
