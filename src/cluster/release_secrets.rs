@@ -10,9 +10,10 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
+use super::object_manager::delete_in_namespace;
 use crate::manifest::{self, Manifest};
 use crate::release::storage::without_secret_data;
 use crate::release::{ReleaseRecord, ReleaseStorage};
@@ -126,17 +127,10 @@ impl ReleaseStorage for SecretStorage {
     }
 
     async fn delete(&self, record: &ReleaseRecord) -> anyhow::Result<()> {
-        match self
-            .api
-            .delete(&secret_name(record), &DeleteParams::default())
+        delete_in_namespace(&self.api, &secret_name(record))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
-            Err(err) => Err(err).with_context(|| {
-                format!("cannot delete the record of revision {}", record.revision)
-            }),
-        }
+            .with_context(|| format!("cannot delete the record of revision {}", record.revision))?;
+        Ok(())
     }
 }
 
