@@ -13,7 +13,7 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 use skyctl::manifest::Manifest;
 use support::cluster::{self, eventually, kubectl};
-use support::release::{AUTH, Fixture, hanging_upgrade, lease_holder};
+use support::release::{Fixture, hanging_upgrade, lease_holder};
 use support::skyctl::skyctl;
 
 fn ingress_class() -> Manifest {
@@ -112,21 +112,8 @@ async fn create_namespace_checks_ownership_before_it_creates_anything() {
     // The same release name in a namespace that does not exist yet: its cluster-scoped
     // objects (IngressClass, ClusterRoleBindings) are the first release's.
     let namespace = format!("{}-new", first.ns.name);
-    skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args([
-            "install",
-            first.release(),
-            "-n",
-            &namespace,
-            "--create-namespace",
-            "--no-wait",
-            "--no-health-check",
-            "--set",
-            AUTH,
-            "--set",
-            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
-        ])
+    first
+        .command_in(&namespace, "install", &["--create-namespace", "--no-wait"])
         .run()
         .code(1)
         .stderr_has("belongs to release")
@@ -157,23 +144,12 @@ async fn in_a_new_namespace_dry_run_reports_what_the_api_server_rejects_and_a_fa
     // The schema lets any string through as a quantity; the API server does not.
     let invalid = "apiService.resources.requests.cpu=lots";
     let install = |extra: &[&str]| {
-        let mut args = vec![
-            "install",
-            f.release(),
-            "-n",
-            &namespace,
-            "--create-namespace",
-            "--no-wait",
-            "--no-health-check",
-            "--set",
-            AUTH,
-            "--set",
-            "ingress.httpNodePort=null,ingress.httpsNodePort=null",
-            "--set",
-            invalid,
-        ];
-        args.extend_from_slice(extra);
-        skyctl().kubeconfig(cluster::kubeconfig()).args(args).run()
+        let args = [
+            &["--create-namespace", "--no-wait", "--set", invalid],
+            extra,
+        ]
+        .concat();
+        f.command_in(&namespace, "install", &args).run()
     };
     install(&["--dry-run"])
         .code(1)
@@ -193,9 +169,7 @@ async fn in_a_new_namespace_dry_run_reports_what_the_api_server_rejects_and_a_fa
     );
     // Nothing else was left behind: no cluster-scoped object, no record.
     assert!(f.live(&ingress_class()).await.is_none());
-    skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args(["status", f.release(), "-n", &namespace])
+    f.command_in(&namespace, "status", &[])
         .run()
         .code(1)
         .stderr_has("not found");

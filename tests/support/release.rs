@@ -39,7 +39,12 @@ impl Fixture {
     }
 
     pub fn command(&self, verb: &str, args: &[&str]) -> super::skyctl::Skyctl {
-        let mut all = vec![verb, self.release(), "-n", &self.ns.name];
+        self.command_in(&self.ns.name, verb, args)
+    }
+
+    /// [`Fixture::command`] for this release's name in another namespace.
+    pub fn command_in(&self, namespace: &str, verb: &str, args: &[&str]) -> super::skyctl::Skyctl {
+        let mut all = vec![verb, self.release(), "-n", namespace];
         if matches!(verb, "install" | "upgrade" | "template") {
             all.extend([
                 "--set",
