@@ -120,3 +120,19 @@ async fn simulated_node_is_ready_and_reachable_on_loopback() {
         .find(|c| c.type_ == "Ready");
     assert_eq!(ready.map(|c| c.status).as_deref(), Some("True"));
 }
+
+#[test]
+fn the_control_plane_reports_its_real_kubernetes_version() {
+    // Version-aware clients (Helm's kubeVersion checks) refuse a cluster that says v0.0.0.
+    let output = cluster::kubectl(["version", "-o", "json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let version: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(version["serverVersion"]["gitVersion"], "v1.37.2");
+    assert_eq!(version["serverVersion"]["major"], "1");
+    assert_eq!(version["serverVersion"]["minor"], "37");
+    assert_eq!(version["clientVersion"]["gitVersion"], "v1.37.2");
+}
