@@ -276,6 +276,78 @@ async fn force_unlock_never_takes_a_lock_whose_holder_is_alive_and_renewing() {
 }
 
 #[tokio::test]
+async fn a_rollout_that_loses_its_lock_stops_and_records_its_revision_failed() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    let mut holder = hanging_upgrade(&f);
+    eventually(
+        "the upgrade to take the lock",
+        Duration::from_secs(30),
+        || async { lease_holder(&f).await },
+    )
+    .await;
+    // Someone takes the lease from under it, as a person with kubectl could.
+    let taken = kubectl([
+        "-n",
+        &f.ns.name,
+        "patch",
+        "lease",
+        &format!("skyctl-lock-{}", f.release()),
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"someone else"}}"#,
+    ]);
+    assert!(
+        taken.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
+    let code = eventually(
+        "the upgrade to notice and stop (it would wait 120s otherwise)",
+        Duration::from_secs(30),
+        || {
+            let exited = holder.try_wait().unwrap().map(|status| status.code());
+            async move { exited }
+        },
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    let status = f.status();
+    let history = status["history"].as_array().unwrap();
+    assert_eq!(history.last().unwrap()["status"], "failed", "{status}");
+    assert!(
+        history.last().unwrap()["description"]
+            .as_str()
+            .unwrap()
+            .contains("lost"),
+        "{status}"
+    );
+    let deployed: Vec<_> = history
+        .iter()
+        .filter(|r| r["status"] == "deployed")
+        .collect();
+    assert_eq!(
+        deployed.len(),
+        1,
+        "the first revision stays deployed: {status}"
+    );
+    assert_eq!(
+        lease_holder(&f).await.as_deref(),
+        Some("someone else"),
+        "a holder that lost the lock does not take it back"
+    );
+    kubectl([
+        "-n",
+        &f.ns.name,
+        "delete",
+        "lease",
+        &format!("skyctl-lock-{}", f.release()),
+    ]);
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
 async fn bad_names_and_durations_exit_2_before_touching_the_cluster() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;

@@ -277,6 +277,14 @@ impl Lock {
         }
     }
 
+    /// Resolves once the lock is no longer this process's.
+    pub async fn lost(&self) -> LockLost {
+        while self.ensure_held().is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        LockLost(self.release.clone())
+    }
+
     /// Releases the lock, if it is still ours.
     pub async fn release(self) -> anyhow::Result<()> {
         self.renewer.abort();

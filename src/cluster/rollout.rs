@@ -354,7 +354,11 @@ async fn apply_prune_wait(
     }
     if let Some(timeout) = wait {
         let ids: Vec<ObjectRef> = prepared.plan.manifests().map(|m| m.id.clone()).collect();
-        wait::until_ready(manager, &ids, timeout, progress).await?;
+        // A wait can be long: a lock lost meanwhile ends it, not the timeout.
+        tokio::select! {
+            ready = wait::until_ready(manager, &ids, timeout, progress) => ready?,
+            lost = lock.lost() => return Err(lost.into()),
+        }
     }
     let mut kept = rollout.keep.clone();
     kept.extend(deleted.kept);
