@@ -100,10 +100,10 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         // Objects in a namespace that does not exist yet are checked after it is created, or
         // in a dry run, in a stand-in namespace: the API server refuses anything in a missing
         // namespace, and a dry run must not create it.
-        let (now, later): (Vec<&Manifest>, Vec<&Manifest>) = changed
+        let now: Vec<&Manifest> = changed
             .into_iter()
-            .partition(|m| namespace_exists || m.id.namespace.is_none() || options.dry_run);
-        debug_assert!(later.is_empty() || !options.dry_run);
+            .filter(|m| namespace_exists || m.id.namespace.is_none() || options.dry_run)
+            .collect();
         let stand_in = (!namespace_exists && options.dry_run).then_some("default");
         let planned = manager
             .preview(&now, force_conflicts, stand_in)
@@ -177,7 +177,8 @@ pub async fn carry_out<S: ReleaseStorage>(
     let Decision::Rollout(rollout) = &prepared.decision else {
         anyhow::bail!("nothing to carry out: the release is unchanged");
     };
-    debug_assert!(!rollout.dry_run, "a dry run is never carried out");
+    // A dry run that wrote would be a lie; the verbs stop at the preview, and this makes sure.
+    anyhow::ensure!(!rollout.dry_run, "a dry run is never carried out");
     if rollout.create_namespace {
         manager.create_namespace(&release.namespace).await?;
         progress.println(&format!("namespace {} created", release.namespace));
@@ -342,7 +343,7 @@ async fn apply_prune_wait(
     for id in &deleted.deleted {
         progress.println(&format!("  {id} pruned"));
     }
-    for (id, why) in &deleted.kept {
+    for (id, why) in rollout.keep.iter().chain(&deleted.kept) {
         progress.println(&format!("  {id} left alone: {why}"));
     }
     for id in &rollout.retain {
