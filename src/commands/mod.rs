@@ -181,7 +181,7 @@ fn web_auth(
         stdin: args.web_password_stdin,
         no_prompt: args.yes,
     };
-    let offered = args.web_password_stdin || std::env::var(password::ENV).is_ok();
+    let offered = args.web_password_stdin || password::from_env().is_some();
     let password = if user_chose_auth || (recorded_line.is_some() && !offered) {
         // Not needed for the login itself; only the health check uses it.
         if offered {

@@ -125,12 +125,10 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
 /// One health request. With the web password in the environment it logs in; without, an
 /// answer asking for the login still proves the way to the server works.
 async fn health_now(url: &str, username: &str) -> String {
-    let credentials = std::env::var(password::ENV)
-        .ok()
-        .map(|password| Credentials {
-            username: username.to_owned(),
-            password,
-        });
+    let credentials = password::from_env().map(|password| Credentials {
+        username: username.to_owned(),
+        password,
+    });
     match health::check(&health::client(), url, credentials.as_ref()).await {
         Ok(health) => format!(
             "healthy (SkyPilot {}, commit {})",

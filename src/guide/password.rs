@@ -6,6 +6,11 @@ use std::io::{BufRead, IsTerminal};
 /// The environment variable that may hold the web password.
 pub const ENV: &str = "SKYCTL_WEB_PASSWORD";
 
+/// The password in [`ENV`], as set (even empty), or `None` when it is unset or not UTF-8.
+pub fn from_env() -> Option<String> {
+    std::env::var(ENV).ok()
+}
+
 /// How the caller may get the password.
 #[derive(Debug, Clone, Copy)]
 pub struct Sources {
@@ -38,7 +43,7 @@ pub fn read(sources: Sources, prompt: &str) -> Result<Option<String>, PasswordEr
         std::io::stdin().lock().read_line(&mut line)?;
         return non_empty(line.trim_end_matches(['\r', '\n']).to_owned()).map(Some);
     }
-    if let Ok(password) = std::env::var(ENV) {
+    if let Some(password) = from_env() {
         return non_empty(password).map(Some);
     }
     if sources.no_prompt || !std::io::stdin().is_terminal() {
