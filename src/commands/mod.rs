@@ -365,7 +365,30 @@ async fn finish(
         for warning in &found.warnings {
             progress.println(&format!("warning: {warning}"));
         }
-        match health::wait(release, &found.url, credentials, timeout, &mut progress).await {
+        // A login this run wrote reaches the ingress when it reloads the Secret, a moment later;
+        // until then it may answer 401 to the new password.
+        let login_written = match outcome {
+            Outcome::Deployed { changes, .. } => changes.iter().any(|(id, change)| {
+                id.kind == "Secret"
+                    && id.name == health::login_secret(release)
+                    && *change != Change::Unchanged
+            }),
+            Outcome::Unchanged { .. } | Outcome::DryRun { .. } => false,
+        };
+        let rejected_grace = if login_written && credentials.is_some() {
+            health::LOGIN_RELOAD_GRACE
+        } else {
+            std::time::Duration::ZERO
+        };
+        let checked = health::wait(
+            release,
+            &found.url,
+            credentials,
+            timeout,
+            rejected_grace,
+            &mut progress,
+        );
+        match checked.await {
             Ok(health) => summary.health = Some(health),
             // Without the password skyctl cannot pass the login; the 401 proves the way there.
             Err(unhealthy)

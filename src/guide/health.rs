@@ -55,7 +55,8 @@ impl Problem {
         let (ns, name) = (&release.namespace, &release.name);
         match self {
             Problem::CredentialsRejected => format!(
-                "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {name}-basic-auth"
+                "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {}",
+                login_secret(release)
             ),
             Problem::Unreachable(_) => format!(
                 "check the NodePort Service and the controller pod: kubectl get svc,pods -n {ns} -l app.kubernetes.io/name=ingress-nginx; kubectl get svc -n {ns} {name}-ingress-controller-np"
@@ -69,6 +70,12 @@ impl Problem {
             Problem::Unexpected { .. } => format!("kubectl logs -n {ns} deploy/{name}-api-server"),
         }
     }
+}
+
+/// The chart's Secret with the htpasswd the ingress checks (unless `ingress.authSecret` names
+/// one of the user's own).
+pub fn login_secret(release: &Release) -> String {
+    format!("{}-basic-auth", release.name)
 }
 
 /// Health never reached.
@@ -135,12 +142,19 @@ pub async fn check(
     }
 }
 
-/// Polls until healthy. Rejected credentials end the wait at once: retrying cannot fix them.
+/// How long a 401 may be the ingress still using the login it had: ingress-nginx watches the
+/// basic-auth Secret and reloads a changed htpasswd within a few seconds of the write.
+pub const LOGIN_RELOAD_GRACE: Duration = Duration::from_secs(10);
+
+/// Polls until healthy. Rejected credentials end the wait once `rejected_grace` has passed:
+/// after that, retrying cannot fix them. Give [`LOGIN_RELOAD_GRACE`] when this run changed the
+/// login, and zero when the ingress already has it.
 pub async fn wait(
     release: &Release,
     url: &str,
     credentials: Option<&Credentials>,
     timeout: Duration,
+    rejected_grace: Duration,
     progress: &mut Progress,
 ) -> Result<Health, Unhealthy> {
     let http = client();
@@ -153,7 +167,8 @@ pub async fn wait(
             }
             Err(problem) => problem,
         };
-        if problem == Problem::CredentialsRejected || started.elapsed() >= timeout {
+        let rejected = problem == Problem::CredentialsRejected;
+        if (rejected && started.elapsed() >= rejected_grace) || started.elapsed() >= timeout {
             return Err(Unhealthy {
                 url: url.to_owned(),
                 waited: started.elapsed(),
@@ -161,7 +176,12 @@ pub async fn wait(
                 problem,
             });
         }
-        progress.pending(&format!("{url}/api/health"), &problem.to_string());
+        let reason = if rejected {
+            format!("{problem}; the ingress may not have loaded the new login yet")
+        } else {
+            problem.to_string()
+        };
+        progress.pending(&format!("{url}/api/health"), &reason);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -244,6 +264,105 @@ mod tests {
         assert_eq!(
             Problem::ApiNotReady(502).to_string(),
             "nginx answered 502: the API server pod is not ready behind it"
+        );
+    }
+
+    /// An ingress on loopback that answers 401 to the first `rejections` requests, as one that
+    /// has not loaded the new htpasswd yet, and then lets them through to a healthy server.
+    fn ingress_that_reloads_after(rejections: usize) -> String {
+        use std::io::{Read, Write};
+        // What main does before any client is built: skyctl compiles in one provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (answered, stream) in listener.incoming().enumerate() {
+                let mut stream = stream.unwrap();
+                let mut request = Vec::new();
+                let mut buffer = [0; 1024];
+                while !request.ends_with(b"\r\n\r\n") {
+                    let n = stream.read(&mut buffer).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                let (status, body) = if answered < rejections {
+                    ("401 Unauthorized", "")
+                } else {
+                    (
+                        "200 OK",
+                        r#"{"status":"healthy","version":"0.14.1","commit":"abc"}"#,
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    fn credentials() -> Credentials {
+        Credentials {
+            username: "skypilot".into(),
+            password: "new password".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_401_ends_the_wait_at_once_without_a_grace() {
+        let url = ingress_that_reloads_after(2);
+        let unhealthy = wait(
+            &release(),
+            &url,
+            Some(&credentials()),
+            Duration::from_secs(30),
+            Duration::ZERO,
+            &mut Progress::new(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(unhealthy.problem, Problem::CredentialsRejected);
+        assert!(unhealthy.waited < Duration::from_secs(5), "{unhealthy:?}");
+    }
+
+    #[tokio::test]
+    async fn within_the_grace_a_401_is_the_ingress_still_loading_the_login() {
+        let url = ingress_that_reloads_after(2);
+        let health = wait(
+            &release(),
+            &url,
+            Some(&credentials()),
+            Duration::from_secs(30),
+            LOGIN_RELOAD_GRACE,
+            &mut Progress::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(health.status, "healthy");
+    }
+
+    #[tokio::test]
+    async fn after_the_grace_a_401_is_reported_before_the_timeout() {
+        let url = ingress_that_reloads_after(usize::MAX);
+        let unhealthy = wait(
+            &release(),
+            &url,
+            Some(&credentials()),
+            Duration::from_secs(30),
+            Duration::from_secs(1),
+            &mut Progress::new(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(unhealthy.problem, Problem::CredentialsRejected);
+        assert!(
+            unhealthy.waited >= Duration::from_secs(1)
+                && unhealthy.waited < Duration::from_secs(10),
+            "{unhealthy:?}"
         );
     }
 
