@@ -154,8 +154,9 @@ fn rollout_options(args: &RolloutArgs) -> rollout::Options {
 /// The web login for install and upgrade, laid over the resolved values: a password (stdin,
 /// environment, prompt) becomes a bcrypt htpasswd line in `ingress.authCredentials`. Values
 /// that set `ingress.authCredentials` or `ingress.authSecret` themselves are kept; an upgrade
-/// given neither keeps the line its release recorded. Returns the credentials for the health
-/// check, when skyctl knows the password.
+/// given neither keeps the line its release recorded, unless given a password it does not
+/// match: then the password changed, and web_auth says so. Returns the credentials for the
+/// health check, when skyctl knows the password.
 fn web_auth(
     args: &WebAuthArgs,
     values_args: &ValuesArgs,
@@ -203,7 +204,18 @@ fn web_auth(
             (Some(p), Some(line)) if basic_auth::verify(line, &args.web_username, p) => {
                 line.to_owned()
             }
-            (Some(p), _) => {
+            (Some(p), recorded) => {
+                if recorded.is_some() {
+                    // Rotating the password is an upgrade with a new one: say so, since
+                    // everyone who logs in with the old one is locked out.
+                    crate::ui::step(
+                        "web login",
+                        &format!(
+                            "password changed for user {:?}; the old one stops working once the ingress reloads",
+                            args.web_username
+                        ),
+                    );
+                }
                 basic_auth::htpasswd_line(&args.web_username, p).map_err(invalid_input)?
             }
             (None, line) => line.unwrap_or_default().to_owned(),
