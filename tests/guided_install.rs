@@ -223,36 +223,9 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
 
     // The real client logs in through the ingress and sees a healthy server.
     let home = tempfile::tempdir().unwrap();
-    let login = dataplane
-        .sky_client(home.path())
-        .args([
-            "api",
-            "login",
-            "-e",
-            &format!(
-                "http://skypilot:{}@127.0.0.1:{port}",
-                PASSWORD.replace(' ', "%20")
-            ),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        login.status.success(),
-        "sky api login: {}",
-        String::from_utf8_lossy(&login.stderr)
-    );
-    let info = dataplane
-        .sky_client(home.path())
-        .args(["api", "info"])
-        .output()
-        .unwrap();
-    let info_text =
-        String::from_utf8_lossy(&info.stdout).into_owned() + &String::from_utf8_lossy(&info.stderr);
-    assert!(
-        info.status.success() && info_text.contains("ApiServerStatus.HEALTHY"),
-        "sky api info ({}): {info_text}",
-        info.status
-    );
+    if let Err(refused) = dataplane.sky_login(home.path(), &endpoint, "skypilot", PASSWORD) {
+        panic!("sky api login with the password: {refused}");
+    }
 
     // The Secrets hold exactly the keys the chart's pods read; the kubeconfig is self-contained.
     let secrets: Api<Secret> = Api::namespaced(ns.client.clone(), &ns.name);
@@ -381,8 +354,16 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
         ["create-aws-credentials", "setup-gcp-credentials"]
     );
 
-    // A wrong password: the health check names the rejected credentials.
-    transcript.keep(
+    // A wrong password while the ingress holds the right one. An admin who manages the htpasswd
+    // gives the line as a value and a password only for the health check: the login stays as
+    // it is, so the ingress has nothing to reload and the 401 is reported at once.
+    let login_secret = format!("{release}-basic-auth");
+    let htpasswd = || async {
+        let secret = secrets.get(&login_secret).await.unwrap();
+        String::from_utf8(secret.data.unwrap()["auth"].0.clone()).unwrap()
+    };
+    let line = htpasswd().await;
+    let wrong = transcript.keep(
         skyctl()
             .kubeconfig(kubeconfig)
             .args([
@@ -394,17 +375,40 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
                 &format!("ingress.httpNodePort={port}"),
                 "--set",
                 "ingress.httpsNodePort=null",
+                "--set-string",
+                &format!("ingress.authCredentials={line}"),
             ])
             .args(["--web-password-stdin", "--timeout", "30s"])
             .stdin("not the password\n")
             .run()
             .code(1)
-            .stderr_has("rejected the credentials")
+            .stderr_has("not healthy after 0s: the ingress rejected the credentials (401)")
             .stderr_has(&format!(
                 "kubectl get secret -n {} {release}-basic-auth",
                 ns.name
             )),
     );
+    assert!(!wrong.stderr.contains("password changed"), "{wrong:#?}");
+    let kept = htpasswd().await;
+    assert_eq!(kept, line, "the login was not touched");
+    assert!(skyctl::guide::basic_auth::verify(
+        &kept, "skypilot", PASSWORD
+    ));
+    transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["status", &release, "-n", &ns.name])
+            .env("SKYCTL_WEB_PASSWORD", "not the password")
+            .run()
+            .success()
+            .stdout_has("HEALTH: the ingress rejected the credentials (401) for user \"skypilot\""),
+    );
+    let other_home = tempfile::tempdir().unwrap();
+    if let Ok(session) =
+        dataplane.sky_login(other_home.path(), &endpoint, "skypilot", "not the password")
+    {
+        panic!("sky api login with a wrong password got in: {session}");
+    }
 
     // No secret material in anything skyctl printed.
     for secret in [
@@ -418,6 +422,128 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
         assert!(
             !transcript.0.contains(secret),
             "skyctl printed secret material {secret:?}:\n{}",
+            transcript.0
+        );
+    }
+    skyctl()
+        .kubeconfig(kubeconfig)
+        .args(["uninstall", &release, "-n", &ns.name, "--delete-data"])
+        .run()
+        .success();
+}
+
+#[tokio::test]
+async fn an_upgrade_with_a_new_password_rotates_the_login_and_the_old_one_is_refused() {
+    const OLD: &str = "the password before";
+    const NEW: &str = "the p@ssword after: rotated";
+    let _serial = cluster::exclusive().await;
+    let dataplane = Dataplane::start();
+    let ns = TestNamespace::create("rot").await;
+    let release = ns.name.clone();
+    let kubeconfig = cluster::kubeconfig();
+    let port = free_node_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let node_port = [
+        "--set".to_owned(),
+        format!("ingress.httpNodePort={port}"),
+        "--set".to_owned(),
+        "ingress.httpsNodePort=null".to_owned(),
+    ];
+    let mut transcript = Transcript::default();
+
+    let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-basic-auth"));
+    transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["install", &release, "-n", &ns.name, "--timeout", "120s"])
+            .args(&node_port)
+            .env("SKYCTL_WEB_PASSWORD", OLD)
+            .run()
+            .success()
+            .stderr_has("healthy: SkyPilot API server 0.14.1"),
+    );
+    assert!(
+        nginx.wait_with_output().unwrap().status.success(),
+        "nginx served the node port"
+    );
+    let before = tempfile::tempdir().unwrap();
+    if let Err(refused) = dataplane.sky_login(before.path(), &endpoint, "skypilot", OLD) {
+        panic!("sky api login with the first password: {refused}");
+    }
+
+    // The rotation: an upgrade given another password. Its health check logs in with the new
+    // one, so it ends healthy only once the ingress has reloaded the Secret.
+    transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["upgrade", &release, "-n", &ns.name, "--timeout", "120s"])
+            .args(&node_port)
+            .args(["--web-password-stdin"])
+            .env_remove("SKYCTL_WEB_PASSWORD")
+            .stdin(format!("{NEW}\n"))
+            .run()
+            .success()
+            .stderr_has("web login: password changed")
+            .stderr_has("upgraded")
+            .stderr_has("healthy: SkyPilot API server 0.14.1"),
+    );
+
+    // The real client: the session made with the old password no longer gets through, a new
+    // login with it is refused, and one with the new password works.
+    if let Ok(session) = dataplane.sky_info(before.path()) {
+        panic!("the session with the old password still works: {session}");
+    }
+    let old_home = tempfile::tempdir().unwrap();
+    if let Ok(session) = dataplane.sky_login(old_home.path(), &endpoint, "skypilot", OLD) {
+        panic!("sky api login with the old password got in: {session}");
+    }
+    let new_home = tempfile::tempdir().unwrap();
+    if let Err(refused) = dataplane.sky_login(new_home.path(), &endpoint, "skypilot", NEW) {
+        panic!("sky api login with the new password: {refused}");
+    }
+
+    // `status` says which password is the login's.
+    transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["status", &release, "-n", &ns.name])
+            .env("SKYCTL_WEB_PASSWORD", OLD)
+            .run()
+            .success()
+            .stdout_has("HEALTH: the ingress rejected the credentials (401)")
+            .stdout_has(&format!(
+                "kubectl get secret -n {} {release}-basic-auth",
+                ns.name
+            )),
+    );
+    transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["status", &release, "-n", &ns.name])
+            .env("SKYCTL_WEB_PASSWORD", NEW)
+            .run()
+            .success()
+            .stdout_has("HEALTH: healthy (SkyPilot 0.14.1"),
+    );
+
+    // The same password again changes nothing: the recorded line still matches it.
+    let again = transcript.keep(
+        skyctl()
+            .kubeconfig(kubeconfig)
+            .args(["upgrade", &release, "-n", &ns.name, "--timeout", "120s"])
+            .args(&node_port)
+            .env("SKYCTL_WEB_PASSWORD", NEW)
+            .run()
+            .success()
+            .stderr_has("unchanged")
+            .stderr_has("healthy: SkyPilot API server 0.14.1"),
+    );
+    assert!(!again.stderr.contains("password changed"), "{again:#?}");
+
+    for secret in [OLD, NEW] {
+        assert!(
+            !transcript.0.contains(secret),
+            "skyctl printed the password {secret:?}:\n{}",
             transcript.0
         );
     }

@@ -18,7 +18,7 @@ use crate::ownership::Change;
 use crate::plan;
 use crate::progress::{Progress, Silent};
 use crate::release::{History, Release, ReleaseRecord, ReleaseStorage};
-use crate::render;
+use crate::render::{self, ChartNames};
 use crate::ui::LiveProgress;
 use crate::values::{self, ExtraLayer, Resolved};
 
@@ -157,9 +157,16 @@ pub(super) async fn deploy_and_finish(
 /// What a rollout came to, for the report.
 #[derive(Debug)]
 pub(super) enum Outcome {
-    Unchanged { revision: u32 },
+    Unchanged {
+        revision: u32,
+    },
     DryRun,
-    Deployed { revision: u32 },
+    Deployed {
+        revision: u32,
+        /// This run created or changed the web login's Secret: the ingress reloads it a
+        /// moment later, and may refuse the new password until then.
+        login_written: bool,
+    },
 }
 
 struct Counts {
@@ -280,8 +287,13 @@ pub(super) async fn deploy(
         counts.unchanged,
         counts.pruned
     );
+    let login_secret = ChartNames::for_release(release).basic_auth;
+    let login_written = rollout.changes.iter().any(|(id, change)| {
+        id.kind == "Secret" && id.name == login_secret && *change != Change::Unchanged
+    });
     Ok(Outcome::Deployed {
         revision: executed.revision,
+        login_written,
     })
 }
 
@@ -410,7 +422,7 @@ async fn finish(
 ) -> anyhow::Result<()> {
     let credentials: Option<&Credentials> = login.credentials.as_ref();
     let revision = match outcome {
-        Outcome::Deployed { revision } | Outcome::Unchanged { revision } => Some(*revision),
+        Outcome::Deployed { revision, .. } | Outcome::Unchanged { revision } => Some(*revision),
         Outcome::DryRun => None,
     };
     let mut summary = Summary {
@@ -429,7 +441,22 @@ async fn finish(
         for warning in &found.warnings {
             progress.println(&format!("warning: {warning}"));
         }
-        match health::wait(release, &found.url, credentials, timeout, &mut progress).await {
+        let rejected_grace = match outcome {
+            Outcome::Deployed {
+                login_written: true,
+                ..
+            } if credentials.is_some() => health::LOGIN_RELOAD_GRACE,
+            _ => std::time::Duration::ZERO,
+        };
+        let checked = health::wait(
+            release,
+            &found.url,
+            credentials,
+            timeout,
+            rejected_grace,
+            &mut progress,
+        );
+        match checked.await {
             Ok(health) => summary.health = Some(health),
             // Without the password skyctl cannot pass the login; the 401 proves the way there.
             Err(unhealthy)

@@ -23,7 +23,7 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
         .ok_or_else(|| invalid_input(password::PasswordError::Missing))?;
         let credentials = Credentials {
             username: args.auth.web_username.clone(),
-            password,
+            password: password.into(),
         };
         health::url_with_credentials(&found.url, &credentials)
     } else {

@@ -9,6 +9,7 @@ use crate::decide::Refusal;
 use crate::guide::endpoint::{self, Lookup};
 use crate::guide::health::{self, Credentials, Problem};
 use crate::guide::password;
+use crate::release::Release;
 
 /// What `status -o json|yaml` prints; the text form shows the same.
 #[derive(Debug, Serialize)]
@@ -86,7 +87,7 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
                 .and_then(serde_json::Value::as_str)
                 .and_then(|line| line.split_once(':'))
                 .map_or("skypilot", |(user, _)| user);
-            let health = health_now(&found.url, username).await;
+            let health = health_now(&release, &found.url, username).await;
             (Some(found.url), Some(health))
         }
         Lookup::Pending(reason) => (None, Some(format!("no endpoint yet: waiting for {reason}"))),
@@ -126,10 +127,10 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
 
 /// One health request. With the web password in the environment it logs in; without, an
 /// answer asking for the login still proves the way to the server works.
-async fn health_now(url: &str, username: &str) -> String {
+async fn health_now(release: &Release, url: &str, username: &str) -> String {
     let credentials = password::from_env().map(|password| Credentials {
         username: username.to_owned(),
-        password,
+        password: password.into(),
     });
     match health::check(&health::client(), url, credentials.as_ref()).await {
         Ok(health) => format!(
@@ -142,6 +143,12 @@ async fn health_now(url: &str, username: &str) -> String {
                 password::ENV
             )
         }
+        // The way to the server works; the password in the environment is not the login's.
+        Err(problem @ Problem::CredentialsRejected) => format!(
+            "{problem} for user {username:?} with the password in {}. Next: {}",
+            password::ENV,
+            problem.next_step(release)
+        ),
         Err(problem) => problem.to_string(),
     }
 }

@@ -18,7 +18,8 @@ pub(super) struct WebLogin {
     pub layer: Option<ExtraLayer>,
     /// The login, when skyctl knows the password: the health check uses it.
     pub credentials: Option<Credentials>,
-    /// The login changes with this rollout: a first password, or a new one.
+    /// A password replaces the one the release recorded: everyone who logs in with the old
+    /// one is locked out once the rollout is done.
     pub changed: bool,
 }
 
@@ -64,7 +65,7 @@ pub(super) fn decide(
     };
     let credentials = password.map(|password| Credentials {
         username: args.web_username.clone(),
-        password,
+        password: password.into(),
     });
     if user_chose_auth {
         return Ok(WebLogin {
@@ -79,9 +80,9 @@ pub(super) fn decide(
         (Some(c), Some(line)) if basic_auth::verify(line, &c.username, &c.password) => {
             (line.to_owned(), false)
         }
-        (Some(c), _) => (
+        (Some(c), recorded) => (
             basic_auth::htpasswd_line(&c.username, &c.password).map_err(invalid_input)?,
-            true,
+            recorded.is_some(),
         ),
         (None, line) => (line.unwrap_or_default().to_owned(), false),
     };
@@ -134,9 +135,8 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
         .and_then(Value::as_str)
         .and_then(|line| line.split_once(':'))
         .map_or("?", |(user, _)| user);
-    match (&login.credentials, login.changed) {
-        (Some(_), true) => format!("user {user}, password set"),
-        (Some(_), false) => format!("user {user}, password unchanged"),
-        (None, _) => format!("user {user}, from ingress.authCredentials"),
+    match &login.credentials {
+        Some(_) => format!("user {user}, password set"),
+        None => format!("user {user}, from ingress.authCredentials"),
     }
 }

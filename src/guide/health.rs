@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::poll::{self, Poll};
 use crate::progress::Progress;
+use crate::redacted::Redacted;
 use crate::release::Release;
 use crate::render::ChartNames;
 
@@ -21,18 +23,10 @@ pub struct Health {
 }
 
 /// Basic-auth credentials for the check. The password is never printed.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Credentials {
     pub username: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
+    pub password: Redacted<String>,
 }
 
 /// Which hop failed, from the last answer (or silence) before giving up.
@@ -104,7 +98,7 @@ pub async fn check(
 ) -> Result<Health, Problem> {
     let mut request = http.get(format!("{url}/api/health"));
     if let Some(credentials) = credentials {
-        request = request.basic_auth(&credentials.username, Some(&credentials.password));
+        request = request.basic_auth(&credentials.username, Some(credentials.password.expose()));
     }
     let response = request.send().await.map_err(|err| {
         if err.is_timeout() {
@@ -142,34 +136,54 @@ pub async fn check(
     }
 }
 
-/// Polls until healthy. Rejected credentials end the wait at once: retrying cannot fix them.
+/// How long a 401 may be the ingress still using the login it had: ingress-nginx watches the
+/// basic-auth Secret and reloads a changed htpasswd within a few seconds of the write.
+pub const LOGIN_RELOAD_GRACE: Duration = Duration::from_secs(10);
+
+/// Polls until healthy. Rejected credentials end the wait once `rejected_grace` has passed:
+/// after that, retrying cannot fix them. Give [`LOGIN_RELOAD_GRACE`] when this run changed the
+/// login, and zero when the ingress already has it.
 pub async fn wait(
     release: &Release,
     url: &str,
     credentials: Option<&Credentials>,
     timeout: Duration,
+    rejected_grace: Duration,
     progress: &mut dyn Progress,
 ) -> Result<Health, Unhealthy> {
     let http = client();
     let started = Instant::now();
-    loop {
-        let problem = match check(&http, url, credentials).await {
+    let item = format!("{url}/api/health");
+    let unhealthy = |problem: Problem| Unhealthy {
+        url: url.to_owned(),
+        waited: started.elapsed(),
+        next_step: problem.next_step(release),
+        problem,
+    };
+    let outcome = poll::until(timeout, async || {
+        match check(&http, url, credentials).await {
             Ok(health) => {
-                progress.done(&format!("{url}/api/health"), "healthy");
-                return Ok(health);
+                progress.done(&item, "healthy");
+                Ok(Poll::Ready(health))
             }
-            Err(problem) => problem,
-        };
-        if problem == Problem::CredentialsRejected || started.elapsed() >= timeout {
-            return Err(Unhealthy {
-                url: url.to_owned(),
-                waited: started.elapsed(),
-                next_step: problem.next_step(release),
-                problem,
-            });
+            Err(Problem::CredentialsRejected) if started.elapsed() >= rejected_grace => {
+                Err(Problem::CredentialsRejected)
+            }
+            Err(problem) => {
+                let reason = if problem == Problem::CredentialsRejected {
+                    format!("{problem}; the ingress may not have loaded the new login yet")
+                } else {
+                    problem.to_string()
+                };
+                progress.pending(&item, &reason);
+                Ok(Poll::Pending(problem))
+            }
         }
-        progress.pending(&format!("{url}/api/health"), &problem.to_string());
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    })
+    .await;
+    match outcome {
+        Ok(Ok(health)) => Ok(health),
+        Ok(Err(problem)) | Err(problem) => Err(unhealthy(problem)),
     }
 }
 
@@ -254,6 +268,105 @@ mod tests {
         );
     }
 
+    /// An ingress on loopback that answers 401 to the first `rejections` requests, as one that
+    /// has not loaded the new htpasswd yet, and then lets them through to a healthy server.
+    fn ingress_that_reloads_after(rejections: usize) -> String {
+        use std::io::{Read, Write};
+        // What main does before any client is built: skyctl compiles in one provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (answered, stream) in listener.incoming().enumerate() {
+                let mut stream = stream.unwrap();
+                let mut request = Vec::new();
+                let mut buffer = [0; 1024];
+                while !request.ends_with(b"\r\n\r\n") {
+                    let n = stream.read(&mut buffer).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                let (status, body) = if answered < rejections {
+                    ("401 Unauthorized", "")
+                } else {
+                    (
+                        "200 OK",
+                        r#"{"status":"healthy","version":"0.14.1","commit":"abc"}"#,
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    fn credentials() -> Credentials {
+        Credentials {
+            username: "skypilot".into(),
+            password: "new password".to_owned().into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_401_ends_the_wait_at_once_without_a_grace() {
+        let url = ingress_that_reloads_after(2);
+        let unhealthy = wait(
+            &release(),
+            &url,
+            Some(&credentials()),
+            Duration::from_secs(30),
+            Duration::ZERO,
+            &mut crate::progress::Silent,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(unhealthy.problem, Problem::CredentialsRejected);
+        assert!(unhealthy.waited < Duration::from_secs(5), "{unhealthy:?}");
+    }
+
+    #[tokio::test]
+    async fn within_the_grace_a_401_is_the_ingress_still_loading_the_login() {
+        let url = ingress_that_reloads_after(2);
+        let health = wait(
+            &release(),
+            &url,
+            Some(&credentials()),
+            Duration::from_secs(30),
+            LOGIN_RELOAD_GRACE,
+            &mut crate::progress::Silent,
+        )
+        .await
+        .unwrap();
+        assert_eq!(health.status, "healthy");
+    }
+
+    #[tokio::test]
+    async fn after_the_grace_a_401_is_reported_before_the_timeout() {
+        let url = ingress_that_reloads_after(usize::MAX);
+        let unhealthy = wait(
+            &release(),
+            &url,
+            Some(&credentials()),
+            Duration::from_secs(30),
+            Duration::from_secs(1),
+            &mut crate::progress::Silent,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(unhealthy.problem, Problem::CredentialsRejected);
+        assert!(
+            unhealthy.waited >= Duration::from_secs(1)
+                && unhealthy.waited < Duration::from_secs(10),
+            "{unhealthy:?}"
+        );
+    }
+
     #[test]
     fn the_login_line_never_holds_the_password() {
         assert_eq!(
@@ -270,7 +383,7 @@ mod tests {
     fn credentials_in_a_url_are_percent_encoded() {
         let credentials = Credentials {
             username: "sky".into(),
-            password: "p@ss:w/rd".into(),
+            password: "p@ss:w/rd".to_owned().into(),
         };
         assert_eq!(
             url_with_credentials("http://h:1", &credentials),

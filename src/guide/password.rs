@@ -6,6 +6,11 @@ use std::io::{BufRead, IsTerminal};
 /// The environment variable that may hold the web password.
 pub const ENV: &str = "SKYCTL_WEB_PASSWORD";
 
+/// The password in [`ENV`], as set (even empty), or `None` when it is unset or not UTF-8.
+pub fn from_env() -> Option<String> {
+    std::env::var(ENV).ok()
+}
+
 /// How the caller may get the password.
 #[derive(Debug, Clone, Copy)]
 pub struct Sources {
@@ -50,11 +55,6 @@ pub fn read(sources: Sources, prompt: &str) -> Result<Option<String>, PasswordEr
         return Err(PasswordError::Mismatch);
     }
     non_empty(first).map(Some)
-}
-
-/// The password in the environment, if it is set: the one place skyctl reads it.
-pub fn from_env() -> Option<String> {
-    std::env::var(ENV).ok()
 }
 
 fn non_empty(password: String) -> Result<String, PasswordError> {

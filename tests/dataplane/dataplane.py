@@ -8,7 +8,12 @@ release's node port on 127.0.0.1, checks basic auth with the htpasswd from the r
   dataplane.py skypilot STATE            start the SkyPilot API server; prints its URL and
                                          the path of the matching `sky` client
   dataplane.py nginx STATE PORT NAMESPACE SECRET UPSTREAM
-                                         once the Secret exists, serve PORT with its htpasswd
+                                         once the Secret exists, serve PORT with its htpasswd,
+                                         and reload it whenever the Secret changes
+  dataplane.py watch STATE NAMESPACE SECRET
+                                         (started by `nginx`) the reloading, as ingress-nginx's
+                                         controller does it: watch the Secret, rewrite the
+                                         htpasswd, reload nginx; ends when nginx does
   dataplane.py down STATE                stop both (whole process groups: SkyPilot's workers
                                          outlive SIGTERM)
 
@@ -24,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -164,10 +170,62 @@ http {{
             return True
 
     wait_for("nginx", listening, proc, 30, state, "nginx")
+    start(state, "nginx-watch", [sys.executable, str(Path(__file__).resolve()), "watch", str(state),
+                                 namespace, secret])
+
+
+def watch(state, namespace, secret):
+    """Keeps nginx's htpasswd equal to the Secret's `auth`, as ingress-nginx's controller does:
+    it watches the Secret, writes the changed htpasswd, and reloads. Each watch is short and starts
+    with the Secret as it is, so a change made between two watches is not missed. Ends when nginx
+    has stopped."""
+    nginx_pid = int((state / "nginx.pid").read_text())
+    htpasswd_file = state / "htpasswd"
+    selector = urllib.parse.quote(f"metadata.name={secret}")
+
+    def nginx_runs():
+        try:
+            os.kill(nginx_pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def load(event):
+        if event.get("type") not in ("ADDED", "MODIFIED"):
+            return  # deleted, or a watch error: keep serving the last login
+        encoded = (event["object"].get("data") or {}).get("auth")
+        if encoded is None:
+            return
+        htpasswd = base64.b64decode(encoded) + b"\n"
+        if htpasswd_file.read_bytes() == htpasswd:
+            return
+        # Written whole, then renamed: nginx never reads half a file.
+        fresh = state / "htpasswd.new"
+        fresh.write_bytes(htpasswd)
+        os.replace(fresh, htpasswd_file)
+        os.kill(nginx_pid, signal.SIGHUP)
+        log(f"Secret {namespace}/{secret} changed: htpasswd rewritten, nginx reloaded")
+
+    while nginx_runs():
+        began = time.monotonic()
+        try:
+            # Read afresh for each watch: a restarted control plane has a new port and new keys.
+            api_port = json.loads((controlplane.STATE / "ports.json").read_text())["apiserver"]
+            url = (f"https://127.0.0.1:{api_port}/api/v1/namespaces/{namespace}/secrets"
+                   f"?watch=1&fieldSelector={selector}&timeoutSeconds=5")
+            with urllib.request.urlopen(url, context=controlplane.ssl_context(), timeout=15) as events:
+                for line in events:
+                    load(json.loads(line))
+        except (OSError, ValueError, KeyError) as err:
+            # The control plane is restarting or gone: try again.
+            log(f"watching Secret {namespace}/{secret}: {err!r}")
+        # A watch that ends at once (an error, a namespace being deleted) must not become a
+        # busy loop.
+        time.sleep(max(0.0, 0.5 - (time.monotonic() - began)))
 
 
 def down(state):
-    for name in ["nginx", "skypilot"]:
+    for name in ["nginx-watch", "nginx", "skypilot"]:
         pid_file = state / f"{name}.pid"
         try:
             pid = int(pid_file.read_text())
@@ -181,7 +239,7 @@ def down(state):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("skypilot", "nginx", "down"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("skypilot", "nginx", "watch", "down"):
         raise SystemExit(__doc__)
     state = Path(sys.argv[2]).resolve()
     if sys.argv[1] == "skypilot":
@@ -189,6 +247,9 @@ def main():
     elif sys.argv[1] == "nginx":
         port, namespace, secret, upstream = sys.argv[3:7]
         nginx(state, int(port), namespace, secret, upstream)
+    elif sys.argv[1] == "watch":
+        namespace, secret = sys.argv[3:5]
+        watch(state, namespace, secret)
     else:
         down(state)
 

@@ -44,7 +44,8 @@ impl Dataplane {
     }
 
     /// Starts nginx on 127.0.0.1:`port` once the release's basic-auth Secret exists; returns at
-    /// once, the process finishes when nginx listens.
+    /// once, the process finishes when nginx listens. Like ingress-nginx, it reloads the
+    /// htpasswd whenever the Secret changes, until the dataplane stops.
     pub fn serve_node_port(&self, port: u16, namespace: &str, secret: &str) -> Child {
         Command::new("python3")
             .arg(script())
@@ -70,6 +71,61 @@ impl Dataplane {
             .stdin(Stdio::null());
         command
     }
+}
+
+/// What a `sky` client run printed, and whether it reached a healthy server.
+pub type SkySession = Result<String, String>;
+
+impl Dataplane {
+    /// A user logging in as `username` with `password` through the ingress at `endpoint`, with
+    /// the real client and a HOME of their own, then asking the server about itself.
+    pub fn sky_login(
+        &self,
+        home: &Path,
+        endpoint: &str,
+        username: &str,
+        password: &str,
+    ) -> SkySession {
+        let credentials = skyctl::guide::health::Credentials {
+            username: username.to_owned(),
+            password: password.to_owned().into(),
+        };
+        let url = skyctl::guide::health::url_with_credentials(endpoint, &credentials);
+        let login = self
+            .sky_client(home)
+            .args(["api", "login", "-e", &url])
+            .output()
+            .expect("sky runs");
+        if !login.status.success() {
+            return Err(transcript(&login));
+        }
+        self.sky_info(home)
+    }
+
+    /// `sky api info` with the login stored in `home`.
+    pub fn sky_info(&self, home: &Path) -> SkySession {
+        let info = self
+            .sky_client(home)
+            .args(["api", "info"])
+            .output()
+            .expect("sky runs");
+        let text = transcript(&info);
+        // An endpoint it cannot pass still exits 0, saying "Could not connect".
+        if info.status.success() && text.contains("ApiServerStatus.HEALTHY") {
+            Ok(text)
+        } else {
+            Err(text)
+        }
+    }
+}
+
+fn transcript(output: &std::process::Output) -> String {
+    format!(
+        "({}) {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 impl Drop for Dataplane {
