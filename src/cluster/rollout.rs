@@ -80,7 +80,12 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         history,
     } = request;
     let namespace_exists = manager.namespace_exists(&release.namespace).await?;
-    let ids = plan.manifests().map(|m| &m.id).chain(plan.prune.iter());
+    // Nothing exists in a namespace that does not exist: only cluster-scoped objects are read.
+    let ids = plan
+        .manifests()
+        .map(|m| &m.id)
+        .chain(plan.prune.iter())
+        .filter(|id| namespace_exists || id.namespace.is_none());
     let observation = decide::Observation {
         namespace_exists,
         live: manager.observe(ids).await?,
