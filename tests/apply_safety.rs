@@ -13,7 +13,7 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 use skyctl::manifest::Manifest;
 use support::cluster::{self, eventually, kubectl};
-use support::release::{Fixture, hanging_upgrade, lease_holder};
+use support::release::{Fixture, lease_holder, upgrade_holding_the_lock};
 use support::skyctl::skyctl;
 
 fn ingress_class() -> Manifest {
@@ -231,13 +231,7 @@ async fn force_unlock_never_takes_a_lock_whose_holder_is_alive_and_renewing() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     f.run("install", &[]).success();
-    let mut holder = hanging_upgrade(&f);
-    eventually(
-        "the first upgrade to take the lock",
-        Duration::from_secs(30),
-        || async { lease_holder(&f).await },
-    )
-    .await;
+    let mut holder = upgrade_holding_the_lock(&f).await;
     f.run(
         "upgrade",
         &[
@@ -280,13 +274,7 @@ async fn a_rollout_that_loses_its_lock_stops_and_records_its_revision_failed() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     f.run("install", &[]).success();
-    let mut holder = hanging_upgrade(&f);
-    eventually(
-        "the upgrade to take the lock",
-        Duration::from_secs(30),
-        || async { lease_holder(&f).await },
-    )
-    .await;
+    let mut holder = upgrade_holding_the_lock(&f).await;
     // Someone takes the lease from under it, as a person with kubectl could.
     let taken = kubectl([
         "-n",

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use skyctl::manifest::Manifest;
 use support::audit;
 use support::cluster::{self, eventually};
-use support::release::{AUTH, Fixture, hanging_upgrade, lease_holder};
+use support::release::{AUTH, Fixture, lease_holder, upgrade_holding_the_lock};
 use support::skyctl::skyctl;
 
 fn spec_of(object: &DynamicObject) -> Value {
@@ -238,13 +238,7 @@ async fn the_lock_names_its_holder_and_expires_when_the_holder_is_killed() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     f.run("install", &[]).success();
-    let mut first = hanging_upgrade(&f);
-    eventually(
-        "the first upgrade to take the lock",
-        Duration::from_secs(30),
-        || async { lease_holder(&f).await },
-    )
-    .await;
+    let mut first = upgrade_holding_the_lock(&f).await;
 
     f.run("upgrade", &["--set", "apiService.skypilotDev=true"])
         .code(1)

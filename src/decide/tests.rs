@@ -127,6 +127,26 @@ async fn carry_out(
     Some(rollout.record.revision)
 }
 
+/// `decide` for the test release against the simulated cluster.
+fn decide_on(
+    cluster: &Cluster,
+    history: &History,
+    plan: &Plan,
+    operation: Operation,
+    values: &Value,
+    options: Options,
+) -> Result<Decision, Refusal> {
+    decide(
+        &release(),
+        operation,
+        history,
+        plan,
+        &cluster.observe(),
+        values,
+        options,
+    )
+}
+
 async fn history(storage: &MemoryStorage) -> History {
     History::new(storage.list().await.unwrap())
 }
@@ -224,15 +244,7 @@ fn operations_the_history_does_not_allow_are_refused() {
     };
     for (name, operation, history, refused) in cases {
         let plan = plan_of(vec![manifest("ConfigMap", "c", "1")], history, false);
-        let result = decide(
-            &release(),
-            operation,
-            history,
-            &plan,
-            &cluster.observe(),
-            &json!({}),
-            options(),
-        );
+        let result = decide_on(&cluster, history, &plan, operation, &json!({}), options());
         match (refused, result) {
             (None, Ok(_)) => {}
             (Some(words), Err(refusal)) => {
@@ -251,12 +263,11 @@ fn a_missing_namespace_is_refused_unless_it_may_be_created_and_then_it_is_record
         &History::default(),
         false,
     );
-    let refusal = decide(
-        &release(),
-        Operation::Install,
+    let refusal = decide_on(
+        &cluster,
         &History::default(),
         &plan,
-        &cluster.observe(),
+        Operation::Install,
         &json!({}),
         options(),
     )
@@ -267,12 +278,11 @@ fn a_missing_namespace_is_refused_unless_it_may_be_created_and_then_it_is_record
         create_namespace: true,
         ..options()
     };
-    let Ok(Decision::Rollout(rollout)) = decide(
-        &release(),
-        Operation::Install,
+    let Ok(Decision::Rollout(rollout)) = decide_on(
+        &cluster,
         &History::default(),
         &plan,
-        &cluster.observe(),
+        Operation::Install,
         &json!({}),
         create,
     ) else {
@@ -297,12 +307,11 @@ fn another_releases_object_is_refused_before_anything_is_written_even_in_a_new_n
         create_namespace: true,
         ..options()
     };
-    let refusal = decide(
-        &release(),
-        Operation::Install,
+    let refusal = decide_on(
+        &cluster,
         &History::default(),
         &plan,
-        &cluster.observe(),
+        Operation::Install,
         &json!({}),
         create,
     )
@@ -353,46 +362,21 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
     let plan = plan_of(v1.clone(), &h, false);
     let upgrade = Operation::Upgrade { install: false };
     assert_eq!(
-        decide(
-            &release(),
-            upgrade,
-            &h,
-            &plan,
-            &cluster.observe(),
-            &json!({"a": 1}),
-            options()
-        )
-        .unwrap(),
+        decide_on(&cluster, &h, &plan, upgrade, &json!({"a": 1}), options()).unwrap(),
         Decision::Unchanged { revision: 1 }
     );
     // Other values are a change even when the objects are the same.
     assert!(matches!(
-        decide(
-            &release(),
-            upgrade,
-            &h,
-            &plan,
-            &cluster.observe(),
-            &json!({"a": 2}),
-            options()
-        )
-        .unwrap(),
+        decide_on(&cluster, &h, &plan, upgrade, &json!({"a": 2}), options()).unwrap(),
         Decision::Rollout(_)
     ));
 
     // An upgrade that stops rendering the IngressClass prunes it.
     let v2 = vec![manifest("ConfigMap", "config", "2")];
     let plan = plan_of(v2.clone(), &h, false);
-    let Decision::Rollout(rollout) = decide(
-        &release(),
-        upgrade,
-        &h,
-        &plan,
-        &cluster.observe(),
-        &json!({"a": 2}),
-        options(),
-    )
-    .unwrap() else {
+    let Decision::Rollout(rollout) =
+        decide_on(&cluster, &h, &plan, upgrade, &json!({"a": 2}), options()).unwrap()
+    else {
         panic!("a change rolls out")
     };
     assert_eq!(rollout.count(Change::Update), 1);
@@ -416,16 +400,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
     assert_eq!(h.previous().map(|r| r.revision), Some(1));
     let plan = plan_of(v1.clone(), &h, false);
     let rollback = Operation::Rollback { to: 1 };
-    let decision = decide(
-        &release(),
-        rollback,
-        &h,
-        &plan,
-        &cluster.observe(),
-        &json!({"a": 1}),
-        options(),
-    )
-    .unwrap();
+    let decision = decide_on(&cluster, &h, &plan, rollback, &json!({"a": 1}), options()).unwrap();
     assert_eq!(
         carry_out(&mut cluster, &storage, &plan, rollback, decision).await,
         Some(3)
@@ -456,12 +431,11 @@ async fn prune_and_uninstall_leave_objects_that_are_not_the_releases_any_more() 
     let config = manifest("ConfigMap", "extra", "1");
     let h = History::default();
     let plan = plan_of(vec![class.clone(), config.clone()], &h, false);
-    let decision = decide(
-        &release(),
-        Operation::Install,
+    let decision = decide_on(
+        &cluster,
         &h,
         &plan,
-        &cluster.observe(),
+        Operation::Install,
         &json!({}),
         options(),
     )
@@ -470,12 +444,11 @@ async fn prune_and_uninstall_leave_objects_that_are_not_the_releases_any_more() 
     let h = history(&storage).await;
     let plan = plan_of(vec![], &h, false);
     let upgrade = Operation::Upgrade { install: false };
-    let decision = decide(
-        &release(),
-        upgrade,
+    let decision = decide_on(
+        &cluster,
         &h,
         &plan,
-        &cluster.observe(),
+        upgrade,
         &json!({"off": true}),
         options(),
     )
@@ -546,12 +519,11 @@ fn interrupted_revisions_are_failed_and_the_next_revision_follows_the_latest() {
         ..Cluster::default()
     };
     let plan = plan_of(vec![manifest("ConfigMap", "c", "1")], &h, false);
-    let Decision::Rollout(rollout) = decide(
-        &release(),
-        Operation::Upgrade { install: false },
+    let Decision::Rollout(rollout) = decide_on(
+        &cluster,
         &h,
         &plan,
-        &cluster.observe(),
+        Operation::Upgrade { install: false },
         &json!({}),
         options(),
     )
@@ -583,12 +555,11 @@ fn a_dry_run_is_decided_like_the_real_run() {
         dry_run: true,
         ..options()
     };
-    let Ok(Decision::Rollout(rollout)) = decide(
-        &release(),
-        Operation::Install,
+    let Ok(Decision::Rollout(rollout)) = decide_on(
+        &cluster,
         &History::default(),
         &plan,
-        &cluster.observe(),
+        Operation::Install,
         &json!({}),
         dry,
     ) else {
@@ -686,12 +657,11 @@ fn drift_inside_a_list_item_makes_an_unchanged_object_an_update() {
         vec![stamped.id.clone()],
     )]);
     let plan = plan_of(vec![deployment], &h, false);
-    let Decision::Rollout(rollout) = decide(
-        &release(),
-        Operation::Upgrade { install: false },
+    let Decision::Rollout(rollout) = decide_on(
+        &cluster,
         &h,
         &plan,
-        &cluster.observe(),
+        Operation::Upgrade { install: false },
         &json!({}),
         options(),
     )

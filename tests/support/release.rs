@@ -86,7 +86,7 @@ impl Fixture {
 
 /// Starts an upgrade that cannot finish: it waits for a LoadBalancer address that no
 /// controller on the test cluster assigns.
-pub fn hanging_upgrade(f: &Fixture) -> Child {
+fn hanging_upgrade(f: &Fixture) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
     command
         .args(["upgrade", f.release(), "-n", &f.ns.name, "--kubeconfig"])
@@ -117,4 +117,16 @@ pub async fn lease_holder(f: &Fixture) -> Option<String> {
         .await
         .unwrap()?;
     lease.spec?.holder_identity
+}
+
+/// An upgrade that holds the release's lock (and keeps renewing it) until it is killed.
+pub async fn upgrade_holding_the_lock(f: &Fixture) -> Child {
+    let holder = hanging_upgrade(f);
+    cluster::eventually(
+        "the upgrade to take the lock",
+        std::time::Duration::from_secs(30),
+        || async { lease_holder(f).await },
+    )
+    .await;
+    holder
 }
