@@ -138,6 +138,10 @@ pub struct RolloutArgs {
     /// Create the namespace if it does not exist
     #[arg(long, help_heading = "Apply")]
     pub create_namespace: bool,
+    /// Take over existing objects that no skyctl release owns (made by hand, or by Helm), as
+    /// Helm's --take-ownership does; without it, such an object stops the rollout
+    #[arg(long, help_heading = "Apply")]
+    pub take_ownership: bool,
     /// Prune the data volume (PVC) too when storage is disabled; it is kept otherwise
     #[arg(long, help_heading = "Apply")]
     pub delete_data: bool,

@@ -48,6 +48,8 @@ pub struct Options {
     pub create_namespace: bool,
     /// Revisions to keep; 0 keeps all, as in Helm.
     pub history_max: usize,
+    /// Take over existing objects that no skyctl release owns (Helm's `--take-ownership`).
+    pub take_ownership: bool,
 }
 
 /// What the cluster holds, read before deciding.
@@ -87,6 +89,15 @@ pub enum Refusal {
          --set ingress-nginx.enabled=false."
     )]
     OwnedByOtherRelease {
+        object: Box<ObjectRef>,
+        owner: Owner,
+    },
+    #[error(
+        "{object} exists and belongs to {owner}; skyctl takes over an object it did not make only when \
+         told to. Nothing was changed.\n\
+         Pass --take-ownership to make it this release's (uninstall then deletes it), or remove it first."
+    )]
+    NotOurs {
         object: Box<ObjectRef>,
         owner: Owner,
     },
@@ -167,13 +178,23 @@ pub fn decide(
     let mut changes = Vec::new();
     for manifest in plan.manifests() {
         let live = observation.live.get(&manifest.id);
-        if let Some(live) = live
-            && let owner @ Owner::Other { .. } = ownership::owner(&live.metadata, release)
-        {
-            return Err(Refusal::OwnedByOtherRelease {
-                object: Box::new(manifest.id.clone()),
-                owner,
-            });
+        if let Some(live) = live {
+            match ownership::owner(&live.metadata, release) {
+                Owner::This => {}
+                owner @ Owner::Other { .. } => {
+                    return Err(Refusal::OwnedByOtherRelease {
+                        object: Box::new(manifest.id.clone()),
+                        owner,
+                    });
+                }
+                _ if options.take_ownership => {}
+                owner => {
+                    return Err(Refusal::NotOurs {
+                        object: Box::new(manifest.id.clone()),
+                        owner,
+                    });
+                }
+            }
         }
         let change = ownership::change(
             &manifest.object,

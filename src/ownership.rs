@@ -2,8 +2,9 @@
 //!
 //! Objects: a release owns an object whose `skyctl.io/release-*` annotations name it (and,
 //! where a revision recorded one, whose UID is the one it applied). Releases never take each
-//! other's objects; an object with no release annotations (made by hand, or by Helm before a
-//! migration) may be adopted by an apply, but is never deleted as a release's.
+//! other's objects, and an object that no skyctl release owns (made by hand, or by Helm) is
+//! taken over only when the user says so (`--take-ownership`, as in Helm); until then it is
+//! never written and never deleted.
 //!
 //! Fields: another client that writes a field skyctl applied, as `kubectl scale` or
 //! `kubectl set image` do, takes its ownership; the apiserver records that in
@@ -18,6 +19,10 @@ use serde_json::Value;
 use crate::plan;
 use crate::release::Release;
 
+/// Helm's annotations naming the release an object belongs to.
+const HELM_RELEASE_NAME: &str = "meta.helm.sh/release-name";
+const HELM_RELEASE_NAMESPACE: &str = "meta.helm.sh/release-namespace";
+
 /// Whose an object on the cluster is, by its release annotations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
@@ -25,6 +30,8 @@ pub enum Owner {
     This,
     /// Another skyctl release: never taken over, never deleted.
     Other { name: String, namespace: String },
+    /// A Helm release (Helm's `meta.helm.sh/release-*` annotations).
+    Helm { name: String, namespace: String },
     /// No release annotations: made by hand or by another tool.
     Unmarked,
 }
@@ -36,7 +43,10 @@ impl std::fmt::Display for Owner {
             Owner::Other { name, namespace } => {
                 write!(f, "release {name} in namespace {namespace}")
             }
-            Owner::Unmarked => f.write_str("no skyctl release"),
+            Owner::Helm { name, namespace } => {
+                write!(f, "Helm release {name} in namespace {namespace}")
+            }
+            Owner::Unmarked => f.write_str("no release (made by hand or by another tool)"),
         }
     }
 }
@@ -57,7 +67,16 @@ pub fn owner(live: &ObjectMeta, release: &Release) -> Owner {
             name: name.clone(),
             namespace: namespace.clone(),
         },
-        _ => Owner::Unmarked,
+        _ => match (
+            annotation(HELM_RELEASE_NAME),
+            annotation(HELM_RELEASE_NAMESPACE),
+        ) {
+            (Some(name), Some(namespace)) => Owner::Helm {
+                name: name.clone(),
+                namespace: namespace.clone(),
+            },
+            _ => Owner::Unmarked,
+        },
     }
 }
 

@@ -304,6 +304,7 @@ async fn apply_to_release(
         delete_data: false,
         atomic: false,
         history_max: 10,
+        take_ownership: false,
         wait,
         lock: LockArgs {
             force_unlock: false,

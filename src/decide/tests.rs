@@ -37,6 +37,7 @@ fn options() -> Options {
         dry_run: false,
         create_namespace: false,
         history_max: 10,
+        take_ownership: false,
     }
 }
 
@@ -325,6 +326,52 @@ fn another_releases_object_is_refused_before_anything_is_written_even_in_a_new_n
             .to_string()
             .contains("release other in namespace elsewhere")
     );
+}
+
+#[test]
+fn an_object_no_release_owns_is_taken_over_only_when_told() {
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let class = manifest("IngressClass", "nginx", "1");
+    cluster.put(&class); // made by hand: no release annotations
+    let plan = plan_of(vec![class], &History::default(), false);
+    let refusal = decide_on(
+        &cluster,
+        &History::default(),
+        &plan,
+        Operation::Install,
+        &json!({}),
+        options(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            refusal,
+            Refusal::NotOurs {
+                owner: Owner::Unmarked,
+                ..
+            }
+        ),
+        "{refusal:?}"
+    );
+    assert!(refusal.to_string().contains("--take-ownership"));
+    let take = Options {
+        take_ownership: true,
+        ..options()
+    };
+    let Ok(Decision::Rollout(rollout)) = decide_on(
+        &cluster,
+        &History::default(),
+        &plan,
+        Operation::Install,
+        &json!({}),
+        take,
+    ) else {
+        panic!("with --take-ownership the install goes ahead");
+    };
+    assert_eq!(rollout.count(Change::Update), 1);
 }
 
 #[tokio::test]

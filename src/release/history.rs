@@ -78,13 +78,96 @@ impl History {
             .collect()
     }
 
-    /// The UID the newest record that knew the object recorded for it.
+    /// The UID of the object as the release last applied it, when that is known: the UID the
+    /// newest revision that lists the object recorded. A revision that failed or was killed
+    /// records none, and may have made the object anew, so then nothing is known; an older
+    /// revision's UID may be of an object pruned since.
     pub fn recorded_uid(&self, id: &ObjectRef) -> Option<&str> {
-        self.records.iter().rev().find_map(|r| r.uid_of(id))
+        self.records
+            .iter()
+            .rev()
+            .find(|r| r.inventory.contains(id))
+            .and_then(|r| r.uid_of(id))
     }
 
     /// Whether skyctl created the namespace in any revision.
     pub fn created_namespace(&self) -> bool {
         self.records.iter().any(|r| r.created_namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("ns".into()),
+            name: name.into(),
+        }
+    }
+
+    fn record(revision: u32, inventory: &[&str], uids: &[(&str, &str)]) -> ReleaseRecord {
+        ReleaseRecord {
+            name: "r".into(),
+            namespace: "ns".into(),
+            revision,
+            status: ReleaseStatus::Superseded,
+            description: String::new(),
+            first_deployed: String::new(),
+            last_deployed: String::new(),
+            skyctl_version: String::new(),
+            values: serde_json::json!({}),
+            inventory: inventory.iter().map(|n| id(n)).collect(),
+            created_namespace: false,
+            uids: uids
+                .iter()
+                .map(|(n, uid)| (id(n).to_string(), (*uid).to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_uid_that_counts_is_the_newest_revision_listing_the_object() {
+        // Table: the records, oldest first; the UID known for object "a".
+        let cases = [
+            (
+                "applied once",
+                vec![record(1, &["a"], &[("a", "u1")])],
+                Some("u1"),
+            ),
+            (
+                "pruned, then made again by a revision that failed",
+                vec![
+                    record(1, &["a"], &[("a", "u1")]),
+                    record(2, &[], &[]),
+                    record(3, &["a"], &[]),
+                ],
+                None,
+            ),
+            (
+                "made again and recorded",
+                vec![
+                    record(1, &["a"], &[("a", "u1")]),
+                    record(2, &[], &[]),
+                    record(3, &["a"], &[("a", "u3")]),
+                ],
+                Some("u3"),
+            ),
+            (
+                "never listed",
+                vec![record(1, &["b"], &[("b", "u1")])],
+                None,
+            ),
+        ];
+        for (name, records, expected) in cases {
+            assert_eq!(
+                History::new(records).recorded_uid(&id("a")),
+                expected,
+                "{name}"
+            );
+        }
     }
 }

@@ -36,6 +36,7 @@ pub enum DocumentError {
 
 /// Parses `text` as one values document.
 pub fn parse(text: &str) -> Result<Map<String, Value>, DocumentError> {
+    check_flow_depth(text)?;
     let mut yaml: Yaml = serde_yaml_ng::from_str(text).map_err(syntax)?;
     // YAML merge keys (`<<: *base`) are honoured by Helm's YAML reader too.
     yaml.apply_merge().map_err(syntax)?;
@@ -46,6 +47,50 @@ pub fn parse(text: &str) -> Result<Map<String, Value>, DocumentError> {
             found: describe(&other),
         }),
     }
+}
+
+/// How deep `{…}` and `[…]` may nest. No values file needs more; the YAML parser's time grows
+/// with the square of a flow collection's depth, so a deeper one is refused before parsing.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// Refuses flow collections nested deeper than [`MAX_FLOW_DEPTH`], outside quoted strings and
+/// comments.
+fn check_flow_depth(text: &str) -> Result<(), DocumentError> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = ' ';
+    for c in text.chars() {
+        match (quote, c) {
+            // Quoted scalars may span lines: a newline ends a comment, not a quote.
+            (_, '\n') => {
+                line += 1;
+                comment = false;
+            }
+            _ if comment => {}
+            (Some(q), c) if c == q && previous != '\\' => quote = None,
+            (Some(_), _) => {}
+            (None, '#') if previous.is_whitespace() => comment = true,
+            (None, '"' | '\'') if matches!(previous, ' ' | '[' | '{' | ',' | ':' | '\n') => {
+                quote = Some(c)
+            }
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(DocumentError::Syntax {
+                        message: format!(
+                            "collections nested more than {MAX_FLOW_DEPTH} levels deep at line {line}"
+                        ),
+                        line: Some(line),
+                    });
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = c;
+    }
+    Ok(())
 }
 
 fn syntax(error: serde_yaml_ng::Error) -> DocumentError {
@@ -110,6 +155,26 @@ fn key_text(key: Yaml, path: &KeyPath) -> Result<String, DocumentError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn collections_nested_too_deep_are_refused_before_parsing() {
+        let deep = format!("a: {}1{}", "{a: ".repeat(200), "}".repeat(200));
+        let err = parse(&deep).unwrap_err();
+        assert!(err.to_string().contains("nested more than 128"), "{err}");
+        let fine = format!("a: {}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse(&fine).is_ok());
+        let quoted = format!(
+            "a: \"{}\"\nb: '{}' # {}",
+            "{".repeat(300),
+            "[".repeat(300),
+            "{".repeat(300)
+        );
+        assert!(
+            parse(&quoted).is_ok(),
+            "brackets in strings and comments do not count"
+        );
+    }
+
     use serde_json::json;
 
     use super::*;

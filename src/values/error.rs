@@ -30,7 +30,7 @@ pub enum Error {
     },
     /// A `--set`-style argument is malformed, or a `--set-file` file is unreadable.
     // Quoted as typed, not escaped, so `key\.with\.dots` reads the same as on the command line.
-    #[error("{flag} \"{arg}\"")]
+    #[error("{flag} \"{}\"", super::origin::shown_arg(.arg))]
     Flag {
         /// Which flag.
         flag: Flag,

@@ -122,6 +122,23 @@ pub(crate) fn origin_of(layers: &[Layer], path: &KeyPath, merged: &Value) -> Opt
         .map(|layer| layer.origin_at(path))
 }
 
+/// Words in a key that say its value is a secret: such values are never echoed in a message.
+const SECRET_WORDS: &[&str] = &["auth", "password", "secret", "token", "credential", "key"];
+
+/// A `--set`-style argument as messages show it: each `key=value` pair whose key names a
+/// secret has its value replaced by `***`. The key is what the user needs to find the mistake.
+pub fn shown_arg(arg: &str) -> String {
+    arg.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if SECRET_WORDS.iter().any(|w| key.to_lowercase().contains(w)) => {
+                format!("{key}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl fmt::Display for Flag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -142,7 +159,7 @@ impl fmt::Display for Origin {
                 name,
                 line: Some(line),
             } => write!(f, "{name}:{line}"),
-            Self::Flag { flag, arg } => write!(f, "{flag} {arg}"),
+            Self::Flag { flag, arg } => write!(f, "{flag} {}", shown_arg(arg)),
             Self::Extra { label } => f.write_str(label),
         }
     }
@@ -153,6 +170,27 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn values_of_secret_keys_are_never_shown() {
+        // Table: the argument as typed, as messages show it.
+        let cases = [
+            (
+                "ingress.authCredentials=u:$apr1$x$hash",
+                "ingress.authCredentials=***",
+            ),
+            ("a.password=p,b=2", "a.password=***,b=2"),
+            ("apiService.image=sky:1", "apiService.image=sky:1"),
+            (
+                "ingress.authCredential=u:hash,bad",
+                "ingress.authCredential=***,bad",
+            ),
+            ("noequals", "noequals"),
+        ];
+        for (arg, shown) in cases {
+            assert_eq!(shown_arg(arg), shown, "{arg}");
+        }
+    }
 
     fn layers() -> Vec<Layer> {
         vec![

@@ -86,7 +86,7 @@ impl Fixture {
 
 /// Starts an upgrade that cannot finish: it waits for a LoadBalancer address that no
 /// controller on the test cluster assigns.
-fn hanging_upgrade(f: &Fixture) -> Child {
+pub fn hanging_upgrade(f: &Fixture) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
     command
         .args(["upgrade", f.release(), "-n", &f.ns.name, "--kubeconfig"])
