@@ -71,7 +71,7 @@ fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
         set: args.set.clone(),
         set_string: args.set_string.clone(),
         set_file: args.set_file.clone(),
-        extra: Vec::new(),
+        ..Layers::default()
     };
     let input = values::Input::read(layers).map_err(|err| {
         invalid_input(anyhow::Error::new(err).context("cannot read standard input"))
