@@ -20,10 +20,11 @@ use crate::error::invalid_input;
 use crate::release::{History, Release, ReleaseStorage};
 use crate::values::{self, Layers, Resolved};
 
-/// Runs the command the user asked for.
+/// Runs the command the user asked for. Errors from the API server are told plainly, and a
+/// failed connection names the server and the kubeconfig it came from.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let Cli { cluster, command } = cli;
-    match command {
+    let result = match command {
         Command::Completion { shell } => completion::run(shell),
         Command::Template(args) => template::run(&cluster, args),
         Command::Install(args) => block_on(install::run(&cluster, args)),
@@ -33,7 +34,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => block_on(status::run(&cluster, args)),
         Command::Endpoint(args) => block_on(endpoint::run(&cluster, args)),
         Command::Creds { command } => block_on(creds::run(&cluster, command)),
-    }
+    };
+    result.map_err(|err| {
+        crate::cluster::api_errors::readable(err, || {
+            crate::cluster::target(cluster.kubeconfig.as_deref(), cluster.context.as_deref())
+        })
+    })
 }
 
 /// A single-threaded runtime: starting it costs next to nothing, and the concurrency skyctl
