@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 
 use kube::api::DynamicObject;
-use serde_json::Value;
 
 use crate::manifest::ObjectRef;
 use crate::ownership::{self, Change, Keep, Owner};
 use crate::plan::{self, Plan};
 use crate::release::{History, Release, ReleaseRecord, ReleaseStatus};
+use crate::values::Resolved;
 
 /// The field manager of every skyctl write, so that ownership is skyctl's across versions.
 pub const FIELD_MANAGER: &str = "skyctl";
@@ -150,14 +150,15 @@ impl Rollout {
     }
 }
 
-/// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record.
+/// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record:
+/// the user's, and those the objects were rendered from.
 pub fn decide(
     release: &Release,
     operation: Operation,
     history: &History,
     plan: &Plan,
     observation: &Observation,
-    values: &Value,
+    values: &Resolved,
     options: Options,
 ) -> Result<Decision, Refusal> {
     let installing = check_operation(release, operation, history)?;
@@ -189,7 +190,7 @@ pub fn decide(
             && changes.iter().all(|(_, c)| *c == Change::Unchanged)
             && prune.is_empty()
             && latest.status == ReleaseStatus::Deployed
-            && latest.values == *values
+            && latest.values == values.user
             && latest.inventory == plan.inventory();
         if nothing_to_do {
             return Ok(Decision::Unchanged {
@@ -216,7 +217,8 @@ pub fn decide(
             .map_or(now.clone(), |r| r.first_deployed.clone()),
         last_deployed: now,
         skyctl_version: env!("CARGO_PKG_VERSION").to_owned(),
-        values: values.clone(),
+        values: values.user.clone(),
+        computed_values: Some(values.values.clone()),
         inventory: plan.inventory(),
         created_namespace: !observation.namespace_exists || history.created_namespace(),
         uids: BTreeMap::new(),

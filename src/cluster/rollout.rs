@@ -23,14 +23,15 @@ use crate::ownership::{Change, Keep};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::release::{History, Release, ReleaseStorage};
+use crate::values::Resolved;
 
 /// What to roll out.
 pub struct Request<'a> {
     pub release: &'a Release,
     pub operation: Operation,
     pub plan: Plan,
-    /// The user-supplied values to record.
-    pub values: Value,
+    /// The values to record: the user's, and all those the objects were rendered from.
+    pub values: Resolved,
     pub options: decide::Options,
     pub force_conflicts: bool,
     /// The release's records as the verb read them: one list request per command.

@@ -314,7 +314,7 @@ async fn apply_to_release(
         release,
         Operation::Upgrade { install: false },
         manifests,
-        resolved.user,
+        resolved,
         &history,
         &args,
     )

@@ -39,10 +39,17 @@ pub(super) fn recorded_layer(record: &ReleaseRecord) -> anyhow::Result<ExtraLaye
     })
 }
 
-/// The values a revision recorded, over today's defaults.
+/// The values a revision was rendered from, and the user's among them. A record made before
+/// skyctl kept the computed values has its user values laid over today's defaults instead.
 pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved> {
+    if let Some(values) = &record.computed_values {
+        return Ok(Resolved {
+            values: values.clone(),
+            user: record.values.clone(),
+        });
+    }
     let layers = values::Layers {
-        extra: vec![recorded_layer(record)?],
+        reused: Some(recorded_layer(record)?),
         ..values::Layers::default()
     };
     Ok(values::resolve(&layers)?)
@@ -140,7 +147,7 @@ pub(super) async fn deploy_and_finish(
         release,
         operation,
         manifests,
-        resolved.user,
+        resolved,
         &history,
         &args.rollout,
     )
@@ -177,7 +184,7 @@ pub(super) async fn deploy(
     release: &Release,
     operation: Operation,
     manifests: Vec<Manifest>,
-    user_values: Value,
+    values: Resolved,
     history: &History,
     args: &RolloutArgs,
 ) -> anyhow::Result<Outcome> {
@@ -193,7 +200,7 @@ pub(super) async fn deploy(
         release,
         operation,
         plan,
-        values: user_values,
+        values,
         options: decide::Options {
             dry_run: args.dry_run,
             create_namespace: args.create_namespace,
@@ -332,7 +339,7 @@ async fn undo(
                     release,
                     operation: Operation::Rollback { to },
                     plan,
-                    values: previous.values.clone(),
+                    values: recorded_values(previous)?,
                     options: decide::Options {
                         dry_run: false,
                         create_namespace: false,

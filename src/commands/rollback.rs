@@ -41,7 +41,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &release,
         Operation::Rollback { to },
         manifests,
-        target.values.clone(),
+        super::deploy::recorded_values(target)?,
         &history,
         &args.rollout,
     )

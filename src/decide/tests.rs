@@ -139,6 +139,14 @@ fn statuses(history: &History) -> Vec<(u32, &'static str)> {
         .collect()
 }
 
+/// Values the user gave, rendered over no defaults.
+fn given(user: Value) -> Resolved {
+    Resolved {
+        values: user.clone(),
+        user,
+    }
+}
+
 fn plan_of(manifests: Vec<Manifest>, history: &History, delete_data: bool) -> Plan {
     plan::plan(manifests, &history.owned_objects(), delete_data, &release())
 }
@@ -154,6 +162,7 @@ fn record(revision: u32, status: ReleaseStatus, inventory: Vec<ObjectRef>) -> Re
         last_deployed: "t".into(),
         skyctl_version: "0".into(),
         values: json!({}),
+        computed_values: None,
         inventory,
         created_namespace: false,
         uids: BTreeMap::new(),
@@ -230,7 +239,7 @@ fn operations_the_history_does_not_allow_are_refused() {
             history,
             &plan,
             &cluster.observe(),
-            &json!({}),
+            &given(json!({})),
             options(),
         );
         match (refused, result) {
@@ -257,7 +266,7 @@ fn a_missing_namespace_is_refused_unless_it_may_be_created_and_then_it_is_record
         &History::default(),
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         options(),
     )
     .unwrap_err();
@@ -273,7 +282,7 @@ fn a_missing_namespace_is_refused_unless_it_may_be_created_and_then_it_is_record
         &History::default(),
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         create,
     ) else {
         panic!("an install that may create the namespace rolls out");
@@ -303,7 +312,7 @@ fn another_releases_object_is_refused_before_anything_is_written_even_in_a_new_n
         &History::default(),
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         create,
     )
     .unwrap_err();
@@ -338,7 +347,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
         &history(&storage).await,
         &plan,
         &cluster.observe(),
-        &json!({"a": 1}),
+        &given(json!({"a": 1})),
         options(),
     )
     .unwrap();
@@ -359,7 +368,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
             &h,
             &plan,
             &cluster.observe(),
-            &json!({"a": 1}),
+            &given(json!({"a": 1})),
             options()
         )
         .unwrap(),
@@ -373,7 +382,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
             &h,
             &plan,
             &cluster.observe(),
-            &json!({"a": 2}),
+            &given(json!({"a": 2})),
             options()
         )
         .unwrap(),
@@ -389,7 +398,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
         &h,
         &plan,
         &cluster.observe(),
-        &json!({"a": 2}),
+        &given(json!({"a": 2})),
         options(),
     )
     .unwrap() else {
@@ -422,7 +431,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
         &h,
         &plan,
         &cluster.observe(),
-        &json!({"a": 1}),
+        &given(json!({"a": 1})),
         options(),
     )
     .unwrap();
@@ -462,7 +471,7 @@ async fn prune_and_uninstall_leave_objects_that_are_not_the_releases_any_more() 
         &h,
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         options(),
     )
     .unwrap();
@@ -476,7 +485,7 @@ async fn prune_and_uninstall_leave_objects_that_are_not_the_releases_any_more() 
         &h,
         &plan,
         &cluster.observe(),
-        &json!({"off": true}),
+        &given(json!({"off": true})),
         options(),
     )
     .unwrap();
@@ -552,7 +561,7 @@ fn interrupted_revisions_are_failed_and_the_next_revision_follows_the_latest() {
         &h,
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         options(),
     )
     .unwrap() else {
@@ -589,7 +598,7 @@ fn a_dry_run_is_decided_like_the_real_run() {
         &History::default(),
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         dry,
     ) else {
         panic!("a dry run decides a rollout")
@@ -692,11 +701,38 @@ fn drift_inside_a_list_item_makes_an_unchanged_object_an_update() {
         &h,
         &plan,
         &cluster.observe(),
-        &json!({}),
+        &given(json!({})),
         options(),
     )
     .unwrap() else {
         panic!("drift is a change")
     };
     assert_eq!(rollout.count(Change::Update), 1);
+}
+
+#[test]
+fn a_revision_records_the_user_values_and_the_values_it_was_computed_from() {
+    let cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let history = History::default();
+    let plan = plan_of(vec![manifest("ConfigMap", "c", "1")], &history, false);
+    let values = Resolved {
+        values: json!({"a": 1, "b": "default"}),
+        user: json!({"a": 1}),
+    };
+    let Ok(Decision::Rollout(rollout)) = decide(
+        &release(),
+        Operation::Install,
+        &history,
+        &plan,
+        &cluster.observe(),
+        &values,
+        options(),
+    ) else {
+        panic!("an install rolls out")
+    };
+    assert_eq!(rollout.record.values, json!({"a": 1}));
+    assert_eq!(rollout.record.computed_values, Some(values.values));
 }
