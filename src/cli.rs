@@ -71,6 +71,16 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Show a release's revision, readiness, endpoint and health
     Status(StatusArgs),
+    /// List releases: in the namespace, or in every namespace with -A
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show a release's revisions
+    History(HistoryArgs),
+    /// Show what a release recorded
+    Get {
+        #[command(subcommand)]
+        command: GetCommand,
+    },
     /// Print the objects that install would apply, as YAML, without a cluster
     Template(TemplateArgs),
     /// Print the URL users log in to (NodePort or LoadBalancer)
@@ -284,6 +294,47 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ListArgs {
+    /// List the releases of every namespace (-n is ignored)
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// Show at most this many of the newest revisions
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max: u32,
+    #[command(flatten)]
+    pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GetCommand {
+    /// Print the values a release was given (never Secret data: the web login is a bcrypt line)
+    Values(GetValuesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GetValuesArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// Print every value the release was computed from, defaults included
+    #[arg(short, long)]
+    pub all: bool,
+    /// The revision to read (default: the newest)
+    // Negative numbers reach the parser, which names the flag, instead of reading as flags.
+    #[arg(long, value_parser = parse_revision, allow_negative_numbers = true, value_name = "N")]
+    pub revision: Option<u32>,
+    #[command(flatten)]
+    pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct TemplateArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
@@ -307,6 +358,32 @@ impl From<OutputFormat> for crate::ui::OutputFormat {
             OutputFormat::Yaml => Self::Yaml,
         }
     }
+}
+
+/// How `list`, `history` and `get` print, as in Helm: a table for people, JSON or YAML for
+/// scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Yaml,
+}
+
+impl From<TableFormat> for crate::ui::OutputFormat {
+    fn from(format: TableFormat) -> Self {
+        match format {
+            TableFormat::Table => Self::Text,
+            TableFormat::Json => Self::Json,
+            TableFormat::Yaml => Self::Yaml,
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct TableOutputArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = TableFormat::Table)]
+    pub output: TableFormat,
 }
 
 #[derive(Debug, Args, Clone, Copy)]
@@ -392,7 +469,7 @@ fn parse_history_max(text: &str) -> Result<usize, String> {
 
 /// Revisions count from 1, as in Helm's release history.
 fn parse_revision(text: &str) -> Result<u32, String> {
-    let rule = "revisions count from 1; leave it out for the one before the deployed one";
+    let rule = "revisions count from 1";
     match text.parse::<u32>() {
         Ok(0) => Err(format!("0 is not a revision: {rule}")),
         Ok(revision) => Ok(revision),

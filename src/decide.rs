@@ -74,7 +74,8 @@ pub enum Refusal {
     },
     #[error(
         "release {name} not found in namespace {namespace}.\n\
-         Install it with `skyctl install {name}`, or use `skyctl upgrade --install`."
+         `skyctl list --all-namespaces` lists the releases of every namespace; \
+         `skyctl install {name}` installs this one."
     )]
     NotFound { name: String, namespace: String },
     #[error("release {name} has no revision {revision}; `skyctl status {name}` lists its history")]

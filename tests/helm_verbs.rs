@@ -4,10 +4,219 @@
 
 mod support;
 
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
 use serde_json::{Value, json};
-use support::cluster;
+use support::cluster::{self, TestNamespace};
 use support::release::Fixture;
-use support::skyctl::skyctl;
+use support::skyctl::{Skyctl, skyctl};
+
+const PASSWORD: &str = "a password nobody may read";
+const DEFAULT_IMAGE: &str = "berkeleyskypilot/skypilot-nightly:latest";
+
+/// `skyctl ARGS -n NS`, exactly as given: none of the values the fixture adds to install and
+/// upgrade, so that an upgrade here can be one given no values at all.
+fn bare(f: &Fixture, args: &[&str]) -> Skyctl {
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(args)
+        .args(["-n", &f.ns.name])
+        .env_remove("SKYCTL_WEB_PASSWORD")
+}
+
+fn json_of(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|err| panic!("not JSON ({err}): {stdout}"))
+}
+
+/// What `get values -o json` prints, with `args` added.
+fn values(f: &Fixture, args: &[&str]) -> Value {
+    let mut all = vec!["get", "values", f.release(), "-o", "json"];
+    all.extend_from_slice(args);
+    json_of(&bare(f, &all).run().success().stdout)
+}
+
+#[tokio::test]
+async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let other = TestNamespace::create("other").await;
+    f.run("install", &["--no-wait"]).success();
+    // A second release in another namespace shares the first one's ingress-nginx.
+    // Named like its namespace, so that its cluster-scoped objects are this test's own.
+    let second = other.name.as_str();
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["install", second, "-n", &other.name, "--no-wait"])
+        .args(["--set", support::release::AUTH])
+        .args([
+            "--set",
+            "ingress-nginx.enabled=false,ingress.nodePortEnabled=false",
+        ])
+        .args(["--set", "apiService.image=example.org/sky:1.2"])
+        .run()
+        .success();
+
+    let table = bare(&f, &["list"]).run().success();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one release: {}", table.stdout);
+    let header: Vec<&str> = lines[0]
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "NAMESPACE",
+            "REVISION",
+            "UPDATED",
+            "STATUS",
+            "CHART",
+            "APP VERSION"
+        ]
+    );
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(row[0], f.release());
+    assert_eq!(row[1], f.ns.name);
+    assert_eq!(row[2], "1");
+    assert_eq!(row[4], "deployed");
+    assert_eq!(row[5], concat!("skyctl-", env!("CARGO_PKG_VERSION")));
+    assert_eq!(row[6], "latest");
+
+    let every = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["list", "-A", "-o", "json"])
+        .run()
+        .success();
+    let releases = json_of(&every.stdout);
+    let listed = releases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["namespace"] == other.name.as_str())
+        .unwrap_or_else(|| panic!("-A lists the other namespace: {releases}"));
+    assert_eq!(listed["name"], second);
+    assert_eq!(
+        listed["revision"], "1",
+        "Helm's JSON has the revision as text"
+    );
+    assert_eq!(listed["app_version"], "1.2");
+    assert_eq!(listed["status"], "deployed");
+    assert!(
+        releases
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == f.release()),
+        "{releases}"
+    );
+
+    let yaml = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["list", "-n", &other.name, "-o", "yaml"])
+        .run()
+        .success();
+    let parsed: Value = serde_yaml_ng::from_str(&yaml.stdout).unwrap();
+    assert_eq!(parsed[0]["name"], second);
+    assert_eq!(parsed.as_array().unwrap().len(), 1);
+
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["uninstall", second, "-n", &other.name])
+        .run()
+        .success();
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn get_values_prints_the_user_values_the_merged_ones_and_older_revisions_never_a_secret() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    bare(
+        &f,
+        &["install", f.release(), "--no-wait", "--web-password-stdin"],
+    )
+    .args([
+        "--set",
+        "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+    ])
+    .args(["--set", "apiService.image=example.org/sky:1"])
+    .stdin(format!("{PASSWORD}\n"))
+    .run()
+    .success();
+    f.run("upgrade", &["--no-wait", "--set", "apiService.replicas=2"])
+        .success();
+
+    let mut printed = String::new();
+    let table = bare(&f, &["get", "values", f.release()]).run().success();
+    printed.push_str(&table.stdout);
+    assert!(table.stdout.starts_with("USER-SUPPLIED VALUES:\n"));
+    let user: Value = serde_yaml_ng::from_str(
+        table
+            .stdout
+            .strip_prefix("USER-SUPPLIED VALUES:\n")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(user["apiService"], json!({"replicas": 2}));
+    assert!(user.get("storage").is_none(), "defaults are not the user's");
+
+    let all = values(&f, &["--all"]);
+    printed.push_str(&all.to_string());
+    assert_eq!(all["apiService"]["replicas"], 2);
+    assert_eq!(all["apiService"]["image"], DEFAULT_IMAGE);
+    assert_eq!(
+        all["storage"]["size"], "10Gi",
+        "--all includes the defaults"
+    );
+
+    let first = values(&f, &["--revision", "1"]);
+    printed.push_str(&first.to_string());
+    assert_eq!(first["apiService"]["image"], "example.org/sky:1");
+    let login = first["ingress"]["authCredentials"].as_str().unwrap();
+    assert!(
+        login.starts_with("skypilot:$2"),
+        "the web login is recorded as a bcrypt line: {login}"
+    );
+    let yaml = bare(&f, &["get", "values", f.release(), "-o", "yaml"])
+        .run()
+        .success();
+    printed.push_str(&yaml.stdout);
+    assert_eq!(
+        serde_yaml_ng::from_str::<Value>(&yaml.stdout).unwrap(),
+        user
+    );
+
+    bare(&f, &["get", "values", f.release(), "--revision", "9"])
+        .run()
+        .code(2)
+        .stderr_has("has no revision 9");
+    bare(&f, &["get", "values", "no-such-release"])
+        .run()
+        .code(1)
+        .stderr_has("not found");
+
+    assert!(!printed.contains(PASSWORD), "the password was printed");
+    // The records themselves hold no password either.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    for record in secrets
+        .list(
+            &kube::api::ListParams::default().labels(&format!("skyctl.io/release={}", f.release())),
+        )
+        .await
+        .unwrap()
+    {
+        for ByteString(bytes) in record.data.unwrap_or_default().values() {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(PASSWORD),
+                "a release record holds the password"
+            );
+        }
+    }
+    f.run("uninstall", &[]).success();
+}
 
 #[tokio::test]
 async fn api_errors_say_the_servers_message_once_without_debug_output() {

@@ -55,6 +55,11 @@ pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved
     Ok(values::resolve(&layers)?)
 }
 
+/// All the values a revision was rendered from (`get values --all`).
+pub(super) fn computed_values(record: &ReleaseRecord) -> anyhow::Result<Value> {
+    Ok(recorded_values(record)?.values)
+}
+
 /// Every object of the release for these values, with the webhook certificate the cluster
 /// already has when it is still good.
 pub(super) async fn render_release(

@@ -6,7 +6,10 @@ mod completion;
 pub(crate) mod creds;
 mod deploy;
 mod endpoint;
+mod get_values;
+mod history;
 mod install;
+mod list;
 mod rollback;
 mod status;
 mod template;
@@ -14,8 +17,9 @@ mod uninstall;
 mod upgrade;
 mod web_login;
 
-use crate::cli::{Cli, ClusterArgs, Command, ValuesArgs};
+use crate::cli::{Cli, ClusterArgs, Command, GetCommand, ValuesArgs};
 use crate::cluster::release_secrets::SecretStorage;
+use crate::decide::Refusal;
 use crate::error::invalid_input;
 use crate::release::{History, Release, ReleaseStorage};
 use crate::values::{self, Layers, Resolved};
@@ -32,6 +36,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollback(args) => block_on(rollback::run(&cluster, args)),
         Command::Uninstall(args) => block_on(uninstall::run(&cluster, args)),
         Command::Status(args) => block_on(status::run(&cluster, args)),
+        Command::List(args) => block_on(list::run(&cluster, args)),
+        Command::History(args) => block_on(history::run(&cluster, args)),
+        Command::Get {
+            command: GetCommand::Values(args),
+        } => block_on(get_values::run(&cluster, args)),
         Command::Endpoint(args) => block_on(endpoint::run(&cluster, args)),
         Command::Creds { command } => block_on(creds::run(&cluster, command)),
     };
@@ -67,6 +76,23 @@ fn release(cluster: &ClusterArgs, name: &str) -> Release {
 async fn history(client: &kube::Client, release: &Release) -> anyhow::Result<History> {
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
     Ok(History::new(storage.list().await?))
+}
+
+/// The release's history, or "not found" when it has none.
+async fn existing_history(client: &kube::Client, release: &Release) -> anyhow::Result<History> {
+    let history = history(client, release).await?;
+    if history.records.is_empty() {
+        return Err(not_found(release));
+    }
+    Ok(history)
+}
+
+fn not_found(release: &Release) -> anyhow::Error {
+    Refusal::NotFound {
+        name: release.name.clone(),
+        namespace: release.namespace.clone(),
+    }
+    .into()
 }
 
 /// The user's values flags, read once, and resolved over the defaults. Bad input exits 2.
