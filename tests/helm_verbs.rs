@@ -220,6 +220,8 @@ async fn get_values_prints_the_user_values_the_merged_ones_and_older_revisions_n
 
 #[tokio::test]
 async fn api_errors_say_the_servers_message_once_without_debug_output() {
+    // The install below must reach the API server's check, not stop at the shared IngressClass.
+    let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     // A user the API server knows but lets do nothing: a ServiceAccount without any role.
     let account = cluster::kubectl(["create", "serviceaccount", "nobody", "-n", &f.ns.name]);
