@@ -62,8 +62,10 @@ pub enum Command {
     Install(InstallArgs),
     /// Upgrade a release to new values or a new skyctl version
     ///
-    /// Objects that did not change are not sent again; with nothing to change, an upgrade makes
-    /// no write at all and records no new revision.
+    /// Given no values, an upgrade reuses the values of the deployed revision, as Helm does;
+    /// given any, it starts again from the defaults unless --reuse-values or
+    /// --reset-then-reuse-values says otherwise. Objects that did not change are not sent again;
+    /// with nothing to change, an upgrade makes no write at all and records no new revision.
     Upgrade(UpgradeArgs),
     /// Remove a release and everything it applied (its data volume only when asked)
     Uninstall(UninstallArgs),
@@ -205,7 +207,26 @@ pub struct UpgradeArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
     #[command(flatten)]
+    pub reuse: ReuseArgs,
+    #[command(flatten)]
     pub deploy: DeployArgs,
+}
+
+/// What an upgrade does with the values the deployed revision recorded (Helm's flags). Without
+/// any: reuse them when no values are given, else start from the defaults.
+#[derive(Debug, Args, Clone, Copy)]
+#[group(multiple = false)]
+pub struct ReuseArgs {
+    /// Lay the values given over the release's recorded ones, and those over the values the
+    /// release was computed from (keys new in this skyctl come from its defaults)
+    #[arg(long, help_heading = "Values")]
+    pub reuse_values: bool,
+    /// Start from skyctl's defaults: the release's recorded values are not used
+    #[arg(long, help_heading = "Values")]
+    pub reset_values: bool,
+    /// Lay the values given over the release's recorded ones, over this skyctl's defaults
+    #[arg(long, help_heading = "Values")]
+    pub reset_then_reuse_values: bool,
 }
 
 /// What install and upgrade share: values, the web login, how to apply, the closing health

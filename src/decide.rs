@@ -1,6 +1,7 @@
 //! Every decision of a rollout, made before anything is written: whether the operation may
-//! run at all, whether it is a no-op, what to apply, what to prune and what to leave, how the
-//! records move, which revisions the history drops, and what `--atomic` returns to.
+//! run at all, which recorded values an upgrade starts from, whether it is a no-op, what to
+//! apply, what to prune and what to leave, how the records move, which revisions the history
+//! drops, and what `--atomic` returns to.
 //!
 //! Pure: the inputs are the release's history, the plan rendered for it and what the cluster
 //! holds, read beforehand. `cluster::rollout` and `cluster::teardown` carry the decisions out.
@@ -101,6 +102,47 @@ impl Refusal {
             self,
             Refusal::NoNamespace(_) | Refusal::NoSuchRevision { .. }
         )
+    }
+}
+
+/// How an upgrade treats the values its release recorded: Helm's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValuesMode {
+    /// No flag: the recorded values when the upgrade is given none, else the given ones alone.
+    #[default]
+    Default,
+    /// `--reuse-values`: the given values over the recorded ones, over the values the
+    /// recorded revision was computed from.
+    Reuse,
+    /// `--reset-values`: the given values alone, over today's defaults.
+    Reset,
+    /// `--reset-then-reuse-values`: the given values over the recorded ones, over today's
+    /// defaults.
+    ResetThenReuse,
+}
+
+/// What an upgrade's values are laid over, besides today's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValuesBase {
+    /// Nothing: the recorded values are not used.
+    Defaults,
+    /// The user values the deployed revision recorded.
+    Recorded,
+    /// The recorded user values, and under them the values the revision was computed from,
+    /// as defaults.
+    RecordedAndItsDefaults,
+}
+
+/// Which recorded values an upgrade starts from, as Helm's `reuseValues` decides it.
+/// `given`: the values flags produced any value (an empty file counts as none, as in Helm);
+/// `recorded`: the release has a deployed revision whose values could be reused.
+pub fn values_base(mode: ValuesMode, given: bool, recorded: bool) -> ValuesBase {
+    match (mode, recorded) {
+        (_, false) | (ValuesMode::Reset, _) => ValuesBase::Defaults,
+        (ValuesMode::Reuse, true) => ValuesBase::RecordedAndItsDefaults,
+        (ValuesMode::ResetThenReuse, true) => ValuesBase::Recorded,
+        (ValuesMode::Default, true) if given => ValuesBase::Defaults,
+        (ValuesMode::Default, true) => ValuesBase::Recorded,
     }
 }
 

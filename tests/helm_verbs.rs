@@ -6,7 +6,7 @@ mod support;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::cluster::{self, TestNamespace};
 use support::release::Fixture;
@@ -34,6 +34,21 @@ fn values(f: &Fixture, args: &[&str]) -> Value {
     let mut all = vec!["get", "values", f.release(), "-o", "json"];
     all.extend_from_slice(args);
     json_of(&bare(f, &all).run().success().stdout)
+}
+
+/// The API server Deployment's image and replicas, as the cluster holds them.
+async fn api_server(f: &Fixture) -> (String, i32) {
+    let deployment = f
+        .deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .unwrap();
+    let spec = deployment.spec.unwrap();
+    let image = spec.template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    (image, spec.replicas.unwrap())
 }
 
 #[tokio::test]
@@ -215,6 +230,153 @@ async fn get_values_prints_the_user_values_the_merged_ones_and_older_revisions_n
             );
         }
     }
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn an_upgrade_given_no_values_keeps_the_values_of_the_release() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run(
+        "install",
+        &["--no-wait", "--set", "apiService.image=example.org/sky:1"],
+    )
+    .success();
+    // Helm's reuseValues: without values flags, the release's own values, not the defaults.
+    bare(
+        &f,
+        &["upgrade", f.release(), "--no-wait", "--no-health-check"],
+    )
+    .run()
+    .success()
+    .stderr_has("the values of revision 1, reused")
+    .stderr_has("unchanged");
+    assert_eq!(api_server(&f).await.0, "example.org/sky:1");
+    assert_eq!(
+        f.status()["revision"],
+        1,
+        "nothing changed, nothing recorded"
+    );
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn reuse_reset_and_reset_then_reuse_values_mean_what_they_mean_in_helm() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run(
+        "install",
+        &["--no-wait", "--set", "apiService.image=example.org/sky:1"],
+    )
+    .success();
+
+    // Values given and no flag: the defaults again, with the new values.
+    f.run("upgrade", &["--no-wait", "--set", "apiService.replicas=2"])
+        .success()
+        .stderr_has("are not reused");
+    assert_eq!(api_server(&f).await, (DEFAULT_IMAGE.to_owned(), 2));
+
+    // --reuse-values: the new values over the recorded ones.
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            "apiService.image=example.org/sky:2",
+        ],
+    )
+    .success();
+    assert_eq!(api_server(&f).await, ("example.org/sky:2".to_owned(), 2));
+
+    // --reset-then-reuse-values: the same, over today's defaults.
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reset-then-reuse-values",
+            "--set",
+            "apiService.replicas=3",
+        ],
+    )
+    .success();
+    assert_eq!(api_server(&f).await, ("example.org/sky:2".to_owned(), 3));
+    assert_eq!(
+        values(&f, &[])["apiService"],
+        json!({"image": "example.org/sky:2", "replicas": 3}),
+        "the reused values are recorded again"
+    );
+
+    // --reset-values: the recorded values are not used, even with no values given.
+    bare(
+        &f,
+        &[
+            "upgrade",
+            f.release(),
+            "--no-wait",
+            "--no-health-check",
+            "--reset-values",
+        ],
+    )
+    .args(["--set", support::release::AUTH])
+    .args([
+        "--set",
+        "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+    ])
+    .run()
+    .success();
+    assert_eq!(api_server(&f).await, (DEFAULT_IMAGE.to_owned(), 1));
+
+    bare(
+        &f,
+        &["upgrade", f.release(), "--reuse-values", "--reset-values"],
+    )
+    .run()
+    .code(2)
+    .stderr_has("cannot be used with");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn reuse_values_keeps_the_defaults_the_release_was_computed_from() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    // What an older skyctl with another default image would have recorded.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let name = format!("skyctl.release.v1.{}.v1", f.release());
+    let secret = secrets.get(&name).await.unwrap();
+    let mut record: Value =
+        serde_json::from_slice(&secret.data.unwrap()["release.json"].0).unwrap();
+    record["computedValues"]["apiService"]["image"] = json!("example.org/old-default:1");
+    let data = json!({"data": {"release.json": ByteString(serde_json::to_vec(&record).unwrap())}});
+    secrets
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&data))
+        .await
+        .unwrap();
+
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            "apiService.replicas=2",
+        ],
+    )
+    .success();
+    assert_eq!(
+        api_server(&f).await,
+        ("example.org/old-default:1".to_owned(), 2),
+        "as in Helm, --reuse-values keeps the old defaults"
+    );
+    f.run("upgrade", &["--no-wait", "--reset-then-reuse-values"])
+        .success();
+    assert_eq!(
+        api_server(&f).await,
+        (DEFAULT_IMAGE.to_owned(), 2),
+        "--reset-then-reuse-values takes today's defaults"
+    );
     f.run("uninstall", &[]).success();
 }
 

@@ -289,10 +289,9 @@ async fn apply_to_release(
         );
         return Ok(None);
     };
-    let mut extra = vec![super::deploy::recorded_layer(deployed)?];
-    extra.extend(layers);
     let resolved = values::resolve(&Layers {
-        extra,
+        reused: Some(super::deploy::recorded_layer(deployed)?),
+        extra: layers,
         ..Layers::default()
     })?;
     let manifests = super::deploy::render_release(client, release, &resolved.values).await?;

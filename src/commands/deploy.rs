@@ -27,16 +27,44 @@ use super::web_login::{self, WebLogin};
 /// The values a revision recorded, as a values layer of their own, so that they are checked
 /// and named in errors like every other layer.
 pub(super) fn recorded_layer(record: &ReleaseRecord) -> anyhow::Result<ExtraLayer> {
-    let Value::Object(values) = record.values.clone() else {
-        anyhow::bail!(
-            "revision {} recorded values that are not a map",
-            record.revision
-        );
-    };
     Ok(ExtraLayer {
         label: format!("the values of revision {}", record.revision),
-        values,
+        values: as_map(&record.values, record)?,
     })
+}
+
+/// The values a revision was computed from, as the defaults of `upgrade --reuse-values`.
+/// Records made before skyctl kept them have none: today's defaults stand in.
+pub(super) fn previous_defaults_layer(
+    record: &ReleaseRecord,
+) -> anyhow::Result<Option<ExtraLayer>> {
+    record
+        .computed_values
+        .as_ref()
+        .map(|values| {
+            Ok(ExtraLayer {
+                label: format!(
+                    "the values revision {} was computed from (--reuse-values)",
+                    record.revision
+                ),
+                values: as_map(values, record)?,
+            })
+        })
+        .transpose()
+}
+
+fn as_map(
+    values: &Value,
+    record: &ReleaseRecord,
+) -> anyhow::Result<serde_json::Map<String, Value>> {
+    match values {
+        Value::Object(map) => Ok(map.clone()),
+        Value::Null => Ok(serde_json::Map::new()),
+        _ => anyhow::bail!(
+            "revision {} recorded values that are not a map",
+            record.revision
+        ),
+    }
 }
 
 /// The values a revision was rendered from, and the user's among them. A record made before
@@ -104,7 +132,11 @@ async fn stored_credentials(
     let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
         let (section, key) = credential_secrets::enabled_key(stored.kind);
-        if user.user.pointer(&format!("/{section}/{key}")).is_some() {
+        // The values decide, reused ones included: a release recorded turning them on or off.
+        if let Some(chosen) = user.user.pointer(&format!("/{section}/{key}")) {
+            if chosen.as_bool() == Some(true) {
+                used.push(format!("Secret {}", stored.secret));
+            }
             continue;
         }
         layers.push(ExtraLayer {
@@ -121,9 +153,11 @@ async fn stored_credentials(
     Ok((layers, line))
 }
 
-/// The values of an install or upgrade: the user's flags, read once, and the web login.
+/// The values of an install or upgrade: the user's flags, read once (over the recorded values
+/// an upgrade reuses), and the web login.
 pub(super) struct DeployValues {
     pub input: values::Input,
+    /// The user's values, reused ones included.
     pub user: Resolved,
     pub login: WebLogin,
 }

@@ -5,7 +5,7 @@ use crate::decide::Operation;
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let (input, user) = super::read_values(&deploy.values)?;
-    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, None)?;
+    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     if !deploy.auth.yes

@@ -22,10 +22,12 @@ pub(super) struct WebLogin {
     pub changed: bool,
 }
 
-/// Decides the web login from the flags, the user's values and the recorded line.
+/// Decides the web login from the flags, the values given now (`given`), the user's values
+/// with any reused ones (`user`) and the recorded line.
 pub(super) fn decide(
     args: &WebAuthArgs,
     values_args: &ValuesArgs,
+    given: &Resolved,
     user: &Resolved,
     recorded: Option<&Value>,
 ) -> anyhow::Result<WebLogin> {
@@ -34,12 +36,17 @@ pub(super) fn decide(
             "--web-password-stdin and --values - both read standard input; give the values as a file"
         )));
     }
-    let given = |key: &str| {
-        user.user
+    let set = |values: &Resolved, key: &str| {
+        values
+            .user
             .pointer(&format!("/ingress/{key}"))
             .is_some_and(|v| !v.is_null())
     };
-    let user_chose_auth = given("authCredentials") || given("authSecret");
+    // A recorded line is not a choice made now: a new password replaces it. A Secret of the
+    // user's own, reused from the release, is.
+    let user_chose_auth =
+        set(given, "authCredentials") || set(given, "authSecret") || set(user, "authSecret");
+
     let recorded_line = recorded
         .and_then(|values| values.pointer("/ingress/authCredentials"))
         .and_then(Value::as_str);

@@ -736,3 +736,30 @@ fn a_revision_records_the_user_values_and_the_values_it_was_computed_from() {
     assert_eq!(rollout.record.values, json!({"a": 1}));
     assert_eq!(rollout.record.computed_values, Some(values.values));
 }
+
+#[test]
+fn an_upgrade_reuses_recorded_values_as_helms_flags_say() {
+    use ValuesBase::*;
+    use ValuesMode::*;
+    // Table: mode, values given, a deployed revision recorded values, what the upgrade starts from.
+    let cases = [
+        (Default, false, true, Recorded),
+        (Default, true, true, Defaults),
+        (Default, false, false, Defaults),
+        (Reuse, false, true, RecordedAndItsDefaults),
+        (Reuse, true, true, RecordedAndItsDefaults),
+        (Reuse, true, false, Defaults),
+        (Reset, false, true, Defaults),
+        (Reset, true, true, Defaults),
+        (ResetThenReuse, false, true, Recorded),
+        (ResetThenReuse, true, true, Recorded),
+        (ResetThenReuse, true, false, Defaults),
+    ];
+    for (mode, given, recorded, expected) in cases {
+        assert_eq!(
+            values_base(mode, given, recorded),
+            expected,
+            "{mode:?}, values given: {given}, recorded: {recorded}"
+        );
+    }
+}
