@@ -66,6 +66,9 @@ pub enum Command {
     /// given any, it starts again from the defaults unless --reuse-values or
     /// --reset-then-reuse-values says otherwise. Objects that did not change are not sent again;
     /// with nothing to change, an upgrade makes no write at all and records no new revision.
+    #[command(
+        after_help = "Examples:\n  skyctl upgrade                                  # new skyctl version, same values\n  skyctl upgrade --set apiService.replicas=2 --reuse-values\n  skyctl upgrade -f values.yaml --dry-run --diff\n  skyctl upgrade --install -f values.yaml --create-namespace"
+    )]
     Upgrade(UpgradeArgs),
     /// Remove a release and everything it applied (its data volume only when asked)
     Uninstall(UninstallArgs),
@@ -135,7 +138,8 @@ pub struct ValuesArgs {
     pub set_file: Vec<String>,
 }
 
-/// How install, upgrade and rollback apply and wait.
+/// How install, upgrade and rollback apply and wait. Flags that only mean something for
+/// install and upgrade are in [`DeployArgs`].
 #[derive(Debug, Args, Clone)]
 pub struct RolloutArgs {
     /// Let the API server check every change without persisting anything
@@ -147,15 +151,9 @@ pub struct RolloutArgs {
     /// Take ownership of fields that another field manager (kubectl, an operator) set
     #[arg(long, help_heading = "Apply")]
     pub force_conflicts: bool,
-    /// Create the namespace if it does not exist
-    #[arg(long, help_heading = "Apply")]
-    pub create_namespace: bool,
     /// Prune the data volume (PVC) too when storage is disabled; it is kept otherwise
     #[arg(long, help_heading = "Apply")]
     pub delete_data: bool,
-    /// On failure, roll back to the previous revision (or uninstall a failed first install)
-    #[arg(long, help_heading = "Apply")]
-    pub atomic: bool,
     /// Revisions to keep in the release history, at most 1000; 0 keeps all
     // Negative numbers reach the parser, which names the flag, instead of reading as flags.
     #[arg(long, default_value_t = 10, value_parser = parse_history_max, allow_negative_numbers = true, value_name = "N", help_heading = "Apply")]
@@ -168,8 +166,12 @@ pub struct RolloutArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct WaitArgs {
-    /// Do not wait for the objects to become ready (or gone)
+    /// Wait for the objects to become ready (or gone). skyctl always does unless --no-wait;
+    /// the flag is accepted so that Helm command lines work
     #[arg(long, global = true, help_heading = "Wait")]
+    pub wait: bool,
+    /// Do not wait for the objects to become ready (or gone)
+    #[arg(long, global = true, conflicts_with = "wait", help_heading = "Wait")]
     pub no_wait: bool,
     /// How long to wait: 90s, 5m, 1h30m; at most 24h, and 0 checks once without waiting
     // `--timeout -5s` reaches the parser, which names the flag, instead of reading as flags.
@@ -239,6 +241,16 @@ pub struct DeployArgs {
     pub auth: WebAuthArgs,
     #[command(flatten)]
     pub rollout: RolloutArgs,
+    /// Create the namespace if it does not exist
+    #[arg(long, help_heading = "Apply")]
+    pub create_namespace: bool,
+    /// On failure, roll back to the previous revision (or uninstall a failed first install)
+    #[arg(long, help_heading = "Apply")]
+    pub atomic: bool,
+    /// Describe the new revision in `skyctl history` (default: "Install complete" or
+    /// "Upgrade complete")
+    #[arg(long, value_name = "TEXT", help_heading = "Apply")]
+    pub description: Option<String>,
     /// Skip checking /api/health through the endpoint (for clusters this machine cannot reach)
     #[arg(long, help_heading = "Wait")]
     pub no_health_check: bool,

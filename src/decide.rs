@@ -347,11 +347,17 @@ fn prunable(
     (prune, keep)
 }
 
-/// The record of a revision that went live.
-pub fn deployed(record: &ReleaseRecord, operation: Operation) -> ReleaseRecord {
-    let description = match (record.status, operation) {
-        (ReleaseStatus::PendingInstall, _) => "Install complete".to_owned(),
-        (_, Operation::Rollback { to }) => format!("Rollback to {to} complete"),
+/// The record of a revision that went live, described by the user's `--description` when
+/// there is one, as in Helm.
+pub fn deployed(
+    record: &ReleaseRecord,
+    operation: Operation,
+    description: Option<&str>,
+) -> ReleaseRecord {
+    let description = match (description, record.status, operation) {
+        (Some(given), _, _) => given.to_owned(),
+        (None, ReleaseStatus::PendingInstall, _) => "Install complete".to_owned(),
+        (None, _, Operation::Rollback { to }) => format!("Rollback to {to} complete"),
         _ => "Upgrade complete".to_owned(),
     };
     ReleaseRecord {

@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::time::{Duration, Instant};
+
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
@@ -142,6 +144,60 @@ async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
         .args(["uninstall", second, "-n", &other.name])
         .run()
         .success();
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn history_lists_revisions_with_their_descriptions_newest_last_up_to_max() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--set",
+            "apiService.replicas=2",
+            "--description",
+            "two API servers for the launch",
+        ],
+    )
+    .success();
+
+    let table = bare(&f, &["history", f.release()]).run().success();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("REVISION") && lines[0].ends_with("DESCRIPTION"),
+        "{}",
+        table.stdout
+    );
+    assert!(lines[0].contains("APP VERSION"), "{}", table.stdout);
+    assert!(lines[1].starts_with("1 ") && lines[1].contains("superseded"));
+    assert!(lines[1].ends_with("Install complete"), "{}", table.stdout);
+    assert!(lines[2].starts_with("2 ") && lines[2].contains("deployed"));
+    assert!(lines[2].ends_with("two API servers for the launch"));
+
+    let newest = json_of(
+        &bare(&f, &["history", f.release(), "--max", "1", "-o", "json"])
+            .run()
+            .success()
+            .stdout,
+    );
+    assert_eq!(
+        newest,
+        json!([{
+            "revision": 2,
+            "updated": newest[0]["updated"],
+            "status": "deployed",
+            "chart": concat!("skyctl-", env!("CARGO_PKG_VERSION")),
+            "app_version": "latest",
+            "description": "two API servers for the launch",
+        }])
+    );
+    bare(&f, &["history", "no-such-release"])
+        .run()
+        .code(1)
+        .stderr_has("release no-such-release not found");
     f.run("uninstall", &[]).success();
 }
 
@@ -378,6 +434,36 @@ async fn reuse_values_keeps_the_defaults_the_release_was_computed_from() {
         "--reset-then-reuse-values takes today's defaults"
     );
     f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn wait_is_accepted_and_waits_while_no_wait_skips_the_wait() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // No controller on the test cluster gives a LoadBalancer an address: waiting never ends.
+    let load_balancer = "ingress-nginx.controller.service.type=LoadBalancer";
+    let started = Instant::now();
+    f.run("install", &["--no-wait", "--set", load_balancer])
+        .success();
+    assert!(started.elapsed() < Duration::from_secs(60));
+    f.run(
+        "upgrade",
+        &[
+            "--wait",
+            "--timeout",
+            "3s",
+            "--set",
+            load_balancer,
+            "--set",
+            "apiService.replicas=2",
+        ],
+    )
+    .code(1)
+    .stderr_has("load balancer");
+    f.run("upgrade", &["--wait", "--no-wait"])
+        .code(2)
+        .stderr_has("cannot be used with");
+    f.run("uninstall", &["--no-wait"]).success();
 }
 
 #[tokio::test]

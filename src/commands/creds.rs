@@ -299,9 +299,7 @@ async fn apply_to_release(
         dry_run: false,
         diff: false,
         force_conflicts: false,
-        create_namespace: false,
         delete_data: false,
-        atomic: false,
         history_max: 10,
         wait,
         lock: LockArgs {
@@ -316,6 +314,7 @@ async fn apply_to_release(
         resolved,
         &history,
         &args,
+        &super::deploy::DeployOptions::default(),
     )
     .await?;
     Ok(Some(outcome))

@@ -162,6 +162,24 @@ pub(super) struct DeployValues {
     pub login: WebLogin,
 }
 
+/// What install and upgrade choose beyond how to apply; rollback has none of it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DeployOptions {
+    pub create_namespace: bool,
+    pub atomic: bool,
+    pub description: Option<String>,
+}
+
+impl DeployOptions {
+    pub fn of(args: &DeployArgs) -> Self {
+        Self {
+            create_namespace: args.create_namespace,
+            atomic: args.atomic,
+            description: args.description.clone(),
+        }
+    }
+}
+
 /// Install and upgrade after their own first steps: the user's values with the web login and
 /// stored credentials layered in, rendered, rolled out, and finished with the health check.
 pub(super) async fn deploy_and_finish(
@@ -189,6 +207,7 @@ pub(super) async fn deploy_and_finish(
         resolved,
         &history,
         &args.rollout,
+        &DeployOptions::of(args),
     )
     .await?;
     if login.changed
@@ -218,6 +237,7 @@ struct Counts {
 /// Runs a rollout and reports it: refused, unchanged, previewed (`--dry-run`) or carried out.
 /// With `--atomic`, a rollout that failed after recording its revision is undone: rolled back
 /// to the deployed revision, or uninstalled if there was none.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn deploy(
     client: &kube::Client,
     release: &Release,
@@ -226,6 +246,7 @@ pub(super) async fn deploy(
     values: Resolved,
     history: &History,
     args: &RolloutArgs,
+    options: &DeployOptions,
 ) -> anyhow::Result<Outcome> {
     let manager = ObjectManager::new(client);
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
@@ -240,9 +261,10 @@ pub(super) async fn deploy(
         operation,
         plan,
         values,
+        description: options.description.clone(),
         options: decide::Options {
             dry_run: args.dry_run,
-            create_namespace: args.create_namespace,
+            create_namespace: options.create_namespace,
             history_max: args.history_max,
         },
         force_conflicts: args.force_conflicts,
@@ -305,7 +327,7 @@ pub(super) async fn deploy(
     drop(progress);
     let executed = match result {
         Ok(executed) => executed,
-        Err(err) if args.atomic => {
+        Err(err) if options.atomic => {
             return Err(undo(client, release, history, args, err).await);
         }
         Err(err) => return Err(err),
@@ -379,6 +401,7 @@ async fn undo(
                     operation: Operation::Rollback { to },
                     plan,
                     values: recorded_values(previous)?,
+                    description: None,
                     options: decide::Options {
                         dry_run: false,
                         create_namespace: false,

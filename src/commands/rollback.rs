@@ -44,6 +44,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         super::deploy::recorded_values(target)?,
         &history,
         &args.rollout,
+        &super::deploy::DeployOptions::default(),
     )
     .await?;
     Ok(())

@@ -119,7 +119,7 @@ async fn carry_out(
         cluster.live.remove(id);
     }
     let now = History::new(storage.list().await.unwrap());
-    let done = deployed(&rollout.record, operation);
+    let done = deployed(&rollout.record, operation, None);
     let finished = finish(&now, &done, 10);
     for record in &finished.update {
         storage.update(record).await.unwrap();
@@ -617,7 +617,7 @@ fn finishing_supersedes_every_other_deployed_revision_and_trims_the_oldest() {
         record(3, Deployed, vec![]),
         record(4, PendingUpgrade, vec![]),
     ]);
-    let done = deployed(&h.records[3], Operation::Upgrade { install: false });
+    let done = deployed(&h.records[3], Operation::Upgrade { install: false }, None);
     let finished = finish(&h, &done, 3);
     let updated: Vec<(u32, ReleaseStatus)> = finished
         .update
@@ -761,5 +761,48 @@ fn an_upgrade_reuses_recorded_values_as_helms_flags_say() {
             expected,
             "{mode:?}, values given: {given}, recorded: {recorded}"
         );
+    }
+}
+
+#[test]
+fn a_description_given_by_the_user_replaces_the_default_one() {
+    let pending = |status| record(2, status, vec![]);
+    let upgrade = Operation::Upgrade { install: false };
+    let cases = [
+        (
+            ReleaseStatus::PendingInstall,
+            Operation::Install,
+            None,
+            "Install complete",
+        ),
+        (
+            ReleaseStatus::PendingUpgrade,
+            upgrade,
+            None,
+            "Upgrade complete",
+        ),
+        (
+            ReleaseStatus::PendingInstall,
+            upgrade,
+            None,
+            "Install complete",
+        ),
+        (
+            ReleaseStatus::PendingRollback,
+            Operation::Rollback { to: 1 },
+            None,
+            "Rollback to 1 complete",
+        ),
+        (
+            ReleaseStatus::PendingUpgrade,
+            upgrade,
+            Some("bump the image"),
+            "bump the image",
+        ),
+    ];
+    for (status, operation, given, expected) in cases {
+        let done = deployed(&pending(status), operation, given);
+        assert_eq!(done.description, expected, "{status:?} {operation:?}");
+        assert_eq!(done.status, ReleaseStatus::Deployed);
     }
 }
