@@ -193,6 +193,23 @@ impl Rollout {
     }
 }
 
+/// Whether the operation may run at all, from what is cheap to know: the history and whether
+/// the namespace exists. Verbs ask this before they prompt for anything; [`decide`] asks it
+/// again. Returns true when the operation will be an install.
+pub fn precheck(
+    release: &Release,
+    operation: Operation,
+    history: &History,
+    namespace_exists: bool,
+    create_namespace: bool,
+) -> Result<bool, Refusal> {
+    let installing = check_operation(release, operation, history)?;
+    if !namespace_exists && !create_namespace {
+        return Err(Refusal::NoNamespace(release.namespace.clone()));
+    }
+    Ok(installing)
+}
+
 /// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record:
 /// the user's, and those the objects were rendered from.
 pub fn decide(
@@ -204,10 +221,13 @@ pub fn decide(
     values: &Resolved,
     options: Options,
 ) -> Result<Decision, Refusal> {
-    let installing = check_operation(release, operation, history)?;
-    if !observation.namespace_exists && !options.create_namespace {
-        return Err(Refusal::NoNamespace(release.namespace.clone()));
-    }
+    let installing = precheck(
+        release,
+        operation,
+        history,
+        observation.namespace_exists,
+        options.create_namespace,
+    )?;
     let mut changes = Vec::new();
     for manifest in plan.manifests() {
         let live = observation.live.get(&manifest.id);

@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::ByteString;
@@ -564,4 +566,111 @@ fn a_failed_connection_names_the_server_the_kubeconfig_and_the_context() {
         .code(1)
         .stderr_has("https://127.0.0.1:1")
         .stderr_has("from $KUBECONFIG");
+}
+
+#[tokio::test]
+async fn mistakes_the_user_can_fix_exit_2() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // An unknown --context names the ones the kubeconfig has.
+    bare(&f, &["status", "sky", "--context", "no-such-context"])
+        .run()
+        .code(2)
+        .stderr_has("--context no-such-context")
+        .stderr_has("skyctl-test");
+    // A --kubeconfig that is not there.
+    skyctl()
+        .args(["status", "sky", "--kubeconfig", "/no/such/kubeconfig"])
+        .run()
+        .code(2)
+        .stderr_has("/no/such/kubeconfig");
+    // An empty password.
+    bare(
+        &f,
+        &["install", f.release(), "--web-password-stdin", "--no-wait"],
+    )
+    .stdin("\n")
+    .run()
+    .code(2)
+    .stderr_has("the password is empty");
+    // A revision the release never had.
+    f.run("install", &["--no-wait"]).success();
+    bare(&f, &["rollback", f.release(), "7"])
+        .run()
+        .code(2)
+        .stderr_has("has no revision 7");
+    f.run("uninstall", &[]).success();
+}
+
+/// Runs skyctl on a pseudo-terminal (`script`), typing `lines` one by one; returns whether it
+/// succeeded and the screen.
+fn on_a_terminal(args: &str, lines: &[&str]) -> (bool, String) {
+    let command = format!(
+        "{} {args} --kubeconfig {}",
+        env!("CARGO_BIN_EXE_skyctl"),
+        cluster::kubeconfig().display()
+    );
+    let mut terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        // Nothing to offer: no local cloud credentials.
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut keys = terminal.stdin.take().unwrap();
+    for line in lines {
+        std::thread::sleep(Duration::from_millis(700));
+        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(keys);
+    let output = terminal.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_password_is_asked_after_the_cheap_checks_and_again_when_mistyped() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // The namespace does not exist and may not be created: no password is asked for.
+    let (ok, screen) = on_a_terminal(
+        &format!("install {} -n {}-missing", f.release(), f.ns.name),
+        &[],
+    );
+    assert!(!ok, "{screen}");
+    assert!(screen.contains("does not exist"), "{screen}");
+    assert!(
+        !screen.contains("Password"),
+        "asked before the check: {screen}"
+    );
+
+    // Two entries that differ: asked again.
+    let (ok, screen) = on_a_terminal(
+        &format!(
+            "install {} -n {} --no-wait --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            f.release(),
+            f.ns.name
+        ),
+        &[PASSWORD, "a typo", PASSWORD, PASSWORD],
+    );
+    assert!(ok, "{screen}");
+    assert!(screen.contains("differ; type it again"), "{screen}");
+    assert_eq!(screen.matches("Password for the web login").count(), 2);
+    assert!(!screen.contains(PASSWORD), "the password was echoed");
+
+    // An installed release: asked for nothing before "already exists".
+    let (ok, screen) = on_a_terminal(&format!("install {} -n {}", f.release(), f.ns.name), &[]);
+    assert!(!ok && screen.contains("already exists"), "{screen}");
+    assert!(!screen.contains("Password"), "{screen}");
+    f.run("uninstall", &[]).success();
 }

@@ -16,7 +16,7 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
             stdin: args.auth.web_password_stdin,
             no_prompt: args.auth.yes,
         };
-        let password = password::read(
+        let password = super::web_login::read_password(
             sources,
             &format!("Password of {:?}", args.auth.web_username),
         )?

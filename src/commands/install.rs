@@ -1,21 +1,31 @@
 use crate::cli::{ClusterArgs, InstallArgs};
 use crate::cluster::object_manager::ObjectManager;
-use crate::decide::Operation;
+use crate::decide::{self, Operation};
 
+/// Install. Everything cheap to check (the values, the release's absence, the namespace) is
+/// checked before any question is asked: a password typed for an install that cannot run is
+/// typed for nothing.
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let (input, user) = super::read_values(&deploy.values)?;
-    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    if !deploy.auth.yes
-        && ObjectManager::new(&client)
-            .namespace_exists(&release.namespace)
-            .await?
-    {
+    let history = super::history(&client, &release).await?;
+    let namespace_exists = ObjectManager::new(&client)
+        .namespace_exists(&release.namespace)
+        .await?;
+    decide::precheck(
+        &release,
+        Operation::Install,
+        &history,
+        namespace_exists,
+        deploy.create_namespace,
+    )
+    .map_err(super::refused)?;
+    if !deploy.auth.yes && namespace_exists {
         super::creds::offer_local(&client, &release).await?;
     }
-    let history = super::history(&client, &release).await?;
+    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?;
     super::deploy::deploy_and_finish(
         &client,
         &release,

@@ -95,6 +95,15 @@ fn not_found(release: &Release) -> anyhow::Error {
     .into()
 }
 
+/// A refusal as an error, exiting 2 when the command line can fix it.
+fn refused(refusal: Refusal) -> anyhow::Error {
+    if refusal.is_bad_input() {
+        invalid_input(refusal)
+    } else {
+        refusal.into()
+    }
+}
+
 /// The user's values flags, read once, and resolved over the defaults. Bad input exits 2.
 fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
     let layers = Layers {

@@ -1,9 +1,11 @@
 use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
+use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
 use crate::error::invalid_input;
 
 /// Upgrade: the values flags, over the values the deployed revision recorded when Helm's rules
-/// say so (see `decide::values_base`).
+/// say so (see `decide::values_base`). The release and its namespace are checked before any
+/// question is asked.
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let (input, given) = super::read_values(&deploy.values)?;
@@ -13,6 +15,17 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let operation = Operation::Upgrade {
         install: args.install,
     };
+    let namespace_exists = ObjectManager::new(&client)
+        .namespace_exists(&release.namespace)
+        .await?;
+    decide::precheck(
+        &release,
+        operation,
+        &history,
+        namespace_exists,
+        deploy.create_namespace,
+    )
+    .map_err(super::refused)?;
     let deployed = history.deployed();
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(mode(args.reuse), values_given, deployed.is_some());

@@ -46,7 +46,6 @@ pub(super) fn decide(
     // user's own, reused from the release, is.
     let user_chose_auth =
         set(given, "authCredentials") || set(given, "authSecret") || set(user, "authSecret");
-
     let recorded_line = recorded
         .and_then(|values| values.pointer("/ingress/authCredentials"))
         .and_then(Value::as_str);
@@ -58,14 +57,14 @@ pub(super) fn decide(
     let password = if user_chose_auth || (recorded_line.is_some() && !offered) {
         // Not needed for the login itself; only the health check uses it.
         if offered {
-            password::read(sources, "")?
+            read_password(sources, "")?
         } else {
             None
         }
     } else {
         let prompt = format!("Password for the web login {:?}", args.web_username);
         Some(
-            password::read(sources, &prompt)?
+            read_password(sources, &prompt)?
                 .ok_or_else(|| invalid_input(password::PasswordError::Missing))?,
         )
     };
@@ -104,6 +103,17 @@ pub(super) fn decide(
         layer: Some(ExtraLayer { label, values }),
         credentials,
         changed,
+    })
+}
+
+/// The password from its sources; one the user can fix (empty, mistyped, not given) exits 2.
+pub(super) fn read_password(
+    sources: password::Sources,
+    prompt: &str,
+) -> anyhow::Result<Option<String>> {
+    password::read(sources, prompt).map_err(|err| match err {
+        password::PasswordError::Read(_) => anyhow::Error::new(err),
+        _ => invalid_input(err),
     })
 }
 
