@@ -312,6 +312,9 @@ pub struct UninstallArgs {
     /// Also delete the namespace, if skyctl created it
     #[arg(long)]
     pub delete_namespace: bool,
+    /// A release that does not exist is no error
+    #[arg(long)]
+    pub ignore_not_found: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]

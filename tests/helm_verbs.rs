@@ -469,6 +469,20 @@ async fn wait_is_accepted_and_waits_while_no_wait_skips_the_wait() {
 }
 
 #[tokio::test]
+async fn uninstall_of_a_missing_release_fails_unless_told_to_ignore_it() {
+    let f = Fixture::new().await;
+    bare(&f, &["uninstall", "never-installed"])
+        .run()
+        .code(1)
+        .stderr_has("release never-installed not found")
+        .stderr_has("--ignore-not-found");
+    bare(&f, &["uninstall", "never-installed", "--ignore-not-found"])
+        .run()
+        .success()
+        .stderr_has("nothing to uninstall");
+}
+
+#[tokio::test]
 async fn api_errors_say_the_servers_message_once_without_debug_output() {
     // The install below must reach the API server's check, not stop at the shared IngressClass.
     let _serial = cluster::exclusive().await;
@@ -673,4 +687,98 @@ async fn on_a_terminal_the_password_is_asked_after_the_cheap_checks_and_again_wh
     assert!(!ok && screen.contains("already exists"), "{screen}");
     assert!(!screen.contains("Password"), "{screen}");
     f.run("uninstall", &[]).success();
+}
+
+#[test]
+fn help_offers_only_the_flags_that_apply() {
+    let help = |verb: &str| skyctl().args([verb, "--help"]).run().success().stdout;
+    let rollback = help("rollback");
+    for flag in [
+        "--create-namespace",
+        "--atomic",
+        "--description",
+        "--reuse-values",
+        "--web-password-stdin",
+    ] {
+        assert!(!rollback.contains(flag), "rollback --help offers {flag}");
+    }
+    assert!(rollback.contains("--delete-data"), "it can prune a PVC");
+    let upgrade = help("upgrade");
+    for shown in [
+        "Examples:",
+        "--reuse-values",
+        "--reset-values",
+        "--reset-then-reuse-values",
+        "--description",
+        "--wait",
+    ] {
+        assert!(upgrade.contains(shown), "upgrade --help lacks {shown}");
+    }
+    let install = help("install");
+    assert!(install.contains("--description") && install.contains("--atomic"));
+    assert!(!install.contains("--reuse-values"));
+    let uninstall = help("uninstall");
+    assert!(uninstall.contains("--ignore-not-found"));
+}
+
+#[tokio::test]
+async fn endpoint_of_an_unknown_release_says_not_found_at_once() {
+    let f = Fixture::new().await;
+    let started = Instant::now();
+    bare(&f, &["endpoint", "never-installed"])
+        .run()
+        .code(1)
+        .stderr_has("release never-installed not found");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn creds_list_names_the_release_that_uses_them_and_uninstall_says_they_were_kept() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    bare(&f, &["creds", "add", "aws", "--no-wait"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAHELMVERBSTEST001")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "helmVerbsSecretAccessKey/DoNotPrint+0123",
+        )
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_PROFILE")
+        .run()
+        .success();
+    f.run("install", &["--no-wait"])
+        .success()
+        .stderr_has("Secret aws-credentials");
+
+    // --release is left at its default: the listing still names the release that uses them.
+    bare(&f, &["creds", "list"])
+        .run()
+        .success()
+        .stdout_has(&format!(
+            "aws   Secret aws-credentials: used by release {}",
+            f.release()
+        ));
+    let rows = json_of(
+        &bare(&f, &["creds", "list", "-o", "json"])
+            .run()
+            .success()
+            .stdout,
+    );
+    assert_eq!(rows[0]["usedBy"], json!([f.release()]));
+    assert_eq!(
+        rows[0]["usedByRelease"], false,
+        "release skypilot does not use them"
+    );
+
+    f.run("uninstall", &["--delete-data"])
+        .success()
+        .stderr_has(&format!(
+            "kept credential Secret {}/aws-credentials",
+            f.ns.name
+        ))
+        .stderr_has(&format!("skyctl creds remove aws -n {}", f.ns.name));
+    bare(&f, &["creds", "list"])
+        .run()
+        .success()
+        .stdout_has("not used by any release");
 }
