@@ -782,3 +782,36 @@ async fn creds_list_names_the_release_that_uses_them_and_uninstall_says_they_wer
         .success()
         .stdout_has("not used by any release");
 }
+
+#[tokio::test]
+async fn json_output_of_install_and_upgrade_tells_revision_changes_endpoint_and_health() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let install = json_of(&f.run("install", &["-o", "json"]).success().stdout);
+    assert_eq!(install["outcome"], "installed");
+    assert_eq!(install["revision"], 1);
+    let created = install["changes"]["created"].as_u64().unwrap();
+    assert!(created > 15, "{install}");
+    assert_eq!(install["changes"]["configured"], 0);
+    let url = install["endpoint"]["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{install}");
+    assert_eq!(install["health"]["status"], "not-checked");
+    assert_eq!(install["health"]["reason"], "--no-health-check");
+
+    let unchanged = json_of(&f.run("upgrade", &["-o", "json"]).success().stdout);
+    assert_eq!(unchanged["outcome"], "unchanged");
+    assert_eq!(unchanged["revision"], 1);
+    assert_eq!(unchanged["changes"]["unchanged"], created);
+    assert_eq!(unchanged["endpoint"]["url"], url);
+
+    let upgraded = json_of(
+        &f.run("upgrade", &["-o", "json", "--set", "apiService.replicas=2"])
+            .success()
+            .stdout,
+    );
+    assert_eq!(upgraded["outcome"], "upgraded");
+    assert_eq!(upgraded["revision"], 2);
+    assert_eq!(upgraded["changes"]["configured"], 1);
+    assert_eq!(upgraded["changes"]["created"], 0);
+    f.run("uninstall", &[]).success();
+}

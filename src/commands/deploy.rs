@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use serde::Serialize;
+
 use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
@@ -11,6 +13,7 @@ use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
 use crate::decide::{self, Decision, Operation, Recovery, Refusal};
 use crate::error::invalid_input;
+use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
 use crate::guide::{self, credential_secrets};
 use crate::manifest::Manifest;
@@ -222,12 +225,24 @@ pub(super) async fn deploy_and_finish(
 /// What a rollout came to, for the report.
 #[derive(Debug)]
 pub(super) enum Outcome {
-    Unchanged { revision: u32 },
-    DryRun,
-    Deployed { revision: u32 },
+    Unchanged {
+        revision: u32,
+        changes: Counts,
+    },
+    DryRun {
+        changes: Counts,
+    },
+    Deployed {
+        revision: u32,
+        changes: Counts,
+        /// `installed`, `upgraded` or `rolled back`.
+        verb: &'static str,
+    },
 }
 
-struct Counts {
+/// How many objects a rollout created, configured, left unchanged and pruned.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub(super) struct Counts {
     created: usize,
     configured: usize,
     unchanged: usize,
@@ -248,6 +263,7 @@ pub(super) async fn deploy(
     args: &RolloutArgs,
     options: &DeployOptions,
 ) -> anyhow::Result<Outcome> {
+    let objects = manifests.len();
     let manager = ObjectManager::new(client);
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
     let plan = plan::plan(
@@ -287,6 +303,10 @@ pub(super) async fn deploy(
             );
             return Ok(Outcome::Unchanged {
                 revision: *revision,
+                changes: Counts {
+                    unchanged: objects,
+                    ..Counts::default()
+                },
             });
         }
         Decision::Rollout(rollout) => rollout,
@@ -308,7 +328,7 @@ pub(super) async fn deploy(
         for (id, why) in &rollout.keep {
             eprintln!("  {id} would be left alone: {why}");
         }
-        return Ok(Outcome::DryRun);
+        return Ok(Outcome::DryRun { changes: counts });
     }
     let mut progress = LiveProgress::new();
     let execution = rollout::Execution {
@@ -350,6 +370,8 @@ pub(super) async fn deploy(
     );
     Ok(Outcome::Deployed {
         revision: executed.revision,
+        changes: counts,
+        verb,
     })
 }
 
@@ -454,22 +476,46 @@ async fn undo(
 }
 
 /// What install and upgrade print at the end, and `-o json` gives scripts.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Summary {
     release: String,
     namespace: String,
+    /// `installed`, `upgraded`, `unchanged` or `dry-run`.
+    outcome: &'static str,
     revision: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Counts,
+    /// Where users log in; null when it is not known (yet).
     endpoint: Option<guide::endpoint::Endpoint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    health: Option<health::Health>,
+    health: HealthReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     login: Option<String>,
 }
 
-/// After a deploy that waited: find the endpoint, check health through it with the web login,
-/// and tell the admin the line users log in with.
+/// What the health check found, or why there was none.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum HealthReport {
+    /// The server's own answer; `status` is `healthy`.
+    Checked(health::Health),
+    /// `status` is `not-checked` or `login-required`, and `reason` says why.
+    Not {
+        status: &'static str,
+        reason: String,
+    },
+}
+
+impl HealthReport {
+    fn not_checked(reason: impl Into<String>) -> Self {
+        HealthReport::Not {
+            status: "not-checked",
+            reason: reason.into(),
+        }
+    }
+}
+
+/// After a deploy: find the endpoint and, unless told not to or not waiting, check health
+/// through it with the web login; tell the admin the line users log in with.
 async fn finish(
     client: &kube::Client,
     release: &Release,
@@ -478,46 +524,74 @@ async fn finish(
     args: &DeployArgs,
 ) -> anyhow::Result<()> {
     let credentials: Option<&Credentials> = login.credentials.as_ref();
-    let revision = match outcome {
-        Outcome::Deployed { revision } | Outcome::Unchanged { revision } => Some(*revision),
-        Outcome::DryRun => None,
+    let (word, revision, changes) = match outcome {
+        Outcome::Deployed {
+            revision,
+            changes,
+            verb,
+        } => (*verb, Some(*revision), *changes),
+        Outcome::Unchanged { revision, changes } => ("unchanged", Some(*revision), *changes),
+        Outcome::DryRun { changes } => ("dry-run", None, *changes),
     };
     let mut summary = Summary {
         release: release.name.clone(),
         namespace: release.namespace.clone(),
+        outcome: word,
         revision,
+        changes,
         endpoint: None,
-        health: None,
+        health: HealthReport::not_checked("--dry-run"),
         login: None,
     };
-    if let (Some(timeout), Some(_), false) =
-        (args.rollout.wait.limit(), revision, args.no_health_check)
-    {
-        let mut progress = LiveProgress::new();
-        let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
-        for warning in &found.warnings {
-            progress.println(&format!("warning: {warning}"));
-        }
-        match health::wait(release, &found.url, credentials, timeout, &mut progress).await {
-            Ok(health) => summary.health = Some(health),
-            // Without the password skyctl cannot pass the login; the 401 proves the way there.
-            Err(unhealthy)
-                if credentials.is_none()
-                    && unhealthy.problem == health::Problem::CredentialsRejected =>
-            {
-                progress.println("the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it");
+    let skipped = match (args.rollout.wait.limit(), args.no_health_check) {
+        (_, true) => Some("--no-health-check"),
+        (None, false) => Some("--no-wait"),
+        (Some(_), false) => None,
+    };
+    match (revision, skipped, args.rollout.wait.limit()) {
+        (None, ..) => {}
+        (Some(_), Some(reason), _) => {
+            summary.health = HealthReport::not_checked(reason);
+            // One look, no waiting: the rollout waited for the objects already, or was told not to.
+            if let Lookup::Found(found) = guide::endpoint::find(client, release).await? {
+                summary.endpoint = Some(found);
             }
-            Err(unhealthy) => return Err(unhealthy.into()),
         }
+        (Some(_), None, Some(timeout)) => {
+            let mut progress = LiveProgress::new();
+            let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
+            for warning in &found.warnings {
+                progress.println(&format!("warning: {warning}"));
+            }
+            match health::wait(release, &found.url, credentials, timeout, &mut progress).await {
+                Ok(health) => summary.health = HealthReport::Checked(health),
+                // Without the password skyctl cannot pass the login; the 401 proves the way there.
+                Err(unhealthy)
+                    if credentials.is_none()
+                        && unhealthy.problem == health::Problem::CredentialsRejected =>
+                {
+                    let reason = "the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it";
+                    progress.println(reason);
+                    summary.health = HealthReport::Not {
+                        status: "login-required",
+                        reason: reason.to_owned(),
+                    };
+                }
+                Err(unhealthy) => return Err(unhealthy.into()),
+            }
+            summary.endpoint = Some(found);
+        }
+        (Some(_), None, None) => unreachable!("no health check is skipped only when waiting"),
+    }
+    if let Some(found) = &summary.endpoint {
         summary.login = Some(health::login_command(
             &found.url,
             credentials.map(|c| c.username.as_str()),
         ));
-        summary.endpoint = Some(found);
     }
     match args.output.output {
         OutputFormat::Text => {
-            if let Some(health) = &summary.health {
+            if let HealthReport::Checked(health) = &summary.health {
                 eprintln!(
                     "healthy: SkyPilot API server {} (commit {})",
                     health.version, health.commit
