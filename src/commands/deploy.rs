@@ -543,21 +543,22 @@ async fn finish(
         health: HealthReport::not_checked("--dry-run"),
         login: None,
     };
-    let skipped = match (args.rollout.wait.limit(), args.no_health_check) {
-        (_, true) => Some("--no-health-check"),
-        (None, false) => Some("--no-wait"),
-        (Some(_), false) => None,
-    };
-    match (revision, skipped, args.rollout.wait.limit()) {
-        (None, ..) => {}
-        (Some(_), Some(reason), _) => {
-            summary.health = HealthReport::not_checked(reason);
-            // One look, no waiting: the rollout waited for the objects already, or was told not to.
+    // The health check needs the wait: without it, or without the check, one look finds the
+    // endpoint if it is there.
+    let health_check = args.rollout.wait.limit().filter(|_| !args.no_health_check);
+    match (revision, health_check) {
+        (None, _) => {}
+        (Some(_), None) => {
+            summary.health = HealthReport::not_checked(if args.no_health_check {
+                "--no-health-check"
+            } else {
+                "--no-wait"
+            });
             if let Lookup::Found(found) = guide::endpoint::find(client, release).await? {
                 summary.endpoint = Some(found);
             }
         }
-        (Some(_), None, Some(timeout)) => {
+        (Some(_), Some(timeout)) => {
             let mut progress = LiveProgress::new();
             let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
             for warning in &found.warnings {
@@ -581,7 +582,6 @@ async fn finish(
             }
             summary.endpoint = Some(found);
         }
-        (Some(_), None, None) => unreachable!("no health check is skipped only when waiting"),
     }
     if let Some(found) = &summary.endpoint {
         summary.login = Some(health::login_command(
