@@ -9,6 +9,7 @@ use crate::error::invalid_input;
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let (input, given) = super::read_values(&deploy.values)?;
+    super::web_login::check_given(&given)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
