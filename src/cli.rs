@@ -62,8 +62,13 @@ pub enum Command {
     Install(InstallArgs),
     /// Upgrade a release to new values or a new skyctl version
     ///
-    /// Objects that did not change are not sent again; with nothing to change, an upgrade makes
-    /// no write at all and records no new revision.
+    /// Given no values, an upgrade reuses the values of the deployed revision, as Helm does;
+    /// given any, it starts again from the defaults unless --reuse-values or
+    /// --reset-then-reuse-values says otherwise. Objects that did not change are not sent again;
+    /// with nothing to change, an upgrade makes no write at all and records no new revision.
+    #[command(
+        after_help = "Examples:\n  skyctl upgrade                                  # new skyctl version, same values\n  skyctl upgrade --set apiService.replicas=2 --reuse-values\n  skyctl upgrade -f values.yaml --dry-run --diff\n  skyctl upgrade --install -f values.yaml --create-namespace"
+    )]
     Upgrade(UpgradeArgs),
     /// Remove a release and everything it applied (its data volume only when asked)
     Uninstall(UninstallArgs),
@@ -71,6 +76,16 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Show a release's revision, readiness, endpoint and health
     Status(StatusArgs),
+    /// List releases: in the namespace, or in every namespace with -A
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show a release's revisions
+    History(HistoryArgs),
+    /// Show what a release recorded
+    Get {
+        #[command(subcommand)]
+        command: GetCommand,
+    },
     /// Print the objects that install would apply, as YAML, without a cluster
     Template(TemplateArgs),
     /// Print the URL users log in to (NodePort or LoadBalancer)
@@ -123,7 +138,8 @@ pub struct ValuesArgs {
     pub set_file: Vec<String>,
 }
 
-/// How install, upgrade and rollback apply and wait.
+/// How install, upgrade and rollback apply and wait. Flags that only mean something for
+/// install and upgrade are in [`DeployArgs`].
 #[derive(Debug, Args, Clone)]
 pub struct RolloutArgs {
     /// Let the API server check every change without persisting anything
@@ -135,9 +151,6 @@ pub struct RolloutArgs {
     /// Take ownership of fields that another field manager (kubectl, an operator) set
     #[arg(long, help_heading = "Apply")]
     pub force_conflicts: bool,
-    /// Create the namespace if it does not exist
-    #[arg(long, help_heading = "Apply")]
-    pub create_namespace: bool,
     /// Take over existing objects that no skyctl release owns (made by hand, or by Helm), as
     /// Helm's --take-ownership does; without it, such an object stops the rollout
     #[arg(long, help_heading = "Apply")]
@@ -145,9 +158,6 @@ pub struct RolloutArgs {
     /// Prune the data volume (PVC) too when storage is disabled; it is kept otherwise
     #[arg(long, help_heading = "Apply")]
     pub delete_data: bool,
-    /// On failure, roll back to the previous revision (or uninstall a failed first install)
-    #[arg(long, help_heading = "Apply")]
-    pub atomic: bool,
     /// Revisions to keep in the release history, at most 1000; 0 keeps all
     // Negative numbers reach the parser, which names the flag, instead of reading as flags.
     #[arg(long, default_value_t = 10, value_parser = parse_history_max, allow_negative_numbers = true, value_name = "N", help_heading = "Apply")]
@@ -160,8 +170,12 @@ pub struct RolloutArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct WaitArgs {
-    /// Do not wait for the objects to become ready (or gone)
+    /// Wait for the objects to become ready (or gone). skyctl always does unless --no-wait;
+    /// the flag is accepted so that Helm command lines work
     #[arg(long, global = true, help_heading = "Wait")]
+    pub wait: bool,
+    /// Do not wait for the objects to become ready (or gone)
+    #[arg(long, global = true, conflicts_with = "wait", help_heading = "Wait")]
     pub no_wait: bool,
     /// How long to wait: 90s, 5m, 1h30m; at most 24h, and 0 checks once without waiting
     // `--timeout -5s` reaches the parser, which names the flag, instead of reading as flags.
@@ -199,7 +213,26 @@ pub struct UpgradeArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
     #[command(flatten)]
+    pub reuse: ReuseArgs,
+    #[command(flatten)]
     pub deploy: DeployArgs,
+}
+
+/// What an upgrade does with the values the deployed revision recorded (Helm's flags). Without
+/// any: reuse them when no values are given, else start from the defaults.
+#[derive(Debug, Args, Clone, Copy)]
+#[group(multiple = false)]
+pub struct ReuseArgs {
+    /// Lay the values given over the release's recorded ones, and those over the values the
+    /// release was computed from (keys new in this skyctl come from its defaults)
+    #[arg(long, help_heading = "Values")]
+    pub reuse_values: bool,
+    /// Start from skyctl's defaults: the release's recorded values are not used
+    #[arg(long, help_heading = "Values")]
+    pub reset_values: bool,
+    /// Lay the values given over the release's recorded ones, over this skyctl's defaults
+    #[arg(long, help_heading = "Values")]
+    pub reset_then_reuse_values: bool,
 }
 
 /// What install and upgrade share: values, the web login, how to apply, the closing health
@@ -212,6 +245,16 @@ pub struct DeployArgs {
     pub auth: WebAuthArgs,
     #[command(flatten)]
     pub rollout: RolloutArgs,
+    /// Create the namespace if it does not exist
+    #[arg(long, help_heading = "Apply")]
+    pub create_namespace: bool,
+    /// On failure, roll back to the previous revision (or uninstall a failed first install)
+    #[arg(long, help_heading = "Apply")]
+    pub atomic: bool,
+    /// Describe the new revision in `skyctl history` (default: "Install complete" or
+    /// "Upgrade complete")
+    #[arg(long, value_name = "TEXT", help_heading = "Apply")]
+    pub description: Option<String>,
     /// Skip checking /api/health through the endpoint (for clusters this machine cannot reach)
     #[arg(long, help_heading = "Wait")]
     pub no_health_check: bool,
@@ -273,6 +316,9 @@ pub struct UninstallArgs {
     /// Also delete the namespace, if skyctl created it
     #[arg(long)]
     pub delete_namespace: bool,
+    /// A release that does not exist is no error
+    #[arg(long)]
+    pub ignore_not_found: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]
@@ -285,6 +331,47 @@ pub struct StatusArgs {
     pub release: ReleaseArg,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// List the releases of every namespace (-n is ignored)
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// Show at most this many of the newest revisions
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max: u32,
+    #[command(flatten)]
+    pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GetCommand {
+    /// Print the values a release was given (never Secret data: the web login is a bcrypt line)
+    Values(GetValuesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GetValuesArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// Print every value the release was computed from, defaults included
+    #[arg(short, long)]
+    pub all: bool,
+    /// The revision to read (default: the newest)
+    // Negative numbers reach the parser, which names the flag, instead of reading as flags.
+    #[arg(long, value_parser = parse_revision, allow_negative_numbers = true, value_name = "N")]
+    pub revision: Option<u32>,
+    #[command(flatten)]
+    pub output: TableOutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -311,6 +398,32 @@ impl From<OutputFormat> for crate::ui::OutputFormat {
             OutputFormat::Yaml => Self::Yaml,
         }
     }
+}
+
+/// How `list`, `history` and `get` print, as in Helm: a table for people, JSON or YAML for
+/// scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Yaml,
+}
+
+impl From<TableFormat> for crate::ui::OutputFormat {
+    fn from(format: TableFormat) -> Self {
+        match format {
+            TableFormat::Table => Self::Text,
+            TableFormat::Json => Self::Json,
+            TableFormat::Yaml => Self::Yaml,
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct TableOutputArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = TableFormat::Table)]
+    pub output: TableFormat,
 }
 
 #[derive(Debug, Args, Clone, Copy)]
@@ -396,7 +509,7 @@ fn parse_history_max(text: &str) -> Result<usize, String> {
 
 /// Revisions count from 1, as in Helm's release history.
 fn parse_revision(text: &str) -> Result<u32, String> {
-    let rule = "revisions count from 1; leave it out for the one before the deployed one";
+    let rule = "revisions count from 1";
     match text.parse::<u32>() {
         Ok(0) => Err(format!("0 is not a revision: {rule}")),
         Ok(revision) => Ok(revision),

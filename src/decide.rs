@@ -1,6 +1,7 @@
 //! Every decision of a rollout, made before anything is written: whether the operation may
-//! run at all, whether it is a no-op, what to apply, what to prune and what to leave, how the
-//! records move, which revisions the history drops, and what `--atomic` returns to.
+//! run at all, which recorded values an upgrade starts from, whether it is a no-op, what to
+//! apply, what to prune and what to leave, how the records move, which revisions the history
+//! drops, and what `--atomic` returns to.
 //!
 //! Pure: the inputs are the release's history, the plan rendered for it and what the cluster
 //! holds, read beforehand. `cluster::rollout` and `cluster::teardown` carry the decisions out.
@@ -8,12 +9,12 @@
 use std::collections::BTreeMap;
 
 use kube::api::DynamicObject;
-use serde_json::Value;
 
 use crate::manifest::ObjectRef;
 use crate::ownership::{self, Change, Keep, Owner};
 use crate::plan::{self, Plan};
 use crate::release::{History, Release, ReleaseRecord, ReleaseStatus};
+use crate::values::Resolved;
 
 /// The field manager of every skyctl write, so that ownership is skyctl's across versions.
 pub const FIELD_MANAGER: &str = "skyctl";
@@ -76,7 +77,8 @@ pub enum Refusal {
     },
     #[error(
         "release {name} not found in namespace {namespace}.\n\
-         Install it with `skyctl install {name}`, or use `skyctl upgrade --install`."
+         `skyctl list --all-namespaces` lists the releases of every namespace; \
+         `skyctl install {name}` installs this one."
     )]
     NotFound { name: String, namespace: String },
     #[error("release {name} has no revision {revision}; `skyctl status {name}` lists its history")]
@@ -111,6 +113,47 @@ impl Refusal {
             self,
             Refusal::NoNamespace(_) | Refusal::NoSuchRevision { .. }
         )
+    }
+}
+
+/// How an upgrade treats the values its release recorded: Helm's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValuesMode {
+    /// No flag: the recorded values when the upgrade is given none, else the given ones alone.
+    #[default]
+    Default,
+    /// `--reuse-values`: the given values over the recorded ones, over the values the
+    /// recorded revision was computed from.
+    Reuse,
+    /// `--reset-values`: the given values alone, over today's defaults.
+    Reset,
+    /// `--reset-then-reuse-values`: the given values over the recorded ones, over today's
+    /// defaults.
+    ResetThenReuse,
+}
+
+/// What an upgrade's values are laid over, besides today's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValuesBase {
+    /// Nothing: the recorded values are not used.
+    Defaults,
+    /// The user values the deployed revision recorded.
+    Recorded,
+    /// The recorded user values, and under them the values the revision was computed from,
+    /// as defaults.
+    RecordedAndItsDefaults,
+}
+
+/// Which recorded values an upgrade starts from, as Helm's `reuseValues` decides it.
+/// `given`: the values flags produced any value (an empty file counts as none, as in Helm);
+/// `recorded`: the release has a deployed revision whose values could be reused.
+pub fn values_base(mode: ValuesMode, given: bool, recorded: bool) -> ValuesBase {
+    match (mode, recorded) {
+        (_, false) | (ValuesMode::Reset, _) => ValuesBase::Defaults,
+        (ValuesMode::Reuse, true) => ValuesBase::RecordedAndItsDefaults,
+        (ValuesMode::ResetThenReuse, true) => ValuesBase::Recorded,
+        (ValuesMode::Default, true) if given => ValuesBase::Defaults,
+        (ValuesMode::Default, true) => ValuesBase::Recorded,
     }
 }
 
@@ -161,20 +204,41 @@ impl Rollout {
     }
 }
 
-/// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record.
+/// Whether the operation may run at all, from what is cheap to know: the history and whether
+/// the namespace exists. Verbs ask this before they prompt for anything; [`decide`] asks it
+/// again. Returns true when the operation will be an install.
+pub fn precheck(
+    release: &Release,
+    operation: Operation,
+    history: &History,
+    namespace_exists: bool,
+    create_namespace: bool,
+) -> Result<bool, Refusal> {
+    let installing = check_operation(release, operation, history)?;
+    if !namespace_exists && !create_namespace {
+        return Err(Refusal::NoNamespace(release.namespace.clone()));
+    }
+    Ok(installing)
+}
+
+/// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record:
+/// the user's, and those the objects were rendered from.
 pub fn decide(
     release: &Release,
     operation: Operation,
     history: &History,
     plan: &Plan,
     observation: &Observation,
-    values: &Value,
+    values: &Resolved,
     options: Options,
 ) -> Result<Decision, Refusal> {
-    let installing = check_operation(release, operation, history)?;
-    if !observation.namespace_exists && !options.create_namespace {
-        return Err(Refusal::NoNamespace(release.namespace.clone()));
-    }
+    let installing = precheck(
+        release,
+        operation,
+        history,
+        observation.namespace_exists,
+        options.create_namespace,
+    )?;
     let mut changes = Vec::new();
     for manifest in plan.manifests() {
         let live = observation.live.get(&manifest.id);
@@ -210,7 +274,7 @@ pub fn decide(
             && changes.iter().all(|(_, c)| *c == Change::Unchanged)
             && prune.is_empty()
             && latest.status == ReleaseStatus::Deployed
-            && latest.values == *values
+            && latest.values == values.user
             && latest.inventory == plan.inventory();
         if nothing_to_do {
             return Ok(Decision::Unchanged {
@@ -237,7 +301,8 @@ pub fn decide(
             .map_or(now.clone(), |r| r.first_deployed.clone()),
         last_deployed: now,
         skyctl_version: env!("CARGO_PKG_VERSION").to_owned(),
-        values: values.clone(),
+        values: values.user.clone(),
+        computed_values: Some(values.values.clone()),
         inventory: plan.inventory(),
         created_namespace: !observation.namespace_exists || history.created_namespace(),
         uids: BTreeMap::new(),
@@ -323,11 +388,17 @@ fn prunable(
     (prune, keep)
 }
 
-/// The record of a revision that went live.
-pub fn deployed(record: &ReleaseRecord, operation: Operation) -> ReleaseRecord {
-    let description = match (record.status, operation) {
-        (ReleaseStatus::PendingInstall, _) => "Install complete".to_owned(),
-        (_, Operation::Rollback { to }) => format!("Rollback to {to} complete"),
+/// The record of a revision that went live, described by the user's `--description` when
+/// there is one, as in Helm.
+pub fn deployed(
+    record: &ReleaseRecord,
+    operation: Operation,
+    description: Option<&str>,
+) -> ReleaseRecord {
+    let description = match (description, record.status, operation) {
+        (Some(given), _, _) => given.to_owned(),
+        (None, ReleaseStatus::PendingInstall, _) => "Install complete".to_owned(),
+        (None, _, Operation::Rollback { to }) => format!("Rollback to {to} complete"),
         _ => "Upgrade complete".to_owned(),
     };
     ReleaseRecord {

@@ -29,6 +29,29 @@ pub fn print(value: &impl Serialize, format: OutputFormat) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Rows under their headers, each column as wide as its widest cell, two spaces apart.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut text = line(headers.to_vec());
+    for row in rows {
+        text.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    text
+}
+
 /// Asks a yes/no question on the terminal; anything but yes is no.
 pub fn confirm(question: &str) -> std::io::Result<bool> {
     eprint!("{question} [y/N] ");
@@ -129,5 +152,23 @@ impl Drop for LiveProgress {
                 bar.abandon();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns_to_their_widest_cell() {
+        let rows = vec![
+            vec!["skypilot".to_owned(), "1".to_owned(), "deployed".to_owned()],
+            vec!["a".to_owned(), "12".to_owned(), String::new()],
+        ];
+        assert_eq!(
+            table(&["NAME", "REVISION", "STATUS"], &rows),
+            "NAME      REVISION  STATUS\nskypilot  1         deployed\na         12\n"
+        );
+        assert_eq!(table(&["NAME"], &[]), "NAME\n");
     }
 }

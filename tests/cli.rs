@@ -4,12 +4,15 @@ mod support;
 
 use support::skyctl::skyctl;
 
-const VERBS: [&str; 9] = [
+const VERBS: [&str; 12] = [
     "install",
     "upgrade",
     "uninstall",
     "rollback",
     "status",
+    "list",
+    "history",
+    "get",
     "template",
     "endpoint",
     "creds",

@@ -310,7 +310,7 @@ async fn rollback_restores_a_revision_field_for_field() {
 }
 
 #[tokio::test]
-async fn uninstall_removes_everything_but_the_data_volume_and_is_idempotent() {
+async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds_nothing() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     f.run("install", &[]).success();
@@ -328,9 +328,13 @@ async fn uninstall_removes_everything_but_the_data_volume_and_is_idempotent() {
             manifest.id
         );
     }
+    // As in Helm: a release that is not there is an error, unless told to ignore it.
     f.run("uninstall", &[])
-        .success()
+        .code(1)
         .stderr_has("not found")
+        .stderr_has("nothing to uninstall");
+    f.run("uninstall", &["--ignore-not-found"])
+        .success()
         .stderr_has("nothing to uninstall");
 
     // Without a release left to own it, the kept claim goes with a reinstall and --delete-data.

@@ -3,6 +3,7 @@
 //! `decide`, `plan` and `ownership`; this module carries them out, and prints nothing.
 
 pub mod admission_certificate;
+pub mod api_errors;
 pub mod lock;
 pub mod object_manager;
 pub mod readiness;
@@ -12,10 +13,13 @@ pub mod rollout;
 pub mod teardown;
 pub mod wait;
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+
+use crate::error::invalid_input;
 
 /// The error as text without the source excerpts a YAML parser quotes around a mistake: in a
 /// kubeconfig, the lines next to it are often a token or a client key.
@@ -39,7 +43,8 @@ fn is_excerpt_line(line: &str) -> bool {
 
 /// A client configured as kubectl would be: `--kubeconfig`, else `$KUBECONFIG` (several files
 /// merged), else `~/.kube/config`, else the in-cluster service account; `--context` overrides
-/// the current context. Exec credential plugins work as in kubectl.
+/// the current context. Exec credential plugins work as in kubectl. A `--kubeconfig` that
+/// cannot be read and a `--context` the kubeconfig lacks are the user's to fix (exit 2).
 pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
@@ -48,19 +53,21 @@ pub async fn connect(
         context: context.map(str::to_owned),
         ..Default::default()
     };
-    let mut config = match kubeconfig {
-        Some(path) => {
-            let file = Kubeconfig::read_from(path).map_err(|err| {
-                without_excerpts(&err).context(format!("cannot read kubeconfig {}", path.display()))
-            })?;
-            kube::Config::from_custom_kubeconfig(file, &options)
-                .await
-                .map_err(|err| without_excerpts(&err))?
+    let mut config = match (kubeconfig, context) {
+        (Some(path), _) => {
+            let file =
+                Kubeconfig::read_from(path).map_err(|err| invalid_input(unreadable(path, err)))?;
+            check_context(&file, context, &path.display().to_string())?;
+            kube::Config::from_custom_kubeconfig(file, &options).await?
         }
-        None if context.is_some() => kube::Config::from_kubeconfig(&options)
-            .await
-            .map_err(|err| without_excerpts(&err))?,
-        None => kube::Config::infer().await.map_err(|err| {
+        (None, Some(_)) => {
+            let source = Source::find();
+            let file = Kubeconfig::read()
+                .map_err(|err| without_excerpts(&err).context(format!("cannot read {source}")))?;
+            check_context(&file, context, &source.to_string())?;
+            kube::Config::from_custom_kubeconfig(file, &options).await?
+        }
+        (None, None) => kube::Config::infer().await.map_err(|err| {
             without_excerpts(&err).context(
                 "no cluster configured: set KUBECONFIG, pass --kubeconfig, or run inside a cluster",
             )
@@ -72,6 +79,131 @@ pub async fn connect(
         http::HeaderValue::from_static(concat!("skyctl/", env!("CARGO_PKG_VERSION"))),
     ));
     kube::Client::try_from(config).context("cannot build a Kubernetes client")
+}
+
+fn unreadable(path: &Path, err: KubeconfigError) -> anyhow::Error {
+    match err {
+        KubeconfigError::ReadConfig(io, _) => {
+            anyhow::anyhow!("cannot read --kubeconfig {}: {io}", path.display())
+        }
+        other => without_excerpts(&other).context(format!(
+            "--kubeconfig {} is not a valid kubeconfig",
+            path.display()
+        )),
+    }
+}
+
+/// A `--context` the kubeconfig does not have is refused naming the ones it has.
+fn check_context(file: &Kubeconfig, context: Option<&str>, source: &str) -> anyhow::Result<()> {
+    let Some(wanted) = context else {
+        return Ok(());
+    };
+    if file.contexts.iter().any(|c| c.name == wanted) {
+        return Ok(());
+    }
+    let known: Vec<&str> = file.contexts.iter().map(|c| c.name.as_str()).collect();
+    let has = if known.is_empty() {
+        "it has none".to_owned()
+    } else {
+        format!("it has {}", known.join(", "))
+    };
+    Err(invalid_input(anyhow::anyhow!(
+        "--context {wanted}: no such context in {source}; {has}"
+    )))
+}
+
+/// Where the kubeconfig comes from when `--kubeconfig` does not say.
+enum Source {
+    Given(PathBuf),
+    Environment(String),
+    Home(PathBuf),
+    InCluster,
+}
+
+impl Source {
+    fn find() -> Self {
+        if let Some(paths) = std::env::var_os("KUBECONFIG").filter(|p| !p.is_empty()) {
+            return Source::Environment(paths.to_string_lossy().into_owned());
+        }
+        match std::env::home_dir().map(|home| home.join(".kube/config")) {
+            Some(path) if path.exists() => Source::Home(path),
+            _ => Source::InCluster,
+        }
+    }
+
+    fn read(&self) -> Option<Kubeconfig> {
+        match self {
+            Source::Given(path) | Source::Home(path) => Kubeconfig::read_from(path).ok(),
+            Source::Environment(_) => Kubeconfig::from_env().ok().flatten(),
+            Source::InCluster => None,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Given(path) | Source::Home(path) => write!(f, "kubeconfig {}", path.display()),
+            Source::Environment(paths) => write!(f, "kubeconfig {paths} (from $KUBECONFIG)"),
+            Source::InCluster => f.write_str("the in-cluster service account"),
+        }
+    }
+}
+
+/// The API server skyctl talks to, as messages name it: its URL, and the kubeconfig and
+/// context it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub server: Option<String>,
+    pub context: Option<String>,
+    pub source: String,
+}
+
+/// Which API server `connect` with these arguments talks to, read from the kubeconfig again
+/// without any request. Only for messages: anything it cannot read is left out.
+pub fn target(kubeconfig: Option<&Path>, context: Option<&str>) -> Target {
+    let source = match kubeconfig {
+        Some(path) => Source::Given(path.to_owned()),
+        None => Source::find(),
+    };
+    let file = source.read();
+    let context = context
+        .map(str::to_owned)
+        .or_else(|| file.as_ref()?.current_context.clone());
+    let server = file.as_ref().and_then(|file| {
+        let cluster = &file
+            .contexts
+            .iter()
+            .find(|c| Some(&c.name) == context.as_ref())?
+            .context
+            .as_ref()?
+            .cluster;
+        file.clusters
+            .iter()
+            .find(|c| &c.name == cluster)?
+            .cluster
+            .as_ref()?
+            .server
+            .clone()
+    });
+    Target {
+        server,
+        context: context.filter(|_| file.is_some()),
+        source: source.to_string(),
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the Kubernetes API server")?;
+        if let Some(server) = &self.server {
+            write!(f, " at {server}")?;
+        }
+        match &self.context {
+            Some(context) => write!(f, " (context {context} of {})", self.source),
+            None => write!(f, " (from {})", self.source),
+        }
+    }
 }
 
 #[cfg(test)]

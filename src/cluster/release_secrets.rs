@@ -1,5 +1,7 @@
 //! The release history on the cluster: one Secret of skyctl's own type per revision, in the
-//! release's namespace, next to what it describes.
+//! release's namespace, next to what it describes. Labels name the release, so one list request
+//! reads one release ([`SecretStorage`]) or every release in a namespace or cluster
+//! ([`every_release`]).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -44,24 +46,44 @@ impl SecretStorage {
     }
 }
 
+/// The records of every release in `namespace`, or with `None` in every namespace: one list
+/// request, for `skyctl list` and for finding which release uses what.
+pub async fn every_release(
+    client: &kube::Client,
+    namespace: Option<&str>,
+) -> anyhow::Result<Vec<ReleaseRecord>> {
+    let (api, place) = match namespace {
+        Some(namespace) => (
+            Api::namespaced(client.clone(), namespace),
+            format!("namespace {namespace}"),
+        ),
+        None => (Api::all(client.clone()), "the cluster".to_owned()),
+    };
+    records(&api, LABEL_RELEASE)
+        .await
+        .with_context(|| format!("cannot read the release records in {place}"))
+}
+
+/// The records among the Secrets that `selector` (and skyctl's own label) chooses.
+async fn records(api: &Api<Secret>, selector: &str) -> anyhow::Result<Vec<ReleaseRecord>> {
+    let params = ListParams::default()
+        .labels(&format!("{selector},app.kubernetes.io/managed-by=skyctl"))
+        .fields(&format!("type={SECRET_TYPE}"));
+    let secrets = api.list(&params).await?;
+    secrets
+        .items
+        .into_iter()
+        .filter(|secret| secret.type_.as_deref() == Some(SECRET_TYPE))
+        .map(|secret| decode_record(&secret))
+        .collect()
+}
+
 impl ReleaseStorage for SecretStorage {
     /// One list request.
     async fn list(&self) -> anyhow::Result<Vec<ReleaseRecord>> {
-        let selector = format!(
-            "{LABEL_RELEASE}={},app.kubernetes.io/managed-by=skyctl",
-            self.release
-        );
-        let secrets = self
-            .api
-            .list(&ListParams::default().labels(&selector))
+        records(&self.api, &format!("{LABEL_RELEASE}={}", self.release))
             .await
-            .with_context(|| format!("cannot read the records of release {}", self.release))?;
-        secrets
-            .items
-            .into_iter()
-            .filter(|secret| secret.type_.as_deref() == Some(SECRET_TYPE))
-            .map(|secret| decode_record(&secret))
-            .collect()
+            .with_context(|| format!("cannot read the records of release {}", self.release))
     }
 
     async fn create(&self, record: &ReleaseRecord, manifests: &[&Manifest]) -> anyhow::Result<()> {

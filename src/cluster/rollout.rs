@@ -23,14 +23,17 @@ use crate::ownership::{Change, Keep};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::release::{History, Release, ReleaseStorage};
+use crate::values::Resolved;
 
 /// What to roll out.
 pub struct Request<'a> {
     pub release: &'a Release,
     pub operation: Operation,
     pub plan: Plan,
-    /// The user-supplied values to record.
-    pub values: Value,
+    /// The values to record: the user's, and all those the objects were rendered from.
+    pub values: Resolved,
+    /// The description of the revision once it is deployed (`--description`).
+    pub description: Option<String>,
     pub options: decide::Options,
     pub force_conflicts: bool,
     /// The release's records as the verb read them: one list request per command.
@@ -54,6 +57,7 @@ pub struct Prepared {
     operation: Operation,
     force_conflicts: bool,
     history_max: usize,
+    description: Option<String>,
     history: History,
     /// The UIDs of the rendered objects that exist: recorded, so that a later prune or
     /// uninstall deletes these very objects and no others.
@@ -78,6 +82,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         options,
         force_conflicts,
         history,
+        description,
     } = request;
     let namespace_exists = manager.namespace_exists(&release.namespace).await?;
     // Nothing exists in a namespace that does not exist: only cluster-scoped objects are read.
@@ -143,6 +148,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         operation,
         force_conflicts,
         history_max: options.history_max,
+        description,
         history: history.clone(),
         live_uids,
     })
@@ -296,7 +302,7 @@ async fn finish<S: ReleaseStorage>(
 ) -> anyhow::Result<()> {
     lock.ensure_held()?;
     let now = History::new(storage.list().await?);
-    let done = decide::deployed(record, prepared.operation);
+    let done = decide::deployed(record, prepared.operation, prepared.description.as_deref());
     let finish = decide::finish(&now, &done, prepared.history_max);
     for record in &finish.update {
         storage.update(record).await?;

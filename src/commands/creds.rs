@@ -9,12 +9,13 @@ use crate::cli::{
     ClusterArgs, CredsCommand, CredsKind, CredsSource, LockArgs, OutputFormat, RolloutArgs,
     WaitArgs,
 };
+use crate::cluster::release_secrets;
 use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
 use crate::guide::{aws_credentials, gcp_credentials, kube_credentials};
-use crate::release::Release;
+use crate::release::{Release, ReleaseStatus};
 use crate::values::{self, ExtraLayer, Layers};
 
 pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result<()> {
@@ -24,21 +25,15 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             let client = super::connect(cluster).await?;
             let release = super::release(cluster, &release.name);
             let stored = credential_secrets::list(&client, &release.namespace).await?;
-            let history = super::history(&client, &release).await?;
-            let used = |kind| {
-                let (section, key) = credential_secrets::enabled_key(kind);
-                history
-                    .deployed()
-                    .and_then(|r| r.values.pointer(&format!("/{section}/{key}")))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-            };
+            let users = releases_using(&client, &release.namespace, &stored).await?;
             if output.output != OutputFormat::Text {
                 let rows: Vec<Value> = stored
                     .iter()
-                    .map(|s| {
+                    .zip(&users)
+                    .map(|(s, users)| {
                         let mut row = serde_json::to_value(s).expect("serializable");
-                        row["usedByRelease"] = used(s.kind).into();
+                        row["usedBy"] = users.clone().into();
+                        row["usedByRelease"] = users.contains(&release.name).into();
                         row
                     })
                     .collect();
@@ -47,22 +42,21 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             if stored.is_empty() {
                 println!("no credentials stored in namespace {}", release.namespace);
             }
-            for s in &stored {
+            for (s, users) in stored.iter().zip(&users) {
                 let project = s
                     .project
                     .as_deref()
                     .map(|p| format!(" (project {p})"))
                     .unwrap_or_default();
-                let state = if used(s.kind) {
-                    "used by"
-                } else {
-                    "not used by"
+                let state = match users.as_slice() {
+                    [] => format!("not used by any release in namespace {}", release.namespace),
+                    [one] => format!("used by release {one}"),
+                    many => format!("used by releases {}", many.join(", ")),
                 };
                 println!(
-                    "{:<5} Secret {}{project}: {state} release {}",
-                    serde_json::to_value(s.kind)?.as_str().unwrap_or(""),
-                    s.secret,
-                    release.name
+                    "{:<5} Secret {}{project}: {state}",
+                    kind_name(s.kind),
+                    s.secret
                 );
             }
             Ok(())
@@ -94,6 +88,48 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
     }
 }
 
+/// For each stored credential, the releases in the namespace whose deployed revision turns it
+/// on: whatever release `--release` names, the one that really uses it.
+async fn releases_using(
+    client: &kube::Client,
+    namespace: &str,
+    stored: &[Stored],
+) -> anyhow::Result<Vec<Vec<String>>> {
+    let records = release_secrets::every_release(client, Some(namespace)).await?;
+    let mut deployed: Vec<(String, Value)> = Vec::new();
+    for record in records
+        .iter()
+        .filter(|r| r.status == ReleaseStatus::Deployed)
+    {
+        deployed.push((record.name.clone(), super::deploy::computed_values(record)?));
+    }
+    deployed.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(stored
+        .iter()
+        .map(|s| {
+            let (section, key) = credential_secrets::enabled_key(s.kind);
+            deployed
+                .iter()
+                .filter(|(_, values)| {
+                    values
+                        .pointer(&format!("/{section}/{key}"))
+                        .and_then(Value::as_bool)
+                        == Some(true)
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .collect())
+}
+
+/// The kind as the command line names it: `aws`, `gcp`, `kube`.
+pub(super) fn kind_name(kind: Kind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn kind_of(kind: CredsKind) -> Kind {
     match kind {
         CredsKind::Aws => Kind::Aws,
@@ -105,13 +141,7 @@ fn kind_of(kind: CredsKind) -> Kind {
 fn layer(stored: &Stored, enabled: bool) -> ExtraLayer {
     let verb = if enabled { "add" } else { "remove" };
     ExtraLayer {
-        label: format!(
-            "skyctl creds {verb} {}",
-            serde_json::to_value(stored.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        ),
+        label: format!("skyctl creds {verb} {}", kind_name(stored.kind)),
         values: credential_secrets::values_for(stored, enabled),
     }
 }
@@ -289,10 +319,9 @@ async fn apply_to_release(
         );
         return Ok(None);
     };
-    let mut extra = vec![super::deploy::recorded_layer(deployed)?];
-    extra.extend(layers);
     let resolved = values::resolve(&Layers {
-        extra,
+        reused: Some(super::deploy::recorded_layer(deployed)?),
+        extra: layers,
         ..Layers::default()
     })?;
     let manifests = super::deploy::render_release(client, release, &resolved.values).await?;
@@ -300,9 +329,7 @@ async fn apply_to_release(
         dry_run: false,
         diff: false,
         force_conflicts: false,
-        create_namespace: false,
         delete_data: false,
-        atomic: false,
         history_max: 10,
         take_ownership: false,
         wait,
@@ -315,9 +342,10 @@ async fn apply_to_release(
         release,
         Operation::Upgrade { install: false },
         manifests,
-        resolved.user,
+        resolved,
         &history,
         &args,
+        &super::deploy::DeployOptions::default(),
     )
     .await?;
     Ok(Some(outcome))

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use serde::Serialize;
+
 use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
@@ -11,6 +13,7 @@ use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
 use crate::decide::{self, Decision, Operation, Recovery, Refusal};
 use crate::error::invalid_input;
+use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
 use crate::guide::{self, credential_secrets};
 use crate::manifest::Manifest;
@@ -27,25 +30,65 @@ use super::web_login::{self, WebLogin};
 /// The values a revision recorded, as a values layer of their own, so that they are checked
 /// and named in errors like every other layer.
 pub(super) fn recorded_layer(record: &ReleaseRecord) -> anyhow::Result<ExtraLayer> {
-    let Value::Object(values) = record.values.clone() else {
-        anyhow::bail!(
-            "revision {} recorded values that are not a map",
-            record.revision
-        );
-    };
     Ok(ExtraLayer {
         label: format!("the values of revision {}", record.revision),
-        values,
+        values: as_map(&record.values, record)?,
     })
 }
 
-/// The values a revision recorded, over today's defaults.
+/// The values a revision was computed from, as the defaults of `upgrade --reuse-values`.
+/// Records made before skyctl kept them have none: today's defaults stand in.
+pub(super) fn previous_defaults_layer(
+    record: &ReleaseRecord,
+) -> anyhow::Result<Option<ExtraLayer>> {
+    record
+        .computed_values
+        .as_ref()
+        .map(|values| {
+            Ok(ExtraLayer {
+                label: format!(
+                    "the values revision {} was computed from (--reuse-values)",
+                    record.revision
+                ),
+                values: as_map(values, record)?,
+            })
+        })
+        .transpose()
+}
+
+fn as_map(
+    values: &Value,
+    record: &ReleaseRecord,
+) -> anyhow::Result<serde_json::Map<String, Value>> {
+    match values {
+        Value::Object(map) => Ok(map.clone()),
+        Value::Null => Ok(serde_json::Map::new()),
+        _ => anyhow::bail!(
+            "revision {} recorded values that are not a map",
+            record.revision
+        ),
+    }
+}
+
+/// The values a revision was rendered from, and the user's among them. A record made before
+/// skyctl kept the computed values has its user values laid over today's defaults instead.
 pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved> {
+    if let Some(values) = &record.computed_values {
+        return Ok(Resolved {
+            values: values.clone(),
+            user: record.values.clone(),
+        });
+    }
     let layers = values::Layers {
-        extra: vec![recorded_layer(record)?],
+        reused: Some(recorded_layer(record)?),
         ..values::Layers::default()
     };
     Ok(values::resolve(&layers)?)
+}
+
+/// All the values a revision was rendered from (`get values --all`).
+pub(super) fn computed_values(record: &ReleaseRecord) -> anyhow::Result<Value> {
+    Ok(recorded_values(record)?.values)
 }
 
 /// Every object of the release for these values, with the webhook certificate the cluster
@@ -92,7 +135,11 @@ async fn stored_credentials(
     let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
         let (section, key) = credential_secrets::enabled_key(stored.kind);
-        if user.user.pointer(&format!("/{section}/{key}")).is_some() {
+        // The values decide, reused ones included: a release recorded turning them on or off.
+        if let Some(chosen) = user.user.pointer(&format!("/{section}/{key}")) {
+            if chosen.as_bool() == Some(true) {
+                used.push(format!("Secret {}", stored.secret));
+            }
             continue;
         }
         layers.push(ExtraLayer {
@@ -109,11 +156,31 @@ async fn stored_credentials(
     Ok((layers, line))
 }
 
-/// The values of an install or upgrade: the user's flags, read once, and the web login.
+/// The values of an install or upgrade: the user's flags, read once (over the recorded values
+/// an upgrade reuses), and the web login.
 pub(super) struct DeployValues {
     pub input: values::Input,
+    /// The user's values, reused ones included.
     pub user: Resolved,
     pub login: WebLogin,
+}
+
+/// What install and upgrade choose beyond how to apply; rollback has none of it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DeployOptions {
+    pub create_namespace: bool,
+    pub atomic: bool,
+    pub description: Option<String>,
+}
+
+impl DeployOptions {
+    pub fn of(args: &DeployArgs) -> Self {
+        Self {
+            create_namespace: args.create_namespace,
+            atomic: args.atomic,
+            description: args.description.clone(),
+        }
+    }
 }
 
 /// Install and upgrade after their own first steps: the user's values with the web login and
@@ -140,16 +207,20 @@ pub(super) async fn deploy_and_finish(
         release,
         operation,
         manifests,
-        resolved.user,
+        resolved,
         &history,
         &args.rollout,
+        &DeployOptions::of(args),
     )
     .await?;
-    if login.changed
-        && operation != Operation::Install
-        && matches!(outcome, Outcome::Deployed { .. })
-    {
-        eprintln!("web login: password changed");
+    if login.changed && matches!(outcome, Outcome::Deployed { .. }) {
+        eprintln!(
+            "web login: password changed for user {:?}; the old one no longer works",
+            login
+                .credentials
+                .as_ref()
+                .map_or("", |c| c.username.as_str())
+        );
     }
     finish(client, release, &outcome, &login, args).await
 }
@@ -159,17 +230,25 @@ pub(super) async fn deploy_and_finish(
 pub(super) enum Outcome {
     Unchanged {
         revision: u32,
+        changes: Counts,
     },
-    DryRun,
+    DryRun {
+        changes: Counts,
+    },
     Deployed {
         revision: u32,
+        changes: Counts,
+        /// `installed`, `upgraded` or `rolled back`.
+        verb: &'static str,
         /// This run created or changed the web login's Secret: the ingress reloads it a
         /// moment later, and may refuse the new password until then.
         login_written: bool,
     },
 }
 
-struct Counts {
+/// How many objects a rollout created, configured, left unchanged and pruned.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub(super) struct Counts {
     created: usize,
     configured: usize,
     unchanged: usize,
@@ -179,15 +258,18 @@ struct Counts {
 /// Runs a rollout and reports it: refused, unchanged, previewed (`--dry-run`) or carried out.
 /// With `--atomic`, a rollout that failed after recording its revision is undone: rolled back
 /// to the deployed revision, or uninstalled if there was none.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn deploy(
     client: &kube::Client,
     release: &Release,
     operation: Operation,
     manifests: Vec<Manifest>,
-    user_values: Value,
+    values: Resolved,
     history: &History,
     args: &RolloutArgs,
+    options: &DeployOptions,
 ) -> anyhow::Result<Outcome> {
+    let objects = manifests.len();
     let manager = ObjectManager::new(client);
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
     let plan = plan::plan(
@@ -200,10 +282,11 @@ pub(super) async fn deploy(
         release,
         operation,
         plan,
-        values: user_values,
+        values,
+        description: options.description.clone(),
         options: decide::Options {
             dry_run: args.dry_run,
-            create_namespace: args.create_namespace,
+            create_namespace: options.create_namespace,
             history_max: args.history_max,
             take_ownership: args.take_ownership,
         },
@@ -227,6 +310,10 @@ pub(super) async fn deploy(
             );
             return Ok(Outcome::Unchanged {
                 revision: *revision,
+                changes: Counts {
+                    unchanged: objects,
+                    ..Counts::default()
+                },
             });
         }
         Decision::Rollout(rollout) => rollout,
@@ -248,7 +335,7 @@ pub(super) async fn deploy(
         for (id, why) in &rollout.keep {
             eprintln!("  {id} would be left alone: {why}");
         }
-        return Ok(Outcome::DryRun);
+        return Ok(Outcome::DryRun { changes: counts });
     }
     let mut progress = LiveProgress::new();
     let execution = rollout::Execution {
@@ -267,7 +354,7 @@ pub(super) async fn deploy(
     drop(progress);
     let executed = match result {
         Ok(executed) => executed,
-        Err(err) if args.atomic => {
+        Err(err) if options.atomic => {
             return Err(undo(client, release, history, args, err).await);
         }
         Err(err) => return Err(err),
@@ -294,6 +381,8 @@ pub(super) async fn deploy(
     });
     Ok(Outcome::Deployed {
         revision: executed.revision,
+        changes: counts,
+        verb,
         login_written,
     })
 }
@@ -345,7 +434,8 @@ async fn undo(
                     release,
                     operation: Operation::Rollback { to },
                     plan,
-                    values: previous.values.clone(),
+                    values: recorded_values(previous)?,
+                    description: None,
                     options: decide::Options {
                         dry_run: false,
                         create_namespace: false,
@@ -399,22 +489,46 @@ async fn undo(
 }
 
 /// What install and upgrade print at the end, and `-o json` gives scripts.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Summary {
     release: String,
     namespace: String,
+    /// `installed`, `upgraded`, `unchanged` or `dry-run`.
+    outcome: &'static str,
     revision: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Counts,
+    /// Where users log in; null when it is not known (yet).
     endpoint: Option<guide::endpoint::Endpoint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    health: Option<health::Health>,
+    health: HealthReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     login: Option<String>,
 }
 
-/// After a deploy that waited: find the endpoint, check health through it with the web login,
-/// and tell the admin the line users log in with.
+/// What the health check found, or why there was none.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum HealthReport {
+    /// The server's own answer; `status` is `healthy`.
+    Checked(health::Health),
+    /// `status` is `not-checked` or `login-required`, and `reason` says why.
+    Not {
+        status: &'static str,
+        reason: String,
+    },
+}
+
+impl HealthReport {
+    fn not_checked(reason: impl Into<String>) -> Self {
+        HealthReport::Not {
+            status: "not-checked",
+            reason: reason.into(),
+        }
+    }
+}
+
+/// After a deploy: find the endpoint and, unless told not to or not waiting, check health
+/// through it with the web login; tell the admin the line users log in with.
 async fn finish(
     client: &kube::Client,
     release: &Release,
@@ -423,61 +537,90 @@ async fn finish(
     args: &DeployArgs,
 ) -> anyhow::Result<()> {
     let credentials: Option<&Credentials> = login.credentials.as_ref();
-    let revision = match outcome {
-        Outcome::Deployed { revision, .. } | Outcome::Unchanged { revision } => Some(*revision),
-        Outcome::DryRun => None,
+    let (word, revision, changes) = match outcome {
+        Outcome::Deployed {
+            revision,
+            changes,
+            verb,
+            ..
+        } => (*verb, Some(*revision), *changes),
+        Outcome::Unchanged { revision, changes } => ("unchanged", Some(*revision), *changes),
+        Outcome::DryRun { changes } => ("dry-run", None, *changes),
     };
     let mut summary = Summary {
         release: release.name.clone(),
         namespace: release.namespace.clone(),
+        outcome: word,
         revision,
+        changes,
         endpoint: None,
-        health: None,
+        health: HealthReport::not_checked("--dry-run"),
         login: None,
     };
-    if let (Some(timeout), Some(_), false) =
-        (args.rollout.wait.limit(), revision, args.no_health_check)
-    {
-        let mut progress = LiveProgress::new();
-        let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
-        for warning in &found.warnings {
-            progress.println(&format!("warning: {warning}"));
-        }
-        let rejected_grace = match outcome {
-            Outcome::Deployed {
-                login_written: true,
-                ..
-            } if credentials.is_some() => health::LOGIN_RELOAD_GRACE,
-            _ => std::time::Duration::ZERO,
-        };
-        let checked = health::wait(
-            release,
-            &found.url,
-            credentials,
-            timeout,
-            rejected_grace,
-            &mut progress,
-        );
-        match checked.await {
-            Ok(health) => summary.health = Some(health),
-            // Without the password skyctl cannot pass the login; the 401 proves the way there.
-            Err(unhealthy)
-                if credentials.is_none()
-                    && unhealthy.problem == health::Problem::CredentialsRejected =>
-            {
-                progress.println("the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it");
+    // The health check needs the wait: without it, or without the check, one look finds the
+    // endpoint if it is there.
+    let health_check = args.rollout.wait.limit().filter(|_| !args.no_health_check);
+    match (revision, health_check) {
+        (None, _) => {}
+        (Some(_), None) => {
+            summary.health = HealthReport::not_checked(if args.no_health_check {
+                "--no-health-check"
+            } else {
+                "--no-wait"
+            });
+            if let Lookup::Found(found) = guide::endpoint::find(client, release).await? {
+                summary.endpoint = Some(found);
             }
-            Err(unhealthy) => return Err(unhealthy.into()),
         }
+        (Some(_), Some(timeout)) => {
+            let mut progress = LiveProgress::new();
+            let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
+            for warning in &found.warnings {
+                progress.println(&format!("warning: {warning}"));
+            }
+            let rejected_grace = match outcome {
+                Outcome::Deployed {
+                    login_written: true,
+                    ..
+                } if credentials.is_some() => health::LOGIN_RELOAD_GRACE,
+                _ => std::time::Duration::ZERO,
+            };
+            let checked = health::wait(
+                release,
+                &found.url,
+                credentials,
+                timeout,
+                rejected_grace,
+                &mut progress,
+            );
+            match checked.await {
+                Ok(health) => summary.health = HealthReport::Checked(health),
+                // Without the password skyctl cannot pass the login; the 401 proves the way there.
+                Err(unhealthy)
+                    if credentials.is_none()
+                        && unhealthy.problem == health::Problem::CredentialsRejected =>
+                {
+                    let reason = "the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it";
+                    progress.println(reason);
+                    summary.health = HealthReport::Not {
+                        status: "login-required",
+                        reason: reason.to_owned(),
+                    };
+                }
+                Err(unhealthy) => return Err(unhealthy.into()),
+            }
+            summary.endpoint = Some(found);
+        }
+    }
+    if let Some(found) = &summary.endpoint {
         summary.login = Some(health::login_command(
             &found.url,
             credentials.map(|c| c.username.as_str()),
         ));
-        summary.endpoint = Some(found);
     }
     match args.output.output {
         OutputFormat::Text => {
-            if let Some(health) = &summary.health {
+            if let HealthReport::Checked(health) = &summary.health {
                 eprintln!(
                     "healthy: SkyPilot API server {} (commit {})",
                     health.version, health.commit

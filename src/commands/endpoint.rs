@@ -7,6 +7,8 @@ use crate::ui::LiveProgress;
 pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
+    // Without this, an unknown release waits for a Service that will never come.
+    super::existing_history(&client, &release).await?;
     let found = endpoint::wait(&client, &release, args.timeout, &mut LiveProgress::new()).await?;
     for warning in &found.warnings {
         eprintln!("warning: {warning}");
@@ -16,7 +18,7 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
             stdin: args.auth.web_password_stdin,
             no_prompt: args.auth.yes,
         };
-        let password = password::read(
+        let password = super::web_login::read_password(
             sources,
             &format!("Password of {:?}", args.auth.web_username),
         )?

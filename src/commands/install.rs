@@ -1,21 +1,50 @@
 use crate::cli::{ClusterArgs, InstallArgs};
 use crate::cluster::object_manager::ObjectManager;
-use crate::decide::Operation;
+use crate::decide::{self, Operation};
 
+use super::web_login;
+
+/// Install. Everything cheap to check (the values, the release's absence, the namespace) is
+/// checked before any question is asked: a password typed for an install that cannot run is
+/// typed for nothing.
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let (input, user) = super::read_values(&deploy.values)?;
-    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, None)?;
+    web_login::check_given(&user)?;
+    // Without a question to ask, the web login is settled before the cluster is touched, so
+    // that a missing password is named first, as every other input error.
+    let settled = if web_login::prompts(&deploy.auth, &user, &user, None) {
+        None
+    } else {
+        Some(web_login::decide(
+            &deploy.auth,
+            &deploy.values,
+            &user,
+            &user,
+            None,
+        )?)
+    };
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    if !deploy.auth.yes
-        && ObjectManager::new(&client)
-            .namespace_exists(&release.namespace)
-            .await?
-    {
+    let history = super::history(&client, &release).await?;
+    let namespace_exists = ObjectManager::new(&client)
+        .namespace_exists(&release.namespace)
+        .await?;
+    decide::precheck(
+        &release,
+        Operation::Install,
+        &history,
+        namespace_exists,
+        deploy.create_namespace,
+    )
+    .map_err(super::refused)?;
+    let login = match settled {
+        Some(login) => login,
+        None => web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?,
+    };
+    if !deploy.auth.yes && namespace_exists {
         super::creds::offer_local(&client, &release).await?;
     }
-    let history = super::history(&client, &release).await?;
     super::deploy::deploy_and_finish(
         &client,
         &release,

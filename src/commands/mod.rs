@@ -6,7 +6,10 @@ mod completion;
 pub(crate) mod creds;
 mod deploy;
 mod endpoint;
+mod get_values;
+mod history;
 mod install;
+mod list;
 mod rollback;
 mod status;
 mod template;
@@ -14,16 +17,18 @@ mod uninstall;
 mod upgrade;
 mod web_login;
 
-use crate::cli::{Cli, ClusterArgs, Command, ValuesArgs};
+use crate::cli::{Cli, ClusterArgs, Command, GetCommand, ValuesArgs};
 use crate::cluster::release_secrets::SecretStorage;
+use crate::decide::Refusal;
 use crate::error::invalid_input;
 use crate::release::{History, Release, ReleaseStorage};
 use crate::values::{self, Layers, Resolved};
 
-/// Runs the command the user asked for.
+/// Runs the command the user asked for. Errors from the API server are told plainly, and a
+/// failed connection names the server and the kubeconfig it came from.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let Cli { cluster, command } = cli;
-    match command {
+    let result = match command {
         Command::Completion { shell } => completion::run(shell),
         Command::Template(args) => template::run(&cluster, args),
         Command::Install(args) => block_on(install::run(&cluster, args)),
@@ -31,9 +36,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollback(args) => block_on(rollback::run(&cluster, args)),
         Command::Uninstall(args) => block_on(uninstall::run(&cluster, args)),
         Command::Status(args) => block_on(status::run(&cluster, args)),
+        Command::List(args) => block_on(list::run(&cluster, args)),
+        Command::History(args) => block_on(history::run(&cluster, args)),
+        Command::Get {
+            command: GetCommand::Values(args),
+        } => block_on(get_values::run(&cluster, args)),
         Command::Endpoint(args) => block_on(endpoint::run(&cluster, args)),
         Command::Creds { command } => block_on(creds::run(&cluster, command)),
-    }
+    };
+    result.map_err(|err| {
+        crate::cluster::api_errors::readable(err, || {
+            crate::cluster::target(cluster.kubeconfig.as_deref(), cluster.context.as_deref())
+        })
+    })
 }
 
 /// A single-threaded runtime: starting it costs next to nothing, and the concurrency skyctl
@@ -63,6 +78,32 @@ async fn history(client: &kube::Client, release: &Release) -> anyhow::Result<His
     Ok(History::new(storage.list().await?))
 }
 
+/// The release's history, or "not found" when it has none.
+async fn existing_history(client: &kube::Client, release: &Release) -> anyhow::Result<History> {
+    let history = history(client, release).await?;
+    if history.records.is_empty() {
+        return Err(not_found(release));
+    }
+    Ok(history)
+}
+
+fn not_found(release: &Release) -> anyhow::Error {
+    Refusal::NotFound {
+        name: release.name.clone(),
+        namespace: release.namespace.clone(),
+    }
+    .into()
+}
+
+/// A refusal as an error, exiting 2 when the command line can fix it.
+fn refused(refusal: Refusal) -> anyhow::Error {
+    if refusal.is_bad_input() {
+        invalid_input(refusal)
+    } else {
+        refusal.into()
+    }
+}
+
 /// The user's values flags, read once, and resolved over the defaults. Bad input exits 2.
 fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
     let layers = Layers {
@@ -71,7 +112,7 @@ fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
         set: args.set.clone(),
         set_string: args.set_string.clone(),
         set_file: args.set_file.clone(),
-        extra: Vec::new(),
+        ..Layers::default()
     };
     let input = values::Input::read(layers).map_err(|err| {
         invalid_input(anyhow::Error::new(err).context("cannot read standard input"))

@@ -8,11 +8,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     if history.deployed().is_none() {
-        return Err(Refusal::NotFound {
-            name: release.name.clone(),
-            namespace: release.namespace.clone(),
-        }
-        .into());
+        return Err(super::not_found(&release));
     }
     let to = match args.revision {
         Some(revision) => revision,
@@ -41,9 +37,10 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &release,
         Operation::Rollback { to },
         manifests,
-        target.values.clone(),
+        super::deploy::recorded_values(target)?,
         &history,
         &args.rollout,
+        &super::deploy::DeployOptions::default(),
     )
     .await?;
     Ok(())

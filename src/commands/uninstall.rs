@@ -2,6 +2,8 @@ use crate::cli::{ClusterArgs, UninstallArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::teardown::{self, Outcome};
+use crate::guide::credential_secrets;
+use crate::release::Release;
 use crate::ui::LiveProgress;
 
 pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<()> {
@@ -28,11 +30,21 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
     .await?;
     drop(progress);
     match outcome {
-        Outcome::NotFound => {
+        Outcome::NotFound if args.ignore_not_found => {
             eprintln!(
                 "release {} not found in namespace {}: nothing to uninstall",
                 release.name, release.namespace
             );
+        }
+        // As in Helm: a typo in the name or namespace must not look like success.
+        Outcome::NotFound => {
+            return Err(anyhow::anyhow!(
+                "release {} not found in namespace {}: nothing to uninstall.\n\
+                 `skyctl list --all-namespaces` lists the releases of every namespace; \
+                 --ignore-not-found makes a missing release no error.",
+                release.name,
+                release.namespace
+            ));
         }
         Outcome::Uninstalled {
             deleted,
@@ -63,7 +75,28 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                     release.namespace
                 );
             }
+            if args.delete_data && !namespace_deleted {
+                tell_kept_credentials(&client, &release).await?;
+            }
         }
+    }
+    Ok(())
+}
+
+/// `--delete-data` deletes the release's data; credentials stored with `creds add` belong to
+/// the namespace, not the release (another release may use them), so they are kept, and the
+/// user who meant to delete everything learns which remain and how they go.
+async fn tell_kept_credentials(client: &kube::Client, release: &Release) -> anyhow::Result<()> {
+    let stored = credential_secrets::list(client, &release.namespace).await?;
+    for s in &stored {
+        eprintln!(
+            "kept credential Secret {}/{}: credentials belong to the namespace, not the release. \
+             Remove them with `skyctl creds remove {} -n {}`",
+            release.namespace,
+            s.secret,
+            super::creds::kind_name(s.kind),
+            release.namespace
+        );
     }
     Ok(())
 }

@@ -1,17 +1,56 @@
-use crate::cli::{ClusterArgs, UpgradeArgs};
-use crate::decide::Operation;
+use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
+use crate::cluster::object_manager::ObjectManager;
+use crate::decide::{self, Operation, ValuesBase, ValuesMode};
+use crate::error::invalid_input;
 
+/// Upgrade: the values flags, over the values the deployed revision recorded when Helm's rules
+/// say so (see `decide::values_base`). The release and its namespace are checked before any
+/// question is asked.
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
-    let (input, user) = super::read_values(&deploy.values)?;
+    let (input, given) = super::read_values(&deploy.values)?;
+    super::web_login::check_given(&given)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
-    let recorded = history.deployed().map(|record| &record.values);
-    let login = super::web_login::decide(&deploy.auth, &deploy.values, &user, recorded)?;
     let operation = Operation::Upgrade {
         install: args.install,
     };
+    let namespace_exists = ObjectManager::new(&client)
+        .namespace_exists(&release.namespace)
+        .await?;
+    decide::precheck(
+        &release,
+        operation,
+        &history,
+        namespace_exists,
+        deploy.create_namespace,
+    )
+    .map_err(super::refused)?;
+    let deployed = history.deployed();
+    let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
+    let base = decide::values_base(mode(args.reuse), values_given, deployed.is_some());
+    let input = match (base, deployed) {
+        (ValuesBase::Recorded, Some(record)) => {
+            input.over_recorded(Some(super::deploy::recorded_layer(record)?), None)
+        }
+        (ValuesBase::RecordedAndItsDefaults, Some(record)) => input.over_recorded(
+            Some(super::deploy::recorded_layer(record)?),
+            super::deploy::previous_defaults_layer(record)?,
+        ),
+        _ => input,
+    };
+    let user = input.resolve(Vec::new()).map_err(invalid_input)?;
+    if let Some(record) = deployed {
+        crate::ui::step("values", &describe(base, values_given, record.revision));
+    }
+    let login = super::web_login::decide(
+        &deploy.auth,
+        &deploy.values,
+        &given,
+        &user,
+        deployed.map(|record| &record.values),
+    )?;
     super::deploy::deploy_and_finish(
         &client,
         &release,
@@ -21,4 +60,39 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         deploy,
     )
     .await
+}
+
+fn mode(args: ReuseArgs) -> ValuesMode {
+    match args {
+        ReuseArgs {
+            reuse_values: true, ..
+        } => ValuesMode::Reuse,
+        ReuseArgs {
+            reset_values: true, ..
+        } => ValuesMode::Reset,
+        ReuseArgs {
+            reset_then_reuse_values: true,
+            ..
+        } => ValuesMode::ResetThenReuse,
+        _ => ValuesMode::Default,
+    }
+}
+
+/// The checklist line that says which values the upgrade starts from.
+fn describe(base: ValuesBase, values_given: bool, revision: u32) -> String {
+    match (base, values_given) {
+        (ValuesBase::Recorded, false) => {
+            format!("the values of revision {revision}, reused (no values given)")
+        }
+        (ValuesBase::Recorded, true) => {
+            format!("the values given, over those of revision {revision}")
+        }
+        (ValuesBase::RecordedAndItsDefaults, _) => format!(
+            "the values given, over those of revision {revision} and the defaults it was computed from"
+        ),
+        (ValuesBase::Defaults, false) => "skyctl's defaults (--reset-values)".to_owned(),
+        (ValuesBase::Defaults, true) => format!(
+            "the values given, over skyctl's defaults; those of revision {revision} are not reused (--reuse-values would)"
+        ),
+    }
 }

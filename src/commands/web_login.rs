@@ -3,6 +3,8 @@
 //! layer of its own. Values that set `ingress.authCredentials` or `ingress.authSecret`
 //! themselves are kept; an upgrade given neither keeps the line its release recorded.
 
+use std::io::IsTerminal;
+
 use serde_json::{Value, json};
 
 use crate::cli::{ValuesArgs, WebAuthArgs};
@@ -23,10 +25,12 @@ pub(super) struct WebLogin {
     pub changed: bool,
 }
 
-/// Decides the web login from the flags, the user's values and the recorded line.
+/// Decides the web login from the flags, the values given now (`given`), the user's values
+/// with any reused ones (`user`) and the recorded line.
 pub(super) fn decide(
     args: &WebAuthArgs,
     values_args: &ValuesArgs,
+    given: &Resolved,
     user: &Resolved,
     recorded: Option<&Value>,
 ) -> anyhow::Result<WebLogin> {
@@ -35,31 +39,24 @@ pub(super) fn decide(
             "--web-password-stdin and --values - both read standard input; give the values as a file"
         )));
     }
-    let given = |key: &str| {
-        user.user
-            .pointer(&format!("/ingress/{key}"))
-            .is_some_and(|v| !v.is_null())
-    };
-    let user_chose_auth = given("authCredentials") || given("authSecret");
-    let recorded_line = recorded
-        .and_then(|values| values.pointer("/ingress/authCredentials"))
-        .and_then(Value::as_str);
+    let user_chose_auth = user_chose_auth(given, user);
+    let recorded_line = recorded_line(recorded);
     let sources = password::Sources {
         stdin: args.web_password_stdin,
         no_prompt: args.yes,
     };
-    let offered = args.web_password_stdin || password::from_env().is_some();
+    let offered = offered(args);
     let password = if user_chose_auth || (recorded_line.is_some() && !offered) {
         // Not needed for the login itself; only the health check uses it.
         if offered {
-            password::read(sources, "")?
+            read_password(sources, "")?
         } else {
             None
         }
     } else {
         let prompt = format!("Password for the web login {:?}", args.web_username);
         Some(
-            password::read(sources, &prompt)?
+            read_password(sources, &prompt)?
                 .ok_or_else(|| invalid_input(password::PasswordError::Missing))?,
         )
     };
@@ -99,6 +96,63 @@ pub(super) fn decide(
         credentials,
         changed,
     })
+}
+
+/// Whether [`decide`] would ask for the password on the terminal. When it would not, the web
+/// login can be settled before the cluster is asked anything: a missing password is then
+/// named first, and no question waits on the cluster's answers.
+pub(super) fn prompts(
+    args: &WebAuthArgs,
+    given: &Resolved,
+    user: &Resolved,
+    recorded: Option<&Value>,
+) -> bool {
+    let needed = !user_chose_auth(given, user) && recorded_line(recorded).is_none();
+    needed && !offered(args) && !args.yes && std::io::stdin().is_terminal()
+}
+
+/// The values given set the login themselves, or the release's own Secret is reused. A
+/// recorded line is not a choice made now: a new password replaces it.
+fn user_chose_auth(given: &Resolved, user: &Resolved) -> bool {
+    let set = |values: &Resolved, key: &str| {
+        values
+            .user
+            .pointer(&format!("/ingress/{key}"))
+            .is_some_and(|v| !v.is_null())
+    };
+    set(given, "authCredentials") || set(given, "authSecret") || set(user, "authSecret")
+}
+
+fn recorded_line(recorded: Option<&Value>) -> Option<&str> {
+    recorded
+        .and_then(|values| values.pointer("/ingress/authCredentials"))
+        .and_then(Value::as_str)
+}
+
+/// A password comes without asking: from standard input or the environment.
+fn offered(args: &WebAuthArgs) -> bool {
+    args.web_password_stdin || password::from_env().is_some()
+}
+
+/// The password from its sources; one the user can fix (empty, mistyped, not given) exits 2.
+pub(super) fn read_password(
+    sources: password::Sources,
+    prompt: &str,
+) -> anyhow::Result<Option<String>> {
+    password::read(sources, prompt).map_err(|err| match err {
+        password::PasswordError::Read(_) => anyhow::Error::new(err),
+        _ => invalid_input(err),
+    })
+}
+
+/// [`check`] of a login the values given set themselves, before the cluster is asked anything.
+/// (Without one, skyctl's own layer sets the login later, over the defaults' placeholder.)
+pub(super) fn check_given(given: &Resolved) -> anyhow::Result<()> {
+    let set = given
+        .user
+        .pointer("/ingress/authCredentials")
+        .is_some_and(|v| !v.is_null());
+    if set { check(&given.values) } else { Ok(()) }
 }
 
 /// A broken htpasswd (such as the chart's placeholder) would lock everyone out: refuse it

@@ -120,7 +120,7 @@ async fn carry_out(
         cluster.live.remove(id);
     }
     let now = History::new(storage.list().await.unwrap());
-    let done = deployed(&rollout.record, operation);
+    let done = deployed(&rollout.record, operation, None);
     let finished = finish(&now, &done, 10);
     for record in &finished.update {
         storage.update(record).await.unwrap();
@@ -137,13 +137,14 @@ fn decide_on(
     values: &Value,
     options: Options,
 ) -> Result<Decision, Refusal> {
+    let values = given(values.clone());
     decide(
         &release(),
         operation,
         history,
         plan,
         &cluster.observe(),
-        values,
+        &values,
         options,
     )
 }
@@ -158,6 +159,14 @@ fn statuses(history: &History) -> Vec<(u32, &'static str)> {
         .iter()
         .map(|r| (r.revision, r.status.as_str()))
         .collect()
+}
+
+/// Values the user gave, rendered over no defaults.
+fn given(user: Value) -> Resolved {
+    Resolved {
+        values: user.clone(),
+        user,
+    }
 }
 
 fn plan_of(manifests: Vec<Manifest>, history: &History, delete_data: bool) -> Plan {
@@ -175,6 +184,7 @@ fn record(revision: u32, status: ReleaseStatus, inventory: Vec<ObjectRef>) -> Re
         last_deployed: "t".into(),
         skyctl_version: "0".into(),
         values: json!({}),
+        computed_values: None,
         inventory,
         created_namespace: false,
         uids: BTreeMap::new(),
@@ -394,7 +404,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
         &history(&storage).await,
         &plan,
         &cluster.observe(),
-        &json!({"a": 1}),
+        &given(json!({"a": 1})),
         options(),
     )
     .unwrap();
@@ -626,7 +636,7 @@ fn finishing_supersedes_every_other_deployed_revision_and_trims_the_oldest() {
         record(3, Deployed, vec![]),
         record(4, PendingUpgrade, vec![]),
     ]);
-    let done = deployed(&h.records[3], Operation::Upgrade { install: false });
+    let done = deployed(&h.records[3], Operation::Upgrade { install: false }, None);
     let finished = finish(&h, &done, 3);
     let updated: Vec<(u32, ReleaseStatus)> = finished
         .update
@@ -716,4 +726,101 @@ fn drift_inside_a_list_item_makes_an_unchanged_object_an_update() {
         panic!("drift is a change")
     };
     assert_eq!(rollout.count(Change::Update), 1);
+}
+
+#[test]
+fn a_revision_records_the_user_values_and_the_values_it_was_computed_from() {
+    let cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let history = History::default();
+    let plan = plan_of(vec![manifest("ConfigMap", "c", "1")], &history, false);
+    let values = Resolved {
+        values: json!({"a": 1, "b": "default"}),
+        user: json!({"a": 1}),
+    };
+    let Ok(Decision::Rollout(rollout)) = decide(
+        &release(),
+        Operation::Install,
+        &history,
+        &plan,
+        &cluster.observe(),
+        &values,
+        options(),
+    ) else {
+        panic!("an install rolls out")
+    };
+    assert_eq!(rollout.record.values, json!({"a": 1}));
+    assert_eq!(rollout.record.computed_values, Some(values.values));
+}
+
+#[test]
+fn an_upgrade_reuses_recorded_values_as_helms_flags_say() {
+    use ValuesBase::*;
+    use ValuesMode::*;
+    // Table: mode, values given, a deployed revision recorded values, what the upgrade starts from.
+    let cases = [
+        (Default, false, true, Recorded),
+        (Default, true, true, Defaults),
+        (Default, false, false, Defaults),
+        (Reuse, false, true, RecordedAndItsDefaults),
+        (Reuse, true, true, RecordedAndItsDefaults),
+        (Reuse, true, false, Defaults),
+        (Reset, false, true, Defaults),
+        (Reset, true, true, Defaults),
+        (ResetThenReuse, false, true, Recorded),
+        (ResetThenReuse, true, true, Recorded),
+        (ResetThenReuse, true, false, Defaults),
+    ];
+    for (mode, given, recorded, expected) in cases {
+        assert_eq!(
+            values_base(mode, given, recorded),
+            expected,
+            "{mode:?}, values given: {given}, recorded: {recorded}"
+        );
+    }
+}
+
+#[test]
+fn a_description_given_by_the_user_replaces_the_default_one() {
+    let pending = |status| record(2, status, vec![]);
+    let upgrade = Operation::Upgrade { install: false };
+    let cases = [
+        (
+            ReleaseStatus::PendingInstall,
+            Operation::Install,
+            None,
+            "Install complete",
+        ),
+        (
+            ReleaseStatus::PendingUpgrade,
+            upgrade,
+            None,
+            "Upgrade complete",
+        ),
+        (
+            ReleaseStatus::PendingInstall,
+            upgrade,
+            None,
+            "Install complete",
+        ),
+        (
+            ReleaseStatus::PendingRollback,
+            Operation::Rollback { to: 1 },
+            None,
+            "Rollback to 1 complete",
+        ),
+        (
+            ReleaseStatus::PendingUpgrade,
+            upgrade,
+            Some("bump the image"),
+            "bump the image",
+        ),
+    ];
+    for (status, operation, given, expected) in cases {
+        let done = deployed(&pending(status), operation, given);
+        assert_eq!(done.description, expected, "{status:?} {operation:?}");
+        assert_eq!(done.status, ReleaseStatus::Deployed);
+    }
 }

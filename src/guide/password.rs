@@ -49,13 +49,27 @@ pub fn read(sources: Sources, prompt: &str) -> Result<Option<String>, PasswordEr
     if sources.no_prompt || !std::io::stdin().is_terminal() {
         return Ok(None);
     }
-    let first = rpassword::prompt_password(format!("{prompt}: "))?;
-    let second = rpassword::prompt_password("Repeat it: ")?;
-    if first != second {
-        return Err(PasswordError::Mismatch);
+    // A typo on a hidden prompt is easy to make; asking again beats starting the command over.
+    let mut failure = PasswordError::Mismatch;
+    for _ in 0..PROMPT_ATTEMPTS {
+        let first = rpassword::prompt_password(format!("{prompt}: "))?;
+        if first.is_empty() {
+            eprintln!("The password is empty; type one.");
+            failure = PasswordError::Empty;
+            continue;
+        }
+        let second = rpassword::prompt_password("Repeat it: ")?;
+        if first == second {
+            return Ok(Some(first));
+        }
+        eprintln!("The two passwords differ; type it again.");
+        failure = PasswordError::Mismatch;
     }
-    non_empty(first).map(Some)
+    Err(failure)
 }
+
+/// How often the prompt asks before it gives up.
+const PROMPT_ATTEMPTS: usize = 3;
 
 fn non_empty(password: String) -> Result<String, PasswordError> {
     if password.is_empty() {

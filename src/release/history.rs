@@ -120,6 +120,7 @@ mod tests {
             last_deployed: String::new(),
             skyctl_version: String::new(),
             values: serde_json::json!({}),
+            computed_values: None,
             inventory: inventory.iter().map(|n| id(n)).collect(),
             created_namespace: false,
             uids: uids

@@ -2,6 +2,7 @@
 //! kept. Pure types; `cluster::release_secrets` keeps the history on the cluster.
 
 pub mod history;
+pub mod listing;
 pub mod record;
 pub mod storage;
 

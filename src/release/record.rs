@@ -60,6 +60,12 @@ pub struct ReleaseRecord {
     pub skyctl_version: String,
     /// The values the user gave (defaults excluded). Credentials never travel through values.
     pub values: Value,
+    /// Every value the objects were rendered from: the defaults of the skyctl that made the
+    /// revision with `values` over them (Helm's computed values). `get values --all` prints
+    /// them and `upgrade --reuse-values` starts from them. Absent in records of skyctl 0.1.0
+    /// before it kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed_values: Option<Value>,
     /// Every object the revision owns, cluster-scoped ones included.
     pub inventory: Vec<ObjectRef>,
     /// skyctl created the namespace, so `uninstall --delete-namespace` may remove it.

@@ -1,10 +1,12 @@
 //! The values engine: skyctl's defaults, the user's values files and `--set` flags, merged
 //! with Helm's rules and checked against skyctl's values schema.
 //!
-//! Precedence, lowest first, as in Helm: the embedded defaults; each `-f/--values` file in
-//! order (`-` is standard input); every `--set-json`; every `--set`; skyctl's own
-//! [`ExtraLayer`]s; every `--set-string`; every `--set-file`. Maps merge, lists and scalars
-//! replace, and a null removes the key, so no null-valued key is left in the final tree.
+//! Precedence, lowest first, as in Helm: the embedded defaults (with the defaults a release
+//! recorded over them, for `--reuse-values`); the values a release recorded, when an upgrade
+//! reuses them; each `-f/--values` file in order (`-` is standard input); every `--set-json`;
+//! every `--set`; skyctl's own [`ExtraLayer`]s; every `--set-string`; every `--set-file`. Maps
+//! merge, lists and scalars replace, and a null removes the key, so no null-valued key is left
+//! in the final tree.
 
 mod did_you_mean;
 pub mod document;
@@ -50,6 +52,13 @@ pub struct Layers {
     pub set_file: Vec<String>,
     /// Values skyctl computes from its own flags, applied after `--set`.
     pub extra: Vec<ExtraLayer>,
+    /// The user values a release recorded, reused beneath every file and flag (Helm's
+    /// `reuseValues`): they are the user's again, and the new revision records them.
+    pub reused: Option<ExtraLayer>,
+    /// The values a release was computed from, laid over skyctl's defaults as defaults of
+    /// their own (Helm's `--reuse-values` keeps the old chart's values). Keys that only
+    /// today's defaults have still come from them. Never recorded as the user's.
+    pub previous_defaults: Option<ExtraLayer>,
 }
 
 /// Values that skyctl adds itself (for example `ingress.authCredentials` built from a
@@ -94,6 +103,18 @@ impl Input {
         Ok(Self { layers, stdin })
     }
 
+    /// The same input over the values a release recorded: see [`Layers::reused`] and
+    /// [`Layers::previous_defaults`].
+    pub fn over_recorded(
+        mut self,
+        reused: Option<ExtraLayer>,
+        previous_defaults: Option<ExtraLayer>,
+    ) -> Self {
+        self.layers.reused = reused;
+        self.layers.previous_defaults = previous_defaults;
+        self
+    }
+
     /// The values with `extra` layered in (see [`Layers::extra`]).
     pub fn resolve(&self, extra: Vec<ExtraLayer>) -> Result<Resolved, Error> {
         let layers = Layers {
@@ -130,12 +151,22 @@ pub fn resolve_with(
     })?;
     let stack = stack::stack(layers, stdin)?;
     let user = Value::Object(stack.user);
-    let values = merge::coalesce(Value::Object(defaults.clone()), user.clone());
+    let mut base = Value::Object(defaults.clone());
+    if let Some(previous) = &layers.previous_defaults {
+        merge::merge(&mut base, Value::Object(previous.values.clone()));
+    }
+    let values = merge::coalesce(base, user.clone());
     let violations = schema.validate(&values);
     if violations.is_empty() {
         return Ok(Resolved { values, user });
     }
     let mut all = vec![Layer::defaults(Value::Object(defaults))];
+    if let Some(previous) = &layers.previous_defaults {
+        all.push(Layer::extra(
+            &previous.label,
+            Value::Object(previous.values.clone()),
+        ));
+    }
     all.extend(stack.layers);
     let traced = violations
         .into_iter()

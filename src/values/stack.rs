@@ -1,5 +1,5 @@
-//! Stacking the user's values layers in Helm's precedence order: each `-f` file in turn,
-//! then every `--set-json`, `--set`, skyctl's own extra values, `--set-string` and finally
+//! Stacking the user's values layers in Helm's precedence order: the values a release
+//! recorded when they are reused, each `-f` file in turn, then every `--set-json`, `--set`, skyctl's own extra values, `--set-string` and finally
 //! `--set-file`, each flag's arguments in command-line order.
 
 use std::io::Read;
@@ -7,13 +7,13 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::Layers;
 use super::document;
 use super::error::Error;
 use super::input::{Inputs, display_name};
 use super::merge::merge_maps;
 use super::origin::{Flag, Layer};
 use super::strvals::{self, Scalars};
+use super::{ExtraLayer, Layers};
 
 /// The user-supplied values, merged, and every layer kept apart for origin lookup.
 pub(crate) struct Stack {
@@ -30,15 +30,16 @@ pub(crate) fn stack(given: &Layers, stdin: &mut dyn Read) -> Result<Stack, Error
             layers: Vec::new(),
         },
     };
+    if let Some(reused) = &given.reused {
+        builder.extra(reused);
+    }
     for path in &given.files {
         builder.file(path)?;
     }
     builder.flags(Flag::SetJson, &given.set_json)?;
     builder.flags(Flag::Set, &given.set)?;
     for extra in &given.extra {
-        merge_maps(&mut builder.stack.user, extra.values.clone());
-        let tree = Value::Object(extra.values.clone());
-        builder.stack.layers.push(Layer::extra(&extra.label, tree));
+        builder.extra(extra);
     }
     builder.flags(Flag::SetString, &given.set_string)?;
     builder.flags(Flag::SetFile, &given.set_file)?;
@@ -51,6 +52,12 @@ struct Builder<'s> {
 }
 
 impl Builder<'_> {
+    fn extra(&mut self, extra: &ExtraLayer) {
+        merge_maps(&mut self.stack.user, extra.values.clone());
+        let tree = Value::Object(extra.values.clone());
+        self.stack.layers.push(Layer::extra(&extra.label, tree));
+    }
+
     fn file(&mut self, path: &Path) -> Result<(), Error> {
         let name = display_name(path);
         let text = self.inputs.read(path).map_err(|source| Error::Read {

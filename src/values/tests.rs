@@ -71,6 +71,8 @@ fn each_layer_beats_the_one_below() {
         }],
         set_string: strings(&["p7=set-string,p8=set-string"]),
         set_file: vec![format!("p8={}", content.display())],
+        reused: None,
+        previous_defaults: None,
     };
     let stdin = "p3: stdin\np4: stdin\np5: stdin\np6: stdin\np7: stdin\np8: stdin\n";
     let resolved = resolve_with(&defaults, ANY, &layers, &mut stdin.as_bytes()).expect("loads");
@@ -89,6 +91,69 @@ fn each_layer_beats_the_one_below() {
     let mut user = expected;
     user.as_object_mut().expect("a map").remove("p0");
     assert_eq!(resolved.user, user);
+}
+
+fn map(tree: Value) -> serde_json::Map<String, Value> {
+    serde_json::from_value(tree).expect("a map")
+}
+
+#[test]
+fn reused_values_rank_below_every_file_and_flag_and_previous_defaults_below_them() {
+    let scratch = Scratch::new("reused");
+    let file = scratch.file("new.yaml", "ingress:\n  path: /file\n");
+    let layers = Layers {
+        files: vec![file],
+        set: strings(&["apiService.replicas=3"]),
+        reused: Some(ExtraLayer {
+            label: "the values of revision 2".to_owned(),
+            values: map(
+                json!({"ingress": {"path": "/old", "httpNodePort": 31234, "httpsNodePort": null},
+                "apiService": {"replicas": 2}}),
+            ),
+        }),
+        previous_defaults: Some(ExtraLayer {
+            label: "the defaults of revision 2".to_owned(),
+            values: map(
+                json!({"apiService": {"image": "example/api:0", "replicas": 1},
+                "storage": {"size": "5Gi"}}),
+            ),
+        }),
+        ..Layers::default()
+    };
+    let resolved = resolve_fixture(&layers, "").expect("loads");
+    let values = &resolved.values;
+    assert_eq!(
+        values["ingress"]["path"], "/file",
+        "a file beats reused values"
+    );
+    assert_eq!(
+        values["apiService"]["replicas"], 3,
+        "a flag beats reused values"
+    );
+    assert_eq!(
+        values["ingress"]["httpNodePort"], 31234,
+        "reused beat defaults"
+    );
+    assert_eq!(
+        values["ingress"].get("httpsNodePort"),
+        None,
+        "a reused null deletes"
+    );
+    assert_eq!(values["apiService"]["image"], "example/api:0");
+    assert_eq!(
+        values["storage"]["size"], "5Gi",
+        "previous defaults beat today's"
+    );
+    assert_eq!(
+        values["storage"]["accessMode"], "ReadWriteOnce",
+        "keys only today's defaults have are kept"
+    );
+    assert_eq!(
+        resolved.user,
+        json!({"ingress": {"path": "/file", "httpNodePort": 31234, "httpsNodePort": null},
+            "apiService": {"replicas": 3}}),
+        "reused values are recorded again, previous defaults are not"
+    );
 }
 
 #[test]
@@ -241,6 +306,30 @@ fn every_origin_kind_is_named() {
             DEFAULTS,
             "",
             "values: ingress.authCredentials: expected string or null, got integer 5 (from --auth)".to_owned(),
+        ),
+        (
+            Layers {
+                reused: Some(ExtraLayer {
+                    label: "the values of revision 2".to_owned(),
+                    values: serde_json::from_value(json!({"apiService": {"replicas": 0}})).expect("a map"),
+                }),
+                ..Layers::default()
+            },
+            DEFAULTS,
+            "",
+            "values: apiService.replicas: expected at least 1, got integer 0 (from the values of revision 2)".to_owned(),
+        ),
+        (
+            Layers {
+                previous_defaults: Some(ExtraLayer {
+                    label: "the defaults of revision 2".to_owned(),
+                    values: serde_json::from_value(json!({"storage": {"size": 10}})).expect("a map"),
+                }),
+                ..Layers::default()
+            },
+            DEFAULTS,
+            "",
+            "values: storage.size: expected string, got integer 10 (from the defaults of revision 2)".to_owned(),
         ),
         (
             Layers { set: strings(&["rbac.rules[0].verb={get}"]), ..Layers::default() },

@@ -1,0 +1,817 @@
+//! Helm's everyday verbs (`list`, `history`, `get values`), Helm's rules for values on upgrade,
+//! and errors a person can read, each driven through the real skyctl binary against the real
+//! control plane.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::{Value, json};
+use support::cluster::{self, TestNamespace};
+use support::release::Fixture;
+use support::skyctl::{Skyctl, skyctl};
+
+const PASSWORD: &str = "a password nobody may read";
+const DEFAULT_IMAGE: &str = "berkeleyskypilot/skypilot-nightly:latest";
+
+/// `skyctl ARGS -n NS`, exactly as given: none of the values the fixture adds to install and
+/// upgrade, so that an upgrade here can be one given no values at all.
+fn bare(f: &Fixture, args: &[&str]) -> Skyctl {
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(args)
+        .args(["-n", &f.ns.name])
+        .env_remove("SKYCTL_WEB_PASSWORD")
+}
+
+fn json_of(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|err| panic!("not JSON ({err}): {stdout}"))
+}
+
+/// What `get values -o json` prints, with `args` added.
+fn values(f: &Fixture, args: &[&str]) -> Value {
+    let mut all = vec!["get", "values", f.release(), "-o", "json"];
+    all.extend_from_slice(args);
+    json_of(&bare(f, &all).run().success().stdout)
+}
+
+/// The API server Deployment's image and replicas, as the cluster holds them.
+async fn api_server(f: &Fixture) -> (String, i32) {
+    let deployment = f
+        .deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .unwrap();
+    let spec = deployment.spec.unwrap();
+    let image = spec.template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    (image, spec.replicas.unwrap())
+}
+
+#[tokio::test]
+async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let other = TestNamespace::create("other").await;
+    f.run("install", &["--no-wait"]).success();
+    // A second release in another namespace shares the first one's ingress-nginx.
+    // Named like its namespace, so that its cluster-scoped objects are this test's own.
+    let second = other.name.as_str();
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["install", second, "-n", &other.name, "--no-wait"])
+        .args(["--set", support::release::AUTH])
+        .args([
+            "--set",
+            "ingress-nginx.enabled=false,ingress.nodePortEnabled=false",
+        ])
+        .args(["--set", "apiService.image=example.org/sky:1.2"])
+        .run()
+        .success();
+
+    let table = bare(&f, &["list"]).run().success();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one release: {}", table.stdout);
+    let header: Vec<&str> = lines[0]
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "NAMESPACE",
+            "REVISION",
+            "UPDATED",
+            "STATUS",
+            "CHART",
+            "APP VERSION"
+        ]
+    );
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(row[0], f.release());
+    assert_eq!(row[1], f.ns.name);
+    assert_eq!(row[2], "1");
+    assert_eq!(row[4], "deployed");
+    assert_eq!(row[5], concat!("skyctl-", env!("CARGO_PKG_VERSION")));
+    assert_eq!(row[6], "latest");
+
+    let every = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["list", "-A", "-o", "json"])
+        .run()
+        .success();
+    let releases = json_of(&every.stdout);
+    let listed = releases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["namespace"] == other.name.as_str())
+        .unwrap_or_else(|| panic!("-A lists the other namespace: {releases}"));
+    assert_eq!(listed["name"], second);
+    assert_eq!(
+        listed["revision"], "1",
+        "Helm's JSON has the revision as text"
+    );
+    assert_eq!(listed["app_version"], "1.2");
+    assert_eq!(listed["status"], "deployed");
+    assert!(
+        releases
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == f.release()),
+        "{releases}"
+    );
+
+    let yaml = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["list", "-n", &other.name, "-o", "yaml"])
+        .run()
+        .success();
+    let parsed: Value = serde_yaml_ng::from_str(&yaml.stdout).unwrap();
+    assert_eq!(parsed[0]["name"], second);
+    assert_eq!(parsed.as_array().unwrap().len(), 1);
+
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["uninstall", second, "-n", &other.name])
+        .run()
+        .success();
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn history_lists_revisions_with_their_descriptions_newest_last_up_to_max() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--set",
+            "apiService.replicas=2",
+            "--description",
+            "two API servers for the launch",
+        ],
+    )
+    .success();
+
+    let table = bare(&f, &["history", f.release()]).run().success();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("REVISION") && lines[0].ends_with("DESCRIPTION"),
+        "{}",
+        table.stdout
+    );
+    assert!(lines[0].contains("APP VERSION"), "{}", table.stdout);
+    assert!(lines[1].starts_with("1 ") && lines[1].contains("superseded"));
+    assert!(lines[1].ends_with("Install complete"), "{}", table.stdout);
+    assert!(lines[2].starts_with("2 ") && lines[2].contains("deployed"));
+    assert!(lines[2].ends_with("two API servers for the launch"));
+
+    let newest = json_of(
+        &bare(&f, &["history", f.release(), "--max", "1", "-o", "json"])
+            .run()
+            .success()
+            .stdout,
+    );
+    assert_eq!(
+        newest,
+        json!([{
+            "revision": 2,
+            "updated": newest[0]["updated"],
+            "status": "deployed",
+            "chart": concat!("skyctl-", env!("CARGO_PKG_VERSION")),
+            "app_version": "latest",
+            "description": "two API servers for the launch",
+        }])
+    );
+    bare(&f, &["history", "no-such-release"])
+        .run()
+        .code(1)
+        .stderr_has("release no-such-release not found");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn get_values_prints_the_user_values_the_merged_ones_and_older_revisions_never_a_secret() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    bare(
+        &f,
+        &["install", f.release(), "--no-wait", "--web-password-stdin"],
+    )
+    .args([
+        "--set",
+        "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+    ])
+    .args(["--set", "apiService.image=example.org/sky:1"])
+    .stdin(format!("{PASSWORD}\n"))
+    .run()
+    .success();
+    f.run("upgrade", &["--no-wait", "--set", "apiService.replicas=2"])
+        .success();
+
+    let mut printed = String::new();
+    let table = bare(&f, &["get", "values", f.release()]).run().success();
+    printed.push_str(&table.stdout);
+    assert!(table.stdout.starts_with("USER-SUPPLIED VALUES:\n"));
+    let user: Value = serde_yaml_ng::from_str(
+        table
+            .stdout
+            .strip_prefix("USER-SUPPLIED VALUES:\n")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(user["apiService"], json!({"replicas": 2}));
+    assert!(user.get("storage").is_none(), "defaults are not the user's");
+
+    let all = values(&f, &["--all"]);
+    printed.push_str(&all.to_string());
+    assert_eq!(all["apiService"]["replicas"], 2);
+    assert_eq!(all["apiService"]["image"], DEFAULT_IMAGE);
+    assert_eq!(
+        all["storage"]["size"], "10Gi",
+        "--all includes the defaults"
+    );
+
+    let first = values(&f, &["--revision", "1"]);
+    printed.push_str(&first.to_string());
+    assert_eq!(first["apiService"]["image"], "example.org/sky:1");
+    let login = first["ingress"]["authCredentials"].as_str().unwrap();
+    assert!(
+        login.starts_with("skypilot:$2"),
+        "the web login is recorded as a bcrypt line: {login}"
+    );
+    let yaml = bare(&f, &["get", "values", f.release(), "-o", "yaml"])
+        .run()
+        .success();
+    printed.push_str(&yaml.stdout);
+    assert_eq!(
+        serde_yaml_ng::from_str::<Value>(&yaml.stdout).unwrap(),
+        user
+    );
+
+    bare(&f, &["get", "values", f.release(), "--revision", "9"])
+        .run()
+        .code(2)
+        .stderr_has("has no revision 9");
+    bare(&f, &["get", "values", "no-such-release"])
+        .run()
+        .code(1)
+        .stderr_has("not found");
+
+    assert!(!printed.contains(PASSWORD), "the password was printed");
+    // The records themselves hold no password either.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    for record in secrets
+        .list(
+            &kube::api::ListParams::default().labels(&format!("skyctl.io/release={}", f.release())),
+        )
+        .await
+        .unwrap()
+    {
+        for ByteString(bytes) in record.data.unwrap_or_default().values() {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(PASSWORD),
+                "a release record holds the password"
+            );
+        }
+    }
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn an_upgrade_given_no_values_keeps_the_values_of_the_release() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run(
+        "install",
+        &["--no-wait", "--set", "apiService.image=example.org/sky:1"],
+    )
+    .success();
+    // Helm's reuseValues: without values flags, the release's own values, not the defaults.
+    bare(
+        &f,
+        &["upgrade", f.release(), "--no-wait", "--no-health-check"],
+    )
+    .run()
+    .success()
+    .stderr_has("the values of revision 1, reused")
+    .stderr_has("unchanged");
+    assert_eq!(api_server(&f).await.0, "example.org/sky:1");
+    assert_eq!(
+        f.status()["revision"],
+        1,
+        "nothing changed, nothing recorded"
+    );
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn reuse_reset_and_reset_then_reuse_values_mean_what_they_mean_in_helm() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run(
+        "install",
+        &["--no-wait", "--set", "apiService.image=example.org/sky:1"],
+    )
+    .success();
+
+    // Values given and no flag: the defaults again, with the new values.
+    f.run("upgrade", &["--no-wait", "--set", "apiService.replicas=2"])
+        .success()
+        .stderr_has("are not reused");
+    assert_eq!(api_server(&f).await, (DEFAULT_IMAGE.to_owned(), 2));
+
+    // --reuse-values: the new values over the recorded ones.
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            "apiService.image=example.org/sky:2",
+        ],
+    )
+    .success();
+    assert_eq!(api_server(&f).await, ("example.org/sky:2".to_owned(), 2));
+
+    // --reset-then-reuse-values: the same, over today's defaults.
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reset-then-reuse-values",
+            "--set",
+            "apiService.replicas=3",
+        ],
+    )
+    .success();
+    assert_eq!(api_server(&f).await, ("example.org/sky:2".to_owned(), 3));
+    assert_eq!(
+        values(&f, &[])["apiService"],
+        json!({"image": "example.org/sky:2", "replicas": 3}),
+        "the reused values are recorded again"
+    );
+
+    // --reset-values: the recorded values are not used, even with no values given.
+    bare(
+        &f,
+        &[
+            "upgrade",
+            f.release(),
+            "--no-wait",
+            "--no-health-check",
+            "--reset-values",
+        ],
+    )
+    .args(["--set", support::release::AUTH])
+    .args([
+        "--set",
+        "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+    ])
+    .run()
+    .success();
+    assert_eq!(api_server(&f).await, (DEFAULT_IMAGE.to_owned(), 1));
+
+    bare(
+        &f,
+        &["upgrade", f.release(), "--reuse-values", "--reset-values"],
+    )
+    .run()
+    .code(2)
+    .stderr_has("cannot be used with");
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn reuse_values_keeps_the_defaults_the_release_was_computed_from() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    // What an older skyctl with another default image would have recorded.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let name = format!("skyctl.release.v1.{}.v1", f.release());
+    let secret = secrets.get(&name).await.unwrap();
+    let mut record: Value =
+        serde_json::from_slice(&secret.data.unwrap()["release.json"].0).unwrap();
+    record["computedValues"]["apiService"]["image"] = json!("example.org/old-default:1");
+    let data = json!({"data": {"release.json": ByteString(serde_json::to_vec(&record).unwrap())}});
+    secrets
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&data))
+        .await
+        .unwrap();
+
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            "apiService.replicas=2",
+        ],
+    )
+    .success();
+    assert_eq!(
+        api_server(&f).await,
+        ("example.org/old-default:1".to_owned(), 2),
+        "as in Helm, --reuse-values keeps the old defaults"
+    );
+    f.run("upgrade", &["--no-wait", "--reset-then-reuse-values"])
+        .success();
+    assert_eq!(
+        api_server(&f).await,
+        (DEFAULT_IMAGE.to_owned(), 2),
+        "--reset-then-reuse-values takes today's defaults"
+    );
+    f.run("uninstall", &[]).success();
+}
+
+#[tokio::test]
+async fn wait_is_accepted_and_waits_while_no_wait_skips_the_wait() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // No controller on the test cluster gives a LoadBalancer an address: waiting never ends.
+    let load_balancer = "ingress-nginx.controller.service.type=LoadBalancer";
+    let started = Instant::now();
+    f.run("install", &["--no-wait", "--set", load_balancer])
+        .success();
+    assert!(started.elapsed() < Duration::from_secs(60));
+    f.run(
+        "upgrade",
+        &[
+            "--wait",
+            "--timeout",
+            "3s",
+            "--set",
+            load_balancer,
+            "--set",
+            "apiService.replicas=2",
+        ],
+    )
+    .code(1)
+    .stderr_has("load balancer");
+    f.run("upgrade", &["--wait", "--no-wait"])
+        .code(2)
+        .stderr_has("cannot be used with");
+    f.run("uninstall", &["--no-wait"]).success();
+}
+
+#[tokio::test]
+async fn uninstall_of_a_missing_release_fails_unless_told_to_ignore_it() {
+    let f = Fixture::new().await;
+    bare(&f, &["uninstall", "never-installed"])
+        .run()
+        .code(1)
+        .stderr_has("release never-installed not found")
+        .stderr_has("--ignore-not-found");
+    bare(&f, &["uninstall", "never-installed", "--ignore-not-found"])
+        .run()
+        .success()
+        .stderr_has("nothing to uninstall");
+}
+
+#[tokio::test]
+async fn api_errors_say_the_servers_message_once_without_debug_output() {
+    // The install below must reach the API server's check, not stop at the shared IngressClass.
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // A user the API server knows but lets do nothing: a ServiceAccount without any role.
+    let account = cluster::kubectl(["create", "serviceaccount", "nobody", "-n", &f.ns.name]);
+    assert!(account.status.success(), "{account:?}");
+    let token = cluster::kubectl(["create", "token", "nobody", "-n", &f.ns.name]);
+    assert!(token.status.success(), "{token:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(cluster::kubeconfig()).unwrap()).unwrap();
+    config["users"][0]["user"] = json!({"token": String::from_utf8_lossy(&token.stdout).trim()});
+    let path = dir.path().join("config");
+    std::fs::write(&path, config.to_string()).unwrap();
+
+    let outcome = skyctl()
+        .kubeconfig(&path)
+        .args(["status", "sky", "-n", &f.ns.name])
+        .run()
+        .code(1);
+    let forbidden = "cannot list resource \"secrets\"";
+    assert_eq!(
+        outcome.stderr.matches(forbidden).count(),
+        1,
+        "the message once: {outcome:#?}"
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("cannot read the records of release sky")
+    );
+    for noise in ["Status {", "ApiError", "Some(", "Failure"] {
+        assert!(!outcome.stderr.contains(noise), "{noise}: {outcome:#?}");
+    }
+
+    // An object the API server rejects: named, with the field, once.
+    let rejected = f
+        .run(
+            "install",
+            &[
+                "--no-wait",
+                "--set-json",
+                r#"apiService.resources={"requests":{"cpu":"-1"}}"#,
+            ],
+        )
+        .code(1);
+    let object = format!("Deployment {}/{}-api-server", f.ns.name, f.release());
+    let field = "resources.requests[cpu]";
+    assert_eq!(rejected.stderr.matches(&object).count(), 1, "{rejected:#?}");
+    assert_eq!(rejected.stderr.matches(field).count(), 1, "{rejected:#?}");
+    assert!(
+        rejected.stderr.contains("Nothing was changed"),
+        "{rejected:#?}"
+    );
+    for noise in ["Status {", "ApiError", "Some("] {
+        assert!(!rejected.stderr.contains(noise), "{noise}: {rejected:#?}");
+    }
+}
+
+/// A kubeconfig whose API server does not listen.
+fn unreachable_kubeconfig(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n\
+         clusters:\n- name: nowhere\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: nobody\n  user: {token: not-a-token}\n\
+         contexts:\n- name: nowhere\n  context: {cluster: nowhere, user: nobody}\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_failed_connection_names_the_server_the_kubeconfig_and_the_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = unreachable_kubeconfig(dir.path());
+    let outcome = skyctl()
+        .kubeconfig(&path)
+        .args(["status", "sky", "-n", "team"])
+        .run()
+        .code(1)
+        .stderr_has("cannot reach the Kubernetes API server at https://127.0.0.1:1")
+        .stderr_has(&format!("context nowhere of kubeconfig {}", path.display()))
+        .stderr_has("Connection refused");
+    for noise in ["ServiceError", "client error (Connect)", "HyperError"] {
+        assert!(!outcome.stderr.contains(noise), "{noise}: {outcome:#?}");
+    }
+    // The same through $KUBECONFIG.
+    skyctl()
+        .env("KUBECONFIG", path.to_str().unwrap())
+        .args(["status", "sky"])
+        .run()
+        .code(1)
+        .stderr_has("https://127.0.0.1:1")
+        .stderr_has("from $KUBECONFIG");
+}
+
+#[tokio::test]
+async fn mistakes_the_user_can_fix_exit_2() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // An unknown --context names the ones the kubeconfig has.
+    bare(&f, &["status", "sky", "--context", "no-such-context"])
+        .run()
+        .code(2)
+        .stderr_has("--context no-such-context")
+        .stderr_has("skyctl-test");
+    // A --kubeconfig that is not there.
+    skyctl()
+        .args(["status", "sky", "--kubeconfig", "/no/such/kubeconfig"])
+        .run()
+        .code(2)
+        .stderr_has("/no/such/kubeconfig");
+    // An empty password.
+    bare(
+        &f,
+        &["install", f.release(), "--web-password-stdin", "--no-wait"],
+    )
+    .stdin("\n")
+    .run()
+    .code(2)
+    .stderr_has("the password is empty");
+    // A revision the release never had.
+    f.run("install", &["--no-wait"]).success();
+    bare(&f, &["rollback", f.release(), "7"])
+        .run()
+        .code(2)
+        .stderr_has("has no revision 7");
+    f.run("uninstall", &[]).success();
+}
+
+/// Runs skyctl on a pseudo-terminal (`script`), typing `lines` one by one; returns whether it
+/// succeeded and the screen.
+fn on_a_terminal(args: &str, lines: &[&str]) -> (bool, String) {
+    let command = format!(
+        "{} {args} --kubeconfig {}",
+        env!("CARGO_BIN_EXE_skyctl"),
+        cluster::kubeconfig().display()
+    );
+    let mut terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        // Nothing to offer: no local cloud credentials.
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut keys = terminal.stdin.take().unwrap();
+    for line in lines {
+        std::thread::sleep(Duration::from_millis(700));
+        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(keys);
+    let output = terminal.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_password_is_asked_after_the_cheap_checks_and_again_when_mistyped() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // The namespace does not exist and may not be created: no password is asked for.
+    let (ok, screen) = on_a_terminal(
+        &format!("install {} -n {}-missing", f.release(), f.ns.name),
+        &[],
+    );
+    assert!(!ok, "{screen}");
+    assert!(screen.contains("does not exist"), "{screen}");
+    assert!(
+        !screen.contains("Password"),
+        "asked before the check: {screen}"
+    );
+
+    // Two entries that differ: asked again.
+    let (ok, screen) = on_a_terminal(
+        &format!(
+            "install {} -n {} --no-wait --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            f.release(),
+            f.ns.name
+        ),
+        &[PASSWORD, "a typo", PASSWORD, PASSWORD],
+    );
+    assert!(ok, "{screen}");
+    assert!(screen.contains("differ; type it again"), "{screen}");
+    assert_eq!(screen.matches("Password for the web login").count(), 2);
+    assert!(!screen.contains(PASSWORD), "the password was echoed");
+
+    // An installed release: asked for nothing before "already exists".
+    let (ok, screen) = on_a_terminal(&format!("install {} -n {}", f.release(), f.ns.name), &[]);
+    assert!(!ok && screen.contains("already exists"), "{screen}");
+    assert!(!screen.contains("Password"), "{screen}");
+    f.run("uninstall", &[]).success();
+}
+
+#[test]
+fn help_offers_only_the_flags_that_apply() {
+    let help = |verb: &str| skyctl().args([verb, "--help"]).run().success().stdout;
+    let rollback = help("rollback");
+    for flag in [
+        "--create-namespace",
+        "--atomic",
+        "--description",
+        "--reuse-values",
+        "--web-password-stdin",
+    ] {
+        assert!(!rollback.contains(flag), "rollback --help offers {flag}");
+    }
+    assert!(rollback.contains("--delete-data"), "it can prune a PVC");
+    let upgrade = help("upgrade");
+    for shown in [
+        "Examples:",
+        "--reuse-values",
+        "--reset-values",
+        "--reset-then-reuse-values",
+        "--description",
+        "--wait",
+    ] {
+        assert!(upgrade.contains(shown), "upgrade --help lacks {shown}");
+    }
+    let install = help("install");
+    assert!(install.contains("--description") && install.contains("--atomic"));
+    assert!(!install.contains("--reuse-values"));
+    let uninstall = help("uninstall");
+    assert!(uninstall.contains("--ignore-not-found"));
+}
+
+#[tokio::test]
+async fn endpoint_of_an_unknown_release_says_not_found_at_once() {
+    let f = Fixture::new().await;
+    let started = Instant::now();
+    bare(&f, &["endpoint", "never-installed"])
+        .run()
+        .code(1)
+        .stderr_has("release never-installed not found");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn creds_list_names_the_release_that_uses_them_and_uninstall_says_they_were_kept() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    bare(&f, &["creds", "add", "aws", "--no-wait"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAHELMVERBSTEST001")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "helmVerbsSecretAccessKey/DoNotPrint+0123",
+        )
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_PROFILE")
+        .run()
+        .success();
+    f.run("install", &["--no-wait"])
+        .success()
+        .stderr_has("Secret aws-credentials");
+
+    // --release is left at its default: the listing still names the release that uses them.
+    bare(&f, &["creds", "list"])
+        .run()
+        .success()
+        .stdout_has(&format!(
+            "aws   Secret aws-credentials: used by release {}",
+            f.release()
+        ));
+    let rows = json_of(
+        &bare(&f, &["creds", "list", "-o", "json"])
+            .run()
+            .success()
+            .stdout,
+    );
+    assert_eq!(rows[0]["usedBy"], json!([f.release()]));
+    assert_eq!(
+        rows[0]["usedByRelease"], false,
+        "release skypilot does not use them"
+    );
+
+    f.run("uninstall", &["--delete-data"])
+        .success()
+        .stderr_has(&format!(
+            "kept credential Secret {}/aws-credentials",
+            f.ns.name
+        ))
+        .stderr_has(&format!("skyctl creds remove aws -n {}", f.ns.name));
+    bare(&f, &["creds", "list"])
+        .run()
+        .success()
+        .stdout_has("not used by any release");
+}
+
+#[tokio::test]
+async fn json_output_of_install_and_upgrade_tells_revision_changes_endpoint_and_health() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let install = json_of(&f.run("install", &["-o", "json"]).success().stdout);
+    assert_eq!(install["outcome"], "installed");
+    assert_eq!(install["revision"], 1);
+    let created = install["changes"]["created"].as_u64().unwrap();
+    assert!(created > 15, "{install}");
+    assert_eq!(install["changes"]["configured"], 0);
+    let url = install["endpoint"]["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{install}");
+    assert_eq!(install["health"]["status"], "not-checked");
+    assert_eq!(install["health"]["reason"], "--no-health-check");
+
+    let unchanged = json_of(&f.run("upgrade", &["-o", "json"]).success().stdout);
+    assert_eq!(unchanged["outcome"], "unchanged");
+    assert_eq!(unchanged["revision"], 1);
+    assert_eq!(unchanged["changes"]["unchanged"], created);
+    assert_eq!(unchanged["endpoint"]["url"], url);
+
+    let upgraded = json_of(
+        &f.run("upgrade", &["-o", "json", "--set", "apiService.replicas=2"])
+            .success()
+            .stdout,
+    );
+    assert_eq!(upgraded["outcome"], "upgraded");
+    assert_eq!(upgraded["revision"], 2);
+    assert_eq!(upgraded["changes"]["configured"], 1);
+    assert_eq!(upgraded["changes"]["created"], 0);
+    f.run("uninstall", &[]).success();
+}
