@@ -123,7 +123,7 @@ async fn uninstall_never_deletes_an_ingress_class_that_existed_before_the_instal
         .stderr_has("IngressClass nginx exists and belongs to Helm release ingress-nginx")
         .stderr_has("--take-ownership")
         .stderr_has("Nothing was changed");
-    f.run("uninstall", &[]).success();
+    f.run("uninstall", &["--ignore-not-found"]).success();
     let after = classes.get_opt("nginx").await.unwrap();
     classes.delete("nginx", &DeleteParams::default()).await.ok();
     let after = after.unwrap_or_else(|| {
