@@ -2,6 +2,7 @@
 
 mod support;
 
+use support::cluster::unreachable_kubeconfig;
 use support::skyctl::skyctl;
 
 const VERBS: [&str; 12] = [
@@ -79,22 +80,6 @@ fn unknown_flags_are_usage_errors() {
         .stderr_has("--no-such-flag");
 }
 
-/// A kubeconfig whose API server cannot be reached: a run that exits 2 with it was stopped by
-/// its input, and one that got further fails to connect (exit 1).
-fn unreachable_cluster() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    std::fs::write(
-        &path,
-        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n\
-         clusters:\n- name: nowhere\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
-         users:\n- name: nobody\n  user: {token: not-a-token}\n\
-         contexts:\n- name: nowhere\n  context: {cluster: nowhere, user: nobody}\n",
-    )
-    .unwrap();
-    (dir, path)
-}
-
 /// Runs `args` against the unreachable cluster and expects a usage error naming `flag`.
 fn rejected(kubeconfig: &std::path::Path, args: &[&str], flag: &str) {
     let outcome = skyctl().kubeconfig(kubeconfig).args(args).run();
@@ -124,7 +109,7 @@ const HISTORY_VERBS: [&[&str]; 3] = [&["install"], &["upgrade"], &["rollback"]];
 
 #[test]
 fn extreme_durations_are_usage_errors_naming_the_flag() {
-    let (_dir, kubeconfig) = unreachable_cluster();
+    let (_dir, kubeconfig) = unreachable_kubeconfig();
     let values = [
         "18446744073709551615s",
         "18446744073709551615h",
@@ -154,7 +139,7 @@ fn extreme_durations_are_usage_errors_naming_the_flag() {
 
 #[test]
 fn extreme_history_limits_are_usage_errors_naming_the_flag() {
-    let (_dir, kubeconfig) = unreachable_cluster();
+    let (_dir, kubeconfig) = unreachable_kubeconfig();
     let values = [
         "18446744073709551616",
         "18446744073709551615",
@@ -179,7 +164,7 @@ fn extreme_history_limits_are_usage_errors_naming_the_flag() {
 
 #[test]
 fn extreme_revisions_are_usage_errors_naming_the_argument() {
-    let (_dir, kubeconfig) = unreachable_cluster();
+    let (_dir, kubeconfig) = unreachable_kubeconfig();
     for value in ["0", "-1", "4294967296", "18446744073709551616", "two", ""] {
         rejected(&kubeconfig, &["rollback", "skypilot", value], "[REVISION]");
     }
@@ -192,7 +177,7 @@ fn extreme_revisions_are_usage_errors_naming_the_argument() {
 
 #[test]
 fn numbers_at_their_limits_are_accepted() {
-    let (_dir, kubeconfig) = unreachable_cluster();
+    let (_dir, kubeconfig) = unreachable_kubeconfig();
     for args in [
         &["uninstall", "--timeout", "24h"][..],
         &["endpoint", "--timeout", "0"],
@@ -225,7 +210,7 @@ fn numbers_at_their_limits_are_accepted() {
 
 #[test]
 fn release_names_and_namespaces_are_checked_before_the_cluster() {
-    let (_dir, kubeconfig) = unreachable_cluster();
+    let (_dir, kubeconfig) = unreachable_kubeconfig();
     let long_release = "a".repeat(54);
     let long_namespace = "n".repeat(64);
     for verb in [

@@ -543,24 +543,9 @@ async fn api_errors_say_the_servers_message_once_without_debug_output() {
     }
 }
 
-/// A kubeconfig whose API server does not listen.
-fn unreachable_kubeconfig(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("kubeconfig");
-    std::fs::write(
-        &path,
-        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n\
-         clusters:\n- name: nowhere\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
-         users:\n- name: nobody\n  user: {token: not-a-token}\n\
-         contexts:\n- name: nowhere\n  context: {cluster: nowhere, user: nobody}\n",
-    )
-    .unwrap();
-    path
-}
-
 #[test]
 fn a_failed_connection_names_the_server_the_kubeconfig_and_the_context() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = unreachable_kubeconfig(dir.path());
+    let (_dir, path) = cluster::unreachable_kubeconfig();
     let outcome = skyctl()
         .kubeconfig(&path)
         .args(["status", "sky", "-n", "team"])

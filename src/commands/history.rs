@@ -1,4 +1,4 @@
-use crate::cli::{ClusterArgs, HistoryArgs, TableFormat};
+use crate::cli::{ClusterArgs, HistoryArgs};
 use crate::release::listing::{self, RevisionRow};
 
 pub async fn run(cluster: &ClusterArgs, args: HistoryArgs) -> anyhow::Result<()> {
@@ -15,12 +15,10 @@ pub async fn run(cluster: &ClusterArgs, args: HistoryArgs) -> anyhow::Result<()>
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    match args.output.output {
-        TableFormat::Table => {
-            let cells: Vec<Vec<String>> = rows.iter().map(RevisionRow::cells).collect();
-            print!("{}", crate::ui::table(&RevisionRow::HEADERS, &cells));
-            Ok(())
-        }
-        format => crate::ui::print(&rows, format.into()),
-    }
+    super::print_rows(
+        &rows,
+        &RevisionRow::HEADERS,
+        RevisionRow::cells,
+        args.output.output,
+    )
 }

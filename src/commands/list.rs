@@ -1,4 +1,4 @@
-use crate::cli::{ClusterArgs, ListArgs, TableFormat};
+use crate::cli::{ClusterArgs, ListArgs};
 use crate::cluster::release_secrets;
 use crate::release::listing::{self, ReleaseRow};
 
@@ -15,12 +15,10 @@ pub async fn run(cluster: &ClusterArgs, args: ListArgs) -> anyhow::Result<()> {
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    match args.output.output {
-        TableFormat::Table => {
-            let cells: Vec<Vec<String>> = rows.iter().map(ReleaseRow::cells).collect();
-            print!("{}", crate::ui::table(&ReleaseRow::HEADERS, &cells));
-            Ok(())
-        }
-        format => crate::ui::print(&rows, format.into()),
-    }
+    super::print_rows(
+        &rows,
+        &ReleaseRow::HEADERS,
+        ReleaseRow::cells,
+        args.output.output,
+    )
 }

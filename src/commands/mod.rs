@@ -120,3 +120,20 @@ fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
     let resolved = input.resolve(Vec::new()).map_err(invalid_input)?;
     Ok((input, resolved))
 }
+
+/// Rows as a table (`-o table`), or as JSON or YAML for scripts.
+fn print_rows<R: serde::Serialize>(
+    rows: &[R],
+    headers: &[&str],
+    cells: impl Fn(&R) -> Vec<String>,
+    format: crate::cli::TableFormat,
+) -> anyhow::Result<()> {
+    match format {
+        crate::cli::TableFormat::Table => {
+            let cells: Vec<Vec<String>> = rows.iter().map(cells).collect();
+            print!("{}", crate::ui::table(headers, &cells));
+            Ok(())
+        }
+        format => crate::ui::print(&rows, format.into()),
+    }
+}

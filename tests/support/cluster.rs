@@ -132,3 +132,20 @@ where
         .output()
         .unwrap_or_else(|err| panic!("cannot run {}: {err}", bin.display()))
 }
+
+/// A kubeconfig (context `nowhere`) whose API server does not listen: a run that exits 2 with
+/// it was stopped by its input before any request, and one that got further fails to connect.
+/// The directory holding it goes when the returned guard drops.
+pub fn unreachable_kubeconfig() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n\
+         clusters:\n- name: nowhere\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: nobody\n  user: {token: not-a-token}\n\
+         contexts:\n- name: nowhere\n  context: {cluster: nowhere, user: nobody}\n",
+    )
+    .unwrap();
+    (dir, path)
+}
