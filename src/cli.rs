@@ -16,12 +16,7 @@ use crate::kube_names::{self, NameKind};
 /// `--set` flags, applies them with server-side apply, tracks each release, and walks you through
 /// credentials, basic auth, the endpoint and the health check.
 #[derive(Debug, Parser)]
-#[command(
-    name = "skyctl",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "skyctl", version, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -95,6 +90,8 @@ pub enum Command {
         #[command(subcommand)]
         command: CredsCommand,
     },
+    /// Print skyctl's version and the chart versions built into it
+    Version(VersionArgs),
     /// Print a shell completion script
     ///
     /// For example: `skyctl completion bash > /etc/bash_completion.d/skyctl`
@@ -240,6 +237,8 @@ pub struct ReuseArgs {
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     #[command(flatten)]
+    pub chart: ChartArg,
+    #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]
     pub auth: WebAuthArgs,
@@ -379,7 +378,24 @@ pub struct TemplateArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
     #[command(flatten)]
+    pub chart: ChartArg,
+    #[command(flatten)]
     pub values: ValuesArgs,
+}
+
+/// Which embedded chart version renders the release, as Helm's `--version` picks a chart.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChartArg {
+    /// Chart version to render: 0.13.0 or 1.0.0-dev.20250319 (`skyctl version` lists them).
+    /// Default: the newest stable for a new release, the release's own for an upgrade
+    #[arg(long, value_name = "VERSION", value_parser = parse_chart_version, help_heading = "Values")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// How a command prints what scripts may read.
@@ -524,6 +540,12 @@ fn parse_revision(text: &str) -> Result<u32, String> {
 fn parse_release_name(text: &str) -> Result<String, String> {
     kube_names::check(NameKind::Release, text).map_err(|e| e.to_string())?;
     Ok(text.to_owned())
+}
+
+fn parse_chart_version(text: &str) -> Result<String, String> {
+    crate::chart::Chart::find(text)
+        .map(|chart| chart.version().to_owned())
+        .map_err(|err| err.to_string())
 }
 
 fn parse_namespace(text: &str) -> Result<String, String> {

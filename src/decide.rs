@@ -222,7 +222,8 @@ pub fn precheck(
 }
 
 /// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record:
-/// the user's, and those the objects were rendered from.
+/// the user's, and those the objects were rendered from by `chart_version`.
+#[allow(clippy::too_many_arguments)]
 pub fn decide(
     release: &Release,
     operation: Operation,
@@ -230,6 +231,7 @@ pub fn decide(
     plan: &Plan,
     observation: &Observation,
     values: &Resolved,
+    chart_version: &str,
     options: Options,
 ) -> Result<Decision, Refusal> {
     let installing = precheck(
@@ -275,6 +277,7 @@ pub fn decide(
             && prune.is_empty()
             && latest.status == ReleaseStatus::Deployed
             && latest.values == values.user
+            && latest.chart_version == chart_version
             && latest.inventory == plan.inventory();
         if nothing_to_do {
             return Ok(Decision::Unchanged {
@@ -301,6 +304,7 @@ pub fn decide(
             .map_or(now.clone(), |r| r.first_deployed.clone()),
         last_deployed: now,
         skyctl_version: env!("CARGO_PKG_VERSION").to_owned(),
+        chart_version: chart_version.to_owned(),
         values: values.user.clone(),
         computed_values: Some(values.values.clone()),
         inventory: plan.inventory(),

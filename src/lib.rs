@@ -3,6 +3,7 @@
 //! Data flows one way: `cli` → `values` → `render` → `plan` → `cluster` → `guide`/`ui`.
 //! `docs/architecture.md` maps the modules.
 
+pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

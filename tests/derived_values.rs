@@ -727,7 +727,8 @@ fn whole_numbers_from_a_values_file_render_as_integers() {
     let values = values_with(json!({"apiService": {"replicas": 3.0}}));
     let release = support::render::release("skypilot", "skypilot");
     let certificate = AdmissionCertificate::generate(&release).unwrap();
-    let manifests = render(&values, &release, &certificate).unwrap();
+    let chart = skyctl::chart::Chart::find(skyctl::chart::SEED_ERA).unwrap();
+    let manifests = render(chart, &values, &release, &certificate).unwrap();
     let api = manifests
         .iter()
         .find(|m| m.id.name == "skypilot-api-server")

@@ -15,7 +15,7 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::cluster::{self, TestNamespace};
 use support::dataplane::Dataplane;
-use support::skyctl::{Outcome, skyctl};
+use support::skyctl::{Outcome, SEED_ERA, skyctl};
 
 const PASSWORD: &str = "correct horse battery staple";
 const AWS_KEY_ID: &str = "AKIAE2ETESTKEY000001";
@@ -175,7 +175,8 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
 
     let port = free_node_port();
     let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
-        .args(["install", &release, "-n", &ns.name, "--kubeconfig"])
+        .args(["install", &release, "-n", &ns.name, "--version", SEED_ERA])
+        .arg("--kubeconfig")
         .arg(kubeconfig)
         .args([
             "--set",

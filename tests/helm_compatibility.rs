@@ -15,14 +15,19 @@ use std::collections::BTreeSet;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
-use support::render::{Rendered, crate_path, render_skypilot};
+use support::render::{Rendered, crate_path, render_chart, render_skypilot};
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 const ADMISSION_SECRET: &str = "Secret/skypilot/skypilot-ingress-nginx-admission";
 
-fn helm_objects(name: &str) -> Vec<Value> {
-    let text =
-        std::fs::read_to_string(crate_path(&format!("tests/fixtures/helm/{name}.yaml"))).unwrap();
+/// The chart version the seed-era fixtures were rendered from.
+const SEED_ERA: &str = "1.0.0-dev.20250319";
+
+fn helm_objects(version: &str, name: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(crate_path(&format!(
+        "tests/fixtures/helm/{version}/{name}.yaml"
+    )))
+    .unwrap();
     serde_yaml_ng::Deserializer::from_str(&text)
         .map(|document| Value::deserialize(document).unwrap())
         .filter(|object| !object.is_null())
@@ -34,9 +39,15 @@ fn helm_objects(name: &str) -> Vec<Value> {
         .collect()
 }
 
-fn user_values(name: &str) -> Value {
-    let path = crate_path(&format!("tests/fixtures/helm/{name}.values.json"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+/// The user values of a fixture. The 0.13.0 files wrap them with the release and chart they
+/// were rendered for.
+fn user_values(version: &str, name: &str) -> Value {
+    let path = crate_path(&format!("tests/fixtures/helm/{version}/{name}.values.json"));
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    match file.get("chart") {
+        Some(_) => file["values"].clone(),
+        None => file,
+    }
 }
 
 fn identity(object: &Value) -> String {
@@ -79,9 +90,14 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap()
 }
 
-fn assert_matches_helm(fixture: &str) {
-    let helm = helm_objects(fixture);
-    let ours = render_skypilot(user_values(fixture));
+fn assert_matches_helm(version: &str, fixture: &str) {
+    let helm = helm_objects(version, fixture);
+    let ours = render_chart(
+        version,
+        "skypilot",
+        "skypilot",
+        user_values(version, fixture),
+    );
     let our_objects: Vec<&Value> = ours
         .manifests
         .iter()
@@ -153,22 +169,22 @@ fn assert_ca_bundle_is_the_admission_ca(webhook: &mut Value, ours: &Rendered) {
 
 #[test]
 fn default_values_render_as_helm_does() {
-    assert_matches_helm("default");
+    assert_matches_helm(SEED_ERA, "default");
 }
 
 #[test]
 fn aws_credentials_render_as_helm_does() {
-    assert_matches_helm("aws");
+    assert_matches_helm(SEED_ERA, "aws");
 }
 
 #[test]
 fn kubeconfig_credentials_render_as_helm_does() {
-    assert_matches_helm("kube");
+    assert_matches_helm(SEED_ERA, "kube");
 }
 
 #[test]
 fn the_admission_secret_holds_the_certificate_under_the_keys_the_controller_mounts() {
-    let ours = render_skypilot(user_values("default"));
+    let ours = render_skypilot(user_values(SEED_ERA, "default"));
     let secret = ours.object("Secret", "skypilot-ingress-nginx-admission");
     let decode = |key: &str| {
         let encoded = secret["data"][key]
@@ -206,7 +222,7 @@ fn the_admission_secret_holds_the_certificate_under_the_keys_the_controller_moun
 
 #[test]
 fn the_admission_secret_is_applied_before_the_controller_that_mounts_it() {
-    let ours = render_skypilot(user_values("default"));
+    let ours = render_skypilot(user_values(SEED_ERA, "default"));
     let position = |kind: &str, name: &str| {
         ours.manifests
             .iter()

@@ -101,7 +101,7 @@ async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
     assert_eq!(row[1], f.ns.name);
     assert_eq!(row[2], "1");
     assert_eq!(row[4], "deployed");
-    assert_eq!(row[5], concat!("skyctl-", env!("CARGO_PKG_VERSION")));
+    assert_eq!(row[5], "skypilot-nightly-1.0.0-dev.20250319");
     assert_eq!(row[6], "latest");
 
     let every = skyctl()
@@ -191,7 +191,7 @@ async fn history_lists_revisions_with_their_descriptions_newest_last_up_to_max()
             "revision": 2,
             "updated": newest[0]["updated"],
             "status": "deployed",
-            "chart": concat!("skyctl-", env!("CARGO_PKG_VERSION")),
+            "chart": "skypilot-nightly-1.0.0-dev.20250319",
             "app_version": "latest",
             "description": "two API servers for the launch",
         }])

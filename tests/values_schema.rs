@@ -58,12 +58,17 @@ const SUPPORTED_INGRESS_NGINX_KEYS: [&str; 30] = [
 ];
 
 fn schema() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(crate_path("values/values.schema.json")).unwrap())
-        .unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(crate_path(
+            "charts/skypilot/1.0.0-dev.20250319/values.schema.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap()
 }
 
 fn values_text() -> String {
-    std::fs::read_to_string(crate_path("values/values.yaml")).unwrap()
+    std::fs::read_to_string(crate_path("charts/skypilot/1.0.0-dev.20250319/values.yaml")).unwrap()
 }
 
 fn types(schema: &Value) -> Vec<&str> {

@@ -32,6 +32,8 @@ pub struct Request<'a> {
     pub plan: Plan,
     /// The values to record: the user's, and all those the objects were rendered from.
     pub values: Resolved,
+    /// The chart version the objects were rendered from.
+    pub chart_version: &'a str,
     /// The description of the revision once it is deployed (`--description`).
     pub description: Option<String>,
     pub options: decide::Options,
@@ -79,6 +81,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         operation,
         plan,
         values,
+        chart_version,
         options,
         force_conflicts,
         history,
@@ -102,6 +105,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         &plan,
         &observation,
         &values,
+        chart_version,
         options,
     )?;
     let mut previews = Vec::new();

@@ -319,12 +319,16 @@ async fn apply_to_release(
         );
         return Ok(None);
     };
-    let resolved = values::resolve(&Layers {
-        reused: Some(super::deploy::recorded_layer(deployed)?),
-        extra: layers,
-        ..Layers::default()
-    })?;
-    let manifests = super::deploy::render_release(client, release, &resolved.values).await?;
+    let chart = super::deploy::record_chart(deployed)?;
+    let resolved = values::resolve(
+        chart,
+        &Layers {
+            reused: Some(super::deploy::recorded_layer(deployed)?),
+            extra: layers,
+            ..Layers::default()
+        },
+    )?;
+    let manifests = super::deploy::render_release(client, release, chart, &resolved.values).await?;
     let args = RolloutArgs {
         dry_run: false,
         diff: false,
@@ -341,6 +345,7 @@ async fn apply_to_release(
         client,
         release,
         Operation::Upgrade { install: false },
+        chart,
         manifests,
         resolved,
         &history,

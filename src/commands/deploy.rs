@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use serde::Serialize;
 
+use crate::chart::Chart;
 use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
@@ -70,8 +71,18 @@ fn as_map(
     }
 }
 
+/// The chart version a revision was rendered from.
+pub(super) fn record_chart(record: &ReleaseRecord) -> anyhow::Result<&'static Chart> {
+    Chart::find(&record.chart_version).map_err(|err| {
+        anyhow::Error::new(err).context(format!(
+            "revision {} of release {} was made by a newer skyctl",
+            record.revision, record.name
+        ))
+    })
+}
+
 /// The values a revision was rendered from, and the user's among them. A record made before
-/// skyctl kept the computed values has its user values laid over today's defaults instead.
+/// skyctl kept the computed values has its user values laid over its chart's defaults instead.
 pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved> {
     if let Some(values) = &record.computed_values {
         return Ok(Resolved {
@@ -83,7 +94,7 @@ pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved
         reused: Some(recorded_layer(record)?),
         ..values::Layers::default()
     };
-    Ok(values::resolve(&layers)?)
+    Ok(values::resolve(record_chart(record)?, &layers)?)
 }
 
 /// All the values a revision was rendered from (`get values --all`).
@@ -96,10 +107,11 @@ pub(super) fn computed_values(record: &ReleaseRecord) -> anyhow::Result<Value> {
 pub(super) async fn render_release(
     client: &kube::Client,
     release: &Release,
+    chart: &'static Chart,
     values: &Value,
 ) -> anyhow::Result<Vec<Manifest>> {
     let certificate = admission_certificate::current_or_new(client, release).await?;
-    Ok(render::render(values, release, &certificate)?)
+    Ok(render::render(chart, values, release, &certificate)?)
 }
 
 /// What revision `record` applied. Its stored manifest leaves Secret data out, so Secrets are
@@ -111,7 +123,13 @@ pub(super) async fn revision_manifests(
     record: &ReleaseRecord,
 ) -> anyhow::Result<Vec<Manifest>> {
     let stored = storage.manifests(record).await?;
-    let rendered = render_release(client, release, &recorded_values(record)?.values).await?;
+    let rendered = render_release(
+        client,
+        release,
+        record_chart(record)?,
+        &recorded_values(record)?.values,
+    )
+    .await?;
     Ok(stored
         .into_iter()
         .filter_map(|manifest| {
@@ -159,6 +177,8 @@ async fn stored_credentials(
 /// The values of an install or upgrade: the user's flags, read once (over the recorded values
 /// an upgrade reuses), and the web login.
 pub(super) struct DeployValues {
+    /// The chart version to render.
+    pub chart: &'static Chart,
     pub input: values::Input,
     /// The user's values, reused ones included.
     pub user: Resolved,
@@ -193,19 +213,25 @@ pub(super) async fn deploy_and_finish(
     history: History,
     args: &DeployArgs,
 ) -> anyhow::Result<()> {
-    let DeployValues { input, user, login } = values;
+    let DeployValues {
+        chart,
+        input,
+        user,
+        login,
+    } = values;
     let user = &user;
     let (mut extra, credentials_line) = stored_credentials(client, release, user).await?;
     extra.extend(login.layer.clone());
-    let resolved = input.resolve(extra).map_err(invalid_input)?;
+    let resolved = input.resolve(chart, extra).map_err(invalid_input)?;
     web_login::check(&resolved.values)?;
     crate::ui::step("credentials", &credentials_line);
     crate::ui::step("web login", &web_login::describe(&resolved.values, &login));
-    let manifests = render_release(client, release, &resolved.values).await?;
+    let manifests = render_release(client, release, chart, &resolved.values).await?;
     let outcome = deploy(
         client,
         release,
         operation,
+        chart,
         manifests,
         resolved,
         &history,
@@ -263,6 +289,7 @@ pub(super) async fn deploy(
     client: &kube::Client,
     release: &Release,
     operation: Operation,
+    chart: &Chart,
     manifests: Vec<Manifest>,
     values: Resolved,
     history: &History,
@@ -283,6 +310,7 @@ pub(super) async fn deploy(
         operation,
         plan,
         values,
+        chart_version: chart.version(),
         description: options.description.clone(),
         options: decide::Options {
             dry_run: args.dry_run,
@@ -435,6 +463,7 @@ async fn undo(
                     operation: Operation::Rollback { to },
                     plan,
                     values: recorded_values(previous)?,
+                    chart_version: &previous.chart_version,
                     description: None,
                     options: decide::Options {
                         dry_run: false,

@@ -1,3 +1,4 @@
+use crate::chart::Chart;
 use crate::cli::{ClusterArgs, InstallArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, Operation};
@@ -9,7 +10,8 @@ use super::web_login;
 /// typed for nothing.
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
-    let (input, user) = super::read_values(&deploy.values)?;
+    let chart = Chart::choose(deploy.chart.version.as_deref(), None)?;
+    let (input, user) = super::read_values(chart, &deploy.values)?;
     web_login::check_given(&user)?;
     // Without a question to ask, the web login is settled before the cluster is touched, so
     // that a missing password is named first, as every other input error.
@@ -49,7 +51,12 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         &client,
         &release,
         Operation::Install,
-        super::deploy::DeployValues { input, user, login },
+        super::deploy::DeployValues {
+            chart,
+            input,
+            user,
+            login,
+        },
         history,
         deploy,
     )

@@ -15,8 +15,10 @@ mod status;
 mod template;
 mod uninstall;
 mod upgrade;
+mod version;
 mod web_login;
 
+use crate::chart::Chart;
 use crate::cli::{Cli, ClusterArgs, Command, GetCommand, ValuesArgs};
 use crate::cluster::release_secrets::SecretStorage;
 use crate::decide::Refusal;
@@ -30,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let Cli { cluster, command } = cli;
     let result = match command {
         Command::Completion { shell } => completion::run(shell),
+        Command::Version(args) => version::run(args),
         Command::Template(args) => template::run(&cluster, args),
         Command::Install(args) => block_on(install::run(&cluster, args)),
         Command::Upgrade(args) => block_on(upgrade::run(&cluster, args)),
@@ -104,8 +107,15 @@ fn refused(refusal: Refusal) -> anyhow::Error {
     }
 }
 
-/// The user's values flags, read once, and resolved over the defaults. Bad input exits 2.
-fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
+/// The user's values flags, read once, and resolved over `chart`'s defaults. Bad input exits 2.
+fn read_values(chart: &Chart, args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
+    let input = read_input(args)?;
+    let resolved = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    Ok((input, resolved))
+}
+
+/// The user's values flags, with standard input read once, not yet resolved over a chart.
+fn read_input(args: &ValuesArgs) -> anyhow::Result<values::Input> {
     let layers = Layers {
         files: args.files.clone(),
         set_json: args.set_json.clone(),
@@ -114,11 +124,8 @@ fn read_values(args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
         set_file: args.set_file.clone(),
         ..Layers::default()
     };
-    let input = values::Input::read(layers).map_err(|err| {
-        invalid_input(anyhow::Error::new(err).context("cannot read standard input"))
-    })?;
-    let resolved = input.resolve(Vec::new()).map_err(invalid_input)?;
-    Ok((input, resolved))
+    values::Input::read(layers)
+        .map_err(|err| invalid_input(anyhow::Error::new(err).context("cannot read standard input")))
 }
 
 /// Rows as a table (`-o table`), or as JSON or YAML for scripts.

@@ -36,6 +36,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &client,
         &release,
         Operation::Rollback { to },
+        super::deploy::record_chart(target)?,
         manifests,
         super::deploy::recorded_values(target)?,
         &history,

@@ -1,3 +1,4 @@
+use crate::chart::Chart;
 use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
@@ -8,11 +9,23 @@ use crate::error::invalid_input;
 /// question is asked.
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
-    let (input, given) = super::read_values(&deploy.values)?;
-    super::web_login::check_given(&given)?;
+    let asked = deploy.chart.version.as_deref();
+    let input = super::read_input(&deploy.values)?;
+    // With --version the chart is known, and the values are checked before the cluster is
+    // read; without it, the chart is the release's own, known once its record is read.
+    if let Some(version) = asked {
+        let given = input
+            .resolve(Chart::find(version)?, Vec::new())
+            .map_err(invalid_input)?;
+        super::web_login::check_given(&given)?;
+    }
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
+    let recorded = history.latest().map(|record| record.chart_version.as_str());
+    let chart = Chart::choose(asked, recorded).map_err(invalid_input)?;
+    let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    super::web_login::check_given(&given)?;
     let operation = Operation::Upgrade {
         install: args.install,
     };
@@ -40,7 +53,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         ),
         _ => input,
     };
-    let user = input.resolve(Vec::new()).map_err(invalid_input)?;
+    let user = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     if let Some(record) = deployed {
         crate::ui::step("values", &describe(base, values_given, record.revision));
     }
@@ -55,7 +68,12 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         &client,
         &release,
         operation,
-        super::deploy::DeployValues { input, user, login },
+        super::deploy::DeployValues {
+            chart,
+            input,
+            user,
+            login,
+        },
         history,
         deploy,
     )

@@ -145,6 +145,7 @@ fn decide_on(
         plan,
         &cluster.observe(),
         &values,
+        CHART,
         options,
     )
 }
@@ -169,6 +170,9 @@ fn given(user: Value) -> Resolved {
     }
 }
 
+/// The chart version every revision in these tests is rendered from.
+const CHART: &str = "0.13.0";
+
 fn plan_of(manifests: Vec<Manifest>, history: &History, delete_data: bool) -> Plan {
     plan::plan(manifests, &history.owned_objects(), delete_data, &release())
 }
@@ -183,6 +187,7 @@ fn record(revision: u32, status: ReleaseStatus, inventory: Vec<ObjectRef>) -> Re
         first_deployed: "t".into(),
         last_deployed: "t".into(),
         skyctl_version: "0".into(),
+        chart_version: CHART.into(),
         values: json!({}),
         computed_values: None,
         inventory,
@@ -405,6 +410,7 @@ async fn install_upgrade_rollback_and_uninstall_in_sequence() {
         &plan,
         &cluster.observe(),
         &given(json!({"a": 1})),
+        CHART,
         options(),
     )
     .unwrap();
@@ -747,6 +753,7 @@ fn a_revision_records_the_user_values_and_the_values_it_was_computed_from() {
         &plan,
         &cluster.observe(),
         &values,
+        CHART,
         options(),
     ) else {
         panic!("an install rolls out")

@@ -119,6 +119,7 @@ mod tests {
             first_deployed: String::new(),
             last_deployed: String::new(),
             skyctl_version: String::new(),
+            chart_version: "0.13.0".into(),
             values: serde_json::json!({}),
             computed_values: None,
             inventory: inventory.iter().map(|n| id(n)).collect(),

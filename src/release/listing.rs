@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::record::ReleaseRecord;
+use crate::chart::Chart;
 
 /// One line of `skyctl list`. The JSON and YAML forms use Helm's keys (`app_version`, the
 /// revision as a string), so that scripts written for `helm list -o json` read them.
@@ -103,10 +104,12 @@ impl RevisionRow {
     }
 }
 
-/// Helm's CHART column names the chart and its version; skyctl's chart is built in, so the
-/// column names the skyctl that made the revision.
+/// Helm's CHART column: the chart's package name and the version the revision was rendered
+/// from.
 pub fn chart(record: &ReleaseRecord) -> String {
-    format!("skyctl-{}", record.skyctl_version)
+    let name = Chart::find(&record.chart_version)
+        .map_or("skypilot", |chart| chart.metadata().name.as_str());
+    format!("{name}-{}", record.chart_version)
 }
 
 /// Helm's APP VERSION is the chart's appVersion; here it is what a revision actually runs: the
@@ -167,6 +170,7 @@ mod tests {
             first_deployed: "2025-01-01T00:00:00Z".into(),
             last_deployed: "2025-01-02T00:00:00Z".into(),
             skyctl_version: "0.1.0".into(),
+            chart_version: "0.13.0".into(),
             values: json!({}),
             computed_values: None,
             inventory: vec![],
@@ -228,7 +232,7 @@ mod tests {
                 "4",
                 "2025-01-02T00:00:00Z",
                 "deployed",
-                "skyctl-0.1.0",
+                "skypilot-0.13.0",
                 "2"
             ]
         );
@@ -236,7 +240,7 @@ mod tests {
             serde_json::to_value(&row).unwrap(),
             json!({"name": "sky", "namespace": "team", "revision": "4",
                 "updated": "2025-01-02T00:00:00Z", "status": "deployed",
-                "chart": "skyctl-0.1.0", "app_version": "2"})
+                "chart": "skypilot-0.13.0", "app_version": "2"})
         );
         let revision = RevisionRow::new(&record("sky", "team", 4), &computed);
         assert_eq!(revision.cells()[5], "Install complete");

@@ -58,6 +58,10 @@ pub struct ReleaseRecord {
     pub first_deployed: String,
     pub last_deployed: String,
     pub skyctl_version: String,
+    /// The chart version the revision was rendered from; an upgrade keeps it unless
+    /// `--version` says otherwise. Records made before skyctl knew versions are seed-era.
+    #[serde(default = "seed_era")]
+    pub chart_version: String,
     /// The values the user gave (defaults excluded). Credentials never travel through values.
     pub values: Value,
     /// Every value the objects were rendered from: the defaults of the skyctl that made the
@@ -76,6 +80,10 @@ pub struct ReleaseRecord {
     /// and is never deleted as the release's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub uids: BTreeMap<String, String>,
+}
+
+fn seed_era() -> String {
+    crate::chart::SEED_ERA.to_owned()
 }
 
 impl ReleaseRecord {

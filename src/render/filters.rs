@@ -19,6 +19,18 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("quote", quote);
     env.add_filter("default", default);
     env.add_filter("b64enc", b64enc);
+    env.add_filter("trunc", trunc);
+    env.add_filter("trimSuffix", trim_suffix);
+}
+
+/// Sprig's `trunc`: the first `count` characters.
+fn trunc(text: &str, count: usize) -> String {
+    text.chars().take(count).collect()
+}
+
+/// Sprig's `trimSuffix`: `suffix` removed once, if the text ends with it.
+fn trim_suffix(text: &str, suffix: &str) -> String {
+    text.strip_suffix(suffix).unwrap_or(text).to_owned()
 }
 
 fn to_yaml_filter(value: Value) -> Result<String, Error> {

@@ -8,24 +8,26 @@ use super::environment::{environment, object_templates};
 use super::ingress_nginx_names::IngressNginxNames;
 use super::parse::parse_rendered;
 use super::{AdmissionCertificate, Error};
+use crate::chart::Chart;
 use crate::manifest::Manifest;
 use crate::release::Release;
 
-/// Renders every object `install` applies, in template order: ingress-nginx's templates,
-/// then SkyPilot's, which is how Helm breaks ties between objects of one kind.
-/// `plan::sort_for_install` turns that into apply order.
+/// Renders every object `install` applies with one chart version, in template order:
+/// ingress-nginx's templates, then SkyPilot's, which is how Helm breaks ties between objects of
+/// one kind. `plan::sort_for_install` turns that into apply order.
 ///
 /// `values` is the merged and validated tree with null-valued keys already removed, so a
 /// template sees a key set to null as absent, as a Helm template does.
 pub fn render(
+    chart: &'static Chart,
     values: &serde_json::Value,
     release: &Release,
     cert: &AdmissionCertificate,
 ) -> Result<Vec<Manifest>, Error> {
-    let env = environment();
-    let context = template_context(values, release, cert);
+    let env = environment(chart);
+    let context = template_context(chart, values, release, cert);
     let mut manifests = Vec::new();
-    for name in object_templates() {
+    for name in object_templates(chart) {
         let text = env
             .get_template(name)
             .and_then(|template| template.render(&context))
@@ -35,9 +37,10 @@ pub fn render(
     Ok(manifests)
 }
 
-/// What every template sees: `values`, `release`, the chart's and ingress-nginx's object names
-/// and the admission certificate.
+/// What every template sees: `values`, `release`, the chart's versions, the chart's and
+/// ingress-nginx's object names and the admission certificate.
 fn template_context(
+    chart: &Chart,
     values: &serde_json::Value,
     release: &Release,
     cert: &AdmissionCertificate,
@@ -45,6 +48,13 @@ fn template_context(
     context! {
         values => Value::from(Serde(values)),
         release => context! { name => &release.name, namespace => &release.namespace },
+        chart => context! {
+            version => chart.version(),
+            ingress_nginx => context! {
+                version => &chart.metadata().ingress_nginx.version,
+                app_version => &chart.metadata().ingress_nginx.app_version,
+            },
+        },
         chart_names => ChartNames::for_release(release).to_template_value(),
         ingress_nginx_names => IngressNginxNames::for_release(release).to_template_value(),
         admission_certificate => context! {
@@ -70,9 +80,10 @@ mod tests {
             cert_pem: String::new(),
             key_pem: String::new(),
         };
-        environment()
+        let chart = Chart::find(crate::chart::SEED_ERA).unwrap();
+        environment(chart)
             .get_template(template)
-            .and_then(|t| t.render(template_context(&values, &release, &cert)))
+            .and_then(|t| t.render(template_context(chart, &values, &release, &cert)))
             .unwrap()
     }
 

@@ -28,14 +28,9 @@ use serde_json::{Map, Value};
 
 pub use error::{Error, TracedViolation, Violations};
 
+use crate::chart::Chart;
 use origin::{Layer, Origin, origin_of};
 use schema::Schema;
-
-/// skyctl's default values.
-pub const DEFAULTS_YAML: &str = include_str!("../../values/values.yaml");
-
-/// The schema that the merged values must satisfy.
-pub const SCHEMA_JSON: &str = include_str!("../../values/values.schema.json");
 
 /// The values the user supplied, each list in command-line order.
 #[derive(Debug, Clone, Default)]
@@ -115,26 +110,31 @@ impl Input {
         self
     }
 
-    /// The values with `extra` layered in (see [`Layers::extra`]).
-    pub fn resolve(&self, extra: Vec<ExtraLayer>) -> Result<Resolved, Error> {
+    /// The values over `chart`'s defaults, with `extra` layered in (see [`Layers::extra`]).
+    pub fn resolve(&self, chart: &Chart, extra: Vec<ExtraLayer>) -> Result<Resolved, Error> {
         let layers = Layers {
             extra,
             ..self.layers.clone()
         };
         resolve_with(
-            DEFAULTS_YAML,
-            SCHEMA_JSON,
+            chart.values_yaml(),
+            chart.schema_json(),
             &layers,
             &mut self.stdin.as_slice(),
         )
     }
 }
 
-/// Merges skyctl's defaults and every layer and validates the result against the schema.
+/// Merges `chart`'s defaults and every layer and validates the result against its schema.
 /// Returns the final tree and the user-supplied values alone, from one reading of the inputs
 /// (a `-` file reads this process's standard input, which can be read only once).
-pub fn resolve(layers: &Layers) -> Result<Resolved, Error> {
-    resolve_with(DEFAULTS_YAML, SCHEMA_JSON, layers, &mut std::io::stdin())
+pub fn resolve(chart: &Chart, layers: &Layers) -> Result<Resolved, Error> {
+    resolve_with(
+        chart.values_yaml(),
+        chart.schema_json(),
+        layers,
+        &mut std::io::stdin(),
+    )
 }
 
 /// [`resolve`] with the defaults, schema and standard input given explicitly.

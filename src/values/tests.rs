@@ -472,13 +472,15 @@ fn set_file_and_stdin_share_one_reading() {
 }
 
 #[test]
-fn embedded_defaults_satisfy_embedded_schema() {
-    let values = resolve(&Layers::default())
-        .expect("skyctl's own defaults are valid")
-        .values;
-    let defaults = document::parse(DEFAULTS_YAML).expect("defaults parse");
-    assert_eq!(values, merge::coalesce(Value::Object(defaults), json!({})));
-    assert!(no_null_keys(&values));
+fn every_embedded_charts_defaults_satisfy_its_schema() {
+    for chart in crate::chart::Chart::all() {
+        let values = resolve(chart, &Layers::default())
+            .unwrap_or_else(|err| panic!("{}: defaults are invalid: {err}", chart.version()))
+            .values;
+        let defaults = document::parse(chart.values_yaml()).expect("defaults parse");
+        assert_eq!(values, merge::coalesce(Value::Object(defaults), json!({})));
+        assert!(no_null_keys(&values));
+    }
 }
 
 fn no_null_keys(value: &Value) -> bool {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use skyctl::chart::{Chart, SEED_ERA};
 use skyctl::manifest::Manifest;
 use skyctl::plan::sort_for_install;
 use skyctl::release::Release;
@@ -17,6 +18,11 @@ pub fn crate_path(relative: &str) -> PathBuf {
 /// skyctl's defaults with `overrides` laid over them by the real values engine, validated
 /// against the real schema: exactly what the renderer gets from `install`.
 pub fn values_with(overrides: Value) -> Value {
+    chart_values_with(SEED_ERA, overrides)
+}
+
+/// [`values_with`] over the defaults of chart `version`.
+pub fn chart_values_with(version: &str, overrides: Value) -> Value {
     let Value::Object(values) = overrides else {
         panic!("overrides are a map")
     };
@@ -27,9 +33,10 @@ pub fn values_with(overrides: Value) -> Value {
         }],
         ..Layers::default()
     };
+    let chart = Chart::find(version).unwrap();
     values::resolve_with(
-        values::DEFAULTS_YAML,
-        values::SCHEMA_JSON,
+        chart.values_yaml(),
+        chart.schema_json(),
         &layers,
         &mut std::io::empty(),
     )
@@ -84,10 +91,20 @@ impl Rendered {
 }
 
 pub fn render_release(name: &str, namespace: &str, overrides: Value) -> Rendered {
+    render_chart(SEED_ERA, name, namespace, overrides)
+}
+
+/// Renders chart `version` for release `name` in `namespace`, as `skyctl template` does.
+pub fn render_chart(version: &str, name: &str, namespace: &str, overrides: Value) -> Rendered {
     let release = release(name, namespace);
     let certificate = AdmissionCertificate::generate(&release).unwrap();
-    let mut manifests = render(&values_with(overrides), &release, &certificate)
-        .unwrap_or_else(|err| panic!("rendering failed: {err}"));
+    let mut manifests = render(
+        Chart::find(version).unwrap(),
+        &chart_values_with(version, overrides),
+        &release,
+        &certificate,
+    )
+    .unwrap_or_else(|err| panic!("rendering failed: {err}"));
     sort_for_install(&mut manifests);
     Rendered {
         release,

@@ -8,7 +8,12 @@ use std::process::{Command, Stdio};
 pub struct Skyctl {
     command: Command,
     stdin: Vec<u8>,
+    pin_chart: bool,
 }
+
+/// The chart version that the tests written before skyctl knew versions render: they pin it,
+/// so that a new release of theirs gets the seed-era chart rather than the newest.
+pub const SEED_ERA: &str = "1.0.0-dev.20250319";
 
 /// Starts describing a skyctl invocation.
 pub fn skyctl() -> Skyctl {
@@ -18,6 +23,7 @@ pub fn skyctl() -> Skyctl {
     Skyctl {
         command,
         stdin: Vec::new(),
+        pin_chart: true,
     }
 }
 
@@ -50,14 +56,40 @@ impl Skyctl {
         self
     }
 
+    /// Leaves `--version` to the test: without it, a new release gets skyctl's default chart.
+    pub fn default_chart(mut self) -> Self {
+        self.pin_chart = false;
+        self
+    }
+
+    /// A command that starts a new release without `--version` renders the seed-era chart,
+    /// unless [`Skyctl::default_chart`] said otherwise.
+    fn pinned(mut self) -> Command {
+        let args: Vec<String> = self
+            .command
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        let has = |flag: &str| args.iter().any(|arg| arg == flag);
+        let starts_release = match args.first().map(String::as_str) {
+            Some("install" | "template") => true,
+            Some("upgrade") => has("--install") || has("-i"),
+            _ => false,
+        };
+        if self.pin_chart && starts_release && !has("--version") {
+            self.command.args(["--version", SEED_ERA]);
+        }
+        self.command
+    }
+
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
         self.stdin = input.into();
         self
     }
 
     /// Starts skyctl without waiting for it, its output discarded: for tests that kill it.
-    pub fn spawn(mut self) -> std::process::Child {
-        self.command
+    pub fn spawn(self) -> std::process::Child {
+        self.pinned()
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -65,9 +97,10 @@ impl Skyctl {
             .expect("the skyctl binary runs")
     }
 
-    pub fn run(mut self) -> Outcome {
+    pub fn run(self) -> Outcome {
+        let stdin = self.stdin.clone();
         let mut child = self
-            .command
+            .pinned()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -77,7 +110,7 @@ impl Skyctl {
             .stdin
             .take()
             .expect("stdin is piped")
-            .write_all(&self.stdin)
+            .write_all(&stdin)
             .expect("skyctl reads its stdin");
         let output = child.wait_with_output().expect("skyctl finishes");
         Outcome {

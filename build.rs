@@ -1,0 +1,70 @@
+//! Embeds every chart under `charts/`: each folder in `charts/skypilot/` is one chart version
+//! (chart.yaml, values.yaml, values.schema.json, templates/), and `charts/ingress-nginx/` holds
+//! the subchart templates every version shares. Adding a version is adding a folder.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::{env, fs};
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("charts");
+    println!("cargo::rerun-if-changed={}", root.display());
+
+    let mut out = String::new();
+    out.push_str("pub(crate) static CHART_FILES: &[ChartFiles] = &[\n");
+    for version_dir in sorted_entries(&root.join("skypilot")) {
+        for file in ["chart.yaml", "values.yaml", "values.schema.json"] {
+            assert!(
+                version_dir.join(file).is_file(),
+                "{} has no {file}",
+                version_dir.display()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    ChartFiles {{ metadata: include_str!({:?}), values: include_str!({:?}), schema: include_str!({:?}), templates: &[{}] }},",
+            version_dir.join("chart.yaml"),
+            version_dir.join("values.yaml"),
+            version_dir.join("values.schema.json"),
+            template_list(&version_dir.join("templates"), ""),
+        );
+    }
+    out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "pub(crate) static SUBCHART_TEMPLATES: &[(&str, &str)] = &[{}];",
+        template_list(
+            &root.join("ingress-nginx").join("templates"),
+            "ingress-nginx/"
+        )
+    );
+
+    let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("charts.rs");
+    fs::write(dest, out).unwrap();
+}
+
+/// `(name, include_str!(path))` for every template, by file name: the order Helm renders and
+/// breaks ties between objects of one kind in.
+fn template_list(dir: &Path, prefix: &str) -> String {
+    sorted_entries(dir)
+        .iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            format!(
+                "({:?}, include_str!({:?}))",
+                format!("{prefix}{name}"),
+                path
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    entries.sort();
+    entries
+}
