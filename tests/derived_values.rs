@@ -728,7 +728,8 @@ fn whole_numbers_from_a_values_file_render_as_integers() {
     let release = support::render::release("skypilot", "skypilot");
     let certificate = AdmissionCertificate::generate(&release).unwrap();
     let chart = skyctl::chart::Chart::find(skyctl::chart::SEED_ERA).unwrap();
-    let manifests = render(chart, &values, &release, &certificate).unwrap();
+    let lookups = std::sync::Arc::new(skyctl::render::Lookups::none());
+    let manifests = render(chart, &values, &release, &certificate, &lookups).unwrap();
     let api = manifests
         .iter()
         .find(|m| m.id.name == "skypilot-api-server")

@@ -2,6 +2,8 @@
 //! on the cluster, `--atomic`, and the report. The rollout itself is read → decide → preview
 //! → carry out (`cluster::rollout`); this file only orchestrates it and tells the user.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use serde::Serialize;
@@ -22,7 +24,7 @@ use crate::ownership::Change;
 use crate::plan;
 use crate::progress::{Progress, Silent};
 use crate::release::{History, Release, ReleaseRecord, ReleaseStorage};
-use crate::render::{self, ChartNames};
+use crate::render::{self, ChartNames, Lookups};
 use crate::ui::LiveProgress;
 use crate::values::{self, ExtraLayer, Resolved};
 
@@ -103,7 +105,8 @@ pub(super) fn computed_values(record: &ReleaseRecord) -> anyhow::Result<Value> {
 }
 
 /// Every object of the release for these values, with the webhook certificate the cluster
-/// already has when it is still good.
+/// already has when it is still good. When the chart looks objects up, they are read and the
+/// release is rendered again with what the cluster holds.
 pub(super) async fn render_release(
     client: &kube::Client,
     release: &Release,
@@ -111,7 +114,25 @@ pub(super) async fn render_release(
     values: &Value,
 ) -> anyhow::Result<Vec<Manifest>> {
     let certificate = admission_certificate::current_or_new(client, release).await?;
-    Ok(render::render(chart, values, release, &certificate)?)
+    let first = Arc::new(Lookups::none());
+    let manifests = render::render(chart, values, release, &certificate, &first)?;
+    let asked = first.asked();
+    if asked.is_empty() {
+        return Ok(manifests);
+    }
+    let live = ObjectManager::new(client).observe(&asked).await?;
+    let answers = live
+        .into_iter()
+        .map(|(id, object)| Ok((id, serde_json::to_value(object)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let lookups = Arc::new(Lookups::answer(answers));
+    Ok(render::render(
+        chart,
+        values,
+        release,
+        &certificate,
+        &lookups,
+    )?)
 }
 
 /// What revision `record` applied. Its stored manifest leaves Secret data out, so Secrets are

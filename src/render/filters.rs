@@ -21,6 +21,26 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("b64enc", b64enc);
     env.add_filter("trunc", trunc);
     env.add_filter("trimSuffix", trim_suffix);
+    env.add_function("randAlphaNum", rand_alpha_num);
+    env.add_function("lookup", super::lookups::lookup);
+}
+
+/// Sprig's `randAlphaNum`: `count` random letters and digits, from the system's secure
+/// generator (a chart uses it for secrets).
+fn rand_alpha_num(count: usize) -> Result<String, Error> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let random = ring::rand::SystemRandom::new();
+    let mut text = String::with_capacity(count);
+    while text.len() < count {
+        let byte: [u8; 1] = ring::rand::generate(&random)
+            .map_err(|_| Error::new(ErrorKind::InvalidOperation, "no system randomness"))?
+            .expose();
+        // 62 * 4 = 248: bytes above that are dropped so that every character is equally likely.
+        if usize::from(byte[0]) < ALPHABET.len() * 4 {
+            text.push(char::from(ALPHABET[usize::from(byte[0]) % ALPHABET.len()]));
+        }
+    }
+    Ok(text)
 }
 
 /// Sprig's `trunc`: the first `count` characters.
@@ -79,6 +99,22 @@ mod tests {
         let mut env = Environment::new();
         register(&mut env);
         env.render_str(source, ctx).unwrap()
+    }
+
+    #[test]
+    fn rand_alpha_num_gives_that_many_letters_and_digits_and_differs_each_time() {
+        let first = render("{{ randAlphaNum(32) }}", context! {});
+        assert_eq!(first.len(), 32);
+        assert!(first.chars().all(|c| c.is_ascii_alphanumeric()), "{first}");
+        assert_ne!(first, render("{{ randAlphaNum(32) }}", context! {}));
+    }
+
+    #[test]
+    fn trunc_and_trim_suffix_are_sprigs() {
+        assert_eq!(trunc("abcdef", 3), "abc");
+        assert_eq!(trunc("ab", 3), "ab");
+        assert_eq!(trim_suffix("a--", "-"), "a-");
+        assert_eq!(trim_suffix("a", "-"), "a");
     }
 
     #[test]

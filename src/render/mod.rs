@@ -12,6 +12,7 @@ mod error;
 mod filters;
 mod helm_text;
 mod ingress_nginx_names;
+mod lookups;
 mod parse;
 mod renderer;
 
@@ -19,4 +20,5 @@ pub use admission_certificate::AdmissionCertificate;
 pub use chart_names::ChartNames;
 pub use error::Error;
 pub use ingress_nginx_names::IngressNginxNames;
+pub use lookups::Lookups;
 pub use renderer::render;

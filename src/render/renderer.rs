@@ -1,13 +1,16 @@
 //! Values in, the objects `install` applies out.
 
+use std::sync::Arc;
+
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 
 use super::chart_names::ChartNames;
 use super::environment::{environment, object_templates};
 use super::ingress_nginx_names::IngressNginxNames;
+use super::lookups::Shared;
 use super::parse::parse_rendered;
-use super::{AdmissionCertificate, Error};
+use super::{AdmissionCertificate, Error, Lookups};
 use crate::chart::Chart;
 use crate::manifest::Manifest;
 use crate::release::Release;
@@ -17,15 +20,20 @@ use crate::release::Release;
 /// one kind. `plan::sort_for_install` turns that into apply order.
 ///
 /// `values` is the merged and validated tree with null-valued keys already removed, so a
-/// template sees a key set to null as absent, as a Helm template does.
+/// template sees a key set to null as absent, as a Helm template does. `lookups` answer the
+/// templates' `lookup` calls and record them.
 pub fn render(
     chart: &'static Chart,
     values: &serde_json::Value,
     release: &Release,
     cert: &AdmissionCertificate,
+    lookups: &Arc<Lookups>,
 ) -> Result<Vec<Manifest>, Error> {
     let env = environment(chart);
-    let context = template_context(chart, values, release, cert);
+    let context = context! {
+        ..template_context(chart, values, release, cert),
+        ..context! { __lookups => Value::from_object(Shared(lookups.clone())) }
+    };
     let mut manifests = Vec::new();
     for name in object_templates(chart) {
         let text = env

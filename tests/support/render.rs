@@ -8,7 +8,7 @@ use skyctl::chart::{Chart, SEED_ERA};
 use skyctl::manifest::Manifest;
 use skyctl::plan::sort_for_install;
 use skyctl::release::Release;
-use skyctl::render::{AdmissionCertificate, render};
+use skyctl::render::{AdmissionCertificate, Lookups, render};
 use skyctl::values::{self, ExtraLayer, Layers};
 
 pub fn crate_path(relative: &str) -> PathBuf {
@@ -103,6 +103,7 @@ pub fn render_chart(version: &str, name: &str, namespace: &str, overrides: Value
         &chart_values_with(version, overrides),
         &release,
         &certificate,
+        &std::sync::Arc::new(Lookups::none()),
     )
     .unwrap_or_else(|err| panic!("rendering failed: {err}"));
     sort_for_install(&mut manifests);
