@@ -22,6 +22,9 @@ use crate::release::Release;
 /// Helm's annotations naming the release an object belongs to.
 const HELM_RELEASE_NAME: &str = "meta.helm.sh/release-name";
 const HELM_RELEASE_NAMESPACE: &str = "meta.helm.sh/release-namespace";
+/// Helm's annotation for objects an uninstall or upgrade must leave in place; charts put it
+/// on what outlives the release (chart 0.13.0's `skypilot-system` Namespace).
+const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
 
 /// Whose an object on the cluster is, by its release annotations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +90,8 @@ pub enum Keep {
     NotOurs(Owner),
     /// Annotated as ours, but not the object the release applied: deleted and made again since.
     Replaced { recorded: String, live: String },
+    /// Ours, but the chart says it outlives the release (`helm.sh/resource-policy: keep`).
+    Policy,
 }
 
 impl std::fmt::Display for Keep {
@@ -96,12 +101,13 @@ impl std::fmt::Display for Keep {
             Keep::Replaced { .. } => {
                 f.write_str("it was deleted and made again since this release applied it")
             }
+            Keep::Policy => write!(f, "it carries {RESOURCE_POLICY}: keep"),
         }
     }
 }
 
-/// Whether `release` may delete the live object: only its own, and only the very object
-/// it applied when a UID was recorded for it.
+/// Whether `release` may delete the live object: only its own, only the very object it
+/// applied when a UID was recorded for it, and never one the chart marked to keep.
 pub fn may_delete(
     live: &ObjectMeta,
     release: &Release,
@@ -116,6 +122,14 @@ pub fn may_delete(
             recorded: recorded.to_owned(),
             live: uid.to_owned(),
         }),
+        _ if live
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(RESOURCE_POLICY))
+            .is_some_and(|policy| policy == "keep") =>
+        {
+            Err(Keep::Policy)
+        }
         _ => Ok(()),
     }
 }
@@ -457,6 +471,14 @@ mod tests {
                     recorded: "u1".into(),
                     live: "u2".into(),
                 }),
+            ),
+            (
+                "ours, marked to outlive the release",
+                json!({plan::RELEASE_NAME: "a", plan::RELEASE_NAMESPACE: "team-a",
+                       "helm.sh/resource-policy": "keep"}),
+                "u1",
+                Some("u1"),
+                Err(Keep::Policy),
             ),
             (
                 "same name, other namespace",
