@@ -21,6 +21,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("b64enc", b64enc);
     env.add_filter("trunc", trunc);
     env.add_filter("trimSuffix", trim_suffix);
+    env.add_filter("trimPrefix", trim_prefix);
     env.add_function("randAlphaNum", rand_alpha_num);
     env.add_function("lookup", super::lookups::lookup);
 }
@@ -51,6 +52,11 @@ fn trunc(text: &str, count: usize) -> String {
 /// Sprig's `trimSuffix`: `suffix` removed once, if the text ends with it.
 fn trim_suffix(text: &str, suffix: &str) -> String {
     text.strip_suffix(suffix).unwrap_or(text).to_owned()
+}
+
+/// Sprig's `trimPrefix`: `prefix` removed once, if the text starts with it.
+fn trim_prefix(text: &str, prefix: &str) -> String {
+    text.strip_prefix(prefix).unwrap_or(text).to_owned()
 }
 
 fn to_yaml_filter(value: Value) -> Result<String, Error> {
@@ -154,6 +160,17 @@ mod tests {
                 context! { m => context! { b => 1, a => [1] } }
             ),
             "a:\n- 1\nb: 1"
+        );
+    }
+
+    #[test]
+    fn trim_prefix_removes_one_leading_occurrence_only() {
+        assert_eq!(
+            render(
+                "{{ a | trimPrefix('/') }} {{ b | trimPrefix('/') }}",
+                context! { a => "//x/y", b => "x/" }
+            ),
+            "/x/y x/"
         );
     }
 
