@@ -6,7 +6,9 @@
 //! the tool and differ on purpose: `app.kubernetes.io/managed-by` is `skyctl` wherever Helm
 //! writes `Helm` (pod template labels included). Helm's hook documents (admission Jobs and
 //! their RBAC) are left out; in their place skyctl adds one Secret with the webhook
-//! certificate and fills the webhook's `caBundle`. Nothing else may differ.
+//! certificate and fills the webhook's `caBundle`. oauth2-proxy's cookie secret is random in
+//! each render, Helm's and ours: both are checked well-formed and then set aside. Nothing else
+//! may differ.
 
 mod support;
 
@@ -22,6 +24,11 @@ const ADMISSION_SECRET: &str = "Secret/skypilot/skypilot-ingress-nginx-admission
 
 /// The chart version the seed-era fixtures were rendered from.
 const SEED_ERA: &str = "1.0.0-dev.20250319";
+
+/// The stable chart version with fixtures of its own.
+const STABLE: &str = "0.13.0";
+
+const COOKIE_SECRET: &str = "OAUTH2_PROXY_COOKIE_SECRET";
 
 fn helm_objects(version: &str, name: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(crate_path(&format!(
@@ -72,6 +79,39 @@ fn as_skyctl_writes_it(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(as_skyctl_writes_it),
         _ => {}
+    }
+}
+
+/// Sprig's `randAlphaNum 32 | b64enc`, as the chart makes oauth2-proxy's cookie secret: 44
+/// characters of base64 for 32 letters and digits.
+fn is_random_cookie_secret(value: &str) -> bool {
+    value.len() == 44
+        && base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .is_ok_and(|bytes| bytes.len() == 32 && bytes.iter().all(u8::is_ascii_alphanumeric))
+}
+
+/// Checks every cookie secret in a Deployment's containers is a fresh random one and replaces
+/// it with a placeholder, so that two renders compare equal.
+fn set_aside_random_cookie_secret(object: &mut Value, renderer: &str) {
+    if object["kind"] != "Deployment" {
+        return;
+    }
+    let Some(containers) = object["spec"]["template"]["spec"]["containers"].as_array_mut() else {
+        return;
+    };
+    let variables = containers
+        .iter_mut()
+        .filter_map(|container| container["env"].as_array_mut())
+        .flatten()
+        .filter(|variable| variable["name"] == COOKIE_SECRET);
+    for variable in variables {
+        let value = variable["value"].as_str().unwrap_or_default();
+        assert!(
+            is_random_cookie_secret(value),
+            "{renderer}: {COOKIE_SECRET} is not a random one: {value:?}"
+        );
+        variable["value"] = "(random)".into();
     }
 }
 
@@ -132,7 +172,10 @@ fn assert_matches_helm(version: &str, fixture: &str) {
         let id = identity(expected);
         let mut expected = expected.clone();
         as_skyctl_writes_it(&mut expected);
-        let actual = our_objects[our_ids.iter().position(|ours| *ours == id).unwrap()];
+        set_aside_random_cookie_secret(&mut expected, "helm");
+        let mut actual = our_objects[our_ids.iter().position(|ours| *ours == id).unwrap()].clone();
+        set_aside_random_cookie_secret(&mut actual, "skyctl");
+        let actual = &actual;
         let mut actual_body = without_metadata(actual);
         if expected["kind"] == "ValidatingWebhookConfiguration" {
             assert_ca_bundle_is_the_admission_ca(&mut actual_body, &ours);
@@ -180,6 +223,41 @@ fn aws_credentials_render_as_helm_does() {
 #[test]
 fn kubeconfig_credentials_render_as_helm_does() {
     assert_matches_helm(SEED_ERA, "kube");
+}
+
+#[test]
+fn stable_default_values_render_as_helm_does() {
+    assert_matches_helm(STABLE, "default");
+}
+
+#[test]
+fn stable_rolling_update_with_a_database_renders_as_helm_does() {
+    assert_matches_helm(STABLE, "rolling");
+}
+
+#[test]
+fn stable_cloud_credentials_render_as_helm_does() {
+    assert_matches_helm(STABLE, "creds");
+}
+
+#[test]
+fn stable_oauth2_proxy_at_the_ingress_renders_as_helm_does() {
+    assert_matches_helm(STABLE, "oauth-ingress");
+}
+
+#[test]
+fn a_cookie_secret_is_32_letters_and_digits_in_base64() {
+    let helms = "SnREUW9Wb3NrU2dmOElUU3B6ZTlGeUt4Mk9RbWlxTnI=";
+    assert!(is_random_cookie_secret(helms));
+    for bad in [
+        "",
+        "c2hvcnQ=",
+        // 32 bytes, but not all letters and digits.
+        "ISEhISEhISEhISEhISEhISEhISEhISEhISEhISEhISE=",
+        "not base64 at all, but forty-four chars long",
+    ] {
+        assert!(!is_random_cookie_secret(bad), "{bad:?}");
+    }
 }
 
 #[test]
