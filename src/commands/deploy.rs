@@ -320,6 +320,12 @@ pub(super) async fn deploy(
     let objects = manifests.len();
     let manager = ObjectManager::new(client);
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
+    if let Some(deployed) = history.deployed() {
+        let before = storage.manifests(deployed).await?;
+        for warning in guide::transition::warnings(&before, &manifests) {
+            eprintln!("warning: {warning}");
+        }
+    }
     let plan = plan::plan(
         manifests,
         &history.owned_objects(),

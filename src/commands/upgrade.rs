@@ -3,6 +3,8 @@ use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
 use crate::error::invalid_input;
+use crate::release::ReleaseRecord;
+use crate::values::{self, ExtraLayer};
 
 /// Upgrade: the values flags, over the values the deployed revision recorded when Helm's rules
 /// say so (see `decide::values_base`). The release and its namespace are checked before any
@@ -45,7 +47,19 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let base = decide::values_base(mode(args.reuse), values_given, deployed.is_some());
     let input = match (base, deployed) {
         (ValuesBase::Recorded, Some(record)) => {
-            input.over_recorded(Some(super::deploy::recorded_layer(record)?), None)
+            input.over_recorded(Some(carried_over(record, chart)?), None)
+        }
+        (ValuesBase::RecordedAndItsDefaults, Some(record))
+            if record.chart_version != chart.version() =>
+        {
+            eprintln!(
+                "warning: --reuse-values starts from chart {}'s defaults: those of chart {} \
+                 that revision {} was computed from do not fit it",
+                chart.version(),
+                record.chart_version,
+                record.revision
+            );
+            input.over_recorded(Some(carried_over(record, chart)?), None)
         }
         (ValuesBase::RecordedAndItsDefaults, Some(record)) => input.over_recorded(
             Some(super::deploy::recorded_layer(record)?),
@@ -78,6 +92,24 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         deploy,
     )
     .await
+}
+
+/// The values `record` recorded, as far as `chart` has their keys: moving to another chart
+/// version leaves out (and names) what it no longer has, such as the seed-era node ports.
+fn carried_over(record: &ReleaseRecord, chart: &Chart) -> anyhow::Result<ExtraLayer> {
+    let layer = super::deploy::recorded_layer(record)?;
+    if record.chart_version == chart.version() {
+        return Ok(layer);
+    }
+    let (known, dropped) = values::known_to(chart, layer)?;
+    for key in dropped {
+        eprintln!(
+            "warning: revision {} set {key}, which chart {} does not have; it is left out",
+            record.revision,
+            chart.version()
+        );
+    }
+    Ok(known)
 }
 
 fn mode(args: ReuseArgs) -> ValuesMode {

@@ -10,3 +10,4 @@ pub mod health;
 pub mod host;
 pub mod kube_credentials;
 pub mod password;
+pub mod transition;

@@ -125,6 +125,53 @@ impl Input {
     }
 }
 
+/// The part of `layer` that `chart` knows, and the keys taken out because its schema does not
+/// have them. For values recorded with another chart version: an upgrade to a version without
+/// `ingress.httpNodePort` carries the user's other choices over and names what it leaves.
+pub fn known_to(
+    chart: &Chart,
+    mut layer: ExtraLayer,
+) -> Result<(ExtraLayer, Vec<path::KeyPath>), Error> {
+    let schema = Schema::from_json(chart.schema_json())?;
+    let defaults = document::parse(chart.values_yaml()).map_err(|source| Error::Document {
+        name: Origin::Defaults.to_string(),
+        source,
+    })?;
+    let merged = merge::coalesce(Value::Object(defaults), Value::Object(layer.values.clone()));
+    let unknown: Vec<path::KeyPath> = schema
+        .validate(&merged)
+        .into_iter()
+        .filter(|violation| matches!(violation.problem, schema::Problem::UnknownKey { .. }))
+        .map(|violation| violation.path)
+        .collect();
+    let mut tree = Value::Object(layer.values);
+    for path in &unknown {
+        remove(&mut tree, path.segments());
+    }
+    let Value::Object(values) = tree else {
+        unreachable!("a map stays a map when keys are taken out of it")
+    };
+    layer.values = values;
+    Ok((layer, unknown))
+}
+
+/// Takes the key at `segments` out of `tree`, if it is there.
+fn remove(tree: &mut Value, segments: &[path::Segment]) {
+    use path::Segment;
+    let Some((Segment::Key(last), parents)) = segments.split_last() else {
+        return;
+    };
+    let parent = parents
+        .iter()
+        .try_fold(tree, |node, segment| match segment {
+            Segment::Key(key) => node.as_object_mut()?.get_mut(key),
+            Segment::Index(index) => node.as_array_mut()?.get_mut(*index),
+        });
+    if let Some(Value::Object(parent)) = parent {
+        parent.remove(last);
+    }
+}
+
 /// Merges `chart`'s defaults and every layer and validates the result against its schema.
 /// Returns the final tree and the user-supplied values alone, from one reading of the inputs
 /// (a `-` file reads this process's standard input, which can be read only once).

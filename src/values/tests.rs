@@ -489,3 +489,34 @@ fn no_null_keys(value: &Value) -> bool {
         _ => true,
     }
 }
+
+#[test]
+fn values_recorded_with_another_chart_keep_what_the_new_chart_knows() {
+    let chart = crate::chart::Chart::find("0.13.0").unwrap();
+    let layer = ExtraLayer {
+        label: "the values of revision 1".into(),
+        values: json!({
+            "ingress": {"httpNodePort": 30050, "authCredentials": "a:b", "nodePortEnabled": true},
+            "apiService": {"replicas": 2},
+            "rbac": {"rules": [{"apiGroups": ["*"]}]}
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+    };
+    let (known, dropped) = known_to(chart, layer).unwrap();
+    assert_eq!(
+        Value::Object(known.values),
+        json!({"ingress": {"authCredentials": "a:b"}, "apiService": {"replicas": 2}, "rbac": {}})
+    );
+    let mut dropped: Vec<String> = dropped.iter().map(ToString::to_string).collect();
+    dropped.sort();
+    assert_eq!(
+        dropped,
+        [
+            "ingress.httpNodePort",
+            "ingress.nodePortEnabled",
+            "rbac.rules"
+        ]
+    );
+}

@@ -1,0 +1,190 @@
+//! What an upgrade changes for the people who use the API server: where they reach it and how
+//! they log in. Moving from the seed-era chart to 0.13.0 removes the NodePort Service and the
+//! default basic auth, which a diff shows but does not spell out. Pure: it compares the objects
+//! a revision applied with those the upgrade would apply.
+
+use serde_json::Value;
+
+use crate::manifest::Manifest;
+
+/// Plain-words warnings for every change of endpoint or login between two sets of objects.
+pub fn warnings(before: &[Manifest], after: &[Manifest]) -> Vec<String> {
+    let mut found = Vec::new();
+    let (was, will) = (endpoints(before), endpoints(after));
+    if was != will {
+        found.push(format!(
+            "the endpoint changes: users reach the API server through {} before, through {} after; \
+             `skyctl endpoint` prints the new URL once the upgrade is done",
+            describe(&was, "no NodePort or LoadBalancer Service"),
+            describe(&will, "no NodePort or LoadBalancer Service"),
+        ));
+    }
+    let (was, will) = (logins(before), logins(after));
+    if was != will {
+        found.push(format!(
+            "the login changes: {} before, {} after",
+            describe(&was, "no login at the ingress"),
+            describe(&will, "no login at the ingress"),
+        ));
+    }
+    found
+}
+
+fn describe(items: &[String], none: &str) -> String {
+    if items.is_empty() {
+        none.to_owned()
+    } else {
+        items.join(" and ")
+    }
+}
+
+/// The Services that take traffic from outside the cluster, with their node ports.
+fn endpoints(objects: &[Manifest]) -> Vec<String> {
+    let mut found: Vec<String> = objects
+        .iter()
+        .filter(|m| m.id.kind == "Service")
+        .filter_map(|m| {
+            let spec = &m.object["spec"];
+            let kind = spec["type"].as_str()?;
+            if kind != "NodePort" && kind != "LoadBalancer" {
+                return None;
+            }
+            let ports: Vec<String> = spec["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|port| port.get("nodePort").map(text))
+                .collect();
+            Some(if ports.is_empty() {
+                format!("{kind} Service {}", m.id.name)
+            } else {
+                format!(
+                    "{kind} Service {} (node ports {})",
+                    m.id.name,
+                    ports.join(", ")
+                )
+            })
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// How each Ingress makes users log in, as ingress-nginx reads its annotations.
+fn logins(objects: &[Manifest]) -> Vec<String> {
+    let mut found: Vec<String> = objects
+        .iter()
+        .filter(|m| m.id.kind == "Ingress")
+        .filter_map(|m| {
+            let annotations = &m.object["metadata"]["annotations"];
+            let get = |key: &str| annotations.get(key).map(text);
+            if get("nginx.ingress.kubernetes.io/auth-type").as_deref() == Some("basic") {
+                let secret = get("nginx.ingress.kubernetes.io/auth-secret").unwrap_or_default();
+                Some(format!("basic auth (Secret {secret})"))
+            } else {
+                get("nginx.ingress.kubernetes.io/auth-url")
+                    .map(|url| format!("a login through {url}"))
+            }
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Manifest {
+        Manifest::from_object(0, value).unwrap()
+    }
+
+    fn service(name: &str, kind: &str, node_port: Option<u16>) -> Manifest {
+        let port = match node_port {
+            Some(n) => json!({"port": 80, "nodePort": n}),
+            None => json!({"port": 80}),
+        };
+        object(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "sky"},
+            "spec": {"type": kind, "ports": [port]}}))
+    }
+
+    fn ingress(annotations: Value) -> Manifest {
+        object(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "sky-ingress", "namespace": "sky", "annotations": annotations},
+            "spec": {}}),
+        )
+    }
+
+    fn basic() -> Manifest {
+        ingress(json!({"nginx.ingress.kubernetes.io/auth-type": "basic",
+            "nginx.ingress.kubernetes.io/auth-secret": "sky-basic-auth"}))
+    }
+
+    #[test]
+    fn the_seed_era_to_0_13_move_names_both_changes() {
+        let seed = [
+            service("sky-ingress-nginx-controller", "ClusterIP", None),
+            service("sky-ingress-controller-np", "NodePort", Some(30050)),
+            basic(),
+        ];
+        let current = [
+            service("sky-ingress-nginx-controller", "LoadBalancer", None),
+            ingress(json!({})),
+        ];
+        assert_eq!(
+            warnings(&seed, &current),
+            [
+                "the endpoint changes: users reach the API server through NodePort Service \
+                 sky-ingress-controller-np (node ports 30050) before, through LoadBalancer \
+                 Service sky-ingress-nginx-controller after; `skyctl endpoint` prints the new \
+                 URL once the upgrade is done",
+                "the login changes: basic auth (Secret sky-basic-auth) before, no login at the \
+                 ingress after",
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_is_said_when_neither_changes() {
+        let cases: [(&str, Vec<Manifest>, Vec<Manifest>); 3] = [
+            ("same objects", vec![basic()], vec![basic()]),
+            (
+                "an unrelated ClusterIP Service goes",
+                vec![service("api", "ClusterIP", None), basic()],
+                vec![basic()],
+            ),
+            ("nothing at all", vec![], vec![]),
+        ];
+        for (name, before, after) in cases {
+            assert!(warnings(&before, &after).is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_new_node_port_or_an_oauth_login_is_named() {
+        let before = [service("c", "NodePort", Some(30050)), basic()];
+        let after = [
+            service("c", "NodePort", Some(30060)),
+            ingress(json!({"nginx.ingress.kubernetes.io/auth-url": "http://$host/oauth2/auth"})),
+        ];
+        let said = warnings(&before, &after);
+        assert_eq!(said.len(), 2);
+        assert!(said[0].contains("node ports 30060"), "{}", said[0]);
+        assert!(
+            said[1].contains("a login through http://$host/oauth2/auth"),
+            "{}",
+            said[1]
+        );
+    }
+}
