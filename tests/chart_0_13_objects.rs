@@ -463,25 +463,31 @@ fn a_redis_of_the_users_own_replaces_the_bundled_one() {
             .is_none()
     );
 
-    let by_secret = render_013(server_oauth(json!({"redis-secret": "redis-credentials"})));
-    assert!(proxy_args(&by_secret).contains(&"--redis-connection-url=$(REDIS_URL)"));
-    assert_eq!(
-        named(proxy_env(&by_secret), "REDIS_URL"),
-        Some(&json!({
-            "name": "REDIS_URL",
-            "valueFrom": {"secretKeyRef": {"name": "redis-credentials", "key": "redis_url"}},
-        }))
-    );
-    assert!(
-        by_secret
-            .get("Deployment", "skypilot-oauth2-proxy-redis")
-            .is_none()
-    );
-    assert!(
-        by_secret
-            .get("Service", "skypilot-oauth2-proxy-redis")
-            .is_none()
-    );
+    // `ingress.oauth2-proxy.redis-secret` is read by the chart though its defaults lack it.
+    for values in [
+        server_oauth(json!({"redis-secret": "redis-credentials"})),
+        ingress_oauth(json!({"redis-secret": "redis-credentials"})),
+    ] {
+        let by_secret = render_013(values);
+        assert!(proxy_args(&by_secret).contains(&"--redis-connection-url=$(REDIS_URL)"));
+        assert_eq!(
+            named(proxy_env(&by_secret), "REDIS_URL"),
+            Some(&json!({
+                "name": "REDIS_URL",
+                "valueFrom": {"secretKeyRef": {"name": "redis-credentials", "key": "redis_url"}},
+            }))
+        );
+        assert!(
+            by_secret
+                .get("Deployment", "skypilot-oauth2-proxy-redis")
+                .is_none()
+        );
+        assert!(
+            by_secret
+                .get("Service", "skypilot-oauth2-proxy-redis")
+                .is_none()
+        );
+    }
 }
 
 #[test]
@@ -721,6 +727,15 @@ fn only_an_inline_database_url_gets_a_secret() {
 }
 
 // ---- beyond upstream's suites ----
+
+#[test]
+fn keys_the_templates_read_but_the_defaults_lack_are_accepted() {
+    // render_013 validates against the schema and fails the test on an unknown key.
+    render_013(json!({
+        "auth": {"disableBasicAuthMiddleware": true, "oauth": {"image": null}},
+        "ingress": {"oauth2-proxy": {"redis-secret": null}},
+    }));
+}
 
 #[test]
 fn a_unified_ingress_carries_the_oauth2_path_itself() {
