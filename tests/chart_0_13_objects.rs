@@ -560,7 +560,7 @@ fn a_registry_host_in_an_image_gives_way_to_the_global_registry() {
     // Sprig's common.image: a first part with '.' or ':' or `localhost` is a registry host.
     let cases = [
         (
-            "quay.io/oauth2-proxy/oauth2-proxy:v7.9.0",
+            "images.example/oauth2-proxy/oauth2-proxy:v7.9.0",
             "mirror.example/oauth2-proxy/oauth2-proxy:v7.9.0",
         ),
         ("localhost:5000/proxy:1", "mirror.example/proxy:1"),
