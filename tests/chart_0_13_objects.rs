@@ -557,7 +557,7 @@ fn images_move_under_the_global_registry() {
 
 #[test]
 fn a_registry_host_in_an_image_gives_way_to_the_global_registry() {
-    // Sprig's common.image: a first part with '.' or ':' or `localhost` is a registry host.
+    // The chart's common.image: a first part with '.' or ':' or `localhost` is a registry host.
     let cases = [
         (
             "images.example/oauth2-proxy/oauth2-proxy:v7.9.0",
