@@ -1,6 +1,8 @@
 //! `--diff`: what applying would change in an object, as a unified diff of YAML. Fields that
 //! only the apiserver writes are left out, so the diff shows the user's changes alone, and a
-//! Secret's values are masked as `kubectl diff` masks them.
+//! Secret's values are masked as `kubectl diff` masks them. So are container environment
+//! values whose names say they are secrets: chart 0.13.0 writes the OAuth client secret and
+//! the cookie secret of oauth2-proxy as plain `env` values.
 
 use std::collections::BTreeSet;
 
@@ -49,6 +51,7 @@ pub fn unified(title: &str, live: Option<&Value>, planned: &Value) -> Option<Str
     if is_secret(&planned) || live.as_ref().is_some_and(is_secret) {
         mask_secret(live.as_mut(), &mut planned);
     }
+    mask_secret_env(live.as_mut(), &mut planned);
     let before = yaml(live.as_ref());
     let after = yaml(Some(&planned));
     if before == after {
@@ -80,6 +83,74 @@ fn mask_secret(mut live: Option<&mut Value>, planned: &mut Value) {
         mask_field(before, planned.get_mut(field));
     }
     mask_value(live.and_then(last_applied), last_applied(planned));
+}
+
+/// Whether an environment variable's name says it holds a secret.
+fn names_a_secret(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    ["SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY", "API_KEY"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// Every `value` of an `env` entry whose name says it is a secret, at any depth, by the
+/// entry's JSON path, so that a value on one side meets its counterpart on the other.
+fn secret_env_values<'a>(
+    value: &'a mut Value,
+    path: String,
+    found: &mut Vec<(String, &'a mut Value)>,
+) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "env"
+                    && let Value::Array(entries) = child
+                {
+                    for entry in entries.iter_mut() {
+                        let Some(entry) = entry.as_object_mut() else {
+                            continue;
+                        };
+                        let name = entry.get("name").and_then(Value::as_str).map(str::to_owned);
+                        if let (Some(name), Some(value)) = (name, entry.get_mut("value"))
+                            && names_a_secret(&name)
+                        {
+                            found.push((format!("{path}/env/{name}"), value));
+                        }
+                    }
+                    continue;
+                }
+                secret_env_values(child, format!("{path}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                // Containers are matched by name, so a reordered list still pairs them up.
+                let label = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| index.to_string(), str::to_owned);
+                secret_env_values(item, format!("{path}/{label}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Masks secret-looking environment values on both sides, saying which changed.
+fn mask_secret_env(live: Option<&mut Value>, planned: &mut Value) {
+    let mut before = Vec::new();
+    if let Some(live) = live {
+        secret_env_values(live, String::new(), &mut before);
+    }
+    let mut after = Vec::new();
+    secret_env_values(planned, String::new(), &mut after);
+    let mut before: std::collections::BTreeMap<String, &mut Value> = before.into_iter().collect();
+    for (path, value) in after {
+        mask_value(before.remove(&path), Some(value));
+    }
+    for value in before.into_values() {
+        mask_value(Some(value), None);
+    }
 }
 
 fn last_applied(object: &mut Value) -> Option<&mut Value> {
@@ -139,6 +210,30 @@ mod tests {
         );
         assert!(diff.contains("-  k: old\n+  k: new\n"), "{diff}");
         assert!(!diff.contains("resourceVersion"), "{diff}");
+    }
+
+    #[test]
+    fn secret_looking_environment_values_are_masked_in_any_pod_template() {
+        let deployment = |cookie: &str, client: &str, image: &str| {
+            json!({"kind": "Deployment", "metadata": {"name": "proxy"}, "spec": {"template": {
+                "spec": {"containers": [{"name": "oauth2-proxy", "image": image, "env": [
+                    {"name": "OAUTH2_PROXY_COOKIE_SECRET", "value": cookie},
+                    {"name": "OAUTH2_PROXY_CLIENT_SECRET", "value": client},
+                    {"name": "OAUTH2_PROXY_CLIENT_ID", "value": "client-id-shown"},
+                ]}]}}}})
+        };
+        let live = deployment("old-cookie", "same-client", "proxy:1");
+        let planned = deployment("new-cookie", "same-client", "proxy:2");
+        let diff = unified("Deployment sky/proxy", Some(&live), &planned).unwrap();
+        for secret in ["old-cookie", "new-cookie", "same-client"] {
+            assert!(!diff.contains(secret), "{secret} shown:
+{diff}");
+        }
+        assert!(diff.contains("'*** (before)'") && diff.contains("'*** (after)'"), "{diff}");
+        assert!(diff.contains("client-id-shown"), "{diff}");
+        // A new object has no counterpart: its secrets are masked all the same.
+        let created = unified("Deployment sky/proxy", None, &planned).unwrap();
+        assert!(!created.contains("new-cookie") && !created.contains("same-client"));
     }
 
     #[test]
