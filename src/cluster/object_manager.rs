@@ -2,7 +2,7 @@
 //! them with server-side apply (field manager `skyctl`), and deletes only what a release owns.
 //! It decides nothing (see `decide`) and prints nothing: it returns what happened.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use futures::future::join_all;
@@ -150,22 +150,24 @@ impl ObjectManager {
     /// A server-side dry run of every object: the API server validates each and reports every
     /// field conflict, and persists nothing. Returns each object as it would be stored.
     ///
-    /// `stand_in` names an existing namespace in which to check objects whose own namespace
-    /// does not exist yet (a `--dry-run --create-namespace`): the API server refuses anything
-    /// in a missing namespace, and a dry run must not create it.
+    /// Objects in one of the `missing` namespaces, which do not exist yet, are checked in the
+    /// stand-in namespace `default`: the API server refuses anything in a missing namespace,
+    /// and a check must not create it (a `--dry-run --create-namespace`, or a chart's own
+    /// Namespace object that the rollout has not applied yet).
     pub async fn preview(
         &self,
         manifests: &[&Manifest],
         force_conflicts: bool,
-        stand_in: Option<&str>,
+        missing: &BTreeSet<String>,
     ) -> Result<Vec<DynamicObject>, Rejected> {
+        const STAND_IN: &str = "default";
         let checks: Vec<(Manifest, ApplyOptions)> = manifests
             .iter()
-            .map(|m| match (stand_in, &m.id.namespace) {
+            .map(|m| match &m.id.namespace {
                 // Only validity is checked in a stand-in namespace; an object of the same
                 // name there is not ours, so its field owners do not count.
-                (Some(stand_in), Some(_)) => (
-                    in_namespace(m, stand_in),
+                Some(namespace) if missing.contains(namespace) => (
+                    in_namespace(m, STAND_IN),
                     ApplyOptions {
                         force_conflicts: true,
                         dry_run: true,

@@ -9,6 +9,7 @@
 //! the outcome. A process killed half-way leaves a pending record and a lock that expires; the
 //! next run marks that revision failed and converges.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -64,6 +65,8 @@ pub struct Prepared {
     /// The UIDs of the rendered objects that exist: recorded, so that a later prune or
     /// uninstall deletes these very objects and no others.
     live_uids: Uids,
+    /// Namespaces the rendered objects include that do not exist yet.
+    created_namespaces: BTreeSet<String>,
 }
 
 /// The cluster refused what a rollout would write; nothing was changed.
@@ -108,6 +111,14 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         chart_version,
         options,
     )?;
+    // Namespaces the chart renders that do not exist yet (0.13.0's skypilot-system): what goes
+    // into them can only be checked in a stand-in until the rollout applies them.
+    let created_namespaces: BTreeSet<String> = plan
+        .manifests()
+        .filter(|m| m.id.kind == "Namespace" && m.id.group().is_empty())
+        .filter(|m| !observation.live.contains_key(&m.id))
+        .map(|m| m.id.name.clone())
+        .collect();
     let mut previews = Vec::new();
     if let Decision::Rollout(rollout) = &decision {
         let changed = manifests(&plan, rollout.to_apply());
@@ -118,9 +129,12 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
             .into_iter()
             .filter(|m| namespace_exists || m.id.namespace.is_none() || options.dry_run)
             .collect();
-        let stand_in = (!namespace_exists && options.dry_run).then_some("default");
+        let mut missing = created_namespaces.clone();
+        if !namespace_exists && options.dry_run {
+            missing.insert(release.namespace.clone());
+        }
         let planned = manager
-            .preview(&now, force_conflicts, stand_in)
+            .preview(&now, force_conflicts, &missing)
             .await
             .map_err(|rejected| PreviewFailed {
                 rejected,
@@ -155,6 +169,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         description,
         history: history.clone(),
         live_uids,
+        created_namespaces,
     })
 }
 
@@ -202,7 +217,11 @@ pub async fn carry_out<S: ReleaseStorage>(
             .filter(|m| m.id.namespace.is_some())
             .collect();
         if let Err(rejected) = manager
-            .preview(&waiting, prepared.force_conflicts, None)
+            .preview(
+                &waiting,
+                prepared.force_conflicts,
+                &prepared.created_namespaces,
+            )
             .await
         {
             let cleanup = match manager.delete_namespace(&release.namespace).await {

@@ -19,12 +19,49 @@ pub const AUTH: &str = "ingress.authCredentials=skypilot:$apr1$abcdefgh$01234567
 /// cluster-scoped objects (ClusterRoles, the webhook configuration) are the test's own.
 pub struct Fixture {
     pub ns: TestNamespace,
+    /// The chart version a new release of the fixture renders.
+    pub chart: Chart,
+}
+
+/// A chart version, with the values that let a release of it run on the test cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
+    /// `1.0.0-dev.20250319`: node ports left to the cluster, so that releases never compete
+    /// for 30050.
+    SeedEra,
+    /// `0.13.0`: the controller on a NodePort Service instead of a load balancer, which
+    /// nothing on the test cluster provides, and its resource check met by the defaults.
+    Current,
+}
+
+impl Chart {
+    pub fn version(self) -> &'static str {
+        match self {
+            Chart::SeedEra => super::skyctl::SEED_ERA,
+            Chart::Current => "0.13.0",
+        }
+    }
+
+    fn values(self) -> [&'static str; 2] {
+        match self {
+            Chart::SeedEra => [
+                "--set",
+                "ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            ],
+            Chart::Current => ["--set", "ingress-nginx.controller.service.type=NodePort"],
+        }
+    }
 }
 
 impl Fixture {
     pub async fn new() -> Self {
+        Self::with_chart(Chart::SeedEra).await
+    }
+
+    pub async fn with_chart(chart: Chart) -> Self {
         Self {
             ns: TestNamespace::create("lc").await,
+            chart,
         }
     }
 
@@ -32,8 +69,8 @@ impl Fixture {
         &self.ns.name
     }
 
-    /// `skyctl VERB RELEASE -n NS --kubeconfig ... ARGS`, with node ports left to the cluster so
-    /// releases never compete for 30050.
+    /// `skyctl VERB RELEASE -n NS --kubeconfig ... ARGS`, with the values the fixture's chart
+    /// needs on the test cluster, and its version for a new release.
     pub fn run(&self, verb: &str, args: &[&str]) -> Outcome {
         self.command(verb, args).run()
     }
@@ -46,12 +83,11 @@ impl Fixture {
     pub fn command_in(&self, namespace: &str, verb: &str, args: &[&str]) -> super::skyctl::Skyctl {
         let mut all = vec![verb, self.release(), "-n", namespace];
         if matches!(verb, "install" | "upgrade" | "template") {
-            all.extend([
-                "--set",
-                AUTH,
-                "--set",
-                "ingress.httpNodePort=null,ingress.httpsNodePort=null",
-            ]);
+            all.extend(["--set", AUTH]);
+            all.extend(self.chart.values());
+        }
+        if matches!(verb, "install" | "template") && !args.contains(&"--version") {
+            all.extend(["--version", self.chart.version()]);
         }
         // Nothing serves the endpoint here; tests/guided_install.rs checks health for real.
         if matches!(verb, "install" | "upgrade") {
