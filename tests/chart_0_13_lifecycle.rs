@@ -1,0 +1,302 @@
+//! Releases of chart 0.13.0 on the real control plane: install, upgrade, rollback and
+//! uninstall; RollingUpdate with an external database and shared storage; and a seed-era
+//! release moved to 0.13.0 with its data volume.
+
+mod support;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Secret};
+use kube::api::{Api, DeleteParams, PostParams};
+use serde_json::{Value, json};
+use support::cluster;
+use support::release::{Chart, Fixture};
+
+const SYSTEM_NAMESPACE: &str = "skypilot-system";
+
+async fn api_server(f: &Fixture) -> Deployment {
+    f.deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .expect("the API server Deployment exists")
+}
+
+fn grace_period(deployment: &Deployment) -> Option<i64> {
+    deployment
+        .spec
+        .as_ref()?
+        .template
+        .spec
+        .as_ref()?
+        .termination_grace_period_seconds
+}
+
+async fn claim(f: &Fixture) -> Option<PersistentVolumeClaim> {
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    claims
+        .get_opt(&format!("{}-state", f.release()))
+        .await
+        .unwrap()
+}
+
+fn revisions(f: &Fixture) -> Vec<Value> {
+    let outcome = f.run("history", &["-o", "json"]).success();
+    serde_json::from_str(&outcome.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_0_13_release_installs_upgrades_rolls_back_and_uninstalls() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    f.run("install", &["--timeout", "120s"]).success();
+
+    let status = f.status();
+    assert_eq!(status["status"], "deployed");
+    let unready: Vec<&Value> = status["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["ready"] != true)
+        .collect();
+    assert!(unready.is_empty(), "not ready after install: {unready:?}");
+    // Every object `template` renders was applied, but the shared Namespace, which only the
+    // first release in a cluster creates (template assumes none exists, as Helm's does).
+    for manifest in f.rendered(&[]) {
+        if manifest.id.kind == "Namespace" {
+            continue;
+        }
+        assert!(
+            f.live(&manifest).await.is_some(),
+            "{} was not applied",
+            manifest.id
+        );
+    }
+    let namespaces: Api<Namespace> = Api::all(f.ns.client.clone());
+    let system = namespaces.get(SYSTEM_NAMESPACE).await.unwrap();
+    assert_eq!(
+        system.metadata.annotations.unwrap()["helm.sh/resource-policy"],
+        "keep"
+    );
+    assert_eq!(revisions(&f)[0]["chart"], "skypilot-0.13.0");
+    assert_eq!(grace_period(&api_server(&f).await), Some(60));
+
+    // An upgrade keeps the release's chart version without being told.
+    f.run(
+        "upgrade",
+        &[
+            "--set",
+            "apiService.terminationGracePeriodSeconds=30",
+            "--no-wait",
+        ],
+    )
+    .success();
+    assert_eq!(grace_period(&api_server(&f).await), Some(30));
+    assert_eq!(revisions(&f)[1]["chart"], "skypilot-0.13.0");
+
+    f.run("rollback", &["1", "--no-wait"]).success();
+    assert_eq!(grace_period(&api_server(&f).await), Some(60));
+    assert_eq!(f.status()["revision"], 3);
+
+    f.run("uninstall", &["--delete-data"]).success();
+    assert!(
+        f.deployments()
+            .get_opt(&format!("{}-api-server", f.release()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The shared Namespace outlives every release, as its keep policy asks.
+    assert!(
+        namespaces
+            .get_opt(SYSTEM_NAMESPACE)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn rolling_update_runs_with_an_external_database_secret_and_shared_storage() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "db"},
+                "stringData": {"connection_string": "postgresql://sky:pw@db.example:5432/sky"}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    // The host-path provisioner makes ReadWriteOnce volumes only; a volume made by hand
+    // stands in for the shared storage (NFS, EFS) a real cluster would provision.
+    let volumes: Api<PersistentVolume> = Api::all(f.ns.client.clone());
+    let volume = format!("{}-shared", f.release());
+    volumes
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": volume},
+                "spec": {
+                    "capacity": {"storage": "10Gi"},
+                    "accessModes": ["ReadWriteMany"],
+                    "storageClassName": "standard",
+                    "claimRef": {"namespace": f.ns.name, "name": format!("{}-state", f.release())},
+                    "hostPath": {"path": format!("/tmp/{volume}")}
+                }
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let rolling = [
+        "--set",
+        "apiService.upgradeStrategy=RollingUpdate,apiService.dbConnectionSecretName=db",
+        "--set",
+        "storage.accessMode=ReadWriteMany,apiService.replicas=2",
+        "--timeout",
+        "120s",
+    ];
+    f.run("install", &rolling).success();
+    let deployment = api_server(&f).await;
+    let spec = deployment.spec.unwrap();
+    assert_eq!(
+        spec.strategy.unwrap().type_.as_deref(),
+        Some("RollingUpdate")
+    );
+    assert_eq!(spec.replicas, Some(2));
+    let claim = claim(&f).await.expect("the shared claim exists");
+    assert_eq!(claim.status.unwrap().phase.as_deref(), Some("Bound"));
+    assert_eq!(claim.spec.unwrap().access_modes.unwrap(), ["ReadWriteMany"]);
+    // The pods read the connection string from the Secret, never from the values.
+    let text = serde_json::to_string(&spec.template).unwrap();
+    assert!(text.contains("\"name\":\"db\""), "{text}");
+    assert!(!text.contains("postgresql://"), "{text}");
+
+    // A second rollout replaces pods one at a time and stays Ready. Without --reuse-values
+    // the new value would start from the defaults, whose ReadWriteOnce the bound claim
+    // refuses (as it does under Helm).
+    f.run(
+        "upgrade",
+        &[
+            "--reuse-values",
+            "--set",
+            "apiService.terminationGracePeriodSeconds=30",
+            "--timeout",
+            "120s",
+        ],
+    )
+    .success();
+    assert_eq!(f.status()["revision"], 2);
+
+    f.run("uninstall", &["--delete-data"]).success();
+    volumes
+        .delete(&volume, &DeleteParams::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_seed_era_release_moves_to_0_13_with_its_data_volume_and_back() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::SeedEra).await;
+    f.run("install", &["--timeout", "120s"]).success();
+    let before = claim(&f)
+        .await
+        .expect("the seed-era release has a data volume");
+    let uid = before.metadata.uid.clone();
+
+    let moved = f
+        .run(
+            "upgrade",
+            &[
+                "--version",
+                "0.13.0",
+                "--set",
+                "ingress-nginx.controller.service.type=NodePort",
+                "--timeout",
+                "120s",
+            ],
+        )
+        .success();
+    // The NodePort Service of the seed era is gone: the endpoint changes, and skyctl says so.
+    assert!(
+        moved.stderr.contains("the endpoint changes"),
+        "{}",
+        moved.stderr
+    );
+    assert_eq!(claim(&f).await.unwrap().metadata.uid, uid);
+    let history = revisions(&f);
+    assert_eq!(history[0]["chart"], "skypilot-nightly-1.0.0-dev.20250319");
+    assert_eq!(history[1]["chart"], "skypilot-0.13.0");
+    let status = f.status();
+    assert_eq!(status["status"], "deployed");
+    assert_eq!(status["revision"], 2);
+
+    // Back to the seed era: the revision's own chart renders it, the volume still the same.
+    f.run("rollback", &["1", "--timeout", "120s"]).success();
+    assert_eq!(claim(&f).await.unwrap().metadata.uid, uid);
+    assert_eq!(
+        revisions(&f)[2]["chart"],
+        "skypilot-nightly-1.0.0-dev.20250319"
+    );
+
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
+#[tokio::test]
+async fn a_namespace_the_chart_creates_is_checked_before_it_exists_and_outlives_the_release() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let work = format!("{}-work", f.release());
+    let in_cluster = format!("kubernetesCredentials.inclusterNamespace={work}");
+    let namespaces: Api<Namespace> = Api::all(f.ns.client.clone());
+    let roles: Api<k8s_openapi::api::rbac::v1::Role> = Api::namespaced(f.ns.client.clone(), &work);
+
+    // The Role that goes into the new namespace is checked in a stand-in, and nothing is made.
+    f.run(
+        "install",
+        &["--set", &in_cluster, "--dry-run", "--create-namespace"],
+    )
+    .success();
+    assert!(namespaces.get_opt(&work).await.unwrap().is_none());
+
+    f.run("install", &["--set", &in_cluster, "--no-wait"])
+        .success();
+    let created = namespaces.get(&work).await.unwrap();
+    assert_eq!(
+        created.metadata.annotations.unwrap()["helm.sh/resource-policy"],
+        "keep"
+    );
+    assert!(
+        !roles
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let removed = f.run("uninstall", &["--delete-data"]).success();
+    assert!(
+        removed.stderr.contains(&format!("Namespace {work}")),
+        "{}",
+        removed.stderr
+    );
+    assert!(namespaces.get_opt(&work).await.unwrap().is_some());
+    assert!(
+        roles
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    namespaces
+        .delete(&work, &DeleteParams::default())
+        .await
+        .unwrap();
+}
