@@ -16,6 +16,7 @@ mod kind;
 pub mod merge;
 pub mod origin;
 pub mod path;
+pub mod quantity;
 pub mod schema;
 mod stack;
 pub mod strvals;
