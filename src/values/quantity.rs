@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use super::kind::helm_truthy;
+
 /// What a quantity measures, which decides its unit and how the chart parses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
@@ -131,19 +133,6 @@ fn decimal_power(suffix: &str) -> Option<i32> {
 /// Go's `strconv.Atoi` as sprig's `atoi` uses it: an error reads as 0.
 fn atoi(text: &str) -> f64 {
     text.parse::<i64>().map_or(0.0, |n| n as f64)
-}
-
-/// Go templates' truth, which the chart's `default "0"` tests: false, 0, "", null and empty
-/// collections are false.
-pub fn helm_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 #[cfg(test)]

@@ -24,9 +24,10 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::kind::helm_truthy;
 use super::origin::{Origin, names_a_secret};
 use super::path::KeyPath;
-use super::quantity::{self, Measure, helm_truthy};
+use super::quantity::{self, Measure};
 
 /// A chart version's rules, loaded from its `rules.yaml`.
 #[derive(Debug, Clone, Default)]
