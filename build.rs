@@ -1,6 +1,7 @@
 //! Embeds every chart under `charts/`: each folder in `charts/skypilot/` is one chart version
-//! (chart.yaml, values.yaml, values.schema.json, templates/), and `charts/ingress-nginx/` holds
-//! the subchart templates every version shares. Adding a version is adding a folder.
+//! (chart.yaml, values.yaml, values.schema.json, rules.yaml, templates/), and
+//! `charts/ingress-nginx/` holds the subchart templates every version shares. Adding a version
+//! is adding a folder.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,12 @@ fn main() {
     let mut out = String::new();
     out.push_str("pub(crate) static CHART_FILES: &[ChartFiles] = &[\n");
     for version_dir in sorted_entries(&root.join("skypilot")) {
-        for file in ["chart.yaml", "values.yaml", "values.schema.json"] {
+        for file in [
+            "chart.yaml",
+            "values.yaml",
+            "values.schema.json",
+            "rules.yaml",
+        ] {
             assert!(
                 version_dir.join(file).is_file(),
                 "{} has no {file}",
@@ -22,10 +28,11 @@ fn main() {
         }
         let _ = writeln!(
             out,
-            "    ChartFiles {{ metadata: include_str!({:?}), values: include_str!({:?}), schema: include_str!({:?}), templates: &[{}] }},",
+            "    ChartFiles {{ metadata: include_str!({:?}), values: include_str!({:?}), schema: include_str!({:?}), rules: include_str!({:?}), templates: &[{}] }},",
             version_dir.join("chart.yaml"),
             version_dir.join("values.yaml"),
             version_dir.join("values.schema.json"),
+            version_dir.join("rules.yaml"),
             template_list(&version_dir.join("templates"), ""),
         );
     }

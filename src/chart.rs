@@ -1,5 +1,5 @@
 //! The SkyPilot chart versions built into skyctl, as data: each folder of `charts/skypilot/`
-//! is one version with its metadata, default values, schema and templates, and
+//! is one version with its metadata, default values, schema, rules and templates, and
 //! `charts/ingress-nginx/` holds the subchart templates they share (`build.rs` embeds them).
 
 use std::fmt;
@@ -16,6 +16,7 @@ pub(crate) struct ChartFiles {
     metadata: &'static str,
     values: &'static str,
     schema: &'static str,
+    rules: &'static str,
     templates: &'static [(&'static str, &'static str)],
 }
 
@@ -130,6 +131,12 @@ impl Chart {
         self.files.schema
     }
 
+    /// The version's `rules.yaml`: what its values must satisfy beyond the schema (see
+    /// [`crate::values::rules`]).
+    pub fn rules_yaml(&self) -> &'static str {
+        self.files.rules
+    }
+
     /// The subchart's templates, then the chart's own, each by file name: the order Helm
     /// renders them in.
     pub fn templates(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -169,6 +176,9 @@ mod tests {
         for files in CHART_FILES {
             let metadata: Metadata = serde_yaml_ng::from_str(files.metadata).unwrap();
             semver::Version::parse(&metadata.version).unwrap();
+            if let Err(err) = crate::values::rules::Rules::from_yaml(files.rules) {
+                panic!("{}: {err}", metadata.version);
+            }
             assert!(
                 !files.templates.is_empty(),
                 "{} has no templates",

@@ -88,9 +88,16 @@ fn mask_secret(mut live: Option<&mut Value>, planned: &mut Value) {
 /// Whether an environment variable's name says it holds a secret.
 fn names_a_secret(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    ["SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY", "API_KEY"]
-        .iter()
-        .any(|word| name.contains(word))
+    [
+        "SECRET",
+        "PASSWORD",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "API_KEY",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 /// Every `value` of an `env` entry whose name says it is a secret, at any depth, by the
@@ -216,20 +223,26 @@ mod tests {
     fn secret_looking_environment_values_are_masked_in_any_pod_template() {
         let deployment = |cookie: &str, client: &str, image: &str| {
             json!({"kind": "Deployment", "metadata": {"name": "proxy"}, "spec": {"template": {
-                "spec": {"containers": [{"name": "oauth2-proxy", "image": image, "env": [
-                    {"name": "OAUTH2_PROXY_COOKIE_SECRET", "value": cookie},
-                    {"name": "OAUTH2_PROXY_CLIENT_SECRET", "value": client},
-                    {"name": "OAUTH2_PROXY_CLIENT_ID", "value": "client-id-shown"},
-                ]}]}}}})
+            "spec": {"containers": [{"name": "oauth2-proxy", "image": image, "env": [
+                {"name": "OAUTH2_PROXY_COOKIE_SECRET", "value": cookie},
+                {"name": "OAUTH2_PROXY_CLIENT_SECRET", "value": client},
+                {"name": "OAUTH2_PROXY_CLIENT_ID", "value": "client-id-shown"},
+            ]}]}}}})
         };
         let live = deployment("old-cookie", "same-client", "proxy:1");
         let planned = deployment("new-cookie", "same-client", "proxy:2");
         let diff = unified("Deployment sky/proxy", Some(&live), &planned).unwrap();
         for secret in ["old-cookie", "new-cookie", "same-client"] {
-            assert!(!diff.contains(secret), "{secret} shown:
-{diff}");
+            assert!(
+                !diff.contains(secret),
+                "{secret} shown:
+{diff}"
+            );
         }
-        assert!(diff.contains("'*** (before)'") && diff.contains("'*** (after)'"), "{diff}");
+        assert!(
+            diff.contains("'*** (before)'") && diff.contains("'*** (after)'"),
+            "{diff}"
+        );
         assert!(diff.contains("client-id-shown"), "{diff}");
         // A new object has no counterpart: its secrets are masked all the same.
         let created = unified("Deployment sky/proxy", None, &planned).unwrap();

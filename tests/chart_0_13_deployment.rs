@@ -685,7 +685,7 @@ fn initial_basic_auth_reaches_the_server_only_when_it_does_basic_auth() {
     for (api_values, oauth2_proxy, secret) in cases {
         let r = render(json!({
             "apiService": api_values,
-            "ingress": {"oauth2-proxy": {"enabled": oauth2_proxy}},
+            "ingress": {"oauth2-proxy": oauth2_proxy_values(oauth2_proxy)},
         }));
         let api = r.api_container();
         let initial = env(api, "SKYPILOT_INITIAL_BASIC_AUTH");
@@ -710,7 +710,7 @@ fn user_management_without_oauth2_proxy_starts_the_server_with_basic_auth() {
     for (user_management, oauth2_proxy, args) in cases {
         let r = render(json!({
             "apiService": {"enableUserManagement": user_management},
-            "ingress": {"oauth2-proxy": {"enabled": oauth2_proxy}},
+            "ingress": {"oauth2-proxy": oauth2_proxy_values(oauth2_proxy)},
         }));
         let expected = format!("exec sky api start {args} --foreground > /tmp/skylog 2>&1");
         assert!(
@@ -747,11 +747,11 @@ fn server_config_is_mounted_behind_an_external_proxy_or_the_ingress_oauth2_proxy
         (json!({}), false),
         (json!({"auth": {"externalProxy": {"enabled": true}}}), true),
         (
-            json!({"ingress": {"oauth2-proxy": {"enabled": true}}}),
+            json!({"ingress": {"oauth2-proxy": oauth2_proxy_values(true)}}),
             true,
         ),
         (
-            json!({"ingress": {"enabled": false, "oauth2-proxy": {"enabled": true}}}),
+            json!({"ingress": {"enabled": false, "oauth2-proxy": oauth2_proxy_values(true)}}),
             false,
         ),
     ];
@@ -1632,4 +1632,14 @@ fn replicas_image_pull_policy_and_resources_are_the_values() {
 #[should_panic(expected = "invalid test values")]
 fn extra_env_entries_must_be_objects_as_the_charts_schema_says() {
     render(json!({"apiService": {"extraEnvs": ["FOO=bar"]}}));
+}
+
+/// `ingress.oauth2-proxy`, on or off; on, with the keys the chart requires of it.
+fn oauth2_proxy_values(enabled: bool) -> serde_json::Value {
+    if enabled {
+        json!({"enabled": true, "oidc-issuer-url": "https://login.example.com",
+               "client-id": "id", "client-secret": "secret"})
+    } else {
+        json!({"enabled": false})
+    }
 }

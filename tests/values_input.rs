@@ -213,3 +213,126 @@ fn an_empty_key_is_refused_by_every_set_flag() {
             "--set \"apiService.=3\": key \"apiService\": empty key before \"=\" at character 12",
         );
 }
+
+// --- The chart's own rules (charts/skypilot/<version>/rules.yaml) ---
+
+#[test]
+fn too_little_cpu_for_chart_0_13_0_names_the_key_the_flag_and_the_way_out() {
+    let outcome = skyctl()
+        .args(["template", "--version", "0.13.0"])
+        .args(["--set", "apiService.resources.requests.cpu=2"])
+        .run()
+        .code(2)
+        .stderr_has(
+            "error: values: apiService.resources.requests.cpu=2 \
+             (from --set apiService.resources.requests.cpu=2) \
+             is below the chart's minimum of 4 CPU.",
+        )
+        .stderr_has("--set apiService.resources.requests.cpu=4")
+        .stderr_has("apiService.skipResourceCheck=true");
+    assert!(outcome.stdout.is_empty(), "nothing is rendered");
+}
+
+#[test]
+fn the_resource_check_accepts_what_the_chart_accepts_and_can_be_skipped() {
+    for args in [
+        &["--set", "apiService.resources.requests.cpu=4000m"][..],
+        &["--set", "apiService.resources.requests.memory=8192Mi"],
+        // The chart counts G as Gi.
+        &["--set", "apiService.resources.requests.memory=8G"],
+        &[
+            "--set",
+            "apiService.resources.requests.cpu=1,apiService.skipResourceCheck=true",
+        ],
+    ] {
+        skyctl()
+            .args(["template", "--version", "0.13.0"])
+            .args(args)
+            .run()
+            .success();
+    }
+}
+
+#[test]
+fn the_prometheus_subchart_is_refused_with_what_to_scrape_instead() {
+    skyctl()
+        .args(["template", "--version", "0.13.0"])
+        .args(["--set", "prometheus.enabled=true"])
+        .run()
+        .code(2)
+        .stderr_has(
+            "error: values: prometheus.enabled=true (from --set prometheus.enabled=true) \
+             is not supported by skyctl.",
+        )
+        .stderr_has("set apiService.metrics.enabled=true")
+        .stderr_has("prometheus.io/scrape");
+    skyctl()
+        .args(["template", "--version", "0.13.0"])
+        .args(["--set", "grafana.enabled=true"])
+        .run()
+        .code(2)
+        .stderr_has("values: grafana.enabled=true (from --set grafana.enabled=true)");
+}
+
+#[test]
+fn chart_0_13_0_defaults_and_disabled_subchart_keys_pass_its_rules() {
+    skyctl()
+        .args(["template", "--version", "0.13.0"])
+        .run()
+        .success();
+    skyctl()
+        .args(["template", "--version", "0.13.0"])
+        .args(["--set", "prometheus.server.retention=30d"])
+        .args([
+            "--set-json",
+            r#"grafana={"enabled":false,"persistence":{"size":"1Gi"}}"#,
+        ])
+        .run()
+        .success();
+}
+
+#[test]
+fn a_rule_names_the_file_and_line_of_each_value_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "rolling.yaml",
+        "apiService:\n  upgradeStrategy: RollingUpdate\n  dbConnectionSecretName: db\n",
+    );
+    skyctl()
+        .args(["template", "--version", "0.13.0", "-f"])
+        .arg_path(&file)
+        .run()
+        .code(2)
+        .stderr_has(&format!(
+            "values: when apiService.upgradeStrategy=\"RollingUpdate\" (from {}:2) \
+             and storage.enabled=true (from skyctl's defaults), the chart needs \
+             storage.accessMode=\"ReadWriteMany\"; it has storage.accessMode=\"ReadWriteOnce\" \
+             (from skyctl's defaults).",
+            file.display()
+        ));
+}
+
+#[test]
+fn values_the_chart_refuses_stop_install_before_any_cluster_is_contacted() {
+    // The kubeconfig does not exist: reaching for the cluster would be a different error.
+    skyctl()
+        .args(["install", "--version", "0.13.0", "--yes"])
+        .args(["--kubeconfig", "/nonexistent/kubeconfig"])
+        .args([
+            "--set",
+            "apiService.dbConnectionString=postgresql://u:pw@db/sky",
+        ])
+        .args(["--set", "apiService.config=x"])
+        .run()
+        .code(2)
+        .stderr_has("apiService.dbConnectionString (from --set apiService.dbConnectionString=***)")
+        .stderr_has("exclude each other");
+    skyctl()
+        .args(["upgrade", "--version", "0.13.0", "--yes"])
+        .args(["--kubeconfig", "/nonexistent/kubeconfig"])
+        .args(["--set", "apiService.resources.requests.memory=4Gi"])
+        .run()
+        .code(2)
+        .stderr_has("apiService.resources.requests.memory=4Gi");
+}

@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::document::DocumentError;
 use super::origin::{Flag, Origin};
+use super::rules::{Breach, RulesError};
 use super::schema::{SchemaError, Violation};
 use super::strvals::ParseError;
 
@@ -46,6 +47,29 @@ pub enum Error {
     /// The merged values break the schema. Every violation is listed, one per line.
     #[error("{0}")]
     Invalid(Violations),
+    /// The chart's rules file is unusable; a bug in skyctl, not in the user's input.
+    #[error("chart rules")]
+    Rules(#[from] RulesError),
+    /// The merged values fit the schema but break the chart's rules (what the upstream chart
+    /// refuses with `fail`). Every breach is listed, one per line.
+    #[error("{0}")]
+    Refused(Breaches),
+}
+
+/// Every chart rule the merged values break, each fact traced to where its value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breaches(pub Vec<Breach>);
+
+impl fmt::Display for Breaches {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, breach) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "values: {breach}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Every schema violation in the merged values, each traced to where its value came from.

@@ -1,4 +1,5 @@
-//! The kind of a value, named with JSON Schema's type names so every message uses one vocabulary.
+//! The kind of a value, named with JSON Schema's type names so every message uses one vocabulary,
+//! and whether Go templates (so a Helm chart's `if`) count it as true.
 
 use serde_json::Value;
 
@@ -35,6 +36,19 @@ pub fn describe(value: &Value) -> String {
         }
         Value::String(_) | Value::Number(_) | Value::Bool(_) => format!("{kind} {value}"),
         Value::Object(_) | Value::Array(_) | Value::Null => kind.to_owned(),
+    }
+}
+
+/// Go templates' truth, which a chart's `if`, `not` and `default` test: false, 0, "", null and
+/// empty collections are false.
+pub fn helm_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The values engine: skyctl's defaults, the user's values files and `--set` flags, merged
-//! with Helm's rules and checked against skyctl's values schema.
+//! with Helm's rules, checked against skyctl's values schema and then against the chart's
+//! rules (what the upstream chart refuses with `fail`), so every command refuses bad values
+//! before it renders anything or asks the cluster anything.
 //!
 //! Precedence, lowest first, as in Helm: the embedded defaults (with the defaults a release
 //! recorded over them, for `--reuse-values`); the values a release recorded, when an upgrade
@@ -16,6 +18,8 @@ mod kind;
 pub mod merge;
 pub mod origin;
 pub mod path;
+pub mod quantity;
+pub mod rules;
 pub mod schema;
 mod stack;
 pub mod strvals;
@@ -26,10 +30,11 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-pub use error::{Error, TracedViolation, Violations};
+pub use error::{Breaches, Error, TracedViolation, Violations};
 
 use crate::chart::Chart;
 use origin::{Layer, Origin, origin_of};
+use rules::Rules;
 use schema::Schema;
 
 /// The values the user supplied, each list in command-line order.
@@ -119,6 +124,7 @@ impl Input {
         resolve_with(
             chart.values_yaml(),
             chart.schema_json(),
+            chart.rules_yaml(),
             &layers,
             &mut self.stdin.as_slice(),
         )
@@ -172,26 +178,30 @@ fn remove(tree: &mut Value, segments: &[path::Segment]) {
     }
 }
 
-/// Merges `chart`'s defaults and every layer and validates the result against its schema.
+/// Merges `chart`'s defaults and every layer and validates the result against its schema and
+/// its rules.
 /// Returns the final tree and the user-supplied values alone, from one reading of the inputs
 /// (a `-` file reads this process's standard input, which can be read only once).
 pub fn resolve(chart: &Chart, layers: &Layers) -> Result<Resolved, Error> {
     resolve_with(
         chart.values_yaml(),
         chart.schema_json(),
+        chart.rules_yaml(),
         layers,
         &mut std::io::stdin(),
     )
 }
 
-/// [`resolve`] with the defaults, schema and standard input given explicitly.
+/// [`resolve`] with the defaults, schema, rules and standard input given explicitly.
 pub fn resolve_with(
     defaults_yaml: &str,
     schema_json: &str,
+    rules_yaml: &str,
     layers: &Layers,
     stdin: &mut dyn Read,
 ) -> Result<Resolved, Error> {
     let schema = Schema::from_json(schema_json)?;
+    let rules = Rules::from_yaml(rules_yaml)?;
     let defaults = document::parse(defaults_yaml).map_err(|source| Error::Document {
         name: Origin::Defaults.to_string(),
         source,
@@ -203,8 +213,15 @@ pub fn resolve_with(
         merge::merge(&mut base, Value::Object(previous.values.clone()));
     }
     let values = merge::coalesce(base, user.clone());
+    // The rules read the values with the types the schema promises, so they run only on
+    // values that fit it.
     let violations = schema.validate(&values);
-    if violations.is_empty() {
+    let breaches = if violations.is_empty() {
+        rules.check(&values)
+    } else {
+        Vec::new()
+    };
+    if violations.is_empty() && breaches.is_empty() {
         return Ok(Resolved { values, user });
     }
     let mut all = vec![Layer::defaults(Value::Object(defaults))];
@@ -215,14 +232,21 @@ pub fn resolve_with(
         ));
     }
     all.extend(stack.layers);
-    let traced = violations
-        .into_iter()
-        .map(|violation| TracedViolation {
-            origin: origin_of(&all, &violation.path, &values),
-            violation,
-        })
-        .collect();
-    Err(Error::Invalid(Violations(traced)))
+    if !violations.is_empty() {
+        let traced = violations
+            .into_iter()
+            .map(|violation| TracedViolation {
+                origin: origin_of(&all, &violation.path, &values),
+                violation,
+            })
+            .collect();
+        return Err(Error::Invalid(Violations(traced)));
+    }
+    let mut breaches = breaches;
+    for fact in breaches.iter_mut().flat_map(rules::Breach::facts_mut) {
+        fact.origin = origin_of(&all, &fact.path, &values);
+    }
+    Err(Error::Refused(Breaches(breaches)))
 }
 
 #[cfg(test)]

@@ -123,16 +123,30 @@ pub(crate) fn origin_of(layers: &[Layer], path: &KeyPath, merged: &Value) -> Opt
 }
 
 /// Words in a key that say its value is a secret: such values are never echoed in a message.
-const SECRET_WORDS: &[&str] = &["auth", "password", "secret", "token", "credential", "key"];
+/// A database connection string and a Redis URL carry their password inline.
+const SECRET_WORDS: &[&str] = &[
+    "auth",
+    "password",
+    "secret",
+    "token",
+    "credential",
+    "key",
+    "connectionstring",
+    "redis-url",
+];
+
+/// Whether `key` (a key or a path) names a secret, whose value no message may show.
+pub(crate) fn names_a_secret(key: &str) -> bool {
+    let key = key.to_lowercase();
+    SECRET_WORDS.iter().any(|word| key.contains(word))
+}
 
 /// A `--set`-style argument as messages show it: each `key=value` pair whose key names a
 /// secret has its value replaced by `***`. The key is what the user needs to find the mistake.
 pub fn shown_arg(arg: &str) -> String {
     arg.split(',')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if SECRET_WORDS.iter().any(|w| key.to_lowercase().contains(w)) => {
-                format!("{key}=***")
-            }
+            Some((key, _)) if names_a_secret(key) => format!("{key}=***"),
             _ => pair.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -186,6 +200,14 @@ mod tests {
                 "ingress.authCredential=***,bad",
             ),
             ("noequals", "noequals"),
+            (
+                "apiService.dbConnectionString=postgresql://u:pw@db/sky",
+                "apiService.dbConnectionString=***",
+            ),
+            (
+                "auth.oauth.redis-url=redis://:pw@redis:6379",
+                "auth.oauth.redis-url=***",
+            ),
         ];
         for (arg, shown) in cases {
             assert_eq!(shown_arg(arg), shown, "{arg}");

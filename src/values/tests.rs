@@ -11,6 +11,7 @@ use super::*;
 const DEFAULTS: &str = include_str!("testdata/defaults.yaml");
 const SCHEMA: &str = include_str!("testdata/schema.json");
 const ANY: &str = "{}";
+const NO_RULES: &str = "[]";
 
 /// A scratch directory for one test's values files.
 struct Scratch(PathBuf);
@@ -40,7 +41,7 @@ fn strings(args: &[&str]) -> Vec<String> {
 }
 
 fn resolve_fixture(layers: &Layers, stdin: &str) -> Result<Resolved, Error> {
-    resolve_with(DEFAULTS, SCHEMA, layers, &mut stdin.as_bytes())
+    resolve_with(DEFAULTS, SCHEMA, NO_RULES, layers, &mut stdin.as_bytes())
 }
 
 #[test]
@@ -75,7 +76,8 @@ fn each_layer_beats_the_one_below() {
         previous_defaults: None,
     };
     let stdin = "p3: stdin\np4: stdin\np5: stdin\np6: stdin\np7: stdin\np8: stdin\n";
-    let resolved = resolve_with(&defaults, ANY, &layers, &mut stdin.as_bytes()).expect("loads");
+    let resolved =
+        resolve_with(&defaults, ANY, NO_RULES, &layers, &mut stdin.as_bytes()).expect("loads");
     let expected = json!({
         "p0": "defaults",
         "p1": "file1",
@@ -187,7 +189,7 @@ fn null_deletes_defaults_and_survives_in_user_values() {
         set: strings(&["ingress.httpNodePort=null", "ingress.httpNodePort=30080"]),
         ..Layers::default()
     };
-    let values = resolve_with(DEFAULTS, SCHEMA, &restored, &mut "".as_bytes())
+    let values = resolve_with(DEFAULTS, SCHEMA, NO_RULES, &restored, &mut "".as_bytes())
         .expect("loads")
         .values;
     assert_eq!(values["ingress"]["httpNodePort"], json!(30080));
@@ -206,7 +208,7 @@ fn flags_build_on_earlier_layers_like_helm() {
         set_json: strings(&[r#"rbac.rules[0].resources=["pods"]"#]),
         ..Layers::default()
     };
-    let values = resolve_with(DEFAULTS, SCHEMA, &layers, &mut "".as_bytes())
+    let values = resolve_with(DEFAULTS, SCHEMA, NO_RULES, &layers, &mut "".as_bytes())
         .expect("loads")
         .values;
     assert_eq!(
@@ -351,8 +353,8 @@ fn every_origin_kind_is_named() {
         ),
     ];
     for (layers, defaults, stdin, expected) in cases {
-        let err =
-            resolve_with(defaults, SCHEMA, &layers, &mut stdin.as_bytes()).expect_err(&expected);
+        let err = resolve_with(defaults, SCHEMA, NO_RULES, &layers, &mut stdin.as_bytes())
+            .expect_err(&expected);
         assert_eq!(err.to_string(), expected);
     }
 }
@@ -424,11 +426,17 @@ fn input_errors_name_file_flag_and_key() {
         ),
     ];
     for (layers, expected) in cases {
-        let err =
-            resolve_with(DEFAULTS, ANY, &layers, &mut "x: 1\n".as_bytes()).expect_err(&expected);
+        let err = resolve_with(DEFAULTS, ANY, NO_RULES, &layers, &mut "x: 1\n".as_bytes())
+            .expect_err(&expected);
         assert_eq!(as_printed(err), expected);
     }
-    let err = resolve_with(DEFAULTS, ANY, &Layers::default(), &mut "".as_bytes());
+    let err = resolve_with(
+        DEFAULTS,
+        ANY,
+        NO_RULES,
+        &Layers::default(),
+        &mut "".as_bytes(),
+    );
     assert!(err.is_ok(), "an empty file and empty stdin are empty maps");
 }
 
@@ -439,8 +447,14 @@ fn as_printed(err: Error) -> String {
 
 #[test]
 fn defaults_and_schema_problems_are_named() {
-    let bad_defaults = resolve_with("a: [1\n", ANY, &Layers::default(), &mut "".as_bytes())
-        .expect_err("bad defaults");
+    let bad_defaults = resolve_with(
+        "a: [1\n",
+        ANY,
+        NO_RULES,
+        &Layers::default(),
+        &mut "".as_bytes(),
+    )
+    .expect_err("bad defaults");
     let printed = as_printed(bad_defaults);
     assert!(
         printed.starts_with("skyctl's defaults: invalid YAML: "),
@@ -449,6 +463,7 @@ fn defaults_and_schema_problems_are_named() {
     let bad_schema = resolve_with(
         DEFAULTS,
         r#"{"pattern": "x"}"#,
+        NO_RULES,
         &Layers::default(),
         &mut "".as_bytes(),
     )
@@ -465,9 +480,15 @@ fn set_file_and_stdin_share_one_reading() {
         set_file: strings(&["apiService.config=-"]),
         ..Layers::default()
     };
-    let values = resolve_with(DEFAULTS, SCHEMA, &layers, &mut "a: b\n".as_bytes())
-        .expect("loads")
-        .values;
+    let values = resolve_with(
+        DEFAULTS,
+        SCHEMA,
+        NO_RULES,
+        &layers,
+        &mut "a: b\n".as_bytes(),
+    )
+    .expect("loads")
+    .values;
     assert_eq!(values["apiService"]["config"], json!("a: b\n"));
 }
 

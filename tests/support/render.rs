@@ -37,6 +37,7 @@ pub fn chart_values_with(version: &str, overrides: Value) -> Value {
     values::resolve_with(
         chart.values_yaml(),
         chart.schema_json(),
+        chart.rules_yaml(),
         &layers,
         &mut std::io::empty(),
     )
