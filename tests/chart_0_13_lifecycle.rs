@@ -300,3 +300,48 @@ async fn a_namespace_the_chart_creates_is_checked_before_it_exists_and_outlives_
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_oauth_login_gets_no_basic_auth_and_needs_no_password() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let outcome = support::skyctl::skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .args([
+            "install",
+            f.release(),
+            "-n",
+            &f.ns.name,
+            "--version",
+            "0.13.0",
+            "--set",
+            "auth.oauth.enabled=true,auth.oauth.oidc-issuer-url=https://login.example.com",
+            "--set",
+            "auth.oauth.client-id=abc,auth.oauth.client-secret=oauth-client-secret-value",
+            "--dry-run",
+            "--diff",
+            "--yes",
+        ])
+        .run()
+        .success();
+    assert!(
+        outcome
+            .stderr
+            .contains("web login: none at the ingress: the values choose auth.oauth"),
+        "{}",
+        outcome.stderr
+    );
+    // The Ingress has no basic auth, and the diff of the proxy shows no secret.
+    assert!(
+        outcome.stdout.contains("OAUTH2_PROXY_CLIENT_SECRET"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(!outcome.stdout.contains("auth-type"), "{}", outcome.stdout);
+    assert!(
+        !outcome.stdout.contains("oauth-client-secret-value"),
+        "{}",
+        outcome.stdout
+    );
+}

@@ -111,8 +111,9 @@ pub(super) fn prompts(
     needed && !offered(args) && !args.yes && std::io::stdin().is_terminal()
 }
 
-/// The values given set the login themselves, or the release's own Secret is reused. A
-/// recorded line is not a choice made now: a new password replaces it.
+/// The values given set the login themselves, the release's own Secret is reused, or the
+/// values choose a login of another kind. A recorded line is not a choice made now: a new
+/// password replaces it.
 fn user_chose_auth(given: &Resolved, user: &Resolved) -> bool {
     let set = |values: &Resolved, key: &str| {
         values
@@ -120,7 +121,29 @@ fn user_chose_auth(given: &Resolved, user: &Resolved) -> bool {
             .pointer(&format!("/ingress/{key}"))
             .is_some_and(|v| !v.is_null())
     };
-    set(given, "authCredentials") || set(given, "authSecret") || set(user, "authSecret")
+    set(given, "authCredentials")
+        || set(given, "authSecret")
+        || set(user, "authSecret")
+        || other_login(&user.values).is_some()
+}
+
+/// The switch by which the values choose a login other than the Ingress's basic auth (chart
+/// 0.13.0 has these; the seed-era chart none). Basic auth next to it would be refused by the
+/// chart, or ignored.
+fn other_login(values: &Value) -> Option<&'static str> {
+    const SWITCHES: [(&str, &str); 4] = [
+        ("/auth/oauth/enabled", "auth.oauth"),
+        ("/auth/externalProxy/enabled", "auth.externalProxy"),
+        ("/ingress/oauth2-proxy/enabled", "ingress.oauth2-proxy"),
+        (
+            "/apiService/enableUserManagement",
+            "apiService.enableUserManagement",
+        ),
+    ];
+    SWITCHES
+        .iter()
+        .find(|(pointer, _)| values.pointer(pointer) == Some(&Value::Bool(true)))
+        .map(|(_, key)| *key)
 }
 
 fn recorded_line(recorded: Option<&Value>) -> Option<&str> {
@@ -178,6 +201,9 @@ pub(super) fn check(values: &Value) -> anyhow::Result<()> {
 
 /// How the web login is set up, for the checklist. Never the password or the hash.
 pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
+    if let Some(key) = other_login(values) {
+        return format!("none at the ingress: the values choose {key}");
+    }
     if let Some(secret) = values
         .pointer("/ingress/authSecret")
         .and_then(Value::as_str)
@@ -192,5 +218,39 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
     match &login.credentials {
         Some(_) => format!("user {user}, password set"),
         None => format!("user {user}, from ingress.authCredentials"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_of_another_kind_is_the_first_switch_that_is_on() {
+        let cases = [
+            (json!({}), None),
+            (json!({"auth": {"oauth": {"enabled": false}}}), None),
+            (
+                json!({"auth": {"oauth": {"enabled": true}}}),
+                Some("auth.oauth"),
+            ),
+            (
+                json!({"auth": {"externalProxy": {"enabled": true}}}),
+                Some("auth.externalProxy"),
+            ),
+            (
+                json!({"ingress": {"oauth2-proxy": {"enabled": true}}}),
+                Some("ingress.oauth2-proxy"),
+            ),
+            (
+                json!({"apiService": {"enableUserManagement": true}}),
+                Some("apiService.enableUserManagement"),
+            ),
+            // A string is not Helm's true here: the schema types these as booleans anyway.
+            (json!({"auth": {"oauth": {"enabled": "true"}}}), None),
+        ];
+        for (values, expected) in cases {
+            assert_eq!(other_login(&values), expected, "{values}");
+        }
     }
 }
