@@ -386,10 +386,23 @@ pub struct TemplateArgs {
 /// Which embedded chart version renders the release, as Helm's `--version` picks a chart.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ChartArg {
-    /// Chart version to render: 0.13.0 or 1.0.0-dev.20250319 (`skyctl version` lists them).
-    /// Default: the newest stable for a new release, the release's own for an upgrade
-    #[arg(long, value_name = "VERSION", value_parser = parse_chart_version, help_heading = "Values")]
+    #[arg(long, value_name = "VERSION", value_parser = parse_chart_version, help_heading = "Values", help = chart_version_help())]
     pub version: Option<String>,
+}
+
+/// The `--version` help, naming the embedded chart versions: a new version folder shows up
+/// here without a change to the code.
+fn chart_version_help() -> String {
+    let versions: Vec<&str> = crate::chart::Chart::all()
+        .iter()
+        .map(crate::chart::Chart::version)
+        .collect();
+    format!(
+        "Chart version to render: {} (`skyctl version` lists them). Default: {} for a new \
+         release, the release's own for an upgrade",
+        versions.join(" or "),
+        crate::chart::Chart::newest().version()
+    )
 }
 
 #[derive(Debug, Args)]
