@@ -15,6 +15,8 @@ pub const SEED_ERA: &str = "1.0.0-dev.20250319";
 pub(crate) struct ChartFiles {
     metadata: &'static str,
     values: &'static str,
+    /// `values.yaml` as JSON, made by build.rs.
+    defaults: &'static str,
     schema: &'static str,
     rules: &'static str,
     templates: &'static [(&'static str, &'static str)],
@@ -28,6 +30,7 @@ pub struct Chart {
     metadata: Metadata,
     files: &'static ChartFiles,
     environment: OnceLock<minijinja::Environment<'static>>,
+    definition: OnceLock<crate::values::Definition>,
 }
 
 /// `chart.yaml` of a version folder: what Helm's `Chart.yaml` says, of the chart and of the
@@ -77,6 +80,7 @@ impl Chart {
                         .expect("every embedded chart.yaml is checked by a unit test"),
                     files,
                     environment: OnceLock::new(),
+                    definition: OnceLock::new(),
                 })
                 .collect();
             charts.sort_by_key(Chart::semver);
@@ -126,11 +130,6 @@ impl Chart {
         self.files.values
     }
 
-    /// The version's `values.schema.json`.
-    pub fn schema_json(&self) -> &'static str {
-        self.files.schema
-    }
-
     /// The version's `rules.yaml`: what its values must satisfy beyond the schema (see
     /// [`crate::values::rules`]).
     pub fn rules_yaml(&self) -> &'static str {
@@ -144,6 +143,16 @@ impl Chart {
             .iter()
             .chain(self.files.templates)
             .map(|(name, source)| (*name, *source))
+    }
+
+    /// The version's defaults, schema and rules, read on first use.
+    pub fn definition(&self) -> &crate::values::Definition {
+        self.definition.get_or_init(|| {
+            let defaults = serde_json::from_str(self.files.defaults)
+                .expect("build.rs writes the defaults as a JSON map");
+            crate::values::Definition::new(defaults, self.files.schema, self.files.rules)
+                .expect("every embedded chart's schema and rules are checked by a unit test")
+        })
     }
 
     /// The version's minijinja environment, built by `make` on first use and kept, so
@@ -179,6 +188,16 @@ mod tests {
             if let Err(err) = crate::values::rules::Rules::from_yaml(files.rules) {
                 panic!("{}: {err}", metadata.version);
             }
+            // The JSON build.rs made is exactly what skyctl's own reading of the YAML gives.
+            let read = crate::values::document::parse(files.values).unwrap();
+            let built: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(files.defaults).unwrap();
+            assert_eq!(
+                read, built,
+                "{}: values.yaml and its JSON",
+                metadata.version
+            );
+            crate::values::Definition::new(built, files.schema, files.rules).unwrap();
             assert!(
                 !files.templates.is_empty(),
                 "{} has no templates",

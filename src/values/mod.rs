@@ -121,13 +121,44 @@ impl Input {
             extra,
             ..self.layers.clone()
         };
-        resolve_with(
-            chart.values_yaml(),
-            chart.schema_json(),
-            chart.rules_yaml(),
-            &layers,
-            &mut self.stdin.as_slice(),
-        )
+        resolve_in(chart.definition(), &layers, &mut self.stdin.as_slice())
+    }
+}
+
+/// What a chart version's values must be: its defaults, its schema and its rules, read once.
+#[derive(Debug)]
+pub struct Definition {
+    defaults: Map<String, Value>,
+    schema: Schema,
+    rules: Rules,
+}
+
+impl Definition {
+    /// From the texts of a chart version folder.
+    pub fn parse(defaults_yaml: &str, schema_json: &str, rules_yaml: &str) -> Result<Self, Error> {
+        let defaults = document::parse(defaults_yaml).map_err(|source| Error::Document {
+            name: Origin::Defaults.to_string(),
+            source,
+        })?;
+        Self::new(defaults, schema_json, rules_yaml)
+    }
+
+    /// With the defaults already read.
+    pub fn new(
+        defaults: Map<String, Value>,
+        schema_json: &str,
+        rules_yaml: &str,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            defaults,
+            schema: Schema::from_json(schema_json)?,
+            rules: Rules::from_yaml(rules_yaml)?,
+        })
+    }
+
+    /// The defaults, before any layer.
+    pub fn defaults(&self) -> &Map<String, Value> {
+        &self.defaults
     }
 }
 
@@ -138,13 +169,13 @@ pub fn known_to(
     chart: &Chart,
     mut layer: ExtraLayer,
 ) -> Result<(ExtraLayer, Vec<path::KeyPath>), Error> {
-    let schema = Schema::from_json(chart.schema_json())?;
-    let defaults = document::parse(chart.values_yaml()).map_err(|source| Error::Document {
-        name: Origin::Defaults.to_string(),
-        source,
-    })?;
-    let merged = merge::coalesce(Value::Object(defaults), Value::Object(layer.values.clone()));
-    let unknown: Vec<path::KeyPath> = schema
+    let definition = chart.definition();
+    let merged = merge::coalesce(
+        Value::Object(definition.defaults.clone()),
+        Value::Object(layer.values.clone()),
+    );
+    let unknown: Vec<path::KeyPath> = definition
+        .schema
         .validate(&merged)
         .into_iter()
         .filter(|violation| matches!(violation.problem, schema::Problem::UnknownKey { .. }))
@@ -183,13 +214,7 @@ fn remove(tree: &mut Value, segments: &[path::Segment]) {
 /// Returns the final tree and the user-supplied values alone, from one reading of the inputs
 /// (a `-` file reads this process's standard input, which can be read only once).
 pub fn resolve(chart: &Chart, layers: &Layers) -> Result<Resolved, Error> {
-    resolve_with(
-        chart.values_yaml(),
-        chart.schema_json(),
-        chart.rules_yaml(),
-        layers,
-        &mut std::io::stdin(),
-    )
+    resolve_in(chart.definition(), layers, &mut std::io::stdin())
 }
 
 /// [`resolve`] with the defaults, schema, rules and standard input given explicitly.
@@ -200,12 +225,21 @@ pub fn resolve_with(
     layers: &Layers,
     stdin: &mut dyn Read,
 ) -> Result<Resolved, Error> {
-    let schema = Schema::from_json(schema_json)?;
-    let rules = Rules::from_yaml(rules_yaml)?;
-    let defaults = document::parse(defaults_yaml).map_err(|source| Error::Document {
-        name: Origin::Defaults.to_string(),
-        source,
-    })?;
+    let definition = Definition::parse(defaults_yaml, schema_json, rules_yaml)?;
+    resolve_in(&definition, layers, stdin)
+}
+
+/// [`resolve`] against a [`Definition`], with standard input given explicitly.
+pub fn resolve_in(
+    definition: &Definition,
+    layers: &Layers,
+    stdin: &mut dyn Read,
+) -> Result<Resolved, Error> {
+    let Definition {
+        defaults,
+        schema,
+        rules,
+    } = definition;
     let stack = stack::stack(layers, stdin)?;
     let user = Value::Object(stack.user);
     let mut base = Value::Object(defaults.clone());
@@ -224,7 +258,7 @@ pub fn resolve_with(
     if violations.is_empty() && breaches.is_empty() {
         return Ok(Resolved { values, user });
     }
-    let mut all = vec![Layer::defaults(Value::Object(defaults))];
+    let mut all = vec![Layer::defaults(Value::Object(defaults.clone()))];
     if let Some(previous) = &layers.previous_defaults {
         all.push(Layer::extra(
             &previous.label,

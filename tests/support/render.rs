@@ -34,15 +34,9 @@ pub fn chart_values_with(version: &str, overrides: Value) -> Value {
         ..Layers::default()
     };
     let chart = Chart::find(version).unwrap();
-    values::resolve_with(
-        chart.values_yaml(),
-        chart.schema_json(),
-        chart.rules_yaml(),
-        &layers,
-        &mut std::io::empty(),
-    )
-    .unwrap_or_else(|err| panic!("invalid test values: {err}"))
-    .values
+    values::resolve_in(chart.definition(), &layers, &mut std::io::empty())
+        .unwrap_or_else(|err| panic!("invalid test values: {err}"))
+        .values
 }
 
 pub fn release(name: &str, namespace: &str) -> Release {
