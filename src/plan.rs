@@ -83,11 +83,20 @@ pub fn stamp(mut manifest: Manifest, release: &Release) -> Manifest {
         .entry("metadata")
         .or_insert_with(|| json!({}));
     let metadata = metadata.as_object_mut().expect("metadata is a map");
+    // A template's bare `annotations:` (0.13.0's oauth2-proxy Ingress) reads as null: the
+    // marks go into a map all the same, or the object would not be the release's.
+    let map = |value: &mut Value| {
+        if value.is_null() {
+            *value = json!({});
+        }
+    };
     let labels = metadata.entry("labels").or_insert_with(|| json!({}));
+    map(labels);
     if let Some(labels) = labels.as_object_mut() {
         labels.insert(MANAGED_BY.into(), json!("skyctl"));
     }
     let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+    map(annotations);
     if let Some(annotations) = annotations.as_object_mut() {
         annotations.insert(RELEASE_NAME.into(), json!(release.name));
         annotations.insert(RELEASE_NAMESPACE.into(), json!(release.namespace));
@@ -284,6 +293,22 @@ mod tests {
         let deleted = plan(vec![], &previous, true, &release());
         assert_eq!(deleted.prune, previous);
         assert!(deleted.retain.is_empty());
+    }
+
+    #[test]
+    fn stamping_marks_an_object_whose_template_left_labels_and_annotations_empty() {
+        let bare = Manifest::from_object(
+            0,
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                   "metadata": {"name": "i", "namespace": "sky", "labels": null, "annotations": null}}),
+        )
+        .unwrap();
+        let stamped = stamp(bare, &release());
+        let metadata = &stamped.object["metadata"];
+        assert_eq!(metadata["annotations"][RELEASE_NAME], "sky");
+        assert_eq!(metadata["annotations"][RELEASE_NAMESPACE], "sky");
+        assert_eq!(metadata["labels"][MANAGED_BY], "skyctl");
+        assert!(metadata["annotations"][APPLIED_HASH].is_string());
     }
 
     #[test]
