@@ -6,7 +6,7 @@
 //! Pure: the inputs are the release's history, the plan rendered for it and what the cluster
 //! holds, read beforehand. `cluster::rollout` and `cluster::teardown` carry the decisions out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kube::api::DynamicObject;
 
@@ -270,6 +270,18 @@ pub fn decide(
         changes.push((manifest.id.clone(), change));
     }
     let (prune, keep) = prunable(release, history, &plan.prune, observation);
+    // Once marked, always kept: a Namespace the chart renders only while it is missing stays
+    // the release's to keep, and its absence from later renders is no change.
+    let mut keep_marked: BTreeSet<String> = history
+        .records
+        .iter()
+        .flat_map(|r| r.keep.iter().cloned())
+        .collect();
+    keep_marked.extend(
+        plan.manifests()
+            .filter(|m| ownership::marked_keep(&m.object))
+            .map(|m| m.id.to_string()),
+    );
 
     if let (false, Some(latest)) = (installing, history.latest()) {
         let nothing_to_do = matches!(operation, Operation::Upgrade { .. })
@@ -278,7 +290,7 @@ pub fn decide(
             && latest.status == ReleaseStatus::Deployed
             && latest.values == values.user
             && latest.chart_version == chart_version
-            && latest.inventory == plan.inventory();
+            && without(&latest.inventory, &keep_marked) == without(&plan.inventory(), &keep_marked);
         if nothing_to_do {
             return Ok(Decision::Unchanged {
                 revision: latest.revision,
@@ -310,6 +322,7 @@ pub fn decide(
         inventory: plan.inventory(),
         created_namespace: !observation.namespace_exists || history.created_namespace(),
         uids: BTreeMap::new(),
+        keep: keep_marked,
     };
     let interrupted = history
         .records
@@ -369,6 +382,14 @@ fn check_operation(
     }
 }
 
+/// The objects of `inventory` but those in `kept`.
+fn without<'a>(inventory: &'a [ObjectRef], kept: &BTreeSet<String>) -> Vec<&'a ObjectRef> {
+    inventory
+        .iter()
+        .filter(|id| !kept.contains(&id.to_string()))
+        .collect()
+}
+
 /// Of `candidates` (objects the release listed and no longer renders), those that exist and
 /// are still the release's, in deletion order; and those that exist but are someone else's.
 fn prunable(
@@ -383,7 +404,14 @@ fn prunable(
         let Some(live) = observation.live.get(id) else {
             continue;
         };
-        match ownership::may_delete(&live.metadata, release, history.recorded_uid(id)) {
+        // The keep policy counts as the release applied it: a hand-removed annotation does
+        // not turn a shared namespace into something an upgrade deletes.
+        let verdict = match ownership::may_delete(&live.metadata, release, history.recorded_uid(id))
+        {
+            Ok(()) if history.marked_keep(id) => Err(Keep::Policy),
+            verdict => verdict,
+        };
+        match verdict {
             Ok(()) => prune.push(id.clone()),
             Err(reason) => keep.push((id.clone(), reason)),
         }

@@ -106,6 +106,11 @@ impl std::fmt::Display for Keep {
     }
 }
 
+/// Whether a rendered object carries the chart's keep policy.
+pub fn marked_keep(object: &Value) -> bool {
+    object["metadata"]["annotations"][RESOURCE_POLICY] == "keep"
+}
+
 /// Whether `release` may delete the live object: only its own, only the very object it
 /// applied when a UID was recorded for it, and never one the chart marked to keep.
 pub fn may_delete(

@@ -193,6 +193,7 @@ fn record(revision: u32, status: ReleaseStatus, inventory: Vec<ObjectRef>) -> Re
         inventory,
         created_namespace: false,
         uids: BTreeMap::new(),
+        keep: Default::default(),
     }
 }
 

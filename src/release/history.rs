@@ -90,6 +90,12 @@ impl History {
             .and_then(|r| r.uid_of(id))
     }
 
+    /// Whether the chart marked the object to outlive the release, as applied in any revision.
+    pub fn marked_keep(&self, id: &ObjectRef) -> bool {
+        let id = id.to_string();
+        self.records.iter().any(|r| r.keep.contains(&id))
+    }
+
     /// Whether skyctl created the namespace in any revision.
     pub fn created_namespace(&self) -> bool {
         self.records.iter().any(|r| r.created_namespace)
@@ -120,6 +126,7 @@ mod tests {
             last_deployed: String::new(),
             skyctl_version: String::new(),
             chart_version: "0.13.0".into(),
+            keep: Default::default(),
             values: serde_json::json!({}),
             computed_values: None,
             inventory: inventory.iter().map(|n| id(n)).collect(),

@@ -176,6 +176,7 @@ mod tests {
             inventory: vec![],
             created_namespace: false,
             uids: Default::default(),
+            keep: Default::default(),
         }
     }
 

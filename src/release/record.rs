@@ -1,7 +1,7 @@
 //! One revision of a release as skyctl records it, and the status words it moves through
 //! (Helm's, so that admins who know `helm history` read them the same way).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -80,6 +80,11 @@ pub struct ReleaseRecord {
     /// and is never deleted as the release's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub uids: BTreeMap<String, String>,
+    /// Objects the chart marked `helm.sh/resource-policy: keep` when the release applied them,
+    /// in this revision or an earlier one, as `ObjectRef` displays them. They are never pruned
+    /// or uninstalled, whatever the live object's annotations say now.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub keep: BTreeSet<String>,
 }
 
 fn seed_era() -> String {
