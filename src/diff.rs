@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 use similar::TextDiff;
 
+use crate::redacted::{MASK, mask_url_passwords};
+
 /// Server-written metadata that differs on every write and means nothing to a reader.
 const VOLATILE_METADATA: &[&str] = &[
     "managedFields",
@@ -18,8 +20,6 @@ const VOLATILE_METADATA: &[&str] = &[
     "creationTimestamp",
 ];
 
-/// What stands in for a Secret value, as in `kubectl diff`.
-const MASK: &str = "***";
 /// kubectl stores the whole object here on `kubectl apply`, Secret data included.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -52,8 +52,9 @@ pub fn unified(title: &str, live: Option<&Value>, planned: &Value) -> Option<Str
         mask_secret(live.as_mut(), &mut planned);
     }
     mask_secret_env(live.as_mut(), &mut planned);
-    let before = yaml(live.as_ref());
-    let after = yaml(Some(&planned));
+    // A password inside a URL (a Redis or database address in an argument) is masked too.
+    let before = mask_url_passwords(&yaml(live.as_ref()));
+    let after = mask_url_passwords(&yaml(Some(&planned)));
     if before == after {
         return None;
     }
@@ -85,21 +86,6 @@ fn mask_secret(mut live: Option<&mut Value>, planned: &mut Value) {
     mask_value(live.and_then(last_applied), last_applied(planned));
 }
 
-/// Whether an environment variable's name says it holds a secret.
-fn names_a_secret(name: &str) -> bool {
-    let name = name.to_ascii_uppercase();
-    [
-        "SECRET",
-        "PASSWORD",
-        "TOKEN",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "API_KEY",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
-}
-
 /// Every `value` of an `env` entry whose name says it is a secret, at any depth, by the
 /// entry's JSON path, so that a value on one side meets its counterpart on the other.
 fn secret_env_values<'a>(
@@ -119,7 +105,7 @@ fn secret_env_values<'a>(
                         };
                         let name = entry.get("name").and_then(Value::as_str).map(str::to_owned);
                         if let (Some(name), Some(value)) = (name, entry.get_mut("value"))
-                            && names_a_secret(&name)
+                            && crate::redacted::names_a_secret(&name)
                         {
                             found.push((format!("{path}/env/{name}"), value));
                         }
@@ -226,7 +212,7 @@ mod tests {
             "spec": {"containers": [{"name": "oauth2-proxy", "image": image, "env": [
                 {"name": "OAUTH2_PROXY_COOKIE_SECRET", "value": cookie},
                 {"name": "OAUTH2_PROXY_CLIENT_SECRET", "value": client},
-                {"name": "OAUTH2_PROXY_CLIENT_ID", "value": "client-id-shown"},
+                {"name": "OAUTH2_PROXY_EMAIL_DOMAINS", "value": "client-id-shown"},
             ]}]}}}})
         };
         let live = deployment("old-cookie", "same-client", "proxy:1");

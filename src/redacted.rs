@@ -49,9 +49,133 @@ impl<T> From<T> for Redacted<T> {
     }
 }
 
+/// What stands in for a secret in anything skyctl prints.
+pub const MASK: &str = "***";
+
+/// Words in a key or a variable's name that say its value is a secret. A database connection
+/// string and a Redis URL carry their password inline.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "credential",
+    "key",
+    "connectionstring",
+    "redis-url",
+];
+
+/// Whether `name` (a values key or path, or an environment variable) names a secret, whose
+/// value nothing skyctl prints may show.
+pub fn names_a_secret(name: &str) -> bool {
+    let name = name.to_lowercase();
+    SECRET_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// `text` with the password of every URL in it (`scheme://user:password@host`) masked.
+pub fn mask_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("://") {
+        let (before, after) = rest.split_at(start + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(after.len());
+        match after[..authority_end].rfind('@') {
+            Some(at) => {
+                let userinfo = &after[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push(':');
+                        out.push_str(MASK);
+                    }
+                    None => out.push_str(userinfo),
+                }
+                rest = &after[at..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A values tree as skyctl prints it: the value of every key that names a secret (but a
+/// key naming a Secret object, `...Name`) is masked, and so is every password in a URL.
+pub fn mask_values(tree: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match tree {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let secret = names_a_secret(key)
+                        && !key.to_lowercase().ends_with("name")
+                        && !matches!(value, Value::Object(_) | Value::Array(_) | Value::Null);
+                    let shown = if secret {
+                        Value::from(MASK)
+                    } else {
+                        mask_values(value)
+                    };
+                    (key.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(mask_values).collect()),
+        Value::String(text) => Value::String(mask_url_passwords(text)),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked_and_the_rest_is_kept() {
+        let cases = [
+            (
+                "postgresql://sky:pw@db.example:5432/sky",
+                "postgresql://sky:***@db.example:5432/sky",
+            ),
+            (
+                "--redis-connection-url=redis://:secret@redis:6379/0",
+                "--redis-connection-url=redis://:***@redis:6379/0",
+            ),
+            (
+                "https://login.example.com/a@b",
+                "https://login.example.com/a@b",
+            ),
+            ("redis://user@host", "redis://user@host"),
+            ("a://x:y@h b://u:v@h", "a://x:***@h b://u:***@h"),
+            ("no url", "no url"),
+        ];
+        for (text, shown) in cases {
+            assert_eq!(mask_url_passwords(text), shown, "{text}");
+        }
+    }
+
+    #[test]
+    fn values_that_name_secrets_are_masked_and_secret_names_shown() {
+        let tree = serde_json::json!({
+            "auth": {"oauth": {"enabled": true, "client-id": "abc", "client-secret": "def",
+                               "redis-url": "redis://:pw@r:6379"}},
+            "apiService": {"dbConnectionString": "postgresql://u:pw@db/x",
+                           "dbConnectionSecretName": "db"},
+            "ingress": {"authCredentials": "sky:$2y$hash"},
+            "global": {"extraEnvs": [{"name": "URL", "value": "http://u:pw@h"}]},
+        });
+        assert_eq!(
+            mask_values(&tree),
+            serde_json::json!({
+                "auth": {"oauth": {"enabled": true, "client-id": "abc", "client-secret": "***",
+                                   "redis-url": "***"}},
+                "apiService": {"dbConnectionString": "***", "dbConnectionSecretName": "db"},
+                "ingress": {"authCredentials": "***"},
+                "global": {"extraEnvs": [{"name": "URL", "value": "http://u:***@h"}]},
+            })
+        );
+    }
 
     #[test]
     fn debug_never_shows_the_secret() {

@@ -1,5 +1,6 @@
 //! `skyctl get values`: what a revision recorded. The record holds values only, never Secret
-//! data; the web login in it is a bcrypt htpasswd line, as Helm would show it too.
+//! data; but values may hold secrets themselves (an OAuth client secret, a database URL with
+//! its password), and those are masked, where Helm prints them.
 
 use crate::cli::{ClusterArgs, GetValuesArgs, TableFormat};
 use crate::decide::Refusal;
@@ -18,11 +19,12 @@ pub async fn run(cluster: &ClusterArgs, args: GetValuesArgs) -> anyhow::Result<(
         })?,
         None => history.latest().expect("an existing release has records"),
     };
-    let (heading, values) = if args.all {
+    let (heading, recorded) = if args.all {
         ("COMPUTED VALUES:", super::deploy::computed_values(record)?)
     } else {
         ("USER-SUPPLIED VALUES:", record.values.clone())
     };
+    let values = crate::redacted::mask_values(&recorded);
     match args.output.output {
         TableFormat::Table => {
             println!("{heading}");

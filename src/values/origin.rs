@@ -122,24 +122,7 @@ pub(crate) fn origin_of(layers: &[Layer], path: &KeyPath, merged: &Value) -> Opt
         .map(|layer| layer.origin_at(path))
 }
 
-/// Words in a key that say its value is a secret: such values are never echoed in a message.
-/// A database connection string and a Redis URL carry their password inline.
-const SECRET_WORDS: &[&str] = &[
-    "auth",
-    "password",
-    "secret",
-    "token",
-    "credential",
-    "key",
-    "connectionstring",
-    "redis-url",
-];
-
-/// Whether `key` (a key or a path) names a secret, whose value no message may show.
-pub(crate) fn names_a_secret(key: &str) -> bool {
-    let key = key.to_lowercase();
-    SECRET_WORDS.iter().any(|word| key.contains(word))
-}
+pub(crate) use crate::redacted::names_a_secret;
 
 /// A `--set`-style argument as messages show it: each `key=value` pair whose key names a
 /// secret has its value replaced by `***`. The key is what the user needs to find the mistake.

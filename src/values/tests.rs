@@ -307,7 +307,7 @@ fn every_origin_kind_is_named() {
             },
             DEFAULTS,
             "",
-            "values: ingress.authCredentials: expected string or null, got integer 5 (from --auth)".to_owned(),
+            "values: ingress.authCredentials: expected string or null, got integer (from --auth)".to_owned(),
         ),
         (
             Layers {
