@@ -71,10 +71,14 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
             None => Lookup::Pending("the load balancer to get an IP or hostname".into()),
         };
     }
-    let Some(nodeport) = nodeport else {
+    // The seed-era chart adds a NodePort Service of its own; with chart 0.13.0 the controller's
+    // Service is the NodePort one when its type says so.
+    let own = (spec.type_.as_deref() == Some("NodePort")).then_some(controller);
+    let Some(nodeport) = nodeport.or(own) else {
         return Lookup::Unavailable(
-            "the controller Service is not a LoadBalancer and the NodePort Service is disabled; set \
-             ingress.nodePortEnabled=true or ingress-nginx.controller.service.type=LoadBalancer"
+            "the controller Service is neither a LoadBalancer nor a NodePort Service, and there is \
+             no NodePort Service; set ingress-nginx.controller.service.type=LoadBalancer or \
+             NodePort (or, with the seed-era chart, ingress.nodePortEnabled=true)"
                 .into(),
         );
     };
@@ -236,6 +240,22 @@ mod tests {
         assert_eq!(endpoint.url, "http://203.0.113.9:30050");
         assert_eq!(endpoint.kind, EndpointKind::NodePort);
         assert!(endpoint.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_node_port_controller_is_its_own_node_port_service() {
+        let nodes = [node(
+            json!([{"type": "ExternalIP", "address": "203.0.113.9"}]),
+        )];
+        let Lookup::Found(endpoint) = lookup(Some(&nodeport(Some(31234))), None, &nodes) else {
+            panic!()
+        };
+        assert_eq!(endpoint.url, "http://203.0.113.9:31234");
+        assert_eq!(endpoint.kind, EndpointKind::NodePort);
+        assert!(matches!(
+            lookup(Some(&cluster_ip()), None, &nodes),
+            Lookup::Unavailable(_)
+        ));
     }
 
     #[test]
