@@ -345,3 +345,73 @@ async fn an_oauth_login_gets_no_basic_auth_and_needs_no_password() {
         outcome.stdout
     );
 }
+
+fn cookie_secret(deployment: &Deployment) -> String {
+    let spec = deployment
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap();
+    spec.containers[0]
+        .env
+        .iter()
+        .flatten()
+        .find(|env| env.name == "OAUTH2_PROXY_COOKIE_SECRET")
+        .and_then(|env| env.value.clone())
+        .expect("oauth2-proxy has a cookie secret")
+}
+
+#[tokio::test]
+async fn the_oauth2_proxy_cookie_secret_stays_the_same_across_upgrades() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let oauth = [
+        "--set",
+        "ingress.oauth2-proxy.enabled=true,ingress.oauth2-proxy.oidc-issuer-url=https://login.example.com",
+        "--set",
+        "ingress.oauth2-proxy.client-id=abc,ingress.oauth2-proxy.client-secret=def",
+        "--no-wait",
+    ];
+    f.run("install", &oauth).success();
+    let proxy = format!("{}-oauth2-proxy", f.release());
+    let first = cookie_secret(&f.deployments().get(&proxy).await.unwrap());
+
+    // Nothing changed: the upgrade renders the live secret again and writes nothing.
+    let unchanged = f.run("upgrade", &["--reuse-values", "--no-wait"]).success();
+    assert!(
+        unchanged.stderr.contains("unchanged"),
+        "{}",
+        unchanged.stderr
+    );
+    // Another value changed: the proxy keeps its secret, so nobody is logged out.
+    f.run(
+        "upgrade",
+        &[
+            "--reuse-values",
+            "--set",
+            "apiService.terminationGracePeriodSeconds=30",
+            "--no-wait",
+        ],
+    )
+    .success();
+    assert_eq!(
+        cookie_secret(&f.deployments().get(&proxy).await.unwrap()),
+        first
+    );
+    // `template` sees no cluster, as `helm template`: a fresh secret each time.
+    let rendered = f.rendered(&oauth[..4]);
+    let ours = rendered
+        .iter()
+        .find(|m| m.id.kind == "Deployment" && m.id.name == proxy)
+        .unwrap();
+    assert!(
+        !serde_json::to_string(&ours.object)
+            .unwrap()
+            .contains(&first)
+    );
+
+    f.run("uninstall", &["--delete-data"]).success();
+}

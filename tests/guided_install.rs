@@ -639,7 +639,7 @@ async fn on_a_terminal_install_asks_for_the_password_and_offers_local_credential
     let ns = TestNamespace::create("tty").await;
     let local = Local::new();
     let command = format!(
-        "{} install {} -n {} --kubeconfig {} --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
+        "{} install {} -n {} --kubeconfig {} --version {SEED_ERA} --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
         env!("CARGO_BIN_EXE_skyctl"),
         ns.name,
         ns.name,

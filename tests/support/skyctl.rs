@@ -71,7 +71,22 @@ impl Skyctl {
             .map(|arg| arg.to_string_lossy().into_owned())
             .collect();
         let has = |flag: &str| args.iter().any(|arg| arg == flag);
-        let starts_release = match args.first().map(String::as_str) {
+        // The verb is the first word that is neither a flag nor the value of a global flag.
+        let mut words = args.iter().map(String::as_str);
+        let mut verb = None;
+        while let Some(word) = words.next() {
+            match word {
+                "--kubeconfig" | "--context" | "-n" | "--namespace" => {
+                    words.next();
+                }
+                flag if flag.starts_with('-') => {}
+                word => {
+                    verb = Some(word);
+                    break;
+                }
+            }
+        }
+        let starts_release = match verb {
             Some("install" | "template") => true,
             Some("upgrade") => has("--install") || has("-i"),
             _ => false,
