@@ -120,6 +120,17 @@ impl Fixture {
     }
 }
 
+/// A test that fails part-way leaves its release behind, and with it the cluster-wide
+/// IngressClass `nginx` that every later install would then be refused. Whatever the test did,
+/// the release is uninstalled when the fixture goes, also while a failed test unwinds.
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self
+            .command("uninstall", &["--ignore-not-found", "--delete-data"])
+            .run();
+    }
+}
+
 /// Starts an upgrade that cannot finish: it waits for a LoadBalancer address that no
 /// controller on the test cluster assigns.
 pub fn hanging_upgrade(f: &Fixture) -> Child {
