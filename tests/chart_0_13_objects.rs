@@ -14,14 +14,10 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use skyctl::chart::Chart;
 use skyctl::manifest::ObjectRef;
-use skyctl::plan::sort_for_install;
-use skyctl::render::{AdmissionCertificate, Lookups, render};
-use support::render::{Rendered, chart_values_with, named, release, render_chart};
+use skyctl::render::Lookups;
+use support::render::{Rendered, named, render_chart, render_chart_seeing};
 
 const VERSION: &str = "0.13.0";
 const ISSUER: &str = "https://example.okta.com/oauth2/default";
@@ -32,22 +28,13 @@ fn render_013(values: Value) -> Rendered {
 
 /// Renders with `live` as what `lookup` finds in the cluster.
 fn render_013_with_live(values: Value, live: Vec<(ObjectRef, Value)>) -> Rendered {
-    let release = release("skypilot", "skypilot");
-    let certificate = AdmissionCertificate::generate(&release).unwrap();
-    let mut manifests = render(
-        Chart::find(VERSION).unwrap(),
-        &chart_values_with(VERSION, values),
-        &release,
-        &certificate,
-        &Arc::new(Lookups::answer(live)),
+    render_chart_seeing(
+        VERSION,
+        "skypilot",
+        "skypilot",
+        values,
+        Lookups::answer(live),
     )
-    .unwrap_or_else(|err| panic!("rendering failed: {err}"));
-    sort_for_install(&mut manifests);
-    Rendered {
-        release,
-        certificate,
-        manifests,
-    }
 }
 
 fn object_ref(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {

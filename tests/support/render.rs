@@ -91,6 +91,17 @@ pub fn render_release(name: &str, namespace: &str, overrides: Value) -> Rendered
 
 /// Renders chart `version` for release `name` in `namespace`, as `skyctl template` does.
 pub fn render_chart(version: &str, name: &str, namespace: &str, overrides: Value) -> Rendered {
+    render_chart_seeing(version, name, namespace, overrides, Lookups::none())
+}
+
+/// [`render_chart`], with `lookups` as what the chart's `lookup` finds in the cluster.
+pub fn render_chart_seeing(
+    version: &str,
+    name: &str,
+    namespace: &str,
+    overrides: Value,
+    lookups: Lookups,
+) -> Rendered {
     let release = release(name, namespace);
     let certificate = AdmissionCertificate::generate(&release).unwrap();
     let mut manifests = render(
@@ -98,7 +109,7 @@ pub fn render_chart(version: &str, name: &str, namespace: &str, overrides: Value
         &chart_values_with(version, overrides),
         &release,
         &certificate,
-        &std::sync::Arc::new(Lookups::none()),
+        &std::sync::Arc::new(lookups),
     )
     .unwrap_or_else(|err| panic!("rendering failed: {err}"));
     sort_for_install(&mut manifests);
