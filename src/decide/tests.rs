@@ -832,3 +832,61 @@ fn a_description_given_by_the_user_replaces_the_default_one() {
         assert_eq!(done.status, ReleaseStatus::Deployed);
     }
 }
+
+#[tokio::test]
+async fn an_object_the_chart_marked_keep_is_never_pruned_even_once_its_mark_is_removed() {
+    let storage = MemoryStorage::default();
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    let mut shared = manifest("ConfigMap", "shared", "1");
+    shared.object["metadata"]["annotations"] = json!({"helm.sh/resource-policy": "keep"});
+    let shared_id = shared.id.clone();
+    let config = manifest("ConfigMap", "config", "1");
+
+    // Install: the chart renders the shared object, and the revision records it as kept.
+    let plan = plan_of(
+        vec![config.clone(), shared],
+        &history(&storage).await,
+        false,
+    );
+    let decision = decide_on(
+        &cluster,
+        &history(&storage).await,
+        &plan,
+        Operation::Install,
+        &json!({}),
+        options(),
+    )
+    .unwrap();
+    carry_out(&mut cluster, &storage, &plan, Operation::Install, decision).await;
+    let records = history(&storage).await;
+    assert!(records.marked_keep(&shared_id));
+
+    // Someone takes the mark off the live object by hand.
+    let live = cluster.live.get_mut(&shared_id).unwrap();
+    live.metadata
+        .annotations
+        .as_mut()
+        .unwrap()
+        .remove("helm.sh/resource-policy");
+
+    // The chart no longer renders it (it exists now): nothing to do, nothing pruned.
+    let plan = plan_of(vec![config], &records, false);
+    let decision = decide_on(
+        &cluster,
+        &records,
+        &plan,
+        Operation::Upgrade { install: false },
+        &json!({}),
+        options(),
+    )
+    .unwrap();
+    assert_eq!(decision, Decision::Unchanged { revision: 1 });
+
+    // Nor does uninstall delete it.
+    let teardown = teardown(&release(), &records, &cluster.observe(), true);
+    assert!(!teardown.delete.contains(&shared_id));
+    assert_eq!(teardown.keep, [(shared_id, Keep::Policy)]);
+}
