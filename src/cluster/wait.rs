@@ -219,7 +219,7 @@ async fn diagnose(manager: &ObjectManager, id: &ObjectRef) -> anyhow::Result<Vec
         }
     }
     if id.kind == "Service" {
-        details.push("no load balancer controller has assigned an address; on a cluster without one, use ingress-nginx.controller.service.type=NodePort or the default NodePort service".into());
+        details.push("no load balancer controller has assigned an address; on a cluster without one, set ingress-nginx.controller.service.type=NodePort (the seed-era chart also has a NodePort Service of its own, ingress.nodePortEnabled)".into());
     }
     let events: Api<Event> = Api::namespaced(client.clone(), namespace);
     for subject in subjects {

@@ -25,7 +25,13 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     let recorded = history.latest().map(|record| record.chart_version.as_str());
-    let chart = Chart::choose(asked, recorded).map_err(invalid_input)?;
+    let chart = Chart::choose(asked, recorded).map_err(|err| {
+        invalid_input(anyhow::Error::new(err).context(format!(
+            "release {} was rendered with a chart version this skyctl does not have; use the \
+             skyctl that made it, or move the release to a version named with --version",
+            release.name
+        )))
+    })?;
     let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     super::web_login::check_given(&given)?;
     let operation = Operation::Upgrade {
