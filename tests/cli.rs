@@ -251,3 +251,18 @@ fn release_names_and_namespaces_are_checked_before_the_cluster() {
         "has 64 characters; use lowercase letters, digits and '-', at most 63 characters",
     );
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_skyctl_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_skyctl"))
+        .args(["template", "--version", "0.13.0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -0`: nobody reads what skyctl writes.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
