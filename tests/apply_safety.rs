@@ -13,7 +13,7 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 use skyctl::manifest::Manifest;
 use support::cluster::{self, eventually, kubectl};
-use support::release::{Fixture, lease_holder, upgrade_holding_the_lock};
+use support::release::{Fixture, lease_holder, pod_spec, upgrade_holding_the_lock};
 use support::skyctl::skyctl;
 
 fn ingress_class() -> Manifest {
@@ -25,18 +25,7 @@ fn ingress_class() -> Manifest {
 }
 
 fn api_image(deployment: &Deployment) -> String {
-    deployment
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap()
-        .containers[0]
-        .image
-        .clone()
-        .unwrap()
+    pod_spec(deployment).containers[0].image.clone().unwrap()
 }
 
 async fn namespace_gone(client: &kube::Client, name: &str) -> bool {

@@ -21,6 +21,12 @@ fn env<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
     named(&container["env"], name)
 }
 
+/// The Secret and key an environment variable is read from: `None` when the variable is not
+/// set, null when it is set some other way.
+fn secret_ref(container: &Value, name: &str) -> Option<Value> {
+    env(container, name).map(|var| var["valueFrom"]["secretKeyRef"].clone())
+}
+
 fn env_names(container: &Value) -> Vec<&str> {
     container["env"]
         .as_array()
@@ -346,8 +352,8 @@ fn rolling_update_with_an_external_database_and_no_storage() {
             "true"
         );
         assert_eq!(
-            env(api, "SKYPILOT_DB_CONNECTION_URI").unwrap()["valueFrom"],
-            json!({"secretKeyRef": {"name": uri_secret, "key": "connection_string"}})
+            secret_ref(api, "SKYPILOT_DB_CONNECTION_URI"),
+            Some(json!({"name": uri_secret, "key": "connection_string"}))
         );
         let pod = r.api_pod_spec();
         assert!(volume(pod, "sky-ephemeral").is_none());
@@ -569,15 +575,11 @@ fn database_connection_comes_from_the_users_secret_or_the_charts() {
     ];
     for (api_values, secret) in cases {
         let r = render(json!({"apiService": api_values}));
-        let uri = env(r.api_container(), "SKYPILOT_DB_CONNECTION_URI");
-        match secret {
-            Some(name) => assert_eq!(
-                uri.unwrap()["valueFrom"],
-                json!({"secretKeyRef": {"name": name, "key": "connection_string"}}),
-                "{api_values}"
-            ),
-            None => assert!(uri.is_none(), "{api_values}"),
-        }
+        assert_eq!(
+            secret_ref(r.api_container(), "SKYPILOT_DB_CONNECTION_URI"),
+            secret.map(|name| json!({"name": name, "key": "connection_string"})),
+            "{api_values}"
+        );
     }
 }
 
@@ -687,16 +689,11 @@ fn initial_basic_auth_reaches_the_server_only_when_it_does_basic_auth() {
             "apiService": api_values,
             "ingress": {"oauth2-proxy": oauth2_proxy_values(oauth2_proxy)},
         }));
-        let api = r.api_container();
-        let initial = env(api, "SKYPILOT_INITIAL_BASIC_AUTH");
-        match secret {
-            Some(name) => assert_eq!(
-                initial.unwrap()["valueFrom"],
-                json!({"secretKeyRef": {"name": name, "key": "auth"}}),
-                "{api_values}"
-            ),
-            None => assert!(initial.is_none(), "{api_values} {oauth2_proxy}"),
-        }
+        assert_eq!(
+            secret_ref(r.api_container(), "SKYPILOT_INITIAL_BASIC_AUTH"),
+            secret.map(|name| json!({"name": name, "key": "auth"})),
+            "{api_values} {oauth2_proxy}"
+        );
     }
 }
 

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeCl
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{Value, json};
 use support::cluster;
-use support::release::{Chart, Fixture};
+use support::release::{Chart, Fixture, pod_spec, unready};
 
 const SYSTEM_NAMESPACE: &str = "skypilot-system";
 
@@ -21,13 +21,7 @@ async fn api_server(f: &Fixture) -> Deployment {
 }
 
 fn grace_period(deployment: &Deployment) -> Option<i64> {
-    deployment
-        .spec
-        .as_ref()?
-        .template
-        .spec
-        .as_ref()?
-        .termination_grace_period_seconds
+    pod_spec(deployment).termination_grace_period_seconds
 }
 
 async fn claim(f: &Fixture) -> Option<PersistentVolumeClaim> {
@@ -51,12 +45,7 @@ async fn a_0_13_release_installs_upgrades_rolls_back_and_uninstalls() {
 
     let status = f.status();
     assert_eq!(status["status"], "deployed");
-    let unready: Vec<&Value> = status["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["ready"] != true)
-        .collect();
+    let unready = unready(&status);
     assert!(unready.is_empty(), "not ready after install: {unready:?}");
     // Every object `template` renders was applied, but the shared Namespace, which only the
     // first release in a cluster creates (template assumes none exists, as Helm's does).
@@ -347,15 +336,7 @@ async fn an_oauth_login_gets_no_basic_auth_and_needs_no_password() {
 }
 
 fn cookie_secret(deployment: &Deployment) -> String {
-    let spec = deployment
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap();
-    spec.containers[0]
+    pod_spec(deployment).containers[0]
         .env
         .iter()
         .flatten()

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use skyctl::manifest::Manifest;
 use support::audit;
 use support::cluster::{self, eventually};
-use support::release::{AUTH, Fixture, lease_holder, upgrade_holding_the_lock};
+use support::release::{AUTH, Fixture, lease_holder, unready, upgrade_holding_the_lock};
 use support::skyctl::skyctl;
 
 fn spec_of(object: &DynamicObject) -> Value {
@@ -53,12 +53,7 @@ async fn install_applies_every_rendered_object_managed_by_skyctl_and_waits_until
     let status = f.status();
     assert_eq!(status["status"], "deployed");
     assert_eq!(status["revision"], 1);
-    let unready: Vec<_> = status["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["ready"] != true)
-        .collect();
+    let unready = unready(&status);
     assert!(unready.is_empty(), "not ready after install: {unready:?}");
     f.run("uninstall", &[]).success();
 }

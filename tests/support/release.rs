@@ -4,6 +4,7 @@ use std::process::{Child, Command, Stdio};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::PodSpec;
 use kube::api::{Api, DynamicObject};
 use serde_json::Value;
 use skyctl::cluster::object_manager::ObjectManager;
@@ -118,6 +119,25 @@ impl Fixture {
         let outcome = self.run("status", &["-o", "json"]).success();
         serde_json::from_str(&outcome.stdout).expect("status -o json prints JSON")
     }
+}
+
+/// The objects `status -o json` reports as not ready.
+pub fn unready(status: &Value) -> Vec<&Value> {
+    status["objects"]
+        .as_array()
+        .expect("status lists the release's objects")
+        .iter()
+        .filter(|object| object["ready"] != true)
+        .collect()
+}
+
+/// The pod spec of a Deployment's template.
+pub fn pod_spec(deployment: &Deployment) -> &PodSpec {
+    deployment
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref())
+        .expect("a Deployment has a pod template")
 }
 
 /// A test that fails part-way leaves its release behind, and with it the cluster-wide
