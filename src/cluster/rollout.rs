@@ -173,6 +173,13 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
     })
 }
 
+impl Prepared {
+    /// Every object the rollout renders.
+    pub fn manifests(&self) -> impl Iterator<Item = &Manifest> {
+        self.plan.manifests()
+    }
+}
+
 fn manifests<'p>(plan: &'p Plan, ids: impl Iterator<Item = &'p ObjectRef>) -> Vec<&'p Manifest> {
     let ids: Vec<&ObjectRef> = ids.collect();
     plan.manifests().filter(|m| ids.contains(&&m.id)).collect()

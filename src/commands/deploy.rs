@@ -121,6 +121,10 @@ pub(super) async fn render_release(
         return Ok(manifests);
     }
     let live = ObjectManager::new(client).observe(&asked).await?;
+    // Nothing the chart asked for exists: the first render already saw the cluster as it is.
+    if live.is_empty() {
+        return Ok(manifests);
+    }
     let answers = live
         .into_iter()
         .map(|(id, object)| Ok((id, serde_json::to_value(object)?)))
@@ -320,12 +324,6 @@ pub(super) async fn deploy(
     let objects = manifests.len();
     let manager = ObjectManager::new(client);
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
-    if let Some(deployed) = history.deployed() {
-        let before = storage.manifests(deployed).await?;
-        for warning in guide::transition::warnings(&before, &manifests) {
-            eprintln!("warning: {warning}");
-        }
-    }
     let plan = plan::plan(
         manifests,
         &history.owned_objects(),
@@ -373,6 +371,14 @@ pub(super) async fn deploy(
         }
         Decision::Rollout(rollout) => rollout,
     };
+    // Only a rollout that changes something can change how users reach the server; a no-op
+    // upgrade reads nothing more.
+    if let Some(deployed) = history.deployed() {
+        let before = storage.manifests(deployed).await?;
+        for warning in guide::transition::warnings(&before, prepared.manifests()) {
+            eprintln!("warning: {warning}");
+        }
+    }
     if args.diff {
         print_diff(&prepared, rollout);
     }

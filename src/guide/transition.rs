@@ -8,9 +8,14 @@ use serde_json::Value;
 use crate::manifest::Manifest;
 
 /// Plain-words warnings for every change of endpoint or login between two sets of objects.
-pub fn warnings(before: &[Manifest], after: &[Manifest]) -> Vec<String> {
+pub fn warnings<'a>(
+    before: impl IntoIterator<Item = &'a Manifest>,
+    after: impl IntoIterator<Item = &'a Manifest>,
+) -> Vec<String> {
+    let (before, after): (Vec<&Manifest>, Vec<&Manifest>) =
+        (before.into_iter().collect(), after.into_iter().collect());
     let mut found = Vec::new();
-    let (was, will) = (endpoints(before), endpoints(after));
+    let (was, will) = (endpoints(&before), endpoints(&after));
     if was != will {
         found.push(format!(
             "the endpoint changes: users reach the API server through {} before, through {} after; \
@@ -19,7 +24,7 @@ pub fn warnings(before: &[Manifest], after: &[Manifest]) -> Vec<String> {
             describe(&will, "no NodePort or LoadBalancer Service"),
         ));
     }
-    let (was, will) = (logins(before), logins(after));
+    let (was, will) = (logins(&before), logins(&after));
     if was != will {
         found.push(format!(
             "the login changes: {} before, {} after",
@@ -39,7 +44,7 @@ fn describe(items: &[String], none: &str) -> String {
 }
 
 /// The Services that take traffic from outside the cluster, with their node ports.
-fn endpoints(objects: &[Manifest]) -> Vec<String> {
+fn endpoints(objects: &[&Manifest]) -> Vec<String> {
     let mut found: Vec<String> = objects
         .iter()
         .filter(|m| m.id.kind == "Service")
@@ -71,7 +76,7 @@ fn endpoints(objects: &[Manifest]) -> Vec<String> {
 }
 
 /// How each Ingress makes users log in, as ingress-nginx reads its annotations.
-fn logins(objects: &[Manifest]) -> Vec<String> {
+fn logins(objects: &[&Manifest]) -> Vec<String> {
     let mut found: Vec<String> = objects
         .iter()
         .filter(|m| m.id.kind == "Ingress")
