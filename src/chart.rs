@@ -50,6 +50,8 @@ pub struct Metadata {
 pub struct Subchart {
     pub version: String,
     pub app_version: String,
+    /// Helm's `kubeVersion` constraint, such as `>=1.21.0-0`.
+    pub kube_version: String,
 }
 
 /// `--version` names no embedded chart.
@@ -115,6 +117,12 @@ impl Chart {
     /// chooses from a repository without `--devel` (a pre-release is chosen only by name).
     pub fn newest() -> &'static Chart {
         newest_stable(Self::all()).expect("at least one embedded chart is a stable release")
+    }
+
+    /// The Kubernetes versions the chart supports: its subchart's constraint, since the
+    /// SkyPilot chart states none of its own.
+    pub fn kube_version(&self) -> &str {
+        &self.metadata.ingress_nginx.kube_version
     }
 
     pub fn version(&self) -> &str {

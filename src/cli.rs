@@ -83,6 +83,16 @@ pub enum Command {
     },
     /// Print the objects that install would apply, as YAML, without a cluster
     Template(TemplateArgs),
+    /// Check the cluster before installing: rights, node ports, IngressClass, storage, capacity
+    ///
+    /// Renders what `install` (or `upgrade`, for a release that exists) would apply, reads the
+    /// cluster, and prints a checklist: ✓ fine, ! a warning, ✗ blocks the install, each with its
+    /// fix. Writes nothing. Exits 1 when a check blocks. install and upgrade run the same
+    /// checks before their first prompt and first write (--skip-preflight skips them).
+    #[command(
+        after_help = "Examples:\n  skyctl doctor\n  skyctl doctor sky-b -n team-b -f values.yaml --create-namespace\n  skyctl doctor -o json | jq '.checks[] | select(.status != \"pass\")'"
+    )]
+    Doctor(DoctorArgs),
     /// Print the URL users log in to (NodePort or LoadBalancer)
     Endpoint(EndpointArgs),
     /// Turn local cloud and Kubernetes credentials into the Secrets the API server reads
@@ -257,6 +267,9 @@ pub struct DeployArgs {
     /// Skip checking /api/health through the endpoint (for clusters this machine cannot reach)
     #[arg(long, help_heading = "Wait")]
     pub no_health_check: bool,
+    /// Skip the checks that run before anything is written (`skyctl doctor` runs them alone)
+    #[arg(long, help_heading = "Apply")]
+    pub skip_preflight: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -371,6 +384,24 @@ pub struct GetValuesArgs {
     pub revision: Option<u32>,
     #[command(flatten)]
     pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    #[command(flatten)]
+    pub chart: ChartArg,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Check as `install --create-namespace` would: the namespace may be missing
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// Check as `install --take-ownership` would: objects of nobody or of Helm are taken over
+    #[arg(long)]
+    pub take_ownership: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod ownership;
 pub mod plan;
 pub mod poll;
+pub mod preflight;
 pub mod progress;
 pub mod redacted;
 pub mod release;

@@ -10,6 +10,7 @@ pub mod readiness;
 pub mod release_secrets;
 pub mod resources;
 pub mod rollout;
+pub mod survey;
 pub mod teardown;
 pub mod wait;
 

@@ -5,11 +5,13 @@
 mod completion;
 pub(crate) mod creds;
 mod deploy;
+mod doctor;
 mod endpoint;
 mod get_values;
 mod history;
 mod install;
 mod list;
+mod preflight;
 mod rollback;
 mod status;
 mod template;
@@ -34,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completion { shell } => completion::run(shell),
         Command::Version(args) => version::run(args),
         Command::Template(args) => template::run(&cluster, args),
+        Command::Doctor(args) => block_on(doctor::run(&cluster, args)),
         Command::Install(args) => block_on(install::run(&cluster, args)),
         Command::Upgrade(args) => block_on(upgrade::run(&cluster, args)),
         Command::Rollback(args) => block_on(rollback::run(&cluster, args)),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -119,20 +120,26 @@ pub async fn store(
     })
 }
 
-/// The credentials skyctl stored in the namespace.
+/// The credentials skyctl stored in the namespace, read from the Secrets' labels: their data
+/// never leaves the cluster.
 pub async fn list(client: &kube::Client, namespace: &str) -> anyhow::Result<Vec<Stored>> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let secrets = api.list(&ListParams::default().labels(LABEL)).await?;
+    let secrets = api
+        .list_metadata(&ListParams::default().labels(LABEL))
+        .await?;
+    Ok(stored_among(secrets.items.iter().map(|s| &s.metadata)))
+}
+
+/// The credentials among these Secrets (by their metadata), in a stable order.
+pub fn stored_among<'a>(secrets: impl IntoIterator<Item = &'a ObjectMeta>) -> Vec<Stored> {
     let mut stored: Vec<Stored> = secrets
-        .items
         .into_iter()
-        .filter_map(|secret| {
-            let kind = Kind::from_label(secret.metadata.labels.as_ref()?.get(LABEL)?)?;
+        .filter_map(|meta| {
+            let kind = Kind::from_label(meta.labels.as_ref()?.get(LABEL)?)?;
             Some(Stored {
                 kind,
-                secret: secret.metadata.name.clone()?,
-                project: secret
-                    .metadata
+                secret: meta.name.clone()?,
+                project: meta
                     .annotations
                     .as_ref()
                     .and_then(|a| a.get(PROJECT))
@@ -141,7 +148,7 @@ pub async fn list(client: &kube::Client, namespace: &str) -> anyhow::Result<Vec<
         })
         .collect();
     stored.sort_by_key(|s| s.kind.label());
-    Ok(stored)
+    stored
 }
 
 /// Deletes the stored credentials of one kind; returns what was deleted.

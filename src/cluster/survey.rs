@@ -1,0 +1,194 @@
+//! Reads what the preflight checks need, all at once and nothing more: the server's version,
+//! the admin's rights (SelfSubjectAccessReviews, which persist nothing), the rendered objects
+//! that exist, and a few lists. Writes nothing. A list the admin may not read is recorded as
+//! such, for the check that needed it to say so.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use k8s_openapi::api::authorization::v1::{
+    NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Secret, Service};
+use k8s_openapi::api::networking::v1::IngressClass;
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ListParams, PostParams};
+use serde::de::DeserializeOwned;
+
+use crate::guide::credential_secrets;
+use crate::preflight::{Access, Facts, HelmRecord, Intent, Observed, intent};
+
+use super::object_manager::{ObjectManager, api_message};
+
+/// How many reviews are in flight at once: enough to hide the round trips, few enough not to
+/// look like a flood to the API server's priority and fairness.
+const REVIEWS_IN_FLIGHT: usize = 16;
+
+/// Everything the checks look at. Fails only when the cluster cannot be reached at all.
+pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Result<Facts> {
+    let server_version = client
+        .apiserver_version()
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot reach the cluster: {}", api_message(&err)))?
+        .git_version;
+    let namespace = intent.release.namespace.as_str();
+    let (access, live, services, ingress_classes, storage_classes, nodes, secrets, helm_maps) = tokio::join!(
+        reviews(client, intent),
+        observe_rendered(client, intent),
+        list_all::<Service>(client),
+        list_all::<IngressClass>(client),
+        list_all::<StorageClass>(client),
+        list_all::<Node>(client),
+        secret_metadata(client, namespace),
+        helm_config_maps(client, intent),
+    );
+    let helm_secrets = secrets
+        .as_ref()
+        .map(|secrets| {
+            secrets
+                .iter()
+                .filter_map(|meta| HelmRecord::from_labels("Secret", meta, &intent.release.name))
+                .collect::<Vec<_>>()
+        })
+        .map_err(Clone::clone);
+    let helm = match (helm_secrets, helm_maps) {
+        (Ok(mut records), Ok(more)) => {
+            records.extend(more);
+            Ok(records)
+        }
+        (Err(why), _) | (_, Err(why)) => Err(why),
+    };
+    Ok(Facts {
+        server_version,
+        access,
+        live,
+        services,
+        ingress_classes,
+        storage_classes,
+        nodes,
+        credentials: secrets
+            .as_ref()
+            .map(|metas| credential_secrets::stored_among(metas.iter()))
+            .map_err(Clone::clone),
+        secrets: secrets.map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
+        helm,
+        now: Timestamp::now(),
+    })
+}
+
+/// Why a read failed, shortly: the API server's own message (`nodes is forbidden: User …`).
+fn reason(err: &kube::Error) -> String {
+    api_message(err)
+}
+
+async fn list_all<K>(client: &kube::Client) -> Observed<Vec<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    Api::<K>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .map(|list| list.items)
+        .map_err(|err| reason(&err))
+}
+
+/// The Secrets of the namespace, metadata only: names, labels, annotations; never data.
+async fn secret_metadata(
+    client: &kube::Client,
+    namespace: &str,
+) -> Observed<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>> {
+    Api::<Secret>::namespaced(client.clone(), namespace)
+        .list_metadata(&ListParams::default())
+        .await
+        .map(|list| list.items.into_iter().map(|s| s.metadata).collect())
+        .map_err(|err| reason(&err))
+}
+
+/// Helm's ConfigMap driver keeps the same records as ConfigMaps.
+async fn helm_config_maps(client: &kube::Client, intent: &Intent<'_>) -> Observed<Vec<HelmRecord>> {
+    let selector = format!("owner=helm,name={}", intent.release.name);
+    Api::<ConfigMap>::namespaced(client.clone(), &intent.release.namespace)
+        .list_metadata(&ListParams::default().labels(&selector))
+        .await
+        .map(|list| {
+            list.items
+                .iter()
+                .filter_map(|m| {
+                    HelmRecord::from_labels("ConfigMap", &m.metadata, &intent.release.name)
+                })
+                .collect()
+        })
+        .map_err(|err| reason(&err))
+}
+
+/// Each rendered object as the cluster has it, or why it could not be read.
+async fn observe_rendered(
+    client: &kube::Client,
+    intent: &Intent<'_>,
+) -> BTreeMap<crate::manifest::ObjectRef, Observed<Option<kube::api::DynamicObject>>> {
+    let manager = ObjectManager::new(client);
+    let found = futures::future::join_all(intent.manifests.iter().map(|m| async {
+        let api = manager.api(&m.id).await.map_err(|err| format!("{err:#}"))?;
+        api.get_opt(&m.id.name).await.map_err(|err| reason(&err))
+    }))
+    .await;
+    intent
+        .manifests
+        .iter()
+        .map(|m| m.id.clone())
+        .zip(found)
+        .collect()
+}
+
+/// The answer to every right the install needs. A cluster admin may do anything: one review
+/// says so, and the others are not sent.
+async fn reviews(client: &kube::Client, intent: &Intent<'_>) -> BTreeMap<Access, Observed<bool>> {
+    let needed: Vec<Access> = intent::needed_access(intent).into_keys().collect();
+    if review(client, &Access::everything()).await == Ok(true) {
+        return needed
+            .into_iter()
+            .map(|access| (access, Ok(true)))
+            .collect();
+    }
+    futures::stream::iter(needed)
+        .map(|access| async move {
+            let answer = review(client, &access).await;
+            (access, answer)
+        })
+        .buffer_unordered(REVIEWS_IN_FLIGHT)
+        .collect()
+        .await
+}
+
+async fn review(client: &kube::Client, access: &Access) -> Observed<bool> {
+    let spec = match &access.path {
+        Some(path) => SelfSubjectAccessReviewSpec {
+            non_resource_attributes: Some(NonResourceAttributes {
+                path: Some(path.clone()),
+                verb: Some(access.verb.clone()),
+            }),
+            ..Default::default()
+        },
+        None => SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(access.verb.clone()),
+                group: Some(access.group.clone()),
+                resource: Some(access.resource.clone()),
+                namespace: access.namespace.clone(),
+                name: access.name.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    };
+    let review = SelfSubjectAccessReview {
+        spec,
+        ..Default::default()
+    };
+    Api::<SelfSubjectAccessReview>::all(client.clone())
+        .create(&PostParams::default(), &review)
+        .await
+        .map(|answer| answer.status.is_some_and(|status| status.allowed))
+        .map_err(|err| reason(&err))
+}

@@ -1,0 +1,101 @@
+//! The preflight checks as `doctor`, `install` and `upgrade` run them: render what the release
+//! would apply, read the cluster, assess. Install and upgrade stop here, before their first
+//! prompt and their first write, when a check blocks.
+
+use std::sync::Arc;
+
+use crate::chart::Chart;
+use crate::cluster::survey;
+use crate::preflight::{Intent, Report, Status};
+use crate::release::Release;
+use crate::render::{self, AdmissionCertificate, Lookups};
+use crate::values::Resolved;
+
+/// How the rollout would run, as far as the checks care.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plans {
+    pub namespace_exists: bool,
+    pub create_namespace: bool,
+    pub take_ownership: bool,
+}
+
+/// A check blocked: nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{count} preflight check(s) failed, so nothing was changed:\n{lines}\
+     `skyctl doctor` shows every check; --skip-preflight goes ahead anyway"
+)]
+pub(super) struct Blocked {
+    count: usize,
+    lines: String,
+}
+
+/// Renders the release and checks it against the cluster.
+pub(super) async fn assess(
+    client: &kube::Client,
+    release: &Release,
+    chart: &'static Chart,
+    values: &Resolved,
+    plans: Plans,
+) -> anyhow::Result<Report> {
+    // The chart's lookups read cluster objects an admin of one namespace may not read; the
+    // RBAC check names that, so the render goes on as `template` would.
+    let manifests =
+        match super::deploy::render_release(client, release, chart, &values.values).await {
+            Ok(manifests) => manifests,
+            Err(_) => render::render(
+                chart,
+                &values.values,
+                release,
+                &AdmissionCertificate::generate(release)?,
+                &Arc::new(Lookups::none()),
+            )?,
+        };
+    let intent = Intent {
+        release,
+        chart,
+        manifests: &manifests,
+        values: &values.values,
+        user: &values.user,
+        namespace_exists: plans.namespace_exists,
+        create_namespace: plans.create_namespace,
+        take_ownership: plans.take_ownership,
+    };
+    let facts = survey::survey(client, &intent).await?;
+    Ok(Report::assess(&intent, &facts))
+}
+
+/// Install's and upgrade's gate: warnings are shown, a blocking finding stops the command.
+pub(super) async fn gate(
+    client: &kube::Client,
+    release: &Release,
+    chart: &'static Chart,
+    values: &Resolved,
+    plans: Plans,
+    skip: bool,
+) -> anyhow::Result<()> {
+    if skip {
+        crate::ui::step("preflight", "skipped (--skip-preflight)");
+        return Ok(());
+    }
+    let report = assess(client, release, chart, values, plans).await?;
+    if report.blocks() {
+        return Err(Blocked {
+            count: report.count(Status::Block),
+            lines: report.lines(true),
+        }
+        .into());
+    }
+    let warnings = report.count(Status::Warn);
+    let passed = report.count(Status::Pass);
+    if warnings == 0 {
+        crate::ui::step("preflight", &format!("all {passed} checks passed"));
+    } else {
+        crate::ui::step(
+            "preflight",
+            &format!("{passed} checks passed, {warnings} warning(s):"),
+        );
+        eprint!("{}", report.lines(true));
+    }
+    Ok(())
+}

@@ -1,0 +1,822 @@
+//! The checks, one function each: intent and facts in, one finding out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::Value;
+
+use crate::ownership::{self, Owner};
+use crate::values::quantity;
+
+use super::intent::{self, Need};
+use super::{Check, Facts, Finding, Intent};
+
+/// Kubernetes' default `--service-node-port-range`.
+const NODE_PORT_RANGE: std::ops::RangeInclusive<i64> = 30000..=32767;
+/// How long a LoadBalancer Service may wait for its address before the wait says something:
+/// cloud load balancers answer within a minute.
+const LOAD_BALANCER_PATIENCE_SECONDS: i64 = 60;
+const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
+
+pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
+    vec![
+        cluster(intent, facts),
+        rbac(intent, facts),
+        objects(intent, facts),
+        ingress_class(intent, facts),
+        node_ports(intent, facts),
+        storage(intent, facts),
+        capacity(intent, facts),
+        load_balancer(intent, facts),
+        helm(intent, facts),
+        credentials(intent, facts),
+    ]
+}
+
+/// The Kubernetes version against the chart's `kubeVersion`. Vendors' suffixes
+/// (`-gke.1014001`, `+k3s1`) are not pre-releases: only major.minor.patch is compared.
+fn cluster(intent: &Intent, facts: &Facts) -> Finding {
+    let required = intent.chart.kube_version();
+    let shown = &facts.server_version;
+    let core = shown
+        .trim_start_matches('v')
+        .split(['-', '+'])
+        .next()
+        .unwrap_or_default();
+    let (Ok(version), Ok(requirement)) = (
+        semver::Version::parse(core),
+        semver::VersionReq::parse(required),
+    ) else {
+        return Finding::warn(
+            Check::Cluster,
+            format!("Kubernetes {shown:?}: not a version skyctl can compare with {required}"),
+            "make sure the cluster runs a Kubernetes release the chart supports",
+        );
+    };
+    let compared = semver::Version::new(version.major, version.minor, version.patch);
+    let chart = intent.chart.version();
+    if requirement.matches(&compared) {
+        Finding::pass(
+            Check::Cluster,
+            format!("Kubernetes {shown}; chart {chart} needs {required}"),
+        )
+    } else {
+        Finding::block(
+            Check::Cluster,
+            format!("Kubernetes {shown} is older than chart {chart} supports ({required})"),
+            "upgrade the cluster, or install a chart version that supports it (`skyctl version` lists them)",
+        )
+    }
+}
+
+/// Every right the install needs, answered by the API server's own reviews.
+fn rbac(intent: &Intent, facts: &Facts) -> Finding {
+    let needs = intent::needed_access(intent);
+    let allowed = |access| facts.access.get(access).cloned();
+    let mut unanswered = Vec::new();
+    let mut denied_writes: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut denied_grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (access, whys) in &needs {
+        match allowed(access) {
+            Some(Ok(true)) => continue,
+            Some(Err(why)) => {
+                unanswered.push(format!("{}: {why}", access.describe()));
+                continue;
+            }
+            None => {
+                unanswered.push(format!("{}: not asked", access.describe()));
+                continue;
+            }
+            Some(Ok(false)) => {}
+        }
+        for why in whys {
+            match why {
+                Need::Write(id) => {
+                    let key = match &access.namespace {
+                        Some(namespace) => format!("{} in {namespace}", id.kind),
+                        None => id.kind.clone(),
+                    };
+                    let entry = denied_writes.entry(key).or_default();
+                    entry.0.insert(access.verb.clone());
+                    entry.1.insert(id.name.clone());
+                }
+                Need::Bookkeeping => {
+                    denied_writes
+                        .entry(format!("{} (skyctl's release records)", access.resource))
+                        .or_default()
+                        .0
+                        .insert(access.verb.clone());
+                }
+                Need::Grant(role) => {
+                    let escalate = needs
+                        .keys()
+                        .find(|a| {
+                            a.verb == "escalate"
+                                && a.namespace == access.namespace
+                                && a.resource == plural_of_role(&role.kind)
+                        })
+                        .and_then(&allowed);
+                    if escalate != Some(Ok(true)) {
+                        denied_grants
+                            .entry(role.to_string())
+                            .or_default()
+                            .insert(access.describe());
+                    }
+                }
+                Need::Escalate => {}
+            }
+        }
+    }
+    if denied_writes.is_empty() && denied_grants.is_empty() {
+        if unanswered.is_empty() {
+            return Finding::pass(
+                Check::Rbac,
+                format!("you may write all {} objects", intent.manifests.len()),
+            );
+        }
+        return Finding::warn(
+            Check::Rbac,
+            format!("the API server did not answer: {}", unanswered.join("; ")),
+            "check your rights with `kubectl auth can-i`",
+        );
+    }
+    let mut summary = String::from("you may not");
+    let mut first = true;
+    for (what, (verbs, names)) in &denied_writes {
+        let verbs: Vec<&str> = verbs.iter().map(String::as_str).collect();
+        let _ = write!(
+            summary,
+            "{} {} {what}",
+            if first { "" } else { ";" },
+            verbs.join("/")
+        );
+        if !names.is_empty() {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let _ = write!(summary, " ({})", names.join(", "));
+        }
+        first = false;
+    }
+    for (role, rights) in &denied_grants {
+        let rights: Vec<&str> = rights.iter().map(String::as_str).collect();
+        let _ = write!(
+            summary,
+            "{} create {role}: it grants {}, which you do not hold yourself",
+            if first { "" } else { ";" },
+            rights.join(", ")
+        );
+        first = false;
+    }
+    Finding::block(
+        Check::Rbac,
+        summary,
+        "ask a cluster admin to install the release, or to grant you these rights \
+         (`kubectl auth can-i --list` shows what you have)",
+    )
+}
+
+fn plural_of_role(kind: &str) -> &'static str {
+    if kind == "ClusterRole" {
+        "clusterroles"
+    } else {
+        "roles"
+    }
+}
+
+/// Rendered objects that exist already and are not this release's. Another release's
+/// cluster-wide objects are the second-instance clash: their names come from the release name.
+fn objects(intent: &Intent, facts: &Facts) -> Finding {
+    let mut foreign: Vec<String> = Vec::new();
+    let mut takeable: Vec<String> = Vec::new();
+    let mut unreadable: Vec<String> = Vec::new();
+    let mut ours = 0;
+    for manifest in intent.manifests {
+        let id = &manifest.id;
+        // The IngressClass has a check of its own, with the ways to share it.
+        if id.kind == "IngressClass" {
+            continue;
+        }
+        match facts.live.get(id) {
+            None | Some(Ok(None)) => {}
+            Some(Err(why)) => unreadable.push(format!("{id} ({why})")),
+            Some(Ok(Some(live))) => match ownership::owner(&live.metadata, intent.release) {
+                Owner::This => ours += 1,
+                owner @ Owner::Other { .. } => foreign.push(format!("{id} belongs to {owner}")),
+                owner @ (Owner::Helm { .. } | Owner::Unmarked) => {
+                    takeable.push(format!("{id} exists and belongs to {owner}"))
+                }
+            },
+        }
+    }
+    let total = intent.manifests.len();
+    if !foreign.is_empty() {
+        return Finding::block(
+            Check::Objects,
+            foreign.join("; "),
+            "objects outside the namespace are named after the release: install this one under \
+             another release name",
+        );
+    }
+    if !takeable.is_empty() && !intent.take_ownership {
+        return Finding::block(
+            Check::Objects,
+            takeable.join("; "),
+            "--take-ownership takes them over (as Helm's flag does), or delete them first",
+        );
+    }
+    if !unreadable.is_empty() {
+        return Finding::unknown(Check::Objects, &unreadable.join(", "), "see above");
+    }
+    if !takeable.is_empty() {
+        return Finding::warn(
+            Check::Objects,
+            format!("--take-ownership takes over: {}", takeable.join("; ")),
+            "make sure nothing else manages them",
+        );
+    }
+    Finding::pass(
+        Check::Objects,
+        match ours {
+            0 => format!("none of the {total} objects exists yet"),
+            _ => format!("{ours} of the {total} objects exist and are this release's"),
+        },
+    )
+}
+
+/// The IngressClass the chart makes (ingress-nginx enabled) or uses (sharing a controller).
+fn ingress_class(intent: &Intent, facts: &Facts) -> Finding {
+    let made = intent::ingress_classes_made(intent.manifests);
+    let used = intent::ingress_classes_used(intent.manifests);
+    if made.is_empty() && used.is_empty() {
+        return Finding::pass(Check::IngressClass, "no Ingress, no IngressClass");
+    }
+    let classes = match &facts.ingress_classes {
+        Ok(classes) => classes,
+        Err(why) => return Finding::unknown(Check::IngressClass, "IngressClasses", why),
+    };
+    let live = |name: &str| {
+        classes
+            .iter()
+            .find(|class| class.metadata.name.as_deref() == Some(name))
+    };
+    for class in &made {
+        if let Some(existing) = live(&class.id.name) {
+            let owner = ownership::owner(&existing.metadata, intent.release);
+            let takeable = matches!(owner, Owner::Helm { .. } | Owner::Unmarked);
+            let summary = match &owner {
+                Owner::This => continue,
+                Owner::Other { .. } => format!("IngressClass {} belongs to {owner}", class.id.name),
+                _ => format!(
+                    "IngressClass {} exists and belongs to {owner}",
+                    class.id.name
+                ),
+            };
+            let summary = format!("{summary} (controller {})", controller_of(existing));
+            let mut fix = ways_to_coexist(intent, &class.id.name);
+            if takeable {
+                if intent.take_ownership {
+                    return Finding::warn(
+                        Check::IngressClass,
+                        format!("--take-ownership takes over: {summary}"),
+                        "make sure no other controller relies on it",
+                    );
+                }
+                fix.push_str("\nor take it over: --take-ownership (uninstall then deletes it)");
+            }
+            return Finding::block(Check::IngressClass, summary, fix);
+        }
+        let rival = classes.iter().find(|other| {
+            controller_of(other) == class.controller
+                && ownership::owner(&other.metadata, intent.release) != Owner::This
+        });
+        if let Some(rival) = rival {
+            return Finding::warn(
+                Check::IngressClass,
+                format!(
+                    "IngressClass {} already claims controller {}: two controllers with one \
+                     value serve each other's Ingresses",
+                    rival.metadata.name.as_deref().unwrap_or_default(),
+                    class.controller
+                ),
+                format!(
+                    "give this release's controller its own value: --set \
+                     ingress-nginx.controller.ingressClassResource.controllerValue=k8s.io/ingress-nginx-{}",
+                    intent.release.name
+                ),
+            );
+        }
+    }
+    let made_names: BTreeSet<&str> = made.iter().map(|c| c.id.name.as_str()).collect();
+    for (ingress, class) in &used {
+        if made_names.contains(class) {
+            continue;
+        }
+        let Some(existing) = live(class) else {
+            return Finding::warn(
+                Check::IngressClass,
+                format!("{ingress} uses IngressClass {class}, which does not exist"),
+                format!(
+                    "nothing serves the Ingress until a controller for {class} runs: install \
+                     one, or let this release run its own (ingress-nginx.enabled=true)"
+                ),
+            );
+        };
+        if let owner @ Owner::Other { .. } = ownership::owner(&existing.metadata, intent.release) {
+            return Finding::warn(
+                Check::IngressClass,
+                format!("{ingress} shares IngressClass {class} of {owner}"),
+                "uninstalling that release removes the controller this one relies on",
+            );
+        }
+    }
+    let names: Vec<&str> = made_names
+        .iter()
+        .copied()
+        .chain(used.iter().map(|(_, class)| *class))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Finding::pass(
+        Check::IngressClass,
+        format!(
+            "IngressClass {} is free or this release's",
+            names.join(", ")
+        ),
+    )
+}
+
+fn controller_of(class: &k8s_openapi::api::networking::v1::IngressClass) -> &str {
+    class
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.controller.as_deref())
+        .unwrap_or_default()
+}
+
+/// The two ways past a taken IngressClass. A chart whose Ingress names its class
+/// (`ingress.ingressClassName`, chart 0.13.0) can run a second controller; the seed-era chart's
+/// Ingress always says `nginx`, so it can only share.
+fn ways_to_coexist(intent: &Intent, class: &str) -> String {
+    let mut fix = format!(
+        "share its controller: --set ingress-nginx.enabled=false{}",
+        if intent.values.pointer("/ingress/ingressClassName").is_some() {
+            format!(",ingress.ingressClassName={class}")
+        } else {
+            String::new()
+        }
+    );
+    if intent.values.pointer("/ingress/ingressClassName").is_some() {
+        let own = format!("nginx-{}", intent.release.name);
+        let _ = write!(
+            fix,
+            "\nor run a second controller beside it: --set \
+             ingress-nginx.controller.ingressClassResource.name={own},\
+             ingress-nginx.controller.ingressClassResource.controllerValue=k8s.io/ingress-nginx-{},\
+             ingress-nginx.controller.ingressClass={own},ingress.ingressClassName={own}",
+            intent.release.name
+        );
+    } else {
+        fix.push_str(
+            "\n(a second controller needs chart 0.13.0 or later, whose Ingress names its class: --version)",
+        );
+    }
+    fix
+}
+
+/// Node ports the Services ask for by number, against every Service in the cluster.
+fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
+    let requested = intent::requested_node_ports(intent.manifests);
+    if requested.is_empty() {
+        return Finding::pass(Check::NodePorts, "none asked for by number");
+    }
+    let services = match &facts.services {
+        Ok(services) => services,
+        Err(why) => return Finding::unknown(Check::NodePorts, "Services of every namespace", why),
+    };
+    let held: BTreeMap<i64, String> = services
+        .iter()
+        .flat_map(|service| {
+            let id = service_name(&service.metadata);
+            service
+                .spec
+                .iter()
+                .flat_map(|spec| spec.ports.iter().flatten())
+                .filter_map(|port| port.node_port)
+                .map(move |port| (i64::from(port), id.clone()))
+        })
+        .collect();
+    let mut clashes = Vec::new();
+    let mut fixes = Vec::new();
+    for request in &requested {
+        let own = format!(
+            "{}/{}",
+            request.service.namespace.as_deref().unwrap_or_default(),
+            request.service.name
+        );
+        match held.get(&request.port) {
+            Some(holder) if *holder != own => {
+                clashes.push(format!(
+                    "node port {} is held by Service {holder}",
+                    request.port
+                ));
+                let keys = intent::value_paths(intent.values, &|path, value| {
+                    path.to_ascii_lowercase().contains("nodeport")
+                        && value.as_i64() == Some(request.port)
+                });
+                let free = NODE_PORT_RANGE.clone().find(|port| {
+                    !held.contains_key(port) && !requested.iter().any(|r| r.port == *port)
+                });
+                for key in keys {
+                    fixes.push(match free {
+                        Some(free) => format!(
+                            "--set {key}={free} (free), or {key}=null to let Kubernetes choose"
+                        ),
+                        None => format!("--set {key}=null to let Kubernetes choose"),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if !clashes.is_empty() {
+        if fixes.is_empty() {
+            fixes.push("choose other node ports for this release's Services".to_owned());
+        }
+        return Finding::block(Check::NodePorts, clashes.join("; "), fixes.join("\n"));
+    }
+    let outside: Vec<String> = requested
+        .iter()
+        .filter(|r| !NODE_PORT_RANGE.contains(&r.port))
+        .map(|r| r.port.to_string())
+        .collect();
+    if !outside.is_empty() {
+        return Finding::warn(
+            Check::NodePorts,
+            format!(
+                "{} outside Kubernetes' default node port range 30000-32767",
+                outside.join(", ")
+            ),
+            "the API server refuses them unless its --service-node-port-range includes them",
+        );
+    }
+    let ports: Vec<String> = requested.iter().map(|r| r.port.to_string()).collect();
+    Finding::pass(Check::NodePorts, format!("{} free", ports.join(", ")))
+}
+
+fn service_name(meta: &ObjectMeta) -> String {
+    format!(
+        "{}/{}",
+        meta.namespace.as_deref().unwrap_or_default(),
+        meta.name.as_deref().unwrap_or_default()
+    )
+}
+
+/// Each volume claim needs a StorageClass that exists: its own, or the cluster's default. A
+/// claim that already exists keeps the volume it has.
+fn storage(intent: &Intent, facts: &Facts) -> Finding {
+    let claims = intent::claims(intent.manifests);
+    if claims.is_empty() {
+        return Finding::pass(Check::Storage, "no volume asked for");
+    }
+    let classes = match &facts.storage_classes {
+        Ok(classes) => classes,
+        Err(why) => return Finding::unknown(Check::Storage, "StorageClasses", why),
+    };
+    let names: Vec<&str> = classes
+        .iter()
+        .filter_map(|c| c.metadata.name.as_deref())
+        .collect();
+    let default = classes
+        .iter()
+        .find(|c| {
+            c.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(DEFAULT_CLASS_ANNOTATION))
+                .is_some_and(|v| v == "true")
+        })
+        .and_then(|c| c.metadata.name.as_deref());
+    let mut passed = Vec::new();
+    for (claim, class) in claims {
+        if let Some(Ok(Some(_))) = facts.live.get(claim) {
+            passed.push(format!("{claim} exists"));
+            continue;
+        }
+        match class {
+            Some("") => {
+                return Finding::warn(
+                    Check::Storage,
+                    format!(
+                        "{claim} asks for no StorageClass: it binds only to a PersistentVolume made by hand"
+                    ),
+                    "make that PersistentVolume, or set storage.storageClassName",
+                );
+            }
+            Some(name) if names.contains(&name) => passed.push(format!("StorageClass {name}")),
+            Some(name) => {
+                return Finding::block(
+                    Check::Storage,
+                    format!("{claim} asks for StorageClass {name}, which does not exist"),
+                    storage_fix(&names),
+                );
+            }
+            None => match default {
+                Some(name) => passed.push(format!("default StorageClass {name}")),
+                None => {
+                    return Finding::block(
+                        Check::Storage,
+                        format!(
+                            "no default StorageClass: {claim} would stay Pending, and the API \
+                             server would never start"
+                        ),
+                        storage_fix(&names),
+                    );
+                }
+            },
+        }
+    }
+    Finding::pass(Check::Storage, passed.join(", "))
+}
+
+fn storage_fix(names: &[&str]) -> String {
+    match names {
+        [] => "the cluster has no StorageClass at all: install a volume provisioner, or \
+               --set storage.enabled=false (the API server then loses its state at each restart)"
+            .to_owned(),
+        names => format!(
+            "--set storage.storageClassName={}, or make a class the default: kubectl patch \
+             storageclass {} -p '{{\"metadata\":{{\"annotations\":{{\"{DEFAULT_CLASS_ANNOTATION}\":\"true\"}}}}}}'",
+            names.join("|"),
+            names[0]
+        ),
+    }
+}
+
+/// Each pod must fit on some node that takes pods: allocatable, not what is free now, since the
+/// scheduler may still make room.
+fn capacity(intent: &Intent, facts: &Facts) -> Finding {
+    let requests = intent::pod_requests(intent.manifests);
+    let Some(largest) = requests
+        .iter()
+        .max_by(|a, b| (a.cpu, a.memory).partial_cmp(&(b.cpu, b.memory)).unwrap())
+    else {
+        return Finding::pass(Check::Capacity, "no pods");
+    };
+    let nodes = match &facts.nodes {
+        Ok(nodes) => nodes,
+        Err(why) => return Finding::unknown(Check::Capacity, "the nodes", why),
+    };
+    let schedulable: Vec<(&str, f64, f64)> = nodes
+        .iter()
+        .filter(|node| {
+            !node
+                .spec
+                .as_ref()
+                .and_then(|s| s.unschedulable)
+                .unwrap_or(false)
+        })
+        .map(|node| {
+            let (cpu, memory) = allocatable(node);
+            (
+                node.metadata.name.as_deref().unwrap_or_default(),
+                cpu,
+                memory,
+            )
+        })
+        .collect();
+    for request in &requests {
+        if schedulable
+            .iter()
+            .any(|(_, cpu, memory)| *cpu >= request.cpu && *memory >= request.memory)
+        {
+            continue;
+        }
+        let biggest = schedulable
+            .iter()
+            .max_by(|a, b| (a.1, a.2).partial_cmp(&(b.1, b.2)).unwrap())
+            .map_or(
+                "there is no node that takes pods".to_owned(),
+                |(name, cpu, memory)| {
+                    format!(
+                        "the largest node, {name}, has {} and {} allocatable",
+                        cores(*cpu),
+                        bytes(*memory)
+                    )
+                },
+            );
+        return Finding::block(
+            Check::Capacity,
+            format!(
+                "a pod of {} asks for {} and {}; {biggest}",
+                request.workload,
+                cores(request.cpu),
+                bytes(request.memory)
+            ),
+            "add a larger node, or ask for less (for the API server: \
+             --set apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…)",
+        );
+    }
+    Finding::pass(
+        Check::Capacity,
+        format!(
+            "every pod fits on a node (the largest, of {}, asks for {} and {})",
+            largest.workload,
+            cores(largest.cpu),
+            bytes(largest.memory)
+        ),
+    )
+}
+
+fn allocatable(node: &Node) -> (f64, f64) {
+    let read = |resource: &str| {
+        node.status
+            .as_ref()
+            .and_then(|s| s.allocatable.as_ref())
+            .and_then(|a| a.get(resource))
+            .and_then(|q| quantity::kubernetes_reading(&Value::String(q.0.clone())))
+            .unwrap_or(0.0)
+    };
+    (read("cpu"), read("memory"))
+}
+
+fn cores(cpu: f64) -> String {
+    format!("{} CPU", trim(cpu))
+}
+
+fn bytes(memory: f64) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    if memory >= GIB {
+        format!("{} GiB memory", trim(memory / GIB))
+    } else {
+        format!("{} MiB memory", trim(memory / 1024.0 / 1024.0))
+    }
+}
+
+fn trim(number: f64) -> String {
+    let text = format!("{number:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A LoadBalancer Service needs something that hands out addresses. Other LoadBalancer
+/// Services tell: one with an address proves it; only ones waiting long prove the opposite
+/// (k3s without servicelb, bare metal without MetalLB).
+fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
+    let wanted = intent::load_balancers(intent.manifests);
+    if wanted.is_empty() {
+        return Finding::pass(Check::LoadBalancer, "not used");
+    }
+    let services = match &facts.services {
+        Ok(services) => services,
+        Err(why) => {
+            return Finding::unknown(Check::LoadBalancer, "Services of every namespace", why);
+        }
+    };
+    let balancers: Vec<&Service> = services
+        .iter()
+        .filter(|s| s.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer"))
+        .collect();
+    let has_address = |s: &Service| {
+        s.status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref())
+            .and_then(|lb| lb.ingress.as_ref())
+            .is_some_and(|ingress| !ingress.is_empty())
+    };
+    if let Some(served) = balancers.iter().find(|s| has_address(s)) {
+        return Finding::pass(
+            Check::LoadBalancer,
+            format!(
+                "LoadBalancers get addresses here (Service {} has one)",
+                service_name(&served.metadata)
+            ),
+        );
+    }
+    let waiting = balancers.iter().find_map(|s| {
+        let created = s.metadata.creation_timestamp.as_ref()?.0;
+        let waited = facts.now.duration_since(created).as_secs();
+        (waited >= LOAD_BALANCER_PATIENCE_SECONDS).then(|| (service_name(&s.metadata), waited))
+    });
+    let Some((service, waited)) = waiting else {
+        return Finding::pass(
+            Check::LoadBalancer,
+            "no other LoadBalancer Service to judge by; skyctl waits for the address",
+        );
+    };
+    let keys = intent::value_paths(intent.values, &|path, value| {
+        path.ends_with(".type") && value.as_str() == Some("LoadBalancer")
+    });
+    let fix = match keys.as_slice() {
+        [] => "use a NodePort Service instead".to_owned(),
+        keys => keys
+            .iter()
+            .map(|key| format!("--set {key}=NodePort"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Finding::warn(
+        Check::LoadBalancer,
+        format!(
+            "Service {service} has waited {}m for a LoadBalancer address: the cluster seems to \
+             have none to give, and {} would wait the same",
+            waited / 60,
+            wanted
+                .iter()
+                .map(|id| id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        format!("{fix} (the endpoint is then a node's address and port)"),
+    )
+}
+
+/// A Helm release of the same name: installing over it would fight Helm for its objects.
+fn helm(intent: &Intent, facts: &Facts) -> Finding {
+    let records = match &facts.helm {
+        Ok(records) => records,
+        Err(why) => return Finding::unknown(Check::Helm, "Helm's release records", why),
+    };
+    let release = intent.release;
+    let Some(newest) = records.iter().max_by_key(|r| r.revision) else {
+        return Finding::pass(
+            Check::Helm,
+            format!(
+                "no Helm release {} in namespace {}",
+                release.name, release.namespace
+            ),
+        );
+    };
+    let summary = format!(
+        "Helm release {} is in namespace {} (revision {}, {}, kept in {}s)",
+        release.name, release.namespace, newest.revision, newest.status, newest.storage
+    );
+    let fix = format!(
+        "move it to skyctl with its own values: helm get values {name} -n {ns} -o yaml > \
+         values.yaml; skyctl install {name} -n {ns} -f values.yaml --take-ownership; then drop \
+         Helm's record: kubectl delete secret,configmap -n {ns} -l owner=helm,name={name}",
+        name = release.name,
+        ns = release.namespace
+    );
+    if intent.take_ownership {
+        Finding::warn(Check::Helm, summary, fix)
+    } else {
+        Finding::block(Check::Helm, summary, fix)
+    }
+}
+
+/// The Secrets the pods read must exist; stored credentials are named with whether the values
+/// use them.
+fn credentials(intent: &Intent, facts: &Facts) -> Finding {
+    let reads = intent::secrets_read(intent.manifests);
+    let secrets = match &facts.secrets {
+        Ok(secrets) => secrets,
+        Err(why) => return Finding::unknown(Check::Credentials, "the namespace's Secrets", why),
+    };
+    let missing: Vec<String> = reads
+        .iter()
+        .filter(|read| read.workload.namespace.as_deref() == Some(&intent.release.namespace))
+        .filter(|read| !secrets.iter().any(|s| s == read.secret))
+        .map(|read| {
+            format!(
+                "{} reads Secret {} ({})",
+                read.workload, read.secret, read.through
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Finding::block(
+            Check::Credentials,
+            format!(
+                "{}, which does not exist in namespace {}: the pod would never start",
+                missing.join("; "),
+                intent.release.namespace
+            ),
+            "store credentials with `skyctl creds add aws|gcp|kube`, or turn off the values \
+             that name the Secret",
+        );
+    }
+    let stored = match &facts.credentials {
+        Ok(stored) => stored,
+        Err(why) => return Finding::unknown(Check::Credentials, "stored credentials", why),
+    };
+    if stored.is_empty() {
+        return Finding::pass(
+            Check::Credentials,
+            "none stored in the namespace (add some with `skyctl creds add`)",
+        );
+    }
+    let described: Vec<String> = stored
+        .iter()
+        .map(|s| {
+            let (section, key) = crate::guide::credential_secrets::enabled_key(s.kind);
+            match intent.user.pointer(&format!("/{section}/{key}")) {
+                Some(chosen) if chosen.as_bool() != Some(true) => format!(
+                    "Secret {} (not used: the values set {section}.{key}={chosen})",
+                    s.secret
+                ),
+                _ => format!("Secret {} (used)", s.secret),
+            }
+        })
+        .collect();
+    Finding::pass(Check::Credentials, described.join(", "))
+}

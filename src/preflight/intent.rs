@@ -1,0 +1,473 @@
+//! What an install needs from the cluster, read from the objects it would apply: the node ports
+//! it asks for, the IngressClass it makes or uses, its volumes, what its pods request, the
+//! Secrets they read, and every right the admin must hold to write it all. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::chart::Chart;
+use crate::cluster::resources;
+use crate::manifest::{Manifest, ObjectRef};
+use crate::release::Release;
+use crate::values::quantity;
+
+/// An install (or upgrade) as the checks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Intent<'a> {
+    pub release: &'a Release,
+    pub chart: &'a Chart,
+    /// Every object the rollout would apply.
+    pub manifests: &'a [Manifest],
+    /// All the values the objects were rendered from: fixes name keys found here.
+    pub values: &'a Value,
+    /// The user's values, recorded ones included: they decide whether stored credentials are
+    /// used, as the install itself decides.
+    pub user: &'a Value,
+    pub namespace_exists: bool,
+    pub create_namespace: bool,
+    /// `--take-ownership`: objects of nobody, or of Helm, are taken over rather than refused.
+    pub take_ownership: bool,
+}
+
+/// One SelfSubjectAccessReview: may the admin do `verb` on this resource (or URL)?
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Access {
+    pub verb: String,
+    pub group: String,
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A non-resource URL (`/metrics`) that a ClusterRole grants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Access {
+    fn on(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Self {
+        Self {
+            verb: verb.to_owned(),
+            group: group.to_owned(),
+            resource: resource.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: None,
+            path: None,
+        }
+    }
+
+    /// Everything, everywhere: a cluster admin holds it, and then no other review is needed.
+    pub fn everything() -> Self {
+        Self::on("*", "*", "*", None)
+    }
+
+    /// `create ClusterRoles`, `patch Secrets in skypilot`: kubectl's words.
+    pub fn describe(&self) -> String {
+        let what = match (&self.path, &self.name) {
+            (Some(path), _) => path.clone(),
+            (None, Some(name)) => format!("{}/{name}", self.resource_with_group()),
+            (None, None) => self.resource_with_group(),
+        };
+        match &self.namespace {
+            Some(namespace) => format!("{} {what} in {namespace}", self.verb),
+            None => format!("{} {what}", self.verb),
+        }
+    }
+
+    fn resource_with_group(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+}
+
+/// Why the admin needs a right.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// To write this object.
+    Write(ObjectRef),
+    /// Kubernetes lets a Role or ClusterRole grant only what its author holds (or may
+    /// `escalate`): this one grants the right.
+    Grant(ObjectRef),
+    /// `escalate` on Roles or ClusterRoles, which lifts the rule above.
+    Escalate,
+    /// skyctl's own records: the release history and its lock.
+    Bookkeeping,
+}
+
+/// Every right the install needs, and why. Roles' rules count as rights to hold: the API server
+/// refuses a Role that grants more than its author holds.
+pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
+    let mut needs: BTreeMap<Access, BTreeSet<Need>> = BTreeMap::new();
+    let mut need = |access: Access, why: Need| {
+        needs.entry(access).or_default().insert(why);
+    };
+    let namespace = intent.release.namespace.as_str();
+    if intent.create_namespace && !intent.namespace_exists {
+        need(
+            Access::on("create", "", "namespaces", None),
+            Need::Bookkeeping,
+        );
+    }
+    for verb in ["list", "create", "patch"] {
+        need(
+            Access::on(verb, "", "secrets", Some(namespace)),
+            Need::Bookkeeping,
+        );
+    }
+    for verb in ["get", "create", "update"] {
+        need(
+            Access::on(verb, "coordination.k8s.io", "leases", Some(namespace)),
+            Need::Bookkeeping,
+        );
+    }
+    for manifest in intent.manifests {
+        let id = &manifest.id;
+        let Some(resource) = resources::known(&id.api_version, &id.kind) else {
+            continue;
+        };
+        let scope = resource
+            .namespaced
+            .then(|| id.namespace.as_deref().unwrap_or(namespace));
+        for verb in ["get", "create", "patch"] {
+            need(
+                Access::on(verb, &resource.api.group, &resource.api.plural, scope),
+                Need::Write(id.clone()),
+            );
+        }
+        if matches!(id.kind.as_str(), "Role" | "ClusterRole") {
+            need(
+                Access::on(
+                    "escalate",
+                    "rbac.authorization.k8s.io",
+                    &resource.api.plural,
+                    scope,
+                ),
+                Need::Escalate,
+            );
+            for access in granted(&manifest.object, scope) {
+                need(access, Need::Grant(id.clone()));
+            }
+        }
+    }
+    needs
+}
+
+/// The rights a Role's or ClusterRole's rules grant, one review each.
+fn granted(role: &Value, scope: Option<&str>) -> Vec<Access> {
+    let strings = |rule: &Value, key: &str| -> Vec<String> {
+        rule.get(key)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut accesses = Vec::new();
+    for rule in role
+        .get("rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let verbs = strings(rule, "verbs");
+        for path in strings(rule, "nonResourceURLs") {
+            for verb in &verbs {
+                accesses.push(Access {
+                    path: Some(path.clone()),
+                    ..Access::on(verb, "", "", None)
+                });
+            }
+        }
+        let names = strings(rule, "resourceNames");
+        let names: Vec<Option<String>> = if names.is_empty() {
+            vec![None]
+        } else {
+            names.into_iter().map(Some).collect()
+        };
+        for group in strings(rule, "apiGroups") {
+            for resource in strings(rule, "resources") {
+                for verb in &verbs {
+                    for name in &names {
+                        accesses.push(Access {
+                            name: name.clone(),
+                            ..Access::on(verb, &group, &resource, scope)
+                        });
+                    }
+                }
+            }
+        }
+    }
+    accesses
+}
+
+/// A node port a Service asks for by number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedPort<'a> {
+    pub port: i64,
+    pub service: &'a ObjectRef,
+}
+
+pub fn requested_node_ports(manifests: &[Manifest]) -> Vec<RequestedPort<'_>> {
+    services(manifests)
+        .flat_map(|manifest| {
+            ports(&manifest.object)
+                .filter_map(|port| port.get("nodePort").and_then(Value::as_i64))
+                .map(move |port| RequestedPort {
+                    port,
+                    service: &manifest.id,
+                })
+        })
+        .collect()
+}
+
+/// The Services that ask the cloud for a load balancer.
+pub fn load_balancers(manifests: &[Manifest]) -> Vec<&ObjectRef> {
+    services(manifests)
+        .filter(|m| m.object.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer"))
+        .map(|m| &m.id)
+        .collect()
+}
+
+fn services(manifests: &[Manifest]) -> impl Iterator<Item = &Manifest> {
+    manifests
+        .iter()
+        .filter(|m| m.id.kind == "Service" && m.id.group().is_empty())
+}
+
+fn ports(service: &Value) -> impl Iterator<Item = &Value> {
+    service
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// An IngressClass the install would create: its name and the controller value it claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassMade<'a> {
+    pub id: &'a ObjectRef,
+    pub controller: &'a str,
+}
+
+pub fn ingress_classes_made(manifests: &[Manifest]) -> Vec<ClassMade<'_>> {
+    manifests
+        .iter()
+        .filter(|m| m.id.kind == "IngressClass")
+        .map(|m| ClassMade {
+            id: &m.id,
+            controller: m
+                .object
+                .pointer("/spec/controller")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The IngressClass each rendered Ingress names.
+pub fn ingress_classes_used(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
+    manifests
+        .iter()
+        .filter(|m| m.id.kind == "Ingress")
+        .filter_map(|m| {
+            let class = m
+                .object
+                .pointer("/spec/ingressClassName")
+                .and_then(Value::as_str)?;
+            Some((&m.id, class))
+        })
+        .collect()
+}
+
+/// A volume claim and the StorageClass it names (`None`: the cluster's default).
+pub fn claims(manifests: &[Manifest]) -> Vec<(&ObjectRef, Option<&str>)> {
+    manifests
+        .iter()
+        .filter(|m| m.id.kind == "PersistentVolumeClaim")
+        .map(|m| {
+            let class = m
+                .object
+                .pointer("/spec/storageClassName")
+                .and_then(Value::as_str);
+            (&m.id, class)
+        })
+        .collect()
+}
+
+/// What one pod of a workload asks the scheduler for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodRequest<'a> {
+    pub workload: &'a ObjectRef,
+    /// Cores.
+    pub cpu: f64,
+    /// Bytes.
+    pub memory: f64,
+}
+
+/// Each workload's pod requests as the scheduler counts them: the sum over its containers, or
+/// the largest init container when that is more.
+pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
+    manifests
+        .iter()
+        .filter_map(|m| Some((&m.id, pod_spec(m)?)))
+        .map(|(workload, spec)| {
+            let request = |containers: &str, resource: &str| -> Vec<f64> {
+                spec.get(containers)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        c.pointer(&format!("/resources/requests/{resource}"))
+                            .and_then(quantity::kubernetes_reading)
+                            .unwrap_or(0.0)
+                    })
+                    .collect()
+            };
+            let total = |resource| {
+                let main: f64 = request("containers", resource).iter().sum();
+                request("initContainers", resource)
+                    .into_iter()
+                    .fold(main, f64::max)
+            };
+            PodRequest {
+                workload,
+                cpu: total("cpu"),
+                memory: total("memory"),
+            }
+        })
+        .collect()
+}
+
+fn pod_spec(manifest: &Manifest) -> Option<&Value> {
+    match manifest.id.kind.as_str() {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" => {
+            manifest.object.pointer("/spec/template/spec")
+        }
+        "Pod" => manifest.object.get("spec"),
+        _ => None,
+    }
+}
+
+/// A Secret a pod cannot start without.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRead<'a> {
+    pub workload: &'a ObjectRef,
+    pub secret: &'a str,
+    /// Where the pod reads it: `volume aws-credentials`, `env AWS_ACCESS_KEY_ID`.
+    pub through: String,
+}
+
+/// The Secrets the workloads read that the install does not make itself. Optional references
+/// are left out: a pod starts without them.
+pub fn secrets_read(manifests: &[Manifest]) -> Vec<SecretRead<'_>> {
+    let made: BTreeSet<(&str, &str)> = manifests
+        .iter()
+        .filter(|m| m.id.kind == "Secret" && m.id.group().is_empty())
+        .map(|m| {
+            (
+                m.id.namespace.as_deref().unwrap_or_default(),
+                m.id.name.as_str(),
+            )
+        })
+        .collect();
+    let mut reads = Vec::new();
+    for manifest in manifests {
+        let Some(spec) = pod_spec(manifest) else {
+            continue;
+        };
+        let namespace = manifest.id.namespace.as_deref().unwrap_or_default();
+        for (reference, name_key, through) in secret_references(spec) {
+            let Some(secret) = reference.get(name_key).and_then(Value::as_str) else {
+                continue;
+            };
+            let optional = reference.get("optional").and_then(Value::as_bool) == Some(true);
+            if optional || made.contains(&(namespace, secret)) {
+                continue;
+            }
+            reads.push(SecretRead {
+                workload: &manifest.id,
+                secret,
+                through,
+            });
+        }
+    }
+    reads
+}
+
+/// Every Secret reference in a pod spec: the reference, the key that names the Secret in it,
+/// and where the pod reads it.
+fn secret_references(spec: &Value) -> Vec<(&Value, &'static str, String)> {
+    fn list(value: Option<&Value>) -> impl Iterator<Item = &Value> {
+        value.and_then(Value::as_array).into_iter().flatten()
+    }
+    let name = |v: &Value| {
+        v.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let mut found = Vec::new();
+    for volume in list(spec.get("volumes")) {
+        if let Some(secret) = volume.get("secret") {
+            found.push((secret, "secretName", format!("volume {}", name(volume))));
+        }
+        for source in list(volume.pointer("/projected/sources")) {
+            if let Some(secret) = source.get("secret") {
+                found.push((secret, "name", format!("volume {}", name(volume))));
+            }
+        }
+    }
+    for container in list(spec.get("initContainers")).chain(list(spec.get("containers"))) {
+        for env in list(container.get("env")) {
+            if let Some(reference) = env.pointer("/valueFrom/secretKeyRef") {
+                found.push((reference, "name", format!("env {}", name(env))));
+            }
+        }
+        for source in list(container.get("envFrom")) {
+            if let Some(reference) = source.get("secretRef") {
+                found.push((reference, "name", format!("envFrom of {}", name(container))));
+            }
+        }
+    }
+    found
+}
+
+/// Dotted paths of the values leaves that `matches`, so that a fix can name the key to change
+/// (`ingress.httpNodePort`), whichever chart version put it where.
+pub fn value_paths(values: &Value, matches: &dyn Fn(&str, &Value) -> bool) -> Vec<String> {
+    fn walk(
+        value: &Value,
+        path: &mut Vec<String>,
+        matches: &dyn Fn(&str, &Value) -> bool,
+        found: &mut Vec<String>,
+    ) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    path.push(key.clone());
+                    walk(child, path, matches, found);
+                    path.pop();
+                }
+            }
+            leaf => {
+                let dotted = path.join(".");
+                if !dotted.is_empty() && matches(&dotted, leaf) {
+                    found.push(dotted);
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(values, &mut Vec::new(), matches, &mut found);
+    found
+}
