@@ -77,9 +77,13 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
     })
 }
 
-/// Why a read failed, shortly: the API server's own message (`nodes is forbidden: User …`).
+/// Why a read failed, shortly: `forbidden` (the checklist has many; the API server's own
+/// message repeats the user's name in each), else the API server's own message.
 fn reason(err: &kube::Error) -> String {
-    api_message(err)
+    match err {
+        kube::Error::Api(status) if status.code == 403 => "forbidden".to_owned(),
+        other => api_message(other),
+    }
 }
 
 async fn list_all<K>(client: &kube::Client) -> Observed<Vec<K>>

@@ -22,7 +22,7 @@ pub(super) struct Plans {
 /// A check blocked: nothing was written.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{count} preflight check(s) failed, so nothing was changed:\n{lines}\
+    "{count} preflight check(s) failed. Nothing was changed.\n{lines}\
      `skyctl doctor` shows every check; --skip-preflight goes ahead anyway"
 )]
 pub(super) struct Blocked {

@@ -15,9 +15,12 @@ use super::{Check, Facts, Finding, Intent};
 
 /// Kubernetes' default `--service-node-port-range`.
 const NODE_PORT_RANGE: std::ops::RangeInclusive<i64> = 30000..=32767;
-/// How long a LoadBalancer Service may wait for its address before the wait says something:
-/// cloud load balancers answer within a minute.
+/// How long a LoadBalancer Service may wait for its address before it counts as evidence that
+/// none will come: cloud load balancers answer within a minute.
 const LOAD_BALANCER_PATIENCE_SECONDS: i64 = 60;
+/// Rights named per Role that grants more than its author holds; `kubectl auth can-i --list`
+/// shows the rest.
+const RIGHTS_SHOWN: usize = 5;
 const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 
 pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
@@ -159,12 +162,20 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
         first = false;
     }
     for (role, rights) in &denied_grants {
-        let rights: Vec<&str> = rights.iter().map(String::as_str).collect();
+        let shown: Vec<&str> = rights
+            .iter()
+            .take(RIGHTS_SHOWN)
+            .map(String::as_str)
+            .collect();
+        let more = match rights.len().saturating_sub(RIGHTS_SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         let _ = write!(
             summary,
-            "{} create {role}: it grants {}, which you do not hold yourself",
+            "{} create {role}: it grants {}{more}, which you do not hold yourself",
             if first { "" } else { ";" },
-            rights.join(", ")
+            shown.join(", ")
         );
         first = false;
     }
@@ -660,7 +671,8 @@ fn trim(number: f64) -> String {
 
 /// A LoadBalancer Service needs something that hands out addresses. Other LoadBalancer
 /// Services tell: one with an address proves it; only ones waiting long prove the opposite
-/// (k3s without servicelb, bare metal without MetalLB).
+/// (k3s without servicelb, bare metal without MetalLB), and then the endpoint would never
+/// come, so the install does not start.
 fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
     let wanted = intent::load_balancers(intent.manifests);
     if wanted.is_empty() {
@@ -714,7 +726,7 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             .collect::<Vec<_>>()
             .join(" "),
     };
-    Finding::warn(
+    Finding::block(
         Check::LoadBalancer,
         format!(
             "Service {service} has waited {}m for a LoadBalancer address: the cluster seems to \

@@ -71,14 +71,20 @@ impl Access {
             (None, Some(name)) => format!("{}/{name}", self.resource_with_group()),
             (None, None) => self.resource_with_group(),
         };
+        let verb = match self.verb.as_str() {
+            "*" => "every verb on",
+            verb => verb,
+        };
         match &self.namespace {
-            Some(namespace) => format!("{} {what} in {namespace}", self.verb),
-            None => format!("{} {what}", self.verb),
+            Some(namespace) => format!("{verb} {what} in {namespace}"),
+            None => format!("{verb} {what}"),
         }
     }
 
     fn resource_with_group(&self) -> String {
-        if self.group.is_empty() {
+        if self.resource == "*" && self.group == "*" {
+            "all resources".to_owned()
+        } else if self.group.is_empty() {
             self.resource.clone()
         } else {
             format!("{}.{}", self.resource, self.group)

@@ -30,7 +30,18 @@ impl Request {
         matches!(
             self.verb.as_str(),
             "create" | "update" | "patch" | "delete" | "deletecollection"
-        )
+        ) && !self.is_review()
+    }
+
+    /// A SelfSubjectAccessReview is sent as a create, yet persists nothing: the API server
+    /// only answers whether the caller may do something.
+    fn is_review(&self) -> bool {
+        self.resource.ends_with("accessreviews")
+    }
+
+    /// A write that changed what the cluster stores: not a review, not a server-side dry run.
+    pub fn persists(&self) -> bool {
+        self.is_write() && !self.uri.contains("dryRun=All")
     }
 }
 

@@ -83,11 +83,11 @@ impl Fixture {
     /// [`Fixture::command`] for this release's name in another namespace.
     pub fn command_in(&self, namespace: &str, verb: &str, args: &[&str]) -> super::skyctl::Skyctl {
         let mut all = vec![verb, self.release(), "-n", namespace];
-        if matches!(verb, "install" | "upgrade" | "template") {
+        if matches!(verb, "install" | "upgrade" | "template" | "doctor") {
             all.extend(["--set", AUTH]);
             all.extend(self.chart.values());
         }
-        if matches!(verb, "install" | "template") && !args.contains(&"--version") {
+        if matches!(verb, "install" | "template" | "doctor") && !args.contains(&"--version") {
             all.extend(["--version", self.chart.version()]);
         }
         // Nothing serves the endpoint here; tests/guided_install.rs checks health for real.
