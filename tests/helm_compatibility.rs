@@ -17,10 +17,10 @@ use std::collections::BTreeSet;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
-use support::render::{Rendered, crate_path, render_chart, render_skypilot};
+use skyctl::render::IngressNginxNames;
+use support::render::{Rendered, crate_path, release, render_chart, render_skypilot};
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-const ADMISSION_SECRET: &str = "Secret/skypilot/skypilot-ingress-nginx-admission";
 
 /// The chart version the seed-era fixtures were rendered from.
 const SEED_ERA: &str = "1.0.0-dev.20250319";
@@ -46,15 +46,41 @@ fn helm_objects(version: &str, name: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The user values of a fixture. The 0.13.0 files wrap them with the release and chart they
-/// were rendered for.
-fn user_values(version: &str, name: &str) -> Value {
+/// What Helm rendered a fixture from: the release, its namespace and the user values.
+struct FixtureInput {
+    release: String,
+    namespace: String,
+    values: Value,
+}
+
+/// Reads `NAME.values.json`. The older seed-era files hold the user values alone, for release
+/// `skypilot` in namespace `skypilot`; the others wrap them with the release, namespace and
+/// chart they were rendered for.
+fn fixture_input(version: &str, name: &str) -> FixtureInput {
     let path = crate_path(&format!("tests/fixtures/helm/{version}/{name}.values.json"));
     let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    match file.get("chart") {
-        Some(_) => file["values"].clone(),
-        None => file,
+    if file.get("chart").is_none() {
+        return FixtureInput {
+            release: "skypilot".into(),
+            namespace: "skypilot".into(),
+            values: file,
+        };
     }
+    let text = |key: &str| {
+        file[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key}"))
+            .to_owned()
+    };
+    FixtureInput {
+        release: text("release"),
+        namespace: text("namespace"),
+        values: file["values"].clone(),
+    }
+}
+
+fn user_values(version: &str, name: &str) -> Value {
+    fixture_input(version, name).values
 }
 
 fn identity(object: &Value) -> String {
@@ -132,11 +158,13 @@ fn pretty(value: &Value) -> String {
 
 fn assert_matches_helm(version: &str, fixture: &str) {
     let helm = helm_objects(version, fixture);
-    let ours = render_chart(
-        version,
-        "skypilot",
-        "skypilot",
-        user_values(version, fixture),
+    let input = fixture_input(version, fixture);
+    let ours = render_chart(version, &input.release, &input.namespace, input.values);
+    // The one object skyctl adds, in place of Helm's certificate hooks.
+    let admission_secret = format!(
+        "Secret/{}/{}",
+        input.namespace,
+        IngressNginxNames::for_release(&release(&input.release, &input.namespace)).admission
     );
     let our_objects: Vec<&Value> = ours
         .manifests
@@ -154,13 +182,13 @@ fn assert_matches_helm(version: &str, fixture: &str) {
     );
     assert_eq!(
         extra,
-        BTreeSet::from([&ADMISSION_SECRET.to_owned()]),
+        BTreeSet::from([&admission_secret]),
         "{fixture}: unexpected objects"
     );
 
     let ours_in_helm_order: Vec<&String> = our_ids
         .iter()
-        .filter(|id| *id != ADMISSION_SECRET)
+        .filter(|id| **id != admission_secret)
         .collect();
     assert_eq!(
         ours_in_helm_order,
@@ -249,6 +277,21 @@ fn chart_0_13_0_cloud_credentials_render_as_helm_does() {
 #[test]
 fn chart_0_13_0_oauth2_proxy_ingress_renders_as_helm_does() {
     assert_matches_helm(STABLE, "oauth-ingress");
+}
+
+#[test]
+fn a_second_controller_with_its_own_ingress_class_renders_as_helm_does() {
+    assert_matches_helm(SEED_ERA, "second-controller");
+}
+
+#[test]
+fn chart_0_13_0_second_controller_with_its_own_ingress_class_renders_as_helm_does() {
+    assert_matches_helm(STABLE, "second-controller");
+}
+
+#[test]
+fn chart_0_13_0_without_an_ingress_class_object_or_flag_renders_as_helm_does() {
+    assert_matches_helm(STABLE, "no-ingress-class");
 }
 
 #[test]

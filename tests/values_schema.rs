@@ -24,7 +24,7 @@ const TYPES: [&str; 7] = [
 ];
 
 /// The ingress-nginx keys skyctl supports; docs/chart-compatibility.md lists the same.
-const SUPPORTED_INGRESS_NGINX_KEYS: [&str; 30] = [
+const SUPPORTED_INGRESS_NGINX_KEYS: [&str; 35] = [
     "enabled",
     "revisionHistoryLimit",
     "controller.image.registry",
@@ -34,6 +34,11 @@ const SUPPORTED_INGRESS_NGINX_KEYS: [&str; 30] = [
     "controller.image.pullPolicy",
     "controller.config",
     "controller.allowSnippetAnnotations",
+    "controller.ingressClassResource.name",
+    "controller.ingressClassResource.enabled",
+    "controller.ingressClassResource.default",
+    "controller.ingressClassResource.controllerValue",
+    "controller.ingressClass",
     "controller.replicaCount",
     "controller.minAvailable",
     "controller.resources",
@@ -58,10 +63,14 @@ const SUPPORTED_INGRESS_NGINX_KEYS: [&str; 30] = [
 ];
 
 fn schema() -> Value {
+    schema_of("1.0.0-dev.20250319")
+}
+
+fn schema_of(version: &str) -> Value {
     serde_json::from_str(
-        &std::fs::read_to_string(crate_path(
-            "charts/skypilot/1.0.0-dev.20250319/values.schema.json",
-        ))
+        &std::fs::read_to_string(crate_path(&format!(
+            "charts/skypilot/{version}/values.schema.json"
+        )))
         .unwrap(),
     )
     .unwrap()
@@ -180,23 +189,25 @@ fn every_key_in_the_schema_has_a_default() {
 }
 
 #[test]
-fn the_schema_lists_exactly_the_supported_ingress_nginx_keys() {
-    let schema = schema();
-    let mut paths = Vec::new();
-    schema_paths("", &schema["properties"]["ingress-nginx"], &mut paths);
-    let leaves: Vec<&String> = paths
-        .iter()
-        .filter(|path| {
-            !paths
-                .iter()
-                .any(|other| other.starts_with(&format!("{path}.")))
-        })
-        .collect();
+fn every_chart_version_lists_exactly_the_supported_ingress_nginx_keys() {
     let mut expected: Vec<&str> = SUPPORTED_INGRESS_NGINX_KEYS.to_vec();
     expected.sort_unstable();
-    let mut actual: Vec<&str> = leaves.iter().map(|path| path.as_str()).collect();
-    actual.sort_unstable();
-    assert_eq!(actual, expected);
+    for version in ["1.0.0-dev.20250319", "0.13.0"] {
+        let schema = schema_of(version);
+        let mut paths = Vec::new();
+        schema_paths("", &schema["properties"]["ingress-nginx"], &mut paths);
+        let leaves: Vec<&String> = paths
+            .iter()
+            .filter(|path| {
+                !paths
+                    .iter()
+                    .any(|other| other.starts_with(&format!("{path}.")))
+            })
+            .collect();
+        let mut actual: Vec<&str> = leaves.iter().map(|path| path.as_str()).collect();
+        actual.sort_unstable();
+        assert_eq!(actual, expected, "{version}");
+    }
 }
 
 #[test]
@@ -207,6 +218,7 @@ fn unknown_ingress_nginx_keys_are_rejected() {
         serde_json::json!({"ingress-nginx": {"controller": {"metrics": {"enabled": true}}}}),
         serde_json::json!({"ingress-nginx": {"tcp": {"22": "default/ssh:22"}}}),
         serde_json::json!({"ingress-nginx": {"controller": {"service": {"internal": {"enabled": true}}}}}),
+        serde_json::json!({"ingress-nginx": {"controller": {"ingressClassResource": {"aliases": ["nginx-2"]}}}}),
     ] {
         assert!(
             !problems("", &unsupported, &schema).is_empty(),
