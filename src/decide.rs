@@ -88,8 +88,7 @@ pub enum Refusal {
     #[error(
         "{object} belongs to {owner}; skyctl never takes over another release's objects. Nothing was changed.\n\
          Uninstall that release first, or share its ingress-nginx by installing this one with \
-         --set ingress-nginx.enabled=false{}.",
-        own_controller_advice(object)
+         --set ingress-nginx.enabled=false."
     )]
     OwnedByOtherRelease {
         object: Box<ObjectRef>,
@@ -98,28 +97,12 @@ pub enum Refusal {
     #[error(
         "{object} exists and belongs to {owner}; skyctl takes over an object it did not make only when \
          told to. Nothing was changed.\n\
-         Pass --take-ownership to make it this release's (uninstall then deletes it), or remove it first{}.",
-        own_controller_advice(object)
+         Pass --take-ownership to make it this release's (uninstall then deletes it), or remove it first."
     )]
     NotOurs {
         object: Box<ObjectRef>,
         owner: Owner,
     },
-}
-
-/// The IngressClass is the one object that releases of different names (or an ingress-nginx
-/// installed before skyctl) all have by default; a second controller in the cluster avoids it
-/// with a class of its own.
-fn own_controller_advice(object: &ObjectRef) -> &'static str {
-    if object.kind == "IngressClass" {
-        ", or run a controller with a class of its own: --set \
-         ingress-nginx.controller.ingressClassResource.name=NAME,\
-         ingress-nginx.controller.ingressClassResource.controllerValue=k8s.io/NAME,\
-         ingress-nginx.controller.ingressClass=NAME (with chart 0.13.0 also \
-         ingress.ingressClassName=NAME, for the API server's Ingress to use it)"
-    } else {
-        ""
-    }
 }
 
 impl Refusal {

@@ -390,41 +390,6 @@ fn an_object_no_release_owns_is_taken_over_only_when_told() {
     assert_eq!(rollout.count(Change::Update), 1);
 }
 
-#[test]
-fn an_ingress_class_in_the_way_is_refused_with_the_keys_of_a_class_of_its_own() {
-    let other = Owner::Other {
-        name: "other".into(),
-        namespace: "elsewhere".into(),
-    };
-    let helm = Owner::Helm {
-        name: "ingress-nginx".into(),
-        namespace: "ingress-nginx".into(),
-    };
-    for (kind, name, owner, advised) in [
-        ("IngressClass", "nginx", other.clone(), true),
-        ("IngressClass", "nginx", helm, true),
-        ("IngressClass", "nginx", Owner::Unmarked, true),
-        ("ConfigMap", "sky-config", other, false),
-        ("ConfigMap", "sky-config", Owner::Unmarked, false),
-    ] {
-        let object = Box::new(manifest(kind, name, "1").id);
-        let refusal = match owner {
-            Owner::Other { .. } => Refusal::OwnedByOtherRelease { object, owner },
-            _ => Refusal::NotOurs { object, owner },
-        };
-        let message = refusal.to_string();
-        for key in [
-            "ingress-nginx.controller.ingressClassResource.name=",
-            "ingress-nginx.controller.ingressClassResource.controllerValue=",
-            "ingress-nginx.controller.ingressClass=",
-            "ingress.ingressClassName=",
-        ] {
-            assert_eq!(message.contains(key), advised, "{key} in {message}");
-        }
-        assert!(message.ends_with('.'), "{message}");
-    }
-}
-
 #[tokio::test]
 async fn install_upgrade_rollback_and_uninstall_in_sequence() {
     let storage = MemoryStorage::default();
