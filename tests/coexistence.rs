@@ -79,7 +79,7 @@ async fn a_second_controller_with_its_own_ingress_class_coexists_and_either_rele
         .code(1)
         .stderr_has("IngressClass nginx belongs to release")
         .stderr_has("Nothing was changed")
-        .stderr_has("ingress-nginx.controller.ingressClassResource.name=NAME");
+        .stderr_has("ingress-nginx.controller.ingressClassResource.name=nginx-");
 
     let (class, controller, values) = own_class(&second);
     let with_own_class = ["--set", values.as_str()];

@@ -14,6 +14,7 @@ use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{Value, json};
 use support::audit;
 use support::cluster::{self, NODE_NAME, TestNamespace, kubectl};
+use support::helm;
 use support::release::{Chart, Fixture};
 use support::skyctl::Outcome;
 
@@ -406,4 +407,34 @@ async fn skip_preflight_goes_ahead_and_says_so() {
     .success()
     .stderr_has("preflight")
     .stderr_has("skipped (--skip-preflight)");
+}
+
+#[tokio::test]
+async fn a_helm_release_of_the_same_name_is_found_in_helms_own_records() {
+    let _serial = cluster::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    for (driver, storage) in [("secret", "Secrets"), ("configmap", "ConfigMaps")] {
+        let f = Fixture::new().await;
+        let (ns, release) = (&f.ns.name, f.release());
+        let installed = helm::helm(
+            driver,
+            &["install", release, chart.to_str().unwrap(), "-n", ns],
+        );
+        assert!(installed.status.success(), "helm install: {installed:?}");
+        blocks_before_writing(
+            &f,
+            &[],
+            &[
+                &format!(
+                    "Helm release {release} is in namespace {ns} (revision 1, deployed, kept in {storage})"
+                ),
+                &format!("helm get values {release} -n {ns}"),
+                &format!("-l owner=helm,name={release}"),
+            ],
+        );
+        let removed = helm::helm(driver, &["uninstall", release, "-n", ns]);
+        assert!(removed.status.success(), "helm uninstall: {removed:?}");
+        f.run("doctor", &[]).success().stdout_has("✓ helm");
+    }
 }

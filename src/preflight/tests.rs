@@ -526,7 +526,7 @@ fn a_load_balancer_that_never_comes_is_seen_in_other_services() {
         ),
         (
             vec![lb("stuck", false, "2026-12-02T11:55:00Z")],
-            Status::Warn,
+            Status::Block,
             vec![
                 "Service x/stuck has waited 5m",
                 "--set ingress-nginx.controller.service.type=NodePort",

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cluster;
 pub mod dataplane;
+pub mod helm;
 pub mod release;
 pub mod render;
 pub mod skyctl;

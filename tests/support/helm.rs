@@ -1,0 +1,61 @@
+//! The real Helm 4 CLI, built by `bench/build-helm.sh` into the per-user cache, pointed at the
+//! test control plane: tests meet releases that Helm itself installed and recorded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use super::cluster;
+
+/// Helm, built on first use. A Helm that cannot be built fails the calling test with the
+/// reason; it is never skipped.
+fn binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/build-helm.sh");
+        let output = Command::new(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
+        assert!(
+            output.status.success(),
+            "Helm did not build ({}); the lines above say why",
+            output.status
+        );
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    })
+}
+
+/// `helm ARGS` against the test control plane, with Helm's state in a directory of its own and
+/// `driver` as its storage driver (`secret`, Helm's default, or `configmap`).
+pub fn helm(driver: &str, args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(binary())
+        .env("HELM_DRIVER", driver)
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("HELM_DATA_HOME", home.path().join("data"))
+        .arg("--kubeconfig")
+        .arg(cluster::kubeconfig())
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run helm: {err}"))
+}
+
+/// A chart named `name` at `version` whose one object is a ConfigMap: enough for Helm to
+/// install and record a release.
+pub fn small_chart(dir: &Path, name: &str, version: &str) -> PathBuf {
+    let chart = dir.join(name);
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/note.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-note\ndata:\n  by: helm\n",
+    )
+    .unwrap();
+    chart
+}
