@@ -203,13 +203,20 @@ pub fn validate_htpasswd(text: &str) -> Result<(), BasicAuthError> {
     Ok(())
 }
 
-/// Whether `line` is `user`'s bcrypt line and `password` matches it. Other schemes are `false`:
-/// skyctl only ever writes bcrypt, and this is for checking what it wrote.
+/// Whether `line` is `user`'s htpasswd line and `password` matches it: bcrypt, which skyctl
+/// writes, and the `$apr1$` (MD5) and `{SHA}` lines that `htpasswd` writes, which releases made
+/// the seed guide's way carry. Plain text and unknown schemes never match.
 pub fn verify(line: &str, user: &str, password: &str) -> bool {
     let line = line.trim_end_matches(['\r', '\n']);
     match split_line(line) {
         Some((line_user, hash)) if line_user == user && bcrypt_version(hash).is_some() => {
             bcrypt::verify(password, hash).unwrap_or(false)
+        }
+        Some((line_user, hash))
+            if line_user == user && (hash.starts_with("$apr1$") || hash.starts_with("{SHA}")) =>
+        {
+            htpasswd_verify::Htpasswd::new_borrowed(&format!("{user}:{hash}"))
+                .check(user, password)
         }
         _ => false,
     }
@@ -324,6 +331,9 @@ mod tests {
 
     const PASSWORD: &str = "correct horse";
     const APR1: &str = "$apr1$abcdefgh$sIQmFnT1CuEXAsyjuXjUX/";
+    /// The base64 SHA-1 of [`PASSWORD`], as `htpasswd -s` writes it; [`APR1`] is its
+    /// `htpasswd -m`.
+    const SHA1_OF_PASSWORD: &str = "{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=";
     const MD5: &str = "$1$saltsalt$NuzA7WTAelpl95xgBGWN60";
     const SHA256: &str = "$5$saltsaltsalt$7axwV9kT3PvvGXgJl1FcfUCHLdLFhWk/dIFhzsbucLB";
     const SHA512: &str = "$6$saltsaltsalt$Cy2drr8kDRji6smvDcT28wkqtq0R0VzVL5CkrjPQCITc5d/31j94knt9rGTcVSyjLXfjsiIsBh5ee8qR/3QDx1";
@@ -368,7 +378,12 @@ mod tests {
                 true,
             ),
             (format!("u:{hash}"), "u", "", false),
-            (format!("u:{APR1}"), "u", PASSWORD, false),
+            // As `htpasswd -nbm` and `htpasswd -nbs` write them, the seed guide's way.
+            (format!("u:{APR1}"), "u", PASSWORD, true),
+            (format!("u:{APR1}"), "u", "wrong", false),
+            (format!("v:{APR1}"), "u", PASSWORD, false),
+            (format!("u:{SHA1_OF_PASSWORD}"), "u", PASSWORD, true),
+            (format!("u:{SHA1_OF_PASSWORD}"), "u", "wrong", false),
             ("u:{PLAIN}correct horse".to_owned(), "u", PASSWORD, false),
             ("no separator".to_owned(), "u", PASSWORD, false),
             (format!("u:{}", &hash[..50]), "u", PASSWORD, false),
