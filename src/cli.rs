@@ -83,6 +83,18 @@ pub enum Command {
     },
     /// Print the objects that install would apply, as YAML, without a cluster
     Template(TemplateArgs),
+    /// Take over a release that Helm installed: its values, its objects and its login
+    ///
+    /// Reads Helm's record of the release (its Secrets, or ConfigMaps with Helm's ConfigMap
+    /// driver), maps its chart to a version skyctl has, applies the same objects as skyctl's
+    /// (forcing, so Helm's field manager owns nothing skyctl sets), removes Helm's marks and
+    /// what Helm made that skyctl does not render (the admission certgen Jobs and their RBAC),
+    /// records revision 1 with Helm's values, and retires Helm's records. The data volume is
+    /// never touched. Safe to run again after an interruption: it picks up where it stopped.
+    #[command(
+        after_help = "Examples:\n  skyctl adopt skypilot -n skypilot --dry-run --diff\n  skyctl adopt skypilot -n skypilot\n  skyctl adopt old -n team --version 0.13.0   # Helm ran a chart version skyctl lacks"
+    )]
+    Adopt(AdoptArgs),
     /// Check the cluster before installing: rights, node ports, IngressClass, storage, capacity
     ///
     /// Renders what `install` (or `upgrade`, for a release that exists) would apply, reads the
@@ -384,6 +396,30 @@ pub struct GetValuesArgs {
     pub revision: Option<u32>,
     #[command(flatten)]
     pub output: TableOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// Adopt into this chart version when Helm's is not one skyctl has; the diff is shown first
+    #[arg(long, value_name = "VERSION", value_parser = parse_chart_version)]
+    pub version: Option<String>,
+    /// Keep Helm's release records as a backup (relabelled, so Helm no longer lists them);
+    /// skyctl never reads them again
+    #[arg(long)]
+    pub keep_helm_history: bool,
+    /// Show what adopting would apply, remove and retire, checked by the API server; nothing
+    /// is changed
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show a unified diff of every object that changes
+    #[arg(long)]
+    pub diff: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod decide;
 pub mod diff;
 pub mod error;
 pub mod guide;
+pub mod helm_release;
 pub mod kube_names;
 pub mod manifest;
 pub mod ownership;

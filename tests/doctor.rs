@@ -429,8 +429,7 @@ async fn a_helm_release_of_the_same_name_is_found_in_helms_own_records() {
                 &format!(
                     "Helm release {release} is in namespace {ns} (revision 1, deployed, kept in {storage})"
                 ),
-                &format!("helm get values {release} -n {ns}"),
-                &format!("-l owner=helm,name={release}"),
+                &format!("skyctl adopt {release} -n {ns}"),
             ],
         );
         let removed = helm::helm(driver, &["uninstall", release, "-n", ns]);

@@ -4,6 +4,7 @@
 
 pub mod admission_certificate;
 pub mod api_errors;
+pub mod helm_handover;
 pub mod lock;
 pub mod object_manager;
 pub mod readiness;

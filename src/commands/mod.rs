@@ -2,6 +2,7 @@
 //! (values, render, decide, cluster, guide, ui); what several verbs share is in `deploy` and
 //! `web_login`. clap's types stop here.
 
+mod adopt;
 mod completion;
 pub(crate) mod creds;
 mod deploy;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completion { shell } => completion::run(shell),
         Command::Version(args) => version::run(args),
         Command::Template(args) => template::run(&cluster, args),
+        Command::Adopt(args) => block_on(adopt::run(&cluster, args)),
         Command::Doctor(args) => block_on(doctor::run(&cluster, args)),
         Command::Install(args) => block_on(install::run(&cluster, args)),
         Command::Upgrade(args) => block_on(upgrade::run(&cluster, args)),

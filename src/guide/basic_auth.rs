@@ -215,8 +215,7 @@ pub fn verify(line: &str, user: &str, password: &str) -> bool {
         Some((line_user, hash))
             if line_user == user && (hash.starts_with("$apr1$") || hash.starts_with("{SHA}")) =>
         {
-            htpasswd_verify::Htpasswd::new_borrowed(&format!("{user}:{hash}"))
-                .check(user, password)
+            htpasswd_verify::Htpasswd::new_borrowed(&format!("{user}:{hash}")).check(user, password)
         }
         _ => false,
     }

@@ -763,9 +763,8 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
         release.name, release.namespace, newest.revision, newest.status, newest.storage
     );
     let fix = format!(
-        "move it to skyctl with its own values: helm get values {name} -n {ns} -o yaml > \
-         values.yaml; skyctl install {name} -n {ns} -f values.yaml --take-ownership; then drop \
-         Helm's record: kubectl delete secret,configmap -n {ns} -l owner=helm,name={name}",
+        "move it to skyctl with its values, objects and login: skyctl adopt {name} -n {ns} \
+         (--dry-run shows how)",
         name = release.name,
         ns = release.namespace
     );

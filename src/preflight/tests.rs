@@ -585,9 +585,7 @@ fn a_helm_release_of_the_same_name_blocks_unless_taken_over() {
         Status::Block,
         &[
             "Helm release sky is in namespace team (revision 2, deployed",
-            "helm get values sky -n team",
-            "--take-ownership",
-            "-l owner=helm,name=sky",
+            "skyctl adopt sky -n team",
         ],
     );
     case.take_ownership = true;

@@ -1,0 +1,184 @@
+//! Taking a release over from Helm, on the cluster: reading Helm's records, removing Helm's
+//! traces from the objects skyctl now applies, removing what Helm made that skyctl does not
+//! render, and retiring Helm's records. The decisions are `helm_release`'s; nothing here prints.
+
+use anyhow::Context;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
+use serde_json::json;
+
+use crate::helm_release::{self, HelmRelease, StoredRevision};
+use crate::manifest::ObjectRef;
+use crate::release::Release;
+
+use super::object_manager::{ObjectManager, api_message, delete_if_present};
+
+/// Marks the records `adopt --keep-helm-history` keeps: Helm lists releases by `owner=helm`,
+/// which they no longer carry, so Helm does not act on the release again.
+const ADOPTED_LABEL: &str = "skyctl.io/adopted-from-helm";
+
+fn selector(release: &Release) -> String {
+    format!("owner=helm,name={}", release.name)
+}
+
+/// Every revision Helm recorded for the release, from both of Helm's storage drivers.
+pub async fn revisions(
+    client: &kube::Client,
+    release: &Release,
+) -> anyhow::Result<Vec<StoredRevision>> {
+    let params = ListParams::default().labels(&selector(release));
+    let secrets = Api::<Secret>::namespaced(client.clone(), &release.namespace)
+        .list(&params)
+        .await
+        .context("cannot read Helm's release Secrets")?;
+    let maps = Api::<ConfigMap>::namespaced(client.clone(), &release.namespace)
+        .list(&params)
+        .await
+        .context("cannot read Helm's release ConfigMaps")?;
+    let label = |meta: &kube::api::ObjectMeta, key: &str| {
+        meta.labels
+            .as_ref()
+            .and_then(|labels| labels.get(key))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut found = Vec::new();
+    for secret in secrets.items {
+        let encoded = secret
+            .data
+            .as_ref()
+            .and_then(|data| data.get("release"))
+            .map(|bytes| bytes.0.clone())
+            .unwrap_or_default();
+        found.push(stored("Secret", &secret.metadata, encoded, &label));
+    }
+    for map in maps.items {
+        let encoded = map
+            .data
+            .as_ref()
+            .and_then(|data| data.get("release"))
+            .map(|text| text.clone().into_bytes())
+            .unwrap_or_default();
+        found.push(stored("ConfigMap", &map.metadata, encoded, &label));
+    }
+    Ok(found.into_iter().flatten().collect())
+}
+
+fn stored(
+    storage: &'static str,
+    meta: &kube::api::ObjectMeta,
+    encoded: Vec<u8>,
+    label: &dyn Fn(&kube::api::ObjectMeta, &str) -> String,
+) -> Option<StoredRevision> {
+    Some(StoredRevision {
+        storage,
+        name: meta.name.clone()?,
+        revision: label(meta, "version").parse().ok()?,
+        status: label(meta, "status"),
+        encoded,
+    })
+}
+
+/// Removes Helm's annotations and field-manager entries from each object that has them.
+/// Returns the objects changed.
+pub async fn remove_traces(
+    manager: &ObjectManager,
+    ids: &[ObjectRef],
+) -> anyhow::Result<Vec<ObjectRef>> {
+    let mut cleaned = Vec::new();
+    for id in ids {
+        let Some(live) = manager.get(id).await? else {
+            continue;
+        };
+        let Some(patch) = helm_release::traces_patch(&live.metadata) else {
+            continue;
+        };
+        manager
+            .api(id)
+            .await?
+            .patch(&id.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|err| anyhow::anyhow!(api_message(&err)))
+            .with_context(|| format!("cannot remove Helm's marks from {id}"))?;
+        cleaned.push(id.clone());
+    }
+    Ok(cleaned)
+}
+
+/// Deletes the leftovers that are still Helm's (re-read, checked, UID precondition). Returns
+/// the objects deleted, or with `dry_run` those that would be.
+pub async fn remove_leftovers(
+    manager: &ObjectManager,
+    release: &HelmRelease,
+    leftovers: &[(ObjectRef, bool)],
+    dry_run: bool,
+) -> anyhow::Result<Vec<ObjectRef>> {
+    let mut removed = Vec::new();
+    for (id, hook) in leftovers {
+        let Some(live) = manager.get(id).await? else {
+            continue;
+        };
+        if !helm_release::may_remove(&live.metadata, release, *hook) {
+            continue;
+        }
+        if dry_run {
+            removed.push(id.clone());
+            continue;
+        }
+        let params = DeleteParams {
+            preconditions: live.metadata.uid.clone().map(|uid| Preconditions {
+                uid: Some(uid),
+                resource_version: None,
+            }),
+            ..DeleteParams::background()
+        };
+        if delete_if_present(&manager.api(id).await?, &id.name, &params)
+            .await
+            .map_err(|err| anyhow::anyhow!(api_message(&err)))
+            .with_context(|| format!("cannot delete {id}"))?
+        {
+            removed.push(id.clone());
+        }
+    }
+    Ok(removed)
+}
+
+/// Deletes Helm's records, or with `keep` relabels them so that Helm no longer lists them.
+pub async fn retire_records(
+    client: &kube::Client,
+    release: &Release,
+    revisions: &[StoredRevision],
+    keep: bool,
+) -> anyhow::Result<()> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &release.namespace);
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &release.namespace);
+    let relabel = Patch::Merge(json!({"metadata": {"labels": {
+        "owner": null,
+        ADOPTED_LABEL: release.name,
+    }}}));
+    // Oldest first: the deployed revision, which a run after an interruption reads, goes last.
+    let mut ordered: Vec<&StoredRevision> = revisions.iter().collect();
+    ordered.sort_by_key(|r| r.revision);
+    for revision in ordered {
+        let name = &revision.name;
+        let done = match (revision.storage, keep) {
+            ("Secret", false) => delete_if_present(&secrets, name, &DeleteParams::default())
+                .await
+                .map(drop),
+            ("Secret", true) => secrets
+                .patch(name, &PatchParams::default(), &relabel)
+                .await
+                .map(drop),
+            (_, false) => delete_if_present(&maps, name, &DeleteParams::default())
+                .await
+                .map(drop),
+            (_, true) => maps
+                .patch(name, &PatchParams::default(), &relabel)
+                .await
+                .map(drop),
+        };
+        done.map_err(|err| anyhow::anyhow!(api_message(&err)))
+            .with_context(|| format!("cannot retire Helm's record {} {name}", revision.storage))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+use serde_json::Value;
+
+use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
+use crate::cluster::helm_handover;
+use crate::cluster::object_manager::ObjectManager;
+use crate::decide::Operation;
+use crate::error::invalid_input;
+use crate::helm_release::{self, HelmError, HelmRelease};
+use crate::manifest::ObjectRef;
+use crate::release::Release;
+use crate::values::{self, ExtraLayer, Layers};
+
+use super::deploy::{self, DeployOptions, Outcome};
+
+/// Adopt: Helm's record → values → the same rollout as an install, taking Helm's objects over
+/// → Helm's marks, leftovers and records removed. Each step can run again: a run after an
+/// interruption finds the skyctl revision recorded and only finishes the clean-up.
+pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, &args.release.release);
+    let history = super::history(&client, &release).await?;
+    let revisions = helm_handover::revisions(&client, &release).await?;
+    let newest = helm_release::newest_deployed(&release.name, &revisions)?;
+    let Some(stored) = newest else {
+        if let Some(deployed) = history.deployed() {
+            eprintln!(
+                "release {} is skyctl's (revision {}); nothing of Helm's is left to adopt",
+                release.name, deployed.revision
+            );
+            return Ok(());
+        }
+        anyhow::bail!(
+            "no Helm release {} in namespace {}: Helm keeps its releases as Secrets (or \
+             ConfigMaps) labelled owner=helm,name={}; `helm list -A` shows where it is",
+            release.name,
+            release.namespace,
+            release.name
+        );
+    };
+    let helm = helm_release::decode(stored)?;
+    let chart =
+        helm_release::chart_for(&helm, args.version.as_deref()).map_err(|err| match err {
+            HelmError::UnknownChart { .. } => invalid_input(err),
+            other => other.into(),
+        })?;
+    let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
+    crate::ui::step(
+        "helm release",
+        &format!(
+            "{} revision {} (chart {}), kept in {} record(s)",
+            release.name,
+            helm.version,
+            helm.chart_label(),
+            revisions.len()
+        ),
+    );
+    let layer = helm_values(&helm)?;
+    let layer = if moving {
+        let (known, dropped) = values::known_to(chart, layer).map_err(invalid_input)?;
+        for key in dropped {
+            eprintln!(
+                "warning: Helm's values set {key}, which chart {} does not have; it is left out",
+                chart.version()
+            );
+        }
+        known
+    } else {
+        layer
+    };
+    let values = values::Input::read(Layers::default())?
+        .over_recorded(Some(layer), None)
+        .resolve(chart, Vec::new())
+        .map_err(invalid_input)?;
+    let manifests = deploy::render_release(&client, &release, chart, &values.values).await?;
+    let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
+    let leftovers = helm_release::leftovers(&helm_release::helm_objects(&helm), &manifests);
+    let manager = ObjectManager::new(&client);
+    match history.deployed() {
+        Some(deployed) => crate::ui::step(
+            "skyctl release",
+            &format!(
+                "revision {} is recorded; finishing what an earlier adopt began",
+                deployed.revision
+            ),
+        ),
+        None => {
+            let rollout = RolloutArgs {
+                dry_run: args.dry_run,
+                // Moving to another chart version changes objects: the admin sees how first.
+                diff: args.diff || moving,
+                force_conflicts: true,
+                take_ownership: true,
+                delete_data: false,
+                history_max: 10,
+                wait: args.wait.clone(),
+                lock: args.lock.clone(),
+            };
+            let options = DeployOptions {
+                description: Some(format!(
+                    "Adopted from Helm (revision {}, chart {})",
+                    helm.version,
+                    helm.chart_label()
+                )),
+                ..DeployOptions::default()
+            };
+            let outcome = deploy::deploy(
+                &client,
+                &release,
+                Operation::Upgrade { install: true },
+                chart,
+                manifests,
+                values,
+                &history,
+                &rollout,
+                &options,
+            )
+            .await?;
+            if let Outcome::DryRun { .. } = outcome {
+                let doomed =
+                    helm_handover::remove_leftovers(&manager, &helm, &leftovers, true).await?;
+                report_dry_run(&release, &doomed, &revisions, args.keep_helm_history);
+                return Ok(());
+            }
+        }
+    }
+    let cleaned = helm_handover::remove_traces(&manager, &ids).await?;
+    let removed = helm_handover::remove_leftovers(&manager, &helm, &leftovers, false).await?;
+    helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history).await?;
+    eprintln!(
+        "release {} adopted from Helm: Helm's marks removed from {} object(s), {} object(s) \
+         Helm made and skyctl does not render deleted{}, Helm's {} record(s) {}",
+        release.name,
+        cleaned.len(),
+        removed.len(),
+        listed(&removed),
+        revisions.len(),
+        if args.keep_helm_history {
+            "kept, relabelled so Helm no longer lists them"
+        } else {
+            "deleted"
+        }
+    );
+    eprintln!(
+        "`skyctl upgrade {} -n {}` changes it from now on; Helm no longer knows it",
+        release.name, release.namespace
+    );
+    Ok(())
+}
+
+/// Helm's `config` as a values layer, named so that an error in it says where it came from.
+fn helm_values(helm: &HelmRelease) -> anyhow::Result<ExtraLayer> {
+    let values = match &helm.config {
+        Value::Object(map) => map.clone(),
+        Value::Null => serde_json::Map::new(),
+        _ => anyhow::bail!(
+            "Helm release {} recorded values that are not a map",
+            helm.name
+        ),
+    };
+    Ok(ExtraLayer {
+        label: format!(
+            "the values of Helm release {} (revision {})",
+            helm.name, helm.version
+        ),
+        values,
+    })
+}
+
+fn listed(ids: &[ObjectRef]) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = ids.iter().map(ObjectRef::to_string).collect();
+    format!(" ({})", names.join(", "))
+}
+
+fn report_dry_run(
+    release: &Release,
+    doomed: &[ObjectRef],
+    revisions: &[helm_release::StoredRevision],
+    keep: bool,
+) {
+    eprintln!(
+        "dry run: adopting {} would then remove Helm's marks from its objects, delete {} \
+         object(s) Helm made that skyctl does not render{}, and {} Helm's {} record(s)",
+        release.name,
+        doomed.len(),
+        listed(doomed),
+        if keep { "relabel" } else { "delete" },
+        revisions.len()
+    );
+}
