@@ -155,6 +155,17 @@ async fn chart_of(
 
 /// `helm install` as the admin did, with the same values files and flags.
 async fn helm_install(f: &Fixture, dir: &std::path::Path, way: HelmWay, chart_version: &str) {
+    helm_install_with(f, dir, way, chart_version, &[]).await;
+}
+
+/// [`helm_install`] with more flags for Helm alone.
+async fn helm_install_with(
+    f: &Fixture,
+    dir: &std::path::Path,
+    way: HelmWay,
+    chart_version: &str,
+    extra: &[&str],
+) {
     let chart = chart_of(f, dir, way, chart_version).await;
     let (values, sets) = user_values(dir, way.version);
     let server_side = format!("--server-side={}", way.server_side);
@@ -173,7 +184,10 @@ async fn helm_install(f: &Fixture, dir: &std::path::Path, way: HelmWay, chart_ve
             &server_side,
             "--timeout",
             "120s",
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
     );
     assert!(output.status.success(), "helm install: {output:?}");
 }
@@ -440,6 +454,38 @@ async fn a_chart_version_skyctl_lacks_is_named_and_adopted_only_into_one_it_has(
         .stdout_has("---")
         .stderr_has("adopted from Helm");
     assert_eq!(helm_records(&f).await, 0);
+}
+
+#[tokio::test]
+async fn helms_values_that_skyctl_refuses_are_named_with_their_origin_and_nothing_is_written() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Helm takes any key when a chart has no schema; skyctl's strict schema does not.
+    helm_install_with(
+        &f,
+        dir.path(),
+        SERVER_SIDE_0_13,
+        "0.13.0",
+        &["--set", "apiServce.replicas=2"],
+    )
+    .await;
+    let mark = audit::mark();
+    f.run("adopt", &[])
+        .code(2)
+        .stderr_has("apiServce")
+        .stderr_has(&format!(
+            "the values of Helm release {} (revision 1)",
+            f.release()
+        ))
+        .stderr_has("apiService");
+    assert!(
+        mark.skyctl_requests(&f.ns.name)
+            .iter()
+            .all(|r| !r.persists()),
+        "a refused adopt writes nothing"
+    );
+    assert_eq!(helm_records(&f).await, 1, "Helm's record stays");
 }
 
 #[tokio::test]
