@@ -153,9 +153,38 @@ async fn chart_of(
     chart
 }
 
+/// A release Helm installed, uninstalled with Helm when the test ends if it is still Helm's:
+/// a test that fails before adopting must not leave Helm's IngressClass to the tests after it.
+#[must_use]
+struct HelmInstalled {
+    release: String,
+    namespace: String,
+    driver: &'static str,
+}
+
+impl Drop for HelmInstalled {
+    fn drop(&mut self) {
+        helm::helm(
+            self.driver,
+            &[
+                "uninstall",
+                &self.release,
+                "-n",
+                &self.namespace,
+                "--ignore-not-found",
+            ],
+        );
+    }
+}
+
 /// `helm install` as the admin did, with the same values files and flags.
-async fn helm_install(f: &Fixture, dir: &std::path::Path, way: HelmWay, chart_version: &str) {
-    helm_install_with(f, dir, way, chart_version, &[]).await;
+async fn helm_install(
+    f: &Fixture,
+    dir: &std::path::Path,
+    way: HelmWay,
+    chart_version: &str,
+) -> HelmInstalled {
+    helm_install_with(f, dir, way, chart_version, &[]).await
 }
 
 /// [`helm_install`] with more flags for Helm alone.
@@ -165,7 +194,7 @@ async fn helm_install_with(
     way: HelmWay,
     chart_version: &str,
     extra: &[&str],
-) {
+) -> HelmInstalled {
     let chart = chart_of(f, dir, way, chart_version).await;
     let (values, sets) = user_values(dir, way.version);
     let server_side = format!("--server-side={}", way.server_side);
@@ -190,6 +219,11 @@ async fn helm_install_with(
         .collect::<Vec<_>>(),
     );
     assert!(output.status.success(), "helm install: {output:?}");
+    HelmInstalled {
+        release: f.release().to_owned(),
+        namespace: f.ns.name.clone(),
+        driver: way.driver,
+    }
 }
 
 async fn claim_uid(f: &Fixture) -> Option<String> {
@@ -358,7 +392,7 @@ async fn a_release_helm_applied_server_side_is_adopted_with_its_values_login_and
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
-    helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
     let claim = claim_uid(&f).await;
     assert!(claim.is_some(), "the chart made a data volume");
     let certificate = admission_certificate(&f).await;
@@ -410,7 +444,7 @@ async fn a_release_helm_applied_client_side_with_its_configmap_driver_is_adopted
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
-    helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
     let claim = claim_uid(&f).await;
     f.run("adopt", &["--keep-helm-history"])
         .success()
@@ -436,7 +470,7 @@ async fn a_chart_version_skyctl_lacks_is_named_and_adopted_only_into_one_it_has(
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
-    helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.12.0").await;
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.12.0").await;
     let mark = audit::mark();
     f.run("adopt", &[])
         .code(2)
@@ -462,7 +496,7 @@ async fn helms_values_that_skyctl_refuses_are_named_with_their_origin_and_nothin
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
     // Helm takes any key when a chart has no schema; skyctl's strict schema does not.
-    helm_install_with(
+    let _helm = helm_install_with(
         &f,
         dir.path(),
         SERVER_SIDE_0_13,
@@ -502,7 +536,7 @@ async fn adopt_killed_at_any_point_converges_when_run_again() {
     ] {
         let f = Fixture::new().await;
         let dir = tempfile::tempdir().unwrap();
-        helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+        let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
         let claim = claim_uid(&f).await;
         let mut adopt = f.command("adopt", &[]).spawn();
         match moment {
