@@ -706,6 +706,80 @@ pub enum CredsSource {
         #[command(flatten)]
         release: ReleaseFlag,
     },
+    /// RunPod's API key, from ~/.runpod/config.toml (what `runpod config` writes; chart 0.13.0)
+    Runpod {
+        #[command(flatten)]
+        file: CloudFileArg,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// Lambda Cloud's API key, from ~/.lambda_cloud/lambda_keys (chart 0.13.0)
+    Lambda {
+        #[command(flatten)]
+        file: CloudFileArg,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// Vast.ai's API key, from ~/.config/vastai/vast_api_key (what `vastai set api-key` writes;
+    /// chart 0.13.0)
+    Vast {
+        #[command(flatten)]
+        file: CloudFileArg,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// DigitalOcean's token, from doctl's ~/.config/doctl/config.yaml (chart 0.13.0)
+    Digitalocean {
+        #[command(flatten)]
+        file: CloudFileArg,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// Nebius service-account credentials, from ~/.nebius/credentials.json (chart 0.13.0)
+    Nebius {
+        #[command(flatten)]
+        file: CloudFileArg,
+        /// The Nebius tenant (else ~/.nebius/NEBIUS_TENANT_ID.txt, as SkyPilot keeps it)
+        #[arg(long, value_name = "ID")]
+        tenant_id: Option<String>,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// Cloudflare R2 keys, from ~/.cloudflare/r2.credentials (chart 0.13.0)
+    R2 {
+        #[command(flatten)]
+        file: CloudFileArg,
+        /// The Cloudflare account (else ~/.cloudflare/accountid)
+        #[arg(long, value_name = "ID")]
+        account_id: Option<String>,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// CoreWeave's cw.config and cw.credentials, from ~/.coreweave (chart 0.13.0)
+    Coreweave {
+        /// Read this directory instead of ~/.coreweave
+        #[arg(long = "from-dir", value_name = "DIR")]
+        from_file: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+}
+
+/// Where a cloud's CLI keeps its credentials, unless named.
+#[derive(Debug, Args)]
+pub struct CloudFileArg {
+    /// Read this file instead of the one the cloud's CLI writes
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<std::path::PathBuf>,
+}
+
+impl From<CloudFileArg> for crate::guide::cloud_keys::CloudRequest {
+    fn from(arg: CloudFileArg) -> Self {
+        Self {
+            from_file: arg.from_file,
+            ..Self::default()
+        }
+    }
 }
 
 /// The release whose values credentials turn on.
@@ -726,6 +800,13 @@ pub enum CredsKind {
     Aws,
     Gcp,
     Kube,
+    Runpod,
+    Lambda,
+    Vast,
+    Digitalocean,
+    Nebius,
+    R2,
+    Coreweave,
 }
 
 #[cfg(test)]

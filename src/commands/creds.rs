@@ -14,7 +14,7 @@ use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
-use crate::guide::{aws_credentials, gcp_credentials, kube_credentials};
+use crate::guide::{aws_credentials, cloud_keys, gcp_credentials, kube_credentials};
 use crate::release::{Release, ReleaseStatus};
 use crate::values::{self, ExtraLayer, Layers};
 
@@ -135,7 +135,33 @@ fn kind_of(kind: CredsKind) -> Kind {
         CredsKind::Aws => Kind::Aws,
         CredsKind::Gcp => Kind::Gcp,
         CredsKind::Kube => Kind::Kube,
+        CredsKind::Runpod => Kind::Runpod,
+        CredsKind::Lambda => Kind::Lambda,
+        CredsKind::Vast => Kind::Vast,
+        CredsKind::Digitalocean => Kind::Digitalocean,
+        CredsKind::Nebius => Kind::Nebius,
+        CredsKind::R2 => Kind::R2,
+        CredsKind::Coreweave => Kind::Coreweave,
     }
+}
+
+/// A cloud whose CLI keeps its credentials in a file or two.
+fn cloud(
+    kind: Kind,
+    request: cloud_keys::CloudRequest,
+    host: &Host<'_>,
+) -> Result<Found, cloud_keys::CloudKeyError> {
+    let credentials = cloud_keys::read(kind, &request, host)?;
+    Ok(Found {
+        stored: Stored {
+            kind,
+            secret: kind.default_secret(),
+            project: None,
+            tenant_id: credentials.tenant_id,
+        },
+        data: credentials.data,
+        from: credentials.from,
+    })
 }
 
 fn layer(stored: &Stored, enabled: bool) -> ExtraLayer {
@@ -163,6 +189,7 @@ fn aws(
             kind: Kind::Aws,
             secret: aws_credentials::SECRET_NAME.into(),
             project: None,
+            tenant_id: None,
         },
         data: credentials.secret_data(),
         from: format!(
@@ -187,6 +214,7 @@ fn gcp(
             kind: Kind::Gcp,
             secret: gcp_credentials::SECRET_NAME.into(),
             project: Some(credentials.project_id.clone()),
+            tenant_id: None,
         },
         data: credentials.secret_data(),
         from: format!(
@@ -247,6 +275,7 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                     kind: Kind::Kube,
                     secret: secret_name,
                     project: None,
+                    tenant_id: None,
                 },
                 data: minimized.secret_data(),
                 from: format!(
@@ -257,21 +286,67 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             };
             (found, release.name)
         }
+        CredsSource::Runpod { file, release } => (
+            cloud(Kind::Runpod, file.into(), &host).map_err(invalid_input)?,
+            release.name,
+        ),
+        CredsSource::Lambda { file, release } => (
+            cloud(Kind::Lambda, file.into(), &host).map_err(invalid_input)?,
+            release.name,
+        ),
+        CredsSource::Vast { file, release } => (
+            cloud(Kind::Vast, file.into(), &host).map_err(invalid_input)?,
+            release.name,
+        ),
+        CredsSource::Digitalocean { file, release } => (
+            cloud(Kind::Digitalocean, file.into(), &host).map_err(invalid_input)?,
+            release.name,
+        ),
+        CredsSource::Nebius {
+            file,
+            tenant_id,
+            release,
+        } => {
+            let request = cloud_keys::CloudRequest {
+                tenant_id,
+                ..file.into()
+            };
+            (
+                cloud(Kind::Nebius, request, &host).map_err(invalid_input)?,
+                release.name,
+            )
+        }
+        CredsSource::R2 {
+            file,
+            account_id,
+            release,
+        } => {
+            let request = cloud_keys::CloudRequest {
+                account_id,
+                ..file.into()
+            };
+            (
+                cloud(Kind::R2, request, &host).map_err(invalid_input)?,
+                release.name,
+            )
+        }
+        CredsSource::Coreweave { from_file, release } => {
+            let request = cloud_keys::CloudRequest {
+                from_file,
+                ..Default::default()
+            };
+            (
+                cloud(Kind::Coreweave, request, &host).map_err(invalid_input)?,
+                release.name,
+            )
+        }
     };
     eprintln!("{}", found.from);
     let Found { stored, data, .. } = found;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &release_name);
+    let keys = data.keys().cloned().collect::<Vec<_>>().join(", ");
     let outcome = credential_secrets::store(&client, &release.namespace, &stored, data).await?;
-    let keys = match stored.kind {
-        Kind::Aws => format!(
-            "{}, {}",
-            aws_credentials::ACCESS_KEY_ID,
-            aws_credentials::SECRET_ACCESS_KEY
-        ),
-        Kind::Gcp => gcp_credentials::KEY_FILE.to_owned(),
-        Kind::Kube => kube_credentials::CONFIG_KEY.to_owned(),
-    };
     let word = match outcome {
         StoreOutcome::Created => "created",
         StoreOutcome::Updated => "updated",
@@ -320,6 +395,23 @@ async fn apply_to_release(
         return Ok(None);
     };
     let chart = super::deploy::record_chart(deployed)?;
+    let unusable: Vec<String> = layers
+        .iter()
+        .filter_map(|layer| {
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|kind| layer.values.contains_key(kind.section()))?;
+            credential_secrets::unsupported_by(kind, chart)
+        })
+        .collect();
+    if !unusable.is_empty() {
+        eprintln!(
+            "release {} cannot use them yet: {}",
+            release.name,
+            unusable.join("; ")
+        );
+        return Ok(None);
+    }
     let resolved = values::resolve(
         chart,
         &Layers {

@@ -172,12 +172,17 @@ pub(super) async fn revision_manifests(
 async fn stored_credentials(
     client: &kube::Client,
     release: &Release,
+    chart: &Chart,
     user: &Resolved,
 ) -> anyhow::Result<(Vec<ExtraLayer>, String)> {
     let mut layers = Vec::new();
     let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
         let (section, key) = credential_secrets::enabled_key(stored.kind);
+        if let Some(why) = credential_secrets::unsupported_by(stored.kind, chart) {
+            used.push(format!("Secret {} not used: {why}", stored.secret));
+            continue;
+        }
         // The values decide, reused ones included: a release recorded turning them on or off.
         if let Some(chosen) = user.user.pointer(&format!("/{section}/{key}")) {
             if chosen.as_bool() == Some(true) {
@@ -245,7 +250,7 @@ pub(super) async fn deploy_and_finish(
         login,
     } = values;
     let user = &user;
-    let (mut extra, credentials_line) = stored_credentials(client, release, user).await?;
+    let (mut extra, credentials_line) = stored_credentials(client, release, chart, user).await?;
     extra.extend(login.layer.clone());
     let resolved = input.resolve(chart, extra).map_err(invalid_input)?;
     web_login::check(&resolved.values)?;

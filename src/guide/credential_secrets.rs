@@ -15,6 +15,8 @@ use serde_json::{Map, Value, json};
 const LABEL: &str = "skyctl.io/credentials";
 /// The GCP project the key is for; the chart wants it in values, so it is kept with the key.
 const PROJECT: &str = "skyctl.io/gcp-project";
+/// The Nebius tenant the credentials are for, kept with them for the same reason.
+const TENANT_ID: &str = "skyctl.io/nebius-tenant-id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,21 +24,71 @@ pub enum Kind {
     Aws,
     Gcp,
     Kube,
+    Runpod,
+    Lambda,
+    Vast,
+    Digitalocean,
+    Nebius,
+    R2,
+    Coreweave,
 }
 
 impl Kind {
-    fn label(self) -> &'static str {
+    pub const ALL: [Kind; 10] = [
+        Kind::Aws,
+        Kind::Gcp,
+        Kind::Kube,
+        Kind::Runpod,
+        Kind::Lambda,
+        Kind::Vast,
+        Kind::Digitalocean,
+        Kind::Nebius,
+        Kind::R2,
+        Kind::Coreweave,
+    ];
+
+    /// `aws`, `digitalocean`: as the command line and the Secret's label name it.
+    pub fn label(self) -> &'static str {
         match self {
             Kind::Aws => "aws",
             Kind::Gcp => "gcp",
             Kind::Kube => "kube",
+            Kind::Runpod => "runpod",
+            Kind::Lambda => "lambda",
+            Kind::Vast => "vast",
+            Kind::Digitalocean => "digitalocean",
+            Kind::Nebius => "nebius",
+            Kind::R2 => "r2",
+            Kind::Coreweave => "coreweave",
         }
     }
 
     fn from_label(label: &str) -> Option<Self> {
-        [Kind::Aws, Kind::Gcp, Kind::Kube]
-            .into_iter()
-            .find(|k| k.label() == label)
+        Self::ALL.into_iter().find(|k| k.label() == label)
+    }
+
+    /// The values section of the chart that turns this kind on (`runpodCredentials`).
+    pub fn section(self) -> &'static str {
+        match self {
+            Kind::Aws => "awsCredentials",
+            Kind::Gcp => "gcpCredentials",
+            Kind::Kube => "kubernetesCredentials",
+            Kind::Runpod => "runpodCredentials",
+            Kind::Lambda => "lambdaCredentials",
+            Kind::Vast => "vastCredentials",
+            Kind::Digitalocean => "digitaloceanCredentials",
+            Kind::Nebius => "nebiusCredentials",
+            Kind::R2 => "r2Credentials",
+            Kind::Coreweave => "coreweaveCredentials",
+        }
+    }
+
+    /// The Secret the chart reads by default, which `creds add` stores into.
+    pub fn default_secret(self) -> String {
+        match self {
+            Kind::Kube => "kube-credentials".to_owned(),
+            kind => format!("{}-credentials", kind.label()),
+        }
     }
 }
 
@@ -48,6 +100,9 @@ pub struct Stored {
     pub secret: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The Nebius tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
 }
 
 /// Whether storing changed anything on the cluster.
@@ -73,12 +128,15 @@ pub async fn store(
     let existing = api.get_opt(&credential.secret).await?;
     if let Some(existing) = &existing {
         let same_data = existing.data.as_ref() == Some(&data);
-        let same_project = existing
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(PROJECT))
-            == credential.project.as_ref();
+        let annotation = |key| {
+            existing
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(key))
+        };
+        let same_project = annotation(PROJECT) == credential.project.as_ref()
+            && annotation(TENANT_ID) == credential.tenant_id.as_ref();
         let ours = existing
             .metadata
             .labels
@@ -93,6 +151,9 @@ pub async fn store(
     let mut annotations = BTreeMap::new();
     if let Some(project) = &credential.project {
         annotations.insert(PROJECT.to_owned(), project.clone());
+    }
+    if let Some(tenant) = &credential.tenant_id {
+        annotations.insert(TENANT_ID.to_owned(), tenant.clone());
     }
     let secret = json!({
         "apiVersion": "v1",
@@ -136,14 +197,12 @@ pub fn stored_among<'a>(secrets: impl IntoIterator<Item = &'a ObjectMeta>) -> Ve
         .into_iter()
         .filter_map(|meta| {
             let kind = Kind::from_label(meta.labels.as_ref()?.get(LABEL)?)?;
+            let annotation = |key| meta.annotations.as_ref().and_then(|a| a.get(key)).cloned();
             Some(Stored {
                 kind,
                 secret: meta.name.clone()?,
-                project: meta
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(PROJECT))
-                    .cloned(),
+                project: annotation(PROJECT),
+                tenant_id: annotation(TENANT_ID),
             })
         })
         .collect();
@@ -199,20 +258,31 @@ pub async fn restart_api_server(
 
 /// The values that make the API server use these credentials (or, with `enabled` false, stop).
 pub fn values_for(stored: &Stored, enabled: bool) -> Map<String, Value> {
+    let section = stored.kind.section();
     let tree = match stored.kind {
-        Kind::Aws => json!({"awsCredentials": {"enabled": enabled}}),
+        Kind::Aws => json!({section: {"enabled": enabled}}),
         Kind::Gcp => match (&stored.project, enabled) {
-            (Some(project), true) => {
-                json!({"gcpCredentials": {"enabled": true, "projectId": project}})
-            }
-            _ => json!({"gcpCredentials": {"enabled": enabled}}),
+            (Some(project), true) => json!({section: {"enabled": true, "projectId": project}}),
+            _ => json!({section: {"enabled": enabled}}),
         },
         Kind::Kube => match enabled {
             true => {
-                json!({"kubernetesCredentials": {"useKubeconfig": true, "kubeconfigSecretName": stored.secret}})
+                json!({section: {"useKubeconfig": true, "kubeconfigSecretName": stored.secret}})
             }
-            false => json!({"kubernetesCredentials": {"useKubeconfig": false}}),
+            false => json!({section: {"useKubeconfig": false}}),
         },
+        kind => {
+            // `runpodSecretName`, `r2SecretName`: each section names its Secret this way.
+            let name_key = format!("{}SecretName", section.trim_end_matches("Credentials"));
+            let mut values = json!({"enabled": enabled});
+            if enabled {
+                values[name_key] = json!(stored.secret);
+                if let (Kind::Nebius, Some(tenant)) = (kind, &stored.tenant_id) {
+                    values["tenantId"] = json!(tenant);
+                }
+            }
+            json!({ section: values })
+        }
     };
     let Value::Object(map) = tree else {
         unreachable!("a JSON object literal")
@@ -220,12 +290,31 @@ pub fn values_for(stored: &Stored, enabled: bool) -> Map<String, Value> {
     map
 }
 
+/// Why `chart` cannot use credentials of this kind, if it cannot: it lacks their values (the
+/// seed-era chart knows AWS, GCP and Kubernetes only), and which versions have them.
+pub fn unsupported_by(kind: Kind, chart: &crate::chart::Chart) -> Option<String> {
+    let section = kind.section();
+    let has = |chart: &crate::chart::Chart| chart.definition().defaults().contains_key(section);
+    if has(chart) {
+        return None;
+    }
+    let having: Vec<&str> = crate::chart::Chart::all()
+        .iter()
+        .filter(|c| has(c))
+        .map(crate::chart::Chart::version)
+        .collect();
+    Some(format!(
+        "chart {} has no {section}; chart {} has (upgrade with --version)",
+        chart.version(),
+        having.join(" or ")
+    ))
+}
+
 /// The values key that says whether credentials of this kind are used.
 pub fn enabled_key(kind: Kind) -> (&'static str, &'static str) {
     match kind {
-        Kind::Aws => ("awsCredentials", "enabled"),
-        Kind::Gcp => ("gcpCredentials", "enabled"),
-        Kind::Kube => ("kubernetesCredentials", "useKubeconfig"),
+        Kind::Kube => (kind.section(), "useKubeconfig"),
+        kind => (kind.section(), "enabled"),
     }
 }
 
@@ -239,6 +328,7 @@ mod tests {
             kind: Kind::Gcp,
             secret: "gcp-credentials".into(),
             project: Some("proj-1".into()),
+            tenant_id: None,
         };
         assert_eq!(
             Value::Object(values_for(&gcp, true)),
@@ -248,6 +338,7 @@ mod tests {
             kind: Kind::Kube,
             secret: "my-kube".into(),
             project: None,
+            tenant_id: None,
         };
         assert_eq!(
             Value::Object(values_for(&kube, true)),
@@ -257,6 +348,7 @@ mod tests {
             kind: Kind::Aws,
             secret: "aws-credentials".into(),
             project: None,
+            tenant_id: None,
         };
         assert_eq!(
             Value::Object(values_for(&aws, false)),

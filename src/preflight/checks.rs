@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
+use crate::guide::credential_secrets::Kind;
 use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
@@ -775,6 +776,27 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
     }
 }
 
+/// The `creds add` kinds that make the missing Secrets: those whose Secret has the name, or
+/// every kind when none has.
+fn kinds_to_add(reads: &[intent::SecretRead], present: &[String]) -> String {
+    let kinds: BTreeSet<&str> = reads
+        .iter()
+        .filter(|read| !present.iter().any(|s| s == read.secret))
+        .filter_map(|read| {
+            Kind::ALL
+                .into_iter()
+                .find(|kind| kind.default_secret() == read.secret)
+        })
+        .map(Kind::label)
+        .collect();
+    let kinds: Vec<&str> = if kinds.is_empty() {
+        Kind::ALL.into_iter().map(Kind::label).collect()
+    } else {
+        kinds.into_iter().collect()
+    };
+    kinds.join("|")
+}
+
 /// The Secrets the pods read must exist; stored credentials are named with whether the values
 /// use them.
 fn credentials(intent: &Intent, facts: &Facts) -> Finding {
@@ -802,8 +824,11 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
                 missing.join("; "),
                 intent.release.namespace
             ),
-            "store credentials with `skyctl creds add aws|gcp|kube`, or turn off the values \
-             that name the Secret",
+            format!(
+                "store them with `skyctl creds add {}`, or turn off the values that name the \
+                 Secret",
+                kinds_to_add(&reads, secrets)
+            ),
         );
     }
     let stored = match &facts.credentials {

@@ -632,6 +632,7 @@ fn a_secret_the_pods_read_must_exist() {
             kind: Kind::Aws,
             secret: "aws-credentials".into(),
             project: None,
+            tenant_id: None,
         }]),
         ..case.fine()
     };
@@ -647,6 +648,7 @@ fn a_secret_the_pods_read_must_exist() {
             kind: Kind::Aws,
             secret: "aws-credentials".into(),
             project: None,
+            tenant_id: None,
         }]),
         ..off.fine()
     };
