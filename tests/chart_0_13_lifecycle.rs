@@ -396,3 +396,45 @@ async fn the_oauth2_proxy_cookie_secret_stays_the_same_across_upgrades() {
 
     f.run("uninstall", &["--delete-data"]).success();
 }
+
+#[tokio::test]
+async fn a_load_balancer_that_never_gets_an_address_ends_the_wait_with_the_way_to_a_node_port() {
+    // Nothing on the test cluster hands out LoadBalancer addresses, as on bare metal.
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let lb = [
+        "--set",
+        "ingress-nginx.controller.service.type=LoadBalancer",
+        "--no-wait",
+    ];
+    f.run("install", &lb).success();
+    let started = std::time::Instant::now();
+    f.run("endpoint", &["--timeout", "10m"])
+        .code(1)
+        .stderr_has("its load balancer has no address after")
+        .stderr_has("no LoadBalancer Service in the cluster has one")
+        .stderr_has(&format!(
+            "skyctl upgrade {} -n {} --reuse-values --set ingress-nginx.controller.service.type=NodePort",
+            f.release(),
+            f.ns.name
+        ));
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(180),
+        "noticed after a bounded wait, not the 10m timeout: {waited:?}"
+    );
+    // The advice works: the endpoint is then a node's port.
+    f.run(
+        "upgrade",
+        &[
+            "--reuse-values",
+            "--set",
+            "ingress-nginx.controller.service.type=NodePort",
+            "--no-wait",
+        ],
+    )
+    .success();
+    f.run("endpoint", &["--timeout", "30s"])
+        .success()
+        .stdout_has("http://127.0.0.1:");
+}

@@ -10,6 +10,7 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 
 use crate::poll::{self, Poll};
+use crate::preflight::load_balancers;
 use crate::progress::Progress;
 use crate::release::Release;
 use crate::render::{ChartNames, IngressNginxNames};
@@ -31,6 +32,9 @@ pub enum EndpointKind {
     NodePort,
     LoadBalancer,
 }
+
+/// What a release waits for while its load balancer has no address yet.
+const AWAITING_LOAD_BALANCER: &str = "the load balancer to get an IP or hostname";
 
 /// What the cluster's objects say about the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +72,7 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
                 kind: EndpointKind::LoadBalancer,
                 warnings: vec![],
             }),
-            None => Lookup::Pending("the load balancer to get an IP or hostname".into()),
+            None => Lookup::Pending(AWAITING_LOAD_BALANCER.into()),
         };
     }
     // The seed-era chart adds a NodePort Service of its own; with chart 0.13.0 the controller's
@@ -171,13 +175,17 @@ pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lo
     Ok(lookup(controller.as_ref(), nodeport.as_ref(), &nodes))
 }
 
-/// Waits until the endpoint exists, showing what it waits for.
+/// Waits until the endpoint exists, showing what it waits for. A load balancer that has no
+/// address after a minute, in a cluster where no LoadBalancer Service has one, will not get one:
+/// the wait stops then and says how to use a NodePort instead of hanging until the timeout.
 pub async fn wait(
     client: &kube::Client,
     release: &Release,
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Endpoint> {
+    let started = std::time::Instant::now();
+    let patience = Duration::from_secs(load_balancers::PATIENCE_SECONDS.unsigned_abs());
     let found = poll::until(timeout, async || match find(client, release).await? {
         Lookup::Found(endpoint) => {
             progress.done("the endpoint", "found");
@@ -187,6 +195,22 @@ pub async fn wait(
             anyhow::bail!("release {} has no endpoint: {reason}", release.name)
         }
         Lookup::Pending(reason) => {
+            if reason == AWAITING_LOAD_BALANCER
+                && started.elapsed() >= patience
+                && !load_balancers_served(client).await
+            {
+                anyhow::bail!(
+                    "release {name} has no endpoint: its load balancer has no address after {}s, \
+                     and no LoadBalancer Service in the cluster has one. This cluster seems to \
+                     have nothing that hands out LoadBalancer addresses (k3s without servicelb, \
+                     bare metal without MetalLB). Use a NodePort instead: skyctl upgrade {name} \
+                     -n {namespace} --reuse-values {}",
+                    started.elapsed().as_secs(),
+                    load_balancers::SWITCH_TO_NODE_PORT,
+                    name = release.name,
+                    namespace = release.namespace,
+                );
+            }
             progress.pending("the endpoint", &reason);
             Ok(Poll::Pending(reason))
         }
@@ -198,6 +222,18 @@ pub async fn wait(
             timeout.as_secs()
         )
     })
+}
+
+/// Whether some LoadBalancer Service of the cluster has an address. One that cannot list
+/// Services cluster-wide cannot tell, and keeps waiting as before.
+async fn load_balancers_served(client: &kube::Client) -> bool {
+    match Api::<Service>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+    {
+        Ok(services) => load_balancers::served(&services.items).is_some(),
+        Err(_) => true,
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -12,13 +12,11 @@ use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
 use super::intent::{self, Need};
+use super::load_balancers;
 use super::{Check, Facts, Finding, Intent};
 
 /// Kubernetes' default `--service-node-port-range`.
 const NODE_PORT_RANGE: std::ops::RangeInclusive<i64> = 30000..=32767;
-/// How long a LoadBalancer Service may wait for its address before it counts as evidence that
-/// none will come: cloud load balancers answer within a minute.
-const LOAD_BALANCER_PATIENCE_SECONDS: i64 = 60;
 /// Rights named per Role that grants more than its author holds; `kubectl auth can-i --list`
 /// shows the rest.
 const RIGHTS_SHOWN: usize = 5;
@@ -685,18 +683,7 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             return Finding::unknown(Check::LoadBalancer, "Services of every namespace", why);
         }
     };
-    let balancers: Vec<&Service> = services
-        .iter()
-        .filter(|s| s.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer"))
-        .collect();
-    let has_address = |s: &Service| {
-        s.status
-            .as_ref()
-            .and_then(|s| s.load_balancer.as_ref())
-            .and_then(|lb| lb.ingress.as_ref())
-            .is_some_and(|ingress| !ingress.is_empty())
-    };
-    if let Some(served) = balancers.iter().find(|s| has_address(s)) {
+    if let Some(served) = load_balancers::served(services) {
         return Finding::pass(
             Check::LoadBalancer,
             format!(
@@ -705,11 +692,15 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             ),
         );
     }
-    let waiting = balancers.iter().find_map(|s| {
-        let created = s.metadata.creation_timestamp.as_ref()?.0;
-        let waited = facts.now.duration_since(created).as_secs();
-        (waited >= LOAD_BALANCER_PATIENCE_SECONDS).then(|| (service_name(&s.metadata), waited))
-    });
+    let waiting = services
+        .iter()
+        .filter(|s| load_balancers::is_load_balancer(s))
+        .find_map(|s| {
+            let created = s.metadata.creation_timestamp.as_ref()?.0;
+            let waited = facts.now.duration_since(created).as_secs();
+            (waited >= load_balancers::PATIENCE_SECONDS)
+                .then(|| (service_name(&s.metadata), waited))
+        });
     let Some((service, waited)) = waiting else {
         return Finding::pass(
             Check::LoadBalancer,

@@ -6,6 +6,7 @@
 mod checks;
 pub mod facts;
 pub mod intent;
+pub mod load_balancers;
 #[cfg(test)]
 mod tests;
 
