@@ -755,6 +755,22 @@ pub enum CredsSource {
         #[command(flatten)]
         release: ReleaseFlag,
     },
+    /// The PostgreSQL database several API servers share, as the Secret that
+    /// apiService.dbConnectionSecretName names (chart 0.13.0)
+    ///
+    /// The connection string comes from standard input or $SKYCTL_DB_CONNECTION_STRING, never
+    /// from the command line. Prefer this to apiService.dbConnectionString, which puts the
+    /// password into the values and the release record.
+    Db {
+        /// Read the connection string from the first line of standard input
+        #[arg(long)]
+        connection_string_stdin: bool,
+        /// Name of the Secret
+        #[arg(long, default_value = "db-credentials")]
+        secret_name: String,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
     /// CoreWeave's cw.config and cw.credentials, from ~/.coreweave (chart 0.13.0)
     Coreweave {
         /// Read this directory instead of ~/.coreweave
@@ -807,6 +823,7 @@ pub enum CredsKind {
     Nebius,
     R2,
     Coreweave,
+    Db,
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ fn cli_files(kind: Kind) -> Vec<(&'static str, String)> {
                 format!("[cw]\naws_access_key_id = id\naws_secret_access_key = {SECRET}\n"),
             ),
         ],
-        Kind::Aws | Kind::Gcp | Kind::Kube => unreachable!("tested elsewhere"),
+        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db => unreachable!("tested elsewhere"),
     }
 }
 
@@ -320,4 +320,98 @@ fn a_cloud_without_its_files_is_named_and_exits_2() {
         .run()
         .code(2)
         .stderr_has("/nonexistent/credentials.json");
+}
+
+#[tokio::test]
+async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    f.run("install", &["--no-wait"]).success();
+    let url = format!("postgresql://sky:{SECRET}@db.internal:5432/skypilot");
+    let outcome = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "-n",
+            &f.ns.name,
+            "creds",
+            "add",
+            "db",
+            "--connection-string-stdin",
+            "--release",
+            f.release(),
+            "--no-wait",
+        ])
+        .stdin(format!("{url}\n"))
+        .run()
+        .success()
+        .stderr_has("PostgreSQL at postgresql://sky:")
+        .stderr_has("@db.internal:5432/skypilot")
+        .stderr_has(&format!(
+            "Secret {}/db-credentials created (keys: connection_string)",
+            f.ns.name
+        ));
+    assert!(
+        !outcome.stderr.contains(SECRET) && !outcome.stdout.contains(SECRET),
+        "{outcome:#?}"
+    );
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let stored = secrets.get("db-credentials").await.unwrap();
+    assert_eq!(stored.data.unwrap()["connection_string"].0, url.as_bytes());
+    let deployment = f
+        .deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .unwrap();
+    let spec = serde_json::to_value(pod_spec(&deployment)).unwrap();
+    assert_eq!(
+        keys_read(&spec, "db-credentials"),
+        BTreeSet::from(["connection_string".to_owned()])
+    );
+    let records = secrets
+        .list(
+            &ListParams::default().labels("app.kubernetes.io/managed-by=skyctl,skyctl.io/release"),
+        )
+        .await
+        .unwrap();
+    for record in records.items {
+        assert!(
+            !serde_json::to_string(&record.data)
+                .unwrap()
+                .contains(SECRET),
+            "the record holds the password"
+        );
+    }
+    // The inline way is warned against, and its password is not printed either.
+    let inline = f
+        .run(
+            "upgrade",
+            &[
+                "--reuse-values",
+                "--set",
+                &format!("apiService.dbConnectionString={url}"),
+                "--set",
+                "apiService.dbConnectionSecretName=null",
+                "--dry-run",
+            ],
+        )
+        .success()
+        .stderr_has("apiService.dbConnectionString puts the database password into the values");
+    assert!(!inline.stderr.contains(SECRET), "{inline:#?}");
+    // Without stdin or the variable, nothing is read from argv: exit 2 naming both ways.
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .env_remove("SKYCTL_DB_CONNECTION_STRING")
+        .args([
+            "-n",
+            &f.ns.name,
+            "creds",
+            "add",
+            "db",
+            "--release",
+            f.release(),
+        ])
+        .run()
+        .code(2)
+        .stderr_has("--connection-string-stdin")
+        .stderr_has("$SKYCTL_DB_CONNECTION_STRING");
 }

@@ -14,7 +14,7 @@ use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
-use crate::guide::{aws_credentials, cloud_keys, gcp_credentials, kube_credentials};
+use crate::guide::{aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials};
 use crate::release::{Release, ReleaseStatus};
 use crate::values::{self, ExtraLayer, Layers};
 
@@ -107,14 +107,10 @@ async fn releases_using(
     Ok(stored
         .iter()
         .map(|s| {
-            let (section, key) = credential_secrets::enabled_key(s.kind);
             deployed
                 .iter()
                 .filter(|(_, values)| {
-                    values
-                        .pointer(&format!("/{section}/{key}"))
-                        .and_then(Value::as_bool)
-                        == Some(true)
+                    credential_secrets::chosen(s, values).is_some_and(|(uses, _)| uses)
                 })
                 .map(|(name, _)| name.clone())
                 .collect()
@@ -142,6 +138,7 @@ fn kind_of(kind: CredsKind) -> Kind {
         CredsKind::Nebius => Kind::Nebius,
         CredsKind::R2 => Kind::R2,
         CredsKind::Coreweave => Kind::Coreweave,
+        CredsKind::Db => Kind::Db,
     }
 }
 
@@ -329,6 +326,26 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                 cloud(Kind::R2, request, &host).map_err(invalid_input)?,
                 release.name,
             )
+        }
+        CredsSource::Db {
+            connection_string_stdin,
+            secret_name,
+            release,
+        } => {
+            let mut stdin = std::io::stdin();
+            let reader = connection_string_stdin.then_some(&mut stdin as &mut dyn Read);
+            let connection = database::read(reader, &host).map_err(invalid_input)?;
+            let found = Found {
+                stored: Stored {
+                    kind: Kind::Db,
+                    secret: secret_name,
+                    project: None,
+                    tenant_id: None,
+                },
+                data: BTreeMap::from([(database::KEY.to_owned(), connection.url)]),
+                from: connection.described,
+            };
+            (found, release.name)
         }
         CredsSource::Coreweave { from_file, release } => {
             let request = cloud_keys::CloudRequest {

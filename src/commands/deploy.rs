@@ -178,14 +178,13 @@ async fn stored_credentials(
     let mut layers = Vec::new();
     let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
-        let (section, key) = credential_secrets::enabled_key(stored.kind);
         if let Some(why) = credential_secrets::unsupported_by(stored.kind, chart) {
             used.push(format!("Secret {} not used: {why}", stored.secret));
             continue;
         }
         // The values decide, reused ones included: a release recorded turning them on or off.
-        if let Some(chosen) = user.user.pointer(&format!("/{section}/{key}")) {
-            if chosen.as_bool() == Some(true) {
+        if let Some((uses, _)) = credential_secrets::chosen(&stored, &user.user) {
+            if uses {
                 used.push(format!("Secret {}", stored.secret));
             }
             continue;
@@ -254,6 +253,16 @@ pub(super) async fn deploy_and_finish(
     extra.extend(login.layer.clone());
     let resolved = input.resolve(chart, extra).map_err(invalid_input)?;
     web_login::check(&resolved.values)?;
+    if resolved
+        .values
+        .pointer("/apiService/dbConnectionString")
+        .is_some_and(|url| !url.is_null())
+    {
+        eprintln!(
+            "warning: apiService.dbConnectionString puts the database password into the values \
+             and the release record; `skyctl creds add db` keeps it in a Secret instead"
+        );
+    }
     crate::ui::step("credentials", &credentials_line);
     crate::ui::step("web login", &web_login::describe(&resolved.values, &login));
     let manifests = render_release(client, release, chart, &resolved.values).await?;

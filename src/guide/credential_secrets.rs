@@ -31,10 +31,12 @@ pub enum Kind {
     Nebius,
     R2,
     Coreweave,
+    /// The API server's database: a PostgreSQL connection string.
+    Db,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Aws,
         Kind::Gcp,
         Kind::Kube,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::Nebius,
         Kind::R2,
         Kind::Coreweave,
+        Kind::Db,
     ];
 
     /// `aws`, `digitalocean`: as the command line and the Secret's label name it.
@@ -60,6 +63,7 @@ impl Kind {
             Kind::Nebius => "nebius",
             Kind::R2 => "r2",
             Kind::Coreweave => "coreweave",
+            Kind::Db => "db",
         }
     }
 
@@ -80,6 +84,7 @@ impl Kind {
             Kind::Nebius => "nebiusCredentials",
             Kind::R2 => "r2Credentials",
             Kind::Coreweave => "coreweaveCredentials",
+            Kind::Db => "apiService",
         }
     }
 
@@ -271,6 +276,10 @@ pub fn values_for(stored: &Stored, enabled: bool) -> Map<String, Value> {
             }
             false => json!({section: {"useKubeconfig": false}}),
         },
+        Kind::Db => match enabled {
+            true => json!({section: {"dbConnectionSecretName": stored.secret}}),
+            false => json!({section: {"dbConnectionSecretName": null}}),
+        },
         kind => {
             // `runpodSecretName`, `r2SecretName`: each section names its Secret this way.
             let name_key = format!("{}SecretName", section.trim_end_matches("Credentials"));
@@ -293,8 +302,15 @@ pub fn values_for(stored: &Stored, enabled: bool) -> Map<String, Value> {
 /// Why `chart` cannot use credentials of this kind, if it cannot: it lacks their values (the
 /// seed-era chart knows AWS, GCP and Kubernetes only), and which versions have them.
 pub fn unsupported_by(kind: Kind, chart: &crate::chart::Chart) -> Option<String> {
-    let section = kind.section();
-    let has = |chart: &crate::chart::Chart| chart.definition().defaults().contains_key(section);
+    let (section, key) = enabled_key(kind);
+    let has = |chart: &crate::chart::Chart| {
+        chart
+            .definition()
+            .defaults()
+            .get(section)
+            .and_then(|values| values.get(key))
+            .is_some()
+    };
     if has(chart) {
         return None;
     }
@@ -304,7 +320,7 @@ pub fn unsupported_by(kind: Kind, chart: &crate::chart::Chart) -> Option<String>
         .map(crate::chart::Chart::version)
         .collect();
     Some(format!(
-        "chart {} has no {section}; chart {} has (upgrade with --version)",
+        "chart {} has no {section}.{key}; chart {} has (upgrade with --version)",
         chart.version(),
         having.join(" or ")
     ))
@@ -314,8 +330,34 @@ pub fn unsupported_by(kind: Kind, chart: &crate::chart::Chart) -> Option<String>
 pub fn enabled_key(kind: Kind) -> (&'static str, &'static str) {
     match kind {
         Kind::Kube => (kind.section(), "useKubeconfig"),
+        Kind::Db => (kind.section(), "dbConnectionSecretName"),
         kind => (kind.section(), "enabled"),
     }
+}
+
+/// What `values` say about using these stored credentials: nothing (`None`: stored ones are
+/// used), or whether they use them and the setting that decides. A database given inline
+/// (`apiService.dbConnectionString`) is the values' choice too; its text is never repeated.
+pub fn chosen(stored: &Stored, values: &Value) -> Option<(bool, String)> {
+    let (section, key) = enabled_key(stored.kind);
+    if stored.kind == Kind::Db {
+        let api = values.get(section)?;
+        let set = |key: &str| api.get(key).filter(|v| !v.is_null());
+        return match (set(key), set("dbConnectionString")) {
+            (Some(name), _) => Some((
+                name == stored.secret.as_str(),
+                format!("{section}.{key}={name}"),
+            )),
+            (None, Some(_)) => Some((false, format!("{section}.dbConnectionString"))),
+            (None, None) => None,
+        };
+    }
+    values.pointer(&format!("/{section}/{key}")).map(|chosen| {
+        (
+            chosen.as_bool() == Some(true),
+            format!("{section}.{key}={chosen}"),
+        )
+    })
 }
 
 #[cfg(test)]

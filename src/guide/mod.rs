@@ -5,6 +5,7 @@ pub mod aws_credentials;
 pub mod basic_auth;
 pub mod cloud_keys;
 pub mod credential_secrets;
+pub mod database;
 pub mod endpoint;
 pub mod gcp_credentials;
 pub mod health;

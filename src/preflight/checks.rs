@@ -834,16 +834,14 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
     }
     let described: Vec<String> = stored
         .iter()
-        .map(|s| {
-            let (section, key) = crate::guide::credential_secrets::enabled_key(s.kind);
-            match intent.user.pointer(&format!("/{section}/{key}")) {
-                Some(chosen) if chosen.as_bool() != Some(true) => format!(
-                    "Secret {} (not used: the values set {section}.{key}={chosen})",
-                    s.secret
-                ),
+        .map(
+            |s| match crate::guide::credential_secrets::chosen(s, intent.user) {
+                Some((false, setting)) => {
+                    format!("Secret {} (not used: the values set {setting})", s.secret)
+                }
                 _ => format!("Secret {} (used)", s.secret),
-            }
-        })
+            },
+        )
         .collect();
     Finding::pass(Check::Credentials, described.join(", "))
 }
