@@ -655,7 +655,8 @@ pub enum CredsCommand {
     /// Delete stored credentials and turn them off
     Remove {
         /// Which credentials
-        kind: CredsKind,
+        #[arg(value_parser = creds_kind())]
+        kind: crate::guide::credential_secrets::Kind,
         #[command(flatten)]
         release: ReleaseFlag,
         #[command(flatten)]
@@ -811,19 +812,14 @@ pub struct ReleaseFlag {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CredsKind {
-    Aws,
-    Gcp,
-    Kube,
-    Runpod,
-    Lambda,
-    Vast,
-    Digitalocean,
-    Nebius,
-    R2,
-    Coreweave,
-    Db,
+/// The kinds `creds remove` takes, named as `creds add` names them.
+fn creds_kind()
+-> impl clap::builder::TypedValueParser<Value = crate::guide::credential_secrets::Kind> {
+    use crate::guide::credential_secrets::Kind;
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Kind::ALL.map(Kind::label)).map(|label: String| {
+        Kind::from_label(&label).expect("clap accepts only the labels of Kind::ALL")
+    })
 }
 
 #[cfg(test)]

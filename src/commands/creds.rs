@@ -6,8 +6,7 @@ use serde_json::Value;
 
 use super::deploy::Outcome;
 use crate::cli::{
-    ClusterArgs, CredsCommand, CredsKind, CredsSource, LockArgs, OutputFormat, RolloutArgs,
-    WaitArgs,
+    ClusterArgs, CredsCommand, CredsSource, LockArgs, OutputFormat, RolloutArgs, WaitArgs,
 };
 use crate::cluster::release_secrets;
 use crate::decide::Operation;
@@ -68,8 +67,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
         } => {
             let client = super::connect(cluster).await?;
             let release = super::release(cluster, &release.name);
-            let removed =
-                credential_secrets::remove(&client, &release.namespace, kind_of(kind)).await?;
+            let removed = credential_secrets::remove(&client, &release.namespace, kind).await?;
             if removed.is_empty() {
                 eprintln!(
                     "no {:?} credentials stored in namespace {}",
@@ -124,22 +122,6 @@ pub(super) fn kind_name(kind: Kind) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-fn kind_of(kind: CredsKind) -> Kind {
-    match kind {
-        CredsKind::Aws => Kind::Aws,
-        CredsKind::Gcp => Kind::Gcp,
-        CredsKind::Kube => Kind::Kube,
-        CredsKind::Runpod => Kind::Runpod,
-        CredsKind::Lambda => Kind::Lambda,
-        CredsKind::Vast => Kind::Vast,
-        CredsKind::Digitalocean => Kind::Digitalocean,
-        CredsKind::Nebius => Kind::Nebius,
-        CredsKind::R2 => Kind::R2,
-        CredsKind::Coreweave => Kind::Coreweave,
-        CredsKind::Db => Kind::Db,
-    }
 }
 
 /// A cloud whose CLI keeps its credentials in a file or two.

@@ -40,19 +40,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         deploy.create_namespace,
     )
     .map_err(super::refused)?;
-    super::preflight::gate(
-        &client,
-        &release,
-        chart,
-        &user,
-        super::preflight::Plans {
-            namespace_exists,
-            create_namespace: deploy.create_namespace,
-            take_ownership: deploy.rollout.take_ownership,
-        },
-        deploy.skip_preflight,
-    )
-    .await?;
+    super::preflight::gate(&client, &release, chart, &user, namespace_exists, deploy).await?;
     let login = match settled {
         Some(login) => login,
         None => web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?,

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::chart::Chart;
+use crate::cli::DeployArgs;
 use crate::cluster::survey;
 use crate::preflight::{Intent, Report, Status};
 use crate::release::Release;
@@ -71,10 +72,15 @@ pub(super) async fn gate(
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
-    plans: Plans,
-    skip: bool,
+    namespace_exists: bool,
+    args: &DeployArgs,
 ) -> anyhow::Result<()> {
-    if skip {
+    let plans = Plans {
+        namespace_exists,
+        create_namespace: args.create_namespace,
+        take_ownership: args.rollout.take_ownership,
+    };
+    if args.skip_preflight {
         crate::ui::step("preflight", "skipped (--skip-preflight)");
         return Ok(());
     }

@@ -77,19 +77,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     if let Some(record) = deployed {
         crate::ui::step("values", &describe(base, values_given, record.revision));
     }
-    super::preflight::gate(
-        &client,
-        &release,
-        chart,
-        &user,
-        super::preflight::Plans {
-            namespace_exists,
-            create_namespace: deploy.create_namespace,
-            take_ownership: deploy.rollout.take_ownership,
-        },
-        deploy.skip_preflight,
-    )
-    .await?;
+    super::preflight::gate(&client, &release, chart, &user, namespace_exists, deploy).await?;
     let login = super::web_login::decide(
         &deploy.auth,
         &deploy.values,

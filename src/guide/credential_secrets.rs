@@ -67,7 +67,7 @@ impl Kind {
         }
     }
 
-    fn from_label(label: &str) -> Option<Self> {
+    pub fn from_label(label: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.label() == label)
     }
 
