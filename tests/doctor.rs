@@ -78,12 +78,12 @@ async fn a_fine_cluster_passes_and_an_installed_release_checks_as_its_upgrade() 
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let doctor = f.run("doctor", &[]).success();
-    assert_eq!(doctor.stdout.matches('✓').count(), 10, "{doctor:#?}");
+    assert_eq!(doctor.stdout.matches('✓').count(), 11, "{doctor:#?}");
     assert!(doctor.stdout.contains("ready to install"), "{doctor:#?}");
     f.run("install", &["--no-wait"])
         .success()
         .stderr_has("preflight")
-        .stderr_has("all 10 checks passed");
+        .stderr_has("all 11 checks passed");
     let json: Value =
         serde_json::from_str(&f.run("doctor", &["-o", "json"]).success().stdout).unwrap();
     assert_eq!(json["blocked"], false);
@@ -104,8 +104,52 @@ async fn a_fine_cluster_passes_and_an_installed_release_checks_as_its_upgrade() 
     let mark = audit::mark();
     f.run("upgrade", &[])
         .success()
-        .stderr_has("all 10 checks passed");
+        .stderr_has("all 11 checks passed");
     assert_no_writes(&mark, &f.ns.name);
+}
+
+#[tokio::test]
+async fn a_namespace_that_is_missing_or_being_deleted_is_named_before_install_refuses_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let absent = format!("{}-absent", f.ns.name);
+    // Install refuses a missing namespace (exit 2); doctor must not call it ready.
+    f.command_in(&absent, "doctor", &[])
+        .run()
+        .code(1)
+        .stdout_has(&format!(
+            "✗ namespace      namespace {absent} does not exist"
+        ))
+        .stdout_has("pass --create-namespace");
+    f.command_in(&absent, "install", &["--no-wait"])
+        .run()
+        .code(2)
+        .stderr_has("--create-namespace");
+    f.command_in(&absent, "doctor", &["--create-namespace"])
+        .run()
+        .success()
+        .stdout_has("--create-namespace makes it");
+
+    // A finalizer keeps the namespace in Terminating, where the API server takes nothing new.
+    let ns = &f.ns.name;
+    let held = kubectl(["create", "configmap", "held", "-n", ns]);
+    assert!(held.status.success(), "{held:?}");
+    let finalizer = r#"{"metadata":{"finalizers":["example.com/hold"]}}"#;
+    let patched = kubectl(["patch", "configmap", "held", "-n", ns, "-p", finalizer]);
+    assert!(patched.status.success(), "{patched:?}");
+    let deleted = kubectl(["delete", "namespace", ns, "--wait=false"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    let _release = Restore(vec![
+        "patch",
+        "configmap",
+        "held",
+        "-n",
+        Box::leak(ns.clone().into_boxed_str()),
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]);
+    blocks_before_writing(&f, &[], &[&format!("namespace {ns} is being deleted")]);
 }
 
 #[tokio::test]

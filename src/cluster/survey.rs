@@ -9,7 +9,7 @@ use futures::StreamExt;
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Secret, Service};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
@@ -17,7 +17,7 @@ use kube::api::{Api, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
 use crate::guide::credential_secrets;
-use crate::preflight::{Access, Facts, HelmRecord, Intent, Observed, intent};
+use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
 use super::object_manager::{ObjectManager, api_message};
 
@@ -33,7 +33,18 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         .map_err(|err| anyhow::anyhow!("cannot reach the cluster: {}", api_message(&err)))?
         .git_version;
     let namespace = intent.release.namespace.as_str();
-    let (access, live, services, ingress_classes, storage_classes, nodes, secrets, helm_maps) = tokio::join!(
+    let (
+        namespace_state,
+        access,
+        live,
+        services,
+        ingress_classes,
+        storage_classes,
+        nodes,
+        secrets,
+        helm_maps,
+    ) = tokio::join!(
+        namespace_state(client, namespace),
         reviews(client, intent),
         observe_rendered(client, intent),
         list_all::<Service>(client),
@@ -61,6 +72,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
     };
     Ok(Facts {
         server_version,
+        namespace: namespace_state,
         access,
         live,
         services,
@@ -95,6 +107,19 @@ where
         .await
         .map(|list| list.items)
         .map_err(|err| reason(&err))
+}
+
+/// Whether the namespace exists, and whether it is being deleted.
+async fn namespace_state(client: &kube::Client, namespace: &str) -> Observed<NamespaceState> {
+    let found = Api::<Namespace>::all(client.clone())
+        .get_metadata_opt(namespace)
+        .await
+        .map_err(|err| reason(&err))?;
+    Ok(match found {
+        None => NamespaceState::Absent,
+        Some(ns) if ns.metadata.deletion_timestamp.is_some() => NamespaceState::Terminating,
+        Some(_) => NamespaceState::Active,
+    })
 }
 
 /// The Secrets of the namespace, metadata only: names, labels, annotations; never data.

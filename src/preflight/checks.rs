@@ -11,7 +11,7 @@ use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
 use super::intent::{self, Need};
-use super::{Check, Facts, Finding, Intent};
+use super::{Check, Facts, Finding, Intent, NamespaceState};
 
 /// Kubernetes' default `--service-node-port-range`.
 const NODE_PORT_RANGE: std::ops::RangeInclusive<i64> = 30000..=32767;
@@ -26,6 +26,7 @@ const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-cl
 pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
     vec![
         cluster(intent, facts),
+        namespace(intent, facts),
         rbac(intent, facts),
         objects(intent, facts),
         ingress_class(intent, facts),
@@ -71,6 +72,36 @@ fn cluster(intent: &Intent, facts: &Facts) -> Finding {
             format!("Kubernetes {shown} is older than chart {chart} supports ({required})"),
             "upgrade the cluster, or install a chart version that supports it (`skyctl version` lists them)",
         )
+    }
+}
+
+/// The namespace must take new objects: install refuses a missing one without
+/// `--create-namespace`, and the API server refuses anything new in one being deleted.
+fn namespace(intent: &Intent, facts: &Facts) -> Finding {
+    let name = &intent.release.namespace;
+    let state = match &facts.namespace {
+        Ok(state) => *state,
+        Err(why) => return Finding::unknown(Check::Namespace, &format!("namespace {name}"), why),
+    };
+    match state {
+        NamespaceState::Active => Finding::pass(Check::Namespace, format!("{name} exists")),
+        NamespaceState::Absent if intent.create_namespace => Finding::pass(
+            Check::Namespace,
+            format!("{name} does not exist yet; --create-namespace makes it"),
+        ),
+        NamespaceState::Absent => Finding::block(
+            Check::Namespace,
+            format!("namespace {name} does not exist"),
+            format!("pass --create-namespace, or create it first: kubectl create namespace {name}"),
+        ),
+        NamespaceState::Terminating => Finding::block(
+            Check::Namespace,
+            format!("namespace {name} is being deleted: the API server refuses anything new in it"),
+            format!(
+                "wait until it is gone and install with --create-namespace, or choose another \
+                 namespace (-n); `kubectl get namespace {name} -o yaml` shows what holds it"
+            ),
+        ),
     }
 }
 

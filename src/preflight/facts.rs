@@ -23,6 +23,8 @@ pub type Observed<T> = Result<T, String>;
 pub struct Facts {
     /// The API server's `gitVersion`, such as `v1.37.2` or `v1.30.5-gke.1014001`.
     pub server_version: String,
+    /// The release's namespace as it is now.
+    pub namespace: Observed<NamespaceState>,
     /// The answer to each review: allowed or not, or why there was no answer.
     pub access: BTreeMap<Access, Observed<bool>>,
     /// The rendered objects that exist already (absent ones map to `None`).
@@ -39,6 +41,15 @@ pub struct Facts {
     /// Helm's records of a release with this name in this namespace.
     pub helm: Observed<Vec<HelmRecord>>,
     pub now: Timestamp,
+}
+
+/// Whether the release's namespace can take new objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceState {
+    Absent,
+    Active,
+    /// Deleted but not gone yet (a finalizer waits): the API server refuses anything new in it.
+    Terminating,
 }
 
 /// One revision Helm recorded (a Secret `sh.helm.release.v1.<name>.v<N>`, or a ConfigMap with

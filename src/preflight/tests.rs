@@ -77,6 +77,7 @@ impl Case {
     fn fine(&self) -> Facts {
         Facts {
             server_version: "v1.37.2".into(),
+            namespace: Ok(NamespaceState::Active),
             access: intent::needed_access(&self.intent())
                 .into_keys()
                 .map(|access| (access, Ok(true)))
@@ -186,7 +187,7 @@ fn a_fine_cluster_passes_every_check_of_both_charts() {
     for version in [CURRENT, SEED_ERA] {
         let case = Case::new(version, &[]);
         let report = Report::assess(&case.intent(), &case.fine());
-        assert_eq!(report.count(Status::Pass), 10, "{version}: {report:#?}");
+        assert_eq!(report.count(Status::Pass), 11, "{version}: {report:#?}");
         assert!(!report.blocks());
     }
 }
@@ -214,6 +215,54 @@ fn the_kubernetes_version_is_held_to_the_charts_requirement() {
             status,
             "{version}"
         );
+    }
+}
+
+#[test]
+fn the_namespace_must_exist_or_be_made_and_not_be_going_away() {
+    let mut case = Case::new(CURRENT, &[]);
+    for (state, create, status, texts) in [
+        (
+            NamespaceState::Active,
+            false,
+            Status::Pass,
+            vec!["team exists"],
+        ),
+        (
+            NamespaceState::Absent,
+            false,
+            Status::Block,
+            vec![
+                "namespace team does not exist",
+                "--create-namespace",
+                "kubectl create namespace team",
+            ],
+        ),
+        (
+            NamespaceState::Absent,
+            true,
+            Status::Pass,
+            vec!["--create-namespace makes it"],
+        ),
+        (
+            NamespaceState::Terminating,
+            false,
+            Status::Block,
+            vec!["namespace team is being deleted", "another namespace"],
+        ),
+        (
+            NamespaceState::Terminating,
+            true,
+            Status::Block,
+            vec!["being deleted"],
+        ),
+    ] {
+        case.create_namespace = create;
+        let facts = Facts {
+            namespace: Ok(state),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Namespace), status, &texts);
     }
 }
 
