@@ -16,7 +16,7 @@ use support::audit;
 use support::cluster::{self, NODE_NAME, TestNamespace, kubectl};
 use support::helm;
 use support::release::{Chart, Fixture};
-use support::skyctl::Outcome;
+use support::skyctl::{Outcome, skyctl};
 
 /// Installs with the condition in place must stop before writing: no request skyctl sent
 /// since `mark` changed what the cluster stores (reviews and dry runs persist nothing).
@@ -150,6 +150,65 @@ async fn a_namespace_that_is_missing_or_being_deleted_is_named_before_install_re
         r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
     ]);
     blocks_before_writing(&f, &[], &[&format!("namespace {ns} is being deleted")]);
+}
+
+/// Uninstalls a fixture's release on drop, also when the test fails: its IngressClass would
+/// otherwise stand in the way of every later test.
+struct Uninstall<'a>(&'a Fixture);
+
+impl Drop for Uninstall<'_> {
+    fn drop(&mut self) {
+        self.0.run("uninstall", &["--delete-data"]);
+    }
+}
+
+#[tokio::test]
+async fn an_existing_release_is_checked_with_its_recorded_values_on_the_chart_version_asked_for() {
+    let _serial = cluster::exclusive().await;
+    // The first release runs the controller and owns IngressClass nginx; the second shares it.
+    let first = Fixture::new().await;
+    first.run("install", &["--no-wait"]).success();
+    let _first = Uninstall(&first);
+    let second = Fixture::new().await;
+    second
+        .run(
+            "install",
+            &["--no-wait", "--set", "ingress-nginx.enabled=false"],
+        )
+        .success();
+    let (release, ns) = (second.release(), second.ns.name.as_str());
+    // Without the fixture's values: values given would start the upgrade from the defaults.
+    let run = |verb: &str, args: &[&str]| {
+        let mut all = vec![verb, release, "-n", ns];
+        all.extend_from_slice(args);
+        skyctl().kubeconfig(cluster::kubeconfig()).args(all).run()
+    };
+    // On its own chart, and on 0.13.0 as `upgrade --version 0.13.0` would render it: the
+    // recorded ingress-nginx.enabled=false still shares the controller, so no IngressClass
+    // of its own clashes with the first release's.
+    for args in [&[][..], &["--version", "0.13.0"][..]] {
+        run("doctor", args)
+            .success()
+            .stdout_has("shares IngressClass nginx of release")
+            .stdout_has("ready to upgrade");
+    }
+    run(
+        "upgrade",
+        &["--version", "0.13.0", "--dry-run", "--no-health-check"],
+    )
+    .success()
+    .stderr_has("shares IngressClass nginx of release");
+}
+
+#[tokio::test]
+async fn an_htpasswd_line_that_install_refuses_is_refused_by_doctor_too() {
+    let f = Fixture::new().await;
+    let line = "ingress.authCredentials=admin:plaintext-password";
+    f.run("doctor", &["--set", line])
+        .code(2)
+        .stderr_has("ingress.authCredentials")
+        .stderr_has("clear-text");
+    f.run("install", &["--set", line]).code(2);
 }
 
 #[tokio::test]
