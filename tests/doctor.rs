@@ -541,3 +541,26 @@ async fn a_helm_release_of_the_same_name_is_found_in_helms_own_records() {
         f.run("doctor", &[]).success().stdout_has("✓ helm");
     }
 }
+
+#[tokio::test]
+async fn a_helm_release_uninstalled_with_its_history_kept_does_not_block() {
+    let _serial = cluster::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    let f = Fixture::new().await;
+    let (ns, release) = (&f.ns.name, f.release());
+    let installed = helm::helm(
+        "secret",
+        &["install", release, chart.to_str().unwrap(), "-n", ns],
+    );
+    assert!(installed.status.success(), "helm install: {installed:?}");
+    let removed = helm::helm(
+        "secret",
+        &["uninstall", release, "-n", ns, "--keep-history"],
+    );
+    assert!(removed.status.success(), "helm uninstall: {removed:?}");
+    f.run("doctor", &[]).success().stdout_has(&format!(
+        "✓ helm           Helm release {release} in namespace {ns} was uninstalled"
+    ));
+    f.run("install", &["--no-wait"]).success();
+}

@@ -789,6 +789,17 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
             ),
         );
     };
+    // `helm uninstall --keep-history` deletes the objects and keeps the records: nothing is
+    // left for skyctl to fight Helm over.
+    if newest.status == "uninstalled" {
+        return Finding::pass(
+            Check::Helm,
+            format!(
+                "Helm release {} in namespace {} was uninstalled (revision {} kept in {}s)",
+                release.name, release.namespace, newest.revision, newest.storage
+            ),
+        );
+    }
     let summary = format!(
         "Helm release {} is in namespace {} (revision {}, {}, kept in {}s)",
         release.name, release.namespace, newest.revision, newest.status, newest.storage

@@ -641,6 +641,22 @@ fn a_helm_release_of_the_same_name_blocks_unless_taken_over() {
     );
     case.take_ownership = true;
     assert_finding(&case.finding(&facts, Check::Helm), Status::Warn, &[]);
+    // `helm uninstall --keep-history` left the records of a release whose objects are gone.
+    case.take_ownership = false;
+    let uninstalled = Facts {
+        helm: Ok(vec![HelmRecord {
+            storage: "Secret",
+            name: "sh.helm.release.v1.sky.v2".into(),
+            revision: 2,
+            status: "uninstalled".into(),
+        }]),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&uninstalled, Check::Helm),
+        Status::Pass,
+        &["Helm release sky in namespace team was uninstalled (revision 2"],
+    );
 }
 
 #[test]
