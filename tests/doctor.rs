@@ -435,10 +435,57 @@ async fn a_node_too_small_for_the_api_server_is_named_with_what_it_has() {
         &[],
         &[
             "asks for 4 CPU and 8 GiB memory",
-            &format!("the largest node, {NODE_NAME}, has 2 CPU and 4 GiB memory"),
+            &format!("the largest node that takes it, {NODE_NAME}, has 2 CPU and 4 GiB memory"),
             "apiService.resources.requests",
         ],
     );
+}
+
+#[tokio::test]
+async fn pods_the_scheduler_would_never_place_block_the_install() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    // A limit without a request is the request: 2000 CPU, where the node has 1000.
+    blocks_before_writing(
+        &f,
+        &[
+            "--set",
+            "apiService.skipResourceCheck=true,apiService.resources.requests=null",
+            "--set",
+            "apiService.resources.limits.cpu=2k",
+        ],
+        &["-api-server asks for 2000 CPU"],
+    );
+    // A taint the pods do not tolerate leaves them Pending, however large the node.
+    let taint = kubectl(["taint", "node", NODE_NAME, "dedicated=gpu:NoSchedule"]);
+    assert!(taint.status.success(), "{taint:?}");
+    let _restore = Restore(vec![
+        "taint",
+        "node",
+        NODE_NAME,
+        "dedicated=gpu:NoSchedule-",
+    ]);
+    blocks_before_writing(
+        &f,
+        &[],
+        &[
+            &format!("{NODE_NAME} has taint dedicated=gpu:NoSchedule, not tolerated"),
+            "apiService.tolerations, apiService.nodeSelector",
+            "ingress-nginx.controller.tolerations",
+        ],
+    );
+    f.run(
+        "doctor",
+        &[
+            "--set",
+            "apiService.tolerations[0].key=dedicated,apiService.tolerations[0].operator=Exists",
+            "--set",
+            "ingress-nginx.controller.tolerations[0].key=dedicated,\
+             ingress-nginx.controller.tolerations[0].operator=Exists",
+        ],
+    )
+    .success()
+    .stdout_has("✓ capacity");
 }
 
 #[tokio::test]

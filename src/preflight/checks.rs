@@ -595,8 +595,10 @@ fn storage_fix(names: &[&str]) -> String {
     }
 }
 
-/// Each pod must fit on some node that takes pods: allocatable, not what is free now, since the
-/// scheduler may still make room.
+/// Each pod must fit on some node that takes it: allocatable, not what is free now, since the
+/// scheduler may still make room. A node takes a pod unless it is cordoned, carries a
+/// NoSchedule or NoExecute taint the pod does not tolerate, or lacks a label the pod's
+/// nodeSelector names: the scheduler's hard filters, which leave a pod Pending for good.
 fn capacity(intent: &Intent, facts: &Facts) -> Finding {
     let requests = intent::pod_requests(intent.manifests);
     let Some(largest) = requests
@@ -609,55 +611,63 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
         Ok(nodes) => nodes,
         Err(why) => return Finding::unknown(Check::Capacity, "the nodes", why),
     };
-    let schedulable: Vec<(&str, f64, f64)> = nodes
-        .iter()
-        .filter(|node| {
-            !node
-                .spec
-                .as_ref()
-                .and_then(|s| s.unschedulable)
-                .unwrap_or(false)
-        })
-        .map(|node| {
-            let (cpu, memory) = allocatable(node);
-            (
-                node.metadata.name.as_deref().unwrap_or_default(),
-                cpu,
-                memory,
-            )
-        })
-        .collect();
+    // Every workload that cannot be placed, so that one fix does not merely reveal the next.
+    let mut problems = Vec::new();
+    let mut fixes = Vec::new();
     for request in &requests {
-        if schedulable
+        let mut turned_away = Vec::new();
+        let mut takers: Vec<(&str, f64, f64)> = Vec::new();
+        for node in nodes {
+            let name = node.metadata.name.as_deref().unwrap_or_default();
+            match why_not_taken(node, request) {
+                Some(why) => turned_away.push(format!("{name} {why}")),
+                None => {
+                    let (cpu, memory) = allocatable(node);
+                    takers.push((name, cpu, memory));
+                }
+            }
+        }
+        if takers
             .iter()
             .any(|(_, cpu, memory)| *cpu >= request.cpu && *memory >= request.memory)
         {
             continue;
         }
-        let biggest = schedulable
+        let (problem, fix) = match takers
             .iter()
             .max_by(|a, b| (a.1, a.2).partial_cmp(&(b.1, b.2)).unwrap())
-            .map_or(
-                "there is no node that takes pods".to_owned(),
-                |(name, cpu, memory)| {
-                    format!(
-                        "the largest node, {name}, has {} and {} allocatable",
-                        cores(*cpu),
-                        bytes(*memory)
-                    )
-                },
-            );
-        return Finding::block(
-            Check::Capacity,
-            format!(
-                "a pod of {} asks for {} and {}; {biggest}",
-                request.workload,
-                cores(request.cpu),
-                bytes(request.memory)
+        {
+            None => (
+                format!(
+                    "no node takes the pods of {}: {}",
+                    request.workload,
+                    shown(&turned_away, "the cluster has no node")
+                ),
+                placement_fix(intent, request.workload),
             ),
-            "add a larger node, or ask for less (for the API server: \
-             --set apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…)",
-        );
+            Some((name, cpu, memory)) => (
+                format!(
+                    "a pod of {} asks for {} and {}; the largest node that takes it, {name}, \
+                     has {} and {} allocatable",
+                    request.workload,
+                    cores(request.cpu),
+                    bytes(request.memory),
+                    cores(*cpu),
+                    bytes(*memory)
+                ),
+                "add a larger node, or ask for less (for the API server: \
+                 --set apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…; \
+                 a limit set without a request is requested too)"
+                    .to_owned(),
+            ),
+        };
+        problems.push(problem);
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    if !problems.is_empty() {
+        return Finding::block(Check::Capacity, problems.join("; "), fixes.join("\n"));
     }
     Finding::pass(
         Check::Capacity,
@@ -668,6 +678,99 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
             bytes(largest.memory)
         ),
     )
+}
+
+/// Why the scheduler would never put the pod on this node, if it would not.
+fn why_not_taken(node: &Node, request: &intent::PodRequest) -> Option<String> {
+    let spec = node.spec.as_ref();
+    if spec.and_then(|s| s.unschedulable).unwrap_or(false) {
+        return Some("is cordoned".to_owned());
+    }
+    for taint in spec.and_then(|s| s.taints.as_ref()).into_iter().flatten() {
+        if !matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute") {
+            continue;
+        }
+        if !request.tolerations.iter().any(|t| tolerates(t, taint)) {
+            let value = match taint.value.as_deref() {
+                Some(value) if !value.is_empty() => format!("={value}"),
+                _ => String::new(),
+            };
+            return Some(format!(
+                "has taint {}{value}:{}, not tolerated",
+                taint.key, taint.effect
+            ));
+        }
+    }
+    let labels = node.metadata.labels.as_ref();
+    for (key, value) in &request.node_selector {
+        if labels.and_then(|l| l.get(*key)).map(String::as_str) != Some(*value) {
+            return Some(format!("lacks label {key}={value} (nodeSelector)"));
+        }
+    }
+    None
+}
+
+/// Kubernetes' rule: the effect and key match when the toleration names them, and the value
+/// matches unless the operator is `Exists`.
+fn tolerates(toleration: &Value, taint: &k8s_openapi::api::core::v1::Taint) -> bool {
+    let field = |key: &str| {
+        toleration
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let effect = field("effect");
+    let key = field("key");
+    if (!effect.is_empty() && effect != taint.effect) || (!key.is_empty() && key != taint.key) {
+        return false;
+    }
+    match field("operator") {
+        "Exists" => true,
+        "" | "Equal" => field("value") == taint.value.as_deref().unwrap_or_default(),
+        _ => false,
+    }
+}
+
+/// The values that place a workload's pods, for the workloads whose keys skyctl knows.
+fn placement_fix(intent: &Intent, workload: &crate::manifest::ObjectRef) -> String {
+    let api_server = crate::render::ChartNames::for_release(intent.release).api_server;
+    let controller = crate::render::IngressNginxNames::for_release(intent.release).controller;
+    let section = if workload.name == api_server {
+        Some("apiService")
+    } else if workload.name == controller {
+        Some("ingress-nginx.controller")
+    } else {
+        None
+    };
+    let keys = section
+        .filter(|section| {
+            let pointer = format!("/{}/tolerations", section.replace('.', "/"));
+            intent.values.pointer(&pointer).is_some()
+        })
+        .map(|section| format!(" ({section}.tolerations, {section}.nodeSelector)"))
+        .unwrap_or_default();
+    format!(
+        "let the pods tolerate the taint or match a node's labels{keys}, or uncordon or \
+         untaint a node"
+    )
+}
+
+/// A few items of a list, and how many more.
+fn shown(items: &[String], none: &str) -> String {
+    const SHOWN: usize = 3;
+    if items.is_empty() {
+        return none.to_owned();
+    }
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        let _ = write!(text, "; and {} more", items.len() - SHOWN);
+    }
+    text
 }
 
 fn allocatable(node: &Node) -> (f64, f64) {

@@ -310,7 +310,7 @@ pub fn claims(manifests: &[Manifest]) -> Vec<(&ObjectRef, Option<&str>)> {
         .collect()
 }
 
-/// What one pod of a workload asks the scheduler for.
+/// What one pod of a workload asks the scheduler for, and which nodes it may land on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodRequest<'a> {
     pub workload: &'a ObjectRef,
@@ -318,10 +318,14 @@ pub struct PodRequest<'a> {
     pub cpu: f64,
     /// Bytes.
     pub memory: f64,
+    pub tolerations: Vec<&'a Value>,
+    /// Labels a node must carry (`nodeSelector`).
+    pub node_selector: BTreeMap<&'a str, &'a str>,
 }
 
 /// Each workload's pod requests as the scheduler counts them: the sum over its containers, or
-/// the largest init container when that is more.
+/// the largest init container when that is more. A container that sets a limit and no request
+/// requests its limit: the API server defaults it so.
 pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
     manifests
         .iter()
@@ -334,6 +338,7 @@ pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
                     .flatten()
                     .map(|c| {
                         c.pointer(&format!("/resources/requests/{resource}"))
+                            .or_else(|| c.pointer(&format!("/resources/limits/{resource}")))
                             .and_then(quantity::kubernetes_reading)
                             .unwrap_or(0.0)
                     })
@@ -349,6 +354,19 @@ pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
                 workload,
                 cpu: total("cpu"),
                 memory: total("memory"),
+                tolerations: spec
+                    .get("tolerations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                node_selector: spec
+                    .get("nodeSelector")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?)))
+                    .collect(),
             }
         })
         .collect()

@@ -127,7 +127,7 @@ fn storage_class(name: &str, default: bool) -> k8s_openapi::api::storage::v1::St
 
 fn node(name: &str, cpu: &str, memory: &str, cordoned: bool) -> k8s_openapi::api::core::v1::Node {
     from(json!({
-        "metadata": {"name": name},
+        "metadata": {"name": name, "labels": {"kubernetes.io/os": "linux"}},
         "spec": {"unschedulable": cordoned},
         "status": {"allocatable": {"cpu": cpu, "memory": memory}}
     }))
@@ -522,7 +522,7 @@ fn the_api_server_must_fit_on_a_node_that_takes_pods() {
             Status::Block,
             vec![
                 "Deployment team/sky-api-server asks for 4 CPU and 8 GiB memory",
-                "the largest node, small, has 2 CPU and 4 GiB memory",
+                "the largest node that takes it, small, has 2 CPU and 4 GiB memory",
                 "apiService.resources.requests",
             ],
         ),
@@ -538,12 +538,102 @@ fn the_api_server_must_fit_on_a_node_that_takes_pods() {
         (
             vec![node("cordoned", "64", "256Gi", true)],
             Status::Block,
-            vec!["no node that takes pods"],
+            vec!["no node takes the pods of", "cordoned is cordoned"],
         ),
         (
             vec![node("milli", "4000m", "8192Mi", false)],
             Status::Pass,
             vec![],
+        ),
+    ] {
+        let facts = Facts {
+            nodes: Ok(nodes),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Capacity), status, &texts);
+    }
+}
+
+#[test]
+fn a_limit_without_a_request_is_requested() {
+    let case = Case::new(
+        CURRENT,
+        &[
+            "apiService.skipResourceCheck=true",
+            "apiService.resources.requests=null",
+            "apiService.resources.limits.cpu=5000",
+            "apiService.resources.limits.memory=4Ti",
+        ],
+    );
+    assert_finding(
+        &case.finding(&case.fine(), Check::Capacity),
+        Status::Block,
+        &[
+            "Deployment team/sky-api-server asks for 5000 CPU and 4096 GiB memory",
+            "a limit set without a request is requested too",
+        ],
+    );
+}
+
+#[test]
+fn a_node_takes_only_pods_that_tolerate_its_taints_and_match_its_labels() {
+    let tainted = |effect: &str| -> k8s_openapi::api::core::v1::Node {
+        let mut node = node("gpu", "64", "256Gi", false);
+        node.spec.get_or_insert_default().taints = Some(vec![from(
+            json!({"key": "dedicated", "value": "gpu", "effect": effect}),
+        )]);
+        node
+    };
+    let plain = Case::new(CURRENT, &[]);
+    let tolerant = Case::new(
+        CURRENT,
+        &[
+            "apiService.tolerations[0].key=dedicated",
+            "apiService.tolerations[0].operator=Exists",
+            "ingress-nginx.controller.tolerations[0].key=dedicated",
+            "ingress-nginx.controller.tolerations[0].value=gpu",
+            "ingress-nginx.controller.tolerations[0].effect=NoSchedule",
+        ],
+    );
+    let picky = Case::new(CURRENT, &["apiService.nodeSelector.pool=big"]);
+    for (case, nodes, status, texts) in [
+        (
+            &plain,
+            vec![tainted("NoSchedule")],
+            Status::Block,
+            vec![
+                "no node takes the pods of",
+                "gpu has taint dedicated=gpu:NoSchedule, not tolerated",
+                "apiService.tolerations, apiService.nodeSelector",
+            ],
+        ),
+        (&plain, vec![tainted("NoExecute")], Status::Block, vec![]),
+        // A soft taint only steers the scheduler.
+        (
+            &plain,
+            vec![tainted("PreferNoSchedule")],
+            Status::Pass,
+            vec![],
+        ),
+        (&tolerant, vec![tainted("NoSchedule")], Status::Pass, vec![]),
+        // The controller's toleration names the effect: NoExecute is not tolerated.
+        (
+            &tolerant,
+            vec![tainted("NoExecute")],
+            Status::Block,
+            vec!["ingress-nginx.controller.tolerations"],
+        ),
+        (
+            &plain,
+            vec![tainted("NoSchedule"), node("small", "4", "8Gi", false)],
+            Status::Pass,
+            vec![],
+        ),
+        (
+            &picky,
+            vec![node("big", "64", "256Gi", false)],
+            Status::Block,
+            vec!["big lacks label pool=big (nodeSelector)"],
         ),
     ] {
         let facts = Facts {
