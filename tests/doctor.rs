@@ -248,6 +248,32 @@ async fn a_taken_node_port_names_the_service_that_holds_it() {
 }
 
 #[tokio::test]
+async fn a_node_port_asked_for_twice_blocks_as_the_api_server_would_refuse_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let twice = [
+        "--set",
+        "ingress.httpNodePort=31960,ingress.httpsNodePort=31960",
+    ];
+    blocks_before_writing(
+        &f,
+        &twice,
+        &[
+            "node port 31960 is asked for twice",
+            "--set ingress.httpNodePort=",
+            "--set ingress.httpsNodePort=",
+        ],
+    );
+    // The block is the API server's own answer, found first.
+    let mut skipped = twice.to_vec();
+    skipped.extend(["--skip-preflight", "--no-wait"]);
+    f.run("install", &skipped)
+        .code(1)
+        .stderr_has("31960")
+        .stderr_has("Nothing was changed");
+}
+
+#[tokio::test]
 async fn an_ingress_class_that_helm_owns_is_named_with_the_ways_past_it() {
     let _serial = cluster::exclusive().await;
     let classes: Api<IngressClass> = Api::all(cluster::client().await);

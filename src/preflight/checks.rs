@@ -450,33 +450,62 @@ fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
         .collect();
     let mut clashes = Vec::new();
     let mut fixes = Vec::new();
-    for request in &requested {
+    // Each key gets a port of its own: two keys told the same free port would clash with
+    // each other.
+    let mut suggested: BTreeSet<i64> = BTreeSet::new();
+    let mut moved: BTreeSet<i64> = BTreeSet::new();
+    let mut suggest = |port: i64, fixes: &mut Vec<String>| {
+        if !moved.insert(port) {
+            return;
+        }
+        let keys = intent::value_paths(intent.values, &|path, value| {
+            path.to_ascii_lowercase().contains("nodeport") && value.as_i64() == Some(port)
+        });
+        for key in keys {
+            let free = NODE_PORT_RANGE.clone().find(|port| {
+                !held.contains_key(port)
+                    && !requested.iter().any(|r| r.port == *port)
+                    && !suggested.contains(port)
+            });
+            fixes.push(match free {
+                Some(free) => {
+                    suggested.insert(free);
+                    format!("--set {key}={free} (free), or {key}=null to let Kubernetes choose")
+                }
+                None => format!("--set {key}=null to let Kubernetes choose"),
+            });
+        }
+    };
+    for (i, request) in requested.iter().enumerate() {
         let own = format!(
             "{}/{}",
             request.service.namespace.as_deref().unwrap_or_default(),
             request.service.name
         );
+        // The API server refuses a port given twice, in one Service or in two.
+        let earlier = requested[..i].iter().find(|r| r.port == request.port);
+        if let Some(earlier) = earlier {
+            if requested[..i]
+                .iter()
+                .filter(|r| r.port == request.port)
+                .count()
+                == 1
+            {
+                clashes.push(format!(
+                    "node port {} is asked for twice, by {} and {}",
+                    request.port, earlier.service, request.service
+                ));
+                suggest(request.port, &mut fixes);
+            }
+            continue;
+        }
         match held.get(&request.port) {
             Some(holder) if *holder != own => {
                 clashes.push(format!(
                     "node port {} is held by Service {holder}",
                     request.port
                 ));
-                let keys = intent::value_paths(intent.values, &|path, value| {
-                    path.to_ascii_lowercase().contains("nodeport")
-                        && value.as_i64() == Some(request.port)
-                });
-                let free = NODE_PORT_RANGE.clone().find(|port| {
-                    !held.contains_key(port) && !requested.iter().any(|r| r.port == *port)
-                });
-                for key in keys {
-                    fixes.push(match free {
-                        Some(free) => format!(
-                            "--set {key}={free} (free), or {key}=null to let Kubernetes choose"
-                        ),
-                        None => format!("--set {key}=null to let Kubernetes choose"),
-                    });
-                }
+                suggest(request.port, &mut fixes);
             }
             _ => {}
         }

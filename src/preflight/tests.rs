@@ -306,6 +306,42 @@ fn a_taken_node_port_names_its_holder_and_the_key_to_change() {
         Status::Pass,
         &["30050, 30051 free"],
     );
+    // Both ports taken: each key is told a free port of its own.
+    let both = service(
+        "other",
+        "web",
+        json!({"type": "NodePort", "ports": [
+            {"port": 80, "nodePort": 30050}, {"port": 443, "nodePort": 30051}]}),
+        json!({}),
+        "2026-12-01T00:00:00Z",
+    );
+    let facts = Facts {
+        services: Ok(vec![both]),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&facts, Check::NodePorts),
+        Status::Block,
+        &[
+            "--set ingress.httpNodePort=30000 (free)",
+            "--set ingress.httpsNodePort=30001 (free)",
+        ],
+    );
+    // One port asked for twice: the API server would refuse the Service.
+    let twice = Case::new(
+        SEED_ERA,
+        &["ingress.httpNodePort=30050,ingress.httpsNodePort=30050"],
+    );
+    let finding = twice.finding(&twice.fine(), Check::NodePorts);
+    assert_finding(
+        &finding,
+        Status::Block,
+        &[
+            "node port 30050 is asked for twice, by Service team/sky-ingress-controller-np",
+            "--set ingress.httpNodePort=30000 (free)",
+            "--set ingress.httpsNodePort=30001 (free)",
+        ],
+    );
     let unread = Facts {
         services: Err("services is forbidden".into()),
         ..case.fine()
