@@ -523,6 +523,19 @@ async fn a_load_balancer_that_never_comes_suggests_a_node_port() {
         "pending",
         json!({"type": "LoadBalancer", "selector": {"app": "none"}, "ports": [{"port": 80}]}),
     );
+    // Waiting as long, but no evidence: another loadBalancerClass is another implementation's,
+    // and a Service turned into a LoadBalancer later waits from then.
+    create_service(
+        &elsewhere.name,
+        "other-class",
+        json!({"type": "LoadBalancer", "loadBalancerClass": "example.com/none",
+               "selector": {"app": "none"}, "ports": [{"port": 80}]}),
+    );
+    create_service(
+        &elsewhere.name,
+        "turned",
+        json!({"type": "ClusterIP", "selector": {"app": "none"}, "ports": [{"port": 80}]}),
+    );
     tokio::time::sleep(Duration::from_secs(62)).await;
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
@@ -550,6 +563,31 @@ async fn a_load_balancer_that_never_comes_suggests_a_node_port() {
         .delete("pending", &DeleteParams::default())
         .await
         .unwrap();
+    let turned = kubectl([
+        "patch",
+        "service",
+        "turned",
+        "-n",
+        &elsewhere.name,
+        "-p",
+        r#"{"spec":{"type":"LoadBalancer"}}"#,
+    ]);
+    assert!(turned.status.success(), "{turned:?}");
+    f.run(
+        "doctor",
+        &[
+            "--set",
+            "ingress-nginx.controller.service.type=LoadBalancer",
+        ],
+    )
+    .success()
+    .stdout_has("✓ load balancer  no other LoadBalancer Service to judge by");
+    for name in ["other-class", "turned"] {
+        services
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]

@@ -835,7 +835,9 @@ fn trim(number: f64) -> String {
 /// A LoadBalancer Service needs something that hands out addresses. Other LoadBalancer
 /// Services tell: one with an address proves it; only ones waiting long prove the opposite
 /// (k3s without servicelb, bare metal without MetalLB), and then the endpoint would never
-/// come, so the install does not start.
+/// come, so the install does not start. Only Services of the same `loadBalancerClass` tell:
+/// another class is served by another implementation, or by none. And a Service waits from
+/// when it became a LoadBalancer, not from when it was made.
 fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
     let wanted = intent::load_balancers(intent.manifests);
     if wanted.is_empty() {
@@ -847,9 +849,14 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             return Finding::unknown(Check::LoadBalancer, "Services of every namespace", why);
         }
     };
+    let classes: BTreeSet<Option<&str>> = wanted.iter().map(|w| w.class).collect();
     let balancers: Vec<&Service> = services
         .iter()
-        .filter(|s| s.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer"))
+        .filter(|s| {
+            let spec = s.spec.as_ref();
+            spec.and_then(|s| s.type_.as_deref()) == Some("LoadBalancer")
+                && classes.contains(&spec.and_then(|s| s.load_balancer_class.as_deref()))
+        })
         .collect();
     let has_address = |s: &Service| {
         s.status
@@ -868,8 +875,8 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
         );
     }
     let waiting = balancers.iter().find_map(|s| {
-        let created = s.metadata.creation_timestamp.as_ref()?.0;
-        let waited = facts.now.duration_since(created).as_secs();
+        let since = balancer_since(&s.metadata)?;
+        let waited = facts.now.duration_since(since).as_secs();
         (waited >= LOAD_BALANCER_PATIENCE_SECONDS).then(|| (service_name(&s.metadata), waited))
     });
     let Some((service, waited)) = waiting else {
@@ -897,12 +904,32 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             waited / 60,
             wanted
                 .iter()
-                .map(|id| id.to_string())
+                .map(|w| w.service.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
         format!("{fix} (the endpoint is then a node's address and port)"),
     )
+}
+
+/// When a Service became a LoadBalancer: the newest write of a manager that owns
+/// `spec.type`, else its creation (a `kubectl patch` that turns an old ClusterIP Service into a
+/// LoadBalancer starts its wait then).
+fn balancer_since(meta: &ObjectMeta) -> Option<k8s_openapi::jiff::Timestamp> {
+    let typed = meta
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter(|entry| {
+            entry
+                .fields_v1
+                .as_ref()
+                .is_some_and(|fields| fields.0.pointer("/f:spec/f:type").is_some())
+        })
+        .filter_map(|entry| entry.time.as_ref().map(|time| time.0))
+        .max();
+    let created = meta.creation_timestamp.as_ref().map(|time| time.0);
+    typed.max(created)
 }
 
 /// A Helm release of the same name: installing over it would fight Helm for its objects.

@@ -236,11 +236,25 @@ pub fn requested_node_ports(manifests: &[Manifest]) -> Vec<RequestedPort<'_>> {
         .collect()
 }
 
+/// A Service that asks for a load balancer, and the `loadBalancerClass` that should answer
+/// (`None`: the cluster's default implementation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalancerWanted<'a> {
+    pub service: &'a ObjectRef,
+    pub class: Option<&'a str>,
+}
+
 /// The Services that ask the cloud for a load balancer.
-pub fn load_balancers(manifests: &[Manifest]) -> Vec<&ObjectRef> {
+pub fn load_balancers(manifests: &[Manifest]) -> Vec<BalancerWanted<'_>> {
     services(manifests)
         .filter(|m| m.object.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer"))
-        .map(|m| &m.id)
+        .map(|m| BalancerWanted {
+            service: &m.id,
+            class: m
+                .object
+                .pointer("/spec/loadBalancerClass")
+                .and_then(Value::as_str),
+        })
         .collect()
 }
 

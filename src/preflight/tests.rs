@@ -723,6 +723,49 @@ fn a_load_balancer_that_never_comes_is_seen_in_other_services() {
         };
         assert_finding(&case.finding(&facts, Check::LoadBalancer), status, &texts);
     }
+    // Only Services of the same loadBalancerClass tell, and one waits from when it became a
+    // LoadBalancer.
+    let other_class = service(
+        "x",
+        "nlb",
+        json!({"type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb"}),
+        json!({"loadBalancer": {}}),
+        "2026-12-02T11:00:00Z",
+    );
+    let turned = |when: &str| -> Service {
+        from(json!({
+            "metadata": {"namespace": "x", "name": "turned",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+                "managedFields": [
+                    {"manager": "kubectl-create", "operation": "Update",
+                     "time": "2026-01-01T00:00:00Z",
+                     "fieldsV1": {"f:spec": {"f:ports": {}}}},
+                    {"manager": "kubectl-patch", "operation": "Update", "time": when,
+                     "fieldsV1": {"f:spec": {"f:type": {}}}}]},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {}}
+        }))
+    };
+    for (services, status, texts) in [
+        (vec![other_class], Status::Pass, vec!["no other"]),
+        (
+            vec![turned("2026-12-02T11:59:30Z")],
+            Status::Pass,
+            vec!["no other"],
+        ),
+        (
+            vec![turned("2026-12-02T11:50:00Z")],
+            Status::Block,
+            vec!["Service x/turned has waited 10m"],
+        ),
+    ] {
+        let facts = Facts {
+            services: Ok(services),
+            now,
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::LoadBalancer), status, &texts);
+    }
     let nodeport = Case::new(SEED_ERA, &[]);
     let facts = Facts {
         services: Ok(vec![lb("stuck", false, "2026-12-01T00:00:00Z")]),
