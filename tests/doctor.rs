@@ -316,6 +316,26 @@ async fn an_ingress_class_that_helm_owns_is_named_with_the_ways_past_it() {
     }
 }
 
+/// A kubeconfig for the control plane that authenticates with a token of the ServiceAccount
+/// `account` in `namespace` (`kubectl create token`), with `namespace` as its default.
+fn token_kubeconfig(account: &str, namespace: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let token = kubectl(["create", "token", account, "-n", namespace]);
+    assert!(token.status.success(), "{token:?}");
+    let token = String::from_utf8(token.stdout).unwrap();
+    let admin: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(cluster::kubeconfig()).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join(format!("{account}.kubeconfig"));
+    let config = json!({
+        "apiVersion": "v1", "kind": "Config", "current-context": account,
+        "clusters": [{"name": "test", "cluster": admin["clusters"][0]["cluster"]}],
+        "users": [{"name": account, "user": {"token": token.trim()}}],
+        "contexts": [{"name": account, "context": {"cluster": "test", "user": account, "namespace": namespace}}]
+    });
+    std::fs::write(&kubeconfig, config.to_string()).unwrap();
+    (dir, kubeconfig)
+}
+
 #[tokio::test]
 async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
     let _serial = cluster::exclusive().await;
@@ -336,20 +356,7 @@ async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
         let output = kubectl(&args);
         assert!(output.status.success(), "{output:?}");
     }
-    let token = kubectl(["create", "token", "ns-admin", "-n", ns]);
-    assert!(token.status.success(), "{token:?}");
-    let token = String::from_utf8(token.stdout).unwrap();
-    let admin: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(cluster::kubeconfig()).unwrap()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("ns-admin.kubeconfig");
-    let config = json!({
-        "apiVersion": "v1", "kind": "Config", "current-context": "ns-admin",
-        "clusters": [{"name": "test", "cluster": admin["clusters"][0]["cluster"]}],
-        "users": [{"name": "ns-admin", "user": {"token": token.trim()}}],
-        "contexts": [{"name": "ns-admin", "context": {"cluster": "test", "user": "ns-admin", "namespace": ns}}]
-    });
-    std::fs::write(&kubeconfig, config.to_string()).unwrap();
+    let (_dir, kubeconfig) = token_kubeconfig("ns-admin", ns);
     let release = f.release();
     let doctor = f
         .command("doctor", &[])
@@ -380,6 +387,47 @@ async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
         .run()
         .code(1)
         .stderr_has("you may not create/get/patch ClusterRole")
+        .stderr_has("Nothing was changed");
+    assert_no_writes(&mark, ns);
+}
+
+#[tokio::test]
+async fn an_admin_who_may_not_delete_the_lock_is_stopped_before_writing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let ns = &f.ns.name;
+    // Every verb on everything but delete (escalate included, so the chart's ClusterRoles may
+    // be made): the install would write every object and then fail to release its lock.
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": ns},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"],
+                   "verbs": ["get", "list", "watch", "create", "update", "patch", "escalate", "bind"]}]});
+    apply_as_admin(&role);
+    let name: &'static str = Box::leak(ns.clone().into_boxed_str());
+    let _role = Restore(vec!["delete", "clusterrole", name]);
+    let account = kubectl(["create", "serviceaccount", "no-delete", "-n", ns]);
+    assert!(account.status.success(), "{account:?}");
+    let binding = kubectl([
+        "create",
+        "clusterrolebinding",
+        ns,
+        &format!("--clusterrole={ns}"),
+        &format!("--serviceaccount={ns}:no-delete"),
+    ]);
+    assert!(binding.status.success(), "{binding:?}");
+    let _binding = Restore(vec!["delete", "clusterrolebinding", name]);
+    let (_dir, kubeconfig) = token_kubeconfig("no-delete", ns);
+    f.command("doctor", &[])
+        .kubeconfig(&kubeconfig)
+        .run()
+        .code(1)
+        .stdout_has("you may not delete leases (skyctl's release records and lock)");
+    let mark = audit::mark();
+    f.command("install", &["--no-wait"])
+        .kubeconfig(&kubeconfig)
+        .run()
+        .code(1)
+        .stderr_has("you may not delete leases")
         .stderr_has("Nothing was changed");
     assert_no_writes(&mark, ns);
 }

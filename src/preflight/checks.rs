@@ -138,7 +138,10 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
                 }
                 Need::Bookkeeping => {
                     denied_writes
-                        .entry(format!("{} (skyctl's release records)", access.resource))
+                        .entry(format!(
+                            "{} (skyctl's release records and lock)",
+                            access.resource
+                        ))
                         .or_default()
                         .0
                         .insert(access.verb.clone());

@@ -126,7 +126,9 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
             Need::Bookkeeping,
         );
     }
-    for verb in ["get", "create", "update"] {
+    // The lock: taken (create), renewed (get, update) and, once the rollout is done, released
+    // by deleting it, after every object was written.
+    for verb in ["get", "create", "update", "delete"] {
         need(
             Access::on(verb, "coordination.k8s.io", "leases", Some(namespace)),
             Need::Bookkeeping,

@@ -936,6 +936,14 @@ fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds()
         Status::Warn,
         &["timeout"],
     );
+    // The lock is released by deleting it, after every object was written: without the
+    // right, the install would end in an error with everything applied.
+    let no_lock_release = deny(&|a| a.resource == "leases" && a.verb == "delete");
+    assert_finding(
+        &case.finding(&no_lock_release, Check::Rbac),
+        Status::Block,
+        &["you may not delete leases (skyctl's release records and lock)"],
+    );
     // A namespace that is yet to be made needs the right to make it.
     let new_namespace = Intent {
         namespace_exists: false,
