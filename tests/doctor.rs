@@ -432,6 +432,48 @@ async fn an_admin_who_may_not_delete_the_lock_is_stopped_before_writing() {
     assert_no_writes(&mark, ns);
 }
 
+#[tokio::test]
+async fn a_basic_auth_secret_of_someone_else_stops_install_before_the_password_is_read() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let (ns, release) = (f.ns.name.as_str(), f.release());
+    let made = kubectl([
+        "create",
+        "secret",
+        "generic",
+        &format!("{release}-basic-auth"),
+        "-n",
+        ns,
+        "--from-literal=auth=x",
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    // No login in the values: skyctl makes one from the password, and with it that Secret.
+    let run = |verb: &str, args: &[&str]| {
+        let mut all = vec![
+            verb,
+            release,
+            "-n",
+            ns,
+            "--version",
+            "0.13.0",
+            "--set",
+            "ingress-nginx.controller.service.type=NodePort",
+        ];
+        all.extend_from_slice(args);
+        skyctl().kubeconfig(cluster::kubeconfig()).args(all)
+    };
+    let taken = format!("Secret {ns}/{release}-basic-auth exists and belongs to no release");
+    run("doctor", &[]).run().code(1).stdout_has(&taken);
+    let mark = audit::mark();
+    run("install", &["--web-password-stdin", "--no-wait"])
+        .stdin("a-password-never-needed\n")
+        .run()
+        .code(1)
+        .stderr_has("preflight check(s) failed. Nothing was changed.")
+        .stderr_has(&taken);
+    assert_no_writes(&mark, ns);
+}
+
 /// Restores a cluster-wide setting a test changed, also when the test fails.
 struct Restore(Vec<&'static str>);
 

@@ -55,7 +55,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         create_namespace: args.create_namespace,
         take_ownership: args.take_ownership,
     };
-    let report = preflight::assess(&client, &release, chart, &values, plans).await?;
+    let report = preflight::assess(&client, &release, chart, &given, &values, plans).await?;
     match args.output.output {
         OutputFormat::Text => {
             println!(

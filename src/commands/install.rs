@@ -45,6 +45,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         &release,
         chart,
         &user,
+        &user,
         super::preflight::Plans {
             namespace_exists,
             create_namespace: deploy.create_namespace,

@@ -53,6 +53,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         &client,
         &release,
         chart,
+        &given,
         &user,
         super::preflight::Plans {
             namespace_exists,
