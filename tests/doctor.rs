@@ -526,6 +526,30 @@ async fn no_default_storage_class_stops_an_install_that_needs_a_volume() {
         .stdout_has("✓ storage");
 }
 
+#[tokio::test]
+async fn an_upgrade_that_would_resize_a_claim_the_class_cannot_grow_stops_before_writing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    f.run("install", &["--no-wait"]).success();
+    // The test cluster's StorageClass does not allow expansion: the API server would refuse.
+    let grow = ["--reuse-values", "--set", "storage.size=20Gi"];
+    f.run("doctor", &["--set", "storage.size=20Gi"])
+        .code(1)
+        .stdout_has(
+            "would grow from 10Gi to 20Gi, and its StorageClass standard does not allow expansion",
+        )
+        .stdout_has("keep storage.size=10Gi");
+    let mark = audit::mark();
+    f.run("upgrade", &grow)
+        .code(1)
+        .stderr_has("does not allow expansion")
+        .stderr_has("Nothing was changed");
+    assert_no_writes(&mark, &f.ns.name);
+    f.run("upgrade", &["--reuse-values", "--set", "storage.size=5Gi"])
+        .code(1)
+        .stderr_has("a volume never shrinks");
+}
+
 fn allocatable(cpu: &str, memory: &str) -> Vec<&'static str> {
     let patch = json!({"status": {"allocatable": {"cpu": cpu, "memory": memory}}}).to_string();
     vec![

@@ -573,7 +573,17 @@ fn storage(intent: &Intent, facts: &Facts) -> Finding {
         .and_then(|c| c.metadata.name.as_deref());
     let mut passed = Vec::new();
     for (claim, class) in claims {
-        if let Some(Ok(Some(_))) = facts.live.get(claim) {
+        if let Some(Ok(Some(live))) = facts.live.get(claim) {
+            let rendered = intent
+                .manifests
+                .iter()
+                .find(|m| &m.id == claim)
+                .map(|m| &m.object);
+            if let Some((summary, fix)) =
+                rendered.and_then(|rendered| claim_change(claim, rendered, &live.data, classes))
+            {
+                return Finding::block(Check::Storage, summary, fix);
+            }
             passed.push(format!("{claim} exists"));
             continue;
         }
@@ -611,6 +621,85 @@ fn storage(intent: &Intent, facts: &Facts) -> Finding {
         }
     }
     Finding::pass(Check::Storage, passed.join(", "))
+}
+
+/// What the API server refuses to change in a claim that exists: its class and access modes
+/// never change, it never shrinks, and it grows only when its StorageClass allows expansion.
+/// The refusal would come at the rollout's dry run, after the password was asked for.
+fn claim_change(
+    claim: &crate::manifest::ObjectRef,
+    rendered: &Value,
+    live: &Value,
+    classes: &[k8s_openapi::api::storage::v1::StorageClass],
+) -> Option<(String, String)> {
+    let text = |object: &Value, pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let live_class = text(live, "/spec/storageClassName");
+    if let Some(asked) = text(rendered, "/spec/storageClassName")
+        && Some(&asked) != live_class.as_ref()
+    {
+        let held = live_class.as_deref().unwrap_or("none");
+        return Some((
+            format!(
+                "{claim} has StorageClass {held}; the values ask for {asked}, and a claim's class never changes"
+            ),
+            format!(
+                "keep storage.storageClassName={}, or move the data to a claim of another release",
+                live_class.as_deref().unwrap_or("\"\"")
+            ),
+        ));
+    }
+    let modes = |object: &Value| object.pointer("/spec/accessModes").cloned();
+    if let (Some(asked), Some(held)) = (modes(rendered), modes(live))
+        && asked != held
+    {
+        return Some((
+            format!(
+                "{claim} has access modes {held}; the values ask for {asked}, and they never change"
+            ),
+            "keep storage.accessMode as the claim has it".to_owned(),
+        ));
+    }
+    let size = |object: &Value| {
+        let text = object.pointer("/spec/resources/requests/storage")?;
+        let shown = text
+            .as_str()
+            .map_or_else(|| text.to_string(), str::to_owned);
+        Some((quantity::kubernetes_reading(text)?, shown))
+    };
+    let ((asked, asked_text), (held, held_text)) = (size(rendered)?, size(live)?);
+    if asked < held {
+        return Some((
+            format!(
+                "{claim} holds {held_text}; the values ask for {asked_text}, and a volume never shrinks"
+            ),
+            format!("keep storage.size={held_text} or more"),
+        ));
+    }
+    let expands = classes
+        .iter()
+        .find(|c| c.metadata.name == live_class)
+        .and_then(|c| c.allow_volume_expansion)
+        .unwrap_or(false);
+    if asked > held && !expands {
+        let class = live_class.as_deref().unwrap_or("none");
+        return Some((
+            format!(
+                "{claim} would grow from {held_text} to {asked_text}, and its StorageClass \
+                 {class} does not allow expansion"
+            ),
+            format!(
+                "keep storage.size={held_text}, or let the class grow volumes \
+                 (allowVolumeExpansion: true on StorageClass {class})"
+            ),
+        ));
+    }
+    None
 }
 
 fn storage_fix(names: &[&str]) -> String {

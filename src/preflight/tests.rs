@@ -528,6 +528,71 @@ fn storage_needs_a_default_class_or_the_named_one() {
         Status::Pass,
         &["exists"],
     );
+    // What the API server refuses to change in a claim that exists.
+    let claim_of =
+        |class: &str, size: &str, mode: &str| -> Observed<Option<kube::api::DynamicObject>> {
+            Ok(Some(from(json!({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim.name, "namespace": claim.namespace,
+                             "annotations": owned_by("sky", "team")},
+                "spec": {"storageClassName": class, "accessModes": [mode],
+                         "resources": {"requests": {"storage": size}}}
+            }))))
+        };
+    let mut expanding = storage_class("grows", false);
+    expanding.allow_volume_expansion = Some(true);
+    for (sets, live, status, texts) in [
+        (
+            vec![],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Pass,
+            vec!["exists"],
+        ),
+        (
+            vec!["storage.size=20Gi"],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec![
+                "would grow from 10Gi to 20Gi, and its StorageClass standard does not allow expansion",
+                "keep storage.size=10Gi",
+            ],
+        ),
+        (
+            vec!["storage.size=20Gi"],
+            claim_of("grows", "10Gi", "ReadWriteOnce"),
+            Status::Pass,
+            vec![],
+        ),
+        (
+            vec!["storage.size=5Gi"],
+            claim_of("grows", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec!["holds 10Gi; the values ask for 5Gi", "never shrinks"],
+        ),
+        (
+            vec!["storage.storageClassName=grows"],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec![
+                "has StorageClass standard; the values ask for grows",
+                "storage.storageClassName=standard",
+            ],
+        ),
+        (
+            vec!["storage.accessMode=ReadWriteMany"],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec!["access modes", "never change"],
+        ),
+    ] {
+        let case = Case::new(CURRENT, &sets);
+        let facts = Facts {
+            storage_classes: Ok(vec![storage_class("standard", true), expanding.clone()]),
+            live: [(claim.clone(), live)].into(),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Storage), status, &texts);
+    }
     let off = Case::new(CURRENT, &["storage.enabled=false"]);
     let facts = Facts {
         storage_classes: Ok(vec![]),
