@@ -142,9 +142,14 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
         let scope = resource
             .namespaced
             .then(|| id.namespace.as_deref().unwrap_or(namespace));
+        // Asked by name, as the API server authorizes a server-side apply: a right granted
+        // for this object's name only (`resourceNames`) is enough.
         for verb in ["get", "create", "patch"] {
             need(
-                Access::on(verb, &resource.api.group, &resource.api.plural, scope),
+                Access {
+                    name: Some(id.name.clone()),
+                    ..Access::on(verb, &resource.api.group, &resource.api.plural, scope)
+                },
                 Need::Write(id.clone()),
             );
         }

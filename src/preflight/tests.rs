@@ -1001,6 +1001,10 @@ fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds()
         Status::Warn,
         &["timeout"],
     );
+    // Rights granted by name only (`resourceNames`) are enough to write the objects named.
+    let by_name_only =
+        deny(&|a| a.resource == "validatingwebhookconfigurations" && a.name.is_none());
+    assert_finding(&case.finding(&by_name_only, Check::Rbac), Status::Pass, &[]);
     // The lock is released by deleting it, after every object was written: without the
     // right, the install would end in an error with everything applied.
     let no_lock_release = deny(&|a| a.resource == "leases" && a.verb == "delete");
