@@ -720,6 +720,24 @@ async fn a_credential_secret_the_values_need_must_exist() {
 }
 
 #[tokio::test]
+async fn a_service_account_the_pods_run_as_must_exist() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let ghost = ["--set", "rbac.create=false,rbac.serviceAccountName=ghost"];
+    blocks_before_writing(
+        &f,
+        &ghost,
+        &[
+            "runs as ServiceAccount ghost, which does not exist",
+            &format!("kubectl create serviceaccount ghost -n {}", f.ns.name),
+        ],
+    );
+    let made = kubectl(["create", "serviceaccount", "ghost", "-n", &f.ns.name]);
+    assert!(made.status.success(), "{made:?}");
+    f.run("doctor", &ghost).success().stdout_has("✓ credentials");
+}
+
+#[tokio::test]
 async fn skip_preflight_goes_ahead_and_says_so() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;

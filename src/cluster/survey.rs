@@ -9,7 +9,7 @@ use futures::StreamExt;
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
@@ -42,6 +42,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         storage_classes,
         nodes,
         secrets,
+        service_accounts,
         helm_maps,
     ) = tokio::join!(
         namespace_state(client, namespace),
@@ -52,6 +53,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
         secret_metadata(client, namespace),
+        names_in::<ServiceAccount>(client, namespace),
         helm_config_maps(client, intent),
     );
     let helm_secrets = secrets
@@ -84,6 +86,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
             .map(|metas| credential_secrets::stored_among(metas.iter()))
             .map_err(Clone::clone),
         secrets: secrets.map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
+        service_accounts,
         helm,
         now: Timestamp::now(),
     })
@@ -131,6 +134,26 @@ async fn secret_metadata(
         .list_metadata(&ListParams::default())
         .await
         .map(|list| list.items.into_iter().map(|s| s.metadata).collect())
+        .map_err(|err| reason(&err))
+}
+
+/// The names of one kind's objects in the namespace (metadata only).
+async fn names_in<K>(client: &kube::Client, namespace: &str) -> Observed<Vec<String>>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::namespaced(client.clone(), namespace)
+        .list_metadata(&ListParams::default())
+        .await
+        .map(|list| {
+            list.items
+                .into_iter()
+                .filter_map(|item| item.metadata.name)
+                .collect()
+        })
         .map_err(|err| reason(&err))
 }
 

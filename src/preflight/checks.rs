@@ -1077,9 +1077,13 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
         Ok(secrets) => secrets,
         Err(why) => return Finding::unknown(Check::Credentials, "the namespace's Secrets", why),
     };
+    let namespace = &intent.release.namespace;
+    let here = |workload: &crate::manifest::ObjectRef| {
+        workload.namespace.as_deref() == Some(namespace.as_str())
+    };
     let missing: Vec<String> = reads
         .iter()
-        .filter(|read| read.workload.namespace.as_deref() == Some(&intent.release.namespace))
+        .filter(|read| here(read.workload))
         .filter(|read| !secrets.iter().any(|s| s == read.secret))
         .map(|read| {
             format!(
@@ -1088,17 +1092,46 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
             )
         })
         .collect();
+    let mut problems = Vec::new();
+    let mut fixes = Vec::new();
     if !missing.is_empty() {
-        return Finding::block(
-            Check::Credentials,
-            format!(
-                "{}, which does not exist in namespace {}: the pod would never start",
-                missing.join("; "),
-                intent.release.namespace
-            ),
+        problems.push(format!(
+            "{}, which does not exist in namespace {namespace}: the pod would never start",
+            missing.join("; ")
+        ));
+        fixes.push(
             "store credentials with `skyctl creds add aws|gcp|kube`, or turn off the values \
-             that name the Secret",
+             that name the Secret"
+                .to_owned(),
         );
+    }
+    let accounts = match &facts.service_accounts {
+        Ok(accounts) => accounts,
+        Err(why) => {
+            return Finding::unknown(Check::Credentials, "the namespace's ServiceAccounts", why);
+        }
+    };
+    let unmade = intent::service_accounts_used(intent.manifests)
+        .into_iter()
+        .filter(|used| here(used.workload) && !accounts.iter().any(|a| a == used.account));
+    for used in unmade {
+        problems.push(format!(
+            "{} runs as ServiceAccount {}, which does not exist in namespace {namespace}: no \
+             pod would ever be created",
+            used.workload, used.account
+        ));
+        fixes.push(format!(
+            "create it first (kubectl create serviceaccount {} -n {namespace}){}",
+            used.account,
+            if intent.values.pointer("/rbac/serviceAccountName").is_some() {
+                ", or let the chart make one (rbac.create=true, rbac.serviceAccountName unset)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !problems.is_empty() {
+        return Finding::block(Check::Credentials, problems.join("; "), fixes.join("\n"));
     }
     let stored = match &facts.credentials {
         Ok(stored) => stored,

@@ -36,6 +36,8 @@ pub struct Facts {
     pub nodes: Observed<Vec<Node>>,
     /// Names of the Secrets in the release's namespace (never their data).
     pub secrets: Observed<Vec<String>>,
+    /// Names of the ServiceAccounts in the release's namespace.
+    pub service_accounts: Observed<Vec<String>>,
     /// The credentials `skyctl creds add` stored there.
     pub credentials: Observed<Vec<Stored>>,
     /// Helm's records of a release with this name in this namespace.

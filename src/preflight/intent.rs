@@ -449,6 +449,42 @@ pub fn secrets_read(manifests: &[Manifest]) -> Vec<SecretRead<'_>> {
     reads
 }
 
+/// A ServiceAccount a workload's pods run as, which the install does not make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUsed<'a> {
+    pub workload: &'a ObjectRef,
+    pub account: &'a str,
+}
+
+/// The ServiceAccounts the workloads run as that the install does not make. Without one, the
+/// ReplicaSet never creates a pod. `default` is left out: every namespace gets one.
+pub fn service_accounts_used(manifests: &[Manifest]) -> Vec<AccountUsed<'_>> {
+    let made: BTreeSet<(&str, &str)> = manifests
+        .iter()
+        .filter(|m| m.id.kind == "ServiceAccount" && m.id.group().is_empty())
+        .map(|m| {
+            (
+                m.id.namespace.as_deref().unwrap_or_default(),
+                m.id.name.as_str(),
+            )
+        })
+        .collect();
+    manifests
+        .iter()
+        .filter_map(|m| {
+            let account = pod_spec(m)?
+                .get("serviceAccountName")
+                .and_then(Value::as_str)
+                .filter(|name| !name.is_empty() && *name != "default")?;
+            let namespace = m.id.namespace.as_deref().unwrap_or_default();
+            (!made.contains(&(namespace, account))).then_some(AccountUsed {
+                workload: &m.id,
+                account,
+            })
+        })
+        .collect()
+}
+
 /// Every Secret reference in a pod spec: the reference, the key that names the Secret in it,
 /// and where the pod reads it.
 fn secret_references(spec: &Value) -> Vec<(&Value, &'static str, String)> {

@@ -88,6 +88,7 @@ impl Case {
             storage_classes: Ok(vec![storage_class("standard", true)]),
             nodes: Ok(vec![node("big", "64", "256Gi", false)]),
             secrets: Ok(vec![]),
+            service_accounts: Ok(vec![]),
             credentials: Ok(vec![]),
             helm: Ok(vec![]),
             now: "2026-12-02T12:00:00Z".parse().unwrap(),
@@ -956,6 +957,34 @@ fn a_secret_the_pods_read_must_exist() {
         Status::Pass,
         &["not used: the values set awsCredentials.enabled=false"],
     );
+}
+
+#[test]
+fn a_service_account_the_pods_run_as_must_exist_unless_the_install_makes_it() {
+    let own = Case::new(CURRENT, &[]);
+    assert_finding(
+        &own.finding(&own.fine(), Check::Credentials),
+        Status::Pass,
+        &[],
+    );
+    let ghost = Case::new(
+        CURRENT,
+        &["rbac.create=false", "rbac.serviceAccountName=ghost"],
+    );
+    assert_finding(
+        &ghost.finding(&ghost.fine(), Check::Credentials),
+        Status::Block,
+        &[
+            "Deployment team/sky-api-server runs as ServiceAccount ghost, which does not exist",
+            "kubectl create serviceaccount ghost -n team",
+            "rbac.create=true",
+        ],
+    );
+    let made = Facts {
+        service_accounts: Ok(vec!["ghost".into()]),
+        ..ghost.fine()
+    };
+    assert_finding(&ghost.finding(&made, Check::Credentials), Status::Pass, &[]);
 }
 
 #[test]
