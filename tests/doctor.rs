@@ -734,7 +734,9 @@ async fn a_service_account_the_pods_run_as_must_exist() {
     );
     let made = kubectl(["create", "serviceaccount", "ghost", "-n", &f.ns.name]);
     assert!(made.status.success(), "{made:?}");
-    f.run("doctor", &ghost).success().stdout_has("✓ credentials");
+    f.run("doctor", &ghost)
+        .success()
+        .stdout_has("✓ credentials");
 }
 
 #[tokio::test]

@@ -137,11 +137,13 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
                     entry.1.insert(id.name.clone());
                 }
                 Need::Bookkeeping => {
+                    let what = if access.resource == "namespaces" {
+                        "for --create-namespace"
+                    } else {
+                        "skyctl's release records and lock"
+                    };
                     denied_writes
-                        .entry(format!(
-                            "{} (skyctl's release records and lock)",
-                            access.resource
-                        ))
+                        .entry(format!("{} ({what})", access.resource))
                         .or_default()
                         .0
                         .insert(access.verb.clone());

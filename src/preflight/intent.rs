@@ -114,11 +114,18 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
         needs.entry(access).or_default().insert(why);
     };
     let namespace = intent.release.namespace.as_str();
+    // The namespace is made with a server-side apply too: a patch that creates, authorized
+    // as both.
     if intent.create_namespace && !intent.namespace_exists {
-        need(
-            Access::on("create", "", "namespaces", None),
-            Need::Bookkeeping,
-        );
+        for verb in ["create", "patch"] {
+            need(
+                Access {
+                    name: Some(namespace.to_owned()),
+                    ..Access::on(verb, "", "namespaces", None)
+                },
+                Need::Bookkeeping,
+            );
+        }
     }
     for verb in ["list", "create", "patch"] {
         need(

@@ -1048,11 +1048,41 @@ fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds()
         create_namespace: true,
         ..case.intent()
     };
-    assert!(
-        intent::needed_access(&new_namespace)
-            .keys()
-            .any(|a| a.verb == "create" && a.resource == "namespaces" && a.namespace.is_none())
+    let creates_only = Facts {
+        access: intent::needed_access(&new_namespace)
+            .into_keys()
+            .map(|a| {
+                let allowed = !(a.resource == "namespaces"
+                    && a.verb == "patch"
+                    && a.name.as_deref() == Some("team"));
+                (a, Ok(allowed))
+            })
+            .collect(),
+        ..case.fine()
+    };
+    assert_finding(
+        &Report::assess(&new_namespace, &creates_only)
+            .findings
+            .into_iter()
+            .find(|f| f.check == Check::Rbac)
+            .unwrap(),
+        Status::Block,
+        &["you may not patch namespaces (for --create-namespace)"],
     );
+    // Made by a server-side apply, which the API server authorizes as patch and as create.
+    let namespace_rights: Vec<(String, Option<String>)> = intent::needed_access(&new_namespace)
+        .into_keys()
+        .filter(|a| {
+            a.resource == "namespaces" && a.namespace.is_none() && a.name.as_deref() == Some("team")
+        })
+        .map(|a| (a.verb, a.name))
+        .collect();
+    for verb in ["create", "patch"] {
+        assert!(
+            namespace_rights.contains(&(verb.to_owned(), Some("team".to_owned()))),
+            "{namespace_rights:?}"
+        );
+    }
 }
 
 #[test]
