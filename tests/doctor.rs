@@ -391,45 +391,98 @@ async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
     assert_no_writes(&mark, ns);
 }
 
+/// A ServiceAccount `account` in `namespace` that may do `verbs` on everything, cluster-wide,
+/// and a kubeconfig for it. The ClusterRole and its binding are deleted on drop.
+struct Account {
+    kubeconfig: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    _role: Restore,
+    _binding: Restore,
+}
+
+fn account_that_may(account: &str, namespace: &str, verbs: &[&str]) -> Account {
+    let name = format!("{namespace}-{account}");
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": name},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": verbs}]});
+    apply_as_admin(&role);
+    let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+    let _role = Restore(vec!["delete", "clusterrole", leaked]);
+    let made = kubectl(["create", "serviceaccount", account, "-n", namespace]);
+    assert!(made.status.success(), "{made:?}");
+    let binding = kubectl([
+        "create",
+        "clusterrolebinding",
+        &name,
+        &format!("--clusterrole={name}"),
+        &format!("--serviceaccount={namespace}:{account}"),
+    ]);
+    assert!(binding.status.success(), "{binding:?}");
+    let _binding = Restore(vec!["delete", "clusterrolebinding", leaked]);
+    let (_dir, kubeconfig) = token_kubeconfig(account, namespace);
+    Account {
+        kubeconfig,
+        _dir,
+        _role,
+        _binding,
+    }
+}
+
+/// Doctor, run as `account`, blocks naming `text`; install then writes nothing.
+fn account_blocked(f: &Fixture, account: &Account, text: &str) {
+    f.command("doctor", &[])
+        .kubeconfig(&account.kubeconfig)
+        .run()
+        .code(1)
+        .stdout_has(text);
+    let mark = audit::mark();
+    f.command("install", &["--no-wait"])
+        .kubeconfig(&account.kubeconfig)
+        .run()
+        .code(1)
+        .stderr_has(text)
+        .stderr_has("Nothing was changed");
+    assert_no_writes(&mark, &f.ns.name);
+}
+
 #[tokio::test]
 async fn an_admin_who_may_not_delete_the_lock_is_stopped_before_writing() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
-    let ns = &f.ns.name;
-    // Every verb on everything but delete (escalate included, so the chart's ClusterRoles may
-    // be made): the install would write every object and then fail to release its lock.
-    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": ns},
-        "rules": [{"apiGroups": ["*"], "resources": ["*"],
-                   "verbs": ["get", "list", "watch", "create", "update", "patch", "escalate", "bind"]}]});
-    apply_as_admin(&role);
-    let name: &'static str = Box::leak(ns.clone().into_boxed_str());
-    let _role = Restore(vec!["delete", "clusterrole", name]);
-    let account = kubectl(["create", "serviceaccount", "no-delete", "-n", ns]);
-    assert!(account.status.success(), "{account:?}");
-    let binding = kubectl([
-        "create",
-        "clusterrolebinding",
-        ns,
-        &format!("--clusterrole={ns}"),
-        &format!("--serviceaccount={ns}:no-delete"),
-    ]);
-    assert!(binding.status.success(), "{binding:?}");
-    let _binding = Restore(vec!["delete", "clusterrolebinding", name]);
-    let (_dir, kubeconfig) = token_kubeconfig("no-delete", ns);
-    f.command("doctor", &[])
-        .kubeconfig(&kubeconfig)
-        .run()
-        .code(1)
-        .stdout_has("you may not delete leases (skyctl's release records and lock)");
-    let mark = audit::mark();
-    f.command("install", &["--no-wait"])
-        .kubeconfig(&kubeconfig)
-        .run()
-        .code(1)
-        .stderr_has("you may not delete leases")
-        .stderr_has("Nothing was changed");
-    assert_no_writes(&mark, ns);
+    // Every verb on everything but delete (escalate and bind included, so the chart's roles
+    // may be made and bound): the install would write every object and then fail to release
+    // its lock.
+    let verbs = [
+        "get", "list", "watch", "create", "update", "patch", "escalate", "bind",
+    ];
+    let account = account_that_may("no-delete", &f.ns.name, &verbs);
+    account_blocked(
+        &f,
+        &account,
+        "you may not delete leases (skyctl's release records and lock)",
+    );
+}
+
+#[tokio::test]
+async fn an_admin_who_may_escalate_but_not_bind_is_stopped_before_writing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // Every verb spelled out, so the chart's roles (which grant `*`) are beyond the account's
+    // own rights: `escalate` lets it make them, but binding them needs `bind`. The install's
+    // dry run would fail with a puzzling "not found".
+    let verbs = [
+        "get", "list", "watch", "create", "update", "patch", "delete", "escalate",
+    ];
+    let account = account_that_may("no-bind", &f.ns.name, &verbs);
+    let release = f.release();
+    account_blocked(
+        &f,
+        &account,
+        &format!(
+            "create ClusterRoleBinding {release}-api-role-binding: it names ClusterRole \
+             {release}-api-role, which you may not bind"
+        ),
+    );
 }
 
 #[tokio::test]

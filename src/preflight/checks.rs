@@ -112,6 +112,7 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
     let mut unanswered = Vec::new();
     let mut denied_writes: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut denied_grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut denied_binds: BTreeSet<String> = BTreeSet::new();
     for (access, whys) in &needs {
         match allowed(access) {
             Some(Ok(true)) => continue,
@@ -164,11 +165,32 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
                             .insert(access.describe());
                     }
                 }
+                Need::Bind { binding, role } => {
+                    // The role's own rights, all held, let the binding be made without `bind`.
+                    let holds_role = role.as_ref().is_some_and(|role| {
+                        needs.iter().all(|(access, whys)| {
+                            !whys.contains(&Need::Grant(role.clone()))
+                                || allowed(access) == Some(Ok(true))
+                        })
+                    });
+                    if !holds_role {
+                        let kind = if access.resource == "clusterroles" {
+                            "ClusterRole"
+                        } else {
+                            "Role"
+                        };
+                        denied_binds.insert(format!(
+                            "create {binding}: it names {kind} {}, which you may not bind \
+                             (`escalate` does not cover it) and whose rights you do not all hold",
+                            access.name.as_deref().unwrap_or_default()
+                        ));
+                    }
+                }
                 Need::Escalate => {}
             }
         }
     }
-    if denied_writes.is_empty() && denied_grants.is_empty() {
+    if denied_writes.is_empty() && denied_grants.is_empty() && denied_binds.is_empty() {
         if unanswered.is_empty() {
             return Finding::pass(
                 Check::Rbac,
@@ -213,6 +235,10 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
             if first { "" } else { ";" },
             shown.join(", ")
         );
+        first = false;
+    }
+    for bind in &denied_binds {
+        let _ = write!(summary, "{} {bind}", if first { "" } else { ";" });
         first = false;
     }
     Finding::block(

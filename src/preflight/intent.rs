@@ -102,6 +102,13 @@ pub enum Need {
     Grant(ObjectRef),
     /// `escalate` on Roles or ClusterRoles, which lifts the rule above.
     Escalate,
+    /// Kubernetes lets a binding name a role only if its author holds the role's rights, or
+    /// may `bind` it (`escalate` does not count here). The binding, and the role it names when
+    /// the install makes it (whose rights are then known).
+    Bind {
+        binding: ObjectRef,
+        role: Option<ObjectRef>,
+    },
     /// skyctl's own records: the release history and its lock.
     Bookkeeping,
 }
@@ -159,6 +166,40 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
                 },
                 Need::Write(id.clone()),
             );
+        }
+        if matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") {
+            let role_ref = |key: &str| {
+                manifest
+                    .object
+                    .pointer(&format!("/roleRef/{key}"))
+                    .and_then(Value::as_str)
+            };
+            if let (Some(kind), Some(name)) = (role_ref("kind"), role_ref("name")) {
+                let role_scope = (kind == "Role").then_some(scope).flatten();
+                let role = intent
+                    .manifests
+                    .iter()
+                    .map(|m| &m.id)
+                    .find(|r| {
+                        r.kind == kind && r.name == name && r.namespace.as_deref() == role_scope
+                    })
+                    .cloned();
+                let plural = if kind == "ClusterRole" {
+                    "clusterroles"
+                } else {
+                    "roles"
+                };
+                need(
+                    Access {
+                        name: Some(name.to_owned()),
+                        ..Access::on("bind", "rbac.authorization.k8s.io", plural, scope)
+                    },
+                    Need::Bind {
+                        binding: id.clone(),
+                        role,
+                    },
+                );
+            }
         }
         if matches!(id.kind.as_str(), "Role" | "ClusterRole") {
             need(

@@ -1022,6 +1022,18 @@ fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds()
     );
     let escalate = deny(&|a| a.resource == "nodes");
     assert_finding(&case.finding(&escalate, Check::Rbac), Status::Pass, &[]);
+    // `escalate` lets the ClusterRole be made, but binding it needs `bind` or its rights.
+    let no_bind = deny(&|a| a.resource == "nodes" || a.verb == "bind");
+    assert_finding(
+        &case.finding(&no_bind, Check::Rbac),
+        Status::Block,
+        &[
+            "create ClusterRoleBinding sky-api-role-binding: it names ClusterRole sky-api-role, \
+             which you may not bind",
+        ],
+    );
+    let holds_all = deny(&|a| a.verb == "bind");
+    assert_finding(&case.finding(&holds_all, Check::Rbac), Status::Pass, &[]);
     let mut unanswered = case.fine();
     let first = needed.keys().next().unwrap().clone();
     unanswered.access.insert(first, Err("timeout".into()));
