@@ -682,6 +682,33 @@ async fn pods_the_scheduler_would_never_place_block_the_install() {
 }
 
 #[tokio::test]
+async fn a_resource_quota_without_room_for_the_pods_blocks_the_install() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let quota = kubectl([
+        "create",
+        "quota",
+        "small",
+        "-n",
+        &f.ns.name,
+        "--hard=requests.cpu=2,requests.memory=4Gi",
+    ]);
+    assert!(quota.status.success(), "{quota:?}");
+    // Without the check, the ReplicaSet is refused every pod and install waits out its time.
+    blocks_before_writing(
+        &f,
+        &[],
+        &[
+            &format!(
+                "asks for 4 CPU; ResourceQuota {}/small holds requests.cpu to 2 CPU",
+                f.ns.name
+            ),
+            "ask the namespace's admin for a larger quota",
+        ],
+    );
+}
+
+#[tokio::test]
 async fn a_load_balancer_that_never_comes_suggests_a_node_port() {
     // The pending Service must have waited a minute; the wait holds no lock.
     let elsewhere = TestNamespace::create("lb").await;

@@ -9,7 +9,9 @@ use futures::StreamExt;
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Secret, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, Node, ResourceQuota, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
@@ -41,6 +43,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         ingress_classes,
         storage_classes,
         nodes,
+        quotas,
         secrets,
         service_accounts,
         helm_maps,
@@ -52,6 +55,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         list_all::<IngressClass>(client),
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
+        list_in::<ResourceQuota>(client, namespace),
         secret_metadata(client, namespace),
         names_in::<ServiceAccount>(client, namespace),
         helm_config_maps(client, intent),
@@ -81,6 +85,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         ingress_classes,
         storage_classes,
         nodes,
+        quotas,
         credentials: secrets
             .as_ref()
             .map(|metas| credential_secrets::stored_among(metas.iter()))
@@ -123,6 +128,20 @@ async fn namespace_state(client: &kube::Client, namespace: &str) -> Observed<Nam
         Some(ns) if ns.metadata.deletion_timestamp.is_some() => NamespaceState::Terminating,
         Some(_) => NamespaceState::Active,
     })
+}
+
+async fn list_in<K>(client: &kube::Client, namespace: &str) -> Observed<Vec<K>>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default())
+        .await
+        .map(|list| list.items)
+        .map_err(|err| reason(&err))
 }
 
 /// The Secrets of the namespace, metadata only: names, labels, annotations; never data.

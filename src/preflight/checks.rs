@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -756,13 +757,34 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
     else {
         return Finding::pass(Check::Capacity, "no pods");
     };
-    let nodes = match &facts.nodes {
-        Ok(nodes) => nodes,
-        Err(why) => return Finding::unknown(Check::Capacity, "the nodes", why),
-    };
     // Every workload that cannot be placed, so that one fix does not merely reveal the next.
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
+    match &facts.quotas {
+        Ok(quotas) => {
+            for problem in quota_problems(intent, facts, quotas, &requests) {
+                problems.push(problem);
+            }
+            if !problems.is_empty() {
+                fixes.push(
+                    "ask for less (for the API server: --set \
+                     apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…), \
+                     or ask the namespace's admin for a larger quota"
+                        .to_owned(),
+                );
+            }
+        }
+        Err(why) => {
+            return Finding::unknown(Check::Capacity, "the namespace's ResourceQuotas", why);
+        }
+    }
+    let nodes = match &facts.nodes {
+        Ok(nodes) => nodes,
+        Err(_) if !problems.is_empty() => {
+            return Finding::block(Check::Capacity, problems.join("; "), fixes.join("\n"));
+        }
+        Err(why) => return Finding::unknown(Check::Capacity, "the nodes", why),
+    };
     for request in &requests {
         let mut turned_away = Vec::new();
         let mut takers: Vec<(&str, f64, f64)> = Vec::new();
@@ -827,6 +849,72 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
             bytes(largest.memory)
         ),
     )
+}
+
+/// A ResourceQuota refuses any pod that would take the namespace past its `hard` limits: the
+/// ReplicaSet then never creates it. A pod larger than a limit never fits; and the pods of
+/// workloads that do not exist yet must fit in what the namespace has left. (A workload that
+/// exists already counts in `used`; how a rolling update fits is left to the rollout.)
+fn quota_problems(
+    intent: &Intent,
+    facts: &Facts,
+    quotas: &[k8s_openapi::api::core::v1::ResourceQuota],
+    requests: &[intent::PodRequest],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for quota in quotas {
+        let name = quota.metadata.name.as_deref().unwrap_or_default();
+        let status = quota.status.as_ref();
+        let hard = status
+            .and_then(|s| s.hard.as_ref())
+            .or_else(|| quota.spec.as_ref().and_then(|s| s.hard.as_ref()));
+        let Some(hard) = hard else { continue };
+        let used = status.and_then(|s| s.used.as_ref());
+        let amount = |map: Option<&BTreeMap<String, Quantity>>, key: &str| {
+            map.and_then(|m| m.get(key))
+                .and_then(|q| quantity::kubernetes_reading(&Value::String(q.0.clone())))
+        };
+        let new: Vec<&intent::PodRequest> = requests
+            .iter()
+            .filter(|r| !matches!(facts.live.get(r.workload), Some(Ok(Some(_)))))
+            .collect();
+        type Measure = fn(&intent::PodRequest) -> f64;
+        type Shown = fn(f64) -> String;
+        let resources: [(&str, Measure, Shown); 5] = [
+            ("requests.cpu", |r| r.cpu, cores),
+            ("cpu", |r| r.cpu, cores),
+            ("requests.memory", |r| r.memory, bytes),
+            ("memory", |r| r.memory, bytes),
+            ("pods", |_| 1.0, |n| format!("{} pod(s)", trim(n))),
+        ];
+        let namespace = &intent.release.namespace;
+        for (key, of, show) in resources {
+            let Some(limit) = amount(Some(hard), key) else {
+                continue;
+            };
+            if let Some(pod) = requests.iter().find(|r| of(r) > limit) {
+                problems.push(format!(
+                    "a pod of {} asks for {}; ResourceQuota {namespace}/{name} holds {key} \
+                     to {}",
+                    pod.workload,
+                    show(of(pod)),
+                    show(limit)
+                ));
+                continue;
+            }
+            let left = limit - amount(used, key).unwrap_or(0.0);
+            let wanted: f64 = new.iter().map(|r| of(r) * f64::from(r.replicas)).sum();
+            if wanted > left {
+                problems.push(format!(
+                    "the pods to create ask for {} ({key}) in all; ResourceQuota \
+                     {namespace}/{name} has {} left",
+                    show(wanted),
+                    show(left.max(0.0))
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// Why the scheduler would never put the pod on this node, if it would not.

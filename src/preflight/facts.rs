@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::{Node, ResourceQuota, Service};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -34,6 +34,8 @@ pub struct Facts {
     pub ingress_classes: Observed<Vec<IngressClass>>,
     pub storage_classes: Observed<Vec<StorageClass>>,
     pub nodes: Observed<Vec<Node>>,
+    /// The ResourceQuotas of the release's namespace.
+    pub quotas: Observed<Vec<ResourceQuota>>,
     /// Names of the Secrets in the release's namespace (never their data).
     pub secrets: Observed<Vec<String>>,
     /// Names of the ServiceAccounts in the release's namespace.

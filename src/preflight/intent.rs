@@ -390,6 +390,8 @@ pub struct PodRequest<'a> {
     pub tolerations: Vec<&'a Value>,
     /// Labels a node must carry (`nodeSelector`).
     pub node_selector: BTreeMap<&'a str, &'a str>,
+    /// How many such pods the workload runs (`spec.replicas`, 1 when unset).
+    pub replicas: u32,
 }
 
 /// Each workload's pod requests as the scheduler counts them: the sum over its containers, or
@@ -436,9 +438,23 @@ pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
                     .flatten()
                     .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?)))
                     .collect(),
+                replicas: workload_replicas(manifests, workload),
             }
         })
         .collect()
+}
+
+fn workload_replicas(manifests: &[Manifest], workload: &ObjectRef) -> u32 {
+    manifests
+        .iter()
+        .find(|m| &m.id == workload)
+        .and_then(|m| match m.id.kind.as_str() {
+            "Deployment" | "StatefulSet" => m.object.pointer("/spec/replicas"),
+            "Job" => m.object.pointer("/spec/parallelism"),
+            _ => None,
+        })
+        .and_then(Value::as_u64)
+        .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 fn pod_spec(manifest: &Manifest) -> Option<&Value> {

@@ -87,6 +87,7 @@ impl Case {
             ingress_classes: Ok(vec![]),
             storage_classes: Ok(vec![storage_class("standard", true)]),
             nodes: Ok(vec![node("big", "64", "256Gi", false)]),
+            quotas: Ok(vec![]),
             secrets: Ok(vec![]),
             service_accounts: Ok(vec![]),
             credentials: Ok(vec![]),
@@ -674,6 +675,83 @@ fn a_limit_without_a_request_is_requested() {
             "Deployment team/sky-api-server asks for 5000 CPU and 4096 GiB memory",
             "a limit set without a request is requested too",
         ],
+    );
+}
+
+#[test]
+fn a_resource_quota_of_the_namespace_must_leave_room_for_the_pods() {
+    let case = Case::new(CURRENT, &[]);
+    let quota = |hard: Value, used: Value| -> k8s_openapi::api::core::v1::ResourceQuota {
+        from(json!({"metadata": {"name": "q", "namespace": "team"},
+            "spec": {"hard": hard}, "status": {"hard": hard, "used": used}}))
+    };
+    let server = case.id("Deployment", "sky-api-server");
+    for (quotas, live, status, texts) in [
+        (vec![], vec![], Status::Pass, vec![]),
+        (
+            vec![quota(
+                json!({"requests.cpu": "2"}),
+                json!({"requests.cpu": "0"}),
+            )],
+            vec![],
+            Status::Block,
+            vec![
+                "a pod of Deployment team/sky-api-server asks for 4 CPU; ResourceQuota team/q \
+                 holds requests.cpu to 2 CPU",
+                "ask the namespace's admin for a larger quota",
+            ],
+        ),
+        (
+            vec![quota(json!({"memory": "64Gi"}), json!({"memory": "60Gi"}))],
+            vec![],
+            Status::Block,
+            vec![
+                "ask for 8.09 GiB memory (memory) in all; ResourceQuota team/q has 4 GiB memory left",
+            ],
+        ),
+        // An upgrade: the API server's pod exists and counts in `used` already.
+        (
+            vec![quota(
+                json!({"requests.cpu": "5"}),
+                json!({"requests.cpu": "4.1"}),
+            )],
+            vec![
+                (server.clone(), live(&server, owned_by("sky", "team"))),
+                (
+                    case.id("Deployment", "sky-ingress-nginx-controller"),
+                    live(
+                        &case.id("Deployment", "sky-ingress-nginx-controller"),
+                        owned_by("sky", "team"),
+                    ),
+                ),
+            ],
+            Status::Pass,
+            vec![],
+        ),
+        (
+            vec![quota(json!({"pods": "1"}), json!({"pods": "1"}))],
+            vec![],
+            Status::Block,
+            vec!["ask for 2 pod(s) (pods) in all; ResourceQuota team/q has 0 pod(s) left"],
+        ),
+    ] {
+        let facts = Facts {
+            quotas: Ok(quotas),
+            live: live.into_iter().collect(),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Capacity), status, &texts);
+    }
+    // A namespace admin may read the quota but not the nodes: the quota still blocks.
+    let facts = Facts {
+        quotas: Ok(vec![quota(json!({"requests.cpu": "2"}), json!({}))]),
+        nodes: Err("forbidden".into()),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&facts, Check::Capacity),
+        Status::Block,
+        &["holds requests.cpu to 2 CPU"],
     );
 }
 
