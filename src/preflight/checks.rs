@@ -1223,6 +1223,10 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
     }
     let accounts = match &facts.service_accounts {
         Ok(accounts) => accounts,
+        // What was found stands; what could not be read is said only when nothing blocks.
+        Err(_) if !problems.is_empty() => {
+            return Finding::block(Check::Credentials, problems.join("; "), fixes.join("\n"));
+        }
         Err(why) => {
             return Finding::unknown(Check::Credentials, "the namespace's ServiceAccounts", why);
         }

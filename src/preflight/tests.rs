@@ -1058,6 +1058,17 @@ fn a_service_account_the_pods_run_as_must_exist_unless_the_install_makes_it() {
             "rbac.create=true",
         ],
     );
+    // A missing Secret still blocks when the ServiceAccounts cannot be read.
+    let aws = Case::new(CURRENT, &["awsCredentials.enabled=true"]);
+    let unread = Facts {
+        service_accounts: Err("forbidden".into()),
+        ..aws.fine()
+    };
+    assert_finding(
+        &aws.finding(&unread, Check::Credentials),
+        Status::Block,
+        &["reads Secret aws-credentials"],
+    );
     let made = Facts {
         service_accounts: Ok(vec!["ghost".into()]),
         ..ghost.fine()
