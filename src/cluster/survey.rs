@@ -9,7 +9,9 @@ use futures::StreamExt;
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, Node, ResourceQuota, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
@@ -17,7 +19,7 @@ use kube::api::{Api, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
 use crate::guide::credential_secrets;
-use crate::preflight::{Access, Facts, HelmRecord, Intent, Observed, intent};
+use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
 use super::object_manager::{ObjectManager, api_message};
 
@@ -33,14 +35,29 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         .map_err(|err| anyhow::anyhow!("cannot reach the cluster: {}", api_message(&err)))?
         .git_version;
     let namespace = intent.release.namespace.as_str();
-    let (access, live, services, ingress_classes, storage_classes, nodes, secrets, helm_maps) = tokio::join!(
+    let (
+        namespace_state,
+        access,
+        live,
+        services,
+        ingress_classes,
+        storage_classes,
+        nodes,
+        quotas,
+        secrets,
+        service_accounts,
+        helm_maps,
+    ) = tokio::join!(
+        namespace_state(client, namespace),
         reviews(client, intent),
         observe_rendered(client, intent),
         list_all::<Service>(client),
         list_all::<IngressClass>(client),
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
+        list_in::<ResourceQuota>(client, namespace),
         secret_metadata(client, namespace),
+        names_in::<ServiceAccount>(client, namespace),
         helm_config_maps(client, intent),
     );
     let helm_secrets = secrets
@@ -61,17 +78,20 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
     };
     Ok(Facts {
         server_version,
+        namespace: namespace_state,
         access,
         live,
         services,
         ingress_classes,
         storage_classes,
         nodes,
+        quotas,
         credentials: secrets
             .as_ref()
             .map(|metas| credential_secrets::stored_among(metas.iter()))
             .map_err(Clone::clone),
         secrets: secrets.map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
+        service_accounts,
         helm,
         now: Timestamp::now(),
     })
@@ -97,6 +117,33 @@ where
         .map_err(|err| reason(&err))
 }
 
+/// Whether the namespace exists, and whether it is being deleted.
+async fn namespace_state(client: &kube::Client, namespace: &str) -> Observed<NamespaceState> {
+    let found = Api::<Namespace>::all(client.clone())
+        .get_metadata_opt(namespace)
+        .await
+        .map_err(|err| reason(&err))?;
+    Ok(match found {
+        None => NamespaceState::Absent,
+        Some(ns) if ns.metadata.deletion_timestamp.is_some() => NamespaceState::Terminating,
+        Some(_) => NamespaceState::Active,
+    })
+}
+
+async fn list_in<K>(client: &kube::Client, namespace: &str) -> Observed<Vec<K>>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default())
+        .await
+        .map(|list| list.items)
+        .map_err(|err| reason(&err))
+}
+
 /// The Secrets of the namespace, metadata only: names, labels, annotations; never data.
 async fn secret_metadata(
     client: &kube::Client,
@@ -106,6 +153,26 @@ async fn secret_metadata(
         .list_metadata(&ListParams::default())
         .await
         .map(|list| list.items.into_iter().map(|s| s.metadata).collect())
+        .map_err(|err| reason(&err))
+}
+
+/// The names of one kind's objects in the namespace (metadata only).
+async fn names_in<K>(client: &kube::Client, namespace: &str) -> Observed<Vec<String>>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::namespaced(client.clone(), namespace)
+        .list_metadata(&ListParams::default())
+        .await
+        .map(|list| {
+            list.items
+                .into_iter()
+                .filter_map(|item| item.metadata.name)
+                .collect()
+        })
         .map_err(|err| reason(&err))
 }
 

@@ -3,7 +3,7 @@ use serde::Serialize;
 use crate::chart::Chart;
 use crate::cli::{ClusterArgs, DoctorArgs, OutputFormat};
 use crate::cluster::object_manager::ObjectManager;
-use crate::decide::{self, ValuesBase, ValuesMode};
+use crate::decide::{self, ValuesMode};
 use crate::error::invalid_input;
 use crate::preflight::{Finding, Status};
 
@@ -29,19 +29,24 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
-    let deployed = history.deployed();
-    let chart =
-        Chart::choose(asked, deployed.map(|r| r.chart_version.as_str())).map_err(invalid_input)?;
+    // A release that was deployed is checked as `upgrade` would render it: its chart, and its
+    // recorded values carried over to the chart `--version` names. One that never was is
+    // checked as `install` would render it, which starts afresh.
+    let upgrading = history.ever_deployed();
+    let chart = if upgrading {
+        super::upgrade::chart(asked, &release, &history)?
+    } else {
+        Chart::choose(asked, None).map_err(invalid_input)?
+    };
     let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    // The htpasswd line given is refused by install and upgrade before anything else.
+    super::web_login::check_given(&given)?;
+    let deployed = history.deployed();
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(ValuesMode::Default, values_given, deployed.is_some());
-    let values = match (base, deployed) {
-        (ValuesBase::Recorded, Some(record)) if record.chart_version == chart.version() => input
-            .over_recorded(Some(super::deploy::recorded_layer(record)?), None)
-            .resolve(chart, Vec::new())
-            .map_err(invalid_input)?,
-        _ => given,
-    };
+    let values = super::upgrade::starting_values(input, base, deployed, chart)?
+        .resolve(chart, Vec::new())
+        .map_err(invalid_input)?;
     let namespace_exists = ObjectManager::new(&client)
         .namespace_exists(&release.namespace)
         .await?;
@@ -50,7 +55,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         create_namespace: args.create_namespace,
         take_ownership: args.take_ownership,
     };
-    let report = preflight::assess(&client, &release, chart, &values, plans).await?;
+    let report = preflight::assess(&client, &release, chart, &given, &values, plans).await?;
     match args.output.output {
         OutputFormat::Text => {
             println!(
@@ -81,7 +86,8 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
     }
     if args.output.output == OutputFormat::Text {
         println!(
-            "ready to install: {} warning(s)",
+            "ready to {}: {} warning(s)",
+            if upgrading { "upgrade" } else { "install" },
             report.count(Status::Warn)
         );
     }

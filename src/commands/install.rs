@@ -40,7 +40,16 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         deploy.create_namespace,
     )
     .map_err(super::refused)?;
-    super::preflight::gate(&client, &release, chart, &user, namespace_exists, deploy).await?;
+    super::preflight::gate(
+        &client,
+        &release,
+        chart,
+        &user,
+        &user,
+        namespace_exists,
+        deploy,
+    )
+    .await?;
     let login = match settled {
         Some(login) => login,
         None => web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?,

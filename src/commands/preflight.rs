@@ -31,32 +31,34 @@ pub(super) struct Blocked {
     lines: String,
 }
 
-/// Renders the release and checks it against the cluster.
+/// Renders the release and checks it against the cluster. `given`: the values given now;
+/// `values`: those the rollout renders from (with any it reuses).
 pub(super) async fn assess(
     client: &kube::Client,
     release: &Release,
     chart: &'static Chart,
+    given: &Resolved,
     values: &Resolved,
     plans: Plans,
 ) -> anyhow::Result<Report> {
+    let rendered = super::web_login::preflight_values(given, values);
     // The chart's lookups read cluster objects an admin of one namespace may not read; the
     // RBAC check names that, so the render goes on as `template` would.
-    let manifests =
-        match super::deploy::render_release(client, release, chart, &values.values).await {
-            Ok(manifests) => manifests,
-            Err(_) => render::render(
-                chart,
-                &values.values,
-                release,
-                &AdmissionCertificate::generate(release)?,
-                &Arc::new(Lookups::none()),
-            )?,
-        };
+    let manifests = match super::deploy::render_release(client, release, chart, &rendered).await {
+        Ok(manifests) => manifests,
+        Err(_) => render::render(
+            chart,
+            &rendered,
+            release,
+            &AdmissionCertificate::generate(release)?,
+            &Arc::new(Lookups::none()),
+        )?,
+    };
     let intent = Intent {
         release,
         chart,
         manifests: &manifests,
-        values: &values.values,
+        values: &rendered,
         user: &values.user,
         namespace_exists: plans.namespace_exists,
         create_namespace: plans.create_namespace,
@@ -71,6 +73,7 @@ pub(super) async fn gate(
     client: &kube::Client,
     release: &Release,
     chart: &'static Chart,
+    given: &Resolved,
     values: &Resolved,
     namespace_exists: bool,
     args: &DeployArgs,
@@ -84,7 +87,7 @@ pub(super) async fn gate(
         crate::ui::step("preflight", "skipped (--skip-preflight)");
         return Ok(());
     }
-    let report = assess(client, release, chart, values, plans).await?;
+    let report = assess(client, release, chart, given, values, plans).await?;
     if report.blocks() {
         return Err(Blocked {
             count: report.count(Status::Block),

@@ -3,8 +3,8 @@ use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
 use crate::error::invalid_input;
-use crate::release::ReleaseRecord;
-use crate::values::{self, ExtraLayer};
+use crate::release::{History, Release, ReleaseRecord};
+use crate::values::{self, ExtraLayer, Input};
 
 /// Upgrade: the values flags, over the values the deployed revision recorded when Helm's rules
 /// say so (see `decide::values_base`). The release and its namespace are checked before any
@@ -24,14 +24,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
-    let recorded = history.latest().map(|record| record.chart_version.as_str());
-    let chart = Chart::choose(asked, recorded).map_err(|err| {
-        invalid_input(anyhow::Error::new(err).context(format!(
-            "release {} was rendered with a chart version this skyctl does not have; use the \
-             skyctl that made it, or move the release to a version named with --version",
-            release.name
-        )))
-    })?;
+    let chart = chart(asked, &release, &history)?;
     let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     super::web_login::check_given(&given)?;
     let operation = Operation::Upgrade {
@@ -51,33 +44,21 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let deployed = history.deployed();
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(mode(args.reuse), values_given, deployed.is_some());
-    let input = match (base, deployed) {
-        (ValuesBase::Recorded, Some(record)) => {
-            input.over_recorded(Some(carried_over(record, chart)?), None)
-        }
-        (ValuesBase::RecordedAndItsDefaults, Some(record))
-            if record.chart_version != chart.version() =>
-        {
-            eprintln!(
-                "warning: --reuse-values starts from chart {}'s defaults: those of chart {} \
-                 that revision {} was computed from do not fit it",
-                chart.version(),
-                record.chart_version,
-                record.revision
-            );
-            input.over_recorded(Some(carried_over(record, chart)?), None)
-        }
-        (ValuesBase::RecordedAndItsDefaults, Some(record)) => input.over_recorded(
-            Some(super::deploy::recorded_layer(record)?),
-            super::deploy::previous_defaults_layer(record)?,
-        ),
-        _ => input,
-    };
+    let input = starting_values(input, base, deployed, chart)?;
     let user = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     if let Some(record) = deployed {
         crate::ui::step("values", &describe(base, values_given, record.revision));
     }
-    super::preflight::gate(&client, &release, chart, &user, namespace_exists, deploy).await?;
+    super::preflight::gate(
+        &client,
+        &release,
+        chart,
+        &given,
+        &user,
+        namespace_exists,
+        deploy,
+    )
+    .await?;
     let login = super::web_login::decide(
         &deploy.auth,
         &deploy.values,
@@ -99,6 +80,55 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         deploy,
     )
     .await
+}
+
+/// The values flags over what `base` reuses of the deployed revision: what an upgrade renders
+/// from, and what `doctor` checks for a release that exists.
+pub(super) fn starting_values(
+    input: Input,
+    base: ValuesBase,
+    deployed: Option<&ReleaseRecord>,
+    chart: &Chart,
+) -> anyhow::Result<Input> {
+    Ok(match (base, deployed) {
+        (ValuesBase::Recorded, Some(record)) => {
+            input.over_recorded(Some(carried_over(record, chart)?), None)
+        }
+        (ValuesBase::RecordedAndItsDefaults, Some(record))
+            if record.chart_version != chart.version() =>
+        {
+            eprintln!(
+                "warning: --reuse-values starts from chart {}'s defaults: those of chart {} \
+                 that revision {} was computed from do not fit it",
+                chart.version(),
+                record.chart_version,
+                record.revision
+            );
+            input.over_recorded(Some(carried_over(record, chart)?), None)
+        }
+        (ValuesBase::RecordedAndItsDefaults, Some(record)) => input.over_recorded(
+            Some(super::deploy::recorded_layer(record)?),
+            super::deploy::previous_defaults_layer(record)?,
+        ),
+        _ => input,
+    })
+}
+
+/// The chart an upgrade renders: `--version`, else the newest revision's, as Helm upgrades a
+/// release with the chart it last tried. A message names the version this skyctl lacks.
+pub(super) fn chart(
+    asked: Option<&str>,
+    release: &Release,
+    history: &History,
+) -> anyhow::Result<&'static Chart> {
+    let recorded = history.latest().map(|record| record.chart_version.as_str());
+    Chart::choose(asked, recorded).map_err(|err| {
+        invalid_input(anyhow::Error::new(err).context(format!(
+            "release {} was rendered with a chart version this skyctl does not have; use the \
+             skyctl that made it, or move the release to a version named with --version",
+            release.name
+        )))
+    })
 }
 
 /// The values `record` recorded, as far as `chart` has their keys: moving to another chart

@@ -146,6 +146,29 @@ fn other_login(values: &Value) -> Option<&'static str> {
         .map(|(_, key)| *key)
 }
 
+/// A syntactically valid htpasswd line that no password matches. Only ever rendered for the
+/// preflight, never applied.
+const STAND_IN_LINE: &str = "skypilot:$apr1$standin0$0000000000000000000000";
+
+/// The values the preflight renders. Install and upgrade lay skyctl's web login over the
+/// values only once the password is known, after the preflight; when they will, a stand-in
+/// line renders what that login brings (the `<release>-basic-auth` Secret), so that the
+/// checks see it: a Secret of that name that is someone else's stops the install before the
+/// password is asked for, not after.
+pub(super) fn preflight_values(given: &Resolved, user: &Resolved) -> Value {
+    let mut values = user.values.clone();
+    let has_line = values
+        .pointer("/ingress/authCredentials")
+        .is_some_and(|line| !line.is_null());
+    if !user_chose_auth(given, user)
+        && !has_line
+        && let Some(ingress) = values.get_mut("ingress").and_then(Value::as_object_mut)
+    {
+        ingress.insert("authCredentials".into(), STAND_IN_LINE.into());
+    }
+    values
+}
+
 fn recorded_line(recorded: Option<&Value>) -> Option<&str> {
     recorded
         .and_then(|values| values.pointer("/ingress/authCredentials"))

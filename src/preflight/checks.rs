@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -13,7 +14,7 @@ use crate::values::quantity;
 
 use super::intent::{self, Need};
 use super::load_balancers;
-use super::{Check, Facts, Finding, Intent};
+use super::{Check, Facts, Finding, Intent, NamespaceState};
 
 /// Kubernetes' default `--service-node-port-range`.
 const NODE_PORT_RANGE: std::ops::RangeInclusive<i64> = 30000..=32767;
@@ -25,6 +26,7 @@ const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-cl
 pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
     vec![
         cluster(intent, facts),
+        namespace(intent, facts),
         rbac(intent, facts),
         objects(intent, facts),
         ingress_class(intent, facts),
@@ -73,6 +75,36 @@ fn cluster(intent: &Intent, facts: &Facts) -> Finding {
     }
 }
 
+/// The namespace must take new objects: install refuses a missing one without
+/// `--create-namespace`, and the API server refuses anything new in one being deleted.
+fn namespace(intent: &Intent, facts: &Facts) -> Finding {
+    let name = &intent.release.namespace;
+    let state = match &facts.namespace {
+        Ok(state) => *state,
+        Err(why) => return Finding::unknown(Check::Namespace, &format!("namespace {name}"), why),
+    };
+    match state {
+        NamespaceState::Active => Finding::pass(Check::Namespace, format!("{name} exists")),
+        NamespaceState::Absent if intent.create_namespace => Finding::pass(
+            Check::Namespace,
+            format!("{name} does not exist yet; --create-namespace makes it"),
+        ),
+        NamespaceState::Absent => Finding::block(
+            Check::Namespace,
+            format!("namespace {name} does not exist"),
+            format!("pass --create-namespace, or create it first: kubectl create namespace {name}"),
+        ),
+        NamespaceState::Terminating => Finding::block(
+            Check::Namespace,
+            format!("namespace {name} is being deleted: the API server refuses anything new in it"),
+            format!(
+                "wait until it is gone and install with --create-namespace, or choose another \
+                 namespace (-n); `kubectl get namespace {name} -o yaml` shows what holds it"
+            ),
+        ),
+    }
+}
+
 /// Every right the install needs, answered by the API server's own reviews.
 fn rbac(intent: &Intent, facts: &Facts) -> Finding {
     let needs = intent::needed_access(intent);
@@ -80,6 +112,7 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
     let mut unanswered = Vec::new();
     let mut denied_writes: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut denied_grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut denied_binds: BTreeSet<String> = BTreeSet::new();
     for (access, whys) in &needs {
         match allowed(access) {
             Some(Ok(true)) => continue,
@@ -105,8 +138,13 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
                     entry.1.insert(id.name.clone());
                 }
                 Need::Bookkeeping => {
+                    let what = if access.resource == "namespaces" {
+                        "for --create-namespace"
+                    } else {
+                        "skyctl's release records and lock"
+                    };
                     denied_writes
-                        .entry(format!("{} (skyctl's release records)", access.resource))
+                        .entry(format!("{} ({what})", access.resource))
                         .or_default()
                         .0
                         .insert(access.verb.clone());
@@ -127,11 +165,32 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
                             .insert(access.describe());
                     }
                 }
+                Need::Bind { binding, role } => {
+                    // The role's own rights, all held, let the binding be made without `bind`.
+                    let holds_role = role.as_ref().is_some_and(|role| {
+                        needs.iter().all(|(access, whys)| {
+                            !whys.contains(&Need::Grant(role.clone()))
+                                || allowed(access) == Some(Ok(true))
+                        })
+                    });
+                    if !holds_role {
+                        let kind = if access.resource == "clusterroles" {
+                            "ClusterRole"
+                        } else {
+                            "Role"
+                        };
+                        denied_binds.insert(format!(
+                            "create {binding}: it names {kind} {}, which you may not bind \
+                             (`escalate` does not cover it) and whose rights you do not all hold",
+                            access.name.as_deref().unwrap_or_default()
+                        ));
+                    }
+                }
                 Need::Escalate => {}
             }
         }
     }
-    if denied_writes.is_empty() && denied_grants.is_empty() {
+    if denied_writes.is_empty() && denied_grants.is_empty() && denied_binds.is_empty() {
         if unanswered.is_empty() {
             return Finding::pass(
                 Check::Rbac,
@@ -176,6 +235,10 @@ fn rbac(intent: &Intent, facts: &Facts) -> Finding {
             if first { "" } else { ";" },
             shown.join(", ")
         );
+        first = false;
+    }
+    for bind in &denied_binds {
+        let _ = write!(summary, "{} {bind}", if first { "" } else { ";" });
         first = false;
     }
     Finding::block(
@@ -418,33 +481,62 @@ fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
         .collect();
     let mut clashes = Vec::new();
     let mut fixes = Vec::new();
-    for request in &requested {
+    // Each key gets a port of its own: two keys told the same free port would clash with
+    // each other.
+    let mut suggested: BTreeSet<i64> = BTreeSet::new();
+    let mut moved: BTreeSet<i64> = BTreeSet::new();
+    let mut suggest = |port: i64, fixes: &mut Vec<String>| {
+        if !moved.insert(port) {
+            return;
+        }
+        let keys = intent::value_paths(intent.values, &|path, value| {
+            path.to_ascii_lowercase().contains("nodeport") && value.as_i64() == Some(port)
+        });
+        for key in keys {
+            let free = NODE_PORT_RANGE.clone().find(|port| {
+                !held.contains_key(port)
+                    && !requested.iter().any(|r| r.port == *port)
+                    && !suggested.contains(port)
+            });
+            fixes.push(match free {
+                Some(free) => {
+                    suggested.insert(free);
+                    format!("--set {key}={free} (free), or {key}=null to let Kubernetes choose")
+                }
+                None => format!("--set {key}=null to let Kubernetes choose"),
+            });
+        }
+    };
+    for (i, request) in requested.iter().enumerate() {
         let own = format!(
             "{}/{}",
             request.service.namespace.as_deref().unwrap_or_default(),
             request.service.name
         );
+        // The API server refuses a port given twice, in one Service or in two.
+        let earlier = requested[..i].iter().find(|r| r.port == request.port);
+        if let Some(earlier) = earlier {
+            if requested[..i]
+                .iter()
+                .filter(|r| r.port == request.port)
+                .count()
+                == 1
+            {
+                clashes.push(format!(
+                    "node port {} is asked for twice, by {} and {}",
+                    request.port, earlier.service, request.service
+                ));
+                suggest(request.port, &mut fixes);
+            }
+            continue;
+        }
         match held.get(&request.port) {
             Some(holder) if *holder != own => {
                 clashes.push(format!(
                     "node port {} is held by Service {holder}",
                     request.port
                 ));
-                let keys = intent::value_paths(intent.values, &|path, value| {
-                    path.to_ascii_lowercase().contains("nodeport")
-                        && value.as_i64() == Some(request.port)
-                });
-                let free = NODE_PORT_RANGE.clone().find(|port| {
-                    !held.contains_key(port) && !requested.iter().any(|r| r.port == *port)
-                });
-                for key in keys {
-                    fixes.push(match free {
-                        Some(free) => format!(
-                            "--set {key}={free} (free), or {key}=null to let Kubernetes choose"
-                        ),
-                        None => format!("--set {key}=null to let Kubernetes choose"),
-                    });
-                }
+                suggest(request.port, &mut fixes);
             }
             _ => {}
         }
@@ -509,7 +601,17 @@ fn storage(intent: &Intent, facts: &Facts) -> Finding {
         .and_then(|c| c.metadata.name.as_deref());
     let mut passed = Vec::new();
     for (claim, class) in claims {
-        if let Some(Ok(Some(_))) = facts.live.get(claim) {
+        if let Some(Ok(Some(live))) = facts.live.get(claim) {
+            let rendered = intent
+                .manifests
+                .iter()
+                .find(|m| &m.id == claim)
+                .map(|m| &m.object);
+            if let Some((summary, fix)) =
+                rendered.and_then(|rendered| claim_change(claim, rendered, &live.data, classes))
+            {
+                return Finding::block(Check::Storage, summary, fix);
+            }
             passed.push(format!("{claim} exists"));
             continue;
         }
@@ -549,6 +651,85 @@ fn storage(intent: &Intent, facts: &Facts) -> Finding {
     Finding::pass(Check::Storage, passed.join(", "))
 }
 
+/// What the API server refuses to change in a claim that exists: its class and access modes
+/// never change, it never shrinks, and it grows only when its StorageClass allows expansion.
+/// The refusal would come at the rollout's dry run, after the password was asked for.
+fn claim_change(
+    claim: &crate::manifest::ObjectRef,
+    rendered: &Value,
+    live: &Value,
+    classes: &[k8s_openapi::api::storage::v1::StorageClass],
+) -> Option<(String, String)> {
+    let text = |object: &Value, pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let live_class = text(live, "/spec/storageClassName");
+    if let Some(asked) = text(rendered, "/spec/storageClassName")
+        && Some(&asked) != live_class.as_ref()
+    {
+        let held = live_class.as_deref().unwrap_or("none");
+        return Some((
+            format!(
+                "{claim} has StorageClass {held}; the values ask for {asked}, and a claim's class never changes"
+            ),
+            format!(
+                "keep storage.storageClassName={}, or move the data to a claim of another release",
+                live_class.as_deref().unwrap_or("\"\"")
+            ),
+        ));
+    }
+    let modes = |object: &Value| object.pointer("/spec/accessModes").cloned();
+    if let (Some(asked), Some(held)) = (modes(rendered), modes(live))
+        && asked != held
+    {
+        return Some((
+            format!(
+                "{claim} has access modes {held}; the values ask for {asked}, and they never change"
+            ),
+            "keep storage.accessMode as the claim has it".to_owned(),
+        ));
+    }
+    let size = |object: &Value| {
+        let text = object.pointer("/spec/resources/requests/storage")?;
+        let shown = text
+            .as_str()
+            .map_or_else(|| text.to_string(), str::to_owned);
+        Some((quantity::kubernetes_reading(text)?, shown))
+    };
+    let ((asked, asked_text), (held, held_text)) = (size(rendered)?, size(live)?);
+    if asked < held {
+        return Some((
+            format!(
+                "{claim} holds {held_text}; the values ask for {asked_text}, and a volume never shrinks"
+            ),
+            format!("keep storage.size={held_text} or more"),
+        ));
+    }
+    let expands = classes
+        .iter()
+        .find(|c| c.metadata.name == live_class)
+        .and_then(|c| c.allow_volume_expansion)
+        .unwrap_or(false);
+    if asked > held && !expands {
+        let class = live_class.as_deref().unwrap_or("none");
+        return Some((
+            format!(
+                "{claim} would grow from {held_text} to {asked_text}, and its StorageClass \
+                 {class} does not allow expansion"
+            ),
+            format!(
+                "keep storage.size={held_text}, or let the class grow volumes \
+                 (allowVolumeExpansion: true on StorageClass {class})"
+            ),
+        ));
+    }
+    None
+}
+
 fn storage_fix(names: &[&str]) -> String {
     match names {
         [] => "the cluster has no StorageClass at all: install a volume provisioner, or \
@@ -563,8 +744,10 @@ fn storage_fix(names: &[&str]) -> String {
     }
 }
 
-/// Each pod must fit on some node that takes pods: allocatable, not what is free now, since the
-/// scheduler may still make room.
+/// Each pod must fit on some node that takes it: allocatable, not what is free now, since the
+/// scheduler may still make room. A node takes a pod unless it is cordoned, carries a
+/// NoSchedule or NoExecute taint the pod does not tolerate, or lacks a label the pod's
+/// nodeSelector names: the scheduler's hard filters, which leave a pod Pending for good.
 fn capacity(intent: &Intent, facts: &Facts) -> Finding {
     let requests = intent::pod_requests(intent.manifests);
     let Some(largest) = requests
@@ -573,59 +756,88 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
     else {
         return Finding::pass(Check::Capacity, "no pods");
     };
+    // Every workload that cannot be placed, so that one fix does not merely reveal the next.
+    let mut problems = Vec::new();
+    let mut fixes = Vec::new();
+    match &facts.quotas {
+        Ok(quotas) => {
+            for problem in quota_problems(intent, facts, quotas, &requests) {
+                problems.push(problem);
+            }
+            if !problems.is_empty() {
+                fixes.push(
+                    "ask for less (for the API server: --set \
+                     apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…), \
+                     or ask the namespace's admin for a larger quota"
+                        .to_owned(),
+                );
+            }
+        }
+        Err(why) => {
+            return Finding::unknown(Check::Capacity, "the namespace's ResourceQuotas", why);
+        }
+    }
     let nodes = match &facts.nodes {
         Ok(nodes) => nodes,
+        Err(_) if !problems.is_empty() => {
+            return Finding::block(Check::Capacity, problems.join("; "), fixes.join("\n"));
+        }
         Err(why) => return Finding::unknown(Check::Capacity, "the nodes", why),
     };
-    let schedulable: Vec<(&str, f64, f64)> = nodes
-        .iter()
-        .filter(|node| {
-            !node
-                .spec
-                .as_ref()
-                .and_then(|s| s.unschedulable)
-                .unwrap_or(false)
-        })
-        .map(|node| {
-            let (cpu, memory) = allocatable(node);
-            (
-                node.metadata.name.as_deref().unwrap_or_default(),
-                cpu,
-                memory,
-            )
-        })
-        .collect();
     for request in &requests {
-        if schedulable
+        let mut turned_away = Vec::new();
+        let mut takers: Vec<(&str, f64, f64)> = Vec::new();
+        for node in nodes {
+            let name = node.metadata.name.as_deref().unwrap_or_default();
+            match why_not_taken(node, request) {
+                Some(why) => turned_away.push(format!("{name} {why}")),
+                None => {
+                    let (cpu, memory) = allocatable(node);
+                    takers.push((name, cpu, memory));
+                }
+            }
+        }
+        if takers
             .iter()
             .any(|(_, cpu, memory)| *cpu >= request.cpu && *memory >= request.memory)
         {
             continue;
         }
-        let biggest = schedulable
+        let (problem, fix) = match takers
             .iter()
             .max_by(|a, b| (a.1, a.2).partial_cmp(&(b.1, b.2)).unwrap())
-            .map_or(
-                "there is no node that takes pods".to_owned(),
-                |(name, cpu, memory)| {
-                    format!(
-                        "the largest node, {name}, has {} and {} allocatable",
-                        cores(*cpu),
-                        bytes(*memory)
-                    )
-                },
-            );
-        return Finding::block(
-            Check::Capacity,
-            format!(
-                "a pod of {} asks for {} and {}; {biggest}",
-                request.workload,
-                cores(request.cpu),
-                bytes(request.memory)
+        {
+            None => (
+                format!(
+                    "no node takes the pods of {}: {}",
+                    request.workload,
+                    shown(&turned_away, "the cluster has no node")
+                ),
+                placement_fix(intent, request.workload),
             ),
-            "add a larger node, or ask for less (for the API server: \
-             --set apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…)",
-        );
+            Some((name, cpu, memory)) => (
+                format!(
+                    "a pod of {} asks for {} and {}; the largest node that takes it, {name}, \
+                     has {} and {} allocatable",
+                    request.workload,
+                    cores(request.cpu),
+                    bytes(request.memory),
+                    cores(*cpu),
+                    bytes(*memory)
+                ),
+                "add a larger node, or ask for less (for the API server: \
+                 --set apiService.resources.requests.cpu=…,apiService.resources.requests.memory=…; \
+                 a limit set without a request is requested too)"
+                    .to_owned(),
+            ),
+        };
+        problems.push(problem);
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    if !problems.is_empty() {
+        return Finding::block(Check::Capacity, problems.join("; "), fixes.join("\n"));
     }
     Finding::pass(
         Check::Capacity,
@@ -636,6 +848,165 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
             bytes(largest.memory)
         ),
     )
+}
+
+/// A ResourceQuota refuses any pod that would take the namespace past its `hard` limits: the
+/// ReplicaSet then never creates it. A pod larger than a limit never fits; and the pods of
+/// workloads that do not exist yet must fit in what the namespace has left. (A workload that
+/// exists already counts in `used`; how a rolling update fits is left to the rollout.)
+fn quota_problems(
+    intent: &Intent,
+    facts: &Facts,
+    quotas: &[k8s_openapi::api::core::v1::ResourceQuota],
+    requests: &[intent::PodRequest],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for quota in quotas {
+        let name = quota.metadata.name.as_deref().unwrap_or_default();
+        let status = quota.status.as_ref();
+        let hard = status
+            .and_then(|s| s.hard.as_ref())
+            .or_else(|| quota.spec.as_ref().and_then(|s| s.hard.as_ref()));
+        let Some(hard) = hard else { continue };
+        let used = status.and_then(|s| s.used.as_ref());
+        let amount = |map: Option<&BTreeMap<String, Quantity>>, key: &str| {
+            map.and_then(|m| m.get(key))
+                .and_then(|q| quantity::kubernetes_reading(&Value::String(q.0.clone())))
+        };
+        let new: Vec<&intent::PodRequest> = requests
+            .iter()
+            .filter(|r| !matches!(facts.live.get(r.workload), Some(Ok(Some(_)))))
+            .collect();
+        type Measure = fn(&intent::PodRequest) -> f64;
+        type Shown = fn(f64) -> String;
+        let resources: [(&str, Measure, Shown); 5] = [
+            ("requests.cpu", |r| r.cpu, cores),
+            ("cpu", |r| r.cpu, cores),
+            ("requests.memory", |r| r.memory, bytes),
+            ("memory", |r| r.memory, bytes),
+            ("pods", |_| 1.0, |n| format!("{} pod(s)", trim(n))),
+        ];
+        let namespace = &intent.release.namespace;
+        for (key, of, show) in resources {
+            let Some(limit) = amount(Some(hard), key) else {
+                continue;
+            };
+            if let Some(pod) = requests.iter().find(|r| of(r) > limit) {
+                problems.push(format!(
+                    "a pod of {} asks for {}; ResourceQuota {namespace}/{name} holds {key} \
+                     to {}",
+                    pod.workload,
+                    show(of(pod)),
+                    show(limit)
+                ));
+                continue;
+            }
+            let left = limit - amount(used, key).unwrap_or(0.0);
+            let wanted: f64 = new.iter().map(|r| of(r) * f64::from(r.replicas)).sum();
+            if wanted > left {
+                problems.push(format!(
+                    "the pods to create ask for {} ({key}) in all; ResourceQuota \
+                     {namespace}/{name} has {} left",
+                    show(wanted),
+                    show(left.max(0.0))
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Why the scheduler would never put the pod on this node, if it would not.
+fn why_not_taken(node: &Node, request: &intent::PodRequest) -> Option<String> {
+    let spec = node.spec.as_ref();
+    if spec.and_then(|s| s.unschedulable).unwrap_or(false) {
+        return Some("is cordoned".to_owned());
+    }
+    for taint in spec.and_then(|s| s.taints.as_ref()).into_iter().flatten() {
+        if !matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute") {
+            continue;
+        }
+        if !request.tolerations.iter().any(|t| tolerates(t, taint)) {
+            let value = match taint.value.as_deref() {
+                Some(value) if !value.is_empty() => format!("={value}"),
+                _ => String::new(),
+            };
+            return Some(format!(
+                "has taint {}{value}:{}, not tolerated",
+                taint.key, taint.effect
+            ));
+        }
+    }
+    let labels = node.metadata.labels.as_ref();
+    for (key, value) in &request.node_selector {
+        if labels.and_then(|l| l.get(*key)).map(String::as_str) != Some(*value) {
+            return Some(format!("lacks label {key}={value} (nodeSelector)"));
+        }
+    }
+    None
+}
+
+/// Kubernetes' rule: the effect and key match when the toleration names them, and the value
+/// matches unless the operator is `Exists`.
+fn tolerates(toleration: &Value, taint: &k8s_openapi::api::core::v1::Taint) -> bool {
+    let field = |key: &str| {
+        toleration
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let effect = field("effect");
+    let key = field("key");
+    if (!effect.is_empty() && effect != taint.effect) || (!key.is_empty() && key != taint.key) {
+        return false;
+    }
+    match field("operator") {
+        "Exists" => true,
+        "" | "Equal" => field("value") == taint.value.as_deref().unwrap_or_default(),
+        _ => false,
+    }
+}
+
+/// The values that place a workload's pods, for the workloads whose keys skyctl knows.
+fn placement_fix(intent: &Intent, workload: &crate::manifest::ObjectRef) -> String {
+    let api_server = crate::render::ChartNames::for_release(intent.release).api_server;
+    let controller = crate::render::IngressNginxNames::for_release(intent.release).controller;
+    let section = if workload.name == api_server {
+        Some("apiService")
+    } else if workload.name == controller {
+        Some("ingress-nginx.controller")
+    } else {
+        None
+    };
+    let keys = section
+        .filter(|section| {
+            let pointer = format!("/{}/tolerations", section.replace('.', "/"));
+            intent.values.pointer(&pointer).is_some()
+        })
+        .map(|section| format!(" ({section}.tolerations, {section}.nodeSelector)"))
+        .unwrap_or_default();
+    format!(
+        "let the pods tolerate the taint or match a node's labels{keys}, or uncordon or \
+         untaint a node"
+    )
+}
+
+/// A few items of a list, and how many more.
+fn shown(items: &[String], none: &str) -> String {
+    const SHOWN: usize = 3;
+    if items.is_empty() {
+        return none.to_owned();
+    }
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        let _ = write!(text, "; and {} more", items.len() - SHOWN);
+    }
+    text
 }
 
 fn allocatable(node: &Node) -> (f64, f64) {
@@ -671,7 +1042,9 @@ fn trim(number: f64) -> String {
 /// A LoadBalancer Service needs something that hands out addresses. Other LoadBalancer
 /// Services tell: one with an address proves it; only ones waiting long prove the opposite
 /// (k3s without servicelb, bare metal without MetalLB), and then the endpoint would never
-/// come, so the install does not start.
+/// come, so the install does not start. Only Services of the same `loadBalancerClass` tell:
+/// another class is served by another implementation, or by none. And a Service waits from
+/// when it became a LoadBalancer, not from when it was made.
 fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
     let wanted = intent::load_balancers(intent.manifests);
     if wanted.is_empty() {
@@ -683,7 +1056,19 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             return Finding::unknown(Check::LoadBalancer, "Services of every namespace", why);
         }
     };
-    if let Some(served) = load_balancers::served(services) {
+    let classes: BTreeSet<Option<&str>> = wanted.iter().map(|w| w.class).collect();
+    let balancers: Vec<&Service> = services
+        .iter()
+        .filter(|s| {
+            load_balancers::is_load_balancer(s)
+                && classes.contains(
+                    &s.spec
+                        .as_ref()
+                        .and_then(|s| s.load_balancer_class.as_deref()),
+                )
+        })
+        .collect();
+    if let Some(served) = balancers.iter().find(|s| load_balancers::has_address(s)) {
         return Finding::pass(
             Check::LoadBalancer,
             format!(
@@ -692,15 +1077,11 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             ),
         );
     }
-    let waiting = services
-        .iter()
-        .filter(|s| load_balancers::is_load_balancer(s))
-        .find_map(|s| {
-            let created = s.metadata.creation_timestamp.as_ref()?.0;
-            let waited = facts.now.duration_since(created).as_secs();
-            (waited >= load_balancers::PATIENCE_SECONDS)
-                .then(|| (service_name(&s.metadata), waited))
-        });
+    let waiting = balancers.iter().find_map(|s| {
+        let since = balancer_since(&s.metadata)?;
+        let waited = facts.now.duration_since(since).as_secs();
+        (waited >= load_balancers::PATIENCE_SECONDS).then(|| (service_name(&s.metadata), waited))
+    });
     let Some((service, waited)) = waiting else {
         return Finding::pass(
             Check::LoadBalancer,
@@ -726,12 +1107,32 @@ fn load_balancer(intent: &Intent, facts: &Facts) -> Finding {
             waited / 60,
             wanted
                 .iter()
-                .map(|id| id.to_string())
+                .map(|w| w.service.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
         format!("{fix} (the endpoint is then a node's address and port)"),
     )
+}
+
+/// When a Service became a LoadBalancer: the newest write of a manager that owns
+/// `spec.type`, else its creation (a `kubectl patch` that turns an old ClusterIP Service into a
+/// LoadBalancer starts its wait then).
+fn balancer_since(meta: &ObjectMeta) -> Option<k8s_openapi::jiff::Timestamp> {
+    let typed = meta
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter(|entry| {
+            entry
+                .fields_v1
+                .as_ref()
+                .is_some_and(|fields| fields.0.pointer("/f:spec/f:type").is_some())
+        })
+        .filter_map(|entry| entry.time.as_ref().map(|time| time.0))
+        .max();
+    let created = meta.creation_timestamp.as_ref().map(|time| time.0);
+    typed.max(created)
 }
 
 /// A Helm release of the same name: installing over it would fight Helm for its objects.
@@ -750,6 +1151,17 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
             ),
         );
     };
+    // `helm uninstall --keep-history` deletes the objects and keeps the records: nothing is
+    // left for skyctl to fight Helm over.
+    if newest.status == "uninstalled" {
+        return Finding::pass(
+            Check::Helm,
+            format!(
+                "Helm release {} in namespace {} was uninstalled (revision {} kept in {}s)",
+                release.name, release.namespace, newest.revision, newest.storage
+            ),
+        );
+    }
     let summary = format!(
         "Helm release {} is in namespace {} (revision {}, {}, kept in {}s)",
         release.name, release.namespace, newest.revision, newest.status, newest.storage
@@ -796,9 +1208,13 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
         Ok(secrets) => secrets,
         Err(why) => return Finding::unknown(Check::Credentials, "the namespace's Secrets", why),
     };
+    let namespace = &intent.release.namespace;
+    let here = |workload: &crate::manifest::ObjectRef| {
+        workload.namespace.as_deref() == Some(namespace.as_str())
+    };
     let missing: Vec<String> = reads
         .iter()
-        .filter(|read| read.workload.namespace.as_deref() == Some(&intent.release.namespace))
+        .filter(|read| here(read.workload))
         .filter(|read| !secrets.iter().any(|s| s == read.secret))
         .map(|read| {
             format!(
@@ -807,20 +1223,49 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
             )
         })
         .collect();
+    let mut problems = Vec::new();
+    let mut fixes = Vec::new();
     if !missing.is_empty() {
-        return Finding::block(
-            Check::Credentials,
-            format!(
-                "{}, which does not exist in namespace {}: the pod would never start",
-                missing.join("; "),
-                intent.release.namespace
-            ),
-            format!(
-                "store them with `skyctl creds add {}`, or turn off the values that name the \
-                 Secret",
-                kinds_to_add(&reads, secrets)
-            ),
-        );
+        problems.push(format!(
+            "{}, which does not exist in namespace {namespace}: the pod would never start",
+            missing.join("; ")
+        ));
+        fixes.push(format!(
+            "store them with `skyctl creds add {}`, or turn off the values that name the Secret",
+            kinds_to_add(&reads, secrets)
+        ));
+    }
+    let accounts = match &facts.service_accounts {
+        Ok(accounts) => accounts,
+        // What was found stands; what could not be read is said only when nothing blocks.
+        Err(_) if !problems.is_empty() => {
+            return Finding::block(Check::Credentials, problems.join("; "), fixes.join("\n"));
+        }
+        Err(why) => {
+            return Finding::unknown(Check::Credentials, "the namespace's ServiceAccounts", why);
+        }
+    };
+    let unmade = intent::service_accounts_used(intent.manifests)
+        .into_iter()
+        .filter(|used| here(used.workload) && !accounts.iter().any(|a| a == used.account));
+    for used in unmade {
+        problems.push(format!(
+            "{} runs as ServiceAccount {}, which does not exist in namespace {namespace}: no \
+             pod would ever be created",
+            used.workload, used.account
+        ));
+        fixes.push(format!(
+            "create it first (kubectl create serviceaccount {} -n {namespace}){}",
+            used.account,
+            if intent.values.pointer("/rbac/serviceAccountName").is_some() {
+                ", or let the chart make one (rbac.create=true, rbac.serviceAccountName unset)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !problems.is_empty() {
+        return Finding::block(Check::Credentials, problems.join("; "), fixes.join("\n"));
     }
     let stored = match &facts.credentials {
         Ok(stored) => stored,

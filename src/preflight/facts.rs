@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::{Node, ResourceQuota, Service};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -23,6 +23,8 @@ pub type Observed<T> = Result<T, String>;
 pub struct Facts {
     /// The API server's `gitVersion`, such as `v1.37.2` or `v1.30.5-gke.1014001`.
     pub server_version: String,
+    /// The release's namespace as it is now.
+    pub namespace: Observed<NamespaceState>,
     /// The answer to each review: allowed or not, or why there was no answer.
     pub access: BTreeMap<Access, Observed<bool>>,
     /// The rendered objects that exist already (absent ones map to `None`).
@@ -32,13 +34,26 @@ pub struct Facts {
     pub ingress_classes: Observed<Vec<IngressClass>>,
     pub storage_classes: Observed<Vec<StorageClass>>,
     pub nodes: Observed<Vec<Node>>,
+    /// The ResourceQuotas of the release's namespace.
+    pub quotas: Observed<Vec<ResourceQuota>>,
     /// Names of the Secrets in the release's namespace (never their data).
     pub secrets: Observed<Vec<String>>,
+    /// Names of the ServiceAccounts in the release's namespace.
+    pub service_accounts: Observed<Vec<String>>,
     /// The credentials `skyctl creds add` stored there.
     pub credentials: Observed<Vec<Stored>>,
     /// Helm's records of a release with this name in this namespace.
     pub helm: Observed<Vec<HelmRecord>>,
     pub now: Timestamp,
+}
+
+/// Whether the release's namespace can take new objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceState {
+    Absent,
+    Active,
+    /// Deleted but not gone yet (a finalizer waits): the API server refuses anything new in it.
+    Terminating,
 }
 
 /// One revision Helm recorded (a Secret `sh.helm.release.v1.<name>.v<N>`, or a ConfigMap with

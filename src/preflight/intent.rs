@@ -102,6 +102,13 @@ pub enum Need {
     Grant(ObjectRef),
     /// `escalate` on Roles or ClusterRoles, which lifts the rule above.
     Escalate,
+    /// Kubernetes lets a binding name a role only if its author holds the role's rights, or
+    /// may `bind` it (`escalate` does not count here). The binding, and the role it names when
+    /// the install makes it (whose rights are then known).
+    Bind {
+        binding: ObjectRef,
+        role: Option<ObjectRef>,
+    },
     /// skyctl's own records: the release history and its lock.
     Bookkeeping,
 }
@@ -114,11 +121,18 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
         needs.entry(access).or_default().insert(why);
     };
     let namespace = intent.release.namespace.as_str();
+    // The namespace is made with a server-side apply too: a patch that creates, authorized
+    // as both.
     if intent.create_namespace && !intent.namespace_exists {
-        need(
-            Access::on("create", "", "namespaces", None),
-            Need::Bookkeeping,
-        );
+        for verb in ["create", "patch"] {
+            need(
+                Access {
+                    name: Some(namespace.to_owned()),
+                    ..Access::on(verb, "", "namespaces", None)
+                },
+                Need::Bookkeeping,
+            );
+        }
     }
     for verb in ["list", "create", "patch"] {
         need(
@@ -126,7 +140,9 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
             Need::Bookkeeping,
         );
     }
-    for verb in ["get", "create", "update"] {
+    // The lock: taken (create), renewed (get, update) and, once the rollout is done, released
+    // by deleting it, after every object was written.
+    for verb in ["get", "create", "update", "delete"] {
         need(
             Access::on(verb, "coordination.k8s.io", "leases", Some(namespace)),
             Need::Bookkeeping,
@@ -140,11 +156,50 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
         let scope = resource
             .namespaced
             .then(|| id.namespace.as_deref().unwrap_or(namespace));
+        // Asked by name, as the API server authorizes a server-side apply: a right granted
+        // for this object's name only (`resourceNames`) is enough.
         for verb in ["get", "create", "patch"] {
             need(
-                Access::on(verb, &resource.api.group, &resource.api.plural, scope),
+                Access {
+                    name: Some(id.name.clone()),
+                    ..Access::on(verb, &resource.api.group, &resource.api.plural, scope)
+                },
                 Need::Write(id.clone()),
             );
+        }
+        if matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") {
+            let role_ref = |key: &str| {
+                manifest
+                    .object
+                    .pointer(&format!("/roleRef/{key}"))
+                    .and_then(Value::as_str)
+            };
+            if let (Some(kind), Some(name)) = (role_ref("kind"), role_ref("name")) {
+                let role_scope = (kind == "Role").then_some(scope).flatten();
+                let role = intent
+                    .manifests
+                    .iter()
+                    .map(|m| &m.id)
+                    .find(|r| {
+                        r.kind == kind && r.name == name && r.namespace.as_deref() == role_scope
+                    })
+                    .cloned();
+                let plural = if kind == "ClusterRole" {
+                    "clusterroles"
+                } else {
+                    "roles"
+                };
+                need(
+                    Access {
+                        name: Some(name.to_owned()),
+                        ..Access::on("bind", "rbac.authorization.k8s.io", plural, scope)
+                    },
+                    Need::Bind {
+                        binding: id.clone(),
+                        role,
+                    },
+                );
+            }
         }
         if matches!(id.kind.as_str(), "Role" | "ClusterRole") {
             need(
@@ -236,11 +291,25 @@ pub fn requested_node_ports(manifests: &[Manifest]) -> Vec<RequestedPort<'_>> {
         .collect()
 }
 
+/// A Service that asks for a load balancer, and the `loadBalancerClass` that should answer
+/// (`None`: the cluster's default implementation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalancerWanted<'a> {
+    pub service: &'a ObjectRef,
+    pub class: Option<&'a str>,
+}
+
 /// The Services that ask the cloud for a load balancer.
-pub fn load_balancers(manifests: &[Manifest]) -> Vec<&ObjectRef> {
+pub fn load_balancers(manifests: &[Manifest]) -> Vec<BalancerWanted<'_>> {
     services(manifests)
         .filter(|m| m.object.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer"))
-        .map(|m| &m.id)
+        .map(|m| BalancerWanted {
+            service: &m.id,
+            class: m
+                .object
+                .pointer("/spec/loadBalancerClass")
+                .and_then(Value::as_str),
+        })
         .collect()
 }
 
@@ -310,7 +379,7 @@ pub fn claims(manifests: &[Manifest]) -> Vec<(&ObjectRef, Option<&str>)> {
         .collect()
 }
 
-/// What one pod of a workload asks the scheduler for.
+/// What one pod of a workload asks the scheduler for, and which nodes it may land on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodRequest<'a> {
     pub workload: &'a ObjectRef,
@@ -318,10 +387,16 @@ pub struct PodRequest<'a> {
     pub cpu: f64,
     /// Bytes.
     pub memory: f64,
+    pub tolerations: Vec<&'a Value>,
+    /// Labels a node must carry (`nodeSelector`).
+    pub node_selector: BTreeMap<&'a str, &'a str>,
+    /// How many such pods the workload runs (`spec.replicas`, 1 when unset).
+    pub replicas: u32,
 }
 
 /// Each workload's pod requests as the scheduler counts them: the sum over its containers, or
-/// the largest init container when that is more.
+/// the largest init container when that is more. A container that sets a limit and no request
+/// requests its limit: the API server defaults it so.
 pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
     manifests
         .iter()
@@ -334,6 +409,7 @@ pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
                     .flatten()
                     .map(|c| {
                         c.pointer(&format!("/resources/requests/{resource}"))
+                            .or_else(|| c.pointer(&format!("/resources/limits/{resource}")))
                             .and_then(quantity::kubernetes_reading)
                             .unwrap_or(0.0)
                     })
@@ -349,9 +425,36 @@ pub fn pod_requests(manifests: &[Manifest]) -> Vec<PodRequest<'_>> {
                 workload,
                 cpu: total("cpu"),
                 memory: total("memory"),
+                tolerations: spec
+                    .get("tolerations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                node_selector: spec
+                    .get("nodeSelector")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?)))
+                    .collect(),
+                replicas: workload_replicas(manifests, workload),
             }
         })
         .collect()
+}
+
+fn workload_replicas(manifests: &[Manifest], workload: &ObjectRef) -> u32 {
+    manifests
+        .iter()
+        .find(|m| &m.id == workload)
+        .and_then(|m| match m.id.kind.as_str() {
+            "Deployment" | "StatefulSet" => m.object.pointer("/spec/replicas"),
+            "Job" => m.object.pointer("/spec/parallelism"),
+            _ => None,
+        })
+        .and_then(Value::as_u64)
+        .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 fn pod_spec(manifest: &Manifest) -> Option<&Value> {
@@ -408,6 +511,42 @@ pub fn secrets_read(manifests: &[Manifest]) -> Vec<SecretRead<'_>> {
         }
     }
     reads
+}
+
+/// A ServiceAccount a workload's pods run as, which the install does not make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUsed<'a> {
+    pub workload: &'a ObjectRef,
+    pub account: &'a str,
+}
+
+/// The ServiceAccounts the workloads run as that the install does not make. Without one, the
+/// ReplicaSet never creates a pod. `default` is left out: every namespace gets one.
+pub fn service_accounts_used(manifests: &[Manifest]) -> Vec<AccountUsed<'_>> {
+    let made: BTreeSet<(&str, &str)> = manifests
+        .iter()
+        .filter(|m| m.id.kind == "ServiceAccount" && m.id.group().is_empty())
+        .map(|m| {
+            (
+                m.id.namespace.as_deref().unwrap_or_default(),
+                m.id.name.as_str(),
+            )
+        })
+        .collect();
+    manifests
+        .iter()
+        .filter_map(|m| {
+            let account = pod_spec(m)?
+                .get("serviceAccountName")
+                .and_then(Value::as_str)
+                .filter(|name| !name.is_empty() && *name != "default")?;
+            let namespace = m.id.namespace.as_deref().unwrap_or_default();
+            (!made.contains(&(namespace, account))).then_some(AccountUsed {
+                workload: &m.id,
+                account,
+            })
+        })
+        .collect()
 }
 
 /// Every Secret reference in a pod spec: the reference, the key that names the Secret in it,

@@ -12,7 +12,7 @@ mod tests;
 
 use serde::Serialize;
 
-pub use facts::{Facts, HelmRecord, Observed};
+pub use facts::{Facts, HelmRecord, NamespaceState, Observed};
 pub use intent::{Access, Intent, Need};
 
 /// One line of the checklist.
@@ -20,6 +20,7 @@ pub use intent::{Access, Intent, Need};
 #[serde(rename_all = "kebab-case")]
 pub enum Check {
     Cluster,
+    Namespace,
     Rbac,
     Objects,
     IngressClass,
@@ -35,6 +36,7 @@ impl Check {
     pub fn title(self) -> &'static str {
         match self {
             Check::Cluster => "cluster",
+            Check::Namespace => "namespace",
             Check::Rbac => "rbac",
             Check::Objects => "objects",
             Check::IngressClass => "ingress class",

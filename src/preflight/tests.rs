@@ -77,6 +77,7 @@ impl Case {
     fn fine(&self) -> Facts {
         Facts {
             server_version: "v1.37.2".into(),
+            namespace: Ok(NamespaceState::Active),
             access: intent::needed_access(&self.intent())
                 .into_keys()
                 .map(|access| (access, Ok(true)))
@@ -86,7 +87,9 @@ impl Case {
             ingress_classes: Ok(vec![]),
             storage_classes: Ok(vec![storage_class("standard", true)]),
             nodes: Ok(vec![node("big", "64", "256Gi", false)]),
+            quotas: Ok(vec![]),
             secrets: Ok(vec![]),
+            service_accounts: Ok(vec![]),
             credentials: Ok(vec![]),
             helm: Ok(vec![]),
             now: "2026-12-02T12:00:00Z".parse().unwrap(),
@@ -126,7 +129,7 @@ fn storage_class(name: &str, default: bool) -> k8s_openapi::api::storage::v1::St
 
 fn node(name: &str, cpu: &str, memory: &str, cordoned: bool) -> k8s_openapi::api::core::v1::Node {
     from(json!({
-        "metadata": {"name": name},
+        "metadata": {"name": name, "labels": {"kubernetes.io/os": "linux"}},
         "spec": {"unschedulable": cordoned},
         "status": {"allocatable": {"cpu": cpu, "memory": memory}}
     }))
@@ -186,7 +189,7 @@ fn a_fine_cluster_passes_every_check_of_both_charts() {
     for version in [CURRENT, SEED_ERA] {
         let case = Case::new(version, &[]);
         let report = Report::assess(&case.intent(), &case.fine());
-        assert_eq!(report.count(Status::Pass), 10, "{version}: {report:#?}");
+        assert_eq!(report.count(Status::Pass), 11, "{version}: {report:#?}");
         assert!(!report.blocks());
     }
 }
@@ -214,6 +217,54 @@ fn the_kubernetes_version_is_held_to_the_charts_requirement() {
             status,
             "{version}"
         );
+    }
+}
+
+#[test]
+fn the_namespace_must_exist_or_be_made_and_not_be_going_away() {
+    let mut case = Case::new(CURRENT, &[]);
+    for (state, create, status, texts) in [
+        (
+            NamespaceState::Active,
+            false,
+            Status::Pass,
+            vec!["team exists"],
+        ),
+        (
+            NamespaceState::Absent,
+            false,
+            Status::Block,
+            vec![
+                "namespace team does not exist",
+                "--create-namespace",
+                "kubectl create namespace team",
+            ],
+        ),
+        (
+            NamespaceState::Absent,
+            true,
+            Status::Pass,
+            vec!["--create-namespace makes it"],
+        ),
+        (
+            NamespaceState::Terminating,
+            false,
+            Status::Block,
+            vec!["namespace team is being deleted", "another namespace"],
+        ),
+        (
+            NamespaceState::Terminating,
+            true,
+            Status::Block,
+            vec!["being deleted"],
+        ),
+    ] {
+        case.create_namespace = create;
+        let facts = Facts {
+            namespace: Ok(state),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Namespace), status, &texts);
     }
 }
 
@@ -256,6 +307,42 @@ fn a_taken_node_port_names_its_holder_and_the_key_to_change() {
         &case.finding(&facts, Check::NodePorts),
         Status::Pass,
         &["30050, 30051 free"],
+    );
+    // Both ports taken: each key is told a free port of its own.
+    let both = service(
+        "other",
+        "web",
+        json!({"type": "NodePort", "ports": [
+            {"port": 80, "nodePort": 30050}, {"port": 443, "nodePort": 30051}]}),
+        json!({}),
+        "2026-12-01T00:00:00Z",
+    );
+    let facts = Facts {
+        services: Ok(vec![both]),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&facts, Check::NodePorts),
+        Status::Block,
+        &[
+            "--set ingress.httpNodePort=30000 (free)",
+            "--set ingress.httpsNodePort=30001 (free)",
+        ],
+    );
+    // One port asked for twice: the API server would refuse the Service.
+    let twice = Case::new(
+        SEED_ERA,
+        &["ingress.httpNodePort=30050,ingress.httpsNodePort=30050"],
+    );
+    let finding = twice.finding(&twice.fine(), Check::NodePorts);
+    assert_finding(
+        &finding,
+        Status::Block,
+        &[
+            "node port 30050 is asked for twice, by Service team/sky-ingress-controller-np",
+            "--set ingress.httpNodePort=30000 (free)",
+            "--set ingress.httpsNodePort=30001 (free)",
+        ],
     );
     let unread = Facts {
         services: Err("services is forbidden".into()),
@@ -443,6 +530,71 @@ fn storage_needs_a_default_class_or_the_named_one() {
         Status::Pass,
         &["exists"],
     );
+    // What the API server refuses to change in a claim that exists.
+    let claim_of =
+        |class: &str, size: &str, mode: &str| -> Observed<Option<kube::api::DynamicObject>> {
+            Ok(Some(from(json!({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim.name, "namespace": claim.namespace,
+                             "annotations": owned_by("sky", "team")},
+                "spec": {"storageClassName": class, "accessModes": [mode],
+                         "resources": {"requests": {"storage": size}}}
+            }))))
+        };
+    let mut expanding = storage_class("grows", false);
+    expanding.allow_volume_expansion = Some(true);
+    for (sets, live, status, texts) in [
+        (
+            vec![],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Pass,
+            vec!["exists"],
+        ),
+        (
+            vec!["storage.size=20Gi"],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec![
+                "would grow from 10Gi to 20Gi, and its StorageClass standard does not allow expansion",
+                "keep storage.size=10Gi",
+            ],
+        ),
+        (
+            vec!["storage.size=20Gi"],
+            claim_of("grows", "10Gi", "ReadWriteOnce"),
+            Status::Pass,
+            vec![],
+        ),
+        (
+            vec!["storage.size=5Gi"],
+            claim_of("grows", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec!["holds 10Gi; the values ask for 5Gi", "never shrinks"],
+        ),
+        (
+            vec!["storage.storageClassName=grows"],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec![
+                "has StorageClass standard; the values ask for grows",
+                "storage.storageClassName=standard",
+            ],
+        ),
+        (
+            vec!["storage.accessMode=ReadWriteMany"],
+            claim_of("standard", "10Gi", "ReadWriteOnce"),
+            Status::Block,
+            vec!["access modes", "never change"],
+        ),
+    ] {
+        let case = Case::new(CURRENT, &sets);
+        let facts = Facts {
+            storage_classes: Ok(vec![storage_class("standard", true), expanding.clone()]),
+            live: [(claim.clone(), live)].into(),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Storage), status, &texts);
+    }
     let off = Case::new(CURRENT, &["storage.enabled=false"]);
     let facts = Facts {
         storage_classes: Ok(vec![]),
@@ -473,7 +625,7 @@ fn the_api_server_must_fit_on_a_node_that_takes_pods() {
             Status::Block,
             vec![
                 "Deployment team/sky-api-server asks for 4 CPU and 8 GiB memory",
-                "the largest node, small, has 2 CPU and 4 GiB memory",
+                "the largest node that takes it, small, has 2 CPU and 4 GiB memory",
                 "apiService.resources.requests",
             ],
         ),
@@ -489,12 +641,179 @@ fn the_api_server_must_fit_on_a_node_that_takes_pods() {
         (
             vec![node("cordoned", "64", "256Gi", true)],
             Status::Block,
-            vec!["no node that takes pods"],
+            vec!["no node takes the pods of", "cordoned is cordoned"],
         ),
         (
             vec![node("milli", "4000m", "8192Mi", false)],
             Status::Pass,
             vec![],
+        ),
+    ] {
+        let facts = Facts {
+            nodes: Ok(nodes),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Capacity), status, &texts);
+    }
+}
+
+#[test]
+fn a_limit_without_a_request_is_requested() {
+    let case = Case::new(
+        CURRENT,
+        &[
+            "apiService.skipResourceCheck=true",
+            "apiService.resources.requests=null",
+            "apiService.resources.limits.cpu=5000",
+            "apiService.resources.limits.memory=4Ti",
+        ],
+    );
+    assert_finding(
+        &case.finding(&case.fine(), Check::Capacity),
+        Status::Block,
+        &[
+            "Deployment team/sky-api-server asks for 5000 CPU and 4096 GiB memory",
+            "a limit set without a request is requested too",
+        ],
+    );
+}
+
+#[test]
+fn a_resource_quota_of_the_namespace_must_leave_room_for_the_pods() {
+    let case = Case::new(CURRENT, &[]);
+    let quota = |hard: Value, used: Value| -> k8s_openapi::api::core::v1::ResourceQuota {
+        from(json!({"metadata": {"name": "q", "namespace": "team"},
+            "spec": {"hard": hard}, "status": {"hard": hard, "used": used}}))
+    };
+    let server = case.id("Deployment", "sky-api-server");
+    for (quotas, live, status, texts) in [
+        (vec![], vec![], Status::Pass, vec![]),
+        (
+            vec![quota(
+                json!({"requests.cpu": "2"}),
+                json!({"requests.cpu": "0"}),
+            )],
+            vec![],
+            Status::Block,
+            vec![
+                "a pod of Deployment team/sky-api-server asks for 4 CPU; ResourceQuota team/q \
+                 holds requests.cpu to 2 CPU",
+                "ask the namespace's admin for a larger quota",
+            ],
+        ),
+        (
+            vec![quota(json!({"memory": "64Gi"}), json!({"memory": "60Gi"}))],
+            vec![],
+            Status::Block,
+            vec![
+                "ask for 8.09 GiB memory (memory) in all; ResourceQuota team/q has 4 GiB memory left",
+            ],
+        ),
+        // An upgrade: the API server's pod exists and counts in `used` already.
+        (
+            vec![quota(
+                json!({"requests.cpu": "5"}),
+                json!({"requests.cpu": "4.1"}),
+            )],
+            vec![
+                (server.clone(), live(&server, owned_by("sky", "team"))),
+                (
+                    case.id("Deployment", "sky-ingress-nginx-controller"),
+                    live(
+                        &case.id("Deployment", "sky-ingress-nginx-controller"),
+                        owned_by("sky", "team"),
+                    ),
+                ),
+            ],
+            Status::Pass,
+            vec![],
+        ),
+        (
+            vec![quota(json!({"pods": "1"}), json!({"pods": "1"}))],
+            vec![],
+            Status::Block,
+            vec!["ask for 2 pod(s) (pods) in all; ResourceQuota team/q has 0 pod(s) left"],
+        ),
+    ] {
+        let facts = Facts {
+            quotas: Ok(quotas),
+            live: live.into_iter().collect(),
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::Capacity), status, &texts);
+    }
+    // A namespace admin may read the quota but not the nodes: the quota still blocks.
+    let facts = Facts {
+        quotas: Ok(vec![quota(json!({"requests.cpu": "2"}), json!({}))]),
+        nodes: Err("forbidden".into()),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&facts, Check::Capacity),
+        Status::Block,
+        &["holds requests.cpu to 2 CPU"],
+    );
+}
+
+#[test]
+fn a_node_takes_only_pods_that_tolerate_its_taints_and_match_its_labels() {
+    let tainted = |effect: &str| -> k8s_openapi::api::core::v1::Node {
+        let mut node = node("gpu", "64", "256Gi", false);
+        node.spec.get_or_insert_default().taints = Some(vec![from(
+            json!({"key": "dedicated", "value": "gpu", "effect": effect}),
+        )]);
+        node
+    };
+    let plain = Case::new(CURRENT, &[]);
+    let tolerant = Case::new(
+        CURRENT,
+        &[
+            "apiService.tolerations[0].key=dedicated",
+            "apiService.tolerations[0].operator=Exists",
+            "ingress-nginx.controller.tolerations[0].key=dedicated",
+            "ingress-nginx.controller.tolerations[0].value=gpu",
+            "ingress-nginx.controller.tolerations[0].effect=NoSchedule",
+        ],
+    );
+    let picky = Case::new(CURRENT, &["apiService.nodeSelector.pool=big"]);
+    for (case, nodes, status, texts) in [
+        (
+            &plain,
+            vec![tainted("NoSchedule")],
+            Status::Block,
+            vec![
+                "no node takes the pods of",
+                "gpu has taint dedicated=gpu:NoSchedule, not tolerated",
+                "apiService.tolerations, apiService.nodeSelector",
+            ],
+        ),
+        (&plain, vec![tainted("NoExecute")], Status::Block, vec![]),
+        // A soft taint only steers the scheduler.
+        (
+            &plain,
+            vec![tainted("PreferNoSchedule")],
+            Status::Pass,
+            vec![],
+        ),
+        (&tolerant, vec![tainted("NoSchedule")], Status::Pass, vec![]),
+        // The controller's toleration names the effect: NoExecute is not tolerated.
+        (
+            &tolerant,
+            vec![tainted("NoExecute")],
+            Status::Block,
+            vec!["ingress-nginx.controller.tolerations"],
+        ),
+        (
+            &plain,
+            vec![tainted("NoSchedule"), node("small", "4", "8Gi", false)],
+            Status::Pass,
+            vec![],
+        ),
+        (
+            &picky,
+            vec![node("big", "64", "256Gi", false)],
+            Status::Block,
+            vec!["big lacks label pool=big (nodeSelector)"],
         ),
     ] {
         let facts = Facts {
@@ -548,6 +867,49 @@ fn a_load_balancer_that_never_comes_is_seen_in_other_services() {
         };
         assert_finding(&case.finding(&facts, Check::LoadBalancer), status, &texts);
     }
+    // Only Services of the same loadBalancerClass tell, and one waits from when it became a
+    // LoadBalancer.
+    let other_class = service(
+        "x",
+        "nlb",
+        json!({"type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb"}),
+        json!({"loadBalancer": {}}),
+        "2026-12-02T11:00:00Z",
+    );
+    let turned = |when: &str| -> Service {
+        from(json!({
+            "metadata": {"namespace": "x", "name": "turned",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+                "managedFields": [
+                    {"manager": "kubectl-create", "operation": "Update",
+                     "time": "2026-01-01T00:00:00Z",
+                     "fieldsV1": {"f:spec": {"f:ports": {}}}},
+                    {"manager": "kubectl-patch", "operation": "Update", "time": when,
+                     "fieldsV1": {"f:spec": {"f:type": {}}}}]},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {}}
+        }))
+    };
+    for (services, status, texts) in [
+        (vec![other_class], Status::Pass, vec!["no other"]),
+        (
+            vec![turned("2026-12-02T11:59:30Z")],
+            Status::Pass,
+            vec!["no other"],
+        ),
+        (
+            vec![turned("2026-12-02T11:50:00Z")],
+            Status::Block,
+            vec!["Service x/turned has waited 10m"],
+        ),
+    ] {
+        let facts = Facts {
+            services: Ok(services),
+            now,
+            ..case.fine()
+        };
+        assert_finding(&case.finding(&facts, Check::LoadBalancer), status, &texts);
+    }
     let nodeport = Case::new(SEED_ERA, &[]);
     let facts = Facts {
         services: Ok(vec![lb("stuck", false, "2026-12-01T00:00:00Z")]),
@@ -590,6 +952,22 @@ fn a_helm_release_of_the_same_name_blocks_unless_taken_over() {
     );
     case.take_ownership = true;
     assert_finding(&case.finding(&facts, Check::Helm), Status::Warn, &[]);
+    // `helm uninstall --keep-history` left the records of a release whose objects are gone.
+    case.take_ownership = false;
+    let uninstalled = Facts {
+        helm: Ok(vec![HelmRecord {
+            storage: "Secret",
+            name: "sh.helm.release.v1.sky.v2".into(),
+            revision: 2,
+            status: "uninstalled".into(),
+        }]),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&uninstalled, Check::Helm),
+        Status::Pass,
+        &["Helm release sky in namespace team was uninstalled (revision 2"],
+    );
 }
 
 #[test]
@@ -660,6 +1038,45 @@ fn a_secret_the_pods_read_must_exist() {
 }
 
 #[test]
+fn a_service_account_the_pods_run_as_must_exist_unless_the_install_makes_it() {
+    let own = Case::new(CURRENT, &[]);
+    assert_finding(
+        &own.finding(&own.fine(), Check::Credentials),
+        Status::Pass,
+        &[],
+    );
+    let ghost = Case::new(
+        CURRENT,
+        &["rbac.create=false", "rbac.serviceAccountName=ghost"],
+    );
+    assert_finding(
+        &ghost.finding(&ghost.fine(), Check::Credentials),
+        Status::Block,
+        &[
+            "Deployment team/sky-api-server runs as ServiceAccount ghost, which does not exist",
+            "kubectl create serviceaccount ghost -n team",
+            "rbac.create=true",
+        ],
+    );
+    // A missing Secret still blocks when the ServiceAccounts cannot be read.
+    let aws = Case::new(CURRENT, &["awsCredentials.enabled=true"]);
+    let unread = Facts {
+        service_accounts: Err("forbidden".into()),
+        ..aws.fine()
+    };
+    assert_finding(
+        &aws.finding(&unread, Check::Credentials),
+        Status::Block,
+        &["reads Secret aws-credentials"],
+    );
+    let made = Facts {
+        service_accounts: Ok(vec!["ghost".into()]),
+        ..ghost.fine()
+    };
+    assert_finding(&ghost.finding(&made, Check::Credentials), Status::Pass, &[]);
+}
+
+#[test]
 fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds() {
     let case = Case::new(CURRENT, &[]);
     let needed = intent::needed_access(&case.intent());
@@ -694,6 +1111,18 @@ fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds()
     );
     let escalate = deny(&|a| a.resource == "nodes");
     assert_finding(&case.finding(&escalate, Check::Rbac), Status::Pass, &[]);
+    // `escalate` lets the ClusterRole be made, but binding it needs `bind` or its rights.
+    let no_bind = deny(&|a| a.resource == "nodes" || a.verb == "bind");
+    assert_finding(
+        &case.finding(&no_bind, Check::Rbac),
+        Status::Block,
+        &[
+            "create ClusterRoleBinding sky-api-role-binding: it names ClusterRole sky-api-role, \
+             which you may not bind",
+        ],
+    );
+    let holds_all = deny(&|a| a.verb == "bind");
+    assert_finding(&case.finding(&holds_all, Check::Rbac), Status::Pass, &[]);
     let mut unanswered = case.fine();
     let first = needed.keys().next().unwrap().clone();
     unanswered.access.insert(first, Err("timeout".into()));
@@ -702,17 +1131,59 @@ fn rights_are_named_by_object_and_roles_may_grant_only_what_their_author_holds()
         Status::Warn,
         &["timeout"],
     );
+    // Rights granted by name only (`resourceNames`) are enough to write the objects named.
+    let by_name_only =
+        deny(&|a| a.resource == "validatingwebhookconfigurations" && a.name.is_none());
+    assert_finding(&case.finding(&by_name_only, Check::Rbac), Status::Pass, &[]);
+    // The lock is released by deleting it, after every object was written: without the
+    // right, the install would end in an error with everything applied.
+    let no_lock_release = deny(&|a| a.resource == "leases" && a.verb == "delete");
+    assert_finding(
+        &case.finding(&no_lock_release, Check::Rbac),
+        Status::Block,
+        &["you may not delete leases (skyctl's release records and lock)"],
+    );
     // A namespace that is yet to be made needs the right to make it.
     let new_namespace = Intent {
         namespace_exists: false,
         create_namespace: true,
         ..case.intent()
     };
-    assert!(
-        intent::needed_access(&new_namespace)
-            .keys()
-            .any(|a| a.verb == "create" && a.resource == "namespaces" && a.namespace.is_none())
+    let creates_only = Facts {
+        access: intent::needed_access(&new_namespace)
+            .into_keys()
+            .map(|a| {
+                let allowed = !(a.resource == "namespaces"
+                    && a.verb == "patch"
+                    && a.name.as_deref() == Some("team"));
+                (a, Ok(allowed))
+            })
+            .collect(),
+        ..case.fine()
+    };
+    assert_finding(
+        &Report::assess(&new_namespace, &creates_only)
+            .findings
+            .into_iter()
+            .find(|f| f.check == Check::Rbac)
+            .unwrap(),
+        Status::Block,
+        &["you may not patch namespaces (for --create-namespace)"],
     );
+    // Made by a server-side apply, which the API server authorizes as patch and as create.
+    let namespace_rights: Vec<(String, Option<String>)> = intent::needed_access(&new_namespace)
+        .into_keys()
+        .filter(|a| {
+            a.resource == "namespaces" && a.namespace.is_none() && a.name.as_deref() == Some("team")
+        })
+        .map(|a| (a.verb, a.name))
+        .collect();
+    for verb in ["create", "patch"] {
+        assert!(
+            namespace_rights.contains(&(verb.to_owned(), Some("team".to_owned()))),
+            "{namespace_rights:?}"
+        );
+    }
 }
 
 #[test]
