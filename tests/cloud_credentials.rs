@@ -287,7 +287,7 @@ async fn a_seed_era_release_keeps_working_and_says_which_chart_can_use_new_cloud
         .args(["-n", &f.ns.name, "creds", "add", "runpod", "--release", f.release(), "--no-wait"])
         .run()
         .success()
-        .stderr_has("cannot use them yet: chart 1.0.0-dev.20250319 has no runpodCredentials; chart 0.13.0 has");
+        .stderr_has("cannot use them yet: chart 1.0.0-dev.20250319 has no runpodCredentials.enabled; chart 0.13.0 has");
     assert_eq!(f.status()["revision"], 1, "the release was not upgraded");
     // An upgrade of the seed-era release leaves the stored Secret out, and says so.
     f.run("upgrade", &["--no-wait"]).success().stderr_has(
