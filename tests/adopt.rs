@@ -154,8 +154,13 @@ async fn chart_of(
 }
 
 /// `helm install` as the admin did, with the same values files and flags.
-async fn helm_install(f: &Fixture, dir: &std::path::Path, way: HelmWay, chart_version: &str) {
-    helm_install_with(f, dir, way, chart_version, &[]).await;
+async fn helm_install(
+    f: &Fixture,
+    dir: &std::path::Path,
+    way: HelmWay,
+    chart_version: &str,
+) -> helm::Installed {
+    helm_install_with(f, dir, way, chart_version, &[]).await
 }
 
 /// [`helm_install`] with more flags for Helm alone.
@@ -165,31 +170,23 @@ async fn helm_install_with(
     way: HelmWay,
     chart_version: &str,
     extra: &[&str],
-) {
+) -> helm::Installed {
     let chart = chart_of(f, dir, way, chart_version).await;
     let (values, sets) = user_values(dir, way.version);
     let server_side = format!("--server-side={}", way.server_side);
-    let output = helm::helm(
-        way.driver,
-        &[
-            "install",
-            f.release(),
-            chart.to_str().unwrap(),
-            "-n",
-            &f.ns.name,
-            "-f",
-            values.to_str().unwrap(),
-            "--set",
-            &sets,
-            &server_side,
-            "--timeout",
-            "120s",
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect::<Vec<_>>(),
-    );
-    assert!(output.status.success(), "helm install: {output:?}");
+    let args: Vec<&str> = [
+        "-f",
+        values.to_str().unwrap(),
+        "--set",
+        &sets,
+        &server_side,
+        "--timeout",
+        "120s",
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .collect();
+    helm::install(way.driver, f.release(), &chart, &f.ns.name, &args)
 }
 
 async fn claim_uid(f: &Fixture) -> Option<String> {
@@ -358,7 +355,7 @@ async fn a_release_helm_applied_server_side_is_adopted_with_its_values_login_and
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
-    helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
     let claim = claim_uid(&f).await;
     assert!(claim.is_some(), "the chart made a data volume");
     let certificate = admission_certificate(&f).await;
@@ -410,7 +407,7 @@ async fn a_release_helm_applied_client_side_with_its_configmap_driver_is_adopted
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
-    helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
     let claim = claim_uid(&f).await;
     f.run("adopt", &["--keep-helm-history"])
         .success()
@@ -436,7 +433,7 @@ async fn a_chart_version_skyctl_lacks_is_named_and_adopted_only_into_one_it_has(
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
-    helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.12.0").await;
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.12.0").await;
     let mark = audit::mark();
     f.run("adopt", &[])
         .code(2)
@@ -462,7 +459,7 @@ async fn helms_values_that_skyctl_refuses_are_named_with_their_origin_and_nothin
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
     // Helm takes any key when a chart has no schema; skyctl's strict schema does not.
-    helm_install_with(
+    let _helm = helm_install_with(
         &f,
         dir.path(),
         SERVER_SIDE_0_13,
@@ -502,7 +499,7 @@ async fn adopt_killed_at_any_point_converges_when_run_again() {
     ] {
         let f = Fixture::new().await;
         let dir = tempfile::tempdir().unwrap();
-        helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+        let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
         let claim = claim_uid(&f).await;
         let mut adopt = f.command("adopt", &[]).spawn();
         match moment {
@@ -548,4 +545,270 @@ async fn phase(f: &Fixture) -> &'static str {
         (Some("deployed"), _) => "while removing Helm's marks and records",
         _ => "while applying",
     }
+}
+
+/// skyctl's writes since `mark` in `namespace` and to cluster-scoped objects.
+fn writes_since(mark: &audit::Mark, namespace: &str) -> Vec<audit::Request> {
+    mark.skyctl_requests(namespace)
+        .into_iter()
+        .filter(audit::Request::persists)
+        .collect()
+}
+
+/// Helm's newest record Secret of the fixture's release.
+async fn helm_record(f: &Fixture) -> Secret {
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let selector = ListParams::default().labels(&format!("owner=helm,name={}", f.release()));
+    let mut records = secrets.list(&selector).await.unwrap().items;
+    records.sort_by_key(|s| s.metadata.name.clone());
+    records.pop().expect("Helm recorded the release")
+}
+
+/// The record as a new object to create: no identity of the one it was read from.
+fn fresh(mut record: Secret) -> Secret {
+    record.metadata.uid = None;
+    record.metadata.resource_version = None;
+    record.metadata.creation_timestamp = None;
+    record.metadata.managed_fields = None;
+    record
+}
+
+/// The release JSON inside a Helm record Secret, and back: base64, gzip, JSON.
+fn unpack(record: &Secret) -> Value {
+    use base64::Engine;
+    use std::io::Read;
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(&record.data.as_ref().unwrap()["release"].0)
+        .unwrap();
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(packed.as_slice())
+        .read_to_end(&mut json)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+fn pack(record: &mut Secret, release: &Value) {
+    use base64::Engine;
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&serde_json::to_vec(release).unwrap())
+        .unwrap();
+    let text = base64::engine::general_purpose::STANDARD.encode(encoder.finish().unwrap());
+    record
+        .data
+        .as_mut()
+        .unwrap()
+        .insert("release".into(), k8s_openapi::ByteString(text.into_bytes()));
+}
+
+async fn config_map_exists(f: &Fixture, name: &str) -> bool {
+    let maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    maps.get_opt(name).await.unwrap().is_some()
+}
+
+#[tokio::test]
+async fn a_record_copied_from_another_release_is_refused_and_that_release_keeps_everything() {
+    let _serial = cluster::exclusive().await;
+    let helms = Fixture::new().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    let _helms = helm::install("secret", helms.release(), &chart, &helms.ns.name, &[]);
+    // A backup of the other release restored under this one's name and labels.
+    let mut copy = fresh(helm_record(&helms).await);
+    copy.metadata.namespace = Some(f.ns.name.clone());
+    copy.metadata.name = Some(format!("sh.helm.release.v1.{}.v1", f.release()));
+    copy.metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("name".into(), f.release().into());
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets.create(&Default::default(), &copy).await.unwrap();
+
+    let mark = audit::mark();
+    for args in [&["--dry-run"][..], &[]] {
+        f.run("adopt", args)
+            .code(2)
+            .stderr_has("copied from another release")
+            .stderr_has(&format!(
+                "release {} in namespace {}",
+                helms.release(),
+                helms.ns.name
+            ))
+            .stderr_has("Nothing was changed");
+    }
+    for namespace in [&f.ns.name, &helms.ns.name] {
+        let writes = writes_since(&mark, namespace);
+        assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
+    }
+    assert!(config_map_exists(&helms, &format!("{}-note", helms.release())).await);
+    assert_eq!(helm_records(&helms).await, 1);
+    assert_eq!(helm_records(&f).await, 1, "the copy is left for the admin");
+}
+
+#[tokio::test]
+async fn adopt_never_cleans_up_after_a_release_skyctl_installed_under_the_helm_releases_name() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    // A Helm release of the same name beside it, as Helm lets one be made.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot-nightly", SEED_ERA);
+    let _helm = helm::install("secret", f.release(), &chart, &f.ns.name, &[]);
+
+    let mark = audit::mark();
+    for args in [&["--dry-run"][..], &[]] {
+        f.run("adopt", args)
+            .code(1)
+            .stderr_has(&format!(
+                "release {} in namespace {} is skyctl's already (revision 1: Install complete)",
+                f.release(),
+                f.ns.name
+            ))
+            .stderr_has("Nothing was changed");
+    }
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
+    assert_eq!(helm_records(&f).await, 1, "Helm's release is not retired");
+    assert!(config_map_exists(&f, &format!("{}-note", f.release())).await);
+}
+
+#[tokio::test]
+async fn adopt_takes_nothing_over_from_another_helm_release() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    // Another Helm release holds a ConfigMap that 0.13.0 renders for this release and the
+    // seed-era chart does not.
+    let keeper = dir.path().join("keeper");
+    std::fs::create_dir_all(keeper.join("templates")).unwrap();
+    std::fs::write(
+        keeper.join("Chart.yaml"),
+        "apiVersion: v2\nname: keeper\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let config = format!("{}-config", f.release());
+    std::fs::write(
+        keeper.join("templates/config.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {config}\ndata:\n  kept: by keeper\n"),
+    )
+    .unwrap();
+    let _keeper = helm::install("secret", "keeper", &keeper, &f.ns.name, &[]);
+
+    let mark = audit::mark();
+    f.run("adopt", &["--version", "0.13.0"])
+        .code(1)
+        .stderr_has(&format!(
+            "ConfigMap {}/{config} belongs to Helm release keeper in namespace {}",
+            f.ns.name, f.ns.name
+        ))
+        .stderr_has("Nothing was changed");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
+    let kept = kubectl_json(&["get", "configmap", &config, "-n", &f.ns.name, "-o", "json"]);
+    assert_eq!(
+        kept["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "keeper"
+    );
+    assert_eq!(kept["data"]["kept"], "by keeper");
+}
+
+#[tokio::test]
+async fn a_dry_run_after_an_interrupted_clean_up_writes_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let record = fresh(helm_record(&f).await);
+    f.run("adopt", &[]).success();
+    // As a run killed before it retired Helm's record leaves it.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets.create(&Default::default(), &record).await.unwrap();
+
+    let mark = audit::mark();
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has("finishing what an earlier adopt began")
+        .stderr_has("dry run:")
+        .stderr_has("delete Helm's 1 record(s)");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "--dry-run wrote: {writes:#?}");
+    assert_eq!(helm_records(&f).await, 1);
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("Helm's 1 record(s) deleted");
+    assert_eq!(helm_records(&f).await, 0);
+}
+
+#[tokio::test]
+async fn hooks_a_record_names_in_another_namespace_or_of_no_known_release_stay() {
+    let _serial = cluster::exclusive().await;
+    let other = Fixture::new().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Another Helm release with hooks that outlive its install: a ServiceAccount in its own
+    // namespace and a ClusterRole, which Helm marks with nothing but `helm.sh/hook`.
+    let hooky = dir.path().join("hooky");
+    std::fs::create_dir_all(hooky.join("templates")).unwrap();
+    std::fs::write(
+        hooky.join("Chart.yaml"),
+        "apiVersion: v2\nname: hooky\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        hooky.join("templates/hooks.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Release.Name }}-hook\n  annotations:\n    helm.sh/hook: pre-install\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {{ .Release.Name }}-hook\n  annotations:\n    helm.sh/hook: pre-install\nrules: []\n",
+    )
+    .unwrap();
+    let _other = helm::install("secret", other.release(), &hooky, &other.ns.name, &[]);
+    // This release's record names them among its own hooks.
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    let _helm = helm::install(
+        "secret",
+        f.release(),
+        &chart,
+        &f.ns.name,
+        &["--set", "ingress-nginx.controller.service.type=NodePort"],
+    );
+    let mut record = helm_record(&f).await;
+    let mut release = unpack(&record);
+    let hook = format!("{}-hook", other.release());
+    release["hooks"] = serde_json::json!([
+        {"manifest": format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {hook}\n  namespace: {}\n", other.ns.name)},
+        {"manifest": format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {hook}\n")},
+    ]);
+    pack(&mut record, &release);
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets
+        .replace(
+            &record.metadata.name.clone().unwrap(),
+            &Default::default(),
+            &record,
+        )
+        .await
+        .unwrap();
+
+    let note = format!("{}-note", f.release());
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has(&format!(
+            "delete 1 object(s) Helm made that skyctl does not render (ConfigMap {}/{note})",
+            f.ns.name
+        ));
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("1 object(s) Helm made and skyctl does not render deleted");
+    assert!(
+        !config_map_exists(&f, &note).await,
+        "Helm's own leftover goes"
+    );
+    let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        Api::namespaced(other.ns.client.clone(), &other.ns.name);
+    assert!(accounts.get_opt(&hook).await.unwrap().is_some());
+    let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(f.ns.client.clone());
+    assert!(roles.get_opt(&hook).await.unwrap().is_some());
+    roles.delete(&hook, &Default::default()).await.unwrap();
 }
