@@ -65,28 +65,32 @@ struct HelmWay {
     /// Helm's storage driver: `secret` or `configmap`.
     driver: &'static str,
     server_side: bool,
+    /// `ingress.authCredentials` in the user's values file; without it the chart's default.
+    login: Option<&'static str>,
 }
 
 const SERVER_SIDE_0_13: HelmWay = HelmWay {
     version: "0.13.0",
     driver: "secret",
     server_side: true,
+    login: Some(LOGIN),
 };
 const CLIENT_SIDE_SEED: HelmWay = HelmWay {
     version: SEED_ERA,
     driver: "configmap",
     server_side: false,
+    login: Some(LOGIN),
 };
 
 /// The values the user gave Helm: a file, and `--set` flags.
-fn user_values(dir: &std::path::Path, version: &str) -> (std::path::PathBuf, String) {
+fn user_values(dir: &std::path::Path, way: HelmWay) -> (std::path::PathBuf, String) {
     let file = dir.join("values.yaml");
-    std::fs::write(
-        &file,
-        format!("ingress:\n  authCredentials: \"{LOGIN}\"\napiService:\n  replicas: 1\n"),
-    )
-    .unwrap();
-    let sets = match version {
+    let login = match way.login {
+        Some(text) => format!("ingress:\n  authCredentials: {}\n", serde_json::json!(text)),
+        None => String::new(),
+    };
+    std::fs::write(&file, format!("{login}apiService:\n  replicas: 1\n")).unwrap();
+    let sets = match way.version {
         "0.13.0" => "ingress-nginx.controller.service.type=NodePort",
         _ => "ingress.httpNodePort=null,ingress.httpsNodePort=null",
     };
@@ -100,7 +104,7 @@ async fn chart_of(
     way: HelmWay,
     chart_version: &str,
 ) -> std::path::PathBuf {
-    let (values, sets) = user_values(dir, way.version);
+    let (values, sets) = user_values(dir, way);
     let rendered = skyctl()
         .kubeconfig(cluster::kubeconfig())
         .args([
@@ -172,7 +176,7 @@ async fn helm_install_with(
     extra: &[&str],
 ) -> helm::Installed {
     let chart = chart_of(f, dir, way, chart_version).await;
-    let (values, sets) = user_values(dir, way.version);
+    let (values, sets) = user_values(dir, way);
     let server_side = format!("--server-side={}", way.server_side);
     let args: Vec<&str> = [
         "-f",
@@ -811,4 +815,125 @@ async fn hooks_a_record_names_in_another_namespace_or_of_no_known_release_stay()
     let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(f.ns.client.clone());
     assert!(roles.get_opt(&hook).await.unwrap().is_some());
     roles.delete(&hook, &Default::default()).await.unwrap();
+}
+
+/// `skyctl upgrade` of the fixture's release with only `args`, the password on stdin when
+/// given; nothing serves the endpoint's health here.
+fn upgrade(f: &Fixture, args: &[&str], password: Option<&str>) -> support::skyctl::Outcome {
+    let mut command = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "upgrade",
+            f.release(),
+            "-n",
+            &f.ns.name,
+            "--no-health-check",
+        ])
+        .args(args);
+    if let Some(password) = password {
+        command = command
+            .args(["--web-password-stdin"])
+            .stdin(format!("{password}\n"));
+    }
+    command.run()
+}
+
+/// The htpasswd text the ingress checks: the `auth` key of `<release>-basic-auth`.
+async fn basic_auth(f: &Fixture) -> Option<String> {
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let secret = secrets
+        .get_opt(&format!("{}-basic-auth", f.release()))
+        .await
+        .unwrap()?;
+    Some(String::from_utf8(secret.data.unwrap()["auth"].0.clone()).unwrap())
+}
+
+#[tokio::test]
+async fn an_adopted_release_without_a_login_keeps_none_until_a_password_is_given() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Chart 0.13.0 asks for no login unless the values set one.
+    let way = HelmWay {
+        login: None,
+        ..SERVER_SIDE_0_13
+    };
+    let _helm = helm_install(&f, dir.path(), way, "0.13.0").await;
+    f.run("adopt", &[]).success();
+    assert_eq!(basic_auth(&f).await, None);
+
+    let mark = audit::mark();
+    upgrade(&f, &[], None)
+        .success()
+        .stderr_has("unchanged: nothing to apply");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "a plain upgrade wrote: {writes:#?}");
+    upgrade(&f, &["--web-username", "sky"], Some(PASSWORD)).success();
+    let auth = basic_auth(&f).await.expect("the login is set");
+    assert!(auth.starts_with("sky:$2y$"), "bcrypt, skyctl's way");
+}
+
+#[tokio::test]
+async fn a_release_at_the_charts_placeholder_is_adopted_as_it_is_and_upgrade_asks_for_a_login() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The seed-era chart's default login is its placeholder, which nobody can pass.
+    let way = HelmWay {
+        login: None,
+        ..CLIENT_SIDE_SEED
+    };
+    let _helm = helm_install(&f, dir.path(), way, SEED_ERA).await;
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("warning: the web login is adopted as it is, and nobody can log in")
+        .stderr_has("placeholder");
+    let placeholder = basic_auth(&f).await.unwrap();
+    assert_eq!(placeholder, "username:$apr1$encrypted_password");
+
+    let mark = audit::mark();
+    upgrade(&f, &[], None)
+        .code(2)
+        .stderr_has("placeholder")
+        .stderr_has("--web-username");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "a refused upgrade wrote: {writes:#?}");
+    upgrade(&f, &["--web-username", "sky"], Some(PASSWORD)).success();
+    assert!(basic_auth(&f).await.unwrap().starts_with("sky:$2y$"));
+}
+
+#[tokio::test]
+async fn every_user_of_an_htpasswd_keeps_the_login_and_a_new_password_changes_only_its_own_line() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // `openssl passwd -6 -salt saltsaltsalt 'correct horse'`, beside the `htpasswd -nbm` line.
+    const ADMIN: &str = "admin:$6$saltsaltsalt$Cy2drr8kDRji6smvDcT28wkqtq0R0VzVL5CkrjPQCITc5d/31j94knt9rGTcVSyjLXfjsiIsBh5ee8qR/3QDx1";
+    const TEAM: &str = "admin:$6$saltsaltsalt$Cy2drr8kDRji6smvDcT28wkqtq0R0VzVL5CkrjPQCITc5d/31j94knt9rGTcVSyjLXfjsiIsBh5ee8qR/3QDx1\nsky:$apr1$abcdefgh$sIQmFnT1CuEXAsyjuXjUX/\n";
+    assert_eq!(TEAM, format!("{ADMIN}\n{LOGIN}\n"));
+    let way = HelmWay {
+        login: Some(TEAM),
+        ..SERVER_SIDE_0_13
+    };
+    let _helm = helm_install(&f, dir.path(), way, "0.13.0").await;
+    f.run("adopt", &[]).success();
+    assert_eq!(basic_auth(&f).await.as_deref(), Some(TEAM));
+
+    let mark = audit::mark();
+    for user in ["sky", "admin"] {
+        upgrade(&f, &["--web-username", user], Some(PASSWORD))
+            .success()
+            .stderr_has("unchanged: nothing to apply");
+    }
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "the same passwords wrote: {writes:#?}");
+
+    upgrade(&f, &["--web-username", "sky"], Some("new horse"))
+        .success()
+        .stderr_has("password changed for user \"sky\"");
+    let auth = basic_auth(&f).await.unwrap();
+    let lines: Vec<&str> = auth.lines().collect();
+    assert_eq!(lines[0], ADMIN, "admin keeps its line: {auth}");
+    assert!(lines[1].starts_with("sky:$2y$"), "{auth}");
+    assert_eq!(lines.len(), 2, "{auth}");
 }

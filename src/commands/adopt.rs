@@ -135,6 +135,13 @@ async fn take_over(
         .over_recorded(Some(layer), None)
         .resolve(chart, Vec::new())
         .map_err(invalid_input)?;
+    // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
+    // placeholder); install and upgrade refuse one, so the admin hears of it now.
+    if let Err(err) = super::web_login::check(&values.values) {
+        eprintln!(
+            "warning: the web login is adopted as it is, and nobody can log in with it: {err:#}"
+        );
+    }
     let manifests = deploy::render_release(client, release, chart, &values.values).await?;
     let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
     let rollout = RolloutArgs {
