@@ -365,11 +365,18 @@ pub fn helm_objects(release: &HelmRelease) -> Vec<(ObjectRef, bool)> {
 }
 
 /// What Helm made that skyctl does not apply (`applied`), and may go: the certgen Jobs and
-/// their RBAC, anything a later chart dropped. Never a Namespace or a volume claim (data), and
-/// never an object the chart marked to outlive the release.
+/// their RBAC, anything a later chart dropped. Never a Namespace, and never data: a volume
+/// claim, or a volume a chart made for one (deleting a bound volume leaves it terminating until
+/// its claim goes, then gone with it). Never an object the chart marked to outlive the release.
 pub fn leftovers(helm: &[(ObjectRef, bool)], applied: &[ObjectRef]) -> Vec<(ObjectRef, bool)> {
     helm.iter()
-        .filter(|(id, _)| !matches!(id.kind.as_str(), "Namespace" | "PersistentVolumeClaim"))
+        .filter(|(id, _)| {
+            !(id.group().is_empty()
+                && matches!(
+                    id.kind.as_str(),
+                    "Namespace" | "PersistentVolumeClaim" | "PersistentVolume"
+                ))
+        })
         .filter(|(id, _)| !applied.contains(id))
         .cloned()
         .collect()
@@ -765,9 +772,9 @@ mod tests {
     fn leftovers_are_what_helm_made_and_skyctl_does_not_render_but_never_data_or_namespaces() {
         let mut release: HelmRelease =
             serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
-        release.manifest.push_str("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: skypilot-system\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n");
+        release.manifest.push_str("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: skypilot-system\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: data-volume\n");
         let objects = helm_objects(&release);
-        assert_eq!(objects.len(), 5);
+        assert_eq!(objects.len(), 6);
         assert_eq!(
             objects[0].0.namespace.as_deref(),
             Some("team"),
