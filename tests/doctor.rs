@@ -13,7 +13,7 @@ use k8s_openapi::api::networking::v1::IngressClass;
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{Value, json};
 use support::audit;
-use support::cluster::{self, NODE_NAME, TestNamespace, kubectl};
+use support::cluster::{self, NODE_NAME, Restore, TestNamespace, kubectl};
 use support::helm;
 use support::release::{Chart, Fixture};
 use support::skyctl::Outcome;
@@ -253,20 +253,6 @@ async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
         .stderr_has("you may not create/get/patch ClusterRole")
         .stderr_has("Nothing was changed");
     assert_no_writes(&mark, ns);
-}
-
-/// Restores a cluster-wide setting a test changed, also when the test fails.
-struct Restore(Vec<&'static str>);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        let output = kubectl(&self.0);
-        assert!(
-            output.status.success(),
-            "restoring with {:?}: {output:?}",
-            self.0
-        );
-    }
 }
 
 fn default_class(is_default: bool) -> Vec<&'static str> {
