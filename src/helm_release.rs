@@ -364,6 +364,38 @@ pub fn helm_objects(release: &HelmRelease) -> Vec<(ObjectRef, bool)> {
     objects
 }
 
+/// The values key both chart versions size the data volume's claim with.
+pub const CLAIM_SIZE_KEY: [&str; 2] = ["storage", "size"];
+
+/// The size of a data volume grown since Helm made it, when Helm's values render it smaller:
+/// the rendered claim and the size the live one has (the larger of what it asks for and what
+/// it got). Kubernetes never shrinks a claim and refuses the request, so adopt, which changes
+/// nothing, takes the grown size as the release's value; Helm 3 never sent the size again, so
+/// a claim grown by hand when the disk filled up is common.
+pub fn grown_claim(
+    rendered: &[Manifest],
+    live: &std::collections::BTreeMap<ObjectRef, kube::api::DynamicObject>,
+) -> Option<(ObjectRef, String)> {
+    use crate::values::quantity::kubernetes_reading;
+    rendered
+        .iter()
+        .filter(|m| m.id.kind == "PersistentVolumeClaim" && m.id.group().is_empty())
+        .find_map(|claim| {
+            let object = &live.get(&claim.id)?.data;
+            let wanted =
+                kubernetes_reading(claim.object.pointer("/spec/resources/requests/storage")?)?;
+            let live_size = [
+                object.pointer("/spec/resources/requests/storage"),
+                object.pointer("/status/capacity/storage"),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|size| Some((kubernetes_reading(size)?, size.as_str()?)))
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+            (live_size.0 > wanted).then(|| (claim.id.clone(), live_size.1.to_owned()))
+        })
+}
+
 /// What Helm made that skyctl does not apply (`applied`), and may go: the certgen Jobs and
 /// their RBAC, anything a later chart dropped. Never a Namespace, and never data: a volume
 /// claim, or a volume a chart made for one (deleting a bound volume leaves it terminating until
@@ -789,6 +821,45 @@ mod tests {
             left,
             ["ClusterRole b false", "Job team/sky-admission-create true"]
         );
+    }
+
+    #[test]
+    fn a_claim_grown_by_hand_keeps_its_size_and_one_as_rendered_needs_nothing() {
+        let claim = |size: &str| {
+            Manifest::from_object(
+                0,
+                json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                       "metadata": {"name": "sky-state", "namespace": "team"},
+                       "spec": {"resources": {"requests": {"storage": size}}}}),
+            )
+            .unwrap()
+        };
+        let live = |request: &str, capacity: Option<&str>| {
+            let mut object = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "sky-state", "namespace": "team"},
+                "spec": {"resources": {"requests": {"storage": request}}}});
+            if let Some(capacity) = capacity {
+                object["status"] = json!({"capacity": {"storage": capacity}});
+            }
+            let object: kube::api::DynamicObject = serde_json::from_value(object).unwrap();
+            std::collections::BTreeMap::from([(claim("1").id, object)])
+        };
+        for (rendered, request, capacity, want) in [
+            ("10Gi", "20Gi", Some("10Gi"), Some("20Gi")),
+            ("10Gi", "10Gi", Some("20Gi"), Some("20Gi")),
+            ("10Gi", "10Gi", Some("10Gi"), None),
+            ("10Gi", "10737418240", None, None),
+            ("10Gi", "11G", None, Some("11G")),
+            ("20Gi", "10Gi", Some("10Gi"), None),
+        ] {
+            let grown = grown_claim(&[claim(rendered)], &live(request, capacity));
+            assert_eq!(
+                grown.as_ref().map(|(_, size)| size.as_str()),
+                want,
+                "{rendered} {request} {capacity:?}"
+            );
+        }
+        assert_eq!(grown_claim(&[claim("10Gi")], &Default::default()), None);
     }
 
     fn meta(annotations: Value, labels: Value) -> ObjectMeta {

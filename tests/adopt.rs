@@ -227,6 +227,17 @@ fn kubectl_json(args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// `skyctl get values -o json`: the values the release recorded.
+fn user_values_of(f: &Fixture) -> Value {
+    let values = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    serde_json::from_str(&values).unwrap()
+}
+
 /// Every object of the release is skyctl's alone: no Helm annotation, no Helm field manager,
 /// skyctl's managed-by label; what Helm alone made is gone.
 fn assert_only_skyctls(f: &Fixture) {
@@ -307,13 +318,7 @@ async fn assert_adopted(f: &Fixture, claim: Option<String>) {
     }
     assert_eq!(helm_records(f).await, 0, "Helm's records are retired");
     assert_eq!(claim_uid(f).await, claim, "the data volume is the same one");
-    let values = skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
-        .run()
-        .success()
-        .stdout;
-    let values: Value = serde_json::from_str(&values).unwrap();
+    let values = user_values_of(f);
     assert_eq!(values["apiService"]["replicas"], 1, "{values}");
     assert_only_skyctls(f);
     let mark = audit::mark();
@@ -936,4 +941,62 @@ async fn every_user_of_an_htpasswd_keeps_the_login_and_a_new_password_changes_on
     assert_eq!(lines[0], ADMIN, "admin keeps its line: {auth}");
     assert!(lines[1].starts_with("sky:$2y$"), "{auth}");
     assert_eq!(lines.len(), 2, "{auth}");
+}
+
+#[tokio::test]
+async fn a_claim_grown_by_hand_keeps_its_size_and_the_volume() {
+    let _serial = cluster::exclusive().await;
+    let output = cluster::kubectl([
+        "patch",
+        "storageclass",
+        "standard",
+        "--type=merge",
+        "-p",
+        r#"{"allowVolumeExpansion":true}"#,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let _restore = cluster::Restore(vec![
+        "patch",
+        "storageclass",
+        "standard",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/allowVolumeExpansion"}]"#,
+    ]);
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let claim = claim_uid(&f).await;
+    // The disk filled up and the admin grew it; Helm 3 never sent the size again.
+    let name = format!("{}-state", f.release());
+    let output = cluster::kubectl([
+        "patch",
+        "pvc",
+        &name,
+        "-n",
+        &f.ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"resources":{"requests":{"storage":"20Gi"}}}}"#,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+
+    f.run("adopt", &[])
+        .success()
+        .stderr_has(&format!(
+            "PersistentVolumeClaim {}/{name} has grown to 20Gi",
+            f.ns.name
+        ))
+        .stderr_has("adopted from Helm");
+    assert_eq!(claim_uid(&f).await, claim, "the same volume");
+    let live = kubectl_json(&["get", "pvc", &name, "-n", &f.ns.name, "-o", "json"]);
+    assert_eq!(live["spec"]["resources"]["requests"]["storage"], "20Gi");
+    let values = user_values_of(&f);
+    assert_eq!(values["storage"]["size"], "20Gi", "{values}");
+    let mark = audit::mark();
+    upgrade(&f, &[], None)
+        .success()
+        .stderr_has("unchanged: nothing to apply");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "a plain upgrade wrote: {writes:#?}");
 }

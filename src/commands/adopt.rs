@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::chart::Chart;
 use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
@@ -131,10 +131,8 @@ async fn take_over(
     } else {
         layer
     };
-    let values = values::Input::read(Layers::default())?
-        .over_recorded(Some(layer), None)
-        .resolve(chart, Vec::new())
-        .map_err(invalid_input)?;
+    let input = values::Input::read(Layers::default())?.over_recorded(Some(layer), None);
+    let mut values = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
     // placeholder); install and upgrade refuse one, so the admin hears of it now.
     if let Err(err) = super::web_login::check(&values.values) {
@@ -142,7 +140,32 @@ async fn take_over(
             "warning: the web login is adopted as it is, and nobody can log in with it: {err:#}"
         );
     }
-    let manifests = deploy::render_release(client, release, chart, &values.values).await?;
+    let mut manifests = deploy::render_release(client, release, chart, &values.values).await?;
+    let claims = ObjectManager::new(client)
+        .observe(
+            manifests
+                .iter()
+                .map(|m| &m.id)
+                .filter(|id| id.kind == "PersistentVolumeClaim"),
+        )
+        .await?;
+    if let Some((claim, size)) = helm_release::grown_claim(&manifests, &claims) {
+        let key = helm_release::CLAIM_SIZE_KEY.join(".");
+        eprintln!(
+            "warning: {claim} has grown to {size} since Helm made it, and a claim never shrinks: \
+             the release keeps {size} ({key}), not the size Helm's values ask for"
+        );
+        let [section, field] = helm_release::CLAIM_SIZE_KEY;
+        let Value::Object(grown) = json!({ section: { field: size } }) else {
+            unreachable!("a literal map")
+        };
+        let grown = ExtraLayer {
+            label: format!("the size {claim} has on the cluster"),
+            values: grown,
+        };
+        values = input.resolve(chart, vec![grown]).map_err(invalid_input)?;
+        manifests = deploy::render_release(client, release, chart, &values.values).await?;
+    }
     let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
     let rollout = RolloutArgs {
         dry_run: args.dry_run,
