@@ -49,8 +49,37 @@ pub struct Options {
     pub create_namespace: bool,
     /// Revisions to keep; 0 keeps all, as in Helm.
     pub history_max: usize,
-    /// Take over existing objects that no skyctl release owns (Helm's `--take-ownership`).
-    pub take_ownership: bool,
+    /// Which existing objects that no skyctl release owns are taken over.
+    pub take_ownership: TakeOwnership,
+}
+
+/// Which existing objects a rollout takes over when no skyctl release owns them. Another
+/// release's are never taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TakeOwnership {
+    /// None: they stop the rollout.
+    #[default]
+    No,
+    /// Any, made by hand or by any Helm release (`--take-ownership`, as Helm's flag).
+    Any,
+    /// `adopt`: those of the Helm release of the same name and namespace, and unmarked ones
+    /// (its hooks made some, as the admission Secret ingress-nginx's certgen Job writes). An
+    /// object another Helm release owns stays that release's.
+    HelmRelease,
+}
+
+impl TakeOwnership {
+    /// Whether an object of `owner`, which is no skyctl release, may become `release`'s.
+    pub fn allows(self, owner: &Owner, release: &Release) -> bool {
+        match (self, owner) {
+            (TakeOwnership::No, _) => false,
+            (TakeOwnership::Any, _) => true,
+            (TakeOwnership::HelmRelease, Owner::Helm { name, namespace }) => {
+                *name == release.name && *namespace == release.namespace
+            }
+            (TakeOwnership::HelmRelease, _) => true,
+        }
+    }
 }
 
 /// What the cluster holds, read before deciding.
@@ -100,6 +129,16 @@ pub enum Refusal {
          Pass --take-ownership to make it this release's (uninstall then deletes it), or remove it first."
     )]
     NotOurs {
+        object: Box<ObjectRef>,
+        owner: Owner,
+    },
+    #[error(
+        "{object} belongs to {owner}, not to the Helm release being adopted; adopt takes over \
+         only that release's objects. Nothing was changed.\n\
+         Uninstall that Helm release first, or adopt into a chart version that does not render \
+         {object}."
+    )]
+    OtherHelmRelease {
         object: Box<ObjectRef>,
         owner: Owner,
     },
@@ -253,7 +292,13 @@ pub fn decide(
                         owner,
                     });
                 }
-                _ if options.take_ownership => {}
+                owner if options.take_ownership.allows(&owner, release) => {}
+                owner if options.take_ownership == TakeOwnership::HelmRelease => {
+                    return Err(Refusal::OtherHelmRelease {
+                        object: Box::new(manifest.id.clone()),
+                        owner,
+                    });
+                }
                 owner => {
                     return Err(Refusal::NotOurs {
                         object: Box::new(manifest.id.clone()),

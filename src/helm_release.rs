@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use crate::chart::Chart;
 use crate::cluster::resources;
 use crate::manifest::{self, Manifest, ObjectRef};
+use crate::ownership::{self, Owner};
+use crate::release::{History, Release};
 
 /// Helm's field manager, under which Helm 4 applies (server-side) and Helm 3 updates.
 pub const HELM_MANAGER: &str = "helm";
@@ -28,6 +30,13 @@ pub const HELM_ANNOTATIONS: [&str; 2] = [
 /// they are not in the release's manifest, nor annotated as the release's.
 const HOOK_ANNOTATION: &str = "helm.sh/hook";
 const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+/// The label by which charts following Helm's conventions name the release an object is
+/// of (`{{ .Release.Name }}`); ingress-nginx puts it on its certgen hooks.
+const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+/// The most a record may unpack to. Helm's records are a few megabytes at most (the API
+/// server stores at most about 1.5 MiB of gzip); gzip packs a thousandfold, so a record
+/// made to unpack without end would otherwise take all memory.
+const MAX_RELEASE_BYTES: u64 = 64 << 20;
 
 /// One revision as Helm stored it, still encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,8 +97,34 @@ impl HelmRelease {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HelmError {
-    #[error("Helm's record {record} cannot be read: {reason}")]
+    #[error(
+        "Helm's record {record} cannot be read: {reason}. Nothing was changed; if the record \
+         is damaged, `helm history` shows what Helm itself makes of it"
+    )]
     Undecodable { record: String, reason: String },
+    #[error(
+        "Helm's record {record} holds revision {revision} of release {name} in namespace \
+         {namespace}, not of release {wanted}: it was copied from another release, and skyctl \
+         adopts nothing from it. Nothing was changed; delete the copy if it is a stray"
+    )]
+    Foreign {
+        record: String,
+        name: String,
+        namespace: String,
+        revision: u32,
+        wanted: String,
+    },
+    #[error(
+        "Helm release {name} is recorded by both of Helm's storage drivers (its newest Secret \
+         is revision {secret}, its newest ConfigMap revision {config_map}), so two Helm \
+         releases of that name exist and skyctl cannot tell which is live. Remove the stale \
+         one with Helm (HELM_DRIVER=secret or HELM_DRIVER=configmap), then adopt"
+    )]
+    TwoDrivers {
+        name: String,
+        secret: u32,
+        config_map: u32,
+    },
     #[error(
         "Helm release {name} has no deployed revision (its newest, revision {revision}, is {status}); \
          fix it with Helm first (`helm rollback {name}`), then adopt it"
@@ -109,14 +144,56 @@ pub enum HelmError {
         chart: String,
         known: Vec<String>,
     },
+    #[error(
+        "release {name} in namespace {namespace} is skyctl's already (revision {revision}: \
+         {description}), and Helm has a release of the same name there too (revision \
+         {helm_revision}), which skyctl did not adopt into it. skyctl adopts a Helm release \
+         only into a skyctl release of its own. Nothing was changed; `helm history {name} -n \
+         {namespace}` shows what Helm has, and `skyctl history {name} -n {namespace}` what \
+         skyctl has"
+    )]
+    NameTaken {
+        name: String,
+        namespace: String,
+        revision: u32,
+        description: String,
+        helm_revision: u32,
+    },
+}
+
+impl HelmError {
+    /// Errors in what the user pointed skyctl at (exit 2), as opposed to a state of the
+    /// cluster to sort out first (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            HelmError::Undecodable { .. }
+                | HelmError::Foreign { .. }
+                | HelmError::UnknownChart { .. }
+        )
+    }
 }
 
 /// The revision to adopt: the newest deployed one. A newer failed or pending revision means
-/// Helm's own state needs fixing first.
+/// Helm's own state needs fixing first. Records in both of Helm's drivers are two releases
+/// (Helm reads one driver at a time): their revision numbers say nothing about which is live.
 pub fn newest_deployed<'a>(
     name: &str,
     revisions: &'a [StoredRevision],
 ) -> Result<Option<&'a StoredRevision>, HelmError> {
+    let newest_in = |storage| {
+        revisions
+            .iter()
+            .filter(|r| r.storage == storage)
+            .max_by_key(|r| r.revision)
+    };
+    if let (Some(secret), Some(config_map)) = (newest_in("Secret"), newest_in("ConfigMap")) {
+        return Err(HelmError::TwoDrivers {
+            name: name.to_owned(),
+            secret: secret.revision,
+            config_map: config_map.revision,
+        });
+    }
     let Some(newest) = revisions.iter().max_by_key(|r| r.revision) else {
         return Ok(None);
     };
@@ -130,11 +207,14 @@ pub fn newest_deployed<'a>(
     Ok(Some(newest))
 }
 
-/// Reads a revision: base64, then gzip (Helm writes it; very old records were not gzipped),
-/// then JSON.
-pub fn decode(stored: &StoredRevision) -> Result<HelmRelease, HelmError> {
+/// Reads a revision of `release`: base64, then gzip (Helm writes it; very old records were
+/// not gzipped), then JSON. Helm finds a record by its labels, but what the record holds
+/// decides what adopt applies and deletes: a record whose JSON names another release (a copy
+/// from elsewhere) is refused, or adopt would delete that release's objects as leftovers.
+pub fn decode(stored: &StoredRevision, release: &Release) -> Result<HelmRelease, HelmError> {
+    let record = format!("{} {}", stored.storage, stored.name);
     let undecodable = |reason: String| HelmError::Undecodable {
-        record: format!("{} {}", stored.storage, stored.name),
+        record: record.clone(),
         reason,
     };
     let text: Vec<u8> = stored
@@ -149,13 +229,94 @@ pub fn decode(stored: &StoredRevision) -> Result<HelmRelease, HelmError> {
     let json = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut json = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
+            .take(MAX_RELEASE_BYTES + 1)
             .read_to_end(&mut json)
             .map_err(|err| undecodable(format!("not gzip: {err}")))?;
+        if json.len() as u64 > MAX_RELEASE_BYTES {
+            return Err(undecodable(format!(
+                "it unpacks to more than {} MiB, more than any release Helm writes",
+                MAX_RELEASE_BYTES >> 20
+            )));
+        }
         json
     } else {
         bytes
     };
-    serde_json::from_slice(&json).map_err(|err| undecodable(format!("not a Helm release: {err}")))
+    // serde's messages quote the values they reject, and a record holds passwords: say
+    // what kind of error and where, never the value.
+    let helm: HelmRelease = serde_json::from_slice(&json).map_err(|err| {
+        let what = match err.classify() {
+            serde_json::error::Category::Data => "a field is missing or has the wrong type",
+            serde_json::error::Category::Eof => "it ends too soon",
+            serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+                "it is not JSON"
+            }
+        };
+        undecodable(format!(
+            "not a Helm release: {what} (line {}, column {})",
+            err.line(),
+            err.column()
+        ))
+    })?;
+    if helm.name != release.name
+        || helm.namespace != release.namespace
+        || helm.version != stored.revision
+    {
+        return Err(HelmError::Foreign {
+            record,
+            name: helm.name,
+            namespace: helm.namespace,
+            revision: helm.version,
+            wanted: format!(
+                "{} in namespace {} (revision {})",
+                release.name, release.namespace, stored.revision
+            ),
+        });
+    }
+    Ok(helm)
+}
+
+/// What an adopt run does, from what skyctl recorded of the release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Take the objects over: no skyctl revision is deployed yet (none was recorded, or a run
+    /// was interrupted or failed before it deployed).
+    Rollout,
+    /// An earlier run deployed this revision from this Helm revision: only the clean-up is
+    /// left.
+    CleanUp { revision: u32 },
+}
+
+/// The description of the skyctl revision that adopts `helm`; a run after an interruption
+/// knows its work by it.
+pub fn adoption_description(helm: &HelmRelease) -> String {
+    format!(
+        "Adopted from Helm (revision {}, chart {})",
+        helm.version,
+        helm.chart_label()
+    )
+}
+
+/// Whether adopt rolls out or only cleans up. A deployed skyctl release that no run adopted
+/// from this Helm revision is a release skyctl installed under the same name: cleaning up
+/// after it would retire a Helm release that was never adopted and delete its objects.
+pub fn resume(history: &History, helm: &HelmRelease) -> Result<Resume, HelmError> {
+    let Some(deployed) = history.deployed() else {
+        return Ok(Resume::Rollout);
+    };
+    let description = adoption_description(helm);
+    if history.records.iter().any(|r| r.description == description) {
+        return Ok(Resume::CleanUp {
+            revision: deployed.revision,
+        });
+    }
+    Err(HelmError::NameTaken {
+        name: deployed.name.clone(),
+        namespace: deployed.namespace.clone(),
+        revision: deployed.revision,
+        description: deployed.description.clone(),
+        helm_revision: helm.version,
+    })
 }
 
 /// The embedded chart a Helm release maps to: the one with its chart's name and version, or
@@ -203,20 +364,66 @@ pub fn helm_objects(release: &HelmRelease) -> Vec<(ObjectRef, bool)> {
     objects
 }
 
-/// What Helm made that skyctl does not render, and may go: the certgen Jobs and their RBAC,
-/// anything a later chart dropped. Never a Namespace or a volume claim (data), and never an
-/// object the chart marked to outlive the release.
-pub fn leftovers(helm: &[(ObjectRef, bool)], rendered: &[Manifest]) -> Vec<(ObjectRef, bool)> {
+/// The values key both chart versions size the data volume's claim with.
+pub const CLAIM_SIZE_KEY: [&str; 2] = ["storage", "size"];
+
+/// The size of a data volume grown since Helm made it, when Helm's values render it smaller:
+/// the rendered claim and the size the live one has (the larger of what it asks for and what
+/// it got). Kubernetes never shrinks a claim and refuses the request, so adopt, which changes
+/// nothing, takes the grown size as the release's value; Helm 3 never sent the size again, so
+/// a claim grown by hand when the disk filled up is common.
+pub fn grown_claim(
+    rendered: &[Manifest],
+    live: &std::collections::BTreeMap<ObjectRef, kube::api::DynamicObject>,
+) -> Option<(ObjectRef, String)> {
+    use crate::values::quantity::kubernetes_reading;
+    rendered
+        .iter()
+        .filter(|m| m.id.kind == "PersistentVolumeClaim" && m.id.group().is_empty())
+        .find_map(|claim| {
+            let object = &live.get(&claim.id)?.data;
+            let wanted =
+                kubernetes_reading(claim.object.pointer("/spec/resources/requests/storage")?)?;
+            let live_size = [
+                object.pointer("/spec/resources/requests/storage"),
+                object.pointer("/status/capacity/storage"),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|size| Some((kubernetes_reading(size)?, size.as_str()?)))
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+            (live_size.0 > wanted).then(|| (claim.id.clone(), live_size.1.to_owned()))
+        })
+}
+
+/// What Helm made that skyctl does not apply (`applied`), and may go: the certgen Jobs and
+/// their RBAC, anything a later chart dropped. Never a Namespace, and never data: a volume
+/// claim, or a volume a chart made for one (deleting a bound volume leaves it terminating until
+/// its claim goes, then gone with it). Never an object the chart marked to outlive the release.
+pub fn leftovers(helm: &[(ObjectRef, bool)], applied: &[ObjectRef]) -> Vec<(ObjectRef, bool)> {
     helm.iter()
-        .filter(|(id, _)| !matches!(id.kind.as_str(), "Namespace" | "PersistentVolumeClaim"))
-        .filter(|(id, _)| !rendered.iter().any(|m| m.id == *id))
+        .filter(|(id, _)| {
+            !(id.group().is_empty()
+                && matches!(
+                    id.kind.as_str(),
+                    "Namespace" | "PersistentVolumeClaim" | "PersistentVolume"
+                ))
+        })
+        .filter(|(id, _)| !applied.contains(id))
         .cloned()
         .collect()
 }
 
-/// Whether a live leftover is still Helm's to remove: annotated as this Helm release's, or a
-/// hook object Helm's record lists, and not marked to be kept.
-pub fn may_remove(live: &ObjectMeta, release: &HelmRelease, hook: bool) -> bool {
+/// Whether a live leftover `id` is still Helm's to remove for `release` (the skyctl release of
+/// the Helm release's name and namespace): annotated as this Helm release's, or a hook of it,
+/// and not marked to be kept. An object a skyctl release owns is never Helm's leftover.
+///
+/// Helm marks hooks with nothing but `helm.sh/hook`, so the record is the only sign that a
+/// hook is this release's, and a record is a Secret anyone who may write Secrets can make. A
+/// hook goes only where this release's hooks are: in its namespace, or cluster-scoped with
+/// the release named in its `app.kubernetes.io/instance` label (as ingress-nginx's certgen
+/// RBAC is); and never when that label names another release.
+pub fn may_remove(live: &ObjectMeta, id: &ObjectRef, hook: bool, release: &Release) -> bool {
     let annotations = live.annotations.clone().unwrap_or_default();
     if annotations
         .get(RESOURCE_POLICY)
@@ -224,18 +431,39 @@ pub fn may_remove(live: &ObjectMeta, release: &HelmRelease, hook: bool) -> bool 
     {
         return false;
     }
-    let named = annotations.get(HELM_ANNOTATIONS[0]) == Some(&release.name)
-        && annotations.get(HELM_ANNOTATIONS[1]) == Some(&release.namespace);
-    named || (hook && annotations.contains_key(HOOK_ANNOTATION))
+    match ownership::owner(live, release) {
+        Owner::Helm { name, namespace } => name == release.name && namespace == release.namespace,
+        Owner::Unmarked if hook && annotations.contains_key(HOOK_ANNOTATION) => {
+            let instance = live.labels.as_ref().and_then(|l| l.get(INSTANCE_LABEL));
+            match (&id.namespace, instance) {
+                (_, Some(instance)) if *instance != release.name => false,
+                (Some(namespace), _) => *namespace == release.namespace,
+                (None, instance) => instance.is_some(),
+            }
+        }
+        Owner::This | Owner::Other { .. } | Owner::Unmarked => false,
+    }
 }
 
-/// The merge patch that removes Helm's traces from an object skyctl now owns: Helm's release
-/// annotations, and Helm's entries in `managedFields`, so that Helm's manager owns no field.
-/// `None` when there is nothing of Helm's left. The patch carries the resourceVersion it was
-/// made from, so a concurrent change makes it fail rather than be overwritten.
-pub fn traces_patch(live: &ObjectMeta) -> Option<Value> {
-    let mut metadata = serde_json::Map::new();
+/// The merge patch that removes Helm's traces from an object `release` now owns: Helm's
+/// release annotations, and Helm's entries in `managedFields`, so that Helm's manager owns no
+/// field. `None` when there is nothing of Helm's left, and for an object that is not the
+/// release's or that another Helm release marked as its own: those are theirs to keep. The
+/// patch carries the resourceVersion it was made from, so a concurrent change makes it fail
+/// rather than be overwritten.
+pub fn traces_patch(live: &ObjectMeta, release: &Release) -> Option<Value> {
+    if ownership::owner(live, release) != Owner::This {
+        return None;
+    }
     let annotations = live.annotations.clone().unwrap_or_default();
+    let helm_name = annotations.get(HELM_ANNOTATIONS[0]);
+    let helm_namespace = annotations.get(HELM_ANNOTATIONS[1]);
+    if helm_name.is_some_and(|name| *name != release.name)
+        || helm_namespace.is_some_and(|namespace| *namespace != release.namespace)
+    {
+        return None;
+    }
+    let mut metadata = serde_json::Map::new();
     let removed: serde_json::Map<String, Value> = HELM_ANNOTATIONS
         .iter()
         .filter(|key| annotations.contains_key(**key))
@@ -268,21 +496,22 @@ pub fn traces_patch(live: &ObjectMeta) -> Option<Value> {
 mod tests {
     use std::io::Write;
 
+    use crate::release::{ReleaseRecord, ReleaseStatus};
+
     use super::*;
 
     fn encode(release: &Value, gzip: bool) -> Vec<u8> {
         let json = serde_json::to_vec(release).unwrap();
-        let bytes = if gzip {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            encoder.write_all(&json).unwrap();
-            encoder.finish().unwrap()
-        } else {
-            json
-        };
+        let bytes = if gzip { gzipped(&json) } else { json };
         base64::engine::general_purpose::STANDARD
             .encode(bytes)
             .into_bytes()
+    }
+
+    fn gzipped(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
     }
 
     fn release(chart: &str, version: &str) -> Value {
@@ -294,6 +523,13 @@ mod tests {
             "manifest": "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: b\n",
             "hooks": [{"manifest": "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: sky-admission-create\n"}]
         })
+    }
+
+    fn sky() -> Release {
+        Release {
+            name: "sky".into(),
+            namespace: "team".into(),
+        }
     }
 
     fn stored(revision: u32, status: &str, encoded: Vec<u8>) -> StoredRevision {
@@ -309,11 +545,10 @@ mod tests {
     #[test]
     fn a_record_decodes_gzipped_or_not_and_garbage_is_named() {
         for gzip in [true, false] {
-            let decoded = decode(&stored(
-                2,
-                "deployed",
-                encode(&release("skypilot", "0.13.0"), gzip),
-            ))
+            let decoded = decode(
+                &stored(2, "deployed", encode(&release("skypilot", "0.13.0"), gzip)),
+                &sky(),
+            )
             .unwrap();
             assert_eq!(decoded.chart_label(), "skypilot-0.13.0");
             assert_eq!(
@@ -335,12 +570,69 @@ mod tests {
                     .into_bytes(),
                 "not a Helm release",
             ),
+            (Vec::new(), "not a Helm release: it ends too soon"),
         ] {
-            let err = decode(&stored(1, "deployed", bytes))
-                .unwrap_err()
-                .to_string();
+            let err = decode(&stored(1, "deployed", bytes), &sky()).unwrap_err();
+            assert!(err.is_bad_input(), "{err}");
+            let err = err.to_string();
             assert!(err.contains("Secret sh.helm.release.v1.sky.v1"), "{err}");
             assert!(err.contains(reason), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_record_that_fails_to_decode_never_quotes_its_values() {
+        // serde's own message would quote the string it rejects.
+        let mut record = release("skypilot", "0.13.0");
+        record["chart"]["metadata"]["version"] = json!(["postgres://sky:hunter2@db/sky"]);
+        record["version"] = json!("postgres://sky:hunter2@db/sky");
+        let err = decode(&stored(2, "deployed", encode(&record, true)), &sky())
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("a field is missing or has the wrong type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_record_that_unpacks_without_end_is_refused_before_it_takes_the_memory() {
+        let mut json = br#"{"name":"sky","namespace":"team","version":2,"config":{"x":""#.to_vec();
+        json.resize(json.len() + (MAX_RELEASE_BYTES as usize) + 1, b'a');
+        json.extend_from_slice(br#""}}"#);
+        let packed = gzipped(&json);
+        assert!(
+            packed.len() < 1 << 20,
+            "it fits in a Secret: {}",
+            packed.len()
+        );
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(packed)
+            .into_bytes();
+        let err = decode(&stored(2, "deployed", encoded), &sky()).unwrap_err();
+        assert!(err.is_bad_input());
+        assert!(err.to_string().contains("more than 64 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_record_of_another_release_copied_in_is_refused() {
+        for (field, value) in [
+            ("name", json!("other")),
+            ("namespace", json!("elsewhere")),
+            ("version", json!(7)),
+        ] {
+            let mut record = release("skypilot", "0.13.0");
+            record[field] = value;
+            let err = decode(&stored(2, "deployed", encode(&record, true)), &sky()).unwrap_err();
+            assert!(matches!(err, HelmError::Foreign { .. }), "{field}: {err}");
+            assert!(err.is_bad_input());
+            let text = err.to_string();
+            assert!(text.contains("copied from another release"), "{text}");
+            assert!(
+                text.contains("not of release sky in namespace team (revision 2)"),
+                "{text}"
+            );
         }
     }
 
@@ -357,10 +649,31 @@ mod tests {
                 .revision,
             2
         );
-        let failed = [stored(1, "deployed", vec![]), stored(2, "failed", vec![])];
-        let err = newest_deployed("sky", &failed).unwrap_err().to_string();
-        assert!(err.contains("revision 2, is failed"), "{err}");
+        for status in ["failed", "pending-upgrade", "pending-rollback"] {
+            let newer = [stored(1, "deployed", vec![]), stored(2, status, vec![])];
+            let err = newest_deployed("sky", &newer).unwrap_err();
+            assert!(!err.is_bad_input());
+            let err = err.to_string();
+            assert!(err.contains(&format!("revision 2, is {status}")), "{err}");
+        }
         assert!(newest_deployed("sky", &[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn records_in_both_of_helms_drivers_are_two_releases_and_neither_is_picked() {
+        let mut config_map = stored(5, "deployed", vec![]);
+        config_map.storage = "ConfigMap";
+        let revisions = [stored(1, "deployed", vec![]), config_map];
+        let err = newest_deployed("sky", &revisions).unwrap_err();
+        assert!(matches!(
+            err,
+            HelmError::TwoDrivers {
+                secret: 1,
+                config_map: 5,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("HELM_DRIVER"), "{err}");
     }
 
     #[test]
@@ -404,24 +717,103 @@ mod tests {
         assert!(chart_for(&decode_chart("other", "0.13.0"), None).is_err());
     }
 
+    fn skyctl_record(revision: u32, status: ReleaseStatus, description: &str) -> ReleaseRecord {
+        ReleaseRecord {
+            name: "sky".into(),
+            namespace: "team".into(),
+            revision,
+            status,
+            description: description.into(),
+            first_deployed: String::new(),
+            last_deployed: String::new(),
+            skyctl_version: String::new(),
+            chart_version: "0.13.0".into(),
+            values: json!({}),
+            computed_values: None,
+            inventory: Vec::new(),
+            created_namespace: false,
+            uids: Default::default(),
+            keep: Default::default(),
+        }
+    }
+
+    #[test]
+    fn adopt_cleans_up_only_after_its_own_rollout_and_never_over_a_release_skyctl_installed() {
+        use ReleaseStatus::*;
+        let helm: HelmRelease = serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
+        let adopted = adoption_description(&helm);
+        assert_eq!(
+            adopted,
+            "Adopted from Helm (revision 2, chart skypilot-0.13.0)"
+        );
+        let interrupted = "interrupted: skyctl stopped during pending-install";
+        for (records, want) in [
+            (vec![], Some(Resume::Rollout)),
+            // Killed, or failed, before anything deployed: the rollout runs again.
+            (vec![(1, Failed, interrupted)], Some(Resume::Rollout)),
+            (
+                vec![(1, Deployed, adopted.as_str())],
+                Some(Resume::CleanUp { revision: 1 }),
+            ),
+            (
+                vec![(1, Failed, interrupted), (2, Deployed, adopted.as_str())],
+                Some(Resume::CleanUp { revision: 2 }),
+            ),
+            // An upgrade between the interrupted clean-up and this run.
+            (
+                vec![
+                    (1, Superseded, adopted.as_str()),
+                    (2, Deployed, "Upgrade complete"),
+                ],
+                Some(Resume::CleanUp { revision: 2 }),
+            ),
+            // skyctl installed a release of the Helm release's name, or adopted another
+            // revision of it.
+            (vec![(1, Deployed, "Install complete")], None),
+            (
+                vec![(
+                    1,
+                    Deployed,
+                    "Adopted from Helm (revision 1, chart skypilot-0.13.0)",
+                )],
+                None,
+            ),
+        ] {
+            let history = History::new(
+                records
+                    .iter()
+                    .map(|(revision, status, description)| {
+                        skyctl_record(*revision, *status, description)
+                    })
+                    .collect(),
+            );
+            match (resume(&history, &helm), want) {
+                (Ok(got), Some(want)) => assert_eq!(got, want, "{records:?}"),
+                (Err(err), None) => {
+                    assert!(!err.is_bad_input());
+                    let text = err.to_string();
+                    assert!(text.contains("is skyctl's already (revision 1"), "{text}");
+                    assert!(text.contains("Nothing was changed"), "{text}");
+                }
+                (got, want) => panic!("{records:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
     #[test]
     fn leftovers_are_what_helm_made_and_skyctl_does_not_render_but_never_data_or_namespaces() {
         let mut release: HelmRelease =
             serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
-        release.manifest.push_str("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: skypilot-system\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n");
+        release.manifest.push_str("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: skypilot-system\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: data-volume\n");
         let objects = helm_objects(&release);
-        assert_eq!(objects.len(), 5);
+        assert_eq!(objects.len(), 6);
         assert_eq!(
             objects[0].0.namespace.as_deref(),
             Some("team"),
             "namespaced objects get the release's namespace"
         );
         assert_eq!(objects[1].0.namespace, None, "a ClusterRole has none");
-        let rendered = vec![Manifest {
-            id: objects[0].0.clone(),
-            object: json!({}),
-        }];
-        let left: Vec<String> = leftovers(&objects, &rendered)
+        let left: Vec<String> = leftovers(&objects, &[objects[0].0.clone()])
             .iter()
             .map(|(id, hook)| format!("{id} {hook}"))
             .collect();
@@ -432,33 +824,179 @@ mod tests {
     }
 
     #[test]
-    fn only_helms_own_leftovers_go_and_kept_ones_stay() {
-        let release: HelmRelease = serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
-        let meta = |annotations: Value| -> ObjectMeta {
-            serde_json::from_value(json!({"annotations": annotations})).unwrap()
+    fn a_claim_grown_by_hand_keeps_its_size_and_one_as_rendered_needs_nothing() {
+        let claim = |size: &str| {
+            Manifest::from_object(
+                0,
+                json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                       "metadata": {"name": "sky-state", "namespace": "team"},
+                       "spec": {"resources": {"requests": {"storage": size}}}}),
+            )
+            .unwrap()
         };
+        let live = |request: &str, capacity: Option<&str>| {
+            let mut object = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "sky-state", "namespace": "team"},
+                "spec": {"resources": {"requests": {"storage": request}}}});
+            if let Some(capacity) = capacity {
+                object["status"] = json!({"capacity": {"storage": capacity}});
+            }
+            let object: kube::api::DynamicObject = serde_json::from_value(object).unwrap();
+            std::collections::BTreeMap::from([(claim("1").id, object)])
+        };
+        for (rendered, request, capacity, want) in [
+            ("10Gi", "20Gi", Some("10Gi"), Some("20Gi")),
+            ("10Gi", "10Gi", Some("20Gi"), Some("20Gi")),
+            ("10Gi", "10Gi", Some("10Gi"), None),
+            ("10Gi", "10737418240", None, None),
+            ("10Gi", "11G", None, Some("11G")),
+            ("20Gi", "10Gi", Some("10Gi"), None),
+        ] {
+            let grown = grown_claim(&[claim(rendered)], &live(request, capacity));
+            assert_eq!(
+                grown.as_ref().map(|(_, size)| size.as_str()),
+                want,
+                "{rendered} {request} {capacity:?}"
+            );
+        }
+        assert_eq!(grown_claim(&[claim("10Gi")], &Default::default()), None);
+    }
+
+    fn meta(annotations: Value, labels: Value) -> ObjectMeta {
+        serde_json::from_value(json!({"annotations": annotations, "labels": labels})).unwrap()
+    }
+
+    fn object(kind: &str, namespace: Option<&str>) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            namespace: namespace.map(Into::into),
+            name: "x".into(),
+        }
+    }
+
+    #[test]
+    fn only_helms_own_leftovers_go_and_kept_ones_stay() {
         let helms =
             json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team"});
-        for (annotations, hook, want) in [
-            (helms.clone(), false, true),
+        let hook = json!({"helm.sh/hook": "pre-install"});
+        let here = object("Job", Some("team"));
+        let elsewhere = object("Job", Some("other"));
+        let cluster = object("ClusterRole", None);
+        let of = |instance: &str| json!({ "app.kubernetes.io/instance": instance });
+        for (why, annotations, labels, id, hook_listed, want) in [
             (
+                "this Helm release's",
+                helms.clone(),
+                json!({}),
+                &here,
+                false,
+                true,
+            ),
+            (
+                "this Helm release's, in another namespace",
+                helms.clone(),
+                json!({}),
+                &elsewhere,
+                false,
+                true,
+            ),
+            (
+                "a same-named Helm release of another namespace",
                 json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "other"}),
+                json!({}),
+                &here,
                 false,
                 false,
             ),
-            (json!({}), false, false),
-            (json!({"helm.sh/hook": "pre-install"}), true, true),
-            (json!({"helm.sh/hook": "pre-install"}), false, false),
+            ("nobody's", json!({}), json!({}), &here, false, false),
             (
-                json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team", "helm.sh/resource-policy": "keep"}),
+                "a hook in the namespace",
+                hook.clone(),
+                json!({}),
+                &here,
+                true,
+                true,
+            ),
+            (
+                "a hook the record does not list",
+                hook.clone(),
+                json!({}),
+                &here,
                 false,
+                false,
+            ),
+            (
+                "a hook in another namespace",
+                hook.clone(),
+                json!({}),
+                &elsewhere,
+                true,
+                false,
+            ),
+            (
+                "a hook labelled as another release's",
+                hook.clone(),
+                of("other"),
+                &here,
+                true,
+                false,
+            ),
+            (
+                "a cluster-scoped hook labelled as this release's",
+                hook.clone(),
+                of("sky"),
+                &cluster,
+                true,
+                true,
+            ),
+            (
+                "a cluster-scoped hook with nothing naming the release",
+                hook.clone(),
+                json!({}),
+                &cluster,
+                true,
+                false,
+            ),
+            (
+                "a cluster-scoped hook of another release",
+                hook.clone(),
+                of("other"),
+                &cluster,
+                true,
+                false,
+            ),
+            (
+                "kept by policy",
+                json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team", "helm.sh/resource-policy": "keep"}),
+                json!({}),
+                &here,
+                false,
+                false,
+            ),
+            (
+                "a skyctl release's, still marked as Helm's",
+                json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team",
+                       "skyctl.io/release-name": "other", "skyctl.io/release-namespace": "team"}),
+                json!({}),
+                &here,
+                false,
+                false,
+            ),
+            (
+                "a skyctl release's hook-marked object",
+                json!({"helm.sh/hook": "pre-install",
+                       "skyctl.io/release-name": "sky", "skyctl.io/release-namespace": "team"}),
+                json!({}),
+                &here,
+                true,
                 false,
             ),
         ] {
             assert_eq!(
-                may_remove(&meta(annotations.clone()), &release, hook),
+                may_remove(&meta(annotations, labels), id, hook_listed, &sky()),
                 want,
-                "{annotations} {hook}"
+                "{why}"
             );
         }
     }
@@ -467,7 +1005,8 @@ mod tests {
     fn helms_traces_are_removed_and_skyctls_own_entry_kept() {
         let meta: ObjectMeta = serde_json::from_value(json!({
             "resourceVersion": "42",
-            "annotations": {"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team", "keep": "me"},
+            "annotations": {"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team", "keep": "me",
+                            "skyctl.io/release-name": "sky", "skyctl.io/release-namespace": "team"},
             "managedFields": [
                 {"manager": "helm", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {}},
                 {"manager": "skyctl", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {}},
@@ -475,7 +1014,7 @@ mod tests {
             ]
         }))
         .unwrap();
-        let patch = traces_patch(&meta).unwrap();
+        let patch = traces_patch(&meta, &sky()).unwrap();
         assert_eq!(patch["metadata"]["resourceVersion"], "42");
         assert_eq!(
             patch["metadata"]["annotations"],
@@ -486,9 +1025,43 @@ mod tests {
         assert_eq!(kept[0]["manager"], "skyctl");
         let clean: ObjectMeta = serde_json::from_value(json!({
             "resourceVersion": "43",
+            "annotations": {"skyctl.io/release-name": "sky", "skyctl.io/release-namespace": "team"},
             "managedFields": [{"manager": "skyctl", "operation": "Apply"}]
         }))
         .unwrap();
-        assert_eq!(traces_patch(&clean), None);
+        assert_eq!(traces_patch(&clean, &sky()), None);
+    }
+
+    #[test]
+    fn helms_traces_stay_on_objects_of_other_releases() {
+        let with = |annotations: Value| -> ObjectMeta {
+            serde_json::from_value(json!({
+                "resourceVersion": "42",
+                "annotations": annotations,
+                "managedFields": [
+                    {"manager": "helm", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {}},
+                    {"manager": "skyctl", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {}}
+                ]
+            }))
+            .unwrap()
+        };
+        for (why, annotations) in [
+            (
+                "another skyctl release's (its IngressClass, say)",
+                json!({"skyctl.io/release-name": "other", "skyctl.io/release-namespace": "team",
+                       "meta.helm.sh/release-name": "other", "meta.helm.sh/release-namespace": "team"}),
+            ),
+            (
+                "a Helm release's that skyctl never took",
+                json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team"}),
+            ),
+            (
+                "this release's, but marked by another Helm release",
+                json!({"skyctl.io/release-name": "sky", "skyctl.io/release-namespace": "team",
+                       "meta.helm.sh/release-name": "keeper", "meta.helm.sh/release-namespace": "team"}),
+            ),
+        ] {
+            assert_eq!(traces_patch(&with(annotations), &sky()), None, "{why}");
+        }
     }
 }

@@ -65,28 +65,32 @@ struct HelmWay {
     /// Helm's storage driver: `secret` or `configmap`.
     driver: &'static str,
     server_side: bool,
+    /// `ingress.authCredentials` in the user's values file; without it the chart's default.
+    login: Option<&'static str>,
 }
 
 const SERVER_SIDE_0_13: HelmWay = HelmWay {
     version: "0.13.0",
     driver: "secret",
     server_side: true,
+    login: Some(LOGIN),
 };
 const CLIENT_SIDE_SEED: HelmWay = HelmWay {
     version: SEED_ERA,
     driver: "configmap",
     server_side: false,
+    login: Some(LOGIN),
 };
 
 /// The values the user gave Helm: a file, and `--set` flags.
-fn user_values(dir: &std::path::Path, version: &str) -> (std::path::PathBuf, String) {
+fn user_values(dir: &std::path::Path, way: HelmWay) -> (std::path::PathBuf, String) {
     let file = dir.join("values.yaml");
-    std::fs::write(
-        &file,
-        format!("ingress:\n  authCredentials: \"{LOGIN}\"\napiService:\n  replicas: 1\n"),
-    )
-    .unwrap();
-    let sets = match version {
+    let login = match way.login {
+        Some(text) => format!("ingress:\n  authCredentials: {}\n", serde_json::json!(text)),
+        None => String::new(),
+    };
+    std::fs::write(&file, format!("{login}apiService:\n  replicas: 1\n")).unwrap();
+    let sets = match way.version {
         "0.13.0" => "ingress-nginx.controller.service.type=NodePort",
         _ => "ingress.httpNodePort=null,ingress.httpsNodePort=null",
     };
@@ -100,7 +104,7 @@ async fn chart_of(
     way: HelmWay,
     chart_version: &str,
 ) -> std::path::PathBuf {
-    let (values, sets) = user_values(dir, way.version);
+    let (values, sets) = user_values(dir, way);
     let rendered = skyctl()
         .kubeconfig(cluster::kubeconfig())
         .args([
@@ -153,37 +157,13 @@ async fn chart_of(
     chart
 }
 
-/// A release Helm installed, uninstalled with Helm when the test ends if it is still Helm's:
-/// a test that fails before adopting must not leave Helm's IngressClass to the tests after it.
-#[must_use]
-struct HelmInstalled {
-    release: String,
-    namespace: String,
-    driver: &'static str,
-}
-
-impl Drop for HelmInstalled {
-    fn drop(&mut self) {
-        helm::helm(
-            self.driver,
-            &[
-                "uninstall",
-                &self.release,
-                "-n",
-                &self.namespace,
-                "--ignore-not-found",
-            ],
-        );
-    }
-}
-
 /// `helm install` as the admin did, with the same values files and flags.
 async fn helm_install(
     f: &Fixture,
     dir: &std::path::Path,
     way: HelmWay,
     chart_version: &str,
-) -> HelmInstalled {
+) -> helm::Installed {
     helm_install_with(f, dir, way, chart_version, &[]).await
 }
 
@@ -194,36 +174,23 @@ async fn helm_install_with(
     way: HelmWay,
     chart_version: &str,
     extra: &[&str],
-) -> HelmInstalled {
+) -> helm::Installed {
     let chart = chart_of(f, dir, way, chart_version).await;
-    let (values, sets) = user_values(dir, way.version);
+    let (values, sets) = user_values(dir, way);
     let server_side = format!("--server-side={}", way.server_side);
-    let output = helm::helm(
-        way.driver,
-        &[
-            "install",
-            f.release(),
-            chart.to_str().unwrap(),
-            "-n",
-            &f.ns.name,
-            "-f",
-            values.to_str().unwrap(),
-            "--set",
-            &sets,
-            &server_side,
-            "--timeout",
-            "120s",
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect::<Vec<_>>(),
-    );
-    assert!(output.status.success(), "helm install: {output:?}");
-    HelmInstalled {
-        release: f.release().to_owned(),
-        namespace: f.ns.name.clone(),
-        driver: way.driver,
-    }
+    let args: Vec<&str> = [
+        "-f",
+        values.to_str().unwrap(),
+        "--set",
+        &sets,
+        &server_side,
+        "--timeout",
+        "120s",
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .collect();
+    helm::install(way.driver, f.release(), &chart, &f.ns.name, &args)
 }
 
 async fn claim_uid(f: &Fixture) -> Option<String> {
@@ -258,6 +225,17 @@ fn kubectl_json(args: &[&str]) -> Value {
     let output = cluster::kubectl(args);
     assert!(output.status.success(), "kubectl {args:?}: {output:?}");
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `skyctl get values -o json`: the values the release recorded.
+fn user_values_of(f: &Fixture) -> Value {
+    let values = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    serde_json::from_str(&values).unwrap()
 }
 
 /// Every object of the release is skyctl's alone: no Helm annotation, no Helm field manager,
@@ -340,13 +318,7 @@ async fn assert_adopted(f: &Fixture, claim: Option<String>) {
     }
     assert_eq!(helm_records(f).await, 0, "Helm's records are retired");
     assert_eq!(claim_uid(f).await, claim, "the data volume is the same one");
-    let values = skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
-        .run()
-        .success()
-        .stdout;
-    let values: Value = serde_json::from_str(&values).unwrap();
+    let values = user_values_of(f);
     assert_eq!(values["apiService"]["replicas"], 1, "{values}");
     assert_only_skyctls(f);
     let mark = audit::mark();
@@ -582,4 +554,449 @@ async fn phase(f: &Fixture) -> &'static str {
         (Some("deployed"), _) => "while removing Helm's marks and records",
         _ => "while applying",
     }
+}
+
+/// skyctl's writes since `mark` in `namespace` and to cluster-scoped objects.
+fn writes_since(mark: &audit::Mark, namespace: &str) -> Vec<audit::Request> {
+    mark.skyctl_requests(namespace)
+        .into_iter()
+        .filter(audit::Request::persists)
+        .collect()
+}
+
+/// Helm's newest record Secret of the fixture's release.
+async fn helm_record(f: &Fixture) -> Secret {
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let selector = ListParams::default().labels(&format!("owner=helm,name={}", f.release()));
+    let mut records = secrets.list(&selector).await.unwrap().items;
+    records.sort_by_key(|s| s.metadata.name.clone());
+    records.pop().expect("Helm recorded the release")
+}
+
+/// The record as a new object to create: no identity of the one it was read from.
+fn fresh(mut record: Secret) -> Secret {
+    record.metadata.uid = None;
+    record.metadata.resource_version = None;
+    record.metadata.creation_timestamp = None;
+    record.metadata.managed_fields = None;
+    record
+}
+
+/// The release JSON inside a Helm record Secret, and back: base64, gzip, JSON.
+fn unpack(record: &Secret) -> Value {
+    use base64::Engine;
+    use std::io::Read;
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(&record.data.as_ref().unwrap()["release"].0)
+        .unwrap();
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(packed.as_slice())
+        .read_to_end(&mut json)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+fn pack(record: &mut Secret, release: &Value) {
+    use base64::Engine;
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&serde_json::to_vec(release).unwrap())
+        .unwrap();
+    let text = base64::engine::general_purpose::STANDARD.encode(encoder.finish().unwrap());
+    record
+        .data
+        .as_mut()
+        .unwrap()
+        .insert("release".into(), k8s_openapi::ByteString(text.into_bytes()));
+}
+
+async fn config_map_exists(f: &Fixture, name: &str) -> bool {
+    let maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    maps.get_opt(name).await.unwrap().is_some()
+}
+
+#[tokio::test]
+async fn a_record_copied_from_another_release_is_refused_and_that_release_keeps_everything() {
+    let _serial = cluster::exclusive().await;
+    let helms = Fixture::new().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    let _helms = helm::install("secret", helms.release(), &chart, &helms.ns.name, &[]);
+    // A backup of the other release restored under this one's name and labels.
+    let mut copy = fresh(helm_record(&helms).await);
+    copy.metadata.namespace = Some(f.ns.name.clone());
+    copy.metadata.name = Some(format!("sh.helm.release.v1.{}.v1", f.release()));
+    copy.metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("name".into(), f.release().into());
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets.create(&Default::default(), &copy).await.unwrap();
+
+    let mark = audit::mark();
+    for args in [&["--dry-run"][..], &[]] {
+        f.run("adopt", args)
+            .code(2)
+            .stderr_has("copied from another release")
+            .stderr_has(&format!(
+                "release {} in namespace {}",
+                helms.release(),
+                helms.ns.name
+            ))
+            .stderr_has("Nothing was changed");
+    }
+    for namespace in [&f.ns.name, &helms.ns.name] {
+        let writes = writes_since(&mark, namespace);
+        assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
+    }
+    assert!(config_map_exists(&helms, &format!("{}-note", helms.release())).await);
+    assert_eq!(helm_records(&helms).await, 1);
+    assert_eq!(helm_records(&f).await, 1, "the copy is left for the admin");
+}
+
+#[tokio::test]
+async fn adopt_never_cleans_up_after_a_release_skyctl_installed_under_the_helm_releases_name() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &[]).success();
+    // A Helm release of the same name beside it, as Helm lets one be made.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot-nightly", SEED_ERA);
+    let _helm = helm::install("secret", f.release(), &chart, &f.ns.name, &[]);
+
+    let mark = audit::mark();
+    for args in [&["--dry-run"][..], &[]] {
+        f.run("adopt", args)
+            .code(1)
+            .stderr_has(&format!(
+                "release {} in namespace {} is skyctl's already (revision 1: Install complete)",
+                f.release(),
+                f.ns.name
+            ))
+            .stderr_has("Nothing was changed");
+    }
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
+    assert_eq!(helm_records(&f).await, 1, "Helm's release is not retired");
+    assert!(config_map_exists(&f, &format!("{}-note", f.release())).await);
+}
+
+#[tokio::test]
+async fn adopt_takes_nothing_over_from_another_helm_release() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    // Another Helm release holds a ConfigMap that 0.13.0 renders for this release and the
+    // seed-era chart does not.
+    let keeper = dir.path().join("keeper");
+    std::fs::create_dir_all(keeper.join("templates")).unwrap();
+    std::fs::write(
+        keeper.join("Chart.yaml"),
+        "apiVersion: v2\nname: keeper\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let config = format!("{}-config", f.release());
+    std::fs::write(
+        keeper.join("templates/config.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {config}\ndata:\n  kept: by keeper\n"),
+    )
+    .unwrap();
+    let _keeper = helm::install("secret", "keeper", &keeper, &f.ns.name, &[]);
+
+    let mark = audit::mark();
+    f.run("adopt", &["--version", "0.13.0"])
+        .code(1)
+        .stderr_has(&format!(
+            "ConfigMap {}/{config} belongs to Helm release keeper in namespace {}",
+            f.ns.name, f.ns.name
+        ))
+        .stderr_has("Nothing was changed");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
+    let kept = kubectl_json(&["get", "configmap", &config, "-n", &f.ns.name, "-o", "json"]);
+    assert_eq!(
+        kept["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "keeper"
+    );
+    assert_eq!(kept["data"]["kept"], "by keeper");
+}
+
+#[tokio::test]
+async fn a_dry_run_after_an_interrupted_clean_up_writes_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let record = fresh(helm_record(&f).await);
+    f.run("adopt", &[]).success();
+    // As a run killed before it retired Helm's record leaves it.
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets.create(&Default::default(), &record).await.unwrap();
+
+    let mark = audit::mark();
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has("finishing what an earlier adopt began")
+        .stderr_has("dry run:")
+        .stderr_has("delete Helm's 1 record(s)");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "--dry-run wrote: {writes:#?}");
+    assert_eq!(helm_records(&f).await, 1);
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("Helm's 1 record(s) deleted");
+    assert_eq!(helm_records(&f).await, 0);
+}
+
+#[tokio::test]
+async fn hooks_a_record_names_in_another_namespace_or_of_no_known_release_stay() {
+    let _serial = cluster::exclusive().await;
+    let other = Fixture::new().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Another Helm release with hooks that outlive its install: a ServiceAccount in its own
+    // namespace and a ClusterRole, which Helm marks with nothing but `helm.sh/hook`.
+    let hooky = dir.path().join("hooky");
+    std::fs::create_dir_all(hooky.join("templates")).unwrap();
+    std::fs::write(
+        hooky.join("Chart.yaml"),
+        "apiVersion: v2\nname: hooky\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        hooky.join("templates/hooks.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Release.Name }}-hook\n  annotations:\n    helm.sh/hook: pre-install\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {{ .Release.Name }}-hook\n  annotations:\n    helm.sh/hook: pre-install\nrules: []\n",
+    )
+    .unwrap();
+    let _other = helm::install("secret", other.release(), &hooky, &other.ns.name, &[]);
+    // This release's record names them among its own hooks.
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    let _helm = helm::install(
+        "secret",
+        f.release(),
+        &chart,
+        &f.ns.name,
+        &["--set", "ingress-nginx.controller.service.type=NodePort"],
+    );
+    let mut record = helm_record(&f).await;
+    let mut release = unpack(&record);
+    let hook = format!("{}-hook", other.release());
+    release["hooks"] = serde_json::json!([
+        {"manifest": format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {hook}\n  namespace: {}\n", other.ns.name)},
+        {"manifest": format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {hook}\n")},
+    ]);
+    pack(&mut record, &release);
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets
+        .replace(
+            &record.metadata.name.clone().unwrap(),
+            &Default::default(),
+            &record,
+        )
+        .await
+        .unwrap();
+
+    let note = format!("{}-note", f.release());
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has(&format!(
+            "delete 1 object(s) Helm made that skyctl does not render (ConfigMap {}/{note})",
+            f.ns.name
+        ));
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("1 object(s) Helm made and skyctl does not render deleted");
+    assert!(
+        !config_map_exists(&f, &note).await,
+        "Helm's own leftover goes"
+    );
+    let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        Api::namespaced(other.ns.client.clone(), &other.ns.name);
+    assert!(accounts.get_opt(&hook).await.unwrap().is_some());
+    let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(f.ns.client.clone());
+    assert!(roles.get_opt(&hook).await.unwrap().is_some());
+    roles.delete(&hook, &Default::default()).await.unwrap();
+}
+
+/// `skyctl upgrade` of the fixture's release with only `args`, the password on stdin when
+/// given; nothing serves the endpoint's health here.
+fn upgrade(f: &Fixture, args: &[&str], password: Option<&str>) -> support::skyctl::Outcome {
+    let mut command = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "upgrade",
+            f.release(),
+            "-n",
+            &f.ns.name,
+            "--no-health-check",
+        ])
+        .args(args);
+    if let Some(password) = password {
+        command = command
+            .args(["--web-password-stdin"])
+            .stdin(format!("{password}\n"));
+    }
+    command.run()
+}
+
+/// The htpasswd text the ingress checks: the `auth` key of `<release>-basic-auth`.
+async fn basic_auth(f: &Fixture) -> Option<String> {
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let secret = secrets
+        .get_opt(&format!("{}-basic-auth", f.release()))
+        .await
+        .unwrap()?;
+    Some(String::from_utf8(secret.data.unwrap()["auth"].0.clone()).unwrap())
+}
+
+#[tokio::test]
+async fn an_adopted_release_without_a_login_keeps_none_until_a_password_is_given() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Chart 0.13.0 asks for no login unless the values set one.
+    let way = HelmWay {
+        login: None,
+        ..SERVER_SIDE_0_13
+    };
+    let _helm = helm_install(&f, dir.path(), way, "0.13.0").await;
+    f.run("adopt", &[]).success();
+    assert_eq!(basic_auth(&f).await, None);
+
+    let mark = audit::mark();
+    upgrade(&f, &[], None)
+        .success()
+        .stderr_has("unchanged: nothing to apply");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "a plain upgrade wrote: {writes:#?}");
+    upgrade(&f, &["--web-username", "sky"], Some(PASSWORD)).success();
+    let auth = basic_auth(&f).await.expect("the login is set");
+    assert!(auth.starts_with("sky:$2y$"), "bcrypt, skyctl's way");
+}
+
+#[tokio::test]
+async fn a_release_at_the_charts_placeholder_is_adopted_as_it_is_and_upgrade_asks_for_a_login() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The seed-era chart's default login is its placeholder, which nobody can pass.
+    let way = HelmWay {
+        login: None,
+        ..CLIENT_SIDE_SEED
+    };
+    let _helm = helm_install(&f, dir.path(), way, SEED_ERA).await;
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("warning: the web login is adopted as it is, and nobody can log in")
+        .stderr_has("placeholder");
+    let placeholder = basic_auth(&f).await.unwrap();
+    assert_eq!(placeholder, "username:$apr1$encrypted_password");
+
+    let mark = audit::mark();
+    upgrade(&f, &[], None)
+        .code(2)
+        .stderr_has("placeholder")
+        .stderr_has("--web-username");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "a refused upgrade wrote: {writes:#?}");
+    upgrade(&f, &["--web-username", "sky"], Some(PASSWORD)).success();
+    assert!(basic_auth(&f).await.unwrap().starts_with("sky:$2y$"));
+}
+
+#[tokio::test]
+async fn every_user_of_an_htpasswd_keeps_the_login_and_a_new_password_changes_only_its_own_line() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // `openssl passwd -6 -salt saltsaltsalt 'correct horse'`, beside the `htpasswd -nbm` line.
+    const ADMIN: &str = "admin:$6$saltsaltsalt$Cy2drr8kDRji6smvDcT28wkqtq0R0VzVL5CkrjPQCITc5d/31j94knt9rGTcVSyjLXfjsiIsBh5ee8qR/3QDx1";
+    const TEAM: &str = "admin:$6$saltsaltsalt$Cy2drr8kDRji6smvDcT28wkqtq0R0VzVL5CkrjPQCITc5d/31j94knt9rGTcVSyjLXfjsiIsBh5ee8qR/3QDx1\nsky:$apr1$abcdefgh$sIQmFnT1CuEXAsyjuXjUX/\n";
+    assert_eq!(TEAM, format!("{ADMIN}\n{LOGIN}\n"));
+    let way = HelmWay {
+        login: Some(TEAM),
+        ..SERVER_SIDE_0_13
+    };
+    let _helm = helm_install(&f, dir.path(), way, "0.13.0").await;
+    f.run("adopt", &[]).success();
+    assert_eq!(basic_auth(&f).await.as_deref(), Some(TEAM));
+
+    let mark = audit::mark();
+    for user in ["sky", "admin"] {
+        upgrade(&f, &["--web-username", user], Some(PASSWORD))
+            .success()
+            .stderr_has("unchanged: nothing to apply");
+    }
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "the same passwords wrote: {writes:#?}");
+
+    upgrade(&f, &["--web-username", "sky"], Some("new horse"))
+        .success()
+        .stderr_has("password changed for user \"sky\"");
+    let auth = basic_auth(&f).await.unwrap();
+    let lines: Vec<&str> = auth.lines().collect();
+    assert_eq!(lines[0], ADMIN, "admin keeps its line: {auth}");
+    assert!(lines[1].starts_with("sky:$2y$"), "{auth}");
+    assert_eq!(lines.len(), 2, "{auth}");
+}
+
+#[tokio::test]
+async fn a_claim_grown_by_hand_keeps_its_size_and_the_volume() {
+    let _serial = cluster::exclusive().await;
+    let output = cluster::kubectl([
+        "patch",
+        "storageclass",
+        "standard",
+        "--type=merge",
+        "-p",
+        r#"{"allowVolumeExpansion":true}"#,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let _restore = cluster::Restore(vec![
+        "patch",
+        "storageclass",
+        "standard",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/allowVolumeExpansion"}]"#,
+    ]);
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let claim = claim_uid(&f).await;
+    // The disk filled up and the admin grew it; Helm 3 never sent the size again.
+    let name = format!("{}-state", f.release());
+    let output = cluster::kubectl([
+        "patch",
+        "pvc",
+        &name,
+        "-n",
+        &f.ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"resources":{"requests":{"storage":"20Gi"}}}}"#,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+
+    f.run("adopt", &[])
+        .success()
+        .stderr_has(&format!(
+            "PersistentVolumeClaim {}/{name} has grown to 20Gi",
+            f.ns.name
+        ))
+        .stderr_has("adopted from Helm");
+    assert_eq!(claim_uid(&f).await, claim, "the same volume");
+    let live = kubectl_json(&["get", "pvc", &name, "-n", &f.ns.name, "-o", "json"]);
+    assert_eq!(live["spec"]["resources"]["requests"]["storage"], "20Gi");
+    let values = user_values_of(&f);
+    assert_eq!(values["storage"]["size"], "20Gi", "{values}");
+    let mark = audit::mark();
+    upgrade(&f, &[], None)
+        .success()
+        .stderr_has("unchanged: nothing to apply");
+    let writes = writes_since(&mark, &f.ns.name);
+    assert!(writes.is_empty(), "a plain upgrade wrote: {writes:#?}");
 }

@@ -13,7 +13,7 @@ use k8s_openapi::api::networking::v1::IngressClass;
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{Value, json};
 use support::audit;
-use support::cluster::{self, NODE_NAME, TestNamespace, kubectl};
+use support::cluster::{self, NODE_NAME, Restore, TestNamespace, kubectl};
 use support::helm;
 use support::release::{Chart, Fixture};
 use support::skyctl::{Outcome, skyctl};
@@ -525,20 +525,6 @@ async fn a_basic_auth_secret_of_someone_else_stops_install_before_the_password_i
         .stderr_has("preflight check(s) failed. Nothing was changed.")
         .stderr_has(&taken);
     assert_no_writes(&mark, ns);
-}
-
-/// Restores a cluster-wide setting a test changed, also when the test fails.
-struct Restore(Vec<&'static str>);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        let output = kubectl(&self.0);
-        assert!(
-            output.status.success(),
-            "restoring with {:?}: {output:?}",
-            self.0
-        );
-    }
 }
 
 fn default_class(is_default: bool) -> Vec<&'static str> {

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use serde_json::json;
 
-use crate::helm_release::{self, HelmRelease, StoredRevision};
+use crate::helm_release::{self, StoredRevision};
 use crate::manifest::ObjectRef;
 use crate::release::Release;
 
@@ -79,20 +79,26 @@ fn stored(
     })
 }
 
-/// Removes Helm's annotations and field-manager entries from each object that has them.
-/// Returns the objects changed.
+/// Removes Helm's annotations and field-manager entries from each of `release`'s objects that
+/// has them. Returns the objects changed, or with `dry_run` those that would be.
 pub async fn remove_traces(
     manager: &ObjectManager,
+    release: &Release,
     ids: &[ObjectRef],
+    dry_run: bool,
 ) -> anyhow::Result<Vec<ObjectRef>> {
     let mut cleaned = Vec::new();
     for id in ids {
         let Some(live) = manager.get(id).await? else {
             continue;
         };
-        let Some(patch) = helm_release::traces_patch(&live.metadata) else {
+        let Some(patch) = helm_release::traces_patch(&live.metadata, release) else {
             continue;
         };
+        if dry_run {
+            cleaned.push(id.clone());
+            continue;
+        }
         manager
             .api(id)
             .await?
@@ -109,7 +115,7 @@ pub async fn remove_traces(
 /// the objects deleted, or with `dry_run` those that would be.
 pub async fn remove_leftovers(
     manager: &ObjectManager,
-    release: &HelmRelease,
+    release: &Release,
     leftovers: &[(ObjectRef, bool)],
     dry_run: bool,
 ) -> anyhow::Result<Vec<ObjectRef>> {
@@ -118,7 +124,7 @@ pub async fn remove_leftovers(
         let Some(live) = manager.get(id).await? else {
             continue;
         };
-        if !helm_release::may_remove(&live.metadata, release, *hook) {
+        if !helm_release::may_remove(&live.metadata, id, *hook, release) {
             continue;
         }
         if dry_run {

@@ -1,16 +1,17 @@
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::chart::Chart;
 use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
 use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::Operation;
 use crate::error::invalid_input;
-use crate::helm_release::{self, HelmError, HelmRelease};
+use crate::helm_release::{self, HelmError, HelmRelease, Resume};
 use crate::manifest::ObjectRef;
-use crate::release::Release;
+use crate::release::{History, Release};
 use crate::values::{self, ExtraLayer, Layers};
 
-use super::deploy::{self, DeployOptions, Outcome};
+use super::deploy::{self, DeployOptions};
 
 /// Adopt: Helm's record → values → the same rollout as an install, taking Helm's objects over
 /// → Helm's marks, leftovers and records removed. Each step can run again: a run after an
@@ -20,7 +21,7 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     let revisions = helm_handover::revisions(&client, &release).await?;
-    let newest = helm_release::newest_deployed(&release.name, &revisions)?;
+    let newest = helm_release::newest_deployed(&release.name, &revisions).map_err(helm_error)?;
     let Some(stored) = newest else {
         if let Some(deployed) = history.deployed() {
             eprintln!(
@@ -37,13 +38,8 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             release.name
         );
     };
-    let helm = helm_release::decode(stored)?;
-    let chart =
-        helm_release::chart_for(&helm, args.version.as_deref()).map_err(|err| match err {
-            HelmError::UnknownChart { .. } => invalid_input(err),
-            other => other.into(),
-        })?;
-    let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
+    let helm = helm_release::decode(stored, &release).map_err(helm_error)?;
+    let chart = helm_release::chart_for(&helm, args.version.as_deref()).map_err(helm_error)?;
     crate::ui::step(
         "helm release",
         &format!(
@@ -54,77 +50,41 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             revisions.len()
         ),
     );
-    let layer = helm_values(&helm)?;
-    let layer = if moving {
-        let (known, dropped) = values::known_to(chart, layer).map_err(invalid_input)?;
-        for key in dropped {
-            eprintln!(
-                "warning: Helm's values set {key}, which chart {} does not have; it is left out",
-                chart.version()
-            );
-        }
-        known
-    } else {
-        layer
-    };
-    let values = values::Input::read(Layers::default())?
-        .over_recorded(Some(layer), None)
-        .resolve(chart, Vec::new())
-        .map_err(invalid_input)?;
-    let manifests = deploy::render_release(&client, &release, chart, &values.values).await?;
-    let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
-    let leftovers = helm_release::leftovers(&helm_release::helm_objects(&helm), &manifests);
     let manager = ObjectManager::new(&client);
-    match history.deployed() {
-        Some(deployed) => crate::ui::step(
-            "skyctl release",
-            &format!(
-                "revision {} is recorded; finishing what an earlier adopt began",
-                deployed.revision
-            ),
-        ),
-        None => {
-            let rollout = RolloutArgs {
-                dry_run: args.dry_run,
-                // Moving to another chart version changes objects: the admin sees how first.
-                diff: args.diff || moving,
-                force_conflicts: true,
-                take_ownership: true,
-                delete_data: false,
-                history_max: 10,
-                wait: args.wait.clone(),
-                lock: args.lock.clone(),
-            };
-            let options = DeployOptions {
-                description: Some(format!(
-                    "Adopted from Helm (revision {}, chart {})",
-                    helm.version,
-                    helm.chart_label()
-                )),
-                ..DeployOptions::default()
-            };
-            let outcome = deploy::deploy(
-                &client,
-                &release,
-                Operation::Upgrade { install: true },
-                chart,
-                manifests,
-                values,
-                &history,
-                &rollout,
-                &options,
-            )
-            .await?;
-            if let Outcome::DryRun { .. } = outcome {
-                let doomed =
-                    helm_handover::remove_leftovers(&manager, &helm, &leftovers, true).await?;
-                report_dry_run(&release, &doomed, &revisions, args.keep_helm_history);
-                return Ok(());
-            }
+    let (applied, marks_known) = match helm_release::resume(&history, &helm).map_err(helm_error)? {
+        Resume::CleanUp { revision } => {
+            crate::ui::step(
+                "skyctl release",
+                &format!("revision {revision} is recorded; finishing what an earlier adopt began"),
+            );
+            (history.owned_objects(), true)
         }
+        // After a dry run the objects are not skyctl's yet: which will carry Helm's marks
+        // then is not known.
+        Resume::Rollout => (
+            take_over(&client, &release, &helm, chart, &history, &args).await?,
+            !args.dry_run,
+        ),
+    };
+    let leftovers = helm_release::leftovers(&helm_release::helm_objects(&helm), &applied);
+    if args.dry_run {
+        let marked = if marks_known {
+            Some(helm_handover::remove_traces(&manager, &release, &applied, true).await?)
+        } else {
+            None
+        };
+        let doomed = helm_handover::remove_leftovers(&manager, &release, &leftovers, true).await?;
+        report_dry_run(
+            &release,
+            marked.as_deref(),
+            &doomed,
+            &revisions,
+            args.keep_helm_history,
+        );
+        return Ok(());
     }
-    let cleaned = helm_handover::remove_traces(&manager, &ids).await?;
-    let removed = helm_handover::remove_leftovers(&manager, &helm, &leftovers, false).await?;
+    let cleaned = helm_handover::remove_traces(&manager, &release, &applied, false).await?;
+    let removed = helm_handover::remove_leftovers(&manager, &release, &leftovers, false).await?;
     helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history).await?;
     eprintln!(
         "release {} adopted from Helm: Helm's marks removed from {} object(s), {} object(s) \
@@ -145,6 +105,107 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
         release.name, release.namespace
     );
     Ok(())
+}
+
+/// Helm's values, rendered with `chart` and rolled out as revision 1, taking Helm's objects
+/// over. Returns the objects rendered: applied, or with `--dry-run` previewed.
+async fn take_over(
+    client: &kube::Client,
+    release: &Release,
+    helm: &HelmRelease,
+    chart: &'static Chart,
+    history: &History,
+    args: &AdoptArgs,
+) -> anyhow::Result<Vec<ObjectRef>> {
+    let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
+    let layer = helm_values(helm)?;
+    let layer = if moving {
+        let (known, dropped) = values::known_to(chart, layer).map_err(invalid_input)?;
+        for key in dropped {
+            eprintln!(
+                "warning: Helm's values set {key}, which chart {} does not have; it is left out",
+                chart.version()
+            );
+        }
+        known
+    } else {
+        layer
+    };
+    let input = values::Input::read(Layers::default())?.over_recorded(Some(layer), None);
+    let mut values = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
+    // placeholder); install and upgrade refuse one, so the admin hears of it now.
+    if let Err(err) = super::web_login::check(&values.values) {
+        eprintln!(
+            "warning: the web login is adopted as it is, and nobody can log in with it: {err:#}"
+        );
+    }
+    let mut manifests = deploy::render_release(client, release, chart, &values.values).await?;
+    let claims = ObjectManager::new(client)
+        .observe(
+            manifests
+                .iter()
+                .map(|m| &m.id)
+                .filter(|id| id.kind == "PersistentVolumeClaim"),
+        )
+        .await?;
+    if let Some((claim, size)) = helm_release::grown_claim(&manifests, &claims) {
+        let key = helm_release::CLAIM_SIZE_KEY.join(".");
+        eprintln!(
+            "warning: {claim} has grown to {size} since Helm made it, and a claim never shrinks: \
+             the release keeps {size} ({key}), not the size Helm's values ask for"
+        );
+        let [section, field] = helm_release::CLAIM_SIZE_KEY;
+        let Value::Object(grown) = json!({ section: { field: size } }) else {
+            unreachable!("a literal map")
+        };
+        let grown = ExtraLayer {
+            label: format!("the size {claim} has on the cluster"),
+            values: grown,
+        };
+        values = input.resolve(chart, vec![grown]).map_err(invalid_input)?;
+        manifests = deploy::render_release(client, release, chart, &values.values).await?;
+    }
+    let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
+    let rollout = RolloutArgs {
+        dry_run: args.dry_run,
+        // Moving to another chart version changes objects: the admin sees how first.
+        diff: args.diff || moving,
+        force_conflicts: true,
+        // `adopting` says whose objects are taken over.
+        take_ownership: false,
+        delete_data: false,
+        history_max: 10,
+        wait: args.wait.clone(),
+        lock: args.lock.clone(),
+    };
+    let options = DeployOptions {
+        description: Some(helm_release::adoption_description(helm)),
+        adopting: true,
+        ..DeployOptions::default()
+    };
+    deploy::deploy(
+        client,
+        release,
+        Operation::Upgrade { install: true },
+        chart,
+        manifests,
+        values,
+        history,
+        &rollout,
+        &options,
+    )
+    .await?;
+    Ok(ids)
+}
+
+/// Errors of Helm's records: those in what the user pointed skyctl at exit 2.
+fn helm_error(err: HelmError) -> anyhow::Error {
+    if err.is_bad_input() {
+        invalid_input(err)
+    } else {
+        err.into()
+    }
 }
 
 /// Helm's `config` as a values layer, named so that an error in it says where it came from.
@@ -174,15 +235,23 @@ fn listed(ids: &[ObjectRef]) -> String {
     format!(" ({})", names.join(", "))
 }
 
+/// What the clean-up would do; `marked`, the objects carrying Helm's marks, when they are
+/// known (once the objects are skyctl's).
 fn report_dry_run(
     release: &Release,
+    marked: Option<&[ObjectRef]>,
     doomed: &[ObjectRef],
     revisions: &[helm_release::StoredRevision],
     keep: bool,
 ) {
+    let marks = match marked {
+        Some(marked) => format!("from {} object(s)", marked.len()),
+        None => "from its objects".to_owned(),
+    };
     eprintln!(
-        "dry run: adopting {} would then remove Helm's marks from its objects, delete {} \
-         object(s) Helm made that skyctl does not render{}, and {} Helm's {} record(s)",
+        "dry run: adopting {} would then remove Helm's marks {marks}, delete {} \
+         object(s) Helm made that skyctl does not render{}, and {} Helm's {} record(s); \
+         nothing was changed",
         release.name,
         doomed.len(),
         listed(doomed),

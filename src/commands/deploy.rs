@@ -14,7 +14,7 @@ use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
-use crate::decide::{self, Decision, Operation, Recovery, Refusal};
+use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
 use crate::error::invalid_input;
 use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
@@ -220,6 +220,8 @@ pub(super) struct DeployOptions {
     pub create_namespace: bool,
     pub atomic: bool,
     pub description: Option<String>,
+    /// `adopt`: objects are taken over from the Helm release of the same name only.
+    pub adopting: bool,
 }
 
 impl DeployOptions {
@@ -228,6 +230,7 @@ impl DeployOptions {
             create_namespace: args.create_namespace,
             atomic: args.atomic,
             description: args.description.clone(),
+            adopting: false,
         }
     }
 }
@@ -355,7 +358,11 @@ pub(super) async fn deploy(
             dry_run: args.dry_run,
             create_namespace: options.create_namespace,
             history_max: args.history_max,
-            take_ownership: args.take_ownership,
+            take_ownership: match (options.adopting, args.take_ownership) {
+                (true, _) => TakeOwnership::HelmRelease,
+                (false, true) => TakeOwnership::Any,
+                (false, false) => TakeOwnership::No,
+            },
         },
         force_conflicts: args.force_conflicts,
         history,
@@ -516,7 +523,7 @@ async fn undo(
                         dry_run: false,
                         create_namespace: false,
                         history_max: args.history_max,
-                        take_ownership: false,
+                        take_ownership: TakeOwnership::No,
                     },
                     force_conflicts: args.force_conflicts,
                     history: &after,

@@ -46,7 +46,8 @@ pub(super) fn decide(
         no_prompt: args.yes,
     };
     let offered = offered(args);
-    let password = if user_chose_auth || (recorded_line.is_some() && !offered) {
+    let keeps_recorded = recorded_line.is_some() || recorded_no_login(recorded);
+    let password = if user_chose_auth || (keeps_recorded && !offered) {
         // Not needed for the login itself; only the health check uses it.
         if offered {
             read_password(sources, "")?
@@ -64,7 +65,7 @@ pub(super) fn decide(
         username: args.web_username.clone(),
         password: password.into(),
     });
-    if user_chose_auth {
+    if user_chose_auth || (credentials.is_none() && recorded_line.is_none()) {
         return Ok(WebLogin {
             layer: None,
             changed: false,
@@ -72,15 +73,20 @@ pub(super) fn decide(
         });
     }
     let (line, changed) = match (&credentials, recorded_line) {
-        // bcrypt salts every hash afresh: keeping a recorded line that still matches keeps an
-        // upgrade with the same password a no-op.
-        (Some(c), Some(line)) if basic_auth::verify(line, &c.username, &c.password) => {
-            (line.to_owned(), false)
+        // bcrypt salts every hash afresh: keeping a recorded text whose line for the user still
+        // matches keeps an upgrade with the same password a no-op.
+        (Some(c), Some(text)) if basic_auth::verify(text, &c.username, &c.password) => {
+            (text.to_owned(), false)
         }
-        (Some(c), recorded) => (
-            basic_auth::htpasswd_line(&c.username, &c.password).map_err(invalid_input)?,
-            recorded.is_some(),
-        ),
+        (Some(c), recorded) => {
+            let line =
+                basic_auth::htpasswd_line(&c.username, &c.password).map_err(invalid_input)?;
+            // The user's own line changes; other users of a text of several keep theirs.
+            let text = recorded
+                .and_then(|text| basic_auth::with_line(text, &c.username, &line))
+                .unwrap_or(line);
+            (text, recorded.is_some())
+        }
         (None, line) => (line.unwrap_or_default().to_owned(), false),
     };
     let Value::Object(values) = json!({"ingress": {"authCredentials": line}}) else {
@@ -107,7 +113,9 @@ pub(super) fn prompts(
     user: &Resolved,
     recorded: Option<&Value>,
 ) -> bool {
-    let needed = !user_chose_auth(given, user) && recorded_line(recorded).is_none();
+    let needed = !user_chose_auth(given, user)
+        && recorded_line(recorded).is_none()
+        && !recorded_no_login(recorded);
     needed && !offered(args) && !args.yes && std::io::stdin().is_terminal()
 }
 
@@ -167,6 +175,22 @@ pub(super) fn preflight_values(given: &Resolved, user: &Resolved) -> Value {
         ingress.insert("authCredentials".into(), STAND_IN_LINE.into());
     }
     values
+}
+
+/// The release recorded no login of any kind: no htpasswd line, no Secret of its own, no
+/// other login. skyctl's installs always record one, so this is a Helm release adopted as it
+/// was (chart 0.13.0 asks for none by default). An upgrade keeps that until a password is
+/// given, as it keeps a recorded line: adopting changes nothing, and the upgrade after it
+/// neither. A release that recorded a login of another kind and drops it now is not this: it
+/// gets a password.
+fn recorded_no_login(recorded: Option<&Value>) -> bool {
+    recorded.is_some_and(|values| {
+        recorded_line(Some(values)).is_none()
+            && values
+                .pointer("/ingress/authSecret")
+                .is_none_or(Value::is_null)
+            && other_login(values).is_none()
+    })
 }
 
 fn recorded_line(recorded: Option<&Value>) -> Option<&str> {

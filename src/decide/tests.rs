@@ -37,7 +37,7 @@ fn options() -> Options {
         dry_run: false,
         create_namespace: false,
         history_max: 10,
-        take_ownership: false,
+        take_ownership: TakeOwnership::No,
     }
 }
 
@@ -374,7 +374,7 @@ fn an_object_no_release_owns_is_taken_over_only_when_told() {
     );
     assert!(refusal.to_string().contains("--take-ownership"));
     let take = Options {
-        take_ownership: true,
+        take_ownership: TakeOwnership::Any,
         ..options()
     };
     let Ok(Decision::Rollout(rollout)) = decide_on(
@@ -388,6 +388,55 @@ fn an_object_no_release_owns_is_taken_over_only_when_told() {
         panic!("with --take-ownership the install goes ahead");
     };
     assert_eq!(rollout.count(Change::Update), 1);
+}
+
+#[test]
+fn adopt_takes_over_its_helm_releases_objects_and_unmarked_ones_but_never_another_helm_releases() {
+    let helm_of = |name: &str, namespace: &str| json!({"meta.helm.sh/release-name": name, "meta.helm.sh/release-namespace": namespace});
+    let adopt = Options {
+        take_ownership: TakeOwnership::HelmRelease,
+        ..options()
+    };
+    for (annotations, taken) in [
+        (helm_of("sky", "team"), true),
+        (json!({}), true),
+        (helm_of("keeper", "team"), false),
+        (helm_of("sky", "elsewhere"), false),
+    ] {
+        let mut cluster = Cluster {
+            namespace_exists: true,
+            ..Cluster::default()
+        };
+        let mut config = manifest("ConfigMap", "sky-config", "1");
+        config.object["metadata"]["annotations"] = annotations.clone();
+        cluster.put(&config);
+        let plan = plan_of(
+            vec![manifest("ConfigMap", "sky-config", "1")],
+            &History::default(),
+            false,
+        );
+        let decision = decide_on(
+            &cluster,
+            &History::default(),
+            &plan,
+            Operation::Upgrade { install: true },
+            &json!({}),
+            adopt,
+        );
+        match decision {
+            Ok(Decision::Rollout(_)) if taken => {}
+            Err(refusal @ Refusal::OtherHelmRelease { .. }) if !taken => {
+                let text = refusal.to_string();
+                assert!(
+                    text.contains("not to the Helm release being adopted"),
+                    "{text}"
+                );
+                assert!(!text.contains("--take-ownership"), "{text}");
+                assert!(!refusal.is_bad_input());
+            }
+            other => panic!("{annotations}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

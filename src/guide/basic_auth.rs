@@ -203,22 +203,58 @@ pub fn validate_htpasswd(text: &str) -> Result<(), BasicAuthError> {
     Ok(())
 }
 
-/// Whether `line` is `user`'s htpasswd line and `password` matches it: bcrypt, which skyctl
-/// writes, and the `$apr1$` (MD5) and `{SHA}` lines that `htpasswd` writes, which releases made
-/// the seed guide's way carry. Plain text and unknown schemes never match.
-pub fn verify(line: &str, user: &str, password: &str) -> bool {
-    let line = line.trim_end_matches(['\r', '\n']);
-    match split_line(line) {
-        Some((line_user, hash)) if line_user == user && bcrypt_version(hash).is_some() => {
-            bcrypt::verify(password, hash).unwrap_or(false)
-        }
-        Some((line_user, hash))
-            if line_user == user && (hash.starts_with("$apr1$") || hash.starts_with("{SHA}")) =>
-        {
-            htpasswd_verify::Htpasswd::new_borrowed(&format!("{user}:{hash}")).check(user, password)
-        }
-        _ => false,
+/// Whether `password` is `user`'s in the htpasswd `text`, checked on the first line for
+/// `user` (the one nginx checks; a text may hold several users): bcrypt, which skyctl writes,
+/// the `$apr1$` (MD5) and `{SHA}` lines that `htpasswd` writes, which releases made the seed
+/// guide's way carry, and the `$1$`, `$5$` and `$6$` crypt lines of `openssl passwd` and
+/// `mkpasswd`. Plain text and unknown schemes never match.
+pub fn verify(text: &str, user: &str, password: &str) -> bool {
+    let Some(hash) = user_lines(text)
+        .find(|(line_user, _)| *line_user == user)
+        .map(|(_, hash)| hash)
+    else {
+        return false;
+    };
+    if bcrypt_version(hash).is_some() {
+        bcrypt::verify(password, hash).unwrap_or(false)
+    } else if hash.starts_with("$apr1$") || hash.starts_with("{SHA}") {
+        htpasswd_verify::Htpasswd::new_borrowed(&format!("{user}:{hash}")).check(user, password)
+    } else if ["$1$", "$5$", "$6$"].iter().any(|id| hash.starts_with(id)) {
+        pwhash::unix::verify(password, hash)
+    } else {
+        false
     }
+}
+
+/// `text` with `user`'s first line replaced by `line`, every other line kept: a new password
+/// for one user of several locks no one else out. `None` when `user` has no line.
+pub fn with_line(text: &str, user: &str, line: &str) -> Option<String> {
+    let mut replaced = false;
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|raw| {
+            let content = raw.strip_suffix('\r').unwrap_or(raw);
+            let mine = !replaced
+                && !content.starts_with('#')
+                && split_line(content).is_some_and(|(line_user, _)| line_user == user);
+            if mine {
+                replaced = true;
+                line
+            } else {
+                raw
+            }
+        })
+        .collect();
+    replaced.then(|| lines.join("\n"))
+}
+
+/// The `(user, hash)` of each user line of htpasswd text, in order; blank lines and `#`
+/// comments are not user lines.
+fn user_lines(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.split('\n')
+        .map(|raw| raw.strip_suffix('\r').unwrap_or(raw))
+        .filter(|content| !content.trim().is_empty() && !content.starts_with('#'))
+        .filter_map(split_line)
 }
 
 /// `user` and `hash` of `user:hash[:comment]`, as nginx splits it.
@@ -386,10 +422,56 @@ mod tests {
             ("u:{PLAIN}correct horse".to_owned(), "u", PASSWORD, false),
             ("no separator".to_owned(), "u", PASSWORD, false),
             (format!("u:{}", &hash[..50]), "u", PASSWORD, false),
+            // `openssl passwd -1`, `-5` and `-6`, which the ingress's musl crypt() checks.
+            (format!("u:{MD5}"), "u", PASSWORD, true),
+            (format!("u:{SHA256}"), "u", PASSWORD, true),
+            (format!("u:{SHA512}"), "u", PASSWORD, true),
+            (format!("u:{SHA512}"), "u", "wrong", false),
+            (format!("u:{DES}"), "u", PASSWORD, false),
+            // Several users: the user's own line is checked, the first if it repeats, as nginx
+            // does; comments and blank lines are not lines of users.
+            (format!("a:{APR1}\nu:{hash}\n"), "u", PASSWORD, true),
+            (
+                format!("# admins\r\n\r\nu:{SHA512}\r\nv:{APR1}"),
+                "u",
+                PASSWORD,
+                true,
+            ),
+            (format!("u:{hash}\nv:{APR1}"), "v", PASSWORD, true),
+            (format!("a:{APR1}\nb:{APR1}"), "u", PASSWORD, false),
+            (
+                format!("u:$apr1$wrong$sIQmFnT1CuEXAsyjuXjUX/\nu:{APR1}"),
+                "u",
+                PASSWORD,
+                false,
+            ),
+            (format!("#u:{APR1}"), "u", PASSWORD, false),
         ];
         for (line, user, password, want) in cases {
             assert_eq!(verify(&line, user, password), want, "{line}");
         }
+    }
+
+    #[test]
+    fn a_new_line_replaces_the_users_own_and_keeps_everyone_elses() {
+        let text = format!("# team\na:{APR1}\nu:{APR1}\nb:{SHA}\n");
+        assert_eq!(
+            with_line(&text, "u", "u:NEW").as_deref(),
+            Some(format!("# team\na:{APR1}\nu:NEW\nb:{SHA}\n").as_str())
+        );
+        assert_eq!(
+            with_line(&format!("u:{APR1}\n"), "u", "u:NEW").as_deref(),
+            Some("u:NEW\n")
+        );
+        assert_eq!(
+            with_line(&format!("u:{APR1}\r\nu:{SHA}"), "u", "u:NEW").as_deref(),
+            Some(format!("u:NEW\nu:{SHA}").as_str()),
+            "only the first, which nginx checks"
+        );
+        assert_eq!(
+            with_line(&format!("#u:{APR1}\na:{APR1}"), "u", "u:NEW"),
+            None
+        );
     }
 
     #[test]

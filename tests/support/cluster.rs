@@ -149,3 +149,18 @@ pub fn unreachable_kubeconfig() -> (tempfile::TempDir, PathBuf) {
     .unwrap();
     (dir, path)
 }
+
+/// Restores a cluster-wide setting a test changed, also when the test fails: the kubectl
+/// arguments that undo it.
+pub struct Restore(pub Vec<&'static str>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let output = kubectl(&self.0);
+        assert!(
+            output.status.success(),
+            "restoring with {:?}: {output:?}",
+            self.0
+        );
+    }
+}

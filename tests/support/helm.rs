@@ -59,3 +59,47 @@ pub fn small_chart(dir: &Path, name: &str, version: &str) -> PathBuf {
     .unwrap();
     chart
 }
+
+/// A release Helm installed, uninstalled by Helm when the test ends, also when it fails: what
+/// it holds cluster-wide (the IngressClass `nginx`) would otherwise stop every later install.
+/// Once adopted, Helm no longer knows the release, and this does nothing.
+#[must_use = "dropping it uninstalls the release"]
+pub struct Installed {
+    driver: String,
+    name: String,
+    namespace: String,
+}
+
+/// `helm install NAME CHART -n NAMESPACE ARGS` with `driver`, which must succeed.
+pub fn install(
+    driver: &str,
+    name: &str,
+    chart: &Path,
+    namespace: &str,
+    args: &[&str],
+) -> Installed {
+    let mut all = vec!["install", name, chart.to_str().unwrap(), "-n", namespace];
+    all.extend_from_slice(args);
+    let output = helm(driver, &all);
+    assert!(output.status.success(), "helm install: {output:?}");
+    Installed {
+        driver: driver.to_owned(),
+        name: name.to_owned(),
+        namespace: namespace.to_owned(),
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let _ = helm(
+            &self.driver,
+            &[
+                "uninstall",
+                &self.name,
+                "-n",
+                &self.namespace,
+                "--ignore-not-found",
+            ],
+        );
+    }
+}
