@@ -15,7 +15,7 @@ use serde_json::Value;
 use support::audit;
 use support::cluster;
 use support::helm;
-use support::release::Fixture;
+use support::release::{Fixture, lease_holder};
 use support::skyctl::skyctl;
 
 const SEED_ERA: &str = "1.0.0-dev.20250319";
@@ -526,6 +526,8 @@ async fn adopt_killed_at_any_point_converges_when_run_again() {
         adopt.wait().unwrap();
         phases.insert(phase(&f).await);
         f.run("adopt", &["--force-unlock"]).success();
+        // A lock the killed run held would stop the next upgrade or uninstall.
+        assert_eq!(lease_holder(&f).await, None, "{moment:?}: the lock is left");
         assert_adopted(&f, claim).await;
     }
     // The kills reach into different steps, or the test would prove less than it says.
@@ -535,6 +537,7 @@ async fn adopt_killed_at_any_point_converges_when_run_again() {
     );
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Moment {
     After(Duration),
     /// Once a revision with this status is recorded.
@@ -726,16 +729,18 @@ async fn adopt_takes_nothing_over_from_another_helm_release() {
 }
 
 #[tokio::test]
-async fn a_dry_run_after_an_interrupted_clean_up_writes_nothing() {
+async fn after_an_interrupted_clean_up_a_dry_run_writes_nothing_and_a_run_finishes_under_the_lock()
+{
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
     let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
     let record = fresh(helm_record(&f).await);
     f.run("adopt", &[]).success();
-    // As a run killed before it retired Helm's record leaves it.
+    // As a run killed before it retired Helm's record leaves it, and its lock.
     let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
     secrets.create(&Default::default(), &record).await.unwrap();
+    lock_of_a_killed_skyctl(&f).await;
 
     let mark = audit::mark();
     f.run("adopt", &["--dry-run"])
@@ -743,13 +748,47 @@ async fn a_dry_run_after_an_interrupted_clean_up_writes_nothing() {
         .stderr_has("finishing what an earlier adopt began")
         .stderr_has("dry run:")
         .stderr_has("delete Helm's 1 record(s)");
+    f.run("adopt", &[])
+        .code(1)
+        .stderr_has("is locked by")
+        .stderr_has("--force-unlock");
     let writes = writes_since(&mark, &f.ns.name);
     assert!(writes.is_empty(), "--dry-run wrote: {writes:#?}");
     assert_eq!(helm_records(&f).await, 1);
-    f.run("adopt", &[])
+    f.run("adopt", &["--force-unlock"])
         .success()
         .stderr_has("Helm's 1 record(s) deleted");
     assert_eq!(helm_records(&f).await, 0);
+    assert_eq!(lease_holder(&f).await, None, "the lock is released");
+}
+
+/// The lock a skyctl on this machine held when it was killed: its process is gone.
+async fn lock_of_a_killed_skyctl(f: &Fixture) {
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let lease: k8s_openapi::api::coordination::v1::Lease =
+        serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "name": format!("skyctl-lock-{}", f.release()),
+                "annotations": {
+                    "skyctl.io/lock-host": gethostname::gethostname().to_string_lossy(),
+                    "skyctl.io/lock-pid": pid.to_string(),
+                },
+            },
+            "spec": {
+                "holderIdentity": format!("admin@here (pid {pid}, skyctl adopt)"),
+                "leaseDurationSeconds": 15,
+                "acquireTime": now,
+                "renewTime": now,
+            },
+        }))
+        .unwrap();
+    Api::namespaced(f.ns.client.clone(), &f.ns.name)
+        .create(&Default::default(), &lease)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@ use serde_json::{Value, json};
 
 use crate::chart::Chart;
 use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
-use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::{helm_handover, lock};
 use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::helm_release::{self, HelmError, HelmRelease, Resume};
@@ -83,9 +83,29 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let cleaned = helm_handover::remove_traces(&manager, &release, &applied, false).await?;
-    let removed = helm_handover::remove_leftovers(&manager, &release, &leftovers, false).await?;
-    helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history).await?;
+    // The clean-up changes the release's objects: under the release's lock, as every change
+    // is, so that it never interleaves with an upgrade, and a run after one killed while it held
+    // the lock takes a dead holder's lock with --force-unlock instead of leaving it to block
+    // the next upgrade or uninstall.
+    let lock = lock::acquire(
+        &client,
+        &release.namespace,
+        &release.name,
+        "adopt",
+        args.lock.force_unlock,
+    )
+    .await?;
+    let cleaned_up = async {
+        let cleaned = helm_handover::remove_traces(&manager, &release, &applied, false).await?;
+        let removed =
+            helm_handover::remove_leftovers(&manager, &release, &leftovers, false).await?;
+        helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history)
+            .await?;
+        anyhow::Ok((cleaned, removed))
+    }
+    .await;
+    lock.release().await?;
+    let (cleaned, removed) = cleaned_up?;
     eprintln!(
         "release {} adopted from Helm: Helm's marks removed from {} object(s), {} object(s) \
          Helm made and skyctl does not render deleted{}, Helm's {} record(s) {}",
