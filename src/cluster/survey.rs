@@ -56,8 +56,8 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
         list_in::<ResourceQuota>(client, namespace),
-        secret_metadata(client, namespace),
-        names_in::<ServiceAccount>(client, namespace),
+        metadata_in::<Secret>(client, namespace),
+        metadata_in::<ServiceAccount>(client, namespace),
         helm_config_maps(client, intent),
     );
     let helm_secrets = secrets
@@ -91,7 +91,8 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
             .map(|metas| credential_secrets::stored_among(metas.iter()))
             .map_err(Clone::clone),
         secrets: secrets.map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
-        service_accounts,
+        service_accounts: service_accounts
+            .map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
         helm,
         now: Timestamp::now(),
     })
@@ -144,20 +145,12 @@ where
         .map_err(|err| reason(&err))
 }
 
-/// The Secrets of the namespace, metadata only: names, labels, annotations; never data.
-async fn secret_metadata(
+/// One kind's objects in the namespace, metadata only: names, labels, annotations; for
+/// Secrets, never their data.
+async fn metadata_in<K>(
     client: &kube::Client,
     namespace: &str,
-) -> Observed<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>> {
-    Api::<Secret>::namespaced(client.clone(), namespace)
-        .list_metadata(&ListParams::default())
-        .await
-        .map(|list| list.items.into_iter().map(|s| s.metadata).collect())
-        .map_err(|err| reason(&err))
-}
-
-/// The names of one kind's objects in the namespace (metadata only).
-async fn names_in<K>(client: &kube::Client, namespace: &str) -> Observed<Vec<String>>
+) -> Observed<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>>
 where
     K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -167,12 +160,7 @@ where
     Api::<K>::namespaced(client.clone(), namespace)
         .list_metadata(&ListParams::default())
         .await
-        .map(|list| {
-            list.items
-                .into_iter()
-                .filter_map(|item| item.metadata.name)
-                .collect()
-        })
+        .map(|list| list.items.into_iter().map(|item| item.metadata).collect())
         .map_err(|err| reason(&err))
 }
 

@@ -21,20 +21,26 @@ pub fn kubeconfig() -> &'static Path {
     KUBECONFIG.get_or_init(|| {
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/controlplane/controlplane.py");
-        // stderr goes straight to the terminal: a cold build takes long and should be seen.
-        let output = Command::new("python3")
-            .arg(&script)
-            .arg("up")
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
-        assert!(
-            output.status.success(),
-            "the test control plane did not start ({}); the lines above say why",
-            output.status
-        );
-        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+        let mut up = Command::new("python3");
+        up.arg(&script).arg("up");
+        path_printed_by(up, "the test control plane did not start")
     })
+}
+
+/// Runs a harness script that prints a path (a kubeconfig, a directory of binaries) and returns
+/// it. Its stderr goes straight to the terminal: a cold build takes long and should be seen. A
+/// script that fails fails the calling test with `failure`; it is never skipped.
+pub fn path_printed_by(mut command: Command, failure: &str) -> PathBuf {
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
+    assert!(
+        output.status.success(),
+        "{failure} ({}); the lines above say why",
+        output.status
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
 /// A client for the test control plane, as its admin.
@@ -115,15 +121,11 @@ where
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     let bin = BIN.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/controlplane/build.sh");
-        let output = Command::new(&script)
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
-        assert!(
-            output.status.success(),
-            "the control plane's binaries did not build"
-        );
-        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("kubectl")
+        path_printed_by(
+            Command::new(script),
+            "the control plane's binaries did not build",
+        )
+        .join("kubectl")
     });
     Command::new(bin)
         .arg("--kubeconfig")
