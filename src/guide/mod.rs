@@ -11,5 +11,7 @@ pub mod gcp_credentials;
 pub mod health;
 pub mod host;
 pub mod kube_credentials;
+pub mod login_mode;
+pub mod oauth_client;
 pub mod password;
 pub mod transition;
