@@ -265,6 +265,8 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub auth: WebAuthArgs,
     #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
     pub rollout: RolloutArgs,
     /// Create the namespace if it does not exist
     #[arg(long, help_heading = "Apply")]
@@ -299,6 +301,77 @@ pub struct WebAuthArgs {
     /// Never prompt; fail naming the missing flag instead
     #[arg(short, long, help_heading = "Web login")]
     pub yes: bool,
+}
+
+/// How users log in, beyond the web login's user and password.
+#[derive(Debug, Args, Clone)]
+pub struct LoginArgs {
+    /// How users log in: basic (a user and password checked by the ingress), users (the API
+    /// server's own users, starting from an admin whose password skyctl asks for), oauth (single
+    /// sign-on through your OIDC provider), proxy (an auth proxy you run in front sets each
+    /// user's identity header) or none (no login at all). By default: the login the values or
+    /// the release already have; else skyctl asks on a terminal; else basic. Chart 0.13.0 has
+    /// every way, the seed-era chart basic only
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Login")]
+    pub auth: Option<AuthMode>,
+    /// --auth oauth: the OIDC issuer (e.g. https://example.okta.com)
+    #[arg(long, value_name = "URL", help_heading = "Login")]
+    pub oauth_issuer_url: Option<String>,
+    /// --auth oauth: the client id the OIDC provider gave the API server
+    #[arg(long, value_name = "ID", help_heading = "Login")]
+    pub oauth_client_id: Option<String>,
+    /// --auth oauth: read the client secret from the first line of standard input (else
+    /// --oauth-client-secret-file, else $SKYCTL_OAUTH_CLIENT_SECRET, else a hidden prompt). It is
+    /// stored in a Secret, never in the values
+    #[arg(long, help_heading = "Login")]
+    pub oauth_client_secret_stdin: bool,
+    /// --auth oauth: read the client secret from the first line of this file
+    #[arg(long, value_name = "FILE", help_heading = "Login")]
+    pub oauth_client_secret_file: Option<PathBuf>,
+    /// --auth proxy: the header in which the proxy passes the user's identity (default
+    /// X-Auth-Request-Email)
+    #[arg(long, value_name = "HEADER", help_heading = "Login")]
+    pub proxy_header: Option<String>,
+    /// --auth proxy: whether the header holds the identity itself or a JWT with it (default
+    /// plaintext)
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Login")]
+    pub proxy_header_format: Option<ProxyHeaderFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    Basic,
+    Users,
+    Oauth,
+    Proxy,
+    None,
+}
+
+impl From<AuthMode> for crate::guide::login_mode::Mode {
+    fn from(mode: AuthMode) -> Self {
+        match mode {
+            AuthMode::Basic => Self::Basic,
+            AuthMode::Users => Self::Users,
+            AuthMode::Oauth => Self::Oauth,
+            AuthMode::Proxy => Self::Proxy,
+            AuthMode::None => Self::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProxyHeaderFormat {
+    Plaintext,
+    Jwt,
+}
+
+impl From<ProxyHeaderFormat> for crate::guide::login_mode::HeaderFormat {
+    fn from(format: ProxyHeaderFormat) -> Self {
+        match format {
+            ProxyHeaderFormat::Plaintext => Self::Plaintext,
+            ProxyHeaderFormat::Jwt => Self::Jwt,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -63,6 +63,15 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// Asks for one line on the terminal; the answer without surrounding blanks (empty at the end
+/// of input).
+pub fn ask(question: &str) -> std::io::Result<String> {
+    eprint!("{question} ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim().to_owned())
+}
+
 /// Marks a step of the walk-through as done, as a checklist line.
 pub fn step(name: &str, detail: &str) {
     eprintln!("✓ {name}: {detail}");

@@ -194,12 +194,19 @@ pub struct Executed {
     pub kept: Vec<(ObjectRef, Keep)>,
 }
 
+/// Work done once the namespace exists and the lock is held, before any object is applied:
+/// writing a Secret the objects read but the release's record must not hold (the OAuth
+/// client's).
+pub type BeforeApply<'a> =
+    &'a (dyn Fn() -> futures::future::BoxFuture<'a, anyhow::Result<()>> + Send + Sync);
+
 /// How to carry a rollout out.
-#[derive(Debug, Clone, Copy)]
-pub struct Execution {
+#[derive(Clone, Copy)]
+pub struct Execution<'a> {
     /// Wait this long for readiness; `None` skips waiting.
     pub wait: Option<Duration>,
     pub force_unlock: bool,
+    pub before_apply: Option<BeforeApply<'a>>,
 }
 
 /// Carries out a prepared rollout: see the module documentation for its steps.
@@ -208,7 +215,7 @@ pub async fn carry_out<S: ReleaseStorage>(
     storage: &S,
     release: &Release,
     prepared: &Prepared,
-    execution: Execution,
+    execution: Execution<'_>,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Executed> {
     let Decision::Rollout(rollout) = &prepared.decision else {
@@ -255,16 +262,25 @@ pub async fn carry_out<S: ReleaseStorage>(
         execution.force_unlock,
     )
     .await?;
-    let result = under_lock(
-        manager,
-        storage,
-        release,
-        prepared,
-        execution.wait,
-        &lock,
-        progress,
-    )
-    .await;
+    let result = match execution.before_apply {
+        Some(before_apply) => before_apply().await,
+        None => Ok(()),
+    };
+    let result = match result {
+        Ok(()) => {
+            under_lock(
+                manager,
+                storage,
+                release,
+                prepared,
+                execution.wait,
+                &lock,
+                progress,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
     let released = lock.release().await;
     let executed = result?;
     released?;

@@ -155,10 +155,8 @@ async fn take_over(
     let mut values = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
     // placeholder); install and upgrade refuse one, so the admin hears of it now.
-    if let Err(err) = super::web_login::check(&values.values) {
-        eprintln!(
-            "warning: the web login is adopted as it is, and nobody can log in with it: {err:#}"
-        );
+    if let Err(err) = super::web_login::check(&values.values, chart) {
+        eprintln!("warning: the login is adopted as it is: {err:#}");
     }
     let mut manifests = deploy::render_release(client, release, chart, &values.values).await?;
     let claims = ObjectManager::new(client)
@@ -214,6 +212,7 @@ async fn take_over(
         history,
         &rollout,
         &options,
+        None,
     )
     .await?;
     Ok(ids)

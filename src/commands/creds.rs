@@ -442,6 +442,7 @@ async fn apply_to_release(
         &history,
         &args,
         &super::deploy::DeployOptions::default(),
+        None,
     )
     .await?;
     Ok(Some(outcome))

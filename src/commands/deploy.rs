@@ -16,9 +16,11 @@ use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
 use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
 use crate::error::invalid_input;
+use crate::guide::credential_secrets::StoreOutcome;
 use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
-use crate::guide::{self, credential_secrets};
+use crate::guide::login_mode::{self, Mode};
+use crate::guide::{self, credential_secrets, oauth_client};
 use crate::manifest::Manifest;
 use crate::ownership::Change;
 use crate::plan;
@@ -255,7 +257,7 @@ pub(super) async fn deploy_and_finish(
     let (mut extra, credentials_line) = stored_credentials(client, release, chart, user).await?;
     extra.extend(login.layer.clone());
     let resolved = input.resolve(chart, extra).map_err(invalid_input)?;
-    web_login::check(&resolved.values)?;
+    web_login::check(&resolved.values, chart)?;
     if resolved
         .values
         .pointer("/apiService/dbConnectionString")
@@ -269,6 +271,21 @@ pub(super) async fn deploy_and_finish(
     crate::ui::step("credentials", &credentials_line);
     crate::ui::step("web login", &web_login::describe(&resolved.values, &login));
     let manifests = render_release(client, release, chart, &resolved.values).await?;
+    // The OAuth client goes into its Secret once the namespace exists, under the lock, before
+    // oauth2-proxy that reads it is applied.
+    let stored = std::sync::Mutex::new(None);
+    let store_client = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async {
+            if let Some(oauth) = &login.oauth_client {
+                let outcome =
+                    oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
+                *stored.lock().expect("not poisoned") = Some(outcome);
+            }
+            Ok(())
+        })
+    };
+    let before_apply: Option<rollout::BeforeApply> =
+        login.oauth_client.is_some().then_some(&store_client);
     let outcome = deploy(
         client,
         release,
@@ -279,16 +296,45 @@ pub(super) async fn deploy_and_finish(
         &history,
         &args.rollout,
         &DeployOptions::of(args),
+        before_apply,
     )
     .await?;
+    if let Some(oauth) = &login.oauth_client {
+        let secret = oauth_client::secret_name(&release.name);
+        if let Outcome::DryRun { .. } = outcome {
+            eprintln!("dry run: Secret {secret} (the OAuth client) would be stored");
+        } else {
+            // Without a rollout, the client is stored now; oauth2-proxy reads it only when it
+            // starts.
+            if let Outcome::Unchanged { .. } = outcome {
+                let outcome =
+                    oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
+                *stored.lock().expect("not poisoned") = Some(outcome);
+            }
+            let outcome = stored.lock().expect("not poisoned").take();
+            if outcome == Some(StoreOutcome::Updated) {
+                let proxy = format!("{}-oauth2-proxy", release.name);
+                credential_secrets::restart_deployment(client, &release.namespace, &proxy).await?;
+                eprintln!("OAuth client in Secret {secret} replaced; {proxy} restarted to read it");
+            }
+        }
+    }
     if login.changed && matches!(outcome, Outcome::Deployed { .. }) {
-        eprintln!(
-            "web login: password changed for user {:?}; the old one no longer works",
-            login
-                .credentials
-                .as_ref()
-                .map_or("", |c| c.username.as_str())
-        );
+        let user = login
+            .credentials
+            .as_ref()
+            .map_or("", |c| c.username.as_str());
+        match login.mode {
+            // The server seeds its first admin from the line once, on a fresh database.
+            Mode::Users => eprintln!(
+                "warning: the API server made its first admin {user:?} when it first started and \
+                 keeps the password it had then; change the password on the dashboard's Users \
+                 page (the new one takes effect only on a new data volume)"
+            ),
+            _ => eprintln!(
+                "web login: password changed for user {user:?}; the old one no longer works"
+            ),
+        }
     }
     finish(client, release, &outcome, &login, args).await
 }
@@ -337,6 +383,7 @@ pub(super) async fn deploy(
     history: &History,
     args: &RolloutArgs,
     options: &DeployOptions,
+    before_apply: Option<rollout::BeforeApply<'_>>,
 ) -> anyhow::Result<Outcome> {
     let objects = manifests.len();
     let manager = ObjectManager::new(client);
@@ -423,6 +470,7 @@ pub(super) async fn deploy(
     let execution = rollout::Execution {
         wait: args.wait.limit(),
         force_unlock: args.lock.force_unlock,
+        before_apply,
     };
     let result = rollout::carry_out(
         &manager,
@@ -533,6 +581,7 @@ async fn undo(
                     let execution = rollout::Execution {
                         wait: args.wait.limit(),
                         force_unlock: false,
+                        before_apply: None,
                     };
                     rollout::carry_out(
                         &manager,
@@ -586,6 +635,34 @@ struct Summary {
     health: HealthReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     login: Option<String>,
+    /// How users log in: `basic`, `users`, `oauth`, `proxy` or `none`.
+    login_mode: Mode,
+}
+
+/// After a healthy answer: the server runs the login this rollout set up, asked as a client
+/// asks. A server that runs another login (a config that never reached it, a proxy the server
+/// does not trust) fails the install; a server that cannot say is a warning.
+async fn confirm_login(
+    url: &str,
+    login: &WebLogin,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    let admin = login.credentials.as_ref().map(|c| c.username.as_str());
+    match health::login_seen(url, login.credentials.as_ref()).await {
+        Ok(seen) => login_mode::confirms(login.mode, admin, &seen).map_err(|why| {
+            anyhow::anyhow!(
+                "the API server at {url} is healthy, but {why}.\nNext: compare the release's \
+                 login (skyctl get values) with the server's (kubectl logs)"
+            )
+        }),
+        Err(err) => {
+            progress.println(&format!(
+                "warning: could not confirm the {} login: {err:#}",
+                login.mode.name()
+            ));
+            Ok(())
+        }
+    }
 }
 
 /// What the health check found, or why there was none.
@@ -639,6 +716,7 @@ async fn finish(
         endpoint: None,
         health: HealthReport::not_checked("--dry-run"),
         login: None,
+        login_mode: login.mode,
     };
     // The health check needs the wait: without it, or without the check, one look finds the
     // endpoint if it is there.
@@ -677,7 +755,10 @@ async fn finish(
                 &mut progress,
             );
             match checked.await {
-                Ok(health) => summary.health = HealthReport::Checked(health),
+                Ok(health) => {
+                    confirm_login(&found.url, login, &mut progress).await?;
+                    summary.health = HealthReport::Checked(health);
+                }
                 // Without the password skyctl cannot pass the login; the 401 proves the way there.
                 Err(unhealthy)
                     if credentials.is_none()
@@ -696,10 +777,11 @@ async fn finish(
         }
     }
     if let Some(found) = &summary.endpoint {
-        summary.login = Some(health::login_command(
-            &found.url,
-            credentials.map(|c| c.username.as_str()),
-        ));
+        let user = match login.mode {
+            Mode::Basic | Mode::Users => credentials.map(|c| c.username.as_str()),
+            _ => None,
+        };
+        summary.login = Some(health::login_command(&found.url, user));
     }
     match args.output.output {
         OutputFormat::Text => {
@@ -709,9 +791,12 @@ async fn finish(
                     health.version, health.commit
                 );
             }
-            if let (Some(found), Some(login)) = (&summary.endpoint, &summary.login) {
+            if let (Some(found), Some(line)) = (&summary.endpoint, &summary.login) {
                 eprintln!("endpoint: {}", found.url);
-                eprintln!("users log in with:\n  {login}");
+                eprintln!("users log in with:\n  {line}");
+                if let Some(then) = login_mode::after_login(login.mode) {
+                    eprintln!("  ({then})");
+                }
             }
         }
         format => crate::ui::print(&summary, format.into())?,

@@ -40,7 +40,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
     };
     let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
     // The htpasswd line given is refused by install and upgrade before anything else.
-    super::web_login::check_given(&given)?;
+    super::web_login::check_given(&given, chart)?;
     let deployed = history.deployed();
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(ValuesMode::Default, values_given, deployed.is_some());
@@ -55,7 +55,8 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         create_namespace: args.create_namespace,
         take_ownership: args.take_ownership,
     };
-    let report = preflight::assess(&client, &release, chart, &given, &values, plans).await?;
+    let login = (super::web_login::unasked_choice(&given, &values), None);
+    let report = preflight::assess(&client, &release, chart, &values, login, plans).await?;
     match args.output.output {
         OutputFormat::Text => {
             println!(

@@ -12,22 +12,24 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     let deploy = &args.deploy;
     let chart = Chart::choose(deploy.chart.version.as_deref(), None)?;
     let (input, user) = super::read_values(chart, &deploy.values)?;
-    web_login::check_given(&user)?;
-    // Without a question to ask, the web login is settled before the cluster is touched, so
+    web_login::check_given(&user, chart)?;
+    let release = super::release(cluster, &args.release.release);
+    let choice = web_login::choose(deploy, chart, &user, &user, None)?;
+    // Without a terminal to ask on, the login is settled before the cluster is touched, so
     // that a missing password is named first, as every other input error.
-    let settled = if web_login::prompts(&deploy.auth, &user, &user, None) {
+    let settled = if web_login::can_ask(&deploy.auth) {
         None
     } else {
         Some(web_login::decide(
-            &deploy.auth,
-            &deploy.values,
+            deploy,
+            choice,
+            &release.name,
             &user,
             &user,
             None,
         )?)
     };
     let client = super::connect(cluster).await?;
-    let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     let namespace_exists = ObjectManager::new(&client)
         .namespace_exists(&release.namespace)
@@ -45,14 +47,14 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         &release,
         chart,
         &user,
-        &user,
         namespace_exists,
+        choice,
         deploy,
     )
     .await?;
     let login = match settled {
         Some(login) => login,
-        None => web_login::decide(&deploy.auth, &deploy.values, &user, &user, None)?,
+        None => web_login::decide(deploy, choice, &release.name, &user, &user, None)?,
     };
     if !deploy.auth.yes && namespace_exists {
         super::creds::offer_local(&client, &release).await?;

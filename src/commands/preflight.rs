@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use crate::chart::Chart;
-use crate::cli::DeployArgs;
+use crate::cli::{DeployArgs, LoginArgs};
 use crate::cluster::survey;
 use crate::preflight::{Intent, Report, Status};
 use crate::release::Release;
 use crate::render::{self, AdmissionCertificate, Lookups};
 use crate::values::Resolved;
+
+use super::web_login::Choice;
 
 /// How the rollout would run, as far as the checks care.
 #[derive(Debug, Clone, Copy)]
@@ -31,17 +33,17 @@ pub(super) struct Blocked {
     lines: String,
 }
 
-/// Renders the release and checks it against the cluster. `given`: the values given now;
-/// `values`: those the rollout renders from (with any it reuses).
+/// Renders the release and checks it against the cluster. `values`: those the rollout renders
+/// from (with any it reuses); `login`: the login it will lay over them, and its flags.
 pub(super) async fn assess(
     client: &kube::Client,
     release: &Release,
     chart: &'static Chart,
-    given: &Resolved,
     values: &Resolved,
+    login: (Choice, Option<&LoginArgs>),
     plans: Plans,
 ) -> anyhow::Result<Report> {
-    let rendered = super::web_login::preflight_values(given, values);
+    let rendered = super::web_login::preflight_values(values, login.0, login.1);
     // The chart's lookups read cluster objects an admin of one namespace may not read; the
     // RBAC check names that, so the render goes on as `template` would.
     let manifests = match super::deploy::render_release(client, release, chart, &rendered).await {
@@ -73,9 +75,9 @@ pub(super) async fn gate(
     client: &kube::Client,
     release: &Release,
     chart: &'static Chart,
-    given: &Resolved,
     values: &Resolved,
     namespace_exists: bool,
+    choice: Choice,
     args: &DeployArgs,
 ) -> anyhow::Result<()> {
     let plans = Plans {
@@ -87,7 +89,15 @@ pub(super) async fn gate(
         crate::ui::step("preflight", "skipped (--skip-preflight)");
         return Ok(());
     }
-    let report = assess(client, release, chart, given, values, plans).await?;
+    let report = assess(
+        client,
+        release,
+        chart,
+        values,
+        (choice, Some(&args.login)),
+        plans,
+    )
+    .await?;
     if report.blocks() {
         return Err(Blocked {
             count: report.count(Status::Block),

@@ -42,6 +42,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &history,
         &args.rollout,
         &super::deploy::DeployOptions::default(),
+        None,
     )
     .await?;
     Ok(())

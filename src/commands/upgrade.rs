@@ -16,17 +16,16 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     // With --version the chart is known, and the values are checked before the cluster is
     // read; without it, the chart is the release's own, known once its record is read.
     if let Some(version) = asked {
-        let given = input
-            .resolve(Chart::find(version)?, Vec::new())
-            .map_err(invalid_input)?;
-        super::web_login::check_given(&given)?;
+        let chart = Chart::find(version)?;
+        let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+        super::web_login::check_given(&given, chart)?;
     }
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     let chart = chart(asked, &release, &history)?;
     let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
-    super::web_login::check_given(&given)?;
+    super::web_login::check_given(&given, chart)?;
     let operation = Operation::Upgrade {
         install: args.install,
     };
@@ -49,23 +48,19 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     if let Some(record) = deployed {
         crate::ui::step("values", &describe(base, values_given, record.revision));
     }
+    let recorded = deployed.map(|record| &record.values);
+    let choice = super::web_login::choose(deploy, chart, &given, &user, recorded)?;
     super::preflight::gate(
         &client,
         &release,
         chart,
-        &given,
         &user,
         namespace_exists,
+        choice,
         deploy,
     )
     .await?;
-    let login = super::web_login::decide(
-        &deploy.auth,
-        &deploy.values,
-        &given,
-        &user,
-        deployed.map(|record| &record.values),
-    )?;
+    let login = super::web_login::decide(deploy, choice, &release.name, &given, &user, recorded)?;
     super::deploy::deploy_and_finish(
         &client,
         &release,

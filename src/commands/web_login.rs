@@ -1,53 +1,279 @@
-//! The web login for install and upgrade: a password (stdin, environment, prompt) becomes a
-//! bcrypt htpasswd line in `ingress.authCredentials`, laid over the user's values as a values
-//! layer of its own. Values that set `ingress.authCredentials` or `ingress.authSecret`
-//! themselves are kept; an upgrade given neither keeps the line its release recorded.
+//! The login for install and upgrade: which way users log in (`--auth`, the values, the
+//! release's record, or a question on a terminal) and what that way needs, laid over the user's
+//! values as a values layer of its own. A password (stdin, environment, prompt) becomes a bcrypt
+//! htpasswd line: the ingress's basic auth (`ingress.authCredentials`) or the API server's first
+//! admin (`apiService.initialBasicAuthCredentials`). An OAuth client secret goes into a Secret,
+//! never into the values. What the values set themselves is kept; an upgrade given nothing keeps
+//! the login its release recorded.
 
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::cli::{ValuesArgs, WebAuthArgs};
+use crate::chart::Chart;
+use crate::cli::{DeployArgs, WebAuthArgs};
 use crate::error::invalid_input;
 use crate::guide::basic_auth;
 use crate::guide::health::Credentials;
+use crate::guide::login_mode::{self, HeaderFormat, Login, Mode};
+use crate::guide::oauth_client;
 use crate::guide::password;
+use crate::redacted::Redacted;
 use crate::values::{ExtraLayer, Resolved};
 
-/// The web login as this rollout sets it.
+/// The login as this rollout sets it.
 pub(super) struct WebLogin {
-    /// The layer that sets `ingress.authCredentials`, when skyctl makes or keeps the line.
+    pub mode: Mode,
+    /// The layer with the login's values, when skyctl makes or keeps them.
     pub layer: Option<ExtraLayer>,
-    /// The login, when skyctl knows the password: the health check uses it.
+    /// The user and password, when skyctl knows them: the health check logs in with them.
     pub credentials: Option<Credentials>,
-    /// A password replaces the one the release recorded: everyone who logs in with the old
-    /// one is locked out once the rollout is done.
+    /// A password replaces the one the release recorded.
     pub changed: bool,
+    /// The OAuth client to store before the rollout.
+    pub oauth_client: Option<oauth_client::Client>,
 }
 
-/// Decides the web login from the flags, the values given now (`given`), the user's values
-/// with any reused ones (`user`) and the recorded line.
+/// Which login, and what chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Choice {
+    pub mode: Mode,
+    by: ChosenBy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChosenBy {
+    /// `--auth`.
+    Flag,
+    /// The values given, or reused ones that set a login of their own: kept as they are.
+    Values,
+    /// The release's record: kept until a flag says otherwise.
+    Record,
+    /// The admin, asked on a terminal.
+    Question,
+    /// Nothing chose: basic auth, as every chart version has it.
+    Default,
+}
+
+/// The environment variable that may hold the OAuth client secret.
+pub(super) const CLIENT_SECRET_ENV: &str = "SKYCTL_OAUTH_CLIENT_SECRET";
+
+/// Chooses the login: `--auth`; else the values' own; else the release's record; else, on a
+/// terminal and with a chart that has more than one way, the admin's answer; else basic auth.
+/// `given`: the values given now; `user`: with those the upgrade reuses.
+pub(super) fn choose(
+    args: &DeployArgs,
+    chart: &Chart,
+    given: &Resolved,
+    user: &Resolved,
+    recorded: Option<&Value>,
+) -> anyhow::Result<Choice> {
+    let defaults = Value::Object(chart.definition().defaults().clone());
+    let stdin_readers: Vec<&str> = [
+        (
+            args.values.files.iter().any(|f| f.as_os_str() == "-"),
+            "--values -",
+        ),
+        (args.auth.web_password_stdin, "--web-password-stdin"),
+        (
+            args.login.oauth_client_secret_stdin,
+            "--oauth-client-secret-stdin",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(reads, flag)| reads.then_some(flag))
+    .collect();
+    if let [first, second, ..] = stdin_readers[..] {
+        return Err(invalid_input(anyhow::anyhow!(
+            "{second} and {first} both read standard input; give the other as a file"
+        )));
+    }
+    let choice = |mode, by| Ok(Choice { mode, by });
+    if let Some(flag) = args.login.auth {
+        let mode = Mode::from(flag);
+        if !mode.supported_by(&defaults) {
+            let having: Vec<&str> = Chart::all()
+                .iter()
+                .filter(|c| mode.supported_by(&Value::Object(c.definition().defaults().clone())))
+                .map(Chart::version)
+                .collect();
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth {}: chart {} has no such login; chart {} has (--version)",
+                mode.name(),
+                chart.version(),
+                having.join(" or ")
+            )));
+        }
+        if let Some((chosen, key)) = login_mode::chosen_by(&given.user)
+            && chosen != mode
+        {
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth {} and {key} in the values given choose different logins; drop one",
+                mode.name()
+            )));
+        }
+        return choice(mode, ChosenBy::Flag);
+    }
+    if let Some(chosen) = chosen_by_values(given, user) {
+        return Ok(chosen);
+    }
+    if let Some(recorded) = recorded {
+        return match login_mode::chosen_by(recorded) {
+            Some((mode, _)) => choice(mode, ChosenBy::Record),
+            // A release that recorded no login (adopted from Helm as it was) keeps none until
+            // a password is given.
+            None if offered(&args.auth) => choice(Mode::Basic, ChosenBy::Default),
+            None => choice(Mode::None, ChosenBy::Record),
+        };
+    }
+    let several = Mode::ALL
+        .iter()
+        .filter(|m| m.supported_by(&defaults))
+        .count()
+        > 1;
+    if several && can_ask(&args.auth) && !offered(&args.auth) {
+        return choice(ask_mode(&defaults)?, ChosenBy::Question);
+    }
+    choice(Mode::Basic, ChosenBy::Default)
+}
+
+/// The login the values given choose, or reused ones that choose one of their own (skyctl's
+/// own htpasswd line aside, which a new password replaces).
+fn chosen_by_values(given: &Resolved, user: &Resolved) -> Option<Choice> {
+    let by_values = |mode| Choice {
+        mode,
+        by: ChosenBy::Values,
+    };
+    if let Some((mode, _)) = login_mode::chosen_by(&given.user) {
+        return Some(by_values(mode));
+    }
+    let reused_secret = user
+        .user
+        .pointer("/ingress/authSecret")
+        .is_some_and(|v| !v.is_null());
+    match login_mode::chosen_by(&user.values) {
+        Some((mode, _)) if mode != Mode::Basic => Some(by_values(mode)),
+        _ if reused_secret => Some(by_values(Mode::Basic)),
+        _ => None,
+    }
+}
+
+/// Whether skyctl may ask on the terminal.
+pub(super) fn can_ask(args: &WebAuthArgs) -> bool {
+    !args.yes && std::io::stdin().is_terminal()
+}
+
+fn ask_mode(defaults: &Value) -> anyhow::Result<Mode> {
+    let modes: Vec<Mode> = Mode::ALL
+        .into_iter()
+        .filter(|m| m.supported_by(defaults))
+        .collect();
+    eprintln!("How will users log in?");
+    for (n, mode) in modes.iter().enumerate() {
+        eprintln!("  {}) {:<6} {}", n + 1, mode.name(), mode.summary());
+    }
+    for _ in 0..3 {
+        let answer = crate::ui::ask(&format!("Choose 1-{} [1]:", modes.len()))?;
+        if answer.is_empty() {
+            return Ok(modes[0]);
+        }
+        let picked = answer
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| modes.get(n))
+            .or_else(|| modes.iter().find(|m| m.name() == answer.to_lowercase()));
+        match picked {
+            Some(mode) => return Ok(*mode),
+            None => eprintln!("Type a number from 1 to {}, or a name.", modes.len()),
+        }
+    }
+    Err(invalid_input(anyhow::anyhow!(
+        "no login chosen; pass --auth basic|users|oauth|proxy|none"
+    )))
+}
+
+/// Settles what the chosen login needs: passwords and secrets, read or asked for, and the
+/// values layer. `release`: the release's name (the OAuth client's Secret is named for it).
 pub(super) fn decide(
-    args: &WebAuthArgs,
-    values_args: &ValuesArgs,
+    args: &DeployArgs,
+    choice: Choice,
+    release: &str,
     given: &Resolved,
     user: &Resolved,
     recorded: Option<&Value>,
 ) -> anyhow::Result<WebLogin> {
-    if args.web_password_stdin && values_args.files.iter().any(|f| f.as_os_str() == "-") {
-        return Err(invalid_input(anyhow::anyhow!(
-            "--web-password-stdin and --values - both read standard input; give the values as a file"
-        )));
+    // The record counts only for the login it recorded.
+    let recorded = recorded
+        .filter(|values| login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(choice.mode));
+    match choice.mode {
+        Mode::Basic | Mode::Users => htpasswd_login(args, choice, given, user, recorded),
+        Mode::Oauth => oauth(args, choice, release, user, recorded),
+        Mode::Proxy => proxy(args, choice, user, recorded),
+        Mode::None => Ok(WebLogin {
+            layer: layer(choice, Login::None, user, "no login (--auth none)".into()),
+            ..nothing(choice)
+        }),
     }
-    let user_chose_auth = user_chose_auth(given, user);
-    let recorded_line = recorded_line(recorded);
+}
+
+fn nothing(choice: Choice) -> WebLogin {
+    WebLogin {
+        mode: choice.mode,
+        layer: None,
+        credentials: None,
+        changed: false,
+        oauth_client: None,
+    }
+}
+
+/// The layer of `login` over the user's values; none when the values set the login themselves,
+/// or when it would set nothing.
+fn layer(choice: Choice, login: Login, user: &Resolved, label: String) -> Option<ExtraLayer> {
+    if choice.by == ChosenBy::Values {
+        return None;
+    }
+    let values = login_mode::values(&login, &user.values);
+    (!values.is_empty()).then_some(ExtraLayer { label, values })
+}
+
+/// Where a mode with a password keeps its htpasswd line.
+fn line_pointer(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Users => "/apiService/initialBasicAuthCredentials",
+        _ => "/ingress/authCredentials",
+    }
+}
+
+/// Basic auth at the ingress, or the API server's first admin: a password made into an
+/// htpasswd line, or the line the release recorded.
+fn htpasswd_login(
+    args: &DeployArgs,
+    choice: Choice,
+    given: &Resolved,
+    user: &Resolved,
+    recorded: Option<&Value>,
+) -> anyhow::Result<WebLogin> {
+    let auth = &args.auth;
+    let pointer = line_pointer(choice.mode);
+    let set = |values: &Value, pointer: &str| values.pointer(pointer).is_some_and(|v| !v.is_null());
+    // The values' own line (or Secret) is theirs to keep; the chart's placeholder is not a line.
+    let values_have_line = choice.by == ChosenBy::Values
+        && match choice.mode {
+            Mode::Users => {
+                set(&given.user, pointer)
+                    || set(&user.user, pointer)
+                    || set(&user.user, "/apiService/initialBasicAuthSecret")
+            }
+            _ => true,
+        };
+    let recorded_line = recorded.and_then(|values| values.pointer(pointer)?.as_str());
     let sources = password::Sources {
-        stdin: args.web_password_stdin,
-        no_prompt: args.yes,
+        stdin: auth.web_password_stdin,
+        no_prompt: auth.yes,
     };
-    let offered = offered(args);
-    let keeps_recorded = recorded_line.is_some() || recorded_no_login(recorded);
-    let password = if user_chose_auth || (keeps_recorded && !offered) {
+    let offered = offered(auth);
+    let password = if values_have_line || (recorded_line.is_some() && !offered) {
         // Not needed for the login itself; only the health check uses it.
         if offered {
             read_password(sources, "")?
@@ -55,21 +281,32 @@ pub(super) fn decide(
             None
         }
     } else {
-        let prompt = format!("Password for the web login {:?}", args.web_username);
-        Some(
-            read_password(sources, &prompt)?
-                .ok_or_else(|| invalid_input(password::PasswordError::Missing))?,
-        )
+        let prompt = match choice.mode {
+            Mode::Users => format!(
+                "Password for the API server's first admin {:?}",
+                auth.web_username
+            ),
+            _ => format!("Password for the web login {:?}", auth.web_username),
+        };
+        Some(read_password(sources, &prompt)?.ok_or_else(|| {
+            invalid_input(anyhow::anyhow!(
+                "{}; or choose another login with --auth",
+                password::PasswordError::Missing
+            ))
+        })?)
     };
     let credentials = password.map(|password| Credentials {
-        username: args.web_username.clone(),
+        username: auth.web_username.clone(),
         password: password.into(),
     });
-    if user_chose_auth || (credentials.is_none() && recorded_line.is_none()) {
+    let who = match choice.mode {
+        Mode::Users => "the first admin",
+        _ => "the web login",
+    };
+    if values_have_line || (credentials.is_none() && recorded_line.is_none()) {
         return Ok(WebLogin {
-            layer: None,
-            changed: false,
             credentials,
+            ..nothing(choice)
         });
     }
     let (line, changed) = match (&credentials, recorded_line) {
@@ -89,114 +326,256 @@ pub(super) fn decide(
         }
         (None, line) => (line.unwrap_or_default().to_owned(), false),
     };
-    let Value::Object(values) = json!({"ingress": {"authCredentials": line}}) else {
-        unreachable!("a literal map")
-    };
     let label = if recorded_line.is_some() && !changed {
-        "the web login the release recorded".to_owned()
+        format!("{who} the release recorded")
     } else {
-        format!("the web login of user {:?}", args.web_username)
+        format!("{who} of user {:?}", auth.web_username)
+    };
+    let login = match choice.mode {
+        Mode::Users => Login::Users { htpasswd: line },
+        _ => Login::Basic { htpasswd: line },
     };
     Ok(WebLogin {
-        layer: Some(ExtraLayer { label, values }),
+        layer: layer(choice, login, user, label),
         credentials,
         changed,
+        ..nothing(choice)
     })
 }
 
-/// Whether [`decide`] would ask for the password on the terminal. When it would not, the web
-/// login can be settled before the cluster is asked anything: a missing password is then
-/// named first, and no question waits on the cluster's answers.
-pub(super) fn prompts(
-    args: &WebAuthArgs,
-    given: &Resolved,
+/// Single sign-on: the issuer in the values, the client in a Secret of its own.
+fn oauth(
+    args: &DeployArgs,
+    choice: Choice,
+    release: &str,
     user: &Resolved,
     recorded: Option<&Value>,
-) -> bool {
-    let needed = !user_chose_auth(given, user)
-        && recorded_line(recorded).is_none()
-        && !recorded_no_login(recorded);
-    needed && !offered(args) && !args.yes && std::io::stdin().is_terminal()
-}
-
-/// The values given set the login themselves, the release's own Secret is reused, or the
-/// values choose a login of another kind. A recorded line is not a choice made now: a new
-/// password replaces it.
-fn user_chose_auth(given: &Resolved, user: &Resolved) -> bool {
-    let set = |values: &Resolved, key: &str| {
-        values
-            .user
-            .pointer(&format!("/ingress/{key}"))
-            .is_some_and(|v| !v.is_null())
+) -> anyhow::Result<WebLogin> {
+    if choice.by == ChosenBy::Values {
+        return Ok(nothing(choice));
+    }
+    let login = &args.login;
+    let recorded_key = |key: &str| {
+        recorded
+            .and_then(|values| values.pointer(&format!("/auth/oauth/{key}")))
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
     };
-    set(given, "authCredentials")
-        || set(given, "authSecret")
-        || set(user, "authSecret")
-        || other_login(&user.values).is_some()
+    let ask = can_ask(&args.auth);
+    let issuer_url = match (&login.oauth_issuer_url, recorded_key("oidc-issuer-url")) {
+        (Some(url), _) => url.clone(),
+        (None, Some(url)) => url,
+        (None, None) if ask => crate::ui::ask("OIDC issuer URL (e.g. https://example.okta.com):")?,
+        (None, None) => {
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth oauth needs the OIDC issuer: pass --oauth-issuer-url"
+            )));
+        }
+    };
+    if !(issuer_url.starts_with("https://") || issuer_url.starts_with("http://"))
+        || issuer_url.chars().any(char::is_whitespace)
+    {
+        return Err(invalid_input(anyhow::anyhow!(
+            "--oauth-issuer-url {issuer_url:?} is not an http(s) URL"
+        )));
+    }
+    let secret_name = recorded_key("client-details-from-secret")
+        .unwrap_or_else(|| oauth_client::secret_name(release));
+    let secret = offered_client_secret(login)?;
+    let client = match (&login.oauth_client_id, secret) {
+        (Some(id), Some(secret)) => Some((id.clone(), secret)),
+        // The Secret the release uses stays as it is.
+        (None, None) if recorded.is_some() => None,
+        (id, secret) if ask => {
+            let id = match id {
+                Some(id) => id.clone(),
+                None => crate::ui::ask("OAuth client id:")?,
+            };
+            let secret = match secret {
+                Some(secret) => secret,
+                None => rpassword::prompt_password("OAuth client secret: ")?,
+            };
+            Some((id, secret))
+        }
+        (None, _) => {
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth oauth needs the client id the OIDC provider gave: pass --oauth-client-id"
+            )));
+        }
+        (Some(_), None) => {
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth oauth needs the client secret: pass --oauth-client-secret-stdin, \
+                 --oauth-client-secret-file or ${CLIENT_SECRET_ENV}"
+            )));
+        }
+    };
+    let client = match client {
+        Some((id, secret)) => {
+            if id.trim().is_empty() || secret.is_empty() {
+                return Err(invalid_input(anyhow::anyhow!(
+                    "the OAuth client id and secret must not be empty"
+                )));
+            }
+            Some(oauth_client::Client {
+                id: id.trim().to_owned(),
+                secret: Redacted::new(secret),
+            })
+        }
+        None => None,
+    };
+    let label = format!("single sign-on with {issuer_url} (--auth oauth)");
+    Ok(WebLogin {
+        layer: layer(
+            choice,
+            Login::Oauth {
+                issuer_url,
+                client_secret_name: secret_name,
+            },
+            user,
+            label,
+        ),
+        oauth_client: client,
+        ..nothing(choice)
+    })
 }
 
-/// The switch by which the values choose a login other than the Ingress's basic auth (chart
-/// 0.13.0 has these; the seed-era chart none). Basic auth next to it would be refused by the
-/// chart, or ignored.
-fn other_login(values: &Value) -> Option<&'static str> {
-    const SWITCHES: [(&str, &str); 4] = [
-        ("/auth/oauth/enabled", "auth.oauth"),
-        ("/auth/externalProxy/enabled", "auth.externalProxy"),
-        ("/ingress/oauth2-proxy/enabled", "ingress.oauth2-proxy"),
-        (
-            "/apiService/enableUserManagement",
-            "apiService.enableUserManagement",
+/// The client secret, when one is given: standard input, a file, or the environment.
+fn offered_client_secret(login: &crate::cli::LoginArgs) -> anyhow::Result<Option<String>> {
+    let first_line = |text: &str| text.lines().next().unwrap_or("").trim_end().to_owned();
+    if login.oauth_client_secret_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(Some(first_line(&line)));
+    }
+    if let Some(path) = &login.oauth_client_secret_file {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            invalid_input(anyhow::anyhow!(
+                "--oauth-client-secret-file {}: {err}",
+                path.display()
+            ))
+        })?;
+        return Ok(Some(first_line(&text)));
+    }
+    Ok(std::env::var(CLIENT_SECRET_ENV).ok())
+}
+
+/// An auth proxy in front: the header it passes the identity in.
+fn proxy(
+    args: &DeployArgs,
+    choice: Choice,
+    user: &Resolved,
+    recorded: Option<&Value>,
+) -> anyhow::Result<WebLogin> {
+    let recorded_key = |key: &str| {
+        recorded
+            .and_then(|values| values.pointer(&format!("/auth/externalProxy/{key}")))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let header_name = args
+        .login
+        .proxy_header
+        .clone()
+        .or_else(|| recorded_key("headerName"))
+        .unwrap_or_else(|| "X-Auth-Request-Email".to_owned());
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if header_name.is_empty() || !header_name.chars().all(token) {
+        return Err(invalid_input(anyhow::anyhow!(
+            "--proxy-header {header_name:?} is not an HTTP header name"
+        )));
+    }
+    let header_format = match (args.login.proxy_header_format, recorded_key("headerFormat")) {
+        (Some(format), _) => format.into(),
+        (None, Some(format)) if format == "jwt" => HeaderFormat::Jwt,
+        _ => HeaderFormat::Plaintext,
+    };
+    let label = format!("an auth proxy in front, identity in {header_name} (--auth proxy)");
+    Ok(WebLogin {
+        layer: layer(
+            choice,
+            Login::Proxy {
+                header_name,
+                header_format,
+            },
+            user,
+            label,
         ),
-    ];
-    SWITCHES
-        .iter()
-        .find(|(pointer, _)| values.pointer(pointer) == Some(&Value::Bool(true)))
-        .map(|(_, key)| *key)
+        ..nothing(choice)
+    })
 }
 
 /// A syntactically valid htpasswd line that no password matches. Only ever rendered for the
 /// preflight, never applied.
 const STAND_IN_LINE: &str = "skypilot:$apr1$standin0$0000000000000000000000";
 
-/// The values the preflight renders. Install and upgrade lay skyctl's web login over the
-/// values only once the password is known, after the preflight; when they will, a stand-in
-/// line renders what that login brings (the `<release>-basic-auth` Secret), so that the
-/// checks see it: a Secret of that name that is someone else's stops the install before the
-/// password is asked for, not after.
-pub(super) fn preflight_values(given: &Resolved, user: &Resolved) -> Value {
+/// The values the preflight renders. Install and upgrade lay skyctl's login over the values
+/// only once its password or secret is known, after the preflight; a stand-in renders what
+/// that login brings (the `<release>-basic-auth` Secret, oauth2-proxy), so that the checks see
+/// it: a Secret of that name that is someone else's stops the install before the password is
+/// asked for, not after. The OAuth client is given inline: its Secret is written only with the
+/// rollout. `args`: the flags of install or upgrade (`doctor` has none).
+pub(super) fn preflight_values(
+    user: &Resolved,
+    choice: Choice,
+    args: Option<&crate::cli::LoginArgs>,
+) -> Value {
     let mut values = user.values.clone();
-    let has_line = values
-        .pointer("/ingress/authCredentials")
-        .is_some_and(|line| !line.is_null());
-    if !user_chose_auth(given, user)
-        && !has_line
-        && let Some(ingress) = values.get_mut("ingress").and_then(Value::as_object_mut)
-    {
-        ingress.insert("authCredentials".into(), STAND_IN_LINE.into());
+    if choice.by == ChosenBy::Values {
+        return values;
     }
-    values
+    let has = |pointer: &str| values.pointer(pointer).is_some_and(|v| !v.is_null());
+    let login = match choice.mode {
+        Mode::Basic | Mode::Users if has(line_pointer(choice.mode)) => return values,
+        Mode::Users => Login::Users {
+            htpasswd: STAND_IN_LINE.into(),
+        },
+        Mode::Basic => Login::Basic {
+            htpasswd: STAND_IN_LINE.into(),
+        },
+        Mode::Oauth => Login::Oauth {
+            issuer_url: args
+                .and_then(|a| a.oauth_issuer_url.clone())
+                .or_else(|| {
+                    values
+                        .pointer("/auth/oauth/oidc-issuer-url")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| "https://issuer.invalid".into()),
+            client_secret_name: String::new(),
+        },
+        Mode::Proxy => Login::Proxy {
+            header_name: args
+                .and_then(|a| a.proxy_header.clone())
+                .unwrap_or_else(|| "X-Auth-Request-Email".into()),
+            header_format: args
+                .and_then(|a| a.proxy_header_format)
+                .map_or(HeaderFormat::Plaintext, Into::into),
+        },
+        Mode::None => Login::None,
+    };
+    let mut layer = login_mode::values(&login, &user.values);
+    if choice.mode == Mode::Oauth
+        && let Some(oauth) = layer
+            .get_mut("auth")
+            .and_then(|auth| auth.get_mut("oauth"))
+            .and_then(Value::as_object_mut)
+    {
+        oauth.insert("client-id".into(), "stand-in".into());
+        oauth.insert("client-secret".into(), "stand-in".into());
+    }
+    crate::values::merge::merge(&mut values, Value::Object(layer));
+    crate::values::merge::coalesce(Value::Object(Default::default()), values)
 }
 
-/// The release recorded no login of any kind: no htpasswd line, no Secret of its own, no
-/// other login. skyctl's installs always record one, so this is a Helm release adopted as it
-/// was (chart 0.13.0 asks for none by default). An upgrade keeps that until a password is
-/// given, as it keeps a recorded line: adopting changes nothing, and the upgrade after it
-/// neither. A release that recorded a login of another kind and drops it now is not this: it
-/// gets a password.
-fn recorded_no_login(recorded: Option<&Value>) -> bool {
-    recorded.is_some_and(|values| {
-        recorded_line(Some(values)).is_none()
-            && values
-                .pointer("/ingress/authSecret")
-                .is_none_or(Value::is_null)
-            && other_login(values).is_none()
+/// The login `doctor` checks a release with: the one the values choose, else basic auth (what
+/// install does without a terminal).
+pub(super) fn unasked_choice(given: &Resolved, user: &Resolved) -> Choice {
+    chosen_by_values(given, user).unwrap_or(Choice {
+        mode: Mode::Basic,
+        by: ChosenBy::Default,
     })
-}
-
-fn recorded_line(recorded: Option<&Value>) -> Option<&str> {
-    recorded
-        .and_then(|values| values.pointer("/ingress/authCredentials"))
-        .and_then(Value::as_str)
 }
 
 /// A password comes without asking: from standard input or the environment.
@@ -217,87 +596,99 @@ pub(super) fn read_password(
 
 /// [`check`] of a login the values given set themselves, before the cluster is asked anything.
 /// (Without one, skyctl's own layer sets the login later, over the defaults' placeholder.)
-pub(super) fn check_given(given: &Resolved) -> anyhow::Result<()> {
-    let set = given
-        .user
-        .pointer("/ingress/authCredentials")
-        .is_some_and(|v| !v.is_null());
-    if set { check(&given.values) } else { Ok(()) }
+pub(super) fn check_given(given: &Resolved, chart: &Chart) -> anyhow::Result<()> {
+    let set = |pointer: &str| given.user.pointer(pointer).is_some_and(|v| !v.is_null());
+    if set("/ingress/authCredentials") || set("/apiService/initialBasicAuthCredentials") {
+        check(&given.values, chart)
+    } else {
+        Ok(())
+    }
 }
 
-/// A broken htpasswd (such as the chart's placeholder) would lock everyone out: refuse it
-/// before anything is applied.
-pub(super) fn check(values: &Value) -> anyhow::Result<()> {
-    let enabled = values
-        .pointer("/ingress/enabled")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let secret = values
-        .pointer("/ingress/authSecret")
-        .is_some_and(|v| !v.is_null());
-    match values
-        .pointer("/ingress/authCredentials")
-        .and_then(Value::as_str)
+/// A broken htpasswd (such as the seed-era chart's placeholder) would lock everyone out, and
+/// chart 0.13.0's placeholder first admin has a password anyone can read in its values.yaml:
+/// refuse both before anything is applied.
+pub(super) fn check(values: &Value, chart: &Chart) -> anyhow::Result<()> {
+    let text = |pointer: &str| values.pointer(pointer).and_then(Value::as_str);
+    let on = |pointer: &str| values.pointer(pointer) == Some(&Value::Bool(true));
+    let set = |pointer: &str| values.pointer(pointer).is_some_and(|v| !v.is_null());
+    if let Some(text) = text("/ingress/authCredentials")
+        && on("/ingress/enabled")
+        && !set("/ingress/authSecret")
     {
-        Some(text) if enabled && !secret => basic_auth::validate_htpasswd(text).map_err(|err| {
+        basic_auth::validate_htpasswd(text).map_err(|err| {
             invalid_input(anyhow::Error::new(err).context("ingress.authCredentials"))
-        }),
-        _ => Ok(()),
+        })?;
     }
-}
-
-/// How the web login is set up, for the checklist. Never the password or the hash.
-pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
-    if let Some(key) = other_login(values) {
-        return format!("none at the ingress: the values choose {key}");
-    }
-    if let Some(secret) = values
-        .pointer("/ingress/authSecret")
-        .and_then(Value::as_str)
+    let users = login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(Mode::Users);
+    if let Some(line) = text("/apiService/initialBasicAuthCredentials")
+        && users
+        && !set("/apiService/initialBasicAuthSecret")
     {
-        return format!("the existing Secret {secret} (ingress.authSecret)");
+        let placeholder = chart
+            .definition()
+            .defaults()
+            .get("apiService")
+            .and_then(|api| api.get("initialBasicAuthCredentials"))
+            .and_then(Value::as_str);
+        if placeholder == Some(line) {
+            return Err(invalid_input(anyhow::anyhow!(
+                "apiService.initialBasicAuthCredentials is the chart's placeholder, whose \
+                 password is public; drop it and skyctl makes the line from a password you \
+                 give (--auth users)"
+            )));
+        }
+        basic_auth::validate_htpasswd(line).map_err(|err| {
+            invalid_input(anyhow::Error::new(err).context("apiService.initialBasicAuthCredentials"))
+        })?;
     }
-    let user = values
-        .pointer("/ingress/authCredentials")
-        .and_then(Value::as_str)
-        .and_then(|line| line.split_once(':'))
-        .map_or("?", |(user, _)| user);
-    match &login.credentials {
-        Some(_) => format!("user {user}, password set"),
-        None => format!("user {user}, from ingress.authCredentials"),
-    }
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_login_of_another_kind_is_the_first_switch_that_is_on() {
-        let cases = [
-            (json!({}), None),
-            (json!({"auth": {"oauth": {"enabled": false}}}), None),
-            (
-                json!({"auth": {"oauth": {"enabled": true}}}),
-                Some("auth.oauth"),
+/// How the login is set up, for the checklist. Never a password, hash or client secret.
+pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
+    let text = |pointer: &str| values.pointer(pointer).and_then(Value::as_str);
+    let user_of = |pointer: &str| {
+        text(pointer)
+            .and_then(|line| line.split_once(':'))
+            .map_or("?", |(user, _)| user)
+            .to_owned()
+    };
+    let password = |from: &str| match &login.credentials {
+        Some(_) => "password set".to_owned(),
+        None => format!("from {from}"),
+    };
+    match login_mode::chosen_by(values) {
+        None => "none: anyone who reaches the endpoint uses the API server".into(),
+        Some((Mode::Basic, "ingress.authSecret")) => format!(
+            "the existing Secret {} (ingress.authSecret)",
+            text("/ingress/authSecret").unwrap_or("?")
+        ),
+        Some((Mode::Basic, _)) => format!(
+            "user {}, {}",
+            user_of("/ingress/authCredentials"),
+            password("ingress.authCredentials")
+        ),
+        Some((Mode::Users, _)) => match text("/apiService/initialBasicAuthSecret") {
+            Some(secret) => {
+                format!("the API server's own users; first admin from the Secret {secret}")
+            }
+            None => format!(
+                "the API server's own users; first admin {}, {}",
+                user_of("/apiService/initialBasicAuthCredentials"),
+                password("apiService.initialBasicAuthCredentials")
             ),
-            (
-                json!({"auth": {"externalProxy": {"enabled": true}}}),
-                Some("auth.externalProxy"),
-            ),
-            (
-                json!({"ingress": {"oauth2-proxy": {"enabled": true}}}),
-                Some("ingress.oauth2-proxy"),
-            ),
-            (
-                json!({"apiService": {"enableUserManagement": true}}),
-                Some("apiService.enableUserManagement"),
-            ),
-            // A string is not Helm's true here: the schema types these as booleans anyway.
-            (json!({"auth": {"oauth": {"enabled": "true"}}}), None),
-        ];
-        for (values, expected) in cases {
-            assert_eq!(other_login(&values), expected, "{values}");
-        }
+        },
+        Some((Mode::Oauth, key)) => format!(
+            "single sign-on through oauth2-proxy with {} ({key})",
+            text("/auth/oauth/oidc-issuer-url")
+                .or(text("/ingress/oauth2-proxy/oidc-issuer-url"))
+                .unwrap_or("?")
+        ),
+        Some((Mode::Proxy, _)) => format!(
+            "an auth proxy in front; the API server trusts its {} header",
+            text("/auth/externalProxy/headerName").unwrap_or("?")
+        ),
+        Some((Mode::None, _)) => unreachable!("no value chooses none"),
     }
 }

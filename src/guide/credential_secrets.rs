@@ -125,34 +125,6 @@ pub async fn store(
     credential: &Stored,
     data: BTreeMap<String, String>,
 ) -> anyhow::Result<StoreOutcome> {
-    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let data: BTreeMap<String, ByteString> = data
-        .into_iter()
-        .map(|(k, v)| (k, ByteString(v.into_bytes())))
-        .collect();
-    let existing = api.get_opt(&credential.secret).await?;
-    if let Some(existing) = &existing {
-        let same_data = existing.data.as_ref() == Some(&data);
-        let annotation = |key| {
-            existing
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(key))
-        };
-        let same_project = annotation(PROJECT) == credential.project.as_ref()
-            && annotation(TENANT_ID) == credential.tenant_id.as_ref();
-        let ours = existing
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(LABEL))
-            .map(String::as_str)
-            == Some(credential.kind.label());
-        if same_data && same_project && ours {
-            return Ok(StoreOutcome::Unchanged);
-        }
-    }
     let mut annotations = BTreeMap::new();
     if let Some(project) = &credential.project {
         annotations.insert(PROJECT.to_owned(), project.clone());
@@ -160,25 +132,79 @@ pub async fn store(
     if let Some(tenant) = &credential.tenant_id {
         annotations.insert(TENANT_ID.to_owned(), tenant.clone());
     }
+    let labels = BTreeMap::from([(LABEL.to_owned(), credential.kind.label().to_owned())]);
+    apply_secret(
+        client,
+        namespace,
+        &credential.secret,
+        labels,
+        annotations,
+        data,
+    )
+    .await
+}
+
+/// Creates or updates a Secret skyctl keeps outside any release, marked with `labels` and
+/// `annotations`; unchanged when it already holds exactly this. Its content goes only into the
+/// Secret.
+pub async fn apply_secret(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    mut labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    data: BTreeMap<String, String>,
+) -> anyhow::Result<StoreOutcome> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let data: BTreeMap<String, ByteString> = data
+        .into_iter()
+        .map(|(k, v)| (k, ByteString(v.into_bytes())))
+        .collect();
+    labels.insert(
+        "app.kubernetes.io/managed-by".to_owned(),
+        "skyctl".to_owned(),
+    );
+    let existing = api.get_opt(name).await?;
+    if let Some(existing) = &existing {
+        let holds = |have: &Option<BTreeMap<String, String>>, want: &BTreeMap<String, String>| {
+            want.iter()
+                .all(|(k, v)| have.as_ref().and_then(|h| h.get(k)) == Some(v))
+        };
+        // skyctl's own annotations must match both ways: one dropped (a GCP key without its
+        // project now) is a change too.
+        let own = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            map.iter()
+                .filter(|(k, _)| k.starts_with("skyctl.io/"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let existing_own = own(existing
+            .metadata
+            .annotations
+            .as_ref()
+            .unwrap_or(&BTreeMap::new()));
+        if existing.data.as_ref() == Some(&data)
+            && holds(&existing.metadata.labels, &labels)
+            && existing_own == own(&annotations)
+        {
+            return Ok(StoreOutcome::Unchanged);
+        }
+    }
     let secret = json!({
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {
-            "name": credential.secret,
-            "labels": {LABEL: credential.kind.label(), "app.kubernetes.io/managed-by": "skyctl"},
-            "annotations": annotations,
-        },
+        "metadata": {"name": name, "labels": labels, "annotations": annotations},
         "type": "Opaque",
         "data": data,
     });
     // Forced: the user asked for these credentials, even over a Secret made with kubectl.
     api.patch(
-        &credential.secret,
+        name,
         &PatchParams::apply("skyctl").force(),
         &Patch::Apply(&secret),
     )
     .await
-    .with_context(|| format!("cannot store Secret {}/{}", namespace, credential.secret))?;
+    .with_context(|| format!("cannot store Secret {namespace}/{name}"))?;
     Ok(if existing.is_some() {
         StoreOutcome::Updated
     } else {
@@ -241,8 +267,20 @@ pub async fn restart_api_server(
     client: &kube::Client,
     release: &crate::release::Release,
 ) -> anyhow::Result<()> {
+    let name = crate::render::ChartNames::for_release(release).api_server;
+    restart_deployment(client, &release.namespace, &name)
+        .await
+        .context("cannot restart the API server")
+}
+
+/// Restarts a Deployment's pods, as `kubectl rollout restart` does.
+pub async fn restart_deployment(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<()> {
     let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
-        Api::namespaced(client.clone(), &release.namespace);
+        Api::namespaced(client.clone(), namespace);
     let patch = json!({"spec": {"template": {"metadata": {"annotations": {
         "skyctl.io/restarted-at": k8s_openapi::jiff::Timestamp::now().to_string()}}}}});
     // A field manager of its own, so skyctl's applies never see this annotation as theirs.
@@ -251,13 +289,9 @@ pub async fn restart_api_server(
         ..Default::default()
     };
     deployments
-        .patch(
-            &crate::render::ChartNames::for_release(release).api_server,
-            &params,
-            &Patch::Merge(&patch),
-        )
+        .patch(name, &params, &Patch::Merge(&patch))
         .await
-        .context("cannot restart the API server")?;
+        .with_context(|| format!("cannot restart Deployment {namespace}/{name}"))?;
     Ok(())
 }
 

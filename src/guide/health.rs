@@ -136,6 +136,50 @@ pub async fn check(
     }
 }
 
+/// The version headers of a SkyPilot client: with them the server tells a request that has not
+/// logged in from one that has, and says which logins it runs. API version 30 is one every
+/// server accepts from 0.11 (which requires 24) on, and late enough for `needs_auth` (14).
+const CLIENT_VERSION_HEADERS: [(&str, &str); 2] = [
+    ("X-SkyPilot-API-Version", "30"),
+    ("X-SkyPilot-Version", "0.11.0"),
+];
+
+/// What the server says about the login, asked as a client would: a check of the login mode
+/// after the health check passed. `Err` when it does not answer in the client's terms.
+pub async fn login_seen(
+    url: &str,
+    credentials: Option<&Credentials>,
+) -> anyhow::Result<crate::guide::login_mode::Seen> {
+    #[derive(Deserialize)]
+    struct User {
+        name: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        status: String,
+        #[serde(default)]
+        basic_auth_enabled: bool,
+        #[serde(default)]
+        external_proxy_auth_enabled: bool,
+        user: Option<User>,
+    }
+    let mut request = client().get(format!("{url}/api/health"));
+    for (name, value) in CLIENT_VERSION_HEADERS {
+        request = request.header(name, value);
+    }
+    if let Some(credentials) = credentials {
+        request = request.basic_auth(&credentials.username, Some(credentials.password.expose()));
+    }
+    let response = request.send().await?.error_for_status()?;
+    let answer: Answer = response.json().await?;
+    Ok(crate::guide::login_mode::Seen {
+        status: answer.status,
+        basic_auth_enabled: answer.basic_auth_enabled,
+        external_proxy_auth_enabled: answer.external_proxy_auth_enabled,
+        user: answer.user.and_then(|user| user.name),
+    })
+}
+
 /// How long a 401 may be the ingress still using the login it had: ingress-nginx watches the
 /// basic-auth Secret and reloads a changed htpasswd within a few seconds of the write.
 pub const LOGIN_RELOAD_GRACE: Duration = Duration::from_secs(10);
