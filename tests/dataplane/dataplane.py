@@ -7,6 +7,11 @@ release's node port on 127.0.0.1, checks basic auth with the htpasswd from the r
 
   dataplane.py skypilot STATE            start the SkyPilot API server; prints its URL and
                                          the path of the matching `sky` client
+  dataplane.py pod STATE NAMESPACE POD   start it as the release's pod NAMESPACE/POD runs it:
+                                         the container's environment resolved from the cluster
+                                         as the kubelet does (Secrets, fields, resources), and
+                                         the `sky api start` arguments of its start script;
+                                         prints the same
   dataplane.py nginx STATE PORT NAMESPACE SECRET UPSTREAM
                                          once the Secret exists, serve PORT with its htpasswd,
                                          and reload it whenever the Secret changes
@@ -23,6 +28,7 @@ The SkyPilot virtualenv is cached per user and version, so only the first run in
 import base64
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -31,6 +37,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from fractions import Fraction
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -38,6 +45,13 @@ sys.path.insert(0, str(HERE.parent / "controlplane"))
 import controlplane  # noqa: E402  (the API helper and state of the running control plane)
 
 SKYPILOT_VERSION = "0.14.1"
+# SkyPilot 0.14.1 asks for `sqlalchemy>=2.0.16` and ships psycopg2 as its PostgreSQL driver (it
+# also calls psycopg2 itself, for advisory locks). SQLAlchemy 2.1 made psycopg 3 the driver of a
+# plain `postgresql://` URL, so with 2.1 the server dies at start on `No module named 'psycopg'`.
+# The pin keeps the combination SkyPilot is written for. It is part of the cache key: a changed
+# pin builds a new virtualenv.
+PINS = ["sqlalchemy>=2.0.16,<2.1"]
+VENV_NAME = f"skypilot-{SKYPILOT_VERSION}-sqlalchemy2.0"
 CACHE = Path(os.environ.get("SKYCTL_TEST_CACHE",
                             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "skyctl-test"))
 
@@ -49,14 +63,15 @@ def log(message):
 def venv():
     """The cached virtualenv with SkyPilot; built on first use. The marker is written last, so
     an interrupted install is redone rather than used."""
-    path = CACHE / f"skypilot-{SKYPILOT_VERSION}"
+    path = CACHE / VENV_NAME
     installed = path / ".installed"
     if installed.exists():
         return path
     log(f"installing skypilot {SKYPILOT_VERSION} into {path}")
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-    subprocess.run([str(path / "bin" / "pip"), "install", "-q", f"skypilot=={SKYPILOT_VERSION}"], check=True)
+    subprocess.run([str(path / "bin" / "pip"), "install", "-q", f"skypilot=={SKYPILOT_VERSION}", *PINS],
+                   check=True)
     installed.touch()
     return path
 
@@ -97,14 +112,13 @@ def wait_for(what, check, proc, timeout, state, log_name):
     raise SystemExit(f"dataplane: {what} not ready after {timeout}s; see {state}")
 
 
-def skypilot(state):
-    state.mkdir(parents=True, exist_ok=True)
+def serve(state, args, env):
+    """Starts `sky api start ARGS --foreground` on a free loopback port; prints its URL and the
+    `sky` client of the same installation once it answers healthy."""
     path = venv()
     port = free_port()
-    home = state / "server-home"
-    home.mkdir(exist_ok=True)
-    proc = start(state, "skypilot", [str(path / "bin" / "sky"), "api", "start", "--foreground",
-                                     "--host", "127.0.0.1", "--port", str(port)], env=sky_env(home))
+    proc = start(state, "skypilot", [str(path / "bin" / "sky"), "api", "start", *args,
+                                     "--foreground", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
 
     def healthy():
@@ -114,6 +128,134 @@ def skypilot(state):
     wait_for("the SkyPilot API server", healthy, proc, 120, state, "skypilot")
     print(url)
     print(path / "bin" / "sky")
+
+
+def skypilot(state):
+    state.mkdir(parents=True, exist_ok=True)
+    home = state / "server-home"
+    home.mkdir(exist_ok=True)
+    serve(state, ["--host", "127.0.0.1"], sky_env(home))
+
+
+CONTAINER = "skypilot-api"
+
+
+def pod(state, namespace, name):
+    """Runs the SkyPilot API server as the kubelet would run the release's pod: the environment
+    of its container resolved from the cluster, the `sky api start` arguments its start script
+    execs, and ~/.sky/config.yaml from the release's ConfigMap, as the script copies it. Only the
+    port differs (each server here needs its own), and HOME is a directory of its own."""
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o700)  # the environment file holds what the Secrets hold
+    api_port = json.loads((controlplane.STATE / "ports.json").read_text())["apiserver"]
+
+    def get(path):
+        return controlplane.api(api_port, "GET", path)
+
+    found = get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+    container = next(c for c in found["spec"]["containers"] if c["name"] == CONTAINER)
+    env = {}
+    for var in container.get("env") or []:
+        env[var["name"]] = resolve_env_var(var, found, container, namespace, get, env)
+    if container.get("envFrom"):
+        raise SystemExit(f"dataplane: pod {namespace}/{name} uses envFrom, which this stand-in "
+                         "for the kubelet does not resolve")
+    # The kubelet sets the container's hostname to the pod's name.
+    env.setdefault("HOSTNAME", name)
+    args = sky_api_start_args(container, namespace, name)
+
+    home = state / "server-home"
+    (home / ".sky").mkdir(parents=True, exist_ok=True)
+    config_map = next((v["configMap"]["name"] for v in found["spec"].get("volumes") or []
+                       if v["name"] == "skypilot-config" and "configMap" in v), None)
+    if config_map:
+        data = get(f"/api/v1/namespaces/{namespace}/configmaps/{config_map}").get("data") or {}
+        (home / ".sky" / "config.yaml").write_text(data.get("config.yaml", ""))
+    environment = state / "environment.json"
+    environment.write_text(json.dumps({"env": env, "args": args}, indent=1))
+    os.chmod(environment, 0o600)
+    log(f"pod {namespace}/{name}: sky api start {' '.join(args)}, with "
+        f"{', '.join(sorted(env))}")
+    serve(state, args, dict(sky_env(home), **env))
+
+
+def resolve_env_var(var, found, container, namespace, get, earlier):
+    """One `env` entry's value, as the kubelet computes it. A source it cannot resolve fails:
+    a server started without part of its environment would not be the pod's."""
+    if "valueFrom" not in var:
+        # $(VAR) references to earlier variables are expanded; $$ escapes a dollar.
+        value = var.get("value", "")
+        for key, known in earlier.items():
+            value = value.replace(f"$({key})", known)
+        return value.replace("$$", "$")
+    source = var["valueFrom"]
+    if "secretKeyRef" in source:
+        ref = source["secretKeyRef"]
+        data = get(f"/api/v1/namespaces/{namespace}/secrets/{ref['name']}").get("data") or {}
+        return base64.b64decode(data[ref["key"]]).decode()
+    if "configMapKeyRef" in source:
+        ref = source["configMapKeyRef"]
+        return get(f"/api/v1/namespaces/{namespace}/configmaps/{ref['name']}")["data"][ref["key"]]
+    if "fieldRef" in source:
+        return field(found, source["fieldRef"]["fieldPath"])
+    if "resourceFieldRef" in source:
+        ref = source["resourceFieldRef"]
+        owner = next(c for c in found["spec"]["containers"]
+                     if c["name"] == ref.get("containerName", container["name"]))
+        kind, resource = ref["resource"].split(".", 1)
+        amount = (owner.get("resources", {}).get(kind) or {}).get(resource)
+        if amount is None:
+            raise SystemExit(f"dataplane: {var['name']} reads {ref['resource']}, which the "
+                             "container does not set (the kubelet would use the node's allocatable)")
+        # Rounded up to a whole divisor, as the kubelet does: "4" CPUs is 4, 8Gi is 8589934592.
+        # The API server stores the default divisor as "0", which means 1.
+        divisor = quantity(ref.get("divisor") or "0") or 1
+        return str(int(-(-quantity(amount) // divisor)))
+    raise SystemExit(f"dataplane: {var['name']} has a valueFrom this stand-in does not resolve: {source}")
+
+
+def field(found, path):
+    meta, status, spec = found["metadata"], found.get("status", {}), found["spec"]
+    simple = {"metadata.name": meta["name"], "metadata.namespace": meta["namespace"],
+              "metadata.uid": meta["uid"], "spec.nodeName": spec.get("nodeName"),
+              "spec.serviceAccountName": spec.get("serviceAccountName"),
+              "status.podIP": status.get("podIP"), "status.hostIP": status.get("hostIP")}
+    if path in simple:
+        if simple[path] is None:
+            raise SystemExit(f"dataplane: the pod has no {path} yet")
+        return simple[path]
+    for prefix, values in (("metadata.labels", meta.get("labels") or {}),
+                           ("metadata.annotations", meta.get("annotations") or {})):
+        if path.startswith(prefix + "['"):
+            return values.get(path[len(prefix) + 2:-2], "")
+    raise SystemExit(f"dataplane: fieldRef {path} is not one this stand-in resolves")
+
+
+def quantity(text):
+    """A Kubernetes quantity as a number: 4, 500m, 8Gi, 1G, 1e3."""
+    suffixes = {"m": Fraction(1, 1000), "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+                "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+                "Pi": 2**50, "Ei": 2**60}
+    text = str(text)
+    number = text.rstrip("kmMGTPEi")
+    return Fraction(number) * suffixes[text[len(number):]]
+
+
+def sky_api_start_args(container, namespace, name):
+    """The arguments the start script passes to `sky api start`, less `--foreground` (always
+    given). Every branch of the chart's script execs the same command line."""
+    script = "\n".join(container.get("command", []) + container.get("args", []))
+    found = set()
+    for line in script.splitlines():
+        words = shlex.split(line, comments=True) if "sky api start" in line else []
+        if words[:4] == ["exec", "sky", "api", "start"]:
+            args = [w for w in words[4:] if w != "--foreground"]
+            # What the line's output is redirected to is the shell's business, not sky's.
+            found.add(tuple(args[:next((i for i, w in enumerate(args) if w.startswith(">")), len(args))]))
+    if len(found) != 1:
+        raise SystemExit(f"dataplane: the start script of pod {namespace}/{name} should exec one "
+                         f"`sky api start` command line; it has {sorted(found)}")
+    return list(found.pop())
 
 
 def nginx(state, port, namespace, secret, upstream):
@@ -239,11 +381,14 @@ def down(state):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("skypilot", "nginx", "watch", "down"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("skypilot", "pod", "nginx", "watch", "down"):
         raise SystemExit(__doc__)
     state = Path(sys.argv[2]).resolve()
     if sys.argv[1] == "skypilot":
         skypilot(state)
+    elif sys.argv[1] == "pod":
+        namespace, name = sys.argv[3:5]
+        pod(state, namespace, name)
     elif sys.argv[1] == "nginx":
         port, namespace, secret, upstream = sys.argv[3:7]
         nginx(state, int(port), namespace, secret, upstream)

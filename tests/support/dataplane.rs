@@ -20,18 +20,39 @@ impl Dataplane {
     /// Starts the SkyPilot API server (installing it on first use). Fails the test, with the
     /// reason, if it cannot.
     pub fn start() -> Self {
+        Self::launch(&["skypilot"], &[])
+    }
+
+    /// Starts the SkyPilot API server as the pod `namespace/pod` of a release would run it: the
+    /// environment the kubelet would give its container (Secrets and fields resolved from the
+    /// cluster), and the `sky api start` arguments of the chart's start script. Each has a HOME
+    /// and a port of its own.
+    pub fn start_pod(namespace: &str, pod: &str) -> Self {
+        Self::launch(&["pod"], &[namespace, pod])
+    }
+
+    fn launch(variant: &[&str], after_state: &[&str]) -> Self {
         let state = tempfile::tempdir().expect("a temporary directory");
         let output = Command::new("python3")
             .arg(script())
-            .arg("skypilot")
+            .args(variant)
             .arg(state.path())
+            .args(after_state)
             .stderr(Stdio::inherit())
             .output()
             .expect("python3 runs");
-        assert!(
-            output.status.success(),
-            "the SkyPilot API server did not start; the lines above say why"
-        );
+        // Dropping `state` on failure would stop nothing; stop what may have started.
+        let stop = || {
+            let _ = Command::new("python3")
+                .arg(script())
+                .arg("down")
+                .arg(state.path())
+                .status();
+        };
+        if !output.status.success() {
+            stop();
+            panic!("the SkyPilot API server did not start; the lines above say why");
+        }
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let mut lines = stdout.lines();
         let skypilot_url = lines.next().expect("the server URL").to_owned();
@@ -41,6 +62,19 @@ impl Dataplane {
             skypilot_url,
             sky,
         }
+    }
+
+    /// For a server started with [`Dataplane::start_pod`]: the environment and `sky api start`
+    /// arguments it was given, as `{"env": {NAME: value}, "args": [...]}`.
+    pub fn pod_environment(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.state.path().join("environment.json"))
+            .expect("a server started as a pod has its environment written down");
+        serde_json::from_str(&text).expect("the harness writes JSON")
+    }
+
+    /// What the server wrote to its log.
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.state.path().join("skypilot.log")).unwrap_or_default()
     }
 
     /// Starts nginx on 127.0.0.1:`port` once the release's basic-auth Secret exists; returns at

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cluster;
 pub mod dataplane;
 pub mod helm;
+pub mod postgres;
 pub mod release;
 pub mod render;
 pub mod skyctl;
