@@ -199,7 +199,7 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
     // The ingress data path: nginx with the htpasswd skyctl put into the cluster.
-    let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-basic-auth"));
+    let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-ingress"));
     let output = install.wait_with_output().unwrap();
     let outcome = transcript.keep(Outcome {
         code: output.status.code(),
@@ -452,7 +452,7 @@ async fn an_upgrade_with_a_new_password_rotates_the_login_and_the_old_one_is_ref
     ];
     let mut transcript = Transcript::default();
 
-    let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-basic-auth"));
+    let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-ingress"));
     transcript.keep(
         skyctl()
             .kubeconfig(kubeconfig)

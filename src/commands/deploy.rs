@@ -637,6 +637,9 @@ struct Summary {
     login: Option<String>,
     /// How users log in: `basic`, `users`, `oauth`, `proxy` or `none`.
     login_mode: Mode,
+    /// What users should know about logging in that way, beyond the `login` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_hint: Option<&'static str>,
 }
 
 /// After a healthy answer: the server runs the login this rollout set up, asked as a client
@@ -717,6 +720,7 @@ async fn finish(
         health: HealthReport::not_checked("--dry-run"),
         login: None,
         login_mode: login.mode,
+        login_hint: None,
     };
     // The health check needs the wait: without it, or without the check, one look finds the
     // endpoint if it is there.
@@ -782,6 +786,7 @@ async fn finish(
             _ => None,
         };
         summary.login = Some(health::login_command(&found.url, user));
+        summary.login_hint = login_mode::after_login(login.mode);
     }
     match args.output.output {
         OutputFormat::Text => {
@@ -794,8 +799,8 @@ async fn finish(
             if let (Some(found), Some(line)) = (&summary.endpoint, &summary.login) {
                 eprintln!("endpoint: {}", found.url);
                 eprintln!("users log in with:\n  {line}");
-                if let Some(then) = login_mode::after_login(login.mode) {
-                    eprintln!("  ({then})");
+                if let Some(hint) = summary.login_hint {
+                    eprintln!("  ({hint})");
                 }
             }
         }

@@ -1,28 +1,46 @@
 #!/usr/bin/env python3
-"""Stands in for what the simulated cluster cannot run: the SkyPilot API server and the
-ingress-nginx data path in front of it. Pods do not execute on the test control plane, so the
-real SkyPilot server (from PyPI) runs as a local process, and a real nginx listens on the
-release's node port on 127.0.0.1, checks basic auth with the htpasswd from the release's
-`<release>-basic-auth` Secret, and proxies to the server.
+"""Stands in for what the simulated cluster cannot run: the SkyPilot API server, the
+ingress-nginx data path in front of it, and for single sign-on oauth2-proxy and an OIDC issuer.
+Pods do not execute on the test control plane, so the real SkyPilot server (from PyPI) and the
+real oauth2-proxy (built from its Go module) run as local processes, started as the release's
+pods would be, and a real nginx listens on the release's node port on 127.0.0.1 and does what
+ingress-nginx does for the release's Ingress.
 
   dataplane.py skypilot STATE            start the SkyPilot API server; prints its URL and
                                          the path of the matching `sky` client
-  dataplane.py pod STATE NAMESPACE POD   start it as the release's pod NAMESPACE/POD runs it:
+  dataplane.py pod STATE NAMESPACE POD [SERVICE=URL ...]
+                                         start it as the release's pod NAMESPACE/POD runs it:
                                          the container's environment resolved from the cluster
-                                         as the kubelet does (Secrets, fields, resources), and
+                                         as the kubelet does (Secrets, fields, resources), its
+                                         ConfigMaps mounted under /root placed in its HOME, and
                                          the `sky api start` arguments of its start script;
-                                         prints the same
-  dataplane.py nginx STATE PORT NAMESPACE SECRET UPSTREAM
-                                         once the Secret exists, serve PORT with its htpasswd,
-                                         and reload it whenever the Secret changes
+                                         SERVICE (`name:port`) is reached at URL, as cluster
+                                         DNS would route it; prints the same
+  dataplane.py oauth2proxy STATE NAMESPACE POD
+                                         start oauth2-proxy as the release's pod NAMESPACE/POD
+                                         runs it (its arguments and environment, on a free
+                                         loopback port); prints its URL
+  dataplane.py issuer STATE CLIENT_ID CLIENT_SECRET_FILE EMAIL
+                                         start the OIDC issuer (oidc_issuer.py); prints its URL
+  dataplane.py nginx STATE PORT NAMESPACE INGRESS UPSTREAM
+                                         once the Ingress exists, serve PORT as ingress-nginx
+                                         serves it: basic auth when its annotations ask for it
+                                         (with the htpasswd of the Secret they name, reloaded
+                                         whenever the Secret changes), the forwarding headers,
+                                         then UPSTREAM
   dataplane.py watch STATE NAMESPACE SECRET
                                          (started by `nginx`) the reloading, as ingress-nginx's
                                          controller does it: watch the Secret, rewrite the
                                          htpasswd, reload nginx; ends when nginx does
-  dataplane.py down STATE                stop both (whole process groups: SkyPilot's workers
-                                         outlive SIGTERM)
+  dataplane.py authproxy STATE PORT HTPASSWD HEADER UPSTREAM
+                                         an auth proxy an admin runs in front: basic auth with
+                                         the htpasswd file, then UPSTREAM with the user's name
+                                         in HEADER (a client's own HEADER is replaced)
+  dataplane.py down STATE                stop everything started with STATE (whole process
+                                         groups: SkyPilot's workers outlive SIGTERM)
 
-The SkyPilot virtualenv is cached per user and version, so only the first run installs it.
+The SkyPilot virtualenv and oauth2-proxy are cached per user and version, so only the first run
+installs them.
 """
 
 import base64
@@ -137,31 +155,70 @@ def skypilot(state):
     serve(state, ["--host", "127.0.0.1"], sky_env(home))
 
 
-CONTAINER = "skypilot-api"
-
-
-def pod(state, namespace, name):
-    """Runs the SkyPilot API server as the kubelet would run the release's pod: the environment
-    of its container resolved from the cluster, the `sky api start` arguments its start script
-    execs, and ~/.sky/config.yaml from the release's ConfigMap, as the script copies it. Only the
-    port differs (each server here needs its own), and HOME is a directory of its own."""
-    state.mkdir(parents=True, exist_ok=True)
-    os.chmod(state, 0o700)  # the environment file holds what the Secrets hold
+def cluster_get():
+    """GET from the control plane's API, as the kubelet reads a pod's sources."""
     api_port = json.loads((controlplane.STATE / "ports.json").read_text())["apiserver"]
+    return lambda path: controlplane.api(api_port, "GET", path)
 
-    def get(path):
-        return controlplane.api(api_port, "GET", path)
 
+def container_of(namespace, name, container_name):
+    """The pod, and its container of that name."""
+    get = cluster_get()
     found = get(f"/api/v1/namespaces/{namespace}/pods/{name}")
-    container = next(c for c in found["spec"]["containers"] if c["name"] == CONTAINER)
+    container = next((c for c in found["spec"]["containers"] if c["name"] == container_name), None)
+    if container is None:
+        raise SystemExit(f"dataplane: pod {namespace}/{name} has no container {container_name}")
+    return get, found, container
+
+
+def container_env(get, found, container, namespace, services):
+    """The container's environment as the kubelet gives it, with each `name:port` of SERVICES
+    replaced by the local URL that stands in for it (`http://name:port` becomes that URL)."""
+    if container.get("envFrom"):
+        raise SystemExit(f"dataplane: pod {namespace}/{found['metadata']['name']} uses envFrom, "
+                         "which this stand-in for the kubelet does not resolve")
     env = {}
     for var in container.get("env") or []:
-        env[var["name"]] = resolve_env_var(var, found, container, namespace, get, env)
-    if container.get("envFrom"):
-        raise SystemExit(f"dataplane: pod {namespace}/{name} uses envFrom, which this stand-in "
-                         "for the kubelet does not resolve")
+        value = resolve_env_var(var, found, container, namespace, get, env)
+        for service, url in services.items():
+            value = value.replace(f"http://{service}", url)
+        env[var["name"]] = value
     # The kubelet sets the container's hostname to the pod's name.
-    env.setdefault("HOSTNAME", name)
+    env.setdefault("HOSTNAME", found["metadata"]["name"])
+    return env
+
+
+def mount_config_maps(get, found, container, namespace, home):
+    """The ConfigMaps the container mounts under /root, placed under HOME instead (a key per
+    file; a subPath mount is that one file)."""
+    volumes = {v["name"]: v for v in found["spec"].get("volumes") or []}
+    for mount in container.get("volumeMounts") or []:
+        volume = volumes.get(mount["name"], {})
+        path = mount["mountPath"]
+        if "configMap" not in volume or not path.startswith("/root/"):
+            continue
+        data = get(f"/api/v1/namespaces/{namespace}/configmaps/"
+                   f"{volume['configMap']['name']}").get("data") or {}
+        target = home / path[len("/root/"):]
+        if mount.get("subPath"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(data[mount["subPath"]])
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            for key, text in data.items():
+                (target / key).write_text(text)
+
+
+def pod(state, namespace, name, services):
+    """Runs the SkyPilot API server as the kubelet would run the release's pod: the environment
+    of its container resolved from the cluster, the `sky api start` arguments its start script
+    execs, ~/.sky/config.yaml from the release's ConfigMap, as the script copies it, and the
+    ConfigMaps it mounts under /root. Only the port differs (each server here needs its own), and
+    HOME is a directory of its own."""
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o700)  # the environment file holds what the Secrets hold
+    get, found, container = container_of(namespace, name, "skypilot-api")
+    env = container_env(get, found, container, namespace, services)
     args = sky_api_start_args(container, namespace, name)
 
     home = state / "server-home"
@@ -171,12 +228,62 @@ def pod(state, namespace, name):
     if config_map:
         data = get(f"/api/v1/namespaces/{namespace}/configmaps/{config_map}").get("data") or {}
         (home / ".sky" / "config.yaml").write_text(data.get("config.yaml", ""))
+    mount_config_maps(get, found, container, namespace, home)
     environment = state / "environment.json"
     environment.write_text(json.dumps({"env": env, "args": args}, indent=1))
     os.chmod(environment, 0o600)
     log(f"pod {namespace}/{name}: sky api start {' '.join(args)}, with "
         f"{', '.join(sorted(env))}")
     serve(state, args, dict(sky_env(home), **env))
+
+
+def oauth2proxy(state, namespace, name):
+    """Runs oauth2-proxy as the release's pod would: the container's arguments, with $(VAR)
+    expanded from its environment as the kubelet does, and the environment (the client id and
+    secret from the Secret it names). It listens on a free loopback port instead of the pod's."""
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o700)
+    get, found, container = container_of(namespace, name, "oauth2-proxy")
+    env = container_env(get, found, container, namespace, {})
+    port = free_port()
+    args = []
+    for arg in container.get("args") or []:
+        for key, value in env.items():
+            arg = arg.replace(f"$({key})", value)
+        if arg.startswith("--http-address="):
+            arg = f"--http-address=127.0.0.1:{port}"
+        if arg.startswith("--redis-connection-url="):
+            raise SystemExit("dataplane: the release's oauth2-proxy keeps sessions in Redis, "
+                             "which this data plane does not run; install with "
+                             "auth.oauth.session-store-type=cookie")
+        args.append(arg)
+    binary = subprocess.run([str(HERE / "build-oauth2-proxy.sh")], check=True,
+                            stdout=subprocess.PIPE, text=True).stdout.strip()
+    proc = start(state, "oauth2-proxy", [binary, *args], env=dict(os.environ, **env))
+    url = f"http://127.0.0.1:{port}"
+
+    def ready():
+        with urllib.request.urlopen(f"{url}/ping", timeout=3) as response:
+            return response.status == 200
+
+    wait_for("oauth2-proxy", ready, proc, 60, state, "oauth2-proxy")
+    print(url)
+
+
+def issuer(state, client_id, secret_file, email):
+    state.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    python = venv() / "bin" / "python"  # PyJWT and cryptography come with SkyPilot
+    proc = start(state, "oidc", [str(python), str(HERE / "oidc_issuer.py"), str(port), client_id,
+                                 secret_file, email])
+    url = f"http://127.0.0.1:{port}"
+
+    def ready():
+        with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=3):
+            return True
+
+    wait_for("the OIDC issuer", ready, proc, 60, state, "oidc")
+    print(url)
 
 
 def resolve_env_var(var, found, container, namespace, get, earlier):
@@ -258,62 +365,107 @@ def sky_api_start_args(container, namespace, name):
     return list(found.pop())
 
 
-def nginx(state, port, namespace, secret, upstream):
-    state.mkdir(parents=True, exist_ok=True)
-    api_port = json.loads((controlplane.STATE / "ports.json").read_text())["apiserver"]
-    deadline = time.monotonic() + 120
-    htpasswd = None
-    while htpasswd is None:
-        try:
-            found = controlplane.api(api_port, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret}")
-            htpasswd = base64.b64decode(found["data"]["auth"])
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"dataplane: Secret {namespace}/{secret} did not appear")
-            time.sleep(0.3)
-    (state / "htpasswd").write_bytes(htpasswd + b"\n")
-    (state / "nginx-tmp").mkdir(exist_ok=True)
-    # What the ingress does for the release: basic auth, then the API server; with the
-    # websocket upgrade the chart's http-snippet configures.
-    (state / "nginx.conf").write_text(f"""
+def run_nginx(state, name, port, location):
+    """Starts nginx on 127.0.0.1:PORT with one `location /` of these directives; returns once it
+    listens."""
+    (state / f"{name}-tmp").mkdir(exist_ok=True)
+    # Workers run as root where the master does: they read the htpasswd in STATE, which is
+    # private to its owner when it holds what Secrets hold.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (state / f"{name}.conf").write_text(f"""
+{user}
 worker_processes 1;
-pid {state}/nginx.pid.file;
-error_log {state}/nginx-error.log;
+pid {state}/{name}.pid.file;
+error_log {state}/{name}-error.log;
 daemon off;
 events {{ worker_connections 64; }}
 http {{
-  access_log {state}/nginx-access.log;
-  client_body_temp_path {state}/nginx-tmp;
-  proxy_temp_path {state}/nginx-tmp;
-  fastcgi_temp_path {state}/nginx-tmp;
-  uwsgi_temp_path {state}/nginx-tmp;
-  scgi_temp_path {state}/nginx-tmp;
+  access_log {state}/{name}-access.log;
+  client_body_temp_path {state}/{name}-tmp;
+  proxy_temp_path {state}/{name}-tmp;
+  fastcgi_temp_path {state}/{name}-tmp;
+  uwsgi_temp_path {state}/{name}-tmp;
+  scgi_temp_path {state}/{name}-tmp;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
   server {{
     listen 127.0.0.1:{port};
     client_max_body_size 1000m;
     location / {{
-      auth_basic "SkyPilot API server";
-      auth_basic_user_file {state}/htpasswd;
-      proxy_pass {upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_read_timeout 3600;
+{location}
     }}
   }}
 }}
 """)
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = start(state, "nginx", [binary, "-p", str(state), "-c", str(state / "nginx.conf")])
+    proc = start(state, name, [binary, "-p", str(state), "-c", str(state / f"{name}.conf")])
 
     def listening():
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
 
-    wait_for("nginx", listening, proc, 30, state, "nginx")
-    start(state, "nginx-watch", [sys.executable, str(Path(__file__).resolve()), "watch", str(state),
-                                 namespace, secret])
+    wait_for(name, listening, proc, 30, state, name)
+
+
+def until_found(get, path, what):
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return get(path)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"dataplane: {what} did not appear")
+            time.sleep(0.3)
+
+
+def nginx(state, port, namespace, ingress, upstream):
+    """What ingress-nginx serves for the release's Ingress, as far as the tests go: basic auth
+    when the annotations ask for it, then the API server with the headers ingress-nginx always
+    sets. Those headers matter: without them the server takes a request from 127.0.0.1 for one
+    from its own host, and lets it in without a login."""
+    state.mkdir(parents=True, exist_ok=True)
+    get = cluster_get()
+    found = until_found(get, f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{ingress}",
+                        f"Ingress {namespace}/{ingress}")
+    annotations = found["metadata"].get("annotations") or {}
+    secret = None
+    auth = ""
+    if annotations.get("nginx.ingress.kubernetes.io/auth-type") == "basic":
+        secret = annotations["nginx.ingress.kubernetes.io/auth-secret"]
+        found = until_found(get, f"/api/v1/namespaces/{namespace}/secrets/{secret}",
+                            f"Secret {namespace}/{secret}")
+        (state / "htpasswd").write_bytes(base64.b64decode(found["data"]["auth"]) + b"\n")
+        auth = f"""      auth_basic "SkyPilot API server";
+      auth_basic_user_file {state}/htpasswd;"""
+    # The websocket upgrade is the chart's http-snippet's.
+    run_nginx(state, "nginx", port, f"""{auth}
+      proxy_pass {upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Scheme $scheme;
+      proxy_read_timeout 3600;""")
+    if secret is not None:
+        start(state, "nginx-watch", [sys.executable, str(Path(__file__).resolve()), "watch",
+                                     str(state), namespace, secret])
+
+
+def authproxy(state, port, htpasswd, header, upstream):
+    """An auth proxy an admin might run in front of the ingress: it checks basic auth itself and
+    tells the API server who the user is in HEADER, replacing whatever the client sent there."""
+    state.mkdir(parents=True, exist_ok=True)
+    run_nginx(state, "authproxy", port, f"""      auth_basic "SkyPilot";
+      auth_basic_user_file {htpasswd};
+      proxy_pass {upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header {header} "$remote_user@example.com";
+      proxy_set_header Authorization "";""")
 
 
 def watch(state, namespace, secret):
@@ -367,7 +519,7 @@ def watch(state, namespace, secret):
 
 
 def down(state):
-    for name in ["nginx-watch", "nginx", "skypilot"]:
+    for name in ["nginx-watch", "nginx", "authproxy", "skypilot", "oauth2-proxy", "oidc"]:
         pid_file = state / f"{name}.pid"
         try:
             pid = int(pid_file.read_text())
@@ -381,20 +533,26 @@ def down(state):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("skypilot", "pod", "nginx", "watch", "down"):
+    commands = ("skypilot", "pod", "oauth2proxy", "issuer", "nginx", "watch", "authproxy", "down")
+    if len(sys.argv) < 3 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
     state = Path(sys.argv[2]).resolve()
-    if sys.argv[1] == "skypilot":
+    command, args = sys.argv[1], sys.argv[3:]
+    if command == "skypilot":
         skypilot(state)
-    elif sys.argv[1] == "pod":
-        namespace, name = sys.argv[3:5]
-        pod(state, namespace, name)
-    elif sys.argv[1] == "nginx":
-        port, namespace, secret, upstream = sys.argv[3:7]
-        nginx(state, int(port), namespace, secret, upstream)
-    elif sys.argv[1] == "watch":
-        namespace, secret = sys.argv[3:5]
-        watch(state, namespace, secret)
+    elif command == "pod":
+        services = dict(arg.split("=", 1) for arg in args[2:])
+        pod(state, args[0], args[1], services)
+    elif command == "oauth2proxy":
+        oauth2proxy(state, *args[:2])
+    elif command == "issuer":
+        issuer(state, *args[:3])
+    elif command == "nginx":
+        nginx(state, int(args[0]), *args[1:4])
+    elif command == "watch":
+        watch(state, *args[:2])
+    elif command == "authproxy":
+        authproxy(state, int(args[0]), *args[1:4])
     else:
         down(state)
 

@@ -1,5 +1,6 @@
-//! The real SkyPilot API server and a real nginx in front of it, as `tests/dataplane/dataplane.py`
-//! runs them. Both stop when the value is dropped.
+//! The real SkyPilot API server and a real nginx in front of it, and for single sign-on the real
+//! oauth2-proxy and an OIDC issuer, as `tests/dataplane/dataplane.py` runs them. Everything
+//! stops when the value is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,6 +30,18 @@ impl Dataplane {
     /// and a port of its own.
     pub fn start_pod(namespace: &str, pod: &str) -> Self {
         Self::launch(&["pod"], &[namespace, pod])
+    }
+
+    /// [`Dataplane::start_pod`] where each `(service, url)`: the Service `name:port` the pod
+    /// reaches by cluster DNS is at `url` here.
+    pub fn start_pod_reaching(namespace: &str, pod: &str, services: &[(&str, &str)]) -> Self {
+        let services: Vec<String> = services
+            .iter()
+            .map(|(service, url)| format!("{service}={url}"))
+            .collect();
+        let mut after = vec![namespace, pod];
+        after.extend(services.iter().map(String::as_str));
+        Self::launch(&["pod"], &after)
     }
 
     fn launch(variant: &[&str], after_state: &[&str]) -> Self {
@@ -77,10 +90,11 @@ impl Dataplane {
         std::fs::read_to_string(self.state.path().join("skypilot.log")).unwrap_or_default()
     }
 
-    /// Starts nginx on 127.0.0.1:`port` once the release's basic-auth Secret exists; returns at
-    /// once, the process finishes when nginx listens. Like ingress-nginx, it reloads the
-    /// htpasswd whenever the Secret changes, until the dataplane stops.
-    pub fn serve_node_port(&self, port: u16, namespace: &str, secret: &str) -> Child {
+    /// Starts nginx on 127.0.0.1:`port` once the release's Ingress exists, serving it as
+    /// ingress-nginx does: basic auth when its annotations ask for it, reloading the htpasswd
+    /// whenever the Secret changes, until the dataplane stops. Returns at once; the process
+    /// finishes when nginx listens.
+    pub fn serve_node_port(&self, port: u16, namespace: &str, ingress: &str) -> Child {
         Command::new("python3")
             .arg(script())
             .arg("nginx")
@@ -88,12 +102,28 @@ impl Dataplane {
             .args([
                 port.to_string(),
                 namespace.to_owned(),
-                secret.to_owned(),
+                ingress.to_owned(),
                 self.skypilot_url.clone(),
             ])
             .stderr(Stdio::inherit())
             .spawn()
             .expect("python3 runs")
+    }
+
+    /// An auth proxy in front of `upstream` on 127.0.0.1:`port`: basic auth with the htpasswd
+    /// file, then the user's name (`user@example.com`) in `header`.
+    pub fn serve_auth_proxy(&self, port: u16, htpasswd: &Path, header: &str, upstream: &str) {
+        let status = Command::new("python3")
+            .arg(script())
+            .arg("authproxy")
+            .arg(self.state.path())
+            .arg(port.to_string())
+            .arg(htpasswd)
+            .args([header, upstream])
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "the auth proxy did not start");
     }
 
     /// The `sky` client, with its own HOME.
@@ -150,6 +180,122 @@ impl Dataplane {
         } else {
             Err(text)
         }
+    }
+}
+
+/// The OIDC issuer and oauth2-proxy of single sign-on; they stop when the value is dropped.
+pub struct SingleSignOn {
+    state: tempfile::TempDir,
+    pub issuer_url: String,
+}
+
+impl SingleSignOn {
+    /// The issuer, for one user (`email`) who is always signed in, and a client with this id and
+    /// secret.
+    pub fn start_issuer(client_id: &str, client_secret: &str, email: &str) -> Self {
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let secret_file = state.path().join("client-secret");
+        std::fs::write(&secret_file, client_secret).unwrap();
+        let mut sso = Self {
+            issuer_url: String::new(),
+            state,
+        };
+        sso.issuer_url = sso.run(&[
+            "issuer",
+            client_id,
+            &secret_file.display().to_string(),
+            email,
+        ]);
+        sso
+    }
+
+    /// oauth2-proxy as the release's pod `namespace/pod` runs it; returns its URL.
+    pub fn start_oauth2_proxy(&self, namespace: &str, pod: &str) -> String {
+        self.run(&["oauth2proxy", namespace, pod])
+    }
+
+    fn run(&self, command: &[&str]) -> String {
+        let output = Command::new("python3")
+            .arg(script())
+            .arg(command[0])
+            .arg(self.state.path())
+            .args(&command[1..])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("python3 runs");
+        assert!(
+            output.status.success(),
+            "dataplane.py {} failed; the lines above say why",
+            command[0]
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for SingleSignOn {
+    fn drop(&mut self) {
+        let _ = Command::new("python3")
+            .arg(script())
+            .arg("down")
+            .arg(self.state.path())
+            .status();
+    }
+}
+
+impl Dataplane {
+    /// A user logging in through single sign-on with the real client: `sky api login
+    /// --no-browser` prints the URL to open, the browser stand-in (`browser.py`) signs in there
+    /// and presses Authorize, and the client picks the token up. Then `sky api info`.
+    pub fn sky_login_in_browser(&self, home: &Path, endpoint: &str) -> SkySession {
+        use std::io::{BufRead, BufReader};
+        let mut login = self
+            .sky_client(home)
+            .args(["api", "login", "-e", endpoint, "--no-browser"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sky runs");
+        let mut stdout = BufReader::new(login.stdout.take().unwrap()).lines();
+        let mut printed = String::new();
+        let mut url = None;
+        for line in stdout.by_ref().map_while(Result::ok) {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(at) = line.find("http") {
+                let candidate = line[at..].trim();
+                if candidate.contains("/auth/authorize?code_challenge=") {
+                    url = Some(candidate.to_owned());
+                    break;
+                }
+            }
+        }
+        let Some(url) = url else {
+            let _ = login.kill();
+            return Err(format!("sky api login printed no URL to open:\n{printed}"));
+        };
+        let browser = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dataplane/browser.py"))
+            .arg(&url)
+            .output()
+            .expect("python3 runs");
+        if !browser.status.success() {
+            let _ = login.kill();
+            return Err(format!(
+                "the browser could not sign in: {}",
+                transcript(&browser)
+            ));
+        }
+        for line in stdout.map_while(Result::ok) {
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        let finished = login.wait_with_output().expect("sky runs");
+        if !finished.status.success() {
+            return Err(format!("{printed}{}", transcript(&finished)));
+        }
+        self.sky_info(home)
+            .map(|info| format!("{}{info}", String::from_utf8_lossy(&browser.stdout)))
     }
 }
 

@@ -197,3 +197,23 @@ pub async fn upgrade_holding_the_lock(f: &Fixture) -> Child {
     .await;
     holder
 }
+
+/// The label selector of a namespace's release records.
+pub const RECORDS: &str = "app.kubernetes.io/managed-by=skyctl,skyctl.io/release";
+
+/// A release record's data as text: the record's JSON and the gzipped manifest, unpacked, so
+/// that a secret inside would be found by a search.
+pub fn record_text(secret: &k8s_openapi::api::core::v1::Secret) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    for bytes in secret.data.iter().flat_map(|data| data.values()) {
+        if bytes.0.starts_with(&[0x1f, 0x8b]) {
+            flate2::read::GzDecoder::new(bytes.0.as_slice())
+                .read_to_string(&mut text)
+                .expect("a gzip stream");
+        } else {
+            text.push_str(&String::from_utf8_lossy(&bytes.0));
+        }
+    }
+    text
+}

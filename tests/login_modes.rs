@@ -1,0 +1,426 @@
+//! Each way of logging in that chart 0.13.0 has, end to end. skyctl installs a 0.13.0 release
+//! with `--auth MODE`; the real SkyPilot API server runs as the release's pod would (its
+//! environment from the cluster, its server config), behind a real nginx doing what
+//! ingress-nginx does for the release's Ingress; skyctl's health check asks the server which
+//! login it runs; the real `sky` client logs in the way the mode expects. No password, client
+//! secret or hash shows up in skyctl's output, in the release record or in a process's argv.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use kube::api::{Api, ListParams};
+use serde_json::Value;
+use support::cluster::{self, TestNamespace};
+use support::dataplane::{Dataplane, SingleSignOn};
+use support::release::{Chart, Fixture};
+use support::skyctl::{Outcome, skyctl};
+
+const CURRENT: &str = "0.13.0";
+const PASSWORD: &str = "admin password for the e2e 7Q";
+const CLIENT_ID: &str = "skypilot-e2e-client";
+const CLIENT_SECRET: &str = "e2e-oauth-client-secret-DoNotPrint-5521";
+/// The server sizes its workers by the pod's requests: small pods start quickly.
+const SMALL_PODS: &str = "apiService.skipResourceCheck=true,\
+                          apiService.resources.requests.cpu=1,apiService.resources.limits.cpu=1,\
+                          apiService.resources.requests.memory=2Gi,apiService.resources.limits.memory=2Gi";
+
+/// A node port that nothing on this machine listens on, from the cluster's NodePort range.
+fn free_node_port() -> u16 {
+    let start = 30100 + (std::process::id() % 2000) as u16 + 7;
+    (start..32700)
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port in the NodePort range")
+}
+
+/// The first pod whose `app` label is `app`, once the cluster has made it. An install that
+/// ends first fails the test with what it said.
+async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> String {
+    let pods: Api<Pod> = Api::namespaced(ns.client.clone(), &ns.name);
+    let selector = format!("app={app}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = install.try_wait().unwrap() {
+            let mut said = String::new();
+            install
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut said)
+                .unwrap();
+            panic!("skyctl install ended ({status}) before {app} had a pod:\n{said}");
+        }
+        let found = pods
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map(|list| list.items)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|pod| {
+                pod.metadata.deletion_timestamp.is_none()
+                    && pod
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.pod_ip.as_ref())
+                        .is_some()
+            });
+        if let Some(name) = found.and_then(|pod| pod.metadata.name) {
+            return name;
+        }
+        assert!(Instant::now() < deadline, "no pod of {app} after 120s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A 0.13.0 release installed with `auth` flags, the data plane standing in for its pods.
+struct Deployed {
+    /// Uninstalled when the test ends, however it ends.
+    f: Fixture,
+    dataplane: Dataplane,
+    /// Kept running for the test.
+    _sso: Option<SingleSignOn>,
+    outcome: Outcome,
+    summary: Value,
+    endpoint: String,
+}
+
+impl Deployed {
+    fn release(&self) -> &str {
+        self.f.release()
+    }
+
+    fn said(&self, text: &str) {
+        assert!(
+            self.outcome.stderr.contains(text),
+            "skyctl did not say {text:?}: {}",
+            self.outcome.stderr
+        );
+    }
+
+    fn hinted(&self, text: &str) {
+        let hint = self.summary["loginHint"].as_str().unwrap_or_default();
+        assert!(
+            hint.contains(text),
+            "the login hint {hint:?} lacks {text:?}"
+        );
+    }
+
+    /// Everything the tests must never find a secret in: skyctl's output, the release's
+    /// values and record, the argv of every process on the machine.
+    async fn everything_printed_or_stored(&self) -> String {
+        let mut all = format!("{}{}", self.outcome.stdout, self.outcome.stderr);
+        let values = skyctl()
+            .kubeconfig(cluster::kubeconfig())
+            .args([
+                "get",
+                "values",
+                self.release(),
+                "-n",
+                &self.f.ns.name,
+                "--all",
+            ])
+            .run()
+            .success();
+        all.push_str(&values.stdout);
+        let secrets: Api<Secret> = Api::namespaced(self.f.ns.client.clone(), &self.f.ns.name);
+        for secret in secrets
+            .list(&ListParams::default().labels(support::release::RECORDS))
+            .await
+            .unwrap()
+            .items
+        {
+            all.push_str(&support::release::record_text(&secret));
+        }
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+                all.push_str(&String::from_utf8_lossy(&cmdline).replace('\0', " "));
+                all.push('\n');
+            }
+        }
+        all
+    }
+}
+
+/// Installs with `auth` (and the secret on stdin, if any), starts the data plane for the pods
+/// once they exist (oauth2-proxy first, with `sso`), and waits for skyctl to finish.
+async fn deploy(auth: &[&str], stdin: Option<&str>, sso: Option<SingleSignOn>) -> Deployed {
+    let f = Fixture::with_chart(Chart::Current).await;
+    let ns = &f.ns;
+    let release = f.release().to_owned();
+    let port = free_node_port();
+    let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
+        .args(["install", &release, "-n", &ns.name, "--version", CURRENT])
+        .arg("--kubeconfig")
+        .arg(cluster::kubeconfig())
+        .args(["--set", "ingress-nginx.controller.service.type=NodePort"])
+        .args([
+            "--set",
+            &format!("ingress-nginx.controller.service.nodePorts.http={port}"),
+        ])
+        .args(["--set", SMALL_PODS, "--timeout", "240s", "-o", "json"])
+        .args(auth)
+        .env("NO_COLOR", "1")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .env_remove("SKYCTL_OAUTH_CLIENT_SECRET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = install.stdin.take().unwrap();
+    if let Some(line) = stdin {
+        input.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(input);
+    let mut services = Vec::new();
+    if let Some(sso) = &sso {
+        let proxy_pod = pod_of(ns, &format!("{release}-oauth2-proxy"), &mut install).await;
+        let url = sso.start_oauth2_proxy(&ns.name, &proxy_pod);
+        services.push((format!("{release}-oauth2-proxy:4180"), url));
+    }
+    let api_pod = pod_of(ns, &format!("{release}-api"), &mut install).await;
+    let services: Vec<(&str, &str)> = services
+        .iter()
+        .map(|(service, url)| (service.as_str(), url.as_str()))
+        .collect();
+    let dataplane = Dataplane::start_pod_reaching(&ns.name, &api_pod, &services);
+    let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-ingress"));
+    let output = install.wait_with_output().unwrap();
+    assert!(
+        nginx.wait_with_output().unwrap().status.success(),
+        "nginx served the node port"
+    );
+    let outcome = Outcome {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+    .success();
+    let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
+    assert_eq!(summary["health"]["status"], "healthy", "{summary}");
+    Deployed {
+        f,
+        dataplane,
+        _sso: sso,
+        outcome,
+        summary,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn assert_never_shown(all: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!all.contains(secret), "{secret:?} was shown or stored");
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_at_the_ingress_of_a_0_13_release() {
+    let _serial = cluster::exclusive().await;
+    let d = deploy(
+        &["--auth", "basic", "--web-password-stdin"],
+        Some(PASSWORD),
+        None,
+    )
+    .await;
+    assert_eq!(d.summary["loginMode"], "basic");
+    assert_eq!(
+        d.summary["login"],
+        format!(
+            "sky api login -e http://skypilot:<password>@{}",
+            &d.endpoint[7..]
+        )
+    );
+    let home = tempfile::tempdir().unwrap();
+    if let Err(refused) = d
+        .dataplane
+        .sky_login(home.path(), &d.endpoint, "skypilot", PASSWORD)
+    {
+        panic!("sky api login with the password: {refused}");
+    }
+    let other = tempfile::tempdir().unwrap();
+    assert!(
+        d.dataplane
+            .sky_login(other.path(), &d.endpoint, "skypilot", "not the password")
+            .is_err(),
+        "the ingress let a wrong password in"
+    );
+    assert_never_shown(&d.everything_printed_or_stored().await, &[PASSWORD]);
+}
+
+#[tokio::test]
+async fn the_api_servers_own_users_start_from_the_admin_skyctl_made() {
+    let _serial = cluster::exclusive().await;
+    let d = deploy(
+        &[
+            "--auth",
+            "users",
+            "--web-username",
+            "admin",
+            "--web-password-stdin",
+        ],
+        Some(PASSWORD),
+        None,
+    )
+    .await;
+    assert_eq!(d.summary["loginMode"], "users");
+    d.said("the API server's own users; first admin admin");
+    // The server got the line from the Secret the chart made of it, and turned its basic auth on.
+    let given = d.dataplane.pod_environment();
+    assert_eq!(
+        given["args"],
+        serde_json::json!(["--deploy", "--enable-basic-auth"])
+    );
+    let line = given["env"]["SKYPILOT_INITIAL_BASIC_AUTH"]
+        .as_str()
+        .unwrap();
+    assert!(skyctl::guide::basic_auth::verify(line, "admin", PASSWORD));
+    assert!(
+        !line.contains("$apr1$c1h4rNxt"),
+        "the chart's placeholder admin"
+    );
+    // The admin logs in with the real client; the server knows them as its admin.
+    let home = tempfile::tempdir().unwrap();
+    match d
+        .dataplane
+        .sky_login(home.path(), &d.endpoint, "admin", PASSWORD)
+    {
+        Ok(info) => assert!(info.contains("admin"), "{info}"),
+        Err(refused) => panic!("sky api login as the first admin: {refused}"),
+    }
+    let other = tempfile::tempdir().unwrap();
+    assert!(
+        d.dataplane
+            .sky_login(other.path(), &d.endpoint, "admin", "not the password")
+            .is_err(),
+        "the API server let a wrong password in"
+    );
+    let all = d.everything_printed_or_stored().await;
+    assert_never_shown(&all, &[PASSWORD]);
+}
+
+#[tokio::test]
+async fn single_sign_on_through_oauth2_proxy_and_an_oidc_issuer() {
+    let _serial = cluster::exclusive().await;
+    let sso = SingleSignOn::start_issuer(CLIENT_ID, CLIENT_SECRET, "alice@example.com");
+    let issuer = sso.issuer_url.clone();
+    let d = deploy(
+        &[
+            "--auth",
+            "oauth",
+            "--oauth-issuer-url",
+            &issuer,
+            "--oauth-client-id",
+            CLIENT_ID,
+            "--oauth-client-secret-stdin",
+            "--set",
+            "auth.oauth.session-store-type=cookie",
+        ],
+        Some(CLIENT_SECRET),
+        Some(sso),
+    )
+    .await;
+    assert_eq!(d.summary["loginMode"], "oauth");
+    assert_eq!(
+        d.summary["login"],
+        format!("sky api login -e {}", d.endpoint)
+    );
+    d.hinted("a browser opens to sign in");
+    // The client secret is in the Secret oauth2-proxy reads, and nowhere in the values.
+    let secrets: Api<Secret> = Api::namespaced(d.f.ns.client.clone(), &d.f.ns.name);
+    let client = secrets
+        .get(&format!("{}-oauth-client", d.release()))
+        .await
+        .unwrap();
+    let data = client.data.unwrap();
+    assert_eq!(data["client-secret"].0, CLIENT_SECRET.as_bytes());
+    assert_eq!(data["client-id"].0, CLIENT_ID.as_bytes());
+    // The real client, with the browser signing in at the issuer through oauth2-proxy.
+    let home = tempfile::tempdir().unwrap();
+    match d.dataplane.sky_login_in_browser(home.path(), &d.endpoint) {
+        Ok(info) => assert!(info.contains("alice@example.com"), "{info}"),
+        Err(refused) => panic!("sky api login through single sign-on: {refused}"),
+    }
+    // Without signing in, a request to the API is sent to the sign-in.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/api/v1/users", d.endpoint))
+        .send()
+        .await
+        .unwrap();
+    let location = anonymous
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        anonymous.status().is_redirection() && location.contains("/oauth2/start"),
+        "a request that never signed in got {} (location {location:?})",
+        anonymous.status()
+    );
+    assert_never_shown(&d.everything_printed_or_stored().await, &[CLIENT_SECRET]);
+}
+
+#[tokio::test]
+async fn an_auth_proxy_in_front_tells_the_server_who_the_user_is() {
+    let _serial = cluster::exclusive().await;
+    let d = deploy(
+        &["--auth", "proxy", "--proxy-header", "X-Auth-Request-Email"],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(d.summary["loginMode"], "proxy");
+    d.hinted("users reach the API server through your auth proxy");
+    // The admin's proxy: basic auth of its own, then the user's name in the header.
+    let proxy_port = free_node_port() + 1;
+    let htpasswd = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        htpasswd.path(),
+        skyctl::guide::basic_auth::htpasswd_line("bob", PASSWORD).unwrap(),
+    )
+    .unwrap();
+    d.dataplane.serve_auth_proxy(
+        proxy_port,
+        htpasswd.path(),
+        "X-Auth-Request-Email",
+        &d.endpoint,
+    );
+    let home = tempfile::tempdir().unwrap();
+    match d.dataplane.sky_login(
+        home.path(),
+        &format!("http://127.0.0.1:{proxy_port}"),
+        "bob",
+        PASSWORD,
+    ) {
+        Ok(info) => assert!(info.contains("bob@example.com"), "{info}"),
+        Err(refused) => panic!("sky api login through the auth proxy: {refused}"),
+    }
+    assert_never_shown(&d.everything_printed_or_stored().await, &[PASSWORD]);
+}
+
+#[tokio::test]
+async fn no_login_only_when_asked_for() {
+    let _serial = cluster::exclusive().await;
+    let d = deploy(&["--auth", "none"], None, None).await;
+    assert_eq!(d.summary["loginMode"], "none");
+    d.hinted("keep it off the internet");
+    let home = tempfile::tempdir().unwrap();
+    let login = d
+        .dataplane
+        .sky_client(home.path())
+        .args(["api", "login", "-e", &d.endpoint])
+        .output()
+        .unwrap();
+    assert!(login.status.success());
+    if let Err(refused) = d.dataplane.sky_info(home.path()) {
+        panic!("sky api info without a login: {refused}");
+    }
+}
