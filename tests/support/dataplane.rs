@@ -272,6 +272,7 @@ impl Dataplane {
         }
         let Some(url) = url else {
             let _ = login.kill();
+            let _ = login.wait();
             return Err(format!("sky api login printed no URL to open:\n{printed}"));
         };
         let browser = Command::new("python3")
