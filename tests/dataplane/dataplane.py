@@ -72,6 +72,14 @@ def venv():
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     subprocess.run([str(path / "bin" / "pip"), "install", "-q", f"skypilot=={SKYPILOT_VERSION}", *PINS],
                    check=True)
+    # A server given a database builds its engine from a plain postgresql:// URL; the driver
+    # that URL names must import, or that server dies at start. Checked here, once, by name.
+    driver = subprocess.run([str(path / "bin" / "python"), "-c",
+                             "import sqlalchemy; sqlalchemy.create_engine('postgresql://u@127.0.0.1/d')"],
+                            capture_output=True, text=True)
+    if driver.returncode != 0:
+        raise SystemExit(f"dataplane: the virtualenv in {path} cannot reach PostgreSQL through "
+                         f"postgresql:// URLs:\n{driver.stderr.strip().splitlines()[-1]}")
     installed.touch()
     return path
 
