@@ -81,11 +81,6 @@ impl Dataplane {
             .unwrap_or(0)
     }
 
-    /// What the server wrote to its log.
-    pub fn server_log(&self) -> String {
-        std::fs::read_to_string(self.state.path().join("skypilot.log")).unwrap_or_default()
-    }
-
     /// Starts nginx on 127.0.0.1:`port` once the release's basic-auth Secret exists; returns at
     /// once, the process finishes when nginx listens. Like ingress-nginx, it reloads the
     /// htpasswd whenever the Secret changes, until the dataplane stops.
