@@ -90,6 +90,14 @@ def venv():
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     subprocess.run([str(path / "bin" / "pip"), "install", "-q", f"skypilot=={SKYPILOT_VERSION}", *PINS],
                    check=True)
+    # A server given a database builds its engine from a plain postgresql:// URL; the driver
+    # that URL names must import, or that server dies at start. Checked here, once, by name.
+    driver = subprocess.run([str(path / "bin" / "python"), "-c",
+                             "import sqlalchemy; sqlalchemy.create_engine('postgresql://u@127.0.0.1/d')"],
+                            capture_output=True, text=True)
+    if driver.returncode != 0:
+        raise SystemExit(f"dataplane: the virtualenv in {path} cannot reach PostgreSQL through "
+                         f"postgresql:// URLs:\n{driver.stderr.strip().splitlines()[-1]}")
     installed.touch()
     return path
 
@@ -115,12 +123,17 @@ def start(state, name, args, env=None):
     return proc
 
 
+class Exited(SystemExit):
+    """The process being waited for ended before it was ready."""
+
+
 def wait_for(what, check, proc, timeout, state, log_name):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            tail = "".join((state / f"{log_name}.log").read_text(errors="replace").splitlines(True)[-20:])
-            raise SystemExit(f"dataplane: {what} exited with code {proc.returncode}; its log ends:\n{tail}")
+            # Long enough to hold a Python traceback's cause, not only its last frames.
+            tail = "".join((state / f"{log_name}.log").read_text(errors="replace").splitlines(True)[-60:])
+            raise Exited(f"dataplane: {what} exited with code {proc.returncode}; its log ends:\n{tail}")
         try:
             if check():
                 return
@@ -130,20 +143,44 @@ def wait_for(what, check, proc, timeout, state, log_name):
     raise SystemExit(f"dataplane: {what} not ready after {timeout}s; see {state}")
 
 
-def serve(state, args, env):
+def serve(state, args, env, restarts=0):
     """Starts `sky api start ARGS --foreground` on a free loopback port; prints its URL and the
-    `sky` client of the same installation once it answers healthy."""
+    `sky` client of the same installation once it answers healthy. A server that exits before
+    then is started again up to `restarts` times, as the kubelet restarts a pod's container;
+    how often is written to STATE/restarts."""
     path = venv()
     port = free_port()
-    proc = start(state, "skypilot", [str(path / "bin" / "sky"), "api", "start", *args,
-                                     "--foreground", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
 
     def healthy():
         with urllib.request.urlopen(f"{url}/api/health", timeout=3) as response:
             return json.loads(response.read()).get("status") == "healthy"
 
-    wait_for("the SkyPilot API server", healthy, proc, 120, state, "skypilot")
+    (state / "restarts").write_text("0")
+    for attempt in range(restarts + 1):
+        proc = start(state, "skypilot", [str(path / "bin" / "sky"), "api", "start", *args,
+                                         "--foreground", "--port", str(port)], env=env)
+        try:
+            wait_for("the SkyPilot API server", healthy, proc, 120, state, "skypilot")
+            break
+        except Exited as exited:
+            if attempt == restarts:
+                raise
+            # The exception's own line, not SQLAlchemy's "Background on this error" after it.
+            lines = str(exited).strip().splitlines()
+            last = next((line for line in reversed(lines)
+                         if ("Error" in line or "Exception" in line) and "Background" not in line),
+                        lines[-1])
+            log(f"the SkyPilot API server exited before it was healthy ({last}); restarting "
+                "it, as the kubelet restarts the container of a pod whose restartPolicy is Always")
+            # A container restart ends every process in it; SkyPilot's workers outlive their
+            # server and would keep its port.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            (state / "restarts").write_text(str(attempt + 1))
+            time.sleep(1)
     print(url)
     print(path / "bin" / "sky")
 
@@ -234,7 +271,9 @@ def pod(state, namespace, name, services):
     os.chmod(environment, 0o600)
     log(f"pod {namespace}/{name}: sky api start {' '.join(args)}, with "
         f"{', '.join(sorted(env))}")
-    serve(state, args, dict(sky_env(home), **env))
+    # A pod's container that exits is started again (restartPolicy Always, the only policy a
+    # Deployment allows).
+    serve(state, args, dict(sky_env(home), **env), restarts=3)
 
 
 def oauth2proxy(state, namespace, name):

@@ -85,9 +85,13 @@ impl Dataplane {
         serde_json::from_str(&text).expect("the harness writes JSON")
     }
 
-    /// What the server wrote to its log.
-    pub fn server_log(&self) -> String {
-        std::fs::read_to_string(self.state.path().join("skypilot.log")).unwrap_or_default()
+    /// How often the server was started again because it exited before it was healthy, as the
+    /// kubelet restarts a pod's container (only [`Dataplane::start_pod`] does).
+    pub fn restarts(&self) -> u32 {
+        std::fs::read_to_string(self.state.path().join("restarts"))
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// Starts nginx on 127.0.0.1:`port` once the release's Ingress exists, serving it as
