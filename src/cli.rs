@@ -772,6 +772,32 @@ pub enum CredsSource {
         #[command(flatten)]
         release: ReleaseFlag,
     },
+    /// The SSH config of Slurm login nodes, from ~/.slurm/config (chart 0.13.0)
+    ///
+    /// Chart 0.13.0 takes it only as the value slurmCredentials.config, from which it makes the
+    /// Secret <release>-slurm-config: host names and key paths, never the keys it names.
+    Slurm {
+        /// Read this file instead of ~/.slurm/config
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// SSH node pools, from ~/.sky/ssh_node_pools.yaml, with the private keys they name
+    /// (chart 0.13.0)
+    ///
+    /// The pools go into apiService.sshNodePools, each identity_file pointing into the API
+    /// server's ~/.ssh; the keys go only into the Secret that apiService.sshKeySecret names.
+    Ssh {
+        /// Read this pools file instead of ~/.sky/ssh_node_pools.yaml
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<std::path::PathBuf>,
+        /// Name of the Secret that holds the keys
+        #[arg(long, default_value = "ssh-credentials")]
+        secret_name: String,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
     /// CoreWeave's cw.config and cw.credentials, from ~/.coreweave (chart 0.13.0)
     Coreweave {
         /// Read this directory instead of ~/.coreweave

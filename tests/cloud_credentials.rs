@@ -59,7 +59,9 @@ fn cli_files(kind: Kind) -> Vec<(&'static str, String)> {
                 format!("[cw]\naws_access_key_id = id\naws_secret_access_key = {SECRET}\n"),
             ),
         ],
-        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db => unreachable!("tested elsewhere"),
+        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh => {
+            unreachable!("tested elsewhere")
+        }
     }
 }
 
@@ -94,10 +96,8 @@ fn stored(kind: Kind, home: &Path) -> (Stored, std::collections::BTreeMap<String
     };
     let found = cloud_keys::read(kind, &CloudRequest::default(), &host).unwrap();
     let stored = Stored {
-        kind,
-        secret: kind.default_secret(),
-        project: None,
         tenant_id: found.tenant_id,
+        ..Stored::new(kind, kind.default_secret())
     };
     (stored, found.data)
 }
@@ -139,7 +139,11 @@ fn each_clouds_secret_holds_exactly_the_keys_its_init_container_and_mounts_read(
     for kind in CLOUDS {
         let home = home_with(kind);
         let (stored, data) = stored(kind, home.path());
-        let values = Value::Object(credential_secrets::values_for(&stored, true));
+        let values = Value::Object(credential_secrets::values_for(
+            &stored,
+            true,
+            skyctl::chart::Chart::find("0.13.0").unwrap(),
+        ));
         let rendered = render_chart("0.13.0", "sky", "team", values);
         let deployment = rendered.object("Deployment", "sky-api-server");
         let spec = &deployment["spec"]["template"]["spec"];

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::deploy::Outcome;
+use crate::chart::Chart;
 use crate::cli::{
     ClusterArgs, CredsCommand, CredsSource, LockArgs, OutputFormat, RolloutArgs, WaitArgs,
 };
@@ -13,7 +14,10 @@ use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
-use crate::guide::{aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials};
+use crate::guide::{
+    aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, slurm_config,
+    ssh_node_pools,
+};
 use crate::release::{Release, ReleaseStatus};
 use crate::values::{self, ExtraLayer, Layers};
 
@@ -78,10 +82,13 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             for stored in &removed {
                 eprintln!("Secret {}/{} deleted", release.namespace, stored.secret);
             }
-            let off: Vec<ExtraLayer> = removed.iter().map(|s| layer(s, false)).collect();
-            apply_to_release(&client, &release, off, wait)
-                .await
-                .map(|_| ())
+            let applied =
+                apply_to_release(&client, &release, credentials_change(removed, false), wait)
+                    .await?;
+            if matches!(applied, Applied::NotInstalled) {
+                not_installed(&release);
+            }
+            Ok(())
         }
     }
 }
@@ -133,21 +140,36 @@ fn cloud(
     let credentials = cloud_keys::read(kind, &request, host)?;
     Ok(Found {
         stored: Stored {
-            kind,
-            secret: kind.default_secret(),
-            project: None,
             tenant_id: credentials.tenant_id,
+            ..Stored::new(kind, kind.default_secret())
         },
         data: credentials.data,
         from: credentials.from,
     })
 }
 
-fn layer(stored: &Stored, enabled: bool) -> ExtraLayer {
-    let verb = if enabled { "add" } else { "remove" };
-    ExtraLayer {
-        label: format!("skyctl creds {verb} {}", kind_name(stored.kind)),
-        values: credential_secrets::values_for(stored, enabled),
+/// The values that turn these stored credentials on or off in a release of `chart`, or why
+/// that chart cannot have them.
+fn credentials_change(
+    stored: Vec<Stored>,
+    enabled: bool,
+) -> impl FnOnce(&Chart, &Value) -> Result<Vec<ExtraLayer>, String> {
+    move |chart, _| {
+        let unusable: Vec<String> = stored
+            .iter()
+            .filter_map(|s| credential_secrets::unsupported_by(s, chart))
+            .collect();
+        if !unusable.is_empty() {
+            return Err(unusable.join("; "));
+        }
+        let verb = if enabled { "add" } else { "remove" };
+        Ok(stored
+            .iter()
+            .map(|s| ExtraLayer {
+                label: format!("skyctl creds {verb} {}", kind_name(s.kind)),
+                values: credential_secrets::values_for(s, enabled, chart),
+            })
+            .collect())
     }
 }
 
@@ -164,12 +186,7 @@ fn aws(
 ) -> Result<Found, aws_credentials::AwsCredentialsError> {
     let credentials = aws_credentials::resolve(request, host)?;
     Ok(Found {
-        stored: Stored {
-            kind: Kind::Aws,
-            secret: aws_credentials::SECRET_NAME.into(),
-            project: None,
-            tenant_id: None,
-        },
+        stored: Stored::new(Kind::Aws, aws_credentials::SECRET_NAME),
         data: credentials.secret_data(),
         from: format!(
             "AWS access key id from {}, secret access key from {}",
@@ -190,10 +207,8 @@ fn gcp(
     };
     Ok(Found {
         stored: Stored {
-            kind: Kind::Gcp,
-            secret: gcp_credentials::SECRET_NAME.into(),
             project: Some(credentials.project_id.clone()),
-            tenant_id: None,
+            ..Stored::new(Kind::Gcp, gcp_credentials::SECRET_NAME)
         },
         data: credentials.secret_data(),
         from: format!(
@@ -250,12 +265,7 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                 );
             }
             let found = Found {
-                stored: Stored {
-                    kind: Kind::Kube,
-                    secret: secret_name,
-                    project: None,
-                    tenant_id: None,
-                },
+                stored: Stored::new(Kind::Kube, secret_name),
                 data: minimized.secret_data(),
                 from: format!(
                     "contexts {} from {}",
@@ -318,14 +328,35 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             let reader = connection_string_stdin.then_some(&mut stdin as &mut dyn Read);
             let connection = database::read(reader, &host).map_err(invalid_input)?;
             let found = Found {
-                stored: Stored {
-                    kind: Kind::Db,
-                    secret: secret_name,
-                    project: None,
-                    tenant_id: None,
-                },
+                stored: Stored::new(Kind::Db, secret_name),
                 data: BTreeMap::from([(database::KEY.to_owned(), connection.url)]),
                 from: connection.described,
+            };
+            (found, release.name)
+        }
+        CredsSource::Slurm { from_file, release } => {
+            return add_slurm(cluster, from_file.as_deref(), &release.name, &host, wait).await;
+        }
+        CredsSource::Ssh {
+            from_file,
+            secret_name,
+            release,
+        } => {
+            let pools = ssh_node_pools::read(from_file.as_deref(), &host).map_err(invalid_input)?;
+            let mut settings = serde_json::Map::new();
+            settings.insert("sshNodePools".into(), pools.pools_yaml.into());
+            let found = Found {
+                stored: Stored {
+                    settings,
+                    ..Stored::new(Kind::Ssh, secret_name)
+                },
+                from: format!(
+                    "SSH node pools {} from {}, with their keys {}",
+                    pools.pool_names.join(", "),
+                    pools.path.display(),
+                    pools.keys.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                data: pools.keys,
             };
             (found, release.name)
         }
@@ -355,13 +386,94 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
         "Secret {}/{} {word} (keys: {keys})",
         release.namespace, stored.secret
     );
-    let applied = apply_to_release(&client, &release, vec![layer(&stored, true)], wait).await?;
+    let applied = apply_to_release(
+        &client,
+        &release,
+        credentials_change(vec![stored], true),
+        wait,
+    )
+    .await?;
+    if matches!(applied, Applied::NotInstalled) {
+        not_installed(&release);
+    }
     // The values were on already, so nothing rolled the pod; it reads credentials only at start.
-    if matches!(applied, Some(Outcome::Unchanged { .. })) && outcome == StoreOutcome::Updated {
+    if matches!(applied, Applied::Deployed(Outcome::Unchanged { .. }))
+        && outcome == StoreOutcome::Updated
+    {
         credential_secrets::restart_api_server(&client, &release).await?;
         eprintln!("the API server is restarting to read the new credentials");
     }
     Ok(())
+}
+
+/// The Slurm config goes into the values, where the chart makes its Secret from it; it names
+/// no secret, so nothing is stored beside it (see `slurm_config`).
+async fn add_slurm(
+    cluster: &ClusterArgs,
+    from_file: Option<&Path>,
+    release_name: &str,
+    host: &Host<'_>,
+    wait: WaitArgs,
+) -> anyhow::Result<()> {
+    let config = slurm_config::read(from_file, host).map_err(invalid_input)?;
+    eprintln!(
+        "Slurm login nodes {} from {}",
+        config.hosts.join(", "),
+        config.path.display()
+    );
+    if !config.identity_files.is_empty() {
+        eprintln!(
+            "the config names identity files {}: the API server must find them at those paths \
+             (skyctl does not copy keys from a Slurm config)",
+            config.identity_files.join(", ")
+        );
+    }
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, release_name);
+    let text = config.text;
+    let change = move |chart: &Chart, _: &Value| {
+        let has = |chart: &Chart| {
+            chart
+                .definition()
+                .defaults()
+                .get("slurmCredentials")
+                .and_then(|section| section.get("config"))
+                .is_some()
+        };
+        if !has(chart) {
+            return Err(credential_secrets::lacks_message(
+                chart,
+                "slurmCredentials",
+                "config",
+                has,
+            ));
+        }
+        Ok(vec![ExtraLayer {
+            label: "skyctl creds add slurm".into(),
+            values: serde_json::json!({"slurmCredentials": {"config": text}})
+                .as_object()
+                .cloned()
+                .expect("an object literal"),
+        }])
+    };
+    match apply_to_release(&client, &release, change, wait).await? {
+        Applied::NotInstalled => Err(invalid_input(anyhow::anyhow!(
+            "release {} is not installed in namespace {}: a Slurm config is kept only in a \
+             release's values; install with --set-file slurmCredentials.config={}",
+            release.name,
+            release.namespace,
+            config.path.display()
+        ))),
+        Applied::Deployed(_) => {
+            eprintln!(
+                "Secret {}/{} holds it (made by the chart)",
+                release.namespace,
+                crate::render::ChartNames::for_release(&release).slurm_config
+            );
+            Ok(())
+        }
+        Applied::Unusable => Ok(()),
+    }
 }
 
 /// The kubeconfig kubectl would read: the first file of $KUBECONFIG, else ~/.kube/config.
@@ -377,44 +489,39 @@ fn default_kubeconfig() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".kube/config"))
 }
 
-/// Upgrades an installed release with its recorded values and `layers` on top; says what the
-/// next install does when the release is not installed.
+/// What became of a release that credentials were turned on or off in.
+enum Applied {
+    NotInstalled,
+    /// Its chart cannot use them; the reason was printed.
+    Unusable,
+    Deployed(Outcome),
+}
+
+/// Upgrades an installed release with its recorded values and the layers `change` makes from
+/// its chart and recorded user values on top.
 async fn apply_to_release(
     client: &kube::Client,
     release: &Release,
-    layers: Vec<ExtraLayer>,
+    change: impl FnOnce(&Chart, &Value) -> Result<Vec<ExtraLayer>, String>,
     wait: WaitArgs,
-) -> anyhow::Result<Option<Outcome>> {
+) -> anyhow::Result<Applied> {
     let history = super::history(client, release).await?;
     let Some(deployed) = history.deployed() else {
-        eprintln!(
-            "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
-            release.name, release.namespace
-        );
-        return Ok(None);
+        return Ok(Applied::NotInstalled);
     };
     let chart = super::deploy::record_chart(deployed)?;
-    let unusable: Vec<String> = layers
-        .iter()
-        .filter_map(|layer| {
-            let kind = Kind::ALL
-                .into_iter()
-                .find(|kind| layer.values.contains_key(kind.section()))?;
-            credential_secrets::unsupported_by(kind, chart)
-        })
-        .collect();
-    if !unusable.is_empty() {
-        eprintln!(
-            "release {} cannot use them yet: {}",
-            release.name,
-            unusable.join("; ")
-        );
-        return Ok(None);
-    }
+    let recorded = super::deploy::recorded_layer(deployed)?;
+    let layers = match change(chart, &Value::Object(recorded.values.clone())) {
+        Ok(layers) => layers,
+        Err(why) => {
+            eprintln!("release {} cannot use them yet: {why}", release.name);
+            return Ok(Applied::Unusable);
+        }
+    };
     let resolved = values::resolve(
         chart,
         &Layers {
-            reused: Some(super::deploy::recorded_layer(deployed)?),
+            reused: Some(recorded),
             extra: layers,
             ..Layers::default()
         },
@@ -444,7 +551,15 @@ async fn apply_to_release(
         &super::deploy::DeployOptions::default(),
     )
     .await?;
-    Ok(Some(outcome))
+    Ok(Applied::Deployed(outcome))
+}
+
+/// Says what the next install does with credentials stored for a release not installed yet.
+fn not_installed(release: &Release) {
+    eprintln!(
+        "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
+        release.name, release.namespace
+    );
 }
 
 /// On a terminal, before an install: offers to store local AWS and GCP credentials that are not

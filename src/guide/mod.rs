@@ -12,4 +12,6 @@ pub mod health;
 pub mod host;
 pub mod kube_credentials;
 pub mod password;
+pub mod slurm_config;
+pub mod ssh_node_pools;
 pub mod transition;
