@@ -180,18 +180,74 @@ struct Found {
     from: String,
 }
 
+/// How `creds add aws` stores the keys: which Secret, under which keys, or the AWS CLI's files
+/// whole.
+struct AwsLayout {
+    secret: String,
+    credentials_file: bool,
+    names: aws_credentials::KeyNames,
+}
+
+impl Default for AwsLayout {
+    fn default() -> Self {
+        AwsLayout {
+            secret: aws_credentials::SECRET_NAME.into(),
+            credentials_file: false,
+            names: aws_credentials::KeyNames::default(),
+        }
+    }
+}
+
 fn aws(
     request: aws_credentials::AwsRequest<'_>,
+    layout: AwsLayout,
     host: &Host<'_>,
 ) -> Result<Found, aws_credentials::AwsCredentialsError> {
-    let credentials = aws_credentials::resolve(request, host)?;
+    // Only what differs from the chart's defaults, so that the seed-era chart, which has none
+    // of these values, still takes the default layout.
+    let mut settings = serde_json::Map::new();
+    let (data, from) = if layout.credentials_file {
+        let files = aws_credentials::read_files(host)?;
+        settings.insert("useCredentialsFile".into(), true.into());
+        let paths: Vec<String> = files
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        (
+            files.secret_data(),
+            format!("AWS files {}, every profile", paths.join(" and ")),
+        )
+    } else {
+        let credentials = aws_credentials::resolve(request, host)?;
+        let defaults = aws_credentials::KeyNames::default();
+        if layout.names.access_key_id != defaults.access_key_id {
+            settings.insert(
+                "accessKeyIdKeyName".into(),
+                layout.names.access_key_id.clone().into(),
+            );
+        }
+        if layout.names.secret_access_key != defaults.secret_access_key {
+            settings.insert(
+                "secretAccessKeyKeyName".into(),
+                layout.names.secret_access_key.clone().into(),
+            );
+        }
+        (
+            credentials.secret_data(&layout.names),
+            format!(
+                "AWS access key id from {}, secret access key from {}",
+                credentials.access_key_id_origin, credentials.secret_access_key_origin
+            ),
+        )
+    };
     Ok(Found {
-        stored: Stored::new(Kind::Aws, aws_credentials::SECRET_NAME),
-        data: credentials.secret_data(),
-        from: format!(
-            "AWS access key id from {}, secret access key from {}",
-            credentials.access_key_id_origin, credentials.secret_access_key_origin
-        ),
+        stored: Stored {
+            settings,
+            ..Stored::new(Kind::Aws, layout.secret)
+        },
+        data,
+        from,
     })
 }
 
@@ -227,6 +283,10 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             profile,
             access_key_id,
             secret_access_key_stdin,
+            use_credentials_file,
+            secret_name,
+            access_key_id_key_name,
+            secret_access_key_key_name,
             release,
         } => {
             let mut stdin = std::io::stdin();
@@ -235,7 +295,18 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                 access_key_id,
                 secret_reader: secret_access_key_stdin.then_some(&mut stdin as &mut dyn Read),
             };
-            (aws(request, &host).map_err(invalid_input)?, release.name)
+            let layout = AwsLayout {
+                secret: secret_name,
+                credentials_file: use_credentials_file,
+                names: aws_credentials::KeyNames {
+                    access_key_id: access_key_id_key_name,
+                    secret_access_key: secret_access_key_key_name,
+                },
+            };
+            (
+                aws(request, layout, &host).map_err(invalid_input)?,
+                release.name,
+            )
         }
         CredsSource::Gcp {
             key_file,
@@ -572,7 +643,11 @@ pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Re
     let host = Host::system();
     let stored = credential_secrets::list(client, &release.namespace).await?;
     let mut candidates = Vec::new();
-    if let Ok(found) = aws(aws_credentials::AwsRequest::default(), &host) {
+    if let Ok(found) = aws(
+        aws_credentials::AwsRequest::default(),
+        AwsLayout::default(),
+        &host,
+    ) {
         candidates.push(found);
     }
     if let Some(key_file) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")

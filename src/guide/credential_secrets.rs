@@ -499,4 +499,127 @@ mod tests {
             json!({"awsCredentials": {"enabled": false}})
         );
     }
+
+    fn seed_era() -> &'static Chart {
+        Chart::find("1.0.0-dev.20250319").unwrap()
+    }
+
+    fn aws(secret: &str, settings: Value) -> Stored {
+        Stored {
+            settings: settings.as_object().unwrap().clone(),
+            ..Stored::new(Kind::Aws, secret)
+        }
+    }
+
+    #[test]
+    fn aws_sets_its_whole_layout_where_the_chart_has_one() {
+        let default_layout = json!({"awsCredentials": {
+            "enabled": true, "awsSecretName": "aws-credentials", "useCredentialsFile": false,
+            "accessKeyIdKeyName": "aws_access_key_id",
+            "secretAccessKeyKeyName": "aws_secret_access_key"}});
+        let cases = [
+            (aws("aws-credentials", json!({})), current(), default_layout),
+            (
+                aws("aws-credentials", json!({})),
+                seed_era(),
+                json!({"awsCredentials": {"enabled": true}}),
+            ),
+            (
+                aws("team-aws", json!({"useCredentialsFile": true})),
+                current(),
+                json!({"awsCredentials": {
+                    "enabled": true, "awsSecretName": "team-aws", "useCredentialsFile": true,
+                    "accessKeyIdKeyName": "aws_access_key_id",
+                    "secretAccessKeyKeyName": "aws_secret_access_key"}}),
+            ),
+            (
+                aws("aws-credentials", json!({"accessKeyIdKeyName": "id"})),
+                current(),
+                json!({"awsCredentials": {
+                    "enabled": true, "awsSecretName": "aws-credentials",
+                    "useCredentialsFile": false, "accessKeyIdKeyName": "id",
+                    "secretAccessKeyKeyName": "aws_secret_access_key"}}),
+            ),
+        ];
+        for (stored, chart, want) in cases {
+            assert_eq!(
+                Value::Object(values_for(&stored, true, chart)),
+                want,
+                "{stored:?} on {}",
+                chart.version()
+            );
+        }
+    }
+
+    #[test]
+    fn a_chart_without_the_values_credentials_need_is_named() {
+        let ssh = Stored {
+            settings: json!({"sshNodePools": "a: {}"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            ..Stored::new(Kind::Ssh, "ssh-credentials")
+        };
+        let cases = [
+            (aws("aws-credentials", json!({})), seed_era(), None),
+            (
+                aws("team-aws", json!({})),
+                seed_era(),
+                Some(
+                    "chart 1.0.0-dev.20250319 has no awsCredentials.awsSecretName; chart 0.13.0 has",
+                ),
+            ),
+            (
+                aws("aws-credentials", json!({"useCredentialsFile": true})),
+                seed_era(),
+                Some("has no awsCredentials.useCredentialsFile"),
+            ),
+            (
+                aws("team-aws", json!({"useCredentialsFile": true})),
+                current(),
+                None,
+            ),
+            (
+                ssh.clone(),
+                seed_era(),
+                Some("chart 1.0.0-dev.20250319 has no apiService.sshKeySecret; chart 0.13.0 has"),
+            ),
+            (ssh, current(), None),
+        ];
+        for (stored, chart, want) in cases {
+            let got = unsupported_by(&stored, chart);
+            match want {
+                None => assert_eq!(got, None, "{stored:?}"),
+                Some(want) => assert!(
+                    got.as_deref().is_some_and(|got| got.contains(want)),
+                    "{stored:?}: {got:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn ssh_keys_are_used_when_the_values_name_their_secret() {
+        let ssh = Stored::new(Kind::Ssh, "ssh-credentials");
+        let cases = [
+            (json!({}), None),
+            (json!({"apiService": {"sshKeySecret": null}}), None),
+            (
+                json!({"apiService": {"sshKeySecret": "ssh-credentials"}}),
+                Some(true),
+            ),
+            (json!({"apiService": {"sshKeySecret": "mine"}}), Some(false)),
+        ];
+        for (values, want) in cases {
+            assert_eq!(
+                chosen(&ssh, &values).map(|(uses, _)| uses),
+                want,
+                "{values}"
+            );
+        }
+        assert_eq!(
+            Value::Object(values_for(&ssh, false, current())),
+            json!({"apiService": {"sshKeySecret": null, "sshNodePools": null}})
+        );
+    }
 }
