@@ -15,8 +15,8 @@ use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
 use crate::guide::{
-    aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, slurm_config,
-    ssh_node_pools,
+    aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, skypilot_config,
+    slurm_config, ssh_node_pools,
 };
 use crate::release::{Release, ReleaseStatus};
 use crate::values::{self, ExtraLayer, Layers};
@@ -153,14 +153,14 @@ fn cloud(
 fn credentials_change(
     stored: Vec<Stored>,
     enabled: bool,
-) -> impl FnOnce(&Chart, &Value) -> Result<Vec<ExtraLayer>, String> {
+) -> impl FnOnce(&Chart, &Value) -> anyhow::Result<Vec<ExtraLayer>> {
     move |chart, _| {
         let unusable: Vec<String> = stored
             .iter()
             .filter_map(|s| credential_secrets::unsupported_by(s, chart))
             .collect();
         if !unusable.is_empty() {
-            return Err(unusable.join("; "));
+            return Err(Unusable(unusable.join("; ")).into());
         }
         let verb = if enabled { "add" } else { "remove" };
         Ok(stored
@@ -172,6 +172,11 @@ fn credentials_change(
             .collect())
     }
 }
+
+/// The release's chart lacks values that the change needs: said, and nothing is applied.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unusable(String);
 
 /// Local credentials ready to store: the Secret, its data, and where they were found.
 struct Found {
@@ -278,6 +283,8 @@ fn gcp(
 
 async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyhow::Result<()> {
     let host = Host::system();
+    // Kubernetes contexts for `kubernetes.allowed_contexts` in the release's SkyPilot config.
+    let mut to_allow: Vec<String> = Vec::new();
     let (found, release_name) = match source {
         CredsSource::Aws {
             profile,
@@ -330,11 +337,7 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             for warning in &minimized.warnings {
                 eprintln!("warning: {warning}");
             }
-            if let Some(snippet) = kube_credentials::allowed_contexts_config(&minimized.contexts) {
-                eprintln!(
-                    "SkyPilot uses only the contexts its config allows; add this to apiService.config:\n{snippet}"
-                );
-            }
+            to_allow.clone_from(&minimized.contexts);
             let found = Found {
                 stored: Stored::new(Kind::Kube, secret_name),
                 data: minimized.secret_data(),
@@ -457,15 +460,22 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
         "Secret {}/{} {word} (keys: {keys})",
         release.namespace, stored.secret
     );
-    let applied = apply_to_release(
-        &client,
-        &release,
-        credentials_change(vec![stored], true),
-        wait,
-    )
-    .await?;
+    let credentials = credentials_change(vec![stored], true);
+    let contexts = to_allow.clone();
+    let change = move |chart: &Chart, recorded: &Value| {
+        let mut layers = credentials(chart, recorded)?;
+        layers.extend(allowed_contexts_layer(recorded, &contexts)?);
+        Ok(layers)
+    };
+    let applied = apply_to_release(&client, &release, change, wait).await?;
     if matches!(applied, Applied::NotInstalled) {
         not_installed(&release);
+        if let Ok(Some(snippet)) = skypilot_config::with_allowed_contexts(None, &to_allow) {
+            eprintln!(
+                "SkyPilot uses only the contexts its config allows; add this to \
+                 apiService.config:\n{snippet}"
+            );
+        }
     }
     // The values were on already, so nothing rolled the pod; it reads credentials only at start.
     if matches!(applied, Applied::Deployed(Outcome::Unchanged { .. }))
@@ -475,6 +485,29 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
         eprintln!("the API server is restarting to read the new credentials");
     }
     Ok(())
+}
+
+/// The release's SkyPilot config (`apiService.config`, as recorded) with `contexts` allowed,
+/// as a layer, when that changes it.
+fn allowed_contexts_layer(
+    recorded: &Value,
+    contexts: &[String],
+) -> anyhow::Result<Option<ExtraLayer>> {
+    let config = recorded
+        .pointer("/apiService/config")
+        .and_then(Value::as_str);
+    let merged = skypilot_config::with_allowed_contexts(config, contexts).map_err(|err| {
+        invalid_input(anyhow::anyhow!(
+            "{err}; fix it with `skyctl upgrade --set-file apiService.config=FILE`"
+        ))
+    })?;
+    Ok(merged.map(|config| ExtraLayer {
+        label: "skyctl creds add kube (kubernetes.allowed_contexts)".into(),
+        values: serde_json::json!({"apiService": {"config": config}})
+            .as_object()
+            .cloned()
+            .expect("an object literal"),
+    }))
 }
 
 /// The Slurm config goes into the values, where the chart makes its Secret from it; it names
@@ -512,12 +545,8 @@ async fn add_slurm(
                 .is_some()
         };
         if !has(chart) {
-            return Err(credential_secrets::lacks_message(
-                chart,
-                "slurmCredentials",
-                "config",
-                has,
-            ));
+            let why = credential_secrets::lacks_message(chart, "slurmCredentials", "config", has);
+            return Err(Unusable(why).into());
         }
         Ok(vec![ExtraLayer {
             label: "skyctl creds add slurm".into(),
@@ -573,7 +602,7 @@ enum Applied {
 async fn apply_to_release(
     client: &kube::Client,
     release: &Release,
-    change: impl FnOnce(&Chart, &Value) -> Result<Vec<ExtraLayer>, String>,
+    change: impl FnOnce(&Chart, &Value) -> anyhow::Result<Vec<ExtraLayer>>,
     wait: WaitArgs,
 ) -> anyhow::Result<Applied> {
     let history = super::history(client, release).await?;
@@ -584,11 +613,22 @@ async fn apply_to_release(
     let recorded = super::deploy::recorded_layer(deployed)?;
     let layers = match change(chart, &Value::Object(recorded.values.clone())) {
         Ok(layers) => layers,
-        Err(why) => {
+        Err(err) => {
+            let Some(Unusable(why)) = err.downcast_ref() else {
+                return Err(err);
+            };
             eprintln!("release {} cannot use them yet: {why}", release.name);
             return Ok(Applied::Unusable);
         }
     };
+    // A SkyPilot config skyctl edited is shown: the user did not write that change.
+    let diff = layers.iter().any(|layer| {
+        layer
+            .values
+            .get("apiService")
+            .and_then(|a| a.get("config"))
+            .is_some()
+    });
     let resolved = values::resolve(
         chart,
         &Layers {
@@ -600,7 +640,7 @@ async fn apply_to_release(
     let manifests = super::deploy::render_release(client, release, chart, &resolved.values).await?;
     let args = RolloutArgs {
         dry_run: false,
-        diff: false,
+        diff,
         force_conflicts: false,
         delete_data: false,
         history_max: 10,

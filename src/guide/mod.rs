@@ -12,6 +12,7 @@ pub mod health;
 pub mod host;
 pub mod kube_credentials;
 pub mod password;
+pub mod skypilot_config;
 pub mod slurm_config;
 pub mod ssh_node_pools;
 pub mod transition;
