@@ -690,3 +690,108 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
         .stderr_has("--connection-string-stdin")
         .stderr_has("$SKYCTL_DB_CONNECTION_STRING");
 }
+
+#[tokio::test]
+async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_keeps_its_own() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(TestChart::Current).await;
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "apiService:\n  config: |\n    # the team's config\n    allowed_clouds: [aws, kubernetes]\n    kubernetes:\n      allowed_contexts:\n        - old\n",
+    )
+    .unwrap();
+    f.run("install", &["--no-wait", "-f", values.to_str().unwrap()])
+        .success();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster: {{server: \"https://10.0.0.1\"}}\ncontexts:\n- name: a\n  context: {{cluster: c, user: u}}\n- name: b\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: {SECRET}}}\n"
+        ),
+    )
+    .unwrap();
+    let added = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "-n",
+            &f.ns.name,
+            "creds",
+            "add",
+            "kube",
+            "--from-kubeconfig",
+        ])
+        .arg_path(&kubeconfig)
+        .args(["--from-context", "a", "--from-context", "b"])
+        .args(["--release", f.release(), "--no-wait"])
+        .run()
+        .success()
+        .stderr_has("the running API server will not read it")
+        .stderr_has(&format!(
+            "kubectl exec -n {} deploy/{}-api-server -c skypilot-api -- rm /root/.sky/config.yaml",
+            f.ns.name,
+            f.release()
+        ));
+    assert!(
+        !added.stdout.contains(SECRET) && !added.stderr.contains(SECRET),
+        "{added:#?}"
+    );
+    // The diff shows the contexts added to the ConfigMap, below the one allowed before.
+    let diff: Vec<&str> = added
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(['+', '-']))
+        .collect();
+    assert!(
+        diff.iter()
+            .any(|l| l.starts_with('+') && l.trim_end().ends_with("- a"))
+            && diff
+                .iter()
+                .any(|l| l.starts_with('+') && l.trim_end().ends_with("- b"))
+            && !diff.iter().any(|l| l.contains("- old")),
+        "{}",
+        added.stdout
+    );
+    let values = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    let values: Value = serde_json::from_str(&values).unwrap();
+    assert_eq!(
+        values["apiService"]["config"],
+        "# the team's config\nallowed_clouds: [aws, kubernetes]\nkubernetes:\n  allowed_contexts:\n    - old\n    - a\n    - b\n",
+        "the user's comment, keys and context stay"
+    );
+    // Adding them again changes nothing in the config, and says nothing about it.
+    let again = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "-n",
+            &f.ns.name,
+            "creds",
+            "add",
+            "kube",
+            "--from-kubeconfig",
+        ])
+        .arg_path(&kubeconfig)
+        .args(["--from-context", "b", "--from-context", "a"])
+        .args(["--release", f.release(), "--no-wait"])
+        .run()
+        .success();
+    assert!(!again.stderr.contains("will not read it"), "{again:#?}");
+    // A plain upgrade that changes the config is warned about the same way.
+    f.run(
+        "upgrade",
+        &[
+            "--reuse-values",
+            "--no-wait",
+            "--set-string",
+            "apiService.config=allowed_clouds: [gcp]",
+        ],
+    )
+    .success()
+    .stderr_has("apiService.config changed, but the running API server will not read it");
+}

@@ -399,6 +399,11 @@ pub(super) async fn deploy(
         for warning in guide::transition::warnings(&before, prepared.manifests()) {
             eprintln!("warning: {warning}");
         }
+        if let Some(warning) =
+            guide::config_reach::unapplied_config(release, &before, prepared.manifests())
+        {
+            eprintln!("warning: {warning}");
+        }
     }
     if args.diff {
         print_diff(&prepared, rollout);

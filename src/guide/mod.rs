@@ -4,6 +4,7 @@
 pub mod aws_credentials;
 pub mod basic_auth;
 pub mod cloud_keys;
+pub mod config_reach;
 pub mod credential_secrets;
 pub mod database;
 pub mod endpoint;
