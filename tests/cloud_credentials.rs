@@ -712,21 +712,24 @@ async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_
         ),
     )
     .unwrap();
-    let added = skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args([
-            "-n",
-            &f.ns.name,
-            "creds",
-            "add",
-            "kube",
-            "--from-kubeconfig",
-        ])
-        .arg_path(&kubeconfig)
-        .args(["--from-context", "a", "--from-context", "b"])
-        .args(["--release", f.release(), "--no-wait"])
-        .run()
-        .success()
+    let add = |first: &str, second: &str| {
+        skyctl()
+            .kubeconfig(cluster::kubeconfig())
+            .args([
+                "-n",
+                &f.ns.name,
+                "creds",
+                "add",
+                "kube",
+                "--from-kubeconfig",
+            ])
+            .arg_path(&kubeconfig)
+            .args(["--from-context", first, "--from-context", second])
+            .args(["--release", f.release(), "--no-wait"])
+            .run()
+            .success()
+    };
+    let added = add("a", "b")
         .stderr_has("the running API server will not read it")
         .stderr_has(&format!(
             "kubectl exec -n {} deploy/{}-api-server -c skypilot-api -- rm /root/.sky/config.yaml",
@@ -766,21 +769,7 @@ async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_
         "the user's comment, keys and context stay"
     );
     // Adding them again changes nothing in the config, and says nothing about it.
-    let again = skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args([
-            "-n",
-            &f.ns.name,
-            "creds",
-            "add",
-            "kube",
-            "--from-kubeconfig",
-        ])
-        .arg_path(&kubeconfig)
-        .args(["--from-context", "b", "--from-context", "a"])
-        .args(["--release", f.release(), "--no-wait"])
-        .run()
-        .success();
+    let again = add("b", "a");
     assert!(!again.stderr.contains("will not read it"), "{again:#?}");
     // A plain upgrade that changes the config is warned about the same way.
     f.run(

@@ -203,12 +203,7 @@ pub fn read_files(host: &Host<'_>) -> Result<AwsFiles, AwsCredentialsError> {
                 });
             }
         };
-        let sections =
-            parse_ini(&bytes).map_err(|(line, reason)| AwsCredentialsError::Malformed {
-                path: path.clone(),
-                line,
-                reason,
-            })?;
+        let sections = parse_file(&path, &bytes)?;
         let has_pair = |section: &Section| {
             [ACCESS_KEY_ID, SECRET_ACCESS_KEY]
                 .iter()
@@ -525,12 +520,7 @@ impl ProfileLookup {
                 kind,
             },
         })?;
-        let sections =
-            parse_ini(&bytes).map_err(|(line, reason)| AwsCredentialsError::Malformed {
-                path: path.clone(),
-                line,
-                reason,
-            })?;
+        let sections = parse_file(&path, &bytes)?;
         let available: Vec<String> = sections.iter().map(|s| s.name.clone()).collect();
         let keys = sections
             .into_iter()
@@ -599,6 +589,15 @@ fn expand_tilde(path: &str, home: Option<&Path>) -> PathBuf {
         (Some(rest), Some(home)) if rest.starts_with('/') => home.join(&rest[1..]),
         _ => PathBuf::from(path),
     }
+}
+
+/// The sections of the INI file at `path`, which holds `bytes`.
+fn parse_file(path: &Path, bytes: &[u8]) -> Result<Vec<Section>, AwsCredentialsError> {
+    parse_ini(bytes).map_err(|(line, reason)| AwsCredentialsError::Malformed {
+        path: path.to_owned(),
+        line,
+        reason,
+    })
 }
 
 /// One `[section]` of an INI file, keys lower-cased as Python's configparser does.
