@@ -377,6 +377,18 @@ fn assert_reads_exactly(
     );
 }
 
+/// The release's values as `get values -o json` shows them, with `flags`.
+fn release_values(f: &Fixture, flags: &[&str]) -> Value {
+    let shown = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
+        .args(flags)
+        .run()
+        .success()
+        .stdout;
+    serde_json::from_str(&shown).unwrap()
+}
+
 /// Every leaf of `part` is in `whole`, as `get values` shows it: masked where its key names a
 /// secret (`sshKeySecret`).
 fn has_values(whole: &Value, part: &Value) -> bool {
@@ -467,22 +479,7 @@ async fn creds_add_stores_each_kind_and_turns_it_on_without_printing_it() {
             .unwrap();
         let spec = serde_json::to_value(pod_spec(&deployment)).unwrap();
         assert_reads_exactly(&case, &spec, &stores.secret, &keys, &stores.values);
-        let values = skyctl()
-            .kubeconfig(cluster::kubeconfig())
-            .args([
-                "get",
-                "values",
-                f.release(),
-                "-n",
-                &f.ns.name,
-                "-o",
-                "json",
-                "--all",
-            ])
-            .run()
-            .success()
-            .stdout;
-        let values: Value = serde_json::from_str(&values).unwrap();
+        let values = release_values(&f, &["--all"]);
         assert!(
             has_values(&values, &stores.values),
             "{}: the release turns on {} ({values})",
@@ -756,13 +753,7 @@ async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_
         "{}",
         added.stdout
     );
-    let values = skyctl()
-        .kubeconfig(cluster::kubeconfig())
-        .args(["get", "values", f.release(), "-n", &f.ns.name, "-o", "json"])
-        .run()
-        .success()
-        .stdout;
-    let values: Value = serde_json::from_str(&values).unwrap();
+    let values = release_values(&f, &[]);
     assert_eq!(
         values["apiService"]["config"],
         "# the team's config\nallowed_clouds: [aws, kubernetes]\nkubernetes:\n  allowed_contexts:\n    - old\n    - a\n    - b\n",
