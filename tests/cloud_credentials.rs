@@ -594,6 +594,61 @@ fn a_cloud_without_its_files_is_named_and_exits_2() {
         .stderr_has("/nonexistent/credentials.json");
 }
 
+#[test]
+fn what_would_put_a_secret_into_the_values_or_cannot_work_exits_2_naming_it() {
+    let (_unreachable_dir, kubeconfig) = cluster::unreachable_kubeconfig();
+    let ssh = cases().into_iter().find(|c| c.args == ["ssh"]).unwrap();
+    let home = ssh.home();
+    let pools = home.path().join(".sky/ssh_node_pools.yaml");
+    let with_password =
+        "lab:\n  hosts: [a]\n  identity_file: ~/keys/lab.pem\n  password: hunter2\n";
+    std::fs::write(&pools, with_password).unwrap();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["ssh"],
+            &["ssh_node_pools.yaml: pool lab has a `password`"],
+        ),
+        (
+            &["slurm", "--from-file", "{home}/keys/lab.pem"],
+            &["keys/lab.pem holds a private key"],
+        ),
+        (&["slurm"], &[".slurm/config", "--from-file"]),
+        (
+            &["aws", "--use-credentials-file"],
+            &["no AWS credentials file at", ".aws/credentials"],
+        ),
+        (
+            &["aws", "--use-credentials-file", "--profile", "prod"],
+            &["--use-credentials-file", "--profile"],
+        ),
+        (
+            &["aws", "--access-key-id-key-name", "a/b"],
+            &["--access-key-id-key-name"],
+        ),
+    ];
+    for (args, messages) in cases {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{home}", home.path().to_str().unwrap()))
+            .collect();
+        let mut outcome = skyctl()
+            .kubeconfig(&kubeconfig)
+            .env("HOME", home.path().to_str().unwrap())
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .args(["creds", "add"])
+            .args(&args)
+            .run()
+            .code(2);
+        for message in *messages {
+            outcome = outcome.stderr_has(message);
+        }
+        assert!(
+            !outcome.stderr.contains("hunter2") && !outcome.stderr.contains(SECRET),
+            "{args:?}: {outcome:#?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it() {
     let _serial = cluster::exclusive().await;
