@@ -701,6 +701,19 @@ fn parse_chart_version(text: &str) -> Result<String, String> {
         .map_err(|err| err.to_string())
 }
 
+/// A key of a Secret's data, as the API server accepts it.
+fn parse_secret_key(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 253
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid {
+        return Err("a Secret key has 1 to 253 letters, digits, `-`, `_` or `.`".into());
+    }
+    Ok(text.to_owned())
+}
+
 fn parse_namespace(text: &str) -> Result<String, String> {
     kube_names::check(NameKind::Namespace, text).map_err(|e| e.to_string())?;
     Ok(text.to_owned())
@@ -751,6 +764,22 @@ pub enum CredsSource {
         /// Read the secret access key from standard input
         #[arg(long)]
         secret_access_key_stdin: bool,
+        /// Store ~/.aws/credentials and ~/.aws/config whole, every profile in them, and mount
+        /// them at the API server's ~/.aws (chart 0.13.0's awsCredentials.useCredentialsFile)
+        #[arg(long, conflicts_with_all = [
+            "profile", "access_key_id", "secret_access_key_stdin",
+            "access_key_id_key_name", "secret_access_key_key_name",
+        ])]
+        use_credentials_file: bool,
+        /// Name of the Secret (another than aws-credentials needs chart 0.13.0)
+        #[arg(long, default_value = "aws-credentials", value_name = "NAME")]
+        secret_name: String,
+        /// The Secret's key for the access key id (chart 0.13.0's accessKeyIdKeyName)
+        #[arg(long, default_value = "aws_access_key_id", value_parser = parse_secret_key, value_name = "KEY")]
+        access_key_id_key_name: String,
+        /// The Secret's key for the secret access key (chart 0.13.0's secretAccessKeyKeyName)
+        #[arg(long, default_value = "aws_secret_access_key", value_parser = parse_secret_key, value_name = "KEY")]
+        secret_access_key_key_name: String,
         #[command(flatten)]
         release: ReleaseFlag,
     },
@@ -841,6 +870,32 @@ pub enum CredsSource {
         connection_string_stdin: bool,
         /// Name of the Secret
         #[arg(long, default_value = "db-credentials")]
+        secret_name: String,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// The SSH config of Slurm login nodes, from ~/.slurm/config (chart 0.13.0)
+    ///
+    /// Chart 0.13.0 takes it only as the value slurmCredentials.config, from which it makes the
+    /// Secret <release>-slurm-config: host names and key paths, never the keys it names.
+    Slurm {
+        /// Read this file instead of ~/.slurm/config
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        release: ReleaseFlag,
+    },
+    /// SSH node pools, from ~/.sky/ssh_node_pools.yaml, with the private keys they name
+    /// (chart 0.13.0)
+    ///
+    /// The pools go into apiService.sshNodePools, each identity_file pointing into the API
+    /// server's ~/.ssh; the keys go only into the Secret that apiService.sshKeySecret names.
+    Ssh {
+        /// Read this pools file instead of ~/.sky/ssh_node_pools.yaml
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<std::path::PathBuf>,
+        /// Name of the Secret that holds the keys
+        #[arg(long, default_value = "ssh-credentials")]
         secret_name: String,
         #[command(flatten)]
         release: ReleaseFlag,

@@ -111,7 +111,11 @@ pub fn mask_values(tree: &serde_json::Value) -> serde_json::Value {
                 .map(|(key, value)| {
                     let secret = names_a_secret(key)
                         && !key.to_lowercase().ends_with("name")
-                        && !matches!(value, Value::Object(_) | Value::Array(_) | Value::Null);
+                        // A switch such as `awsCredentials.useCredentialsFile` holds no secret.
+                        && !matches!(
+                            value,
+                            Value::Object(_) | Value::Array(_) | Value::Null | Value::Bool(_)
+                        );
                     let shown = if secret {
                         Value::from(MASK)
                     } else {
@@ -163,6 +167,7 @@ mod tests {
             "apiService": {"dbConnectionString": "postgresql://u:pw@db/x",
                            "dbConnectionSecretName": "db"},
             "ingress": {"authCredentials": "sky:$2y$hash"},
+            "awsCredentials": {"useCredentialsFile": true},
             "global": {"extraEnvs": [{"name": "URL", "value": "http://u:pw@h"}]},
         });
         assert_eq!(
@@ -172,6 +177,7 @@ mod tests {
                                    "redis-url": "***"}},
                 "apiService": {"dbConnectionString": "***", "dbConnectionSecretName": "db"},
                 "ingress": {"authCredentials": "***"},
+                "awsCredentials": {"useCredentialsFile": true},
                 "global": {"extraEnvs": [{"name": "URL", "value": "http://u:***@h"}]},
             })
         );

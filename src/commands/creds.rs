@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::deploy::Outcome;
+use crate::chart::Chart;
 use crate::cli::{
     ClusterArgs, CredsCommand, CredsSource, LockArgs, OutputFormat, RolloutArgs, WaitArgs,
 };
@@ -13,7 +14,10 @@ use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
 use crate::guide::host::Host;
-use crate::guide::{aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials};
+use crate::guide::{
+    aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, skypilot_config,
+    slurm_config, ssh_node_pools,
+};
 use crate::release::{Release, ReleaseStatus};
 use crate::values::{self, ExtraLayer, Layers};
 
@@ -78,10 +82,13 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             for stored in &removed {
                 eprintln!("Secret {}/{} deleted", release.namespace, stored.secret);
             }
-            let off: Vec<ExtraLayer> = removed.iter().map(|s| layer(s, false)).collect();
-            apply_to_release(&client, &release, off, wait)
-                .await
-                .map(|_| ())
+            let applied =
+                apply_to_release(&client, &release, credentials_change(removed, false), wait)
+                    .await?;
+            if matches!(applied, Applied::NotInstalled) {
+                not_installed(&release);
+            }
+            Ok(())
         }
     }
 }
@@ -133,23 +140,43 @@ fn cloud(
     let credentials = cloud_keys::read(kind, &request, host)?;
     Ok(Found {
         stored: Stored {
-            kind,
-            secret: kind.default_secret(),
-            project: None,
             tenant_id: credentials.tenant_id,
+            ..Stored::new(kind, kind.default_secret())
         },
         data: credentials.data,
         from: credentials.from,
     })
 }
 
-fn layer(stored: &Stored, enabled: bool) -> ExtraLayer {
-    let verb = if enabled { "add" } else { "remove" };
-    ExtraLayer {
-        label: format!("skyctl creds {verb} {}", kind_name(stored.kind)),
-        values: credential_secrets::values_for(stored, enabled),
+/// The values that turn these stored credentials on or off in a release of `chart`, or why
+/// that chart cannot have them.
+fn credentials_change(
+    stored: Vec<Stored>,
+    enabled: bool,
+) -> impl FnOnce(&Chart, &Value) -> anyhow::Result<Vec<ExtraLayer>> {
+    move |chart, _| {
+        let unusable: Vec<String> = stored
+            .iter()
+            .filter_map(|s| credential_secrets::unsupported_by(s, chart))
+            .collect();
+        if !unusable.is_empty() {
+            return Err(Unusable(unusable.join("; ")).into());
+        }
+        let verb = if enabled { "add" } else { "remove" };
+        Ok(stored
+            .iter()
+            .map(|s| ExtraLayer {
+                label: format!("skyctl creds {verb} {}", kind_name(s.kind)),
+                values: credential_secrets::values_for(s, enabled, chart),
+            })
+            .collect())
     }
 }
+
+/// The release's chart lacks values that the change needs: said, and nothing is applied.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unusable(String);
 
 /// Local credentials ready to store: the Secret, its data, and where they were found.
 struct Found {
@@ -158,23 +185,74 @@ struct Found {
     from: String,
 }
 
+/// How `creds add aws` stores the keys: which Secret, under which keys, or the AWS CLI's files
+/// whole.
+struct AwsLayout {
+    secret: String,
+    credentials_file: bool,
+    names: aws_credentials::KeyNames,
+}
+
+impl Default for AwsLayout {
+    fn default() -> Self {
+        AwsLayout {
+            secret: aws_credentials::SECRET_NAME.into(),
+            credentials_file: false,
+            names: aws_credentials::KeyNames::default(),
+        }
+    }
+}
+
 fn aws(
     request: aws_credentials::AwsRequest<'_>,
+    layout: AwsLayout,
     host: &Host<'_>,
 ) -> Result<Found, aws_credentials::AwsCredentialsError> {
-    let credentials = aws_credentials::resolve(request, host)?;
+    // Only what differs from the chart's defaults, so that the seed-era chart, which has none
+    // of these values, still takes the default layout.
+    let mut settings = serde_json::Map::new();
+    let (data, from) = if layout.credentials_file {
+        let files = aws_credentials::read_files(host)?;
+        settings.insert("useCredentialsFile".into(), true.into());
+        let paths: Vec<String> = files
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        (
+            files.secret_data(),
+            format!("AWS files {}, every profile", paths.join(" and ")),
+        )
+    } else {
+        let credentials = aws_credentials::resolve(request, host)?;
+        let defaults = aws_credentials::KeyNames::default();
+        if layout.names.access_key_id != defaults.access_key_id {
+            settings.insert(
+                "accessKeyIdKeyName".into(),
+                layout.names.access_key_id.clone().into(),
+            );
+        }
+        if layout.names.secret_access_key != defaults.secret_access_key {
+            settings.insert(
+                "secretAccessKeyKeyName".into(),
+                layout.names.secret_access_key.clone().into(),
+            );
+        }
+        (
+            credentials.secret_data(&layout.names),
+            format!(
+                "AWS access key id from {}, secret access key from {}",
+                credentials.access_key_id_origin, credentials.secret_access_key_origin
+            ),
+        )
+    };
     Ok(Found {
         stored: Stored {
-            kind: Kind::Aws,
-            secret: aws_credentials::SECRET_NAME.into(),
-            project: None,
-            tenant_id: None,
+            settings,
+            ..Stored::new(Kind::Aws, layout.secret)
         },
-        data: credentials.secret_data(),
-        from: format!(
-            "AWS access key id from {}, secret access key from {}",
-            credentials.access_key_id_origin, credentials.secret_access_key_origin
-        ),
+        data,
+        from,
     })
 }
 
@@ -190,10 +268,8 @@ fn gcp(
     };
     Ok(Found {
         stored: Stored {
-            kind: Kind::Gcp,
-            secret: gcp_credentials::SECRET_NAME.into(),
             project: Some(credentials.project_id.clone()),
-            tenant_id: None,
+            ..Stored::new(Kind::Gcp, gcp_credentials::SECRET_NAME)
         },
         data: credentials.secret_data(),
         from: format!(
@@ -207,11 +283,17 @@ fn gcp(
 
 async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyhow::Result<()> {
     let host = Host::system();
+    // Kubernetes contexts for `kubernetes.allowed_contexts` in the release's SkyPilot config.
+    let mut to_allow: Vec<String> = Vec::new();
     let (found, release_name) = match source {
         CredsSource::Aws {
             profile,
             access_key_id,
             secret_access_key_stdin,
+            use_credentials_file,
+            secret_name,
+            access_key_id_key_name,
+            secret_access_key_key_name,
             release,
         } => {
             let mut stdin = std::io::stdin();
@@ -220,7 +302,18 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
                 access_key_id,
                 secret_reader: secret_access_key_stdin.then_some(&mut stdin as &mut dyn Read),
             };
-            (aws(request, &host).map_err(invalid_input)?, release.name)
+            let layout = AwsLayout {
+                secret: secret_name,
+                credentials_file: use_credentials_file,
+                names: aws_credentials::KeyNames {
+                    access_key_id: access_key_id_key_name,
+                    secret_access_key: secret_access_key_key_name,
+                },
+            };
+            (
+                aws(request, layout, &host).map_err(invalid_input)?,
+                release.name,
+            )
         }
         CredsSource::Gcp {
             key_file,
@@ -244,18 +337,9 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             for warning in &minimized.warnings {
                 eprintln!("warning: {warning}");
             }
-            if let Some(snippet) = kube_credentials::allowed_contexts_config(&minimized.contexts) {
-                eprintln!(
-                    "SkyPilot uses only the contexts its config allows; add this to apiService.config:\n{snippet}"
-                );
-            }
+            to_allow.clone_from(&minimized.contexts);
             let found = Found {
-                stored: Stored {
-                    kind: Kind::Kube,
-                    secret: secret_name,
-                    project: None,
-                    tenant_id: None,
-                },
+                stored: Stored::new(Kind::Kube, secret_name),
                 data: minimized.secret_data(),
                 from: format!(
                     "contexts {} from {}",
@@ -318,14 +402,35 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             let reader = connection_string_stdin.then_some(&mut stdin as &mut dyn Read);
             let connection = database::read(reader, &host).map_err(invalid_input)?;
             let found = Found {
-                stored: Stored {
-                    kind: Kind::Db,
-                    secret: secret_name,
-                    project: None,
-                    tenant_id: None,
-                },
+                stored: Stored::new(Kind::Db, secret_name),
                 data: BTreeMap::from([(database::KEY.to_owned(), connection.url)]),
                 from: connection.described,
+            };
+            (found, release.name)
+        }
+        CredsSource::Slurm { from_file, release } => {
+            return add_slurm(cluster, from_file.as_deref(), &release.name, &host, wait).await;
+        }
+        CredsSource::Ssh {
+            from_file,
+            secret_name,
+            release,
+        } => {
+            let pools = ssh_node_pools::read(from_file.as_deref(), &host).map_err(invalid_input)?;
+            let mut settings = serde_json::Map::new();
+            settings.insert("sshNodePools".into(), pools.pools_yaml.into());
+            let found = Found {
+                stored: Stored {
+                    settings,
+                    ..Stored::new(Kind::Ssh, secret_name)
+                },
+                from: format!(
+                    "SSH node pools {} from {}, with their keys {}",
+                    pools.pool_names.join(", "),
+                    pools.path.display(),
+                    pools.keys.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                data: pools.keys,
             };
             (found, release.name)
         }
@@ -355,13 +460,120 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
         "Secret {}/{} {word} (keys: {keys})",
         release.namespace, stored.secret
     );
-    let applied = apply_to_release(&client, &release, vec![layer(&stored, true)], wait).await?;
+    let credentials = credentials_change(vec![stored], true);
+    let contexts = to_allow.clone();
+    let change = move |chart: &Chart, recorded: &Value| {
+        let mut layers = credentials(chart, recorded)?;
+        layers.extend(allowed_contexts_layer(recorded, &contexts)?);
+        Ok(layers)
+    };
+    let applied = apply_to_release(&client, &release, change, wait).await?;
+    if matches!(applied, Applied::NotInstalled) {
+        not_installed(&release);
+        if let Ok(Some(snippet)) = skypilot_config::with_allowed_contexts(None, &to_allow) {
+            eprintln!(
+                "SkyPilot uses only the contexts its config allows; add this to \
+                 apiService.config:\n{snippet}"
+            );
+        }
+    }
     // The values were on already, so nothing rolled the pod; it reads credentials only at start.
-    if matches!(applied, Some(Outcome::Unchanged { .. })) && outcome == StoreOutcome::Updated {
+    if matches!(applied, Applied::Deployed(Outcome::Unchanged { .. }))
+        && outcome == StoreOutcome::Updated
+    {
         credential_secrets::restart_api_server(&client, &release).await?;
         eprintln!("the API server is restarting to read the new credentials");
     }
     Ok(())
+}
+
+/// The release's SkyPilot config (`apiService.config`, as recorded) with `contexts` allowed,
+/// as a layer, when that changes it.
+fn allowed_contexts_layer(
+    recorded: &Value,
+    contexts: &[String],
+) -> anyhow::Result<Option<ExtraLayer>> {
+    let config = recorded
+        .pointer("/apiService/config")
+        .and_then(Value::as_str);
+    let merged = skypilot_config::with_allowed_contexts(config, contexts).map_err(|err| {
+        invalid_input(anyhow::anyhow!(
+            "{err}; fix it with `skyctl upgrade --set-file apiService.config=FILE`"
+        ))
+    })?;
+    Ok(merged.map(|config| ExtraLayer {
+        label: "skyctl creds add kube (kubernetes.allowed_contexts)".into(),
+        values: serde_json::json!({"apiService": {"config": config}})
+            .as_object()
+            .cloned()
+            .expect("an object literal"),
+    }))
+}
+
+/// The Slurm config goes into the values, where the chart makes its Secret from it; it names
+/// no secret, so nothing is stored beside it (see `slurm_config`).
+async fn add_slurm(
+    cluster: &ClusterArgs,
+    from_file: Option<&Path>,
+    release_name: &str,
+    host: &Host<'_>,
+    wait: WaitArgs,
+) -> anyhow::Result<()> {
+    let config = slurm_config::read(from_file, host).map_err(invalid_input)?;
+    eprintln!(
+        "Slurm login nodes {} from {}",
+        config.hosts.join(", "),
+        config.path.display()
+    );
+    if !config.identity_files.is_empty() {
+        eprintln!(
+            "the config names identity files {}: the API server must find them at those paths \
+             (skyctl does not copy keys from a Slurm config)",
+            config.identity_files.join(", ")
+        );
+    }
+    let client = super::connect(cluster).await?;
+    let release = super::release(cluster, release_name);
+    let text = config.text;
+    let change = move |chart: &Chart, _: &Value| {
+        let has = |chart: &Chart| {
+            chart
+                .definition()
+                .defaults()
+                .get("slurmCredentials")
+                .and_then(|section| section.get("config"))
+                .is_some()
+        };
+        if !has(chart) {
+            let why = credential_secrets::lacks_message(chart, "slurmCredentials", "config", has);
+            return Err(Unusable(why).into());
+        }
+        Ok(vec![ExtraLayer {
+            label: "skyctl creds add slurm".into(),
+            values: serde_json::json!({"slurmCredentials": {"config": text}})
+                .as_object()
+                .cloned()
+                .expect("an object literal"),
+        }])
+    };
+    match apply_to_release(&client, &release, change, wait).await? {
+        Applied::NotInstalled => Err(invalid_input(anyhow::anyhow!(
+            "release {} is not installed in namespace {}: a Slurm config is kept only in a \
+             release's values; install with --set-file slurmCredentials.config={}",
+            release.name,
+            release.namespace,
+            config.path.display()
+        ))),
+        Applied::Deployed(_) => {
+            eprintln!(
+                "Secret {}/{} holds it (made by the chart)",
+                release.namespace,
+                crate::render::ChartNames::for_release(&release).slurm_config
+            );
+            Ok(())
+        }
+        Applied::Unusable => Ok(()),
+    }
 }
 
 /// The kubeconfig kubectl would read: the first file of $KUBECONFIG, else ~/.kube/config.
@@ -377,44 +589,50 @@ fn default_kubeconfig() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".kube/config"))
 }
 
-/// Upgrades an installed release with its recorded values and `layers` on top; says what the
-/// next install does when the release is not installed.
+/// What became of a release that credentials were turned on or off in.
+enum Applied {
+    NotInstalled,
+    /// Its chart cannot use them; the reason was printed.
+    Unusable,
+    Deployed(Outcome),
+}
+
+/// Upgrades an installed release with its recorded values and the layers `change` makes from
+/// its chart and recorded user values on top.
 async fn apply_to_release(
     client: &kube::Client,
     release: &Release,
-    layers: Vec<ExtraLayer>,
+    change: impl FnOnce(&Chart, &Value) -> anyhow::Result<Vec<ExtraLayer>>,
     wait: WaitArgs,
-) -> anyhow::Result<Option<Outcome>> {
+) -> anyhow::Result<Applied> {
     let history = super::history(client, release).await?;
     let Some(deployed) = history.deployed() else {
-        eprintln!(
-            "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
-            release.name, release.namespace
-        );
-        return Ok(None);
+        return Ok(Applied::NotInstalled);
     };
     let chart = super::deploy::record_chart(deployed)?;
-    let unusable: Vec<String> = layers
-        .iter()
-        .filter_map(|layer| {
-            let kind = Kind::ALL
-                .into_iter()
-                .find(|kind| layer.values.contains_key(kind.section()))?;
-            credential_secrets::unsupported_by(kind, chart)
-        })
-        .collect();
-    if !unusable.is_empty() {
-        eprintln!(
-            "release {} cannot use them yet: {}",
-            release.name,
-            unusable.join("; ")
-        );
-        return Ok(None);
-    }
+    let recorded = super::deploy::recorded_layer(deployed)?;
+    let layers = match change(chart, &Value::Object(recorded.values.clone())) {
+        Ok(layers) => layers,
+        Err(err) => {
+            let Some(Unusable(why)) = err.downcast_ref() else {
+                return Err(err);
+            };
+            eprintln!("release {} cannot use them yet: {why}", release.name);
+            return Ok(Applied::Unusable);
+        }
+    };
+    // A SkyPilot config skyctl edited is shown: the user did not write that change.
+    let diff = layers.iter().any(|layer| {
+        layer
+            .values
+            .get("apiService")
+            .and_then(|a| a.get("config"))
+            .is_some()
+    });
     let resolved = values::resolve(
         chart,
         &Layers {
-            reused: Some(super::deploy::recorded_layer(deployed)?),
+            reused: Some(recorded),
             extra: layers,
             ..Layers::default()
         },
@@ -422,7 +640,7 @@ async fn apply_to_release(
     let manifests = super::deploy::render_release(client, release, chart, &resolved.values).await?;
     let args = RolloutArgs {
         dry_run: false,
-        diff: false,
+        diff,
         force_conflicts: false,
         delete_data: false,
         history_max: 10,
@@ -445,7 +663,15 @@ async fn apply_to_release(
         None,
     )
     .await?;
-    Ok(Some(outcome))
+    Ok(Applied::Deployed(outcome))
+}
+
+/// Says what the next install does with credentials stored for a release not installed yet.
+fn not_installed(release: &Release) {
+    eprintln!(
+        "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
+        release.name, release.namespace
+    );
 }
 
 /// On a terminal, before an install: offers to store local AWS and GCP credentials that are not
@@ -458,7 +684,11 @@ pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Re
     let host = Host::system();
     let stored = credential_secrets::list(client, &release.namespace).await?;
     let mut candidates = Vec::new();
-    if let Ok(found) = aws(aws_credentials::AwsRequest::default(), &host) {
+    if let Ok(found) = aws(
+        aws_credentials::AwsRequest::default(),
+        AwsLayout::default(),
+        &host,
+    ) {
         candidates.push(found);
     }
     if let Some(key_file) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")

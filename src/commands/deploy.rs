@@ -180,7 +180,7 @@ async fn stored_credentials(
     let mut layers = Vec::new();
     let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
-        if let Some(why) = credential_secrets::unsupported_by(stored.kind, chart) {
+        if let Some(why) = credential_secrets::unsupported_by(&stored, chart) {
             used.push(format!("Secret {} not used: {why}", stored.secret));
             continue;
         }
@@ -193,7 +193,7 @@ async fn stored_credentials(
         }
         layers.push(ExtraLayer {
             label: format!("the credentials stored in Secret {}", stored.secret),
-            values: credential_secrets::values_for(&stored, true),
+            values: credential_secrets::values_for(&stored, true, chart),
         });
         used.push(format!("Secret {}", stored.secret));
     }
@@ -444,6 +444,11 @@ pub(super) async fn deploy(
     if let Some(deployed) = history.deployed() {
         let before = storage.manifests(deployed).await?;
         for warning in guide::transition::warnings(&before, prepared.manifests()) {
+            eprintln!("warning: {warning}");
+        }
+        if let Some(warning) =
+            guide::config_reach::unapplied_config(release, &before, prepared.manifests())
+        {
             eprintln!("warning: {warning}");
         }
     }

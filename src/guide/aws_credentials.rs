@@ -12,6 +12,10 @@
 //!
 //! Only long-lived static keys are accepted: the Secret the chart mounts has no session token,
 //! and nothing in the pod can run SSO, `credential_process` or role assumption.
+//!
+//! Chart 0.13.0 can instead mount the Secret whole at `/root/.aws` (`useCredentialsFile`), for
+//! workspaces that use profiles of their own: then [`read_files`] stores the shared credentials
+//! file and the config file as they are, under the file names the AWS CLI reads there.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,6 +38,10 @@ const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 const ENV_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
 const ENV_PROFILE: &str = "AWS_PROFILE";
 const ENV_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+const ENV_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+/// The Secret's keys when it is mounted whole at `/root/.aws`: the files the AWS CLI reads.
+pub const CREDENTIALS_FILE: &str = "credentials";
+pub const CONFIG_FILE: &str = "config";
 const DEFAULT_PROFILE: &str = "default";
 // AWS issues temporary (STS) key ids with this prefix; they are useless without a session token.
 const TEMPORARY_KEY_ID_PREFIX: &str = "ASIA";
@@ -113,21 +121,105 @@ pub struct AwsCredentials {
     pub secret_access_key_origin: Origin,
 }
 
+/// The Secret keys the chart reads the pair from (`accessKeyIdKeyName`,
+/// `secretAccessKeyKeyName`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyNames {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl Default for KeyNames {
+    fn default() -> Self {
+        KeyNames {
+            access_key_id: ACCESS_KEY_ID.to_owned(),
+            secret_access_key: SECRET_ACCESS_KEY.to_owned(),
+        }
+    }
+}
+
 impl AwsCredentials {
-    /// The `aws-credentials` Secret's data: exactly `aws_access_key_id` and
-    /// `aws_secret_access_key`.
-    pub fn secret_data(&self) -> BTreeMap<String, String> {
+    /// The Secret's data: exactly the two keys `names` gives.
+    pub fn secret_data(&self, names: &KeyNames) -> BTreeMap<String, String> {
         BTreeMap::from([
             (
-                ACCESS_KEY_ID.to_owned(),
+                names.access_key_id.clone(),
                 self.access_key_id.expose().clone(),
             ),
             (
-                SECRET_ACCESS_KEY.to_owned(),
+                names.secret_access_key.clone(),
                 self.secret_access_key.expose().clone(),
             ),
         ])
     }
+}
+
+/// The AWS CLI's own files, to mount whole. Its `Debug` never shows them.
+#[derive(Debug)]
+pub struct AwsFiles {
+    data: Redacted<BTreeMap<String, String>>,
+    /// The files read, for the checklist.
+    pub paths: Vec<PathBuf>,
+}
+
+impl AwsFiles {
+    /// The Secret's data: `credentials`, and `config` when there is one.
+    pub fn secret_data(&self) -> BTreeMap<String, String> {
+        self.data.expose().clone()
+    }
+}
+
+/// Reads the shared credentials file (`$AWS_SHARED_CREDENTIALS_FILE`, else
+/// `~/.aws/credentials`), which must hold a profile with a static key pair, and the config file
+/// (`$AWS_CONFIG_FILE`, else `~/.aws/config`) when it exists: a profile other than `default`
+/// must be declared there too.
+pub fn read_files(host: &Host<'_>) -> Result<AwsFiles, AwsCredentialsError> {
+    let credentials = credentials_path(host)
+        .ok_or(AwsCredentialsError::NoCredentialsFile { env_checked: false })?;
+    let config = match host.var(ENV_CONFIG_FILE) {
+        Some(path) => Some(expand_tilde(&path, host.home.as_deref())),
+        None => host
+            .home
+            .as_ref()
+            .map(|home| home.join(".aws").join("config")),
+    };
+    let mut data = BTreeMap::new();
+    let mut paths = Vec::new();
+    for (key, path, required) in [
+        (CREDENTIALS_FILE, Some(credentials), true),
+        (CONFIG_FILE, config, false),
+    ] {
+        let Some(path) = path else { continue };
+        let bytes = match (host.read_file)(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound && !required => continue,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                return Err(AwsCredentialsError::NoFileToMount { path });
+            }
+            Err(err) => {
+                return Err(AwsCredentialsError::FileUnreadable {
+                    path,
+                    kind: err.kind(),
+                });
+            }
+        };
+        let sections = parse_file(&path, &bytes)?;
+        let has_pair = |section: &Section| {
+            [ACCESS_KEY_ID, SECRET_ACCESS_KEY]
+                .iter()
+                .all(|key| section.keys.iter().any(|(name, _)| name == key))
+        };
+        if key == CREDENTIALS_FILE && !sections.iter().any(has_pair) {
+            return Err(AwsCredentialsError::NoStaticProfile { path });
+        }
+        let text = String::from_utf8(bytes).expect("parse_ini accepted it as UTF-8");
+        data.insert(key.to_owned(), text);
+        paths.push(path);
+    }
+    Ok(AwsFiles {
+        data: data.into(),
+        paths,
+    })
 }
 
 /// Why no usable key pair was found. Messages name places and variables, never key values.
@@ -242,6 +334,26 @@ pub enum AwsCredentialsError {
         what: &'static str,
         /// Where it came from.
         origin: Origin,
+    },
+    /// `--use-credentials-file` without a credentials file.
+    #[error(
+        "no AWS credentials file at {path} to mount (set AWS_SHARED_CREDENTIALS_FILE to name \
+         another)",
+        path = path.display()
+    )]
+    NoFileToMount {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// The credentials file has no profile the pod could use.
+    #[error(
+        "AWS credentials file {path} has no profile with aws_access_key_id and \
+         aws_secret_access_key; the API server can use static keys only",
+        path = path.display()
+    )]
+    NoStaticProfile {
+        /// The file.
+        path: PathBuf,
     },
     /// The secret reader failed.
     #[error("cannot read the AWS secret access key from standard input: {kind}")]
@@ -408,12 +520,7 @@ impl ProfileLookup {
                 kind,
             },
         })?;
-        let sections =
-            parse_ini(&bytes).map_err(|(line, reason)| AwsCredentialsError::Malformed {
-                path: path.clone(),
-                line,
-                reason,
-            })?;
+        let sections = parse_file(&path, &bytes)?;
         let available: Vec<String> = sections.iter().map(|s| s.name.clone()).collect();
         let keys = sections
             .into_iter()
@@ -482,6 +589,15 @@ fn expand_tilde(path: &str, home: Option<&Path>) -> PathBuf {
         (Some(rest), Some(home)) if rest.starts_with('/') => home.join(&rest[1..]),
         _ => PathBuf::from(path),
     }
+}
+
+/// The sections of the INI file at `path`, which holds `bytes`.
+fn parse_file(path: &Path, bytes: &[u8]) -> Result<Vec<Section>, AwsCredentialsError> {
+    parse_ini(bytes).map_err(|(line, reason)| AwsCredentialsError::Malformed {
+        path: path.to_owned(),
+        line,
+        reason,
+    })
 }
 
 /// One `[section]` of an INI file, keys lower-cased as Python's configparser does.
@@ -618,6 +734,9 @@ mod tests {
                 .insert(PathBuf::from(path), Ok(text.as_bytes().to_vec()));
         }
         fn run(&self, request: AwsRequest<'_>) -> Result<AwsCredentials, AwsCredentialsError> {
+            self.on_host(|host| resolve(request, host))
+        }
+        fn on_host<T>(&self, f: impl FnOnce(&Host<'_>) -> T) -> T {
             let env = |name: &str| self.env.get(name).cloned();
             let read = |path: &Path| match self.files.get(path) {
                 Some(Ok(bytes)) => Ok(bytes.clone()),
@@ -629,8 +748,42 @@ mod tests {
                 home: self.home.clone(),
                 read_file: &read,
             };
-            resolve(request, &host)
+            f(&host)
         }
+    }
+
+    #[test]
+    fn credentials_files_are_stored_whole_under_the_names_the_aws_cli_reads() {
+        let mut machine = Machine::new();
+        let files = machine.on_host(read_files).unwrap();
+        assert_eq!(
+            files.secret_data(),
+            BTreeMap::from([(CREDENTIALS_FILE.to_owned(), credentials_file())])
+        );
+        assert!(!format!("{files:?}").contains(SECRET));
+        machine.file(
+            "/home/u/.aws/config",
+            "[profile prod]\nregion = us-east-1\n",
+        );
+        let files = machine.on_host(read_files).unwrap();
+        assert_eq!(
+            files.secret_data().keys().collect::<Vec<_>>(),
+            [CONFIG_FILE, CREDENTIALS_FILE]
+        );
+        assert_eq!(files.paths.len(), 2);
+        let mut sso_only = Machine::new();
+        sso_only.file("/home/u/.aws/credentials", "[sso]\nregion = x\n");
+        let err = sso_only.on_host(read_files).unwrap_err().to_string();
+        assert!(
+            err.contains("has no profile with aws_access_key_id"),
+            "{err}"
+        );
+        let elsewhere = Machine::new().var(ENV_CREDENTIALS_FILE, "/nowhere/credentials");
+        let err = elsewhere.on_host(read_files).unwrap_err().to_string();
+        assert!(
+            err.starts_with("no AWS credentials file at /nowhere/credentials"),
+            "{err}"
+        );
     }
 
     fn profile(name: &str) -> AwsRequest<'static> {
@@ -722,7 +875,7 @@ mod tests {
             let creds = machine
                 .run(request)
                 .unwrap_or_else(|err| panic!("{name}: {err}"));
-            let data = creds.secret_data();
+            let data = creds.secret_data(&KeyNames::default());
             assert_eq!(
                 data.keys().collect::<Vec<_>>(),
                 [ACCESS_KEY_ID, SECRET_ACCESS_KEY],
@@ -791,7 +944,7 @@ mod tests {
                     secret_reader: Some(&mut reader),
                 })
                 .unwrap_or_else(|err| panic!("{name}: {err}"));
-            let data = creds.secret_data();
+            let data = creds.secret_data(&KeyNames::default());
             assert_eq!(data[ACCESS_KEY_ID], case.want_id, "{name}");
             assert_eq!(data[SECRET_ACCESS_KEY], STDIN_SECRET, "{name}");
             assert_eq!(creds.access_key_id_origin, case.want_origin, "{name}");

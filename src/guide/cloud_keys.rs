@@ -82,7 +82,9 @@ fn default_file(kind: Kind) -> (&'static str, &'static str, &'static str) {
             "`aws configure --profile r2`",
         ),
         Kind::Coreweave => (".coreweave", "CoreWeave credentials", "CoreWeave's console"),
-        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db => unreachable!("read by their own modules"),
+        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh => {
+            unreachable!("read by their own modules")
+        }
     }
 }
 
@@ -216,7 +218,9 @@ pub fn read(
                 data.insert(file.to_owned(), text);
             }
         }
-        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db => unreachable!("read by their own modules"),
+        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh => {
+            unreachable!("read by their own modules")
+        }
     }
     Ok(CloudCredentials {
         data,

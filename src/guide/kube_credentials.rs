@@ -287,50 +287,6 @@ pub fn minimize(
     })
 }
 
-/// The SkyPilot config snippet that lets the API server use every kept context; `None` for a
-/// single context, which SkyPilot uses without being told.
-pub fn allowed_contexts_config(contexts: &[String]) -> Option<String> {
-    if contexts.len() < 2 {
-        return None;
-    }
-    let mut out = String::from("kubernetes:\n  allowed_contexts:\n");
-    for context in contexts {
-        out.push_str("    - ");
-        out.push_str(&yaml_scalar(context));
-        out.push('\n');
-    }
-    Some(out)
-}
-
-/// `text` as a YAML scalar: plain when it is unmistakably a string, else double-quoted.
-///
-/// SkyPilot reads its config with PyYAML, which follows YAML 1.1: there `yes`, `off` and
-/// `1:30` are not strings. So only names that start with a letter, use the characters context
-/// names are made of, and are not a 1.1 boolean or null keyword stay plain.
-fn yaml_scalar(text: &str) -> String {
-    const KEYWORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let plain = text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !text.ends_with(':')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._/@:-".contains(c))
-        && !KEYWORDS.contains(&text.to_ascii_lowercase().as_str());
-    if plain {
-        return text.to_owned();
-    }
-    let mut quoted = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
 /// One named entry of `clusters`, `contexts` or `users`.
 struct Named<'a> {
     name: &'a str,
@@ -1111,73 +1067,6 @@ users:
             out.secret_data()[CONFIG_KEY].contains("ya29.SECRETACCESSTOKEN"),
             "the Secret itself keeps the user's auth"
         );
-    }
-
-    #[test]
-    fn allowed_contexts_config_table() {
-        let cases: &[(&[&str], Option<&str>)] = &[
-            (&[], None),
-            (&["only"], None),
-            (
-                &["a", "b"],
-                Some("kubernetes:\n  allowed_contexts:\n    - a\n    - b\n"),
-            ),
-            (
-                &[
-                    "arn:aws:eks:us-east-1:123456789012:cluster/prod",
-                    "gke_p_us-central1-c_c",
-                ],
-                Some(
-                    "kubernetes:\n  allowed_contexts:\n    - arn:aws:eks:us-east-1:123456789012:cluster/prod\n    - gke_p_us-central1-c_c\n",
-                ),
-            ),
-            (
-                &["yes", "a: b"],
-                Some("kubernetes:\n  allowed_contexts:\n    - \"yes\"\n    - \"a: b\"\n"),
-            ),
-        ];
-        for (contexts, want) in cases {
-            let contexts: Vec<String> = contexts.iter().map(|c| (*c).to_owned()).collect();
-            assert_eq!(
-                allowed_contexts_config(&contexts).as_deref(),
-                *want,
-                "{contexts:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn allowed_contexts_config_round_trips_awkward_names() {
-        let contexts: Vec<String> = [
-            "yes",
-            "On",
-            "123",
-            "1:30",
-            "#x",
-            "- x",
-            "[x]",
-            "",
-            "a \"q\" \\ b",
-            "tab\there",
-            "~",
-            "null",
-            "x #y",
-            " lead",
-            "end:",
-            "é",
-        ]
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect();
-        let text = allowed_contexts_config(&contexts).expect("several contexts");
-        let read: Value = serde_yaml_ng::from_str(&text).expect("snippet parses");
-        let read: Vec<&str> = read["kubernetes"]["allowed_contexts"]
-            .as_sequence()
-            .expect("list")
-            .iter()
-            .map(|v| v.as_str().expect("string"))
-            .collect();
-        assert_eq!(read, contexts);
     }
 
     #[test]

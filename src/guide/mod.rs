@@ -4,6 +4,7 @@
 pub mod aws_credentials;
 pub mod basic_auth;
 pub mod cloud_keys;
+pub mod config_reach;
 pub mod credential_secrets;
 pub mod database;
 pub mod endpoint;
@@ -14,4 +15,7 @@ pub mod kube_credentials;
 pub mod login_mode;
 pub mod oauth_client;
 pub mod password;
+pub mod skypilot_config;
+pub mod slurm_config;
+pub mod ssh_node_pools;
 pub mod transition;

@@ -1006,12 +1006,7 @@ fn a_secret_the_pods_read_must_exist() {
     );
     let stored = Facts {
         secrets: Ok(vec!["aws-credentials".into()]),
-        credentials: Ok(vec![Stored {
-            kind: Kind::Aws,
-            secret: "aws-credentials".into(),
-            project: None,
-            tenant_id: None,
-        }]),
+        credentials: Ok(vec![Stored::new(Kind::Aws, "aws-credentials")]),
         ..case.fine()
     };
     assert_finding(
@@ -1022,12 +1017,7 @@ fn a_secret_the_pods_read_must_exist() {
     let off = Case::new(SEED_ERA, &["awsCredentials.enabled=false"]);
     let stored = Facts {
         secrets: Ok(vec!["aws-credentials".into()]),
-        credentials: Ok(vec![Stored {
-            kind: Kind::Aws,
-            secret: "aws-credentials".into(),
-            project: None,
-            tenant_id: None,
-        }]),
+        credentials: Ok(vec![Stored::new(Kind::Aws, "aws-credentials")]),
         ..off.fine()
     };
     assert_finding(

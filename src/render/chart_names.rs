@@ -26,6 +26,8 @@ pub struct ChartNames {
     pub ingress: String,
     /// The NodePort Service in front of the ingress-nginx controller.
     pub nodeport_service: String,
+    /// The Secret chart 0.13.0 makes from `slurmCredentials.config`.
+    pub slurm_config: String,
 }
 
 impl ChartNames {
@@ -43,6 +45,7 @@ impl ChartNames {
             basic_auth: name("basic-auth"),
             ingress: name("ingress"),
             nodeport_service: name("ingress-controller-np"),
+            slurm_config: name("slurm-config"),
         }
     }
 
