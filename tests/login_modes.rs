@@ -148,20 +148,46 @@ impl Deployed {
 /// Installs with `auth` (and the secret on stdin, if any), starts the data plane for the pods
 /// once they exist (oauth2-proxy first, with `sso`), and waits for skyctl to finish.
 async fn deploy(auth: &[&str], stdin: Option<&str>, sso: Option<SingleSignOn>) -> Deployed {
+    deploy_behind(auth, stdin, sso, None).await
+}
+
+/// [`deploy`], with the Ingress routing by a host name over TLS, when `tls` gives the host's
+/// certificate and the CA that signed it (a file skyctl is told to trust).
+async fn deploy_behind(
+    auth: &[&str],
+    stdin: Option<&str>,
+    sso: Option<SingleSignOn>,
+    tls: Option<&HostCertificate>,
+) -> Deployed {
     let f = Fixture::with_chart(Chart::Current).await;
     let ns = &f.ns;
     let release = f.release().to_owned();
     let port = free_node_port();
-    let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
+    let mut routing = Vec::new();
+    let served = match tls {
+        Some(tls) => {
+            tls.store(ns, &format!("{release}-tls-secrets")).await;
+            command.env("SSL_CERT_FILE", tls.ca_file.path());
+            routing.extend([
+                "--set".to_owned(),
+                format!("ingress.host={HOST},ingress.tls.enabled=true"),
+            ]);
+            "https"
+        }
+        None => "http",
+    };
+    let mut install = command
         .args(["install", &release, "-n", &ns.name, "--version", CURRENT])
         .arg("--kubeconfig")
         .arg(cluster::kubeconfig())
         .args(["--set", "ingress-nginx.controller.service.type=NodePort"])
         .args([
             "--set",
-            &format!("ingress-nginx.controller.service.nodePorts.http={port}"),
+            &format!("ingress-nginx.controller.service.nodePorts.{served}={port}"),
         ])
         .args(["--set", SMALL_PODS, "--timeout", "240s", "-o", "json"])
+        .args(&routing)
         .args(auth)
         .env("NO_COLOR", "1")
         .env_remove("SKYCTL_WEB_PASSWORD")
@@ -208,7 +234,54 @@ async fn deploy(auth: &[&str], stdin: Option<&str>, sso: Option<SingleSignOn>) -
         _sso: sso,
         outcome,
         summary,
-        endpoint: format!("http://127.0.0.1:{port}"),
+        endpoint: format!("{served}://127.0.0.1:{port}"),
+    }
+}
+
+/// The host name the TLS test's Ingress routes by; nothing resolves it, so skyctl has to reach
+/// it at the address it found.
+const HOST: &str = "sky.skyctl.test";
+
+/// A certificate for [`HOST`], signed by a CA of the test's own, in a PEM file to trust.
+struct HostCertificate {
+    ca_file: tempfile::NamedTempFile,
+    cert_pem: String,
+    key_pem: String,
+}
+
+impl HostCertificate {
+    fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![HOST.to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let ca_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ca_file.path(), ca.pem()).unwrap();
+        Self {
+            ca_file,
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// The TLS Secret the chart's Ingress names, as an admin (or cert-manager) makes it.
+    async fn store(&self, ns: &TestNamespace, name: &str) {
+        let secrets: Api<Secret> = Api::namespaced(ns.client.clone(), &ns.name);
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name},
+            "type": "kubernetes.io/tls",
+            "stringData": {"tls.crt": self.cert_pem, "tls.key": self.key_pem},
+        }))
+        .unwrap();
+        secrets
+            .create(&kube::api::PostParams::default(), &secret)
+            .await
+            .unwrap();
     }
 }
 
@@ -423,4 +496,50 @@ async fn no_login_only_when_asked_for() {
     if let Err(refused) = d.dataplane.sky_info(home.path()) {
         panic!("sky api info without a login: {refused}");
     }
+}
+
+#[tokio::test]
+async fn with_a_host_and_tls_the_url_is_https_at_the_host() {
+    let _serial = cluster::exclusive().await;
+    let tls = HostCertificate::new();
+    let d = deploy_behind(
+        &["--auth", "users", "--web-password-stdin"],
+        Some(PASSWORD),
+        None,
+        Some(&tls),
+    )
+    .await;
+    // The health check went to the address found, asking for the host name over TLS with the
+    // certificate checked, as users' clients will once DNS points the name there.
+    let port = &d.endpoint["https://127.0.0.1:".len()..];
+    assert_eq!(
+        d.summary["endpoint"]["url"],
+        format!("https://{HOST}:{port}")
+    );
+    assert_eq!(
+        d.summary["endpoint"]["resolvesTo"],
+        format!("127.0.0.1:{port}")
+    );
+    assert_eq!(
+        d.summary["login"],
+        format!("sky api login -e https://skypilot:<password>@{HOST}:{port}")
+    );
+    // The ingress stand-in routes by the host: the address alone reaches nothing.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let by_address = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap()
+        .get(format!("{}/api/health", d.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_address.status(), 404);
+    // `skyctl endpoint` says the same.
+    let endpoint = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["endpoint", d.release(), "-n", &d.f.ns.name])
+        .run()
+        .success();
+    assert_eq!(endpoint.stdout.trim(), format!("https://{HOST}:{port}"));
 }

@@ -651,12 +651,13 @@ struct Summary {
 /// asks. A server that runs another login (a config that never reached it, a proxy the server
 /// does not trust) fails the install; a server that cannot say is a warning.
 async fn confirm_login(
+    http: &reqwest::Client,
     url: &str,
     login: &WebLogin,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
     let admin = login.credentials.as_ref().map(|c| c.username.as_str());
-    match health::login_seen(url, login.credentials.as_ref()).await {
+    match health::login_seen(http, url, login.credentials.as_ref()).await {
         Ok(seen) => login_mode::confirms(login.mode, admin, &seen).map_err(|why| {
             anyhow::anyhow!(
                 "the API server at {url} is healthy, but {why}.\nNext: compare the release's \
@@ -755,7 +756,9 @@ async fn finish(
                 } if credentials.is_some() => health::LOGIN_RELOAD_GRACE,
                 _ => std::time::Duration::ZERO,
             };
+            let http = health::client_for(&found).await;
             let checked = health::wait(
+                &http,
                 release,
                 &found.url,
                 credentials,
@@ -765,7 +768,7 @@ async fn finish(
             );
             match checked.await {
                 Ok(health) => {
-                    confirm_login(&found.url, login, &mut progress).await?;
+                    confirm_login(&http, &found.url, login, &mut progress).await?;
                     summary.health = HealthReport::Checked(health);
                 }
                 // Without the password skyctl cannot pass the login; the 401 proves the way there.

@@ -87,7 +87,7 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
                 .and_then(serde_json::Value::as_str)
                 .and_then(|line| line.split_once(':'))
                 .map_or("skypilot", |(user, _)| user);
-            let health = health_now(&release, &found.url, username).await;
+            let health = health_now(&release, &found, username).await;
             (Some(found.url), Some(health))
         }
         Lookup::Pending(reason) => (None, Some(format!("no endpoint yet: waiting for {reason}"))),
@@ -127,12 +127,13 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
 
 /// One health request. With the web password in the environment it logs in; without, an
 /// answer asking for the login still proves the way to the server works.
-async fn health_now(release: &Release, url: &str, username: &str) -> String {
+async fn health_now(release: &Release, found: &endpoint::Endpoint, username: &str) -> String {
+    let url = found.url.as_str();
     let credentials = password::from_env().map(|password| Credentials {
         username: username.to_owned(),
         password: password.into(),
     });
-    match health::check(&health::client(), url, credentials.as_ref()).await {
+    match health::check(&health::client_for(found).await, url, credentials.as_ref()).await {
         Ok(health) => format!(
             "healthy (SkyPilot {}, commit {})",
             health.version, health.commit

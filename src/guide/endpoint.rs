@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::{Node, Service, ServicePort};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
@@ -17,13 +18,72 @@ use crate::render::{ChartNames, IngressNginxNames};
 
 /// The URL users log in to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     /// `http://host:port`, without credentials.
     pub url: String,
     pub kind: EndpointKind,
+    /// When the Ingress routes by host name: where that name has to resolve (the load
+    /// balancer's or a node's address) and the port there. skyctl's own checks connect to it
+    /// directly, so that they do not depend on DNS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolves_to: Option<String>,
     /// Things the user should know, such as a fallback to a node's internal address.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// What the release's Ingress routes by: a host name, and whether it serves TLS for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub host: String,
+    pub tls: bool,
+}
+
+impl Route {
+    /// The first rule's host of `ingress`; `None` when it routes every host alike.
+    pub fn of(ingress: &Ingress) -> Option<Route> {
+        let spec = ingress.spec.as_ref()?;
+        let host = spec.rules.as_ref()?.iter().find_map(|r| r.host.clone())?;
+        let tls = spec
+            .tls
+            .iter()
+            .flatten()
+            .any(|tls| tls.hosts.iter().flatten().any(|h| *h == host));
+        Some(Route { host, tls })
+    }
+}
+
+/// The endpoint as users must address it when the Ingress routes by `route`: by the host name
+/// (a request to the address matches no rule), over https on `https_port` when the Ingress
+/// serves TLS for it. The address found is where the name has to resolve.
+pub fn through(endpoint: Endpoint, route: &Route, https_port: Option<u16>) -> Endpoint {
+    let found = reqwest::Url::parse(&endpoint.url).ok();
+    let address = found
+        .as_ref()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let http_port = found
+        .as_ref()
+        .and_then(reqwest::Url::port_or_known_default)
+        .unwrap_or(80);
+    let (url, port) = match (route.tls, https_port) {
+        (true, Some(port)) => (with_port("https", &route.host, port, 443), port),
+        _ => (with_port("http", &route.host, http_port, 80), http_port),
+    };
+    let mut warnings = endpoint.warnings;
+    if route.tls && https_port.is_none() {
+        warnings.push(format!(
+            "the Ingress serves TLS for {} but the controller has no https port; using http",
+            route.host
+        ));
+    }
+    Endpoint {
+        url,
+        kind: endpoint.kind,
+        resolves_to: Some(format!("{address}:{port}")),
+        warnings,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,6 +130,7 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
             Some(address) => Lookup::Found(Endpoint {
                 url: url(&address, port, 80),
                 kind: EndpointKind::LoadBalancer,
+                resolves_to: None,
                 warnings: vec![],
             }),
             None => Lookup::Pending(AWAITING_LOAD_BALANCER.into()),
@@ -109,11 +170,13 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
         (Some(external), _) => Lookup::Found(Endpoint {
             url: url(&external, port, 80),
             kind: EndpointKind::NodePort,
+            resolves_to: None,
             warnings: vec![],
         }),
         (None, Some(internal)) => Lookup::Found(Endpoint {
             url: url(&internal, port, 80),
             kind: EndpointKind::NodePort,
+            resolves_to: None,
             warnings: vec![format!(
                 "no node has an ExternalIP; using InternalIP {internal}, which is reachable only from inside the cluster's network"
             )],
@@ -135,6 +198,10 @@ fn http_port(
 }
 
 fn url(host: &str, port: u16, default_port: u16) -> String {
+    with_port("http", host, port, default_port)
+}
+
+fn with_port(scheme: &str, host: &str, port: u16, default_port: u16) -> String {
     // An IPv6 address needs brackets in a URL.
     let host = if host.contains(':') {
         format!("[{host}]")
@@ -142,10 +209,33 @@ fn url(host: &str, port: u16, default_port: u16) -> String {
         host.to_owned()
     };
     if port == default_port {
-        format!("http://{host}")
+        format!("{scheme}://{host}")
     } else {
-        format!("http://{host}:{port}")
+        format!("{scheme}://{host}:{port}")
     }
+}
+
+/// The controller's https port where users reach it: the load balancer's port, or the node
+/// port.
+fn https_port(controller: Option<&Service>, nodeport: Option<&Service>) -> Option<u16> {
+    let controller = controller?;
+    let spec = controller.spec.as_ref()?;
+    let https = |service: &Service, pick: &dyn Fn(&ServicePort) -> Option<i32>| {
+        service
+            .spec
+            .as_ref()?
+            .ports
+            .as_ref()?
+            .iter()
+            .find(|p| p.name.as_deref() == Some("https"))
+            .and_then(pick)
+            .and_then(|port| u16::try_from(port).ok())
+    };
+    if spec.type_.as_deref() == Some("LoadBalancer") {
+        return https(controller, &|p| Some(p.port));
+    }
+    let own = (spec.type_.as_deref() == Some("NodePort")).then_some(controller);
+    https(nodeport.or(own)?, &|p| p.node_port)
 }
 
 /// Reads the objects and decides, once.
@@ -172,7 +262,25 @@ pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lo
             .context("cannot list the nodes")?
             .items
     };
-    Ok(lookup(controller.as_ref(), nodeport.as_ref(), &nodes))
+    let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &release.namespace);
+    let route = ingresses
+        .get_opt(&ChartNames::for_release(release).ingress)
+        .await?
+        .as_ref()
+        .and_then(Route::of);
+    Ok(
+        match (
+            lookup(controller.as_ref(), nodeport.as_ref(), &nodes),
+            route,
+        ) {
+            (Lookup::Found(endpoint), Some(route)) => Lookup::Found(through(
+                endpoint,
+                &route,
+                https_port(controller.as_ref(), nodeport.as_ref()),
+            )),
+            (lookup, _) => lookup,
+        },
+    )
 }
 
 /// Waits until the endpoint exists, showing what it waits for. A load balancer that has no
@@ -356,5 +464,115 @@ mod tests {
     #[test]
     fn ipv6_hosts_are_bracketed() {
         assert_eq!(url("fd00::1", 30050, 80), "http://[fd00::1]:30050");
+    }
+
+    #[test]
+    fn an_ingress_that_routes_by_host_is_addressed_by_it() {
+        let ingress = |spec: serde_json::Value| -> Ingress {
+            serde_json::from_value(json!({"metadata": {"name": "i"}, "spec": spec})).unwrap()
+        };
+        let rule = json!([{"host": "sky.example.com"}]);
+        assert_eq!(Route::of(&ingress(json!({"rules": [{}]}))), None);
+        assert_eq!(
+            Route::of(&ingress(json!({"rules": rule}))),
+            Some(Route {
+                host: "sky.example.com".into(),
+                tls: false
+            })
+        );
+        assert_eq!(
+            Route::of(&ingress(
+                json!({"rules": rule, "tls": [{"hosts": ["sky.example.com"]}]})
+            )),
+            Some(Route {
+                host: "sky.example.com".into(),
+                tls: true
+            })
+        );
+        assert_eq!(
+            Route::of(&ingress(
+                json!({"rules": rule, "tls": [{"hosts": ["other"]}]})
+            )),
+            Some(Route {
+                host: "sky.example.com".into(),
+                tls: false
+            })
+        );
+
+        let found = |url: &str| Endpoint {
+            url: url.into(),
+            kind: EndpointKind::NodePort,
+            resolves_to: None,
+            warnings: vec![],
+        };
+        let route = |tls| Route {
+            host: "sky.example.com".into(),
+            tls,
+        };
+        let cases = [
+            // (found, tls, https port) -> (url, resolves to)
+            (
+                "http://10.0.0.1:30080",
+                false,
+                Some(30443),
+                "http://sky.example.com:30080",
+                "10.0.0.1:30080",
+            ),
+            (
+                "http://10.0.0.1:30080",
+                true,
+                Some(30443),
+                "https://sky.example.com:30443",
+                "10.0.0.1:30443",
+            ),
+            (
+                "http://lb.example.net",
+                true,
+                Some(443),
+                "https://sky.example.com",
+                "lb.example.net:443",
+            ),
+            (
+                "http://lb.example.net",
+                false,
+                Some(443),
+                "http://sky.example.com",
+                "lb.example.net:80",
+            ),
+            (
+                "http://[fd00::1]:30080",
+                true,
+                Some(30443),
+                "https://sky.example.com:30443",
+                "[fd00::1]:30443",
+            ),
+        ];
+        for (url, tls, https, expected, resolves_to) in cases {
+            let endpoint = through(found(url), &route(tls), https);
+            assert_eq!(endpoint.url, expected, "{url} tls={tls}");
+            assert_eq!(endpoint.resolves_to.as_deref(), Some(resolves_to), "{url}");
+            assert!(endpoint.warnings.is_empty());
+        }
+        let no_https = through(found("http://10.0.0.1:30080"), &route(true), None);
+        assert_eq!(no_https.url, "http://sky.example.com:30080");
+        assert_eq!(no_https.warnings.len(), 1);
+    }
+
+    #[test]
+    fn the_https_port_is_the_load_balancers_or_the_node_port() {
+        let ports = json!([
+            {"name": "http", "port": 80, "nodePort": 30080},
+            {"name": "https", "port": 443, "nodePort": 30443}
+        ]);
+        let lb = service(
+            json!({"metadata": {"name": "c"}, "spec": {"type": "LoadBalancer", "ports": ports}}),
+        );
+        let np = service(
+            json!({"metadata": {"name": "c"}, "spec": {"type": "NodePort", "ports": ports}}),
+        );
+        assert_eq!(https_port(Some(&lb), None), Some(443));
+        assert_eq!(https_port(Some(&np), None), Some(30443));
+        assert_eq!(https_port(Some(&cluster_ip()), Some(&np)), Some(30443));
+        assert_eq!(https_port(Some(&cluster_ip()), None), None);
     }
 }

@@ -84,10 +84,35 @@ pub struct Unhealthy {
 
 /// The HTTP client for health checks: a request that hangs counts as a timeout.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("an HTTP client builds")
+    builder().build().expect("an HTTP client builds")
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(Duration::from_secs(5))
+}
+
+/// [`client`] for the endpoint: where the URL's host name has to resolve to an address
+/// (`resolves_to`), it connects there, DNS or not, and still asks for the name (Host header,
+/// TLS server name).
+pub async fn client_for(endpoint: &crate::guide::endpoint::Endpoint) -> reqwest::Client {
+    let host = reqwest::Url::parse(&endpoint.url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned));
+    let address = match &endpoint.resolves_to {
+        // A load balancer's hostname (EKS) resolves by DNS; the first address will do.
+        Some(address) => tokio::net::lookup_host(address.as_str())
+            .await
+            .ok()
+            .and_then(|mut found| found.next()),
+        None => None,
+    };
+    match (host, address) {
+        (Some(host), Some(address)) => builder()
+            .resolve(&host, address)
+            .build()
+            .expect("an HTTP client builds"),
+        _ => client(),
+    }
 }
 
 /// Asks once.
@@ -147,6 +172,7 @@ const CLIENT_VERSION_HEADERS: [(&str, &str); 2] = [
 /// What the server says about the login, asked as a client would: a check of the login mode
 /// after the health check passed. `Err` when it does not answer in the client's terms.
 pub async fn login_seen(
+    http: &reqwest::Client,
     url: &str,
     credentials: Option<&Credentials>,
 ) -> anyhow::Result<crate::guide::login_mode::Seen> {
@@ -163,7 +189,7 @@ pub async fn login_seen(
         external_proxy_auth_enabled: bool,
         user: Option<User>,
     }
-    let mut request = client().get(format!("{url}/api/health"));
+    let mut request = http.get(format!("{url}/api/health"));
     for (name, value) in CLIENT_VERSION_HEADERS {
         request = request.header(name, value);
     }
@@ -188,6 +214,7 @@ pub const LOGIN_RELOAD_GRACE: Duration = Duration::from_secs(10);
 /// after that, retrying cannot fix them. Give [`LOGIN_RELOAD_GRACE`] when this run changed the
 /// login, and zero when the ingress already has it.
 pub async fn wait(
+    http: &reqwest::Client,
     release: &Release,
     url: &str,
     credentials: Option<&Credentials>,
@@ -195,7 +222,6 @@ pub async fn wait(
     rejected_grace: Duration,
     progress: &mut dyn Progress,
 ) -> Result<Health, Unhealthy> {
-    let http = client();
     let started = Instant::now();
     let item = format!("{url}/api/health");
     let unhealthy = |problem: Problem| Unhealthy {
@@ -205,7 +231,7 @@ pub async fn wait(
         problem,
     };
     let outcome = poll::until(timeout, async || {
-        match check(&http, url, credentials).await {
+        match check(http, url, credentials).await {
             Ok(health) => {
                 progress.done(&item, "healthy");
                 Ok(Poll::Ready(health))
@@ -361,6 +387,7 @@ mod tests {
     async fn a_401_ends_the_wait_at_once_without_a_grace() {
         let url = ingress_that_reloads_after(2);
         let unhealthy = wait(
+            &client(),
             &release(),
             &url,
             Some(&credentials()),
@@ -378,6 +405,7 @@ mod tests {
     async fn within_the_grace_a_401_is_the_ingress_still_loading_the_login() {
         let url = ingress_that_reloads_after(2);
         let health = wait(
+            &client(),
             &release(),
             &url,
             Some(&credentials()),
@@ -394,6 +422,7 @@ mod tests {
     async fn after_the_grace_a_401_is_reported_before_the_timeout() {
         let url = ingress_that_reloads_after(usize::MAX);
         let unhealthy = wait(
+            &client(),
             &release(),
             &url,
             Some(&credentials()),

@@ -24,10 +24,12 @@ ingress-nginx does for the release's Ingress.
                                          start the OIDC issuer (oidc_issuer.py); prints its URL
   dataplane.py nginx STATE PORT NAMESPACE INGRESS UPSTREAM
                                          once the Ingress exists, serve PORT as ingress-nginx
-                                         serves it: basic auth when its annotations ask for it
-                                         (with the htpasswd of the Secret they name, reloaded
-                                         whenever the Secret changes), the forwarding headers,
-                                         then UPSTREAM
+                                         serves it: only its rule's host, over https with the
+                                         certificate of its TLS Secret when it has one, basic
+                                         auth when its annotations ask for it (with the
+                                         htpasswd of the Secret they name, reloaded whenever
+                                         the Secret changes), the forwarding headers, then
+                                         UPSTREAM
   dataplane.py watch STATE NAMESPACE SECRET
                                          (started by `nginx`) the reloading, as ingress-nginx's
                                          controller does it: watch the Secret, rewrite the
@@ -404,9 +406,19 @@ def sky_api_start_args(container, namespace, name):
     return list(found.pop())
 
 
-def run_nginx(state, name, port, location):
+def run_nginx(state, name, port, location, host=None, tls=None):
     """Starts nginx on 127.0.0.1:PORT with one `location /` of these directives; returns once it
-    listens."""
+    listens. With HOST, only requests for that host name get there, the others a 404 (the
+    controller's default backend); with TLS (certificate and key files), it serves https."""
+    ssl = " ssl" if tls else ""
+    server = f"""
+  server {{
+    listen 127.0.0.1:{port}{ssl} default_server;
+    {f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""}
+    return 404;
+  }}""" if host else ""
+    names = f"server_name {host};" if host else ""
+    certificate = f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""
     (state / f"{name}-tmp").mkdir(exist_ok=True)
     # Workers run as root where the master does: they read the htpasswd in STATE, which is
     # private to its owner when it holds what Secrets hold.
@@ -425,9 +437,11 @@ http {{
   fastcgi_temp_path {state}/{name}-tmp;
   uwsgi_temp_path {state}/{name}-tmp;
   scgi_temp_path {state}/{name}-tmp;
-  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}{server}
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{port}{ssl};
+    {names}
+    {certificate}
     client_max_body_size 1000m;
     location / {{
 {location}
@@ -466,6 +480,17 @@ def nginx(state, port, namespace, ingress, upstream):
     found = until_found(get, f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{ingress}",
                         f"Ingress {namespace}/{ingress}")
     annotations = found["metadata"].get("annotations") or {}
+    spec = found.get("spec") or {}
+    host = next((rule["host"] for rule in spec.get("rules") or [] if rule.get("host")), None)
+    tls = None
+    tls_secret = next((t.get("secretName") for t in spec.get("tls") or []
+                       if host in (t.get("hosts") or [])), None)
+    if tls_secret:
+        found_tls = until_found(get, f"/api/v1/namespaces/{namespace}/secrets/{tls_secret}",
+                                f"Secret {namespace}/{tls_secret}")
+        tls = (state / "tls.crt", state / "tls.key")
+        for file, key in zip(tls, ("tls.crt", "tls.key")):
+            file.write_bytes(base64.b64decode(found_tls["data"][key]))
     secret = None
     auth = ""
     if annotations.get("nginx.ingress.kubernetes.io/auth-type") == "basic":
@@ -488,7 +513,7 @@ def nginx(state, port, namespace, ingress, upstream):
       proxy_set_header X-Forwarded-Port $server_port;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Scheme $scheme;
-      proxy_read_timeout 3600;""")
+      proxy_read_timeout 3600;""", host=host, tls=tls)
     if secret is not None:
         start(state, "nginx-watch", [sys.executable, str(Path(__file__).resolve()), "watch",
                                      str(state), namespace, secret])
