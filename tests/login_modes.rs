@@ -543,3 +543,199 @@ async fn with_a_host_and_tls_the_url_is_https_at_the_host() {
         .success();
     assert_eq!(endpoint.stdout.trim(), format!("https://{HOST}:{port}"));
 }
+
+/// Bad input about the login exits 2 naming the flag or key, before the cluster is asked
+/// anything (the kubeconfig points nowhere: reaching for it would fail otherwise).
+#[test]
+fn bad_login_input_is_named_before_the_cluster_is_touched() {
+    let (_dir, kubeconfig) = support::cluster::unreachable_kubeconfig();
+    let oauth = [
+        "--auth",
+        "oauth",
+        "--oauth-issuer-url",
+        "https://idp.example.com",
+    ];
+    let placeholder = "apiService.enableUserManagement=true,apiService.initialBasicAuthCredentials=skypilot:$apr1$c1h4rNxt$2NnL7dIDUV0tWsnuNMGSr/";
+    let cases: Vec<(Vec<&str>, Option<&str>, Option<&str>, &str)> = vec![
+        // (args, stdin, $SKYCTL_OAUTH_CLIENT_SECRET, what the message names)
+        (
+            vec!["--auth", "users", "--version", "1.0.0-dev.20250319"],
+            None,
+            None,
+            "--auth users: chart 1.0.0-dev.20250319 has no such login; chart 0.13.0 has",
+        ),
+        (vec!["--auth", "magic"], None, None, "--auth"),
+        (vec!["--auth", "oauth"], None, None, "--oauth-issuer-url"),
+        (
+            vec![
+                "--auth",
+                "oauth",
+                "--oauth-issuer-url",
+                "ftp://idp",
+                "--oauth-client-id",
+                "a",
+            ],
+            None,
+            Some("s"),
+            "--oauth-issuer-url \"ftp://idp\" is not an http(s) URL",
+        ),
+        (oauth.to_vec(), None, Some("s"), "--oauth-client-id"),
+        (
+            [&oauth[..], &["--oauth-client-id", "a"]].concat(),
+            None,
+            None,
+            "--oauth-client-secret-stdin",
+        ),
+        (
+            [
+                &oauth[..],
+                &[
+                    "--oauth-client-id",
+                    "a",
+                    "--oauth-client-secret-file",
+                    "/nonexistent/secret",
+                ],
+            ]
+            .concat(),
+            None,
+            None,
+            "--oauth-client-secret-file /nonexistent/secret",
+        ),
+        (
+            [
+                &oauth[..],
+                &["--oauth-client-id", "a", "--oauth-client-secret-stdin"],
+            ]
+            .concat(),
+            Some("\n"),
+            None,
+            "must not be empty",
+        ),
+        (
+            [
+                &oauth[..],
+                &[
+                    "--set",
+                    "ingress.authCredentials=u:$apr1$abcdefgh$0123456789abcdefghijkl",
+                ],
+            ]
+            .concat(),
+            None,
+            Some("s"),
+            "--auth oauth and ingress.authCredentials in the values given choose different logins",
+        ),
+        (
+            vec!["--auth", "proxy", "--proxy-header", "X Bad: header"],
+            None,
+            None,
+            "--proxy-header \"X Bad: header\" is not an HTTP header name",
+        ),
+        (
+            vec!["--auth", "basic", "--yes"],
+            None,
+            None,
+            "--web-password-stdin",
+        ),
+        (
+            vec!["--web-password-stdin", "--oauth-client-secret-stdin"],
+            Some("x\n"),
+            None,
+            "--oauth-client-secret-stdin and --web-password-stdin both read standard input",
+        ),
+        (
+            vec!["--set", placeholder],
+            None,
+            None,
+            "apiService.initialBasicAuthCredentials is the chart's placeholder",
+        ),
+    ];
+    for (mut args, stdin, secret, named) in cases {
+        if !args.contains(&"--version") {
+            args.extend(["--version", CURRENT]);
+        }
+        let mut run = skyctl()
+            .kubeconfig(&kubeconfig)
+            .args(["install", "r", "-n", "ns"])
+            .args(&args)
+            .env_remove("SKYCTL_WEB_PASSWORD")
+            .env_remove("SKYCTL_OAUTH_CLIENT_SECRET");
+        if let Some(secret) = secret {
+            run = run.env("SKYCTL_OAUTH_CLIENT_SECRET", secret);
+        }
+        if let Some(stdin) = stdin {
+            run = run.stdin(stdin);
+        }
+        let outcome = run.run();
+        assert_eq!(outcome.code, Some(2), "{args:?}: {outcome:#?}");
+        assert!(
+            outcome.stderr.contains(named),
+            "{args:?} should name {named:?}: {}",
+            outcome.stderr
+        );
+    }
+}
+
+/// On a terminal, with nothing choosing a login, skyctl asks which one, then what that one
+/// needs: here the API server's own users, and the first admin's password.
+#[tokio::test]
+async fn on_a_terminal_skyctl_asks_how_users_log_in() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let command = format!(
+        "{} install {} -n {} --kubeconfig {} --version {CURRENT} --no-health-check --set ingress-nginx.controller.service.type=NodePort",
+        env!("CARGO_BIN_EXE_skyctl"),
+        f.release(),
+        f.ns.name,
+        cluster::kubeconfig().display()
+    );
+    let nothing_local = tempfile::tempdir().unwrap();
+    // `script` runs skyctl on a pseudo-terminal and types what the test writes to its stdin.
+    let mut terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", nothing_local.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut keys = terminal.stdin.take().unwrap();
+    for line in ["2", PASSWORD, PASSWORD] {
+        std::thread::sleep(Duration::from_millis(1500));
+        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(keys);
+    let output = terminal.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{screen}");
+    for shown in [
+        "How will users log in?",
+        "1) basic",
+        "2) users",
+        "3) oauth",
+        "4) proxy",
+        "5) none",
+        "Password for the API server's first admin \"skypilot\"",
+        "the API server's own users; first admin skypilot, password set",
+        "installed",
+    ] {
+        assert!(
+            screen.contains(shown),
+            "the terminal lacks {shown:?}:\n{screen}"
+        );
+    }
+    assert!(!screen.contains(PASSWORD), "the password was echoed");
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let initial = secrets
+        .get(&format!("{}-initial-basic-auth", f.release()))
+        .await
+        .unwrap();
+    let line = String::from_utf8(initial.data.unwrap()["auth"].0.clone()).unwrap();
+    assert!(skyctl::guide::basic_auth::verify(
+        &line, "skypilot", PASSWORD
+    ));
+}
