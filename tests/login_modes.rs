@@ -544,6 +544,9 @@ async fn with_a_host_and_tls_the_url_is_https_at_the_host() {
     assert_eq!(endpoint.stdout.trim(), format!("https://{HOST}:{port}"));
 }
 
+/// Arguments, standard input, `$SKYCTL_OAUTH_CLIENT_SECRET`, and what the message must name.
+type BadInput<'a> = (Vec<&'a str>, Option<&'a str>, Option<&'a str>, &'a str);
+
 /// Bad input about the login exits 2 naming the flag or key, before the cluster is asked
 /// anything (the kubeconfig points nowhere: reaching for it would fail otherwise).
 #[test]
@@ -556,7 +559,7 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
         "https://idp.example.com",
     ];
     let placeholder = "apiService.enableUserManagement=true,apiService.initialBasicAuthCredentials=skypilot:$apr1$c1h4rNxt$2NnL7dIDUV0tWsnuNMGSr/";
-    let cases: Vec<(Vec<&str>, Option<&str>, Option<&str>, &str)> = vec![
+    let cases: Vec<BadInput> = vec![
         // (args, stdin, $SKYCTL_OAUTH_CLIENT_SECRET, what the message names)
         (
             vec!["--auth", "users", "--version", "1.0.0-dev.20250319"],

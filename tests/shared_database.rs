@@ -4,10 +4,7 @@
 
 mod support;
 
-use std::io::Read;
 use std::time::{Duration, Instant};
-
-use flate2::read::GzDecoder;
 
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, ListParams};
@@ -40,21 +37,6 @@ impl Transcript {
         self.0.push_str(&outcome.stderr);
         outcome
     }
-}
-
-/// A release record's data as text: the record's JSON and the gzipped manifest, unpacked.
-fn stored_text(secret: &Secret) -> String {
-    let mut text = String::new();
-    for bytes in secret.data.iter().flat_map(|data| data.values()) {
-        if bytes.0.starts_with(&[0x1f, 0x8b]) {
-            GzDecoder::new(bytes.0.as_slice())
-                .read_to_string(&mut text)
-                .expect("a gzip stream");
-        } else {
-            text.push_str(&String::from_utf8_lossy(&bytes.0));
-        }
-    }
-    text
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Value {
@@ -300,14 +282,12 @@ async fn two_api_servers_of_a_rolling_update_release_share_one_postgresql() {
     );
     let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
     let records = secrets
-        .list(
-            &ListParams::default().labels("app.kubernetes.io/managed-by=skyctl,skyctl.io/release"),
-        )
+        .list(&ListParams::default().labels(support::release::RECORDS))
         .await
         .unwrap();
     assert!(!records.items.is_empty(), "the release has a record");
     for record in &records.items {
-        let text = stored_text(record);
+        let text = support::release::record_text(record);
         // Read as stored, so that a password inside would be found: a sanity check that this
         // is the decoded record, then the search.
         assert!(text.contains("db-credentials"), "{text}");
@@ -335,5 +315,45 @@ async fn two_api_servers_of_a_rolling_update_release_share_one_postgresql() {
         "shared_database: two API servers on one PostgreSQL in {:.1}s; restarted {:?} times",
         started.elapsed().as_secs_f64(),
         servers.iter().map(Dataplane::restarts).collect::<Vec<_>>()
+    );
+}
+
+/// An install with RollingUpdate and no database in its values uses the one `creds add db`
+/// stored, as that command says the next install will; without one, the preflight names the
+/// Secret and the command that stores it, and nothing is written.
+#[tokio::test]
+async fn a_rolling_update_install_takes_the_database_creds_add_db_stored() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let rolling = "apiService.upgradeStrategy=RollingUpdate,storage.enabled=false";
+    f.run("install", &["--set", rolling, "--no-wait"])
+        .code(1)
+        .stderr_has("db-credentials")
+        .stderr_has("skyctl creds add db")
+        .stderr_has("Nothing was changed");
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["-n", &f.ns.name, "creds", "add", "db"])
+        .args(["--connection-string-stdin", "--release", f.release()])
+        .stdin("postgresql://sky:pw-not-shown@db.example.com:5432/sky\n")
+        .run()
+        .success();
+    f.run("install", &["--set", rolling, "--no-wait"]).success();
+    let deployment = f
+        .deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .unwrap();
+    let container = serde_json::to_value(&pod_spec(&deployment).containers[0]).unwrap();
+    let uri = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "SKYPILOT_DB_CONNECTION_URI")
+        .cloned()
+        .expect("the API server reads the database");
+    assert_eq!(
+        uri["valueFrom"]["secretKeyRef"],
+        json!({"name": "db-credentials", "key": "connection_string"})
     );
 }

@@ -214,6 +214,9 @@ pub(super) struct DeployValues {
     /// The user's values, reused ones included.
     pub user: Resolved,
     pub login: WebLogin,
+    /// A layer the values were read with before the cluster could say whether it holds (an
+    /// install's stored database): laid in again, under the stored credentials.
+    pub assumed: Option<ExtraLayer>,
 }
 
 /// What install and upgrade choose beyond how to apply; rollback has none of it.
@@ -252,9 +255,12 @@ pub(super) async fn deploy_and_finish(
         input,
         user,
         login,
+        assumed,
     } = values;
     let user = &user;
-    let (mut extra, credentials_line) = stored_credentials(client, release, chart, user).await?;
+    let (stored, credentials_line) = stored_credentials(client, release, chart, user).await?;
+    let mut extra: Vec<ExtraLayer> = assumed.into_iter().collect();
+    extra.extend(stored);
     extra.extend(login.layer.clone());
     let resolved = input.resolve(chart, extra).map_err(invalid_input)?;
     web_login::check(&resolved.values, chart)?;

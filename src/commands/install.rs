@@ -11,7 +11,7 @@ use super::web_login;
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let chart = Chart::choose(deploy.chart.version.as_deref(), None)?;
-    let (input, user) = super::read_values(chart, &deploy.values)?;
+    let (input, user, assumed) = super::read_install_values(chart, &deploy.values)?;
     web_login::check_given(&user, chart)?;
     let release = super::release(cluster, &args.release.release);
     let choice = web_login::choose(deploy, chart, &user, &user, None)?;
@@ -68,6 +68,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
             input,
             user,
             login,
+            assumed,
         },
         history,
         deploy,

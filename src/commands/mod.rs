@@ -119,6 +119,36 @@ fn read_values(chart: &Chart, args: &ValuesArgs) -> anyhow::Result<(values::Inpu
     Ok((input, resolved))
 }
 
+/// [`read_values`] for an install. A rule that the database `creds add db` stores satisfies
+/// (a rolling update needs a database) cannot be judged before the cluster is read: such values
+/// are taken as using that Secret, and the preflight then checks that it exists (its fix is
+/// `creds add db`). Any other rule, and values that fail even so, exit 2 here.
+fn read_install_values(
+    chart: &Chart,
+    args: &ValuesArgs,
+) -> anyhow::Result<(values::Input, Resolved, Option<values::ExtraLayer>)> {
+    use crate::guide::credential_secrets::{self, Kind, Stored};
+    let input = read_input(args)?;
+    match input.resolve(chart, Vec::new()) {
+        Ok(resolved) => Ok((input, resolved, None)),
+        Err(refused @ values::Error::Refused(_)) => {
+            let stored = Stored::new(Kind::Db, Kind::Db.default_secret());
+            let database = values::ExtraLayer {
+                label: format!(
+                    "the database `skyctl creds add db` stores in Secret {}",
+                    stored.secret
+                ),
+                values: credential_secrets::values_for(&stored, true, chart),
+            };
+            match input.resolve(chart, vec![database.clone()]) {
+                Ok(resolved) => Ok((input, resolved, Some(database))),
+                Err(_) => Err(invalid_input(refused)),
+            }
+        }
+        Err(err) => Err(invalid_input(err)),
+    }
+}
+
 /// The user's values flags, with standard input read once, not yet resolved over a chart.
 fn read_input(args: &ValuesArgs) -> anyhow::Result<values::Input> {
     let layers = Layers {

@@ -70,6 +70,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
             input,
             user,
             login,
+            assumed: None,
         },
         history,
         deploy,
