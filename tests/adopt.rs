@@ -930,7 +930,7 @@ async fn a_release_at_the_charts_placeholder_is_adopted_as_it_is_and_upgrade_ask
     let _helm = helm_install(&f, dir.path(), way, SEED_ERA).await;
     f.run("adopt", &[])
         .success()
-        .stderr_has("warning: the web login is adopted as it is, and nobody can log in")
+        .stderr_has("warning: the login is adopted as it is, though install and upgrade refuse it")
         .stderr_has("placeholder");
     let placeholder = basic_auth(&f).await.unwrap();
     assert_eq!(placeholder, "username:$apr1$encrypted_password");

@@ -317,7 +317,7 @@ async fn an_oauth_login_gets_no_basic_auth_and_needs_no_password() {
     assert!(
         outcome
             .stderr
-            .contains("web login: none at the ingress: the values choose auth.oauth"),
+            .contains("web login: single sign-on through oauth2-proxy with https://login.example.com (auth.oauth.enabled)"),
         "{}",
         outcome.stderr
     );

@@ -6,42 +6,21 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Secret, Service};
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::cluster::{self, TestNamespace};
+use support::cluster::{self, TestNamespace, free_node_port};
 use support::dataplane::Dataplane;
-use support::skyctl::{Outcome, SEED_ERA, skyctl};
+use support::skyctl::{Outcome, SEED_ERA, Transcript, on_a_terminal, skyctl};
 
 const PASSWORD: &str = "correct horse battery staple";
 const AWS_KEY_ID: &str = "AKIAE2ETESTKEY000001";
 const AWS_SECRET: &str = "e2eSecretAccessKey/DoNotPrint+0123456789";
 const GCP_KEY_MARKER: &str = "E2EGCPPRIVATEKEYMATERIAL";
 const KUBE_KEY_MARKER: &str = "E2EKUBECLIENTKEYMATERIAL";
-
-/// A node port that nothing on this machine listens on, from the cluster's NodePort range.
-fn free_node_port() -> u16 {
-    let start = 30100 + (std::process::id() % 2000) as u16;
-    (start..32700)
-        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("a free port in the NodePort range")
-}
-
-/// Everything skyctl printed in this test, to search for leaked secrets at the end.
-#[derive(Default)]
-struct Transcript(String);
-
-impl Transcript {
-    fn keep(&mut self, outcome: Outcome) -> Outcome {
-        self.0.push_str(&outcome.stdout);
-        self.0.push_str(&outcome.stderr);
-        outcome
-    }
-}
 
 struct Local {
     dir: tempfile::TempDir,
@@ -645,29 +624,21 @@ async fn on_a_terminal_install_asks_for_the_password_and_offers_local_credential
         ns.name,
         cluster::kubeconfig().display()
     );
-    // `script` runs skyctl on a pseudo-terminal and types what the test writes to its stdin.
-    let mut terminal = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("AWS_SHARED_CREDENTIALS_FILE", local.path("aws-credentials"))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .env_remove("SKYCTL_WEB_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs");
-    let mut keys = terminal.stdin.take().unwrap();
-    for line in [PASSWORD, PASSWORD, "y"] {
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
-    }
-    drop(keys);
-    let output = terminal.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{screen}");
+    let aws = local.path("aws-credentials");
+    let (succeeded, screen) = on_a_terminal(
+        &command,
+        &[("AWS_SHARED_CREDENTIALS_FILE", aws.as_ref())],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_PROFILE",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "SKYCTL_WEB_PASSWORD",
+        ],
+        &[PASSWORD, PASSWORD, "y"],
+        std::time::Duration::from_millis(700),
+    );
+    assert!(succeeded, "{screen}");
     for shown in [
         "Password for the web login \"skypilot\"",
         "Repeat it",

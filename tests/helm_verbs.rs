@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::ByteString;
@@ -599,39 +597,27 @@ async fn mistakes_the_user_can_fix_exit_2() {
     f.run("uninstall", &[]).success();
 }
 
-/// Runs skyctl on a pseudo-terminal (`script`), typing `lines` one by one; returns whether it
-/// succeeded and the screen.
+/// Runs skyctl on a pseudo-terminal, typing `lines` one by one, with no local cloud credentials
+/// to offer; returns whether it succeeded and the screen.
 fn on_a_terminal(args: &str, lines: &[&str]) -> (bool, String) {
     let command = format!(
         "{} {args} --kubeconfig {}",
         env!("CARGO_BIN_EXE_skyctl"),
         cluster::kubeconfig().display()
     );
-    let mut terminal = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        // Nothing to offer: no local cloud credentials.
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .env_remove("SKYCTL_WEB_PASSWORD")
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs");
-    let mut keys = terminal.stdin.take().unwrap();
-    for line in lines {
-        std::thread::sleep(Duration::from_millis(700));
-        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
-    }
-    drop(keys);
-    let output = terminal.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
+    support::skyctl::on_a_terminal(
+        &command,
+        &[("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".as_ref())],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_PROFILE",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "SKYCTL_WEB_PASSWORD",
+            "KUBECONFIG",
+        ],
+        lines,
+        Duration::from_millis(700),
     )
 }
 
@@ -654,7 +640,7 @@ async fn on_a_terminal_the_password_is_asked_after_the_cheap_checks_and_again_wh
     // Two entries that differ: asked again.
     let (ok, screen) = on_a_terminal(
         &format!(
-            "install {} -n {} --no-wait --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
+            "install {} -n {} --auth basic --no-wait --no-health-check --set ingress.httpNodePort=null,ingress.httpsNodePort=null",
             f.release(),
             f.ns.name
         ),

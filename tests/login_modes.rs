@@ -8,35 +8,21 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, ListParams};
 use serde_json::Value;
-use support::cluster::{self, TestNamespace};
+use support::cluster::{self, TestNamespace, free_node_port};
 use support::dataplane::{Dataplane, SingleSignOn};
-use support::release::{Chart, Fixture};
-use support::skyctl::{Outcome, skyctl};
+use support::release::{Chart, Fixture, SMALL_PODS};
+use support::skyctl::{Outcome, on_a_terminal, skyctl};
 
 const CURRENT: &str = "0.13.0";
 const PASSWORD: &str = "admin password for the e2e 7Q";
 const CLIENT_ID: &str = "skypilot-e2e-client";
 const CLIENT_SECRET: &str = "e2e-oauth-client-secret-DoNotPrint-5521";
-/// The server sizes its workers by the pod's requests: small pods start quickly.
-const SMALL_PODS: &str = "apiService.skipResourceCheck=true,\
-                          apiService.resources.requests.cpu=1,apiService.resources.limits.cpu=1,\
-                          apiService.resources.requests.memory=2Gi,apiService.resources.limits.memory=2Gi";
-
-/// A node port that nothing on this machine listens on, from the cluster's NodePort range.
-fn free_node_port() -> u16 {
-    let start = 30100 + (std::process::id() % 2000) as u16 + 7;
-    (start..32700)
-        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("a free port in the NodePort range")
-}
-
 /// The first pod whose `app` label is `app`, once the cluster has made it. An install that
 /// ends first fails the test with what it said.
 async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> String {
@@ -453,7 +439,8 @@ async fn an_auth_proxy_in_front_tells_the_server_who_the_user_is() {
     assert_eq!(d.summary["loginMode"], "proxy");
     d.hinted("users reach the API server through your auth proxy");
     // The admin's proxy: basic auth of its own, then the user's name in the header.
-    let proxy_port = free_node_port() + 1;
+    // The ingress's port is taken now: this is another.
+    let proxy_port = free_node_port();
     let htpasswd = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
         htpasswd.path(),
@@ -692,29 +679,20 @@ async fn on_a_terminal_skyctl_asks_how_users_log_in() {
         cluster::kubeconfig().display()
     );
     let nothing_local = tempfile::tempdir().unwrap();
-    // `script` runs skyctl on a pseudo-terminal and types what the test writes to its stdin.
-    let mut terminal = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("HOME", nothing_local.path())
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .env_remove("SKYCTL_WEB_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs");
-    let mut keys = terminal.stdin.take().unwrap();
-    for line in ["2", PASSWORD, PASSWORD] {
-        std::thread::sleep(Duration::from_millis(1500));
-        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
-    }
-    drop(keys);
-    let output = terminal.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{screen}");
+    let (succeeded, screen) = on_a_terminal(
+        &command,
+        &[("HOME", nothing_local.path().as_os_str())],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_PROFILE",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "SKYCTL_WEB_PASSWORD",
+        ],
+        &["2", PASSWORD, PASSWORD],
+        Duration::from_millis(1500),
+    );
+    assert!(succeeded, "{screen}");
     for shown in [
         "How will users log in?",
         "1) basic",

@@ -12,33 +12,13 @@ use serde_json::{Value, json};
 use support::cluster;
 use support::dataplane::Dataplane;
 use support::postgres::Postgres;
-use support::release::{Chart, Fixture, pod_spec};
-use support::skyctl::{Outcome, skyctl};
+use support::release::{Chart, Fixture, SMALL_PODS, pod_spec};
+use support::skyctl::{Transcript, skyctl};
 
 /// Two replicas under RollingUpdate, the database from the Secret `creds add db` stores, and no
 /// volume: ~/.sky is per pod, what the servers share lives in the database.
 const ROLLING: &str = "apiService.upgradeStrategy=RollingUpdate,apiService.replicas=2,\
                        apiService.dbConnectionSecretName=db-credentials,storage.enabled=false";
-/// Pods of 1 CPU and 2 GiB. The kubelet passes the requests to the server
-/// (`SKYPILOT_POD_CPU_CORE_LIMIT`, `SKYPILOT_POD_MEMORY_BYTES_LIMIT`), which sizes its worker
-/// processes by them: the chart's minimum of 4 CPUs and 8 GiB would start dozens of processes
-/// per server on a 2-core test machine.
-const SMALL_PODS: &str = "apiService.skipResourceCheck=true,\
-                          apiService.resources.requests.cpu=1,apiService.resources.limits.cpu=1,\
-                          apiService.resources.requests.memory=2Gi,apiService.resources.limits.memory=2Gi";
-
-/// Everything skyctl printed, to search for the password at the end.
-#[derive(Default)]
-struct Transcript(String);
-
-impl Transcript {
-    fn keep(&mut self, outcome: Outcome) -> Outcome {
-        self.0.push_str(&outcome.stdout);
-        self.0.push_str(&outcome.stderr);
-        outcome
-    }
-}
-
 async fn get_json(http: &reqwest::Client, url: &str) -> Value {
     let response = http.get(url).send().await.expect("the server answers");
     assert!(response.status().is_success(), "GET {url}: {response:?}");

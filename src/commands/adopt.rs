@@ -156,7 +156,9 @@ async fn take_over(
     // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
     // placeholder); install and upgrade refuse one, so the admin hears of it now.
     if let Err(err) = super::web_login::check(&values.values, chart) {
-        eprintln!("warning: the login is adopted as it is: {err:#}");
+        eprintln!(
+            "warning: the login is adopted as it is, though install and upgrade refuse it: {err:#}"
+        );
     }
     let mut manifests = deploy::render_release(client, release, chart, &values.values).await?;
     let claims = ObjectManager::new(client)

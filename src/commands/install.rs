@@ -14,20 +14,15 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     let (input, user, assumed) = super::read_install_values(chart, &deploy.values)?;
     web_login::check_given(&user, chart)?;
     let release = super::release(cluster, &args.release.release);
-    let choice = web_login::choose(deploy, chart, &user, &user, None)?;
     // Without a terminal to ask on, the login is settled before the cluster is touched, so
-    // that a missing password is named first, as every other input error.
+    // that bad login input or a missing password is named first, as every other input error.
+    // On a terminal, the questions wait for the cheap checks.
     let settled = if web_login::can_ask(&deploy.auth) {
         None
     } else {
-        Some(web_login::decide(
-            deploy,
-            choice,
-            &release.name,
-            &user,
-            &user,
-            None,
-        )?)
+        let choice = web_login::choose(deploy, chart, &user, &user, None)?;
+        let login = web_login::decide(deploy, choice, &release.name, &user, &user, None)?;
+        Some((choice, login))
     };
     let client = super::connect(cluster).await?;
     let history = super::history(&client, &release).await?;
@@ -42,6 +37,10 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         deploy.create_namespace,
     )
     .map_err(super::refused)?;
+    let choice = match &settled {
+        Some((choice, _)) => *choice,
+        None => web_login::choose(deploy, chart, &user, &user, None)?,
+    };
     super::preflight::gate(
         &client,
         &release,
@@ -53,7 +52,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     )
     .await?;
     let login = match settled {
-        Some(login) => login,
+        Some((_, login)) => login,
         None => web_login::decide(deploy, choice, &release.name, &user, &user, None)?,
     };
     if !deploy.auth.yes && namespace_exists {

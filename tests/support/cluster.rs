@@ -166,3 +166,12 @@ impl Drop for Restore {
         );
     }
 }
+
+/// A node port that nothing on this machine listens on, from the cluster's NodePort range: the
+/// data plane serves it on loopback, as the node would.
+pub fn free_node_port() -> u16 {
+    let start = 30100 + (std::process::id() % 2000) as u16;
+    (start..32700)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port in the NodePort range")
+}

@@ -55,13 +55,7 @@ impl Dataplane {
             .output()
             .expect("python3 runs");
         // Dropping `state` on failure would stop nothing; stop what may have started.
-        let stop = || {
-            let _ = Command::new("python3")
-                .arg(script())
-                .arg("down")
-                .arg(state.path())
-                .status();
-        };
+        let stop = || down(state.path());
         if !output.status.success() {
             stop();
             panic!("the SkyPilot API server did not start; the lines above say why");
@@ -238,11 +232,7 @@ impl SingleSignOn {
 
 impl Drop for SingleSignOn {
     fn drop(&mut self) {
-        let _ = Command::new("python3")
-            .arg(script())
-            .arg("down")
-            .arg(self.state.path())
-            .status();
+        down(self.state.path());
     }
 }
 
@@ -315,10 +305,15 @@ fn transcript(output: &std::process::Output) -> String {
 
 impl Drop for Dataplane {
     fn drop(&mut self) {
-        let _ = Command::new("python3")
-            .arg(script())
-            .arg("down")
-            .arg(self.state.path())
-            .status();
+        down(self.state.path());
     }
+}
+
+/// Stops everything the harness started with this state directory.
+fn down(state: &Path) {
+    let _ = Command::new("python3")
+        .arg(script())
+        .arg("down")
+        .arg(state)
+        .status();
 }

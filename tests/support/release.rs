@@ -13,6 +13,14 @@ use skyctl::manifest::{self, Manifest};
 use super::cluster::{self, TestNamespace};
 use super::skyctl::{Outcome, skyctl};
 
+/// API server pods of 1 CPU and 2 GiB. The kubelet passes the requests to the server
+/// (`SKYPILOT_POD_CPU_CORE_LIMIT`, `SKYPILOT_POD_MEMORY_BYTES_LIMIT`), which sizes its worker
+/// processes by them: the chart's minimum (4 CPUs, 8 GiB) would start dozens per server on a
+/// 2-core test machine, and take a minute to start.
+pub const SMALL_PODS: &str = "apiService.skipResourceCheck=true,\
+                              apiService.resources.requests.cpu=1,apiService.resources.limits.cpu=1,\
+                              apiService.resources.requests.memory=2Gi,apiService.resources.limits.memory=2Gi";
+
 /// A syntactically valid htpasswd line, so that installs need no password prompt.
 pub const AUTH: &str = "ingress.authCredentials=skypilot:$apr1$abcdefgh$0123456789abcdefghijkl";
 

@@ -170,3 +170,53 @@ impl Outcome {
         self
     }
 }
+
+/// Everything skyctl printed in a test, to search for leaked secrets at the end.
+#[derive(Default)]
+pub struct Transcript(pub String);
+
+impl Transcript {
+    pub fn keep(&mut self, outcome: Outcome) -> Outcome {
+        self.0.push_str(&outcome.stdout);
+        self.0.push_str(&outcome.stderr);
+        outcome
+    }
+}
+
+/// Runs `command_line` on a pseudo-terminal (`script`), typing each answer after `pause`, with
+/// `env` set and `unset` removed; whether it succeeded, and the screen.
+pub fn on_a_terminal(
+    command_line: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+    unset: &[&str],
+    answers: &[&str],
+    pause: std::time::Duration,
+) -> (bool, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut command = Command::new("script");
+    command.args(["-qec", command_line, "/dev/null"]);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    for key in unset {
+        command.env_remove(key);
+    }
+    let mut terminal = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut keys = terminal.stdin.take().unwrap();
+    for line in answers {
+        std::thread::sleep(pause);
+        keys.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(keys);
+    let output = terminal.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
