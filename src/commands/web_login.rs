@@ -210,6 +210,10 @@ pub(super) fn decide(
         Mode::Basic | Mode::Users => htpasswd_login(args, choice, given, user, recorded),
         Mode::Oauth => oauth(args, choice, release, user, recorded),
         Mode::Proxy => proxy(args, choice, user, recorded),
+        // A release that recorded no login keeps its values as they are (a placeholder the
+        // chart's defaults bring is then refused by `check`, as before): only a choice made now
+        // turns the other logins off.
+        Mode::None if choice.by == ChosenBy::Record => Ok(nothing(choice)),
         Mode::None => Ok(WebLogin {
             layer: layer(choice, Login::None, user, "no login (--auth none)".into()),
             ..nothing(choice)
