@@ -1,0 +1,464 @@
+//! Breaks found by red-teaming the 0.13.0 logins (`--auth` and its flags), each written as the
+//! promise that must hold: `--dry-run` writes nothing, a rotated OAuth client reaches
+//! oauth2-proxy even when the run that stored it was cut off, a Secret skyctl did not make is
+//! never taken over, the client goes into the Secret the values name, the values' own choice of
+//! users mode gets its admin from the password given, and a flag of another login is refused.
+
+mod support;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+use support::audit;
+use support::cluster;
+use support::release::{Chart, Fixture, pod_spec};
+use support::skyctl::{Outcome, Skyctl, skyctl};
+
+const CURRENT: &str = "0.13.0";
+/// ingress-nginx is cluster-wide; these tests do not need it.
+const INGRESS_OFF: &str = "ingress-nginx.enabled=false";
+const ISSUER: &str = "https://login.example.com";
+const CLIENT_ID: &str = "sky-client";
+const CLIENT_SECRET: &str = "first-client-SECRET-9931";
+const ROTATED_SECRET: &str = "rotated-client-SECRET-7720";
+const PASSWORD: &str = "admin password red 3Z";
+
+/// `skyctl VERB RELEASE -n NS ARGS`, for a 0.13.0 release without ingress-nginx and without
+/// the fixture's basic auth (which `--auth oauth` refuses next to it).
+fn run(f: &Fixture, verb: &str, args: &[&str]) -> Skyctl {
+    // `get values RELEASE`: the verb has a word of its own before the release.
+    let (verb, args) = match (verb, args) {
+        ("get", [what, rest @ ..]) => (["get", what].join(" "), rest),
+        _ => (verb.to_owned(), args),
+    };
+    let mut all: Vec<&str> = verb.split(' ').collect();
+    all.extend([f.release(), "-n", &f.ns.name]);
+    let verb = verb.as_str();
+    if matches!(verb, "install" | "upgrade") {
+        all.extend(["--set", INGRESS_OFF, "--no-wait"]);
+    }
+    if verb == "install" {
+        all.extend(["--version", CURRENT]);
+    }
+    all.extend_from_slice(args);
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .env_remove("SKYCTL_OAUTH_CLIENT_SECRET")
+        .args(all)
+}
+
+fn oauth_flags() -> [&'static str; 7] {
+    [
+        "--auth",
+        "oauth",
+        "--oauth-issuer-url",
+        ISSUER,
+        "--oauth-client-id",
+        CLIENT_ID,
+        "--oauth-client-secret-stdin",
+    ]
+}
+
+async fn oauth_release() -> Fixture {
+    let f = Fixture::with_chart(Chart::Current).await;
+    run(&f, "install", &oauth_flags())
+        .stdin(format!("{CLIENT_SECRET}\n"))
+        .run()
+        .success();
+    f
+}
+
+fn secrets(f: &Fixture) -> Api<Secret> {
+    Api::namespaced(f.ns.client.clone(), &f.ns.name)
+}
+
+fn client_secret_name(f: &Fixture) -> String {
+    format!("{}-oauth-client", f.release())
+}
+
+async fn stored_client_secret(f: &Fixture, name: &str) -> Vec<u8> {
+    let secret = secrets(f).get(name).await.unwrap();
+    secret.data.unwrap()["client-secret"].0.clone()
+}
+
+/// The oauth2-proxy Deployment's restart annotation, if skyctl ever restarted it.
+async fn restarted_at(f: &Fixture) -> Option<String> {
+    let deployment = f
+        .deployments()
+        .get(&format!("{}-oauth2-proxy", f.release()))
+        .await
+        .unwrap();
+    deployment
+        .spec?
+        .template
+        .metadata?
+        .annotations?
+        .get("skyctl.io/restarted-at")
+        .cloned()
+}
+
+fn persisted(mark: &audit::Mark, f: &Fixture) -> Vec<audit::Request> {
+    mark.skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(audit::Request::persists)
+        .collect()
+}
+
+fn never_shown(outcome: &Outcome, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(
+            !outcome.stdout.contains(secret) && !outcome.stderr.contains(secret),
+            "{secret:?} was shown: {outcome:#?}"
+        );
+    }
+}
+
+// 1. An upgrade whose values do not change is "unchanged" even with --dry-run, and the
+//    unchanged path stored the OAuth client (and restarted oauth2-proxy): a dry run of a
+//    client secret rotation rotated it.
+#[tokio::test]
+async fn a_dry_run_of_a_client_secret_rotation_writes_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    let mark = audit::mark();
+    let dry = run(&f, "upgrade", &oauth_flags())
+        .args(["--dry-run"])
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success();
+    never_shown(&dry, &[CLIENT_SECRET, ROTATED_SECRET]);
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}\n{dry:#?}");
+    assert_eq!(
+        stored_client_secret(&f, &client_secret_name(&f)).await,
+        CLIENT_SECRET.as_bytes()
+    );
+    assert_eq!(restarted_at(&f).await, None);
+}
+
+// 2. The promise the rotation must keep: an upgrade given nothing keeps the login it recorded
+//    and writes nothing; one given a new client secret stores it and restarts oauth2-proxy.
+#[tokio::test]
+async fn an_oauth_release_keeps_its_login_and_rotates_its_client_secret() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    let mark = audit::mark();
+    let same = run(&f, "upgrade", &[]).run().success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}\n{same:#?}");
+    let values = run(&f, "get", &["values", "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    let values: serde_json::Value = serde_json::from_str(&values).unwrap();
+    assert_eq!(values["auth"]["oauth"]["enabled"], true, "{values}");
+
+    let rotated = run(&f, "upgrade", &oauth_flags())
+        .args(["--diff"])
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success()
+        .stderr_has("restarted to read it");
+    assert_eq!(
+        stored_client_secret(&f, &client_secret_name(&f)).await,
+        ROTATED_SECRET.as_bytes()
+    );
+    assert!(restarted_at(&f).await.is_some());
+    for (verb, args) in [
+        ("get", &["values", "--all"][..]),
+        ("history", &[][..]),
+        ("status", &["-o", "json"][..]),
+    ] {
+        let shown = run(&f, verb, args).run().success();
+        never_shown(&shown, &[CLIENT_SECRET, ROTATED_SECRET]);
+    }
+    never_shown(&rotated, &[CLIENT_SECRET, ROTATED_SECRET]);
+}
+
+// 3. A rotation stores the Secret, then restarts oauth2-proxy. A run killed in between left
+//    the new client in the Secret and the old one in oauth2-proxy; the rerun found the Secret
+//    unchanged and restarted nothing, so oauth2-proxy kept the old client until a pod died.
+#[tokio::test]
+async fn a_rotation_cut_off_before_the_restart_restarts_oauth2_proxy_on_the_rerun() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    // What `kill -9` between the store and the restart leaves: the rotated client stored as
+    // skyctl stores it, and oauth2-proxy never restarted.
+    let rotation = run(&f, "upgrade", &oauth_flags()).stdin(format!("{ROTATED_SECRET}\n"));
+    let cut_off = killed_after_store(rotation, &f).await;
+    assert!(cut_off, "the rotation was stored before it was killed");
+    assert_eq!(restarted_at(&f).await, None, "killed before the restart");
+    run(&f, "upgrade", &oauth_flags())
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success();
+    assert!(
+        restarted_at(&f).await.is_some(),
+        "oauth2-proxy still runs with the client it had before the rotation"
+    );
+    // Once restarted, the same client again restarts nothing.
+    let before = restarted_at(&f).await;
+    run(&f, "upgrade", &oauth_flags())
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success();
+    assert_eq!(restarted_at(&f).await, before);
+}
+
+/// Runs skyctl until it has stored the OAuth client (the Secret holds the new client secret),
+/// then kills it: what `kill -9` between the store and the restart leaves.
+async fn killed_after_store(command: Skyctl, f: &Fixture) -> bool {
+    {
+        let mut child = command.spawn_with_stdin();
+        let name = client_secret_name(f);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if stored_client_secret(f, &name).await == ROTATED_SECRET.as_bytes() {
+                // SIGKILL, as `kill -9`: nothing of skyctl runs after it.
+                child.kill().unwrap();
+                child.wait().unwrap();
+                // A restart that got in first makes the test prove nothing: undo it, as if the
+                // kill had come a moment earlier.
+                let deployments = f.deployments();
+                let name = format!("{}-oauth2-proxy", f.release());
+                let patch = json!({"spec": {"template": {"metadata": {"annotations": {
+                    "skyctl.io/restarted-at": null}}}}});
+                deployments
+                    .patch(
+                        &name,
+                        &PatchParams {
+                            field_manager: Some("skyctl-restart".into()),
+                            ..Default::default()
+                        },
+                        &Patch::Merge(&patch),
+                    )
+                    .await
+                    .unwrap();
+                return true;
+            }
+            if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+// 4. The OAuth client's Secret is named for the release. One of that name that skyctl did not
+//    make (an admin's, made with kubectl as the chart's docs suggest) was overwritten by force.
+#[tokio::test]
+async fn a_secret_of_the_client_name_that_skyctl_did_not_make_is_never_taken_over() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let name = client_secret_name(&f);
+    let theirs: Secret = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
+    }))
+    .unwrap();
+    secrets(&f)
+        .create(&PostParams::default(), &theirs)
+        .await
+        .unwrap();
+    let mark = audit::mark();
+    let refused = run(&f, "install", &oauth_flags())
+        .stdin(format!("{CLIENT_SECRET}\n"))
+        .run()
+        .code(2)
+        .stderr_has(&name);
+    never_shown(&refused, &[CLIENT_SECRET]);
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}\n{refused:#?}");
+    assert_eq!(stored_client_secret(&f, &name).await, b"their-secret");
+}
+
+// 5. A release whose values name the client's Secret (`client-details-from-secret`) recorded
+//    that name; `--auth oauth` with a new client stored it in `<release>-oauth-client` yet kept
+//    the recorded name in the values, so oauth2-proxy never saw the new client.
+#[tokio::test]
+async fn a_new_client_goes_into_the_secret_oauth2_proxy_reads() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let theirs: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "their-client"},
+        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
+    }))
+    .unwrap();
+    secrets(&f)
+        .create(&PostParams::default(), &theirs)
+        .await
+        .unwrap();
+    run(
+        &f,
+        "install",
+        &[
+            "--set",
+            &format!("auth.oauth.enabled=true,auth.oauth.oidc-issuer-url={ISSUER}"),
+            "--set",
+            "auth.oauth.client-details-from-secret=their-client",
+        ],
+    )
+    .run()
+    .success();
+    run(&f, "upgrade", &oauth_flags())
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success();
+    let proxy = f
+        .deployments()
+        .get(&format!("{}-oauth2-proxy", f.release()))
+        .await
+        .unwrap();
+    let env = serde_json::to_value(&pod_spec(&proxy).containers[0].env).unwrap();
+    let secret_read = env
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "OAUTH2_PROXY_CLIENT_SECRET")
+        .map(|e| e["valueFrom"]["secretKeyRef"]["name"].clone());
+    assert_eq!(secret_read, Some(json!(client_secret_name(&f))));
+    assert_eq!(
+        stored_client_secret(&f, "their-client").await,
+        b"their-secret"
+    );
+}
+
+// 6. Values that turn the API server's users on without a first admin (the documented
+//    `--set apiService.enableUserManagement=true`) with a password given: skyctl read the
+//    password, made no line of it, and then refused the chart's placeholder as if the user
+//    had set it.
+#[tokio::test]
+async fn users_chosen_by_the_values_get_their_first_admin_from_the_password() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let installed = run(
+        &f,
+        "install",
+        &[
+            "--set",
+            "apiService.enableUserManagement=true",
+            "--web-username",
+            "admin",
+            "--web-password-stdin",
+        ],
+    )
+    .stdin(format!("{PASSWORD}\n"))
+    .run()
+    .success();
+    never_shown(&installed, &[PASSWORD]);
+    let values = run(&f, "get", &["values", "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    let values: serde_json::Value = serde_json::from_str(&values).unwrap();
+    let line = values["apiService"]["initialBasicAuthCredentials"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        skyctl::guide::basic_auth::verify(line, "admin", PASSWORD),
+        "{values}"
+    );
+}
+
+// 7. A flag of another login than the one chosen was ignored without a word: the admin who
+//    typed `--oauth-issuer-url` next to `--auth basic` got basic auth and no OAuth.
+#[tokio::test]
+async fn a_flag_of_another_login_exits_2_naming_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "--auth",
+                "basic",
+                "--web-password-stdin",
+                "--oauth-issuer-url",
+                ISSUER,
+            ],
+            "--oauth-issuer-url",
+        ),
+        (
+            &[
+                "--auth",
+                "users",
+                "--web-password-stdin",
+                "--proxy-header-format",
+                "jwt",
+            ],
+            "--proxy-header-format",
+        ),
+        (
+            &[
+                "--auth",
+                "basic",
+                "--web-password-stdin",
+                "--oauth-client-secret-file",
+                "/dev/null",
+            ],
+            "--oauth-client-secret-file",
+        ),
+        (
+            &["--auth", "none", "--oauth-client-id", CLIENT_ID],
+            "--oauth-client-id",
+        ),
+        (
+            &[
+                "--auth",
+                "oauth",
+                "--oauth-issuer-url",
+                ISSUER,
+                "--oauth-client-id",
+                CLIENT_ID,
+                "--oauth-client-secret-stdin",
+                "--proxy-header",
+                "X-User",
+            ],
+            "--proxy-header",
+        ),
+    ];
+    let mark = audit::mark();
+    for (args, flag) in cases {
+        run(&f, "install", args)
+            .stdin(format!("{PASSWORD}\n"))
+            .run()
+            .code(2)
+            .stderr_has(flag);
+    }
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}
+
+// 8. An issuer URL with no host passed the check and was deployed.
+#[tokio::test]
+async fn an_issuer_url_without_a_host_exits_2() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let mark = audit::mark();
+    for url in [
+        "https://",
+        "http:///path",
+        "ftp://idp.example",
+        "https://a b",
+    ] {
+        run(
+            &f,
+            "install",
+            &[
+                "--auth",
+                "oauth",
+                "--oauth-issuer-url",
+                url,
+                "--oauth-client-id",
+                CLIENT_ID,
+                "--oauth-client-secret-stdin",
+            ],
+        )
+        .stdin(format!("{CLIENT_SECRET}\n"))
+        .run()
+        .code(2)
+        .stderr_has("--oauth-issuer-url");
+    }
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}
