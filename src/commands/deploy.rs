@@ -301,7 +301,8 @@ pub(super) async fn deploy_and_finish(
     .await?;
     if let Some(oauth) = &login.oauth_client {
         let secret = oauth_client::secret_name(&release.name);
-        if let Outcome::DryRun { .. } = outcome {
+        // An upgrade whose values stay is `Unchanged` even with --dry-run: the flag decides.
+        if args.rollout.dry_run {
             eprintln!("dry run: Secret {secret} (the OAuth client) would be stored");
         } else {
             // Without a rollout, the client is stored now; oauth2-proxy reads it only when it
