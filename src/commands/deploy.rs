@@ -270,6 +270,15 @@ pub(super) async fn deploy_and_finish(
     }
     crate::ui::step("credentials", &credentials_line);
     crate::ui::step("web login", &web_login::describe(&resolved.values, &login));
+    if login.oauth_client.is_some() {
+        oauth_client::check_free(
+            client,
+            &release.namespace,
+            &release.name,
+            args.rollout.take_ownership,
+        )
+        .await?;
+    }
     let manifests = render_release(client, release, chart, &resolved.values).await?;
     // The OAuth client goes into its Secret once the namespace exists, under the lock, before
     // oauth2-proxy that reads it is applied.
