@@ -380,8 +380,6 @@ fn oauth(
             "--oauth-issuer-url {issuer_url:?} is not an http(s) URL"
         )));
     }
-    let secret_name = recorded_key("client-details-from-secret")
-        .unwrap_or_else(|| oauth_client::secret_name(release));
     let secret = offered_client_secret(login)?;
     let client = match (&login.oauth_client_id, secret) {
         (Some(id), Some(secret)) => Some((id.clone(), secret)),
@@ -423,6 +421,12 @@ fn oauth(
             })
         }
         None => None,
+    };
+    // A client given now is stored in skyctl's Secret, so the values must name that one; the
+    // recorded name (maybe the admin's own Secret) holds only while no client is given.
+    let secret_name = match (&client, recorded_key("client-details-from-secret")) {
+        (None, Some(recorded)) => recorded,
+        _ => oauth_client::secret_name(release),
     };
     let label = format!("single sign-on with {issuer_url} (--auth oauth)");
     Ok(WebLogin {
