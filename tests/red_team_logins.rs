@@ -6,6 +6,7 @@
 
 mod support;
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -176,72 +177,136 @@ async fn an_oauth_release_keeps_its_login_and_rotates_its_client_secret() {
     never_shown(&rotated, &[CLIENT_SECRET, ROTATED_SECRET]);
 }
 
-// 3. A rotation stores the Secret, then restarts oauth2-proxy. A run killed in between left
-//    the new client in the Secret and the old one in oauth2-proxy; the rerun found the Secret
-//    unchanged and restarted nothing, so oauth2-proxy kept the old client until a pod died.
+// 3. A rotation stores the Secret, then restarts oauth2-proxy. A run cut off in between (killed,
+//    or failed on the restart) left the new client in the Secret and the old one in
+//    oauth2-proxy; the rerun found the Secret unchanged and restarted nothing, so oauth2-proxy
+//    kept the old client until its pod happened to die.
 #[tokio::test]
 async fn a_rotation_cut_off_before_the_restart_restarts_oauth2_proxy_on_the_rerun() {
     let _serial = cluster::exclusive().await;
     let f = oauth_release().await;
-    // What `kill -9` between the store and the restart leaves: the rotated client stored as
-    // skyctl stores it, and oauth2-proxy never restarted.
-    let rotation = run(&f, "upgrade", &oauth_flags()).stdin(format!("{ROTATED_SECRET}\n"));
-    let cut_off = killed_after_store(rotation, &f).await;
-    assert!(cut_off, "the rotation was stored before it was killed");
-    assert_eq!(restarted_at(&f).await, None, "killed before the restart");
+    // The state `kill -9` between the store and the restart leaves, made without a race: the
+    // API server refuses the restart, so the run ends right after the store.
+    let policy = RestartRefused::install(&f).await;
+    let cut_off = run(&f, "upgrade", &oauth_flags())
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run();
+    assert_ne!(cut_off.code, Some(0), "{cut_off:#?}");
+    assert_eq!(
+        stored_client_secret(&f, &client_secret_name(&f)).await,
+        ROTATED_SECRET.as_bytes(),
+        "{cut_off:#?}"
+    );
+    assert_eq!(restarted_at(&f).await, None, "the restart was refused");
+    policy.remove().await;
     run(&f, "upgrade", &oauth_flags())
         .stdin(format!("{ROTATED_SECRET}\n"))
         .run()
         .success();
+    let restarted = restarted_at(&f).await;
     assert!(
-        restarted_at(&f).await.is_some(),
+        restarted.is_some(),
         "oauth2-proxy still runs with the client it had before the rotation"
     );
-    // Once restarted, the same client again restarts nothing.
-    let before = restarted_at(&f).await;
+    // Once restarted, the same client again restarts nothing, and writes nothing.
+    let mark = audit::mark();
     run(&f, "upgrade", &oauth_flags())
         .stdin(format!("{ROTATED_SECRET}\n"))
         .run()
         .success();
-    assert_eq!(restarted_at(&f).await, before);
+    assert_eq!(restarted_at(&f).await, restarted);
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
 }
 
-/// Runs skyctl until it has stored the OAuth client (the Secret holds the new client secret),
-/// then kills it: what `kill -9` between the store and the restart leaves.
-async fn killed_after_store(command: Skyctl, f: &Fixture) -> bool {
-    {
-        let mut child = command.spawn_with_stdin();
-        let name = client_secret_name(f);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            if stored_client_secret(f, &name).await == ROTATED_SECRET.as_bytes() {
-                // SIGKILL, as `kill -9`: nothing of skyctl runs after it.
-                child.kill().unwrap();
-                child.wait().unwrap();
-                // A restart that got in first makes the test prove nothing: undo it, as if the
-                // kill had come a moment earlier.
-                let deployments = f.deployments();
-                let name = format!("{}-oauth2-proxy", f.release());
-                let patch = json!({"spec": {"template": {"metadata": {"annotations": {
-                    "skyctl.io/restarted-at": null}}}}});
-                deployments
-                    .patch(
-                        &name,
-                        &PatchParams {
-                            field_manager: Some("skyctl-restart".into()),
-                            ..Default::default()
-                        },
-                        &Patch::Merge(&patch),
-                    )
-                    .await
-                    .unwrap();
-                return true;
-            }
-            if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
-                return false;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+/// A ValidatingAdmissionPolicy that refuses skyctl's restart of the test's oauth2-proxy.
+struct RestartRefused {
+    manifest: tempfile::NamedTempFile,
+    deployments: Api<Deployment>,
+    proxy: String,
+}
+
+impl RestartRefused {
+    async fn install(f: &Fixture) -> Self {
+        let name = format!("refuse-restart-{}", f.ns.name);
+        let yaml = format!(
+            r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: {name}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["UPDATE"]
+      resources: ["deployments"]
+  validations:
+  - expression: >-
+      !has(object.spec.template.metadata.annotations) ||
+      !('skyctl.io/restarted-at' in object.spec.template.metadata.annotations)
+    message: restarts refused by the test
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: {name}
+spec:
+  policyName: {name}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: {ns}
+"#,
+            ns = f.ns.name
+        );
+        let manifest = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(manifest.path(), yaml).unwrap();
+        let applied =
+            cluster::kubectl(["apply".as_ref(), "-f".as_ref(), manifest.path().as_os_str()]);
+        assert!(applied.status.success(), "{applied:?}");
+        let refused = Self {
+            manifest,
+            deployments: f.deployments(),
+            proxy: format!("{}-oauth2-proxy", f.release()),
+        };
+        refused.until_restart_is(false).await;
+        refused
+    }
+
+    async fn remove(self) {
+        let deleted = cluster::kubectl([
+            "delete".as_ref(),
+            "-f".as_ref(),
+            self.manifest.path().as_os_str(),
+        ]);
+        assert!(deleted.status.success(), "{deleted:?}");
+        self.until_restart_is(true).await;
+    }
+
+    /// Waits until the API server has the policy in force (or gone): a restart sent as a
+    /// server-side dry run is refused (or allowed).
+    async fn until_restart_is(&self, allowed: bool) {
+        let patch = json!({"spec": {"template": {"metadata": {"annotations": {
+            "skyctl.io/restarted-at": "probe"}}}}});
+        let params = PatchParams {
+            dry_run: true,
+            ..Default::default()
+        };
+        cluster::eventually(
+            "the admission policy to take effect",
+            std::time::Duration::from_secs(30),
+            || async {
+                let result = self
+                    .deployments
+                    .patch(&self.proxy, &params, &Patch::Merge(&patch))
+                    .await;
+                (result.is_ok() == allowed).then_some(())
+            },
+        )
+        .await;
     }
 }
 

@@ -16,7 +16,6 @@ use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
 use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
 use crate::error::invalid_input;
-use crate::guide::credential_secrets::StoreOutcome;
 use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
 use crate::guide::login_mode::{self, Mode};
@@ -286,9 +285,9 @@ pub(super) async fn deploy_and_finish(
     let store_client = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async {
             if let Some(oauth) = &login.oauth_client {
-                let outcome =
+                let restart =
                     oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
-                *stored.lock().expect("not poisoned") = Some(outcome);
+                *stored.lock().expect("not poisoned") = Some(restart);
             }
             Ok(())
         })
@@ -317,14 +316,14 @@ pub(super) async fn deploy_and_finish(
             // Without a rollout, the client is stored now; oauth2-proxy reads it only when it
             // starts.
             if let Outcome::Unchanged { .. } = outcome {
-                let outcome =
+                let restart =
                     oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
-                *stored.lock().expect("not poisoned") = Some(outcome);
+                *stored.lock().expect("not poisoned") = Some(restart);
             }
-            let outcome = stored.lock().expect("not poisoned").take();
-            if outcome == Some(StoreOutcome::Updated) {
+            if stored.lock().expect("not poisoned").take() == Some(true) {
                 let proxy = format!("{}-oauth2-proxy", release.name);
                 credential_secrets::restart_deployment(client, &release.namespace, &proxy).await?;
+                oauth_client::restarted(client, &release.namespace, &release.name, oauth).await?;
                 eprintln!("OAuth client in Secret {secret} replaced; {proxy} restarted to read it");
             }
         }

@@ -70,19 +70,80 @@ pub async fn check_free(
     }
 }
 
-/// Stores the client for `release` in `namespace`.
+/// Marks a Secret whose client oauth2-proxy has not been restarted to read yet. It is written
+/// with the new client in one apply, and removed only once the restart is done: a run killed
+/// in between leaves it, and the next run restarts oauth2-proxy even though the client it is
+/// given is the one already stored.
+const RESTART_PENDING: &str = "skyctl.io/oauth2-proxy-restart";
+
+/// Whether oauth2-proxy must be restarted after `client` is stored over `existing`: a client
+/// that replaces another, or one whose restart an earlier run never got to. A new Secret needs
+/// none: oauth2-proxy cannot have read it yet.
+fn needs_restart(existing: Option<&Secret>, client: &Client) -> bool {
+    existing.is_some_and(|secret| {
+        let pending = secret
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|annotations| annotations.contains_key(RESTART_PENDING));
+        let data: BTreeMap<String, Vec<u8>> = secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(key, value)| (key.clone(), value.0.clone()))
+            .collect();
+        let wanted: BTreeMap<String, Vec<u8>> = client
+            .data()
+            .into_iter()
+            .map(|(key, value)| (key, value.into_bytes()))
+            .collect();
+        pending || data != wanted
+    })
+}
+
+/// Stores the client for `release` in `namespace`. Returns whether oauth2-proxy must be
+/// restarted to read it; once it is, [`restarted`] says so.
 pub async fn store(
     kube: &kube::Client,
     namespace: &str,
     release: &str,
     client: &Client,
+) -> anyhow::Result<bool> {
+    let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
+    let restart = needs_restart(api.get_opt(&secret_name(release)).await?.as_ref(), client);
+    let annotations = if restart {
+        BTreeMap::from([(RESTART_PENDING.to_owned(), "pending".to_owned())])
+    } else {
+        BTreeMap::new()
+    };
+    apply(kube, namespace, release, client, annotations).await?;
+    Ok(restart)
+}
+
+/// oauth2-proxy was restarted to read the stored client: drops the mark [`store`] left.
+pub async fn restarted(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+    client: &Client,
+) -> anyhow::Result<()> {
+    apply(kube, namespace, release, client, BTreeMap::new()).await?;
+    Ok(())
+}
+
+async fn apply(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+    client: &Client,
+    annotations: BTreeMap<String, String>,
 ) -> anyhow::Result<StoreOutcome> {
     credential_secrets::apply_secret(
         kube,
         namespace,
         &secret_name(release),
         BTreeMap::from([(LABEL.to_owned(), release.to_owned())]),
-        BTreeMap::new(),
+        annotations,
         client.data(),
     )
     .await
@@ -111,5 +172,47 @@ mod tests {
         for (labels, ours) in cases {
             assert_eq!(is_ours(labels.as_ref(), "r"), ours, "{labels:?}");
         }
+    }
+
+    #[test]
+    fn oauth2_proxy_is_restarted_for_a_replaced_client_or_an_unfinished_restart() {
+        let client = Client {
+            id: "id".into(),
+            secret: Redacted::new("s".into()),
+        };
+        let secret = |secret: &str, pending: bool| -> Secret {
+            let annotations = if pending {
+                serde_json::json!({RESTART_PENDING: "pending"})
+            } else {
+                serde_json::json!({})
+            };
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "r-oauth-client", "annotations": annotations},
+                "stringData": {},
+                "data": {
+                    "client-id": "aWQ=",
+                    "client-secret": base64_of(secret),
+                },
+            }))
+            .unwrap()
+        };
+        let cases = [
+            (None, false),
+            (Some(secret("s", false)), false),
+            (Some(secret("old", false)), true),
+            (Some(secret("s", true)), true),
+        ];
+        for (existing, restart) in cases {
+            assert_eq!(
+                needs_restart(existing.as_ref(), &client),
+                restart,
+                "{existing:?}"
+            );
+        }
+    }
+
+    fn base64_of(text: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
     }
 }

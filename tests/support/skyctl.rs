@@ -112,26 +112,6 @@ impl Skyctl {
             .expect("the skyctl binary runs")
     }
 
-    /// Starts skyctl with its stdin written and closed, without waiting for it, its output
-    /// discarded: for tests that kill it part-way.
-    pub fn spawn_with_stdin(self) -> std::process::Child {
-        let stdin = self.stdin.clone();
-        let mut child = self
-            .pinned()
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the skyctl binary runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin is piped")
-            .write_all(&stdin)
-            .expect("skyctl reads its stdin");
-        child
-    }
-
     pub fn run(self) -> Outcome {
         let stdin = self.stdin.clone();
         let mut child = self
