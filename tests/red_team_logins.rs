@@ -412,18 +412,23 @@ async fn users_chosen_by_the_values_get_their_first_admin_from_the_password() {
     .run()
     .success();
     never_shown(&installed, &[PASSWORD]);
-    let values = run(&f, "get", &["values", "-o", "json"])
-        .run()
-        .success()
-        .stdout;
-    let values: serde_json::Value = serde_json::from_str(&values).unwrap();
-    let line = values["apiService"]["initialBasicAuthCredentials"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        skyctl::guide::basic_auth::verify(line, "admin", PASSWORD),
-        "{values}"
-    );
+    let admin = secrets(&f)
+        .get(&format!("{}-initial-basic-auth", f.release()))
+        .await
+        .unwrap();
+    let line = String::from_utf8(admin.data.unwrap()["auth"].0.clone()).unwrap();
+    assert!(skyctl::guide::basic_auth::verify(&line, "admin", PASSWORD));
+    // The same values again, with no password: the recorded admin stays, nothing is written.
+    let mark = audit::mark();
+    run(
+        &f,
+        "upgrade",
+        &["--set", "apiService.enableUserManagement=true", "--yes"],
+    )
+    .run()
+    .success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
 }
 
 // 7. A flag of another login than the one chosen was ignored without a word: the admin who

@@ -335,8 +335,16 @@ fn htpasswd_login(
         Mode::Users => Login::Users { htpasswd: line },
         _ => Login::Basic { htpasswd: line },
     };
+    // Values that turn the API server's users on without a first admin leave the line to
+    // skyctl: without it the chart's placeholder, whose password is public, would be the admin.
+    let layer = if choice.by == ChosenBy::Values {
+        let values = login_mode::values(&login, &user.values);
+        Some(ExtraLayer { label, values })
+    } else {
+        layer(choice, login, user, label)
+    };
     Ok(WebLogin {
-        layer: layer(choice, login, user, label),
+        layer,
         credentials,
         changed,
         ..nothing(choice)
