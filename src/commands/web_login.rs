@@ -203,6 +203,26 @@ pub(super) fn decide(
     user: &Resolved,
     recorded: Option<&Value>,
 ) -> anyhow::Result<WebLogin> {
+    let by_values = choice.by == ChosenBy::Values;
+    if let [flag, ..] = stray_flags(choice.mode, by_values, &args.login)[..] {
+        let (owner, _) = FLAGS_OF
+            .iter()
+            .find(|(_, flags)| flags.contains(&flag))
+            .expect("a stray flag is one of a login's");
+        let owner = owner.name();
+        return Err(invalid_input(if *owner == *choice.mode.name() {
+            anyhow::anyhow!(
+                "{flag} is for --auth {owner}, but the values set that login up themselves; \
+                 add --auth {owner} to have skyctl set it up with {flag}, or drop {flag}"
+            )
+        } else {
+            anyhow::anyhow!(
+                "{flag} is for --auth {owner}, but this release's login is {}; drop {flag}, \
+                 or pass --auth {owner}",
+                choice.mode.name()
+            )
+        }));
+    }
     // The record counts only for the login it recorded.
     let recorded = recorded
         .filter(|values| login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(choice.mode));
@@ -215,6 +235,50 @@ pub(super) fn decide(
             ..nothing(choice)
         }),
     }
+}
+
+/// The flags that only one login reads.
+const FLAGS_OF: [(Mode, &[&str]); 2] = [
+    (
+        Mode::Oauth,
+        &[
+            "--oauth-issuer-url",
+            "--oauth-client-id",
+            "--oauth-client-secret-stdin",
+            "--oauth-client-secret-file",
+        ],
+    ),
+    (Mode::Proxy, &["--proxy-header", "--proxy-header-format"]),
+];
+
+/// The flags given for another login than `mode`, or for any login when the values set it up
+/// themselves (`by_values`): ignored, they would leave the admin thinking they had set up the
+/// login they name.
+fn stray_flags(mode: Mode, by_values: bool, login: &crate::cli::LoginArgs) -> Vec<&'static str> {
+    let given = [
+        ("--oauth-issuer-url", login.oauth_issuer_url.is_some()),
+        ("--oauth-client-id", login.oauth_client_id.is_some()),
+        (
+            "--oauth-client-secret-stdin",
+            login.oauth_client_secret_stdin,
+        ),
+        (
+            "--oauth-client-secret-file",
+            login.oauth_client_secret_file.is_some(),
+        ),
+        ("--proxy-header", login.proxy_header.is_some()),
+        ("--proxy-header-format", login.proxy_header_format.is_some()),
+    ];
+    given
+        .into_iter()
+        .filter(|(flag, given)| {
+            *given
+                && FLAGS_OF
+                    .iter()
+                    .any(|(owner, flags)| (by_values || *owner != mode) && flags.contains(flag))
+        })
+        .map(|(flag, _)| flag)
+        .collect()
 }
 
 fn nothing(choice: Choice) -> WebLogin {
@@ -702,5 +766,78 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
             text("/auth/externalProxy/headerName").unwrap_or("?")
         ),
         Some((Mode::None, _)) => unreachable!("no value chooses none"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{LoginArgs, ProxyHeaderFormat};
+
+    #[test]
+    fn a_flag_of_another_login_is_stray() {
+        let none = LoginArgs {
+            auth: None,
+            oauth_issuer_url: None,
+            oauth_client_id: None,
+            oauth_client_secret_stdin: false,
+            oauth_client_secret_file: None,
+            proxy_header: None,
+            proxy_header_format: None,
+        };
+        let oauth = LoginArgs {
+            oauth_issuer_url: Some("https://idp".into()),
+            oauth_client_secret_file: Some("f".into()),
+            ..none.clone()
+        };
+        let proxy = LoginArgs {
+            proxy_header_format: Some(ProxyHeaderFormat::Jwt),
+            ..none.clone()
+        };
+        let both = LoginArgs {
+            oauth_client_id: Some("id".into()),
+            oauth_client_secret_stdin: true,
+            proxy_header: Some("X-User".into()),
+            ..none.clone()
+        };
+        let cases: [(Mode, &LoginArgs, &[&str]); 9] = [
+            (Mode::Basic, &none, &[]),
+            (Mode::Oauth, &oauth, &[]),
+            (
+                Mode::Basic,
+                &oauth,
+                &["--oauth-issuer-url", "--oauth-client-secret-file"],
+            ),
+            (
+                Mode::Proxy,
+                &oauth,
+                &["--oauth-issuer-url", "--oauth-client-secret-file"],
+            ),
+            (Mode::Proxy, &proxy, &[]),
+            (Mode::Users, &proxy, &["--proxy-header-format"]),
+            (Mode::None, &proxy, &["--proxy-header-format"]),
+            (Mode::Oauth, &both, &["--proxy-header"]),
+            (
+                Mode::Proxy,
+                &both,
+                &["--oauth-client-id", "--oauth-client-secret-stdin"],
+            ),
+        ];
+        for (mode, login, stray) in cases {
+            assert_eq!(stray_flags(mode, false, login), stray, "{mode:?} {login:?}");
+        }
+        // The values set the login up: its own flags would be ignored too.
+        let by_values: [(Mode, &LoginArgs, &[&str]); 3] = [
+            (
+                Mode::Oauth,
+                &oauth,
+                &["--oauth-issuer-url", "--oauth-client-secret-file"],
+            ),
+            (Mode::Proxy, &proxy, &["--proxy-header-format"]),
+            (Mode::Users, &none, &[]),
+        ];
+        for (mode, login, stray) in by_values {
+            assert_eq!(stray_flags(mode, true, login), stray, "{mode:?} {login:?}");
+        }
     }
 }
