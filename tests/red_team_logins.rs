@@ -499,7 +499,8 @@ async fn a_flag_of_another_login_exits_2_naming_it() {
     assert!(writes.is_empty(), "{writes:#?}");
 }
 
-// 8. An issuer URL with no host passed the check and was deployed.
+// 8. An issuer URL with no host passed the check and was deployed; one with a password in it
+//    was deployed too, and printed on every run.
 #[tokio::test]
 async fn an_issuer_url_without_a_host_exits_2() {
     let _serial = cluster::exclusive().await;
@@ -510,6 +511,7 @@ async fn an_issuer_url_without_a_host_exits_2() {
         "http:///path",
         "ftp://idp.example",
         "https://a b",
+        "https://admin:issuer-PASSWORD@idp.example",
     ] {
         run(
             &f,
@@ -527,7 +529,8 @@ async fn an_issuer_url_without_a_host_exits_2() {
         .stdin(format!("{CLIENT_SECRET}\n"))
         .run()
         .code(2)
-        .stderr_has("--oauth-issuer-url");
+        .stderr_has("--oauth-issuer-url")
+        .stderr_lacks("issuer-PASSWORD");
     }
     let writes = persisted(&mark, &f);
     assert!(writes.is_empty(), "{writes:#?}");

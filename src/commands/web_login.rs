@@ -445,11 +445,10 @@ fn oauth(
             )));
         }
     };
-    if !(issuer_url.starts_with("https://") || issuer_url.starts_with("http://"))
-        || issuer_url.chars().any(char::is_whitespace)
-    {
+    // Not echoed: a URL refused for the password in it must not print it.
+    if let Err(why) = login_mode::check_issuer_url(&issuer_url) {
         return Err(invalid_input(anyhow::anyhow!(
-            "--oauth-issuer-url {issuer_url:?} is not an http(s) URL"
+            "the OIDC issuer (--oauth-issuer-url) {why}"
         )));
     }
     let secret = offered_client_secret(login)?;

@@ -238,6 +238,31 @@ fn set(tree: &mut Value, pointer: &str, value: Value) {
         .insert((*last).to_owned(), value);
 }
 
+/// Whether `url` can be an OIDC issuer: http(s), a host, and nothing the chart would write
+/// into oauth2-proxy's arguments other than as given (whitespace, control characters). A user
+/// and password in it would be printed and recorded with the values: refused too.
+pub fn check_issuer_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("is not an http(s) URL")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("has whitespace or control characters");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("has a user or password in it");
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    Ok(())
+}
+
 /// What users should know after the `sky api login` line.
 pub fn after_login(mode: Mode) -> Option<&'static str> {
     match mode {
@@ -457,6 +482,32 @@ mod tests {
                 ok,
                 "{mode:?} {seen:?}"
             );
+        }
+    }
+
+    #[test]
+    fn an_issuer_url_is_http_with_a_host() {
+        let cases = [
+            ("https://login.example.com", true),
+            ("http://127.0.0.1:5556/dex", true),
+            ("https://idp.example/realms/sky?x=1", true),
+            ("https://[::1]:8443", true),
+            ("https://bücher.example", true),
+            ("https://", false),
+            ("http:///path", false),
+            ("https://:443", false),
+            ("https://[]", false),
+            ("ftp://idp.example", false),
+            ("idp.example", false),
+            ("", false),
+            ("HTTPS://idp.example", false),
+            ("https://a b", false),
+            ("https://idp\n.example", false),
+            ("https://idp.example/\u{7}", false),
+            ("https://user:pw@idp.example", false),
+        ];
+        for (url, ok) in cases {
+            assert_eq!(check_issuer_url(url).is_ok(), ok, "{url:?}");
         }
     }
 
