@@ -38,7 +38,7 @@ fn run(f: &Fixture, verb: &str, args: &[&str]) -> Skyctl {
     if matches!(verb, "install" | "upgrade") {
         all.extend(["--set", INGRESS_OFF, "--no-wait"]);
     }
-    if verb == "install" {
+    if verb == "install" && !args.contains(&"--version") {
         all.extend(["--version", CURRENT]);
     }
     all.extend_from_slice(args);
@@ -534,4 +534,224 @@ async fn an_issuer_url_without_a_host_exits_2() {
     }
     let writes = persisted(&mark, &f);
     assert!(writes.is_empty(), "{writes:#?}");
+}
+
+// 9. Bad input on every new flag exits 2, names what is wrong, and writes nothing.
+#[tokio::test]
+async fn bad_login_input_exits_2_and_writes_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let missing = dir.path().join("missing");
+    let (empty, missing, dir_path) = (
+        empty.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    );
+    let oauth = |rest: &[&'static str]| -> Vec<String> {
+        let mut args = vec!["--auth", "oauth", "--oauth-issuer-url", ISSUER];
+        args.extend_from_slice(rest);
+        args.into_iter().map(str::to_owned).collect()
+    };
+    let with_file = |file: &str| {
+        let mut args = oauth(&["--oauth-client-id", CLIENT_ID, "--oauth-client-secret-file"]);
+        args.push(file.to_owned());
+        args
+    };
+    let owned = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let cases: Vec<(Vec<String>, &str, &str)> = vec![
+        (with_file(missing), "", "--oauth-client-secret-file"),
+        (with_file(dir_path), "", "--oauth-client-secret-file"),
+        (with_file(empty), "", "must not be empty"),
+        (
+            oauth(&["--oauth-client-id", " ", "--oauth-client-secret-stdin"]),
+            "s\n",
+            "must not be empty",
+        ),
+        (
+            oauth(&[
+                "--oauth-client-id",
+                CLIENT_ID,
+                "--oauth-client-secret-stdin",
+            ]),
+            "",
+            "must not be empty",
+        ),
+        (
+            oauth(&["--oauth-client-secret-stdin"]),
+            "s\n",
+            "--oauth-client-id",
+        ),
+        (
+            oauth(&["--oauth-client-id", CLIENT_ID]),
+            "",
+            "--oauth-client-secret-stdin",
+        ),
+        (
+            oauth(&[
+                "--oauth-client-id",
+                CLIENT_ID,
+                "--oauth-client-secret-stdin",
+                "--web-password-stdin",
+            ]),
+            "s\n",
+            "standard input",
+        ),
+        (
+            oauth(&[
+                "--oauth-client-id",
+                CLIENT_ID,
+                "--oauth-client-secret-stdin",
+                "--values",
+                "-",
+            ]),
+            "{}\n",
+            "standard input",
+        ),
+        (
+            oauth(&[
+                "--oauth-client-id",
+                CLIENT_ID,
+                "--oauth-client-secret-stdin",
+                "--set",
+                "ingress.authCredentials=u:$apr1$abcdefgh$0123456789abcdefghijkl",
+            ]),
+            "s\n",
+            "ingress.authCredentials",
+        ),
+        (
+            owned(&["--auth", "proxy", "--proxy-header", "X User"]),
+            "",
+            "--proxy-header",
+        ),
+        (
+            owned(&["--auth", "proxy", "--proxy-header", "X-User:"]),
+            "",
+            "--proxy-header",
+        ),
+        (
+            owned(&["--auth", "proxy", "--proxy-header", ""]),
+            "",
+            "--proxy-header",
+        ),
+        (
+            owned(&["--auth", "proxy", "--proxy-header", "X-Üser"]),
+            "",
+            "--proxy-header",
+        ),
+        (
+            owned(&["--auth", "users", "--version", support::skyctl::SEED_ERA]),
+            "",
+            "--auth users",
+        ),
+        (
+            owned(&["--auth", "none", "--version", support::skyctl::SEED_ERA]),
+            "",
+            "--auth none",
+        ),
+        (owned(&["--auth", "users"]), "", "password"),
+        (
+            owned(&["--auth", "users", "--web-password-stdin"]),
+            "\n",
+            "password",
+        ),
+    ];
+    let mark = audit::mark();
+    for (args, stdin, said) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let refused = run(&f, "install", &args)
+            .stdin(stdin)
+            .run()
+            .code(2)
+            .stderr_has(said);
+        never_shown(&refused, &["$apr1$abcdefgh"]);
+    }
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}
+
+/// Which logins the deployed values turn on, and the ingress's basic auth.
+fn logins_on(f: &Fixture) -> (Vec<&'static str>, bool) {
+    let values = run(f, "get", &["values", "--all", "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    let values: serde_json::Value = serde_json::from_str(&values).unwrap();
+    let on = [
+        ("/auth/oauth/enabled", "oauth"),
+        ("/auth/externalProxy/enabled", "proxy"),
+        ("/apiService/enableUserManagement", "users"),
+        ("/ingress/oauth2-proxy/enabled", "ingress-oauth"),
+    ]
+    .into_iter()
+    .filter(|(pointer, _)| values.pointer(pointer) == Some(&json!(true)))
+    .map(|(_, name)| name)
+    .collect();
+    let basic = values
+        .pointer("/ingress/authCredentials")
+        .is_some_and(|v| !v.is_null())
+        || values
+            .pointer("/ingress/authSecret")
+            .is_some_and(|v| !v.is_null());
+    (on, basic)
+}
+
+// 10. Switching logins on upgrade, with and without --reuse-values: each upgrade turns the
+//     previous login off, and an upgrade given nothing keeps the login and writes nothing.
+#[tokio::test]
+async fn switching_logins_on_upgrade_leaves_one_login_on() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    run(&f, "install", &["--auth", "basic", "--web-password-stdin"])
+        .stdin(format!("{PASSWORD}\n"))
+        .run()
+        .success();
+    assert_eq!(logins_on(&f), (vec![], true));
+    let steps: [(&[&str], Option<&str>, (Vec<&str>, bool)); 6] = [
+        (&oauth_flags(), Some(CLIENT_SECRET), (vec!["oauth"], false)),
+        (
+            &["--reuse-values", "--auth", "users", "--web-password-stdin"],
+            Some(PASSWORD),
+            (vec!["users"], false),
+        ),
+        (
+            &["--auth", "proxy", "--proxy-header", "X-User"],
+            None,
+            (vec!["proxy"], false),
+        ),
+        (&["--reuse-values", "--auth", "none"], None, (vec![], false)),
+        (
+            &["--reuse-values", "--auth", "basic", "--web-password-stdin"],
+            Some(PASSWORD),
+            (vec![], true),
+        ),
+        (&["--reset-values", "--auth", "none"], None, (vec![], false)),
+    ];
+    for (args, stdin, expected) in steps {
+        let upgraded = run(&f, "upgrade", args)
+            .stdin(stdin.map(|s| format!("{s}\n")).unwrap_or_default())
+            .run()
+            .success();
+        never_shown(&upgraded, &[PASSWORD, CLIENT_SECRET]);
+        assert_eq!(logins_on(&f), expected, "{args:?}: {upgraded:#?}");
+        // Without --reuse-values the values given replace the recorded ones (as with Helm):
+        // after an upgrade that reused values, only reusing them again is the same release.
+        let agains: &[&[&str]] = if args.contains(&"--reuse-values") {
+            &[&["--reuse-values"]]
+        } else {
+            &[&[], &["--reuse-values"]]
+        };
+        let mark = audit::mark();
+        for again in agains {
+            let kept = run(&f, "upgrade", again).run().success();
+            let writes = persisted(&mark, &f);
+            assert!(
+                writes.is_empty(),
+                "{args:?} then {again:?}: {writes:#?}\n{kept:#?}"
+            );
+        }
+        assert_eq!(logins_on(&f), expected, "{args:?}, kept");
+    }
 }
