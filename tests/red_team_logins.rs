@@ -755,3 +755,29 @@ async fn switching_logins_on_upgrade_leaves_one_login_on() {
         assert_eq!(logins_on(&f), expected, "{args:?}, kept");
     }
 }
+
+// 11. The client secret from $SKYCTL_OAUTH_CLIENT_SECRET was stored as given, a trailing
+//     newline included (which oauth2-proxy would send to the provider), while the same text
+//     from a file lost it; and one of blanks only was stored instead of refused.
+#[tokio::test]
+async fn the_client_secret_from_the_environment_is_read_as_from_a_file() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let without_stdin = &oauth_flags()[..6];
+    let mark = audit::mark();
+    run(&f, "install", without_stdin)
+        .env("SKYCTL_OAUTH_CLIENT_SECRET", " \n")
+        .run()
+        .code(2)
+        .stderr_has("must not be empty");
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+    run(&f, "install", without_stdin)
+        .env("SKYCTL_OAUTH_CLIENT_SECRET", &format!("{CLIENT_SECRET}\n"))
+        .run()
+        .success();
+    assert_eq!(
+        stored_client_secret(&f, &client_secret_name(&f)).await,
+        CLIENT_SECRET.as_bytes()
+    );
+}

@@ -517,7 +517,6 @@ fn oauth(
 
 /// The client secret, when one is given: standard input, a file, or the environment.
 fn offered_client_secret(login: &crate::cli::LoginArgs) -> anyhow::Result<Option<String>> {
-    let first_line = |text: &str| text.lines().next().unwrap_or("").trim_end().to_owned();
     if login.oauth_client_secret_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -532,7 +531,17 @@ fn offered_client_secret(login: &crate::cli::LoginArgs) -> anyhow::Result<Option
         })?;
         return Ok(Some(first_line(&text)));
     }
-    Ok(std::env::var(CLIENT_SECRET_ENV).ok())
+    // Read as a file is: `export VAR="$(cat secret)"` and `VAR=$(<secret)` differ in a trailing
+    // newline, which oauth2-proxy would send to the provider as part of the secret.
+    Ok(std::env::var(CLIENT_SECRET_ENV)
+        .ok()
+        .map(|text| first_line(&text)))
+}
+
+/// The client secret in a text: its first line, without the line break or trailing blanks a
+/// file or a shell adds.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").trim_end().to_owned()
 }
 
 /// An auth proxy in front: the header it passes the identity in.
@@ -772,6 +781,21 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
 mod tests {
     use super::*;
     use crate::cli::{LoginArgs, ProxyHeaderFormat};
+
+    #[test]
+    fn a_client_secret_is_its_texts_first_line() {
+        let cases = [
+            ("s3cr3t", "s3cr3t"),
+            ("s3cr3t\n", "s3cr3t"),
+            ("s3cr3t \r\n", "s3cr3t"),
+            ("s3 cr3t\nsecond line", "s3 cr3t"),
+            ("  \n", ""),
+            ("", ""),
+        ];
+        for (text, secret) in cases {
+            assert_eq!(first_line(text), secret, "{text:?}");
+        }
+    }
 
     #[test]
     fn a_flag_of_another_login_is_stray() {
