@@ -781,3 +781,42 @@ async fn the_client_secret_from_the_environment_is_read_as_from_a_file() {
         CLIENT_SECRET.as_bytes()
     );
 }
+
+// 12. `kill -9` of an `--auth oauth` install once it stored the client (before or while its
+//     objects are applied), then the same install again: it completes, with the client stored.
+#[tokio::test]
+async fn an_oauth_install_killed_after_storing_the_client_completes_when_run_again() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let without_stdin = &oauth_flags()[..6];
+    let mut install = run(&f, "install", without_stdin)
+        .env("SKYCTL_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
+        .spawn();
+    let name = client_secret_name(&f);
+    cluster::eventually(
+        "the install to store the client",
+        std::time::Duration::from_secs(60),
+        || async { secrets(&f).get_opt(&name).await.unwrap().map(|_| ()) },
+    )
+    .await;
+    install.kill().unwrap();
+    install.wait().unwrap();
+    let again = run(&f, "install", without_stdin)
+        .env("SKYCTL_OAUTH_CLIENT_SECRET", ROTATED_SECRET)
+        // The lock of the killed run outlives it by its lease; skyctl says to take it over.
+        .args(["--force-unlock"])
+        .run()
+        .success();
+    never_shown(&again, &[CLIENT_SECRET, ROTATED_SECRET]);
+    assert_eq!(
+        stored_client_secret(&f, &name).await,
+        ROTATED_SECRET.as_bytes()
+    );
+    assert!(
+        f.deployments()
+            .get_opt(&format!("{}-oauth2-proxy", f.release()))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
