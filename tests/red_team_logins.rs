@@ -820,3 +820,46 @@ async fn an_oauth_install_killed_after_storing_the_client_completes_when_run_aga
             .is_some()
     );
 }
+
+// 13. Values that turn on OAuth and the API server's users at once (the chart refuses neither)
+//     choose OAuth, and the placeholder check asked only of users mode: the chart's public
+//     placeholder admin was deployed.
+#[tokio::test]
+async fn the_placeholder_admin_is_never_deployed_next_to_oauth() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let theirs: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "theirs"},
+        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
+    }))
+    .unwrap();
+    secrets(&f)
+        .create(&PostParams::default(), &theirs)
+        .await
+        .unwrap();
+    let mark = audit::mark();
+    let oauth = format!(
+        "auth.oauth.enabled=true,auth.oauth.oidc-issuer-url={ISSUER},\
+         auth.oauth.client-details-from-secret=theirs"
+    );
+    run(
+        &f,
+        "install",
+        &[
+            "--set",
+            &oauth,
+            "--set",
+            "apiService.enableUserManagement=true",
+        ],
+    )
+    .run()
+    .code(2)
+    .stderr_has("apiService.initialBasicAuthCredentials");
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+    let initial = secrets(&f)
+        .get_opt(&format!("{}-initial-basic-auth", f.release()))
+        .await
+        .unwrap();
+    assert!(initial.is_none());
+}

@@ -704,9 +704,12 @@ pub(super) fn check(values: &Value, chart: &Chart) -> anyhow::Result<()> {
             invalid_input(anyhow::Error::new(err).context("ingress.authCredentials"))
         })?;
     }
-    let users = login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(Mode::Users);
+    // The chart's own condition for the first admin's Secret, not the login the values choose:
+    // values that turn OAuth on next to the users (which the chart does not refuse) choose
+    // OAuth, yet the chart still seeds the admin from the line.
+    let seeded = on("/apiService/enableUserManagement") && !on("/ingress/oauth2-proxy/enabled");
     if let Some(line) = text("/apiService/initialBasicAuthCredentials")
-        && users
+        && seeded
         && !set("/apiService/initialBasicAuthSecret")
     {
         let placeholder = chart
