@@ -863,3 +863,23 @@ async fn the_placeholder_admin_is_never_deployed_next_to_oauth() {
         .unwrap();
     assert!(initial.is_none());
 }
+
+// 14. A release whose values give the OAuth client inline (auth.oauth.client-id and
+//     client-secret, as the chart allows) upgraded with --auth oauth and no client flags: skyctl
+//     pointed oauth2-proxy at its own client Secret, which nobody had stored.
+#[tokio::test]
+async fn auth_oauth_without_a_client_keeps_the_client_the_values_give() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let inline = format!(
+        "auth.oauth.enabled=true,auth.oauth.oidc-issuer-url={ISSUER},\
+         auth.oauth.client-id={CLIENT_ID},auth.oauth.client-secret={CLIENT_SECRET}"
+    );
+    run(&f, "install", &["--set", &inline]).run().success();
+    let mark = audit::mark();
+    run(&f, "upgrade", &["--reuse-values", "--auth", "oauth"])
+        .run()
+        .success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}

@@ -494,10 +494,11 @@ fn oauth(
         None => None,
     };
     // A client given now is stored in skyctl's Secret, so the values must name that one; the
-    // recorded name (maybe the admin's own Secret) holds only while no client is given.
-    let secret_name = match (&client, recorded_key("client-details-from-secret")) {
-        (None, Some(recorded)) => recorded,
-        _ => oauth_client::secret_name(release),
+    // recorded name (maybe the admin's own Secret) holds only while no client is given, and a
+    // release that recorded none has its client inline in the values, which stays.
+    let secret_name = match &client {
+        Some(_) => Some(oauth_client::secret_name(release)),
+        None => recorded_key("client-details-from-secret"),
     };
     let label = format!("single sign-on with {issuer_url} (--auth oauth)");
     Ok(WebLogin {
@@ -627,7 +628,7 @@ pub(super) fn preflight_values(
                         .map(str::to_owned)
                 })
                 .unwrap_or_else(|| "https://issuer.invalid".into()),
-            client_secret_name: String::new(),
+            client_secret_name: None,
         },
         Mode::Proxy => Login::Proxy {
             header_name: args

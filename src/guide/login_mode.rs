@@ -125,10 +125,11 @@ pub enum Login {
     Users {
         htpasswd: String,
     },
-    /// The OIDC issuer, and the Secret that holds the client id and secret.
+    /// The OIDC issuer, and the Secret that holds the client id and secret; none when the
+    /// values give the client themselves (`auth.oauth.client-id`, `client-secret`).
     Oauth {
         issuer_url: String,
-        client_secret_name: String,
+        client_secret_name: Option<String>,
     },
     Proxy {
         header_name: String,
@@ -177,11 +178,13 @@ pub fn values(login: &Login, user: &Value) -> Map<String, Value> {
         Login::Oauth {
             issuer_url,
             client_secret_name,
-        } => json!({"auth": {"oauth": {
-            "enabled": true,
-            "oidc-issuer-url": issuer_url,
-            "client-details-from-secret": client_secret_name,
-        }}}),
+        } => {
+            let mut oauth = json!({"enabled": true, "oidc-issuer-url": issuer_url});
+            if let Some(name) = client_secret_name {
+                oauth["client-details-from-secret"] = json!(name);
+            }
+            json!({"auth": {"oauth": oauth}})
+        }
         Login::Proxy {
             header_name,
             header_format,
@@ -374,7 +377,7 @@ mod tests {
             (
                 Login::Oauth {
                     issuer_url: "https://idp".into(),
-                    client_secret_name: "r-oauth-client".into(),
+                    client_secret_name: Some("r-oauth-client".into()),
                 },
                 users_reused.clone(),
                 json!({
@@ -403,6 +406,15 @@ mod tests {
                 json!({"ingress": {"authSecret": null}, "auth": {"externalProxy": {"enabled": false}}}),
             ),
             (Login::None, json!({}), json!({})),
+            // The values give the client inline: no Secret is named over them.
+            (
+                Login::Oauth {
+                    issuer_url: "https://idp".into(),
+                    client_secret_name: None,
+                },
+                json!({"auth": {"oauth": {"client-id": "id"}}}),
+                json!({"auth": {"oauth": {"enabled": true, "oidc-issuer-url": "https://idp"}}}),
+            ),
         ];
         for (login, user, expected) in cases {
             assert_eq!(Value::Object(values(&login, &user)), expected, "{login:?}");
@@ -414,7 +426,7 @@ mod tests {
         let user = json!({"ingress": {"oauth2-proxy": {"enabled": true}}});
         let login = Login::Oauth {
             issuer_url: "u".into(),
-            client_secret_name: "s".into(),
+            client_secret_name: Some("s".into()),
         };
         assert_eq!(
             values(&login, &user)["ingress"],
