@@ -672,8 +672,10 @@ async fn bad_login_input_exits_2_and_writes_nothing() {
     assert!(writes.is_empty(), "{writes:#?}");
 }
 
-/// Which logins the deployed values turn on, and the ingress's basic auth.
-fn logins_on(f: &Fixture) -> (Vec<&'static str>, bool) {
+/// Which logins the deployed values turn on, and whether the ingress's basic auth is on.
+type LoginsOn = (Vec<&'static str>, bool);
+
+fn logins_on(f: &Fixture) -> LoginsOn {
     let values = run(f, "get", &["values", "--all", "-o", "json"])
         .run()
         .success()
@@ -709,7 +711,7 @@ async fn switching_logins_on_upgrade_leaves_one_login_on() {
         .run()
         .success();
     assert_eq!(logins_on(&f), (vec![], true));
-    let steps: [(&[&str], Option<&str>, (Vec<&str>, bool)); 6] = [
+    let steps: [(&[&str], Option<&str>, LoginsOn); 6] = [
         (&oauth_flags(), Some(CLIENT_SECRET), (vec!["oauth"], false)),
         (
             &["--reuse-values", "--auth", "users", "--web-password-stdin"],
