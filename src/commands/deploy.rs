@@ -16,7 +16,6 @@ use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
 use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
 use crate::error::invalid_input;
-use crate::guide::credential_secrets::StoreOutcome;
 use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
 use crate::guide::login_mode::{self, Mode};
@@ -276,6 +275,15 @@ pub(super) async fn deploy_and_finish(
     }
     crate::ui::step("credentials", &credentials_line);
     crate::ui::step("web login", &web_login::describe(&resolved.values, &login));
+    if login.oauth_client.is_some() {
+        oauth_client::check_free(
+            client,
+            &release.namespace,
+            &release.name,
+            args.rollout.take_ownership,
+        )
+        .await?;
+    }
     let manifests = render_release(client, release, chart, &resolved.values).await?;
     // The OAuth client goes into its Secret once the namespace exists, under the lock, before
     // oauth2-proxy that reads it is applied.
@@ -283,9 +291,9 @@ pub(super) async fn deploy_and_finish(
     let store_client = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async {
             if let Some(oauth) = &login.oauth_client {
-                let outcome =
+                let restart =
                     oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
-                *stored.lock().expect("not poisoned") = Some(outcome);
+                *stored.lock().expect("not poisoned") = Some(restart);
             }
             Ok(())
         })
@@ -307,20 +315,21 @@ pub(super) async fn deploy_and_finish(
     .await?;
     if let Some(oauth) = &login.oauth_client {
         let secret = oauth_client::secret_name(&release.name);
-        if let Outcome::DryRun { .. } = outcome {
+        // An upgrade whose values stay is `Unchanged` even with --dry-run: the flag decides.
+        if args.rollout.dry_run {
             eprintln!("dry run: Secret {secret} (the OAuth client) would be stored");
         } else {
             // Without a rollout, the client is stored now; oauth2-proxy reads it only when it
             // starts.
             if let Outcome::Unchanged { .. } = outcome {
-                let outcome =
+                let restart =
                     oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
-                *stored.lock().expect("not poisoned") = Some(outcome);
+                *stored.lock().expect("not poisoned") = Some(restart);
             }
-            let outcome = stored.lock().expect("not poisoned").take();
-            if outcome == Some(StoreOutcome::Updated) {
+            if stored.lock().expect("not poisoned").take() == Some(true) {
                 let proxy = format!("{}-oauth2-proxy", release.name);
                 credential_secrets::restart_deployment(client, &release.namespace, &proxy).await?;
+                oauth_client::restarted(client, &release.namespace, &release.name, oauth).await?;
                 eprintln!("OAuth client in Secret {secret} replaced; {proxy} restarted to read it");
             }
         }

@@ -203,6 +203,26 @@ pub(super) fn decide(
     user: &Resolved,
     recorded: Option<&Value>,
 ) -> anyhow::Result<WebLogin> {
+    let by_values = choice.by == ChosenBy::Values;
+    if let [flag, ..] = stray_flags(choice.mode, by_values, &args.login)[..] {
+        let (owner, _) = FLAGS_OF
+            .iter()
+            .find(|(_, flags)| flags.contains(&flag))
+            .expect("a stray flag is one of a login's");
+        let owner = owner.name();
+        return Err(invalid_input(if *owner == *choice.mode.name() {
+            anyhow::anyhow!(
+                "{flag} is for --auth {owner}, but the values set that login up themselves; \
+                 add --auth {owner} to have skyctl set it up with {flag}, or drop {flag}"
+            )
+        } else {
+            anyhow::anyhow!(
+                "{flag} is for --auth {owner}, but this release's login is {}; drop {flag}, \
+                 or pass --auth {owner}",
+                choice.mode.name()
+            )
+        }));
+    }
     // The record counts only for the login it recorded.
     let recorded = recorded
         .filter(|values| login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(choice.mode));
@@ -219,6 +239,50 @@ pub(super) fn decide(
             ..nothing(choice)
         }),
     }
+}
+
+/// The flags that only one login reads.
+const FLAGS_OF: [(Mode, &[&str]); 2] = [
+    (
+        Mode::Oauth,
+        &[
+            "--oauth-issuer-url",
+            "--oauth-client-id",
+            "--oauth-client-secret-stdin",
+            "--oauth-client-secret-file",
+        ],
+    ),
+    (Mode::Proxy, &["--proxy-header", "--proxy-header-format"]),
+];
+
+/// The flags given for another login than `mode`, or for any login when the values set it up
+/// themselves (`by_values`): ignored, they would leave the admin thinking they had set up the
+/// login they name.
+fn stray_flags(mode: Mode, by_values: bool, login: &crate::cli::LoginArgs) -> Vec<&'static str> {
+    let given = [
+        ("--oauth-issuer-url", login.oauth_issuer_url.is_some()),
+        ("--oauth-client-id", login.oauth_client_id.is_some()),
+        (
+            "--oauth-client-secret-stdin",
+            login.oauth_client_secret_stdin,
+        ),
+        (
+            "--oauth-client-secret-file",
+            login.oauth_client_secret_file.is_some(),
+        ),
+        ("--proxy-header", login.proxy_header.is_some()),
+        ("--proxy-header-format", login.proxy_header_format.is_some()),
+    ];
+    given
+        .into_iter()
+        .filter(|(flag, given)| {
+            *given
+                && FLAGS_OF
+                    .iter()
+                    .any(|(owner, flags)| (by_values || *owner != mode) && flags.contains(flag))
+        })
+        .map(|(flag, _)| flag)
+        .collect()
 }
 
 fn nothing(choice: Choice) -> WebLogin {
@@ -339,8 +403,16 @@ fn htpasswd_login(
         Mode::Users => Login::Users { htpasswd: line },
         _ => Login::Basic { htpasswd: line },
     };
+    // Values that turn the API server's users on without a first admin leave the line to
+    // skyctl: without it the chart's placeholder, whose password is public, would be the admin.
+    let layer = if choice.by == ChosenBy::Values {
+        let values = login_mode::values(&login, &user.values);
+        Some(ExtraLayer { label, values })
+    } else {
+        layer(choice, login, user, label)
+    };
     Ok(WebLogin {
-        layer: layer(choice, login, user, label),
+        layer,
         credentials,
         changed,
         ..nothing(choice)
@@ -377,15 +449,12 @@ fn oauth(
             )));
         }
     };
-    if !(issuer_url.starts_with("https://") || issuer_url.starts_with("http://"))
-        || issuer_url.chars().any(char::is_whitespace)
-    {
+    // Not echoed: a URL refused for the password in it must not print it.
+    if let Err(why) = login_mode::check_issuer_url(&issuer_url) {
         return Err(invalid_input(anyhow::anyhow!(
-            "--oauth-issuer-url {issuer_url:?} is not an http(s) URL"
+            "the OIDC issuer (--oauth-issuer-url) {why}"
         )));
     }
-    let secret_name = recorded_key("client-details-from-secret")
-        .unwrap_or_else(|| oauth_client::secret_name(release));
     let secret = offered_client_secret(login)?;
     let client = match (&login.oauth_client_id, secret) {
         (Some(id), Some(secret)) => Some((id.clone(), secret)),
@@ -428,6 +497,13 @@ fn oauth(
         }
         None => None,
     };
+    // A client given now is stored in skyctl's Secret, so the values must name that one; the
+    // recorded name (maybe the admin's own Secret) holds only while no client is given, and a
+    // release that recorded none has its client inline in the values, which stays.
+    let secret_name = match &client {
+        Some(_) => Some(oauth_client::secret_name(release)),
+        None => recorded_key("client-details-from-secret"),
+    };
     let label = format!("single sign-on with {issuer_url} (--auth oauth)");
     Ok(WebLogin {
         layer: layer(
@@ -446,7 +522,6 @@ fn oauth(
 
 /// The client secret, when one is given: standard input, a file, or the environment.
 fn offered_client_secret(login: &crate::cli::LoginArgs) -> anyhow::Result<Option<String>> {
-    let first_line = |text: &str| text.lines().next().unwrap_or("").trim_end().to_owned();
     if login.oauth_client_secret_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -461,7 +536,17 @@ fn offered_client_secret(login: &crate::cli::LoginArgs) -> anyhow::Result<Option
         })?;
         return Ok(Some(first_line(&text)));
     }
-    Ok(std::env::var(CLIENT_SECRET_ENV).ok())
+    // Read as a file is: `export VAR="$(cat secret)"` and `VAR=$(<secret)` differ in a trailing
+    // newline, which oauth2-proxy would send to the provider as part of the secret.
+    Ok(std::env::var(CLIENT_SECRET_ENV)
+        .ok()
+        .map(|text| first_line(&text)))
+}
+
+/// The client secret in a text: its first line, without the line break or trailing blanks a
+/// file or a shell adds.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").trim_end().to_owned()
 }
 
 /// An auth proxy in front: the header it passes the identity in.
@@ -547,7 +632,7 @@ pub(super) fn preflight_values(
                         .map(str::to_owned)
                 })
                 .unwrap_or_else(|| "https://issuer.invalid".into()),
-            client_secret_name: String::new(),
+            client_secret_name: None,
         },
         Mode::Proxy => Login::Proxy {
             header_name: args
@@ -624,9 +709,12 @@ pub(super) fn check(values: &Value, chart: &Chart) -> anyhow::Result<()> {
             invalid_input(anyhow::Error::new(err).context("ingress.authCredentials"))
         })?;
     }
-    let users = login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(Mode::Users);
+    // The chart's own condition for the first admin's Secret, not the login the values choose:
+    // values that turn OAuth on next to the users (which the chart does not refuse) choose
+    // OAuth, yet the chart still seeds the admin from the line.
+    let seeded = on("/apiService/enableUserManagement") && !on("/ingress/oauth2-proxy/enabled");
     if let Some(line) = text("/apiService/initialBasicAuthCredentials")
-        && users
+        && seeded
         && !set("/apiService/initialBasicAuthSecret")
     {
         let placeholder = chart
@@ -694,5 +782,93 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
             text("/auth/externalProxy/headerName").unwrap_or("?")
         ),
         Some((Mode::None, _)) => unreachable!("no value chooses none"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{LoginArgs, ProxyHeaderFormat};
+
+    #[test]
+    fn a_client_secret_is_its_texts_first_line() {
+        let cases = [
+            ("s3cr3t", "s3cr3t"),
+            ("s3cr3t\n", "s3cr3t"),
+            ("s3cr3t \r\n", "s3cr3t"),
+            ("s3 cr3t\nsecond line", "s3 cr3t"),
+            ("  \n", ""),
+            ("", ""),
+        ];
+        for (text, secret) in cases {
+            assert_eq!(first_line(text), secret, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_flag_of_another_login_is_stray() {
+        let none = LoginArgs {
+            auth: None,
+            oauth_issuer_url: None,
+            oauth_client_id: None,
+            oauth_client_secret_stdin: false,
+            oauth_client_secret_file: None,
+            proxy_header: None,
+            proxy_header_format: None,
+        };
+        let oauth = LoginArgs {
+            oauth_issuer_url: Some("https://idp".into()),
+            oauth_client_secret_file: Some("f".into()),
+            ..none.clone()
+        };
+        let proxy = LoginArgs {
+            proxy_header_format: Some(ProxyHeaderFormat::Jwt),
+            ..none.clone()
+        };
+        let both = LoginArgs {
+            oauth_client_id: Some("id".into()),
+            oauth_client_secret_stdin: true,
+            proxy_header: Some("X-User".into()),
+            ..none.clone()
+        };
+        let cases: [(Mode, &LoginArgs, &[&str]); 9] = [
+            (Mode::Basic, &none, &[]),
+            (Mode::Oauth, &oauth, &[]),
+            (
+                Mode::Basic,
+                &oauth,
+                &["--oauth-issuer-url", "--oauth-client-secret-file"],
+            ),
+            (
+                Mode::Proxy,
+                &oauth,
+                &["--oauth-issuer-url", "--oauth-client-secret-file"],
+            ),
+            (Mode::Proxy, &proxy, &[]),
+            (Mode::Users, &proxy, &["--proxy-header-format"]),
+            (Mode::None, &proxy, &["--proxy-header-format"]),
+            (Mode::Oauth, &both, &["--proxy-header"]),
+            (
+                Mode::Proxy,
+                &both,
+                &["--oauth-client-id", "--oauth-client-secret-stdin"],
+            ),
+        ];
+        for (mode, login, stray) in cases {
+            assert_eq!(stray_flags(mode, false, login), stray, "{mode:?} {login:?}");
+        }
+        // The values set the login up: its own flags would be ignored too.
+        let by_values: [(Mode, &LoginArgs, &[&str]); 3] = [
+            (
+                Mode::Oauth,
+                &oauth,
+                &["--oauth-issuer-url", "--oauth-client-secret-file"],
+            ),
+            (Mode::Proxy, &proxy, &["--proxy-header-format"]),
+            (Mode::Users, &none, &[]),
+        ];
+        for (mode, login, stray) in by_values {
+            assert_eq!(stray_flags(mode, true, login), stray, "{mode:?} {login:?}");
+        }
     }
 }

@@ -125,10 +125,11 @@ pub enum Login {
     Users {
         htpasswd: String,
     },
-    /// The OIDC issuer, and the Secret that holds the client id and secret.
+    /// The OIDC issuer, and the Secret that holds the client id and secret; none when the
+    /// values give the client themselves (`auth.oauth.client-id`, `client-secret`).
     Oauth {
         issuer_url: String,
-        client_secret_name: String,
+        client_secret_name: Option<String>,
     },
     Proxy {
         header_name: String,
@@ -177,11 +178,13 @@ pub fn values(login: &Login, user: &Value) -> Map<String, Value> {
         Login::Oauth {
             issuer_url,
             client_secret_name,
-        } => json!({"auth": {"oauth": {
-            "enabled": true,
-            "oidc-issuer-url": issuer_url,
-            "client-details-from-secret": client_secret_name,
-        }}}),
+        } => {
+            let mut oauth = json!({"enabled": true, "oidc-issuer-url": issuer_url});
+            if let Some(name) = client_secret_name {
+                oauth["client-details-from-secret"] = json!(name);
+            }
+            json!({"auth": {"oauth": oauth}})
+        }
         Login::Proxy {
             header_name,
             header_format,
@@ -236,6 +239,31 @@ fn set(tree: &mut Value, pointer: &str, value: Value) {
     node.as_object_mut()
         .expect("values are maps down to the key")
         .insert((*last).to_owned(), value);
+}
+
+/// Whether `url` can be an OIDC issuer: http(s), a host, and nothing the chart would write
+/// into oauth2-proxy's arguments other than as given (whitespace, control characters). A user
+/// and password in it would be printed and recorded with the values: refused too.
+pub fn check_issuer_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("is not an http(s) URL")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("has whitespace or control characters");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("has a user or password in it");
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    Ok(())
 }
 
 /// What users should know after the `sky api login` line.
@@ -349,7 +377,7 @@ mod tests {
             (
                 Login::Oauth {
                     issuer_url: "https://idp".into(),
-                    client_secret_name: "r-oauth-client".into(),
+                    client_secret_name: Some("r-oauth-client".into()),
                 },
                 users_reused.clone(),
                 json!({
@@ -378,6 +406,15 @@ mod tests {
                 json!({"ingress": {"authSecret": null}, "auth": {"externalProxy": {"enabled": false}}}),
             ),
             (Login::None, json!({}), json!({})),
+            // The values give the client inline: no Secret is named over them.
+            (
+                Login::Oauth {
+                    issuer_url: "https://idp".into(),
+                    client_secret_name: None,
+                },
+                json!({"auth": {"oauth": {"client-id": "id"}}}),
+                json!({"auth": {"oauth": {"enabled": true, "oidc-issuer-url": "https://idp"}}}),
+            ),
         ];
         for (login, user, expected) in cases {
             assert_eq!(Value::Object(values(&login, &user)), expected, "{login:?}");
@@ -389,7 +426,7 @@ mod tests {
         let user = json!({"ingress": {"oauth2-proxy": {"enabled": true}}});
         let login = Login::Oauth {
             issuer_url: "u".into(),
-            client_secret_name: "s".into(),
+            client_secret_name: Some("s".into()),
         };
         assert_eq!(
             values(&login, &user)["ingress"],
@@ -457,6 +494,32 @@ mod tests {
                 ok,
                 "{mode:?} {seen:?}"
             );
+        }
+    }
+
+    #[test]
+    fn an_issuer_url_is_http_with_a_host() {
+        let cases = [
+            ("https://login.example.com", true),
+            ("http://127.0.0.1:5556/dex", true),
+            ("https://idp.example/realms/sky?x=1", true),
+            ("https://[::1]:8443", true),
+            ("https://bücher.example", true),
+            ("https://", false),
+            ("http:///path", false),
+            ("https://:443", false),
+            ("https://[]", false),
+            ("ftp://idp.example", false),
+            ("idp.example", false),
+            ("", false),
+            ("HTTPS://idp.example", false),
+            ("https://a b", false),
+            ("https://idp\n.example", false),
+            ("https://idp.example/\u{7}", false),
+            ("https://user:pw@idp.example", false),
+        ];
+        for (url, ok) in cases {
+            assert_eq!(check_issuer_url(url).is_ok(), ok, "{url:?}");
         }
     }
 

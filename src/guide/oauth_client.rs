@@ -5,6 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+
+use crate::error::invalid_input;
 use crate::guide::credential_secrets::{self, StoreOutcome};
 use crate::redacted::Redacted;
 
@@ -34,20 +38,181 @@ impl Client {
     }
 }
 
-/// Stores the client for `release` in `namespace`.
+/// Whether a Secret with these labels holds `release`'s client as skyctl stored it. One of the
+/// same name without the mark is someone else's (made with kubectl, as the chart's docs say to):
+/// skyctl must not overwrite it.
+fn is_ours(labels: Option<&BTreeMap<String, String>>, release: &str) -> bool {
+    labels
+        .and_then(|labels| labels.get(LABEL))
+        .is_some_and(|owner| owner == release)
+}
+
+/// Refuses, before anything is written, to store `release`'s client over a Secret skyctl did
+/// not make for it, unless `take_over` (`--take-ownership`) says so.
+pub async fn check_free(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+    take_over: bool,
+) -> anyhow::Result<()> {
+    let name = secret_name(release);
+    let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
+    match api.get_metadata_opt(&name).await? {
+        Some(found) if !take_over && !is_ours(found.metadata.labels.as_ref(), release) => {
+            Err(invalid_input(anyhow::anyhow!(
+                "Secret {namespace}/{name} exists and skyctl did not store it for release \
+                 {release}; skyctl keeps the OAuth client there and will not overwrite it. Name \
+                 it in auth.oauth.client-details-from-secret (without --auth oauth's client \
+                 flags), delete it, or pass --take-ownership to replace it"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Marks a Secret whose client oauth2-proxy has not been restarted to read yet. It is written
+/// with the new client in one apply, and removed only once the restart is done: a run killed
+/// in between leaves it, and the next run restarts oauth2-proxy even though the client it is
+/// given is the one already stored.
+const RESTART_PENDING: &str = "skyctl.io/oauth2-proxy-restart";
+
+/// Whether oauth2-proxy must be restarted after `client` is stored over `existing`: a client
+/// that replaces another, or one whose restart an earlier run never got to. A new Secret needs
+/// none: oauth2-proxy cannot have read it yet.
+fn needs_restart(existing: Option<&Secret>, client: &Client) -> bool {
+    existing.is_some_and(|secret| {
+        let pending = secret
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|annotations| annotations.contains_key(RESTART_PENDING));
+        let data: BTreeMap<String, Vec<u8>> = secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(key, value)| (key.clone(), value.0.clone()))
+            .collect();
+        let wanted: BTreeMap<String, Vec<u8>> = client
+            .data()
+            .into_iter()
+            .map(|(key, value)| (key, value.into_bytes()))
+            .collect();
+        pending || data != wanted
+    })
+}
+
+/// Stores the client for `release` in `namespace`. Returns whether oauth2-proxy must be
+/// restarted to read it; once it is, [`restarted`] says so.
 pub async fn store(
     kube: &kube::Client,
     namespace: &str,
     release: &str,
     client: &Client,
+) -> anyhow::Result<bool> {
+    let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
+    let restart = needs_restart(api.get_opt(&secret_name(release)).await?.as_ref(), client);
+    let annotations = if restart {
+        BTreeMap::from([(RESTART_PENDING.to_owned(), "pending".to_owned())])
+    } else {
+        BTreeMap::new()
+    };
+    apply(kube, namespace, release, client, annotations).await?;
+    Ok(restart)
+}
+
+/// oauth2-proxy was restarted to read the stored client: drops the mark [`store`] left.
+pub async fn restarted(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+    client: &Client,
+) -> anyhow::Result<()> {
+    apply(kube, namespace, release, client, BTreeMap::new()).await?;
+    Ok(())
+}
+
+async fn apply(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+    client: &Client,
+    annotations: BTreeMap<String, String>,
 ) -> anyhow::Result<StoreOutcome> {
     credential_secrets::apply_secret(
         kube,
         namespace,
         &secret_name(release),
         BTreeMap::from([(LABEL.to_owned(), release.to_owned())]),
-        BTreeMap::new(),
+        annotations,
         client.data(),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_secret_marked_for_the_release_is_skyctls_to_overwrite() {
+        let marked = |owner: &str| Some(BTreeMap::from([(LABEL.to_owned(), owner.to_owned())]));
+        let cases = [
+            (None, false),
+            (Some(BTreeMap::new()), false),
+            (
+                Some(BTreeMap::from([(
+                    "app.kubernetes.io/managed-by".to_owned(),
+                    "skyctl".to_owned(),
+                )])),
+                false,
+            ),
+            (marked("other"), false),
+            (marked("r"), true),
+        ];
+        for (labels, ours) in cases {
+            assert_eq!(is_ours(labels.as_ref(), "r"), ours, "{labels:?}");
+        }
+    }
+
+    #[test]
+    fn oauth2_proxy_is_restarted_for_a_replaced_client_or_an_unfinished_restart() {
+        let client = Client {
+            id: "id".into(),
+            secret: Redacted::new("s".into()),
+        };
+        let secret = |secret: &str, pending: bool| -> Secret {
+            let annotations = if pending {
+                serde_json::json!({RESTART_PENDING: "pending"})
+            } else {
+                serde_json::json!({})
+            };
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "r-oauth-client", "annotations": annotations},
+                "stringData": {},
+                "data": {
+                    "client-id": "aWQ=",
+                    "client-secret": base64_of(secret),
+                },
+            }))
+            .unwrap()
+        };
+        let cases = [
+            (None, false),
+            (Some(secret("s", false)), false),
+            (Some(secret("old", false)), true),
+            (Some(secret("s", true)), true),
+        ];
+        for (existing, restart) in cases {
+            assert_eq!(
+                needs_restart(existing.as_ref(), &client),
+                restart,
+                "{existing:?}"
+            );
+        }
+    }
+
+    fn base64_of(text: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
 }

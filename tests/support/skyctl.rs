@@ -162,6 +162,14 @@ impl Outcome {
         self
     }
 
+    pub fn stderr_lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}: {self:#?}"
+        );
+        self
+    }
+
     pub fn stderr_has(self, needle: &str) -> Self {
         assert!(
             self.stderr.contains(needle),
