@@ -567,7 +567,7 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
             ],
             None,
             Some("s"),
-            "--oauth-issuer-url \"ftp://idp\" is not an http(s) URL",
+            "the OIDC issuer (--oauth-issuer-url) is not an http(s) URL",
         ),
         (oauth.to_vec(), None, Some("s"), "--oauth-client-id"),
         (
