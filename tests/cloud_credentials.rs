@@ -488,15 +488,16 @@ async fn creds_add_stores_each_kind_and_turns_it_on_without_printing_it() {
         );
     }
     // The release record holds values and names, never what the Secrets hold.
+    // Unpacked (the data is base64, the manifest gzipped): searched as stored, the secret could
+    // never be found.
     let records = secrets
-        .list(
-            &ListParams::default().labels("app.kubernetes.io/managed-by=skyctl,skyctl.io/release"),
-        )
+        .list(&ListParams::default().labels(support::release::RECORDS))
         .await
         .unwrap();
     assert!(!records.items.is_empty());
     for record in records.items {
-        let text = serde_json::to_string(&record.data).unwrap();
+        let text = support::release::record_text(&record);
+        assert!(text.contains("-credentials"), "not the unpacked record: {text}");
         assert!(
             !text.contains(SECRET),
             "release record {:?} holds a secret",
@@ -695,18 +696,14 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
         BTreeSet::from(["connection_string".to_owned()])
     );
     let records = secrets
-        .list(
-            &ListParams::default().labels("app.kubernetes.io/managed-by=skyctl,skyctl.io/release"),
-        )
+        .list(&ListParams::default().labels(support::release::RECORDS))
         .await
         .unwrap();
+    assert!(!records.items.is_empty());
     for record in records.items {
-        assert!(
-            !serde_json::to_string(&record.data)
-                .unwrap()
-                .contains(SECRET),
-            "the record holds the password"
-        );
+        let text = support::release::record_text(&record);
+        assert!(text.contains("db-credentials"), "not the unpacked record: {text}");
+        assert!(!text.contains(SECRET), "the record holds the password");
     }
     // The inline way is warned against, and its password is not printed either.
     let inline = f
