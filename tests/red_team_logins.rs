@@ -885,3 +885,18 @@ async fn auth_oauth_without_a_client_keeps_the_client_the_values_give() {
     let writes = persisted(&mark, &f);
     assert!(writes.is_empty(), "{writes:#?}");
 }
+
+// 15. $SKYCTL_OAUTH_CLIENT_SECRET is ambient (a CI job exports it for every run): a routine
+//     upgrade of an OAuth release, given nothing, failed for want of --oauth-client-id.
+#[tokio::test]
+async fn a_client_secret_in_the_environment_keeps_a_routine_upgrade_a_no_op() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    let mark = audit::mark();
+    run(&f, "upgrade", &[])
+        .env("SKYCTL_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
+        .run()
+        .success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}

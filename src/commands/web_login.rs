@@ -452,10 +452,15 @@ fn oauth(
         )));
     }
     let secret = offered_client_secret(login)?;
+    let from_environment =
+        !login.oauth_client_secret_stdin && login.oauth_client_secret_file.is_none();
     let client = match (&login.oauth_client_id, secret) {
         (Some(id), Some(secret)) => Some((id.clone(), secret)),
         // The Secret the release uses stays as it is.
         (None, None) if recorded.is_some() => None,
+        // The environment may hold the secret for every run (a CI job's): without an id it asks
+        // for no new client, and an upgrade given nothing stays one.
+        (None, Some(_)) if from_environment && recorded.is_some() => None,
         (id, secret) if ask => {
             let id = match id {
                 Some(id) => id.clone(),
