@@ -900,3 +900,56 @@ async fn a_client_secret_in_the_environment_keeps_a_routine_upgrade_a_no_op() {
     let writes = persisted(&mark, &f);
     assert!(writes.is_empty(), "{writes:#?}");
 }
+
+// 16. With --reuse-values, the reused values of an OAuth or proxy release counted as the user's
+//     own, so the flags that change that login (a rotated client, another header) were refused
+//     (before that: ignored); without --reuse-values they worked.
+#[tokio::test]
+async fn reused_values_keep_the_flags_of_their_login_working() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    run(&f, "upgrade", &["--reuse-values"])
+        .args(&oauth_flags()[2..])
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success()
+        .stderr_has("restarted to read it");
+    assert_eq!(
+        stored_client_secret(&f, &client_secret_name(&f)).await,
+        ROTATED_SECRET.as_bytes()
+    );
+    run(
+        &f,
+        "upgrade",
+        &["--auth", "proxy", "--proxy-header", "X-Email"],
+    )
+    .run()
+    .success();
+    run(
+        &f,
+        "upgrade",
+        &[
+            "--reuse-values",
+            "--proxy-header",
+            "X-User",
+            "--proxy-header-format",
+            "jwt",
+        ],
+    )
+    .run()
+    .success();
+    let values = run(&f, "get", &["values", "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    let values: serde_json::Value = serde_json::from_str(&values).unwrap();
+    assert_eq!(
+        values["auth"]["externalProxy"],
+        json!({"enabled": true, "headerName": "X-User", "headerFormat": "jwt"}),
+        "{values}"
+    );
+    let mark = audit::mark();
+    run(&f, "upgrade", &["--reuse-values"]).run().success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}

@@ -115,7 +115,19 @@ pub(super) fn choose(
         return choice(mode, ChosenBy::Flag);
     }
     if let Some(chosen) = chosen_by_values(given, user) {
-        return Ok(chosen);
+        // Reused values that set up the OAuth or proxy login the release recorded are its
+        // record, kept as without --reuse-values and changed by their flags (a new client, a
+        // header); for the others, reused values may hold what only they know (a Secret of the
+        // first admin's).
+        let reused_record = login_mode::chosen_by(&given.user).is_none()
+            && matches!(chosen.mode, Mode::Oauth | Mode::Proxy)
+            && recorded
+                .and_then(login_mode::chosen_by)
+                .map(|(mode, _)| mode)
+                == Some(chosen.mode);
+        if !reused_record {
+            return Ok(chosen);
+        }
     }
     if let Some(recorded) = recorded {
         return match login_mode::chosen_by(recorded) {
