@@ -1,8 +1,9 @@
 //! Breaks found by red-teaming the 0.13.0 logins (`--auth` and its flags), each written as the
-//! promise that must hold: `--dry-run` writes nothing, a rotated OAuth client reaches
-//! oauth2-proxy even when the run that stored it was cut off, a Secret skyctl did not make is
-//! never taken over, the client goes into the Secret the values name, the values' own choice of
-//! users mode gets its admin from the password given, and a flag of another login is refused.
+//! promise that must hold: `--dry-run` writes nothing; a rotated OAuth client reaches
+//! oauth2-proxy even when the run that stored it was cut off; a Secret skyctl did not make is
+//! never taken over; the client goes into the Secret the values name; the chart's placeholder
+//! admin is never deployed; bad or stray login flags exit 2 with no write; an upgrade given
+//! nothing keeps the login and writes nothing, whatever the login and however values are reused.
 
 mod support;
 
