@@ -1,8 +1,9 @@
 //! Breaks found by red-teaming the 0.13.0 logins (`--auth` and its flags), each written as the
-//! promise that must hold: `--dry-run` writes nothing, a rotated OAuth client reaches
-//! oauth2-proxy even when the run that stored it was cut off, a Secret skyctl did not make is
-//! never taken over, the client goes into the Secret the values name, the values' own choice of
-//! users mode gets its admin from the password given, and a flag of another login is refused.
+//! promise that must hold: `--dry-run` writes nothing; a rotated OAuth client reaches
+//! oauth2-proxy even when the run that stored it was cut off; a Secret skyctl did not make is
+//! never taken over; the client goes into the Secret the values name; the chart's placeholder
+//! admin is never deployed; bad or stray login flags exit 2 with no write; an upgrade given
+//! nothing keeps the login and writes nothing, whatever the login and however values are reused.
 
 mod support;
 
@@ -882,6 +883,74 @@ async fn auth_oauth_without_a_client_keeps_the_client_the_values_give() {
     run(&f, "upgrade", &["--reuse-values", "--auth", "oauth"])
         .run()
         .success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}
+
+// 15. $SKYCTL_OAUTH_CLIENT_SECRET is ambient (a CI job exports it for every run): a routine
+//     upgrade of an OAuth release, given nothing, failed for want of --oauth-client-id.
+#[tokio::test]
+async fn a_client_secret_in_the_environment_keeps_a_routine_upgrade_a_no_op() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    let mark = audit::mark();
+    run(&f, "upgrade", &[])
+        .env("SKYCTL_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
+        .run()
+        .success();
+    let writes = persisted(&mark, &f);
+    assert!(writes.is_empty(), "{writes:#?}");
+}
+
+// 16. With --reuse-values, the reused values of an OAuth or proxy release counted as the user's
+//     own, so the flags that change that login (a rotated client, another header) were refused
+//     (before that: ignored); without --reuse-values they worked.
+#[tokio::test]
+async fn reused_values_keep_the_flags_of_their_login_working() {
+    let _serial = cluster::exclusive().await;
+    let f = oauth_release().await;
+    run(&f, "upgrade", &["--reuse-values"])
+        .args(&oauth_flags()[2..])
+        .stdin(format!("{ROTATED_SECRET}\n"))
+        .run()
+        .success()
+        .stderr_has("restarted to read it");
+    assert_eq!(
+        stored_client_secret(&f, &client_secret_name(&f)).await,
+        ROTATED_SECRET.as_bytes()
+    );
+    run(
+        &f,
+        "upgrade",
+        &["--auth", "proxy", "--proxy-header", "X-Email"],
+    )
+    .run()
+    .success();
+    run(
+        &f,
+        "upgrade",
+        &[
+            "--reuse-values",
+            "--proxy-header",
+            "X-User",
+            "--proxy-header-format",
+            "jwt",
+        ],
+    )
+    .run()
+    .success();
+    let values = run(&f, "get", &["values", "-o", "json"])
+        .run()
+        .success()
+        .stdout;
+    let values: serde_json::Value = serde_json::from_str(&values).unwrap();
+    assert_eq!(
+        values["auth"]["externalProxy"],
+        json!({"enabled": true, "headerName": "X-User", "headerFormat": "jwt"}),
+        "{values}"
+    );
+    let mark = audit::mark();
+    run(&f, "upgrade", &["--reuse-values"]).run().success();
     let writes = persisted(&mark, &f);
     assert!(writes.is_empty(), "{writes:#?}");
 }

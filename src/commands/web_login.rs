@@ -115,7 +115,19 @@ pub(super) fn choose(
         return choice(mode, ChosenBy::Flag);
     }
     if let Some(chosen) = chosen_by_values(given, user) {
-        return Ok(chosen);
+        // Reused values that set up the OAuth or proxy login the release recorded are its
+        // record, kept as without --reuse-values and changed by their flags (a new client, a
+        // header); for the others, reused values may hold what only they know (a Secret of the
+        // first admin's).
+        let reused_record = login_mode::chosen_by(&given.user).is_none()
+            && matches!(chosen.mode, Mode::Oauth | Mode::Proxy)
+            && recorded
+                .and_then(login_mode::chosen_by)
+                .map(|(mode, _)| mode)
+                == Some(chosen.mode);
+        if !reused_record {
+            return Ok(chosen);
+        }
     }
     if let Some(recorded) = recorded {
         return match login_mode::chosen_by(recorded) {
@@ -456,10 +468,15 @@ fn oauth(
         )));
     }
     let secret = offered_client_secret(login)?;
+    let from_environment =
+        !login.oauth_client_secret_stdin && login.oauth_client_secret_file.is_none();
     let client = match (&login.oauth_client_id, secret) {
         (Some(id), Some(secret)) => Some((id.clone(), secret)),
         // The Secret the release uses stays as it is.
         (None, None) if recorded.is_some() => None,
+        // The environment may hold the secret for every run (a CI job's): without an id it asks
+        // for no new client, and an upgrade given nothing stays one.
+        (None, Some(_)) if from_environment && recorded.is_some() => None,
         (id, secret) if ask => {
             let id = match id {
                 Some(id) => id.clone(),
