@@ -497,7 +497,10 @@ async fn creds_add_stores_each_kind_and_turns_it_on_without_printing_it() {
     assert!(!records.items.is_empty());
     for record in records.items {
         let text = support::release::record_text(&record);
-        assert!(text.contains("-credentials"), "not the unpacked record: {text}");
+        assert!(
+            text.contains("-credentials"),
+            "not the unpacked record: {text}"
+        );
         assert!(
             !text.contains(SECRET),
             "release record {:?} holds a secret",
@@ -702,7 +705,10 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
     assert!(!records.items.is_empty());
     for record in records.items {
         let text = support::release::record_text(&record);
-        assert!(text.contains("db-credentials"), "not the unpacked record: {text}");
+        assert!(
+            text.contains("db-credentials"),
+            "not the unpacked record: {text}"
+        );
         assert!(!text.contains(SECRET), "the record holds the password");
     }
     // The inline way is warned against, and its password is not printed either.
