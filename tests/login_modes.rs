@@ -425,6 +425,12 @@ async fn single_sign_on_through_oauth2_proxy_and_an_oidc_issuer() {
         anonymous.status()
     );
     assert_never_shown(&d.everything_printed_or_stored().await, &[CLIENT_SECRET]);
+    // The client is the release's: it goes with it.
+    let client_secret = format!("{}-oauth-client", d.release());
+    d.f.run("uninstall", &[]).success().stderr_has(&format!(
+        "deleted Secret {client_secret}: the release's OAuth client"
+    ));
+    assert!(secrets.get_opt(&client_secret).await.unwrap().is_none());
 }
 
 #[tokio::test]

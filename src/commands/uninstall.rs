@@ -2,7 +2,7 @@ use crate::cli::{ClusterArgs, UninstallArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::teardown::{self, Outcome};
-use crate::guide::credential_secrets;
+use crate::guide::{credential_secrets, oauth_client};
 use crate::release::Release;
 use crate::ui::LiveProgress;
 
@@ -66,6 +66,14 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                      or uninstall with --delete-data",
                     release.namespace, id.name
                 );
+            }
+            // The OAuth client is the release's own login, not the namespace's credentials: it
+            // goes with the release rather than leave its secret behind.
+            if !namespace_deleted
+                && let Some(secret) =
+                    oauth_client::remove(&client, &release.namespace, &release.name).await?
+            {
+                eprintln!("deleted Secret {secret}: the release's OAuth client");
             }
             if namespace_deleted {
                 eprintln!("namespace {} deleted", release.namespace);

@@ -47,6 +47,37 @@ fn is_ours(labels: Option<&BTreeMap<String, String>>, release: &str) -> bool {
         .is_some_and(|owner| owner == release)
 }
 
+/// Deletes `release`'s client Secret, when skyctl stored it for that release (by its mark, and
+/// only that object: a precondition on its uid). Its name, when it was deleted.
+pub async fn remove(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+) -> anyhow::Result<Option<String>> {
+    let name = secret_name(release);
+    let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
+    let Some(found) = api.get_metadata_opt(&name).await? else {
+        return Ok(None);
+    };
+    if !is_ours(found.metadata.labels.as_ref(), release) {
+        return Ok(None);
+    }
+    let params = kube::api::DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: found.metadata.uid.clone(),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
+    match api.delete(&name, &params).await {
+        Ok(_) => Ok(Some(name)),
+        Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => Ok(None),
+        Err(err) => {
+            Err(anyhow::Error::new(err).context(format!("cannot delete Secret {namespace}/{name}")))
+        }
+    }
+}
+
 /// Refuses, before anything is written, to store `release`'s client over a Secret skyctl did
 /// not make for it, unless `take_over` (`--take-ownership`) says so.
 pub async fn check_free(
