@@ -135,25 +135,16 @@ async fn two_api_servers_of_a_rolling_update_release_share_one_postgresql() {
     // Each server runs as one pod would: the kubelet's environment for it (the Secret skyctl
     // stored, the pod's uid as the server's id, its requests), the chart's `sky api start`.
     let pods = api_server_pods(&f).await;
-    // Started together, as a fresh release's two pods are. Both set up the empty database at
-    // once, and SkyPilot 0.14.1 does not serialise all of it: one of them often exits at its
-    // first start and, as on a cluster, is restarted (docs/testing.md).
-    let servers: Vec<Dataplane> = std::thread::scope(|scope| {
-        let starting: Vec<_> = pods
-            .iter()
-            .map(|pod| {
-                let name = pod.metadata.name.as_deref().unwrap();
-                scope.spawn(|| Dataplane::start_pod(&f.ns.name, name))
-            })
-            .collect();
-        // Every start is waited for before a failure is passed on, so that a server that did
-        // start is kept here and stopped on drop.
-        let started: Vec<_> = starting.into_iter().map(|start| start.join()).collect();
-        started
-            .into_iter()
-            .map(|server| server.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    });
+    // One after the other: the second starts once the first has set the empty database up, as
+    // the new pod of a rolling update does. Started together, as a fresh release's two pods
+    // are, SkyPilot 0.14.1's migrations race: one server usually exits once and comes up on
+    // its restart, but in one run of about eight the alembic version table was left with two
+    // heads and no restart recovered (docs/testing.md). That is SkyPilot's, not what this test
+    // is about.
+    let servers: Vec<Dataplane> = pods
+        .iter()
+        .map(|pod| Dataplane::start_pod(&f.ns.name, pod.metadata.name.as_deref().unwrap()))
+        .collect();
     for (pod, server) in pods.iter().zip(&servers) {
         let given = server.pod_environment();
         assert_eq!(
