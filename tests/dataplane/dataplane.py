@@ -594,6 +594,27 @@ def down(state):
         except ProcessLookupError:
             pass
         pid_file.unlink(missing_ok=True)
+    # SkyPilot detaches its job controllers into sessions of their own, which outlive the
+    # server's process group; a container's teardown ends them, and so does this.
+    for pid in started_for(state):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def started_for(state):
+    """The processes whose HOME is under STATE: every process of the servers started with it."""
+    home = f"HOME={state}/".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if any(var.startswith(home) for var in environ.split(b"\0")):
+            yield int(entry.name)
 
 
 def main():
