@@ -46,14 +46,7 @@ async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> String {
             .map(|list| list.items)
             .unwrap_or_default()
             .into_iter()
-            .find(|pod| {
-                pod.metadata.deletion_timestamp.is_none()
-                    && pod
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.pod_ip.as_ref())
-                        .is_some()
-            });
+            .find(cluster::has_started);
         if let Some(name) = found.and_then(|pod| pod.metadata.name) {
             return name;
         }

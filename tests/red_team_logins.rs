@@ -75,6 +75,19 @@ fn secrets(f: &Fixture) -> Api<Secret> {
     Api::namespaced(f.ns.client.clone(), &f.ns.name)
 }
 
+/// An OAuth client Secret the admin made with kubectl, as the chart's docs say to.
+async fn store_their_client(f: &Fixture, name: &str) {
+    let theirs: Secret = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
+    }))
+    .unwrap();
+    secrets(f)
+        .create(&PostParams::default(), &theirs)
+        .await
+        .unwrap();
+}
+
 fn client_secret_name(f: &Fixture) -> String {
     format!("{}-oauth-client", f.release())
 }
@@ -318,15 +331,7 @@ async fn a_secret_of_the_client_name_that_skyctl_did_not_make_is_never_taken_ove
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
     let name = client_secret_name(&f);
-    let theirs: Secret = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
-    }))
-    .unwrap();
-    secrets(&f)
-        .create(&PostParams::default(), &theirs)
-        .await
-        .unwrap();
+    store_their_client(&f, &name).await;
     let mark = audit::mark();
     let refused = run(&f, "install", &oauth_flags())
         .stdin(format!("{CLIENT_SECRET}\n"))
@@ -346,15 +351,7 @@ async fn a_secret_of_the_client_name_that_skyctl_did_not_make_is_never_taken_ove
 async fn a_new_client_goes_into_the_secret_oauth2_proxy_reads() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let theirs: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "their-client"},
-        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
-    }))
-    .unwrap();
-    secrets(&f)
-        .create(&PostParams::default(), &theirs)
-        .await
-        .unwrap();
+    store_their_client(&f, "their-client").await;
     run(
         &f,
         "install",
@@ -831,15 +828,7 @@ async fn an_oauth_install_killed_after_storing_the_client_completes_when_run_aga
 async fn the_placeholder_admin_is_never_deployed_next_to_oauth() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let theirs: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "theirs"},
-        "stringData": {"client-id": "theirs", "client-secret": "their-secret"},
-    }))
-    .unwrap();
-    secrets(&f)
-        .create(&PostParams::default(), &theirs)
-        .await
-        .unwrap();
+    store_their_client(&f, "theirs").await;
     let mark = audit::mark();
     let oauth = format!(
         "auth.oauth.enabled=true,auth.oauth.oidc-issuer-url={ISSUER},\

@@ -65,14 +65,7 @@ async fn api_server_pods(f: &Fixture) -> Vec<Pod> {
                 .items;
             let running = found
                 .into_iter()
-                .filter(|pod| {
-                    pod.metadata.deletion_timestamp.is_none()
-                        && pod
-                            .status
-                            .as_ref()
-                            .and_then(|s| s.pod_ip.as_ref())
-                            .is_some()
-                })
+                .filter(cluster::has_started)
                 .collect::<Vec<_>>();
             (running.len() == 2).then_some(running)
         },

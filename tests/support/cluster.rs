@@ -175,3 +175,14 @@ pub fn free_node_port() -> u16 {
         .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
         .expect("a free port in the NodePort range")
 }
+
+/// A pod the cluster has placed and given an IP, and that is not going away: one the data plane
+/// can start a process for.
+pub fn has_started(pod: &k8s_openapi::api::core::v1::Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_none()
+        && pod
+            .status
+            .as_ref()
+            .and_then(|s| s.pod_ip.as_ref())
+            .is_some()
+}
