@@ -7,6 +7,7 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod crypto_provider;
 pub mod decide;
 pub mod diff;
 pub mod error;

@@ -11,9 +11,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // reqwest is built without a provider of its own; ring (the one kube uses) serves both.
-    // Installing fails only if one is already installed, which is as good.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    skyctl::crypto_provider::install();
     let cli = Cli::parse();
     match skyctl::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -398,7 +398,7 @@ async fn single_sign_on_through_oauth2_proxy_and_an_oidc_issuer() {
         Err(refused) => panic!("sky api login through single sign-on: {refused}"),
     }
     // Without signing in, a request to the API is sent to the sign-in.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    skyctl::crypto_provider::install();
     let anonymous = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -511,7 +511,7 @@ async fn with_a_host_and_tls_the_url_is_https_at_the_host() {
         format!("sky api login -e https://skypilot:<password>@{HOST}:{port}")
     );
     // The ingress stand-in routes by the host: the address alone reaches nothing.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    skyctl::crypto_provider::install();
     let by_address = reqwest::Client::builder()
         .danger_accept_invalid_certs(true)
         .build()

@@ -157,7 +157,7 @@ async fn two_api_servers_of_a_rolling_update_release_share_one_postgresql() {
         assert_eq!(given["args"], json!(["--deploy"]));
     }
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    skyctl::crypto_provider::install();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

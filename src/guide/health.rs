@@ -343,7 +343,7 @@ mod tests {
     fn ingress_that_reloads_after(rejections: usize) -> String {
         use std::io::{Read, Write};
         // What main does before any client is built: skyctl compiles in one provider.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::crypto_provider::install();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {

@@ -4,7 +4,7 @@
 //! signature algorithm skyctl issues with (ECDSA P-256 with SHA-256) is verified; anything
 //! else counts as not issued by the CA, and skyctl then simply issues a new pair.
 
-use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
 use time::OffsetDateTime;
 use yasna::models::ObjectIdentifier;
 use yasna::tags::{TAG_BITSTRING, TAG_GENERALIZEDTIME, TAG_UTCTIME};

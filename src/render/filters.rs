@@ -30,10 +30,10 @@ pub fn register(env: &mut Environment<'_>) {
 /// generator (a chart uses it for secrets).
 fn rand_alpha_num(count: usize) -> Result<String, Error> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let random = ring::rand::SystemRandom::new();
+    let random = aws_lc_rs::rand::SystemRandom::new();
     let mut text = String::with_capacity(count);
     while text.len() < count {
-        let byte: [u8; 1] = ring::rand::generate(&random)
+        let byte: [u8; 1] = aws_lc_rs::rand::generate(&random)
             .map_err(|_| Error::new(ErrorKind::InvalidOperation, "no system randomness"))?
             .expose();
         // 62 * 4 = 248: bytes above that are dropped so that every character is equally likely.
