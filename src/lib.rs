@@ -13,6 +13,7 @@ pub mod diff;
 pub mod error;
 pub mod guide;
 pub mod helm_release;
+pub mod interrupt_point;
 pub mod kube_names;
 pub mod manifest;
 pub mod ownership;

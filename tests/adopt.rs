@@ -7,11 +7,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret};
 use kube::api::{Api, ListParams};
 use serde_json::Value;
+use skyctl::interrupt_point::Point;
 use support::audit;
 use support::cluster;
 use support::helm;
@@ -497,65 +496,50 @@ async fn helms_values_that_skyctl_refuses_are_named_with_their_origin_and_nothin
 #[tokio::test]
 async fn adopt_killed_at_any_point_converges_when_run_again() {
     let _serial = cluster::exclusive().await;
-    let mut phases = std::collections::BTreeSet::new();
-    // Each kill waits for a sign of the step it aims at: a time for the first reads, the
-    // revision's status label for the rollout and the clean-up after it.
-    for moment in [
-        Moment::After(Duration::from_millis(100)),
-        Moment::Recorded("pending-install"),
-        Moment::After(Duration::from_millis(900)),
-        Moment::Recorded("deployed"),
+    // Stopped at each step: the rollout's lock taken, its revision recorded, a phase of objects
+    // taken over, deployed, and in the clean-up after it.
+    for (point, nth, stopped) in [
+        (Point::LockTaken, 1, BEFORE),
+        (Point::RecordedPending, 1, APPLYING),
+        (Point::PhaseApplied, 3, APPLYING),
+        (Point::RecordedDeployed, 1, CLEANING),
+        (Point::HelmMarksRemoved, 1, CLEANING),
+        (Point::HelmLeftoversRemoved, 1, CLEANING),
     ] {
         let f = Fixture::new().await;
         let dir = tempfile::tempdir().unwrap();
         let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
         let claim = claim_uid(&f).await;
-        let mut adopt = f.command("adopt", &[]).spawn();
-        match moment {
-            Moment::After(delay) => tokio::time::sleep(delay).await,
-            Moment::Recorded(status) => {
-                let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
-                let selector = ListParams::default().labels(&format!("skyctl.io/status={status}"));
-                cluster::eventually(status, Duration::from_secs(60), || async {
-                    (!secrets.list(&selector).await.unwrap().items.is_empty()).then_some(())
-                })
-                .await;
-            }
-        }
-        adopt.kill().unwrap(); // SIGKILL
-        adopt.wait().unwrap();
-        phases.insert(phase(&f).await);
+        f.command("adopt", &[])
+            .interrupted_at(point, nth)
+            .run()
+            .interrupted();
+        // What the killed run left shows the step it was stopped at.
+        assert_eq!(phase(&f).await, stopped, "{point:?}");
         f.run("adopt", &["--force-unlock"]).success();
         // A lock the killed run held would stop the next upgrade or uninstall.
-        assert_eq!(lease_holder(&f).await, None, "{moment:?}: the lock is left");
+        assert_eq!(lease_holder(&f).await, None, "{point:?}: the lock is left");
         assert_adopted(&f, claim).await;
     }
-    // The kills reach into different steps, or the test would prove less than it says.
-    assert!(
-        phases.len() >= 3,
-        "kills landed in too few steps: {phases:?}"
-    );
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Moment {
-    After(Duration),
-    /// Once a revision with this status is recorded.
-    Recorded(&'static str),
-}
+// Where a killed adopt stopped, as what it left shows it.
+const BEFORE: &str = "before its revision was recorded";
+const APPLYING: &str = "while applying";
+const CLEANING: &str = "while removing Helm's marks and records";
 
 /// Where a killed adopt stopped, read from what it left.
 async fn phase(f: &Fixture) -> &'static str {
     let history = f.run("history", &["-o", "json"]);
     if history.code != Some(0) {
-        return "before its revision was recorded";
+        return BEFORE;
     }
     let history: Value = serde_json::from_str(&history.stdout).unwrap();
     let newest = history.as_array().unwrap().last().unwrap().clone();
     match (newest["status"].as_str(), helm_records(f).await) {
         (Some("deployed"), 0) => "after it finished",
-        (Some("deployed"), _) => "while removing Helm's marks and records",
-        _ => "while applying",
+        (Some("deployed"), _) => CLEANING,
+        _ => APPLYING,
     }
 }
 

@@ -180,11 +180,7 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
     // The ingress data path: nginx with the htpasswd skyctl put into the cluster.
     let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{release}-ingress"));
     let output = install.wait_with_output().unwrap();
-    let outcome = transcript.keep(Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    });
+    let outcome = transcript.keep(Outcome::from(output));
     assert!(
         nginx.wait_with_output().unwrap().status.success(),
         "nginx served the node port"

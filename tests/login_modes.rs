@@ -199,12 +199,7 @@ async fn deploy_behind(
         nginx.wait_with_output().unwrap().status.success(),
         "nginx served the node port"
     );
-    let outcome = Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-    .success();
+    let outcome = Outcome::from(output).success();
     let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
     assert_eq!(summary["health"]["status"], "healthy", "{summary}");
     Deployed {

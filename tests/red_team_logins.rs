@@ -11,6 +11,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
+use skyctl::interrupt_point::Point;
 use support::audit;
 use support::cluster;
 use support::release::{Chart, Fixture, pod_spec};
@@ -782,25 +783,23 @@ async fn the_client_secret_from_the_environment_is_read_as_from_a_file() {
     );
 }
 
-// 12. `kill -9` of an `--auth oauth` install once it stored the client (before or while its
+// 12. `kill -9` of an `--auth oauth` install at the moment it stored the client (before its
 //     objects are applied), then the same install again: it completes, with the client stored.
 #[tokio::test]
 async fn an_oauth_install_killed_after_storing_the_client_completes_when_run_again() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
     let without_stdin = &oauth_flags()[..6];
-    let mut install = run(&f, "install", without_stdin)
+    run(&f, "install", without_stdin)
         .env("SKYCTL_OAUTH_CLIENT_SECRET", CLIENT_SECRET)
-        .spawn();
+        .interrupted_at(Point::OauthClientStored, 1)
+        .run()
+        .interrupted();
     let name = client_secret_name(&f);
-    cluster::eventually(
-        "the install to store the client",
-        std::time::Duration::from_secs(60),
-        || async { secrets(&f).get_opt(&name).await.unwrap().map(|_| ()) },
-    )
-    .await;
-    install.kill().unwrap();
-    install.wait().unwrap();
+    assert_eq!(
+        stored_client_secret(&f, &name).await,
+        CLIENT_SECRET.as_bytes()
+    );
     let again = run(&f, "install", without_stdin)
         .env("SKYCTL_OAUTH_CLIENT_SECRET", ROTATED_SECRET)
         // The lock of the killed run outlives it by its lease; skyctl says to take it over.

@@ -9,6 +9,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
+use skyctl::interrupt_point::Point;
 use skyctl::manifest::Manifest;
 use support::audit;
 use support::cluster::{self, eventually};
@@ -352,57 +353,38 @@ async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds
 async fn a_killed_install_or_upgrade_converges_when_run_again() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
-    // Kill at several points: before, during and after the objects are applied.
-    for delay_ms in [20, 60, 120, 250, 500] {
-        let mut install = f.command("install", &[]).spawn();
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-        install.kill().ok();
-        install.wait().unwrap();
-        eventually(
-            "install to converge after a kill",
-            Duration::from_secs(40),
-            || async {
-                let outcome = f.command("upgrade", &["--install"]).run();
-                (outcome.code == Some(0)).then_some(())
-            },
-        )
-        .await;
-        let mut upgrade = f
-            .command(
-                "upgrade",
-                &[
-                    "--set",
-                    &format!("apiService.image=example.org/sky:{delay_ms}"),
-                ],
-            )
-            .spawn();
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-        upgrade.kill().ok();
-        upgrade.wait().unwrap();
-        eventually(
-            "upgrade to converge after a kill",
-            Duration::from_secs(40),
-            || async {
-                let outcome = f
-                    .command(
-                        "upgrade",
-                        &[
-                            "--set",
-                            &format!("apiService.image=example.org/sky:{delay_ms}"),
-                        ],
-                    )
-                    .run();
-                (outcome.code == Some(0)).then_some(())
-            },
-        )
-        .await;
+    // Stopped at each step: holding the lock only, recorded, after the first and a middle phase
+    // of objects, after the prune and the wait, and deployed but still holding the lock.
+    let interruptions = [
+        (Point::LockTaken, 1),
+        (Point::RecordedPending, 1),
+        (Point::PhaseApplied, 1),
+        (Point::PhaseApplied, 4),
+        (Point::Pruned, 1),
+        (Point::Waited, 1),
+        (Point::RecordedDeployed, 1),
+    ];
+    for (point, nth) in interruptions {
+        f.command("install", &[])
+            .interrupted_at(point, nth)
+            .run()
+            .interrupted();
+        // The killed run's lock names a process that is gone on this host: taken at once.
+        f.run("upgrade", &["--install", "--force-unlock"]).success();
+        let image = format!("apiService.image=example.org/sky:{}-{nth}", point.name());
+        // The upgrade changes the Deployment alone: one phase. An install killed once it was
+        // deployed leaves nothing to converge, so the run above changed nothing and left the
+        // killed run's lock: this one takes it.
+        f.command("upgrade", &["--set", &image, "--force-unlock"])
+            .interrupted_at(point, 1)
+            .run()
+            .interrupted();
+        f.run("upgrade", &["--set", &image, "--force-unlock"])
+            .success();
         // The record tells the truth: deployed, and listing exactly what exists.
         let status = f.status();
         assert_eq!(status["status"], "deployed", "{status}");
-        let rendered = f.rendered(&[
-            "--set",
-            &format!("apiService.image=example.org/sky:{delay_ms}"),
-        ]);
+        let rendered = f.rendered(&["--set", &image]);
         let inventory: Vec<String> = status["objects"]
             .as_array()
             .unwrap()

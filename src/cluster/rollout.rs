@@ -19,6 +19,7 @@ use super::lock::{self, Lock};
 use super::object_manager::{ApplyError, ApplyOptions, ObjectManager};
 use super::wait;
 use crate::decide::{self, Decision, Operation, Rollout};
+use crate::interrupt_point::{self, Point};
 use crate::manifest::{Manifest, ObjectRef};
 use crate::ownership::{Change, Keep};
 use crate::plan::Plan;
@@ -262,6 +263,7 @@ pub async fn carry_out<S: ReleaseStorage>(
         execution.force_unlock,
     )
     .await?;
+    interrupt_point::reached(Point::LockTaken);
     let result = match execution.before_apply {
         Some(before_apply) => before_apply().await,
         None => Ok(()),
@@ -304,6 +306,7 @@ async fn under_lock<S: ReleaseStorage>(
     }
     let manifests: Vec<&Manifest> = prepared.plan.manifests().collect();
     storage.create(&rollout.record, &manifests).await?;
+    interrupt_point::reached(Point::RecordedPending);
     let mut record = rollout.record.clone();
     let applied = apply_prune_wait(manager, release, prepared, rollout, wait, lock, progress).await;
     let result = match applied {
@@ -356,6 +359,7 @@ async fn finish<S: ReleaseStorage>(
     for record in &finish.delete {
         storage.delete(record).await?;
     }
+    interrupt_point::reached(Point::RecordedDeployed);
     Ok(())
 }
 
@@ -392,6 +396,9 @@ async fn apply_prune_wait(
             }
             progress.println(&format!("  {} {change}", manifest.id));
         }
+        if !todo.is_empty() {
+            interrupt_point::reached(Point::PhaseApplied);
+        }
     }
     lock.ensure_held()?;
     let deleted = manager
@@ -400,6 +407,7 @@ async fn apply_prune_wait(
     for id in &deleted.deleted {
         progress.println(&format!("  {id} pruned"));
     }
+    interrupt_point::reached(Point::Pruned);
     for (id, why) in rollout.keep.iter().chain(&deleted.kept) {
         progress.println(&format!("  {id} left alone: {why}"));
     }
@@ -418,6 +426,7 @@ async fn apply_prune_wait(
             lost = lock.lost() => return Err(lost.into()),
         }
     }
+    interrupt_point::reached(Point::Waited);
     let mut kept = rollout.keep.clone();
     kept.extend(deleted.kept);
     Ok((

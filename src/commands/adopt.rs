@@ -7,6 +7,7 @@ use crate::cluster::{helm_handover, lock};
 use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::helm_release::{self, HelmError, HelmRelease, Resume};
+use crate::interrupt_point::{self, Point};
 use crate::manifest::ObjectRef;
 use crate::release::{History, Release};
 use crate::values::{self, ExtraLayer, Layers};
@@ -97,8 +98,10 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
     .await?;
     let cleaned_up = async {
         let cleaned = helm_handover::remove_traces(&manager, &release, &applied, false).await?;
+        interrupt_point::reached(Point::HelmMarksRemoved);
         let removed =
             helm_handover::remove_leftovers(&manager, &release, &leftovers, false).await?;
+        interrupt_point::reached(Point::HelmLeftoversRemoved);
         helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history)
             .await?;
         anyhow::Ok((cleaned, removed))

@@ -148,6 +148,7 @@ pub async fn store(
         BTreeMap::new()
     };
     apply(kube, namespace, release, client, annotations).await?;
+    crate::interrupt_point::reached(crate::interrupt_point::Point::OauthClientStored);
     Ok(restart)
 }
 

@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use skyctl::interrupt_point::{self, Point};
+
 pub struct Skyctl {
     command: Command,
     stdin: Vec<u8>,
@@ -54,6 +56,13 @@ impl Skyctl {
     pub fn env_remove(mut self, key: &str) -> Self {
         self.command.env_remove(key);
         self
+    }
+
+    /// Stops skyctl as `kill -9` would at the `nth` arrival at `point` (from 1), rather than
+    /// after a delay that a slow or fast machine moves to another step.
+    pub fn interrupted_at(self, point: Point, nth: usize) -> Self {
+        let at = format!("{}#{nth}", point.name());
+        self.env(interrupt_point::VARIABLE, &at)
     }
 
     /// Leaves `--version` to the test: without it, a new release gets skyctl's default chart.
@@ -127,12 +136,7 @@ impl Skyctl {
             .expect("stdin is piped")
             .write_all(&stdin)
             .expect("skyctl reads its stdin");
-        let output = child.wait_with_output().expect("skyctl finishes");
-        Outcome {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Outcome::from(child.wait_with_output().expect("skyctl finishes"))
     }
 }
 
@@ -140,13 +144,36 @@ impl Skyctl {
 #[derive(Debug)]
 pub struct Outcome {
     pub code: Option<i32>,
+    /// The signal that ended skyctl, if one did.
+    pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl From<std::process::Output> for Outcome {
+    fn from(output: std::process::Output) -> Self {
+        Outcome {
+            code: output.status.code(),
+            signal: std::os::unix::process::ExitStatusExt::signal(&output.status),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
 }
 
 impl Outcome {
     pub fn code(self, expected: i32) -> Self {
         assert_eq!(self.code, Some(expected), "exit code of {self:#?}");
+        self
+    }
+
+    /// skyctl was stopped by SIGKILL at the point [`Skyctl::interrupted_at`] named: it got there.
+    pub fn interrupted(self) -> Self {
+        assert_eq!(
+            self.signal,
+            Some(libc::SIGKILL),
+            "skyctl was to be stopped at a named point and was not: {self:#?}"
+        );
         self
     }
 
