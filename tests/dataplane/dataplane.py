@@ -38,6 +38,13 @@ ingress-nginx does for the release's Ingress.
                                          an auth proxy an admin runs in front: basic auth with
                                          the htpasswd file, then UPSTREAM with the user's name
                                          in HEADER (a client's own HEADER is replaced)
+  dataplane.py release STATE NAMESPACE RELEASE PORT
+                                         `pod` for the release's API server pod, once it
+                                         exists, then `nginx` on PORT for its Ingress: what
+                                         scripts/demo serves
+  dataplane.py freeze                    print SkyPilot's wheels resolved anew, pinned (what
+                                         `scripts/dependencies update` writes to
+                                         requirements.txt)
   dataplane.py down STATE                stop everything started with STATE (whole process
                                          groups: SkyPilot's workers outlive SIGTERM)
 
@@ -46,6 +53,7 @@ installs them.
 """
 
 import base64
+import hashlib
 import json
 import os
 import shlex
@@ -54,6 +62,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -68,10 +77,11 @@ SKYPILOT_VERSION = "0.14.1"
 # SkyPilot 0.14.1 asks for `sqlalchemy>=2.0.16` and ships psycopg2 as its PostgreSQL driver (it
 # also calls psycopg2 itself, for advisory locks). SQLAlchemy 2.1 made psycopg 3 the driver of a
 # plain `postgresql://` URL, so with 2.1 the server dies at start on `No module named 'psycopg'`.
-# The pin keeps the combination SkyPilot is written for. It is part of the cache key: a changed
-# pin builds a new virtualenv.
-PINS = ["sqlalchemy>=2.0.16,<2.1"]
-VENV_NAME = f"skypilot-{SKYPILOT_VERSION}-sqlalchemy2.0"
+# The bound keeps the combination SkyPilot is written for when `freeze` resolves anew.
+BOUNDS = ["sqlalchemy>=2.0.16,<2.1"]
+# Every wheel of the virtualenv at the version the suite last passed with (`freeze` writes it;
+# `scripts/dependencies update` moves it). Its hash is the cache key: new pins, a new virtualenv.
+REQUIREMENTS = HERE / "requirements.txt"
 CACHE = Path(os.environ.get("SKYCTL_TEST_CACHE",
                             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "skyctl-test"))
 
@@ -81,17 +91,21 @@ def log(message):
 
 
 def venv():
-    """The cached virtualenv with SkyPilot; built on first use. The marker is written last, so
-    an interrupted install is redone rather than used."""
-    path = CACHE / VENV_NAME
+    """The cached virtualenv with SkyPilot at the pinned wheels; built on first use. The marker
+    is written last, so an interrupted install is redone rather than used."""
+    key = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    path = CACHE / f"skypilot-{SKYPILOT_VERSION}-{key}"
     installed = path / ".installed"
     if installed.exists():
         return path
     log(f"installing skypilot {SKYPILOT_VERSION} into {path}")
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-    subprocess.run([str(path / "bin" / "pip"), "install", "-q", f"skypilot=={SKYPILOT_VERSION}", *PINS],
-                   check=True)
+    # Every wheel is pinned, so nothing is resolved: --no-deps keeps an unlisted one out, and
+    # `pip check` proves the list is whole.
+    pip = str(path / "bin" / "pip")
+    subprocess.run([pip, "install", "-q", "--no-deps", "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([pip, "check"], check=True, stdout=subprocess.DEVNULL)
     # A server given a database builds its engine from a plain postgresql:// URL; the driver
     # that URL names must import, or that server dies at start. Checked here, once, by name.
     driver = subprocess.run([str(path / "bin" / "python"), "-c",
@@ -102,6 +116,20 @@ def venv():
                          f"postgresql:// URLs:\n{driver.stderr.strip().splitlines()[-1]}")
     installed.touch()
     return path
+
+
+def freeze():
+    """Resolves SkyPilot's wheels anew, at the newest versions BOUNDS allow, in a scratch
+    virtualenv, and prints them pinned: the text of requirements.txt."""
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run([sys.executable, "-m", "venv", scratch], check=True)
+        pip = str(Path(scratch) / "bin" / "pip")
+        subprocess.run([pip, "install", "-q", f"skypilot=={SKYPILOT_VERSION}", *BOUNDS],
+                       check=True, stdout=sys.stderr)
+        frozen = subprocess.run([pip, "freeze", "--all", "--exclude", "pip"], check=True,
+                                stdout=subprocess.PIPE, text=True).stdout
+    print(f"# SkyPilot {SKYPILOT_VERSION}'s wheels, as `dataplane.py freeze` resolved them.")
+    print(frozen, end="")
 
 
 def sky_env(home):
@@ -117,12 +145,48 @@ def free_port():
         return s.getsockname()[1]
 
 
+def queue_manager_port(port):
+    """The port SkyPilot's request queue binds for an API server on PORT: it moves in lockstep
+    with the server's port, kept within [50000, 60000) (sky/server/requests/queues/mp_queue.py)."""
+    default_server, default_queue = 46580, 50011
+    if port == default_server:
+        return default_queue
+    return 50000 + (default_queue - 50000 + port - default_server) % 10000
+
+
+def is_free(port):
+    """Whether PORT can be bound on loopback, checked as SkyPilot checks it (SO_REUSEADDR)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def server_port():
+    """A free loopback port for `sky api start --port` whose request-queue port is free too."""
+    while not is_free(queue_manager_port(port := free_port())):
+        pass
+    return port
+
+
 def start(state, name, args, env=None):
     log_file = open(state / f"{name}.log", "ab")
     proc = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=env, cwd=state)
     (state / f"{name}.pid").write_text(str(proc.pid))
     return proc
+
+
+def stop_group(proc):
+    """Ends PROC's whole process group: SkyPilot's workers outlive their server and would keep
+    its ports."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class Exited(SystemExit):
@@ -149,25 +213,36 @@ def serve(state, args, env, restarts=0):
     """Starts `sky api start ARGS --foreground` on a free loopback port; prints its URL and the
     `sky` client of the same installation once it answers healthy. A server that exits before
     then is started again up to `restarts` times, as the kubelet restarts a pod's container;
-    how often is written to STATE/restarts."""
+    how often is written to STATE/restarts. One whose port another process took between the
+    choice and the bind is started again on other ports, whatever `restarts` says: that is the
+    harness's race, not the pod's."""
     path = venv()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        with urllib.request.urlopen(f"{url}/api/health", timeout=3) as response:
-            return json.loads(response.read()).get("status") == "healthy"
-
     (state / "restarts").write_text("0")
-    for attempt in range(restarts + 1):
+    attempt = port_taken = 0
+    while True:
+        port = server_port()
+        url = f"http://127.0.0.1:{port}"
+
+        def healthy():
+            with urllib.request.urlopen(f"{url}/api/health", timeout=3) as response:
+                return json.loads(response.read()).get("status") == "healthy"
+
         proc = start(state, "skypilot", [str(path / "bin" / "sky"), "api", "start", *args,
                                          "--foreground", "--port", str(port)], env=env)
         try:
-            wait_for("the SkyPilot API server", healthy, proc, 120, state, "skypilot")
+            # Generous: a server starts in under a minute, but a busy machine only slows it.
+            wait_for("the SkyPilot API server", healthy, proc, 300, state, "skypilot")
             break
         except Exited as exited:
+            if "is already in use" in str(exited) and port_taken < 3:
+                port_taken += 1
+                log(f"port {port} or the request queue's port was taken before the server bound "
+                    "it; starting it on other ports")
+                stop_group(proc)
+                continue
             if attempt == restarts:
                 raise
+            attempt += 1
             # The exception's own line, not SQLAlchemy's "Background on this error" after it.
             lines = str(exited).strip().splitlines()
             last = next((line for line in reversed(lines)
@@ -175,16 +250,13 @@ def serve(state, args, env, restarts=0):
                         lines[-1])
             log(f"the SkyPilot API server exited before it was healthy ({last}); restarting "
                 "it, as the kubelet restarts the container of a pod whose restartPolicy is Always")
-            # A container restart ends every process in it; SkyPilot's workers outlive their
-            # server and would keep its port.
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            (state / "restarts").write_text(str(attempt + 1))
+            # A container restart ends every process in it.
+            stop_group(proc)
+            (state / "restarts").write_text(str(attempt))
             time.sleep(1)
-    print(url)
-    print(path / "bin" / "sky")
+    print(url, flush=True)
+    print(path / "bin" / "sky", flush=True)
+    return url
 
 
 def skypilot(state):
@@ -275,7 +347,32 @@ def pod(state, namespace, name, services):
         f"{', '.join(sorted(env))}")
     # A pod's container that exits is started again (restartPolicy Always, the only policy a
     # Deployment allows).
-    serve(state, args, dict(sky_env(home), **env), restarts=3)
+    return serve(state, args, dict(sky_env(home), **env), restarts=3)
+
+
+def release(state, namespace, name, port):
+    """A release's API server and its ingress, as `pod` and `nginx` start them: waits for the
+    API server's pod (the Deployment `NAME-api-server`), runs it, then serves the Ingress
+    `NAME-ingress` on PORT. Both keep running after this returns, until `down`."""
+    get = cluster_get()
+    prefix = f"{name}-api-server-"
+
+    def api_pod():
+        try:
+            pods = get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+        except OSError:
+            return None
+        return next((p["metadata"]["name"] for p in pods
+                     if p["metadata"]["name"].startswith(prefix)
+                     and not p["metadata"].get("deletionTimestamp")), None)
+
+    deadline = time.monotonic() + 300
+    while (found := api_pod()) is None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"dataplane: no pod {namespace}/{prefix}* appeared")
+        time.sleep(0.5)
+    url = pod(state, namespace, found, {})
+    nginx(state, port, namespace, f"{name}-ingress", url)
 
 
 def oauth2proxy(state, namespace, name):
@@ -618,7 +715,10 @@ def started_for(state):
 
 
 def main():
-    commands = ("skypilot", "pod", "oauth2proxy", "issuer", "nginx", "watch", "authproxy", "down")
+    commands = ("skypilot", "pod", "release", "oauth2proxy", "issuer", "nginx", "watch", "authproxy",
+                "down")
+    if sys.argv[1:] == ["freeze"]:
+        return freeze()
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
     state = Path(sys.argv[2]).resolve()
@@ -628,6 +728,8 @@ def main():
     elif command == "pod":
         services = dict(arg.split("=", 1) for arg in args[2:])
         pod(state, args[0], args[1], services)
+    elif command == "release":
+        release(state, args[0], args[1], int(args[2]))
     elif command == "oauth2proxy":
         oauth2proxy(state, *args[:2])
     elif command == "issuer":
