@@ -752,7 +752,7 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
     let requests = intent::pod_requests(intent.manifests);
     let Some(largest) = requests
         .iter()
-        .max_by(|a, b| (a.cpu, a.memory).partial_cmp(&(b.cpu, b.memory)).unwrap())
+        .max_by(|a, b| a.cpu.total_cmp(&b.cpu).then(a.memory.total_cmp(&b.memory)))
     else {
         return Finding::pass(Check::Capacity, "no pods");
     };
@@ -805,7 +805,7 @@ fn capacity(intent: &Intent, facts: &Facts) -> Finding {
         }
         let (problem, fix) = match takers
             .iter()
-            .max_by(|a, b| (a.1, a.2).partial_cmp(&(b.1, b.2)).unwrap())
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)))
         {
             None => (
                 format!(
@@ -1035,6 +1035,10 @@ fn bytes(memory: f64) -> String {
 }
 
 fn trim(number: f64) -> String {
+    // `1e400` is a quantity Kubernetes accepts; it is read as the largest float.
+    if number.abs() >= 1e12 {
+        return format!("{number:.1e}");
+    }
     let text = format!("{number:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

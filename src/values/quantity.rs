@@ -103,6 +103,13 @@ fn parse_quantity(text: &str) -> Option<f64> {
             }
         }
     };
+    // Kubernetes reads quantities exactly. As a float, zero times a huge power of ten is NaN
+    // (`0e999`), which compares with nothing; and a power too large for a float is infinite.
+    let amount = if number == 0.0 {
+        0.0
+    } else {
+        amount.min(f64::MAX)
+    };
     Some(if negative { -amount } else { amount })
 }
 
@@ -159,11 +166,20 @@ mod tests {
             (json!("4500.0m"), 0.0, Some(4.5)),
             (json!("1k"), 0.0, Some(1000.0)),
             (json!("4e0"), 0.0, Some(4.0)),
+            // Kubernetes reads these exactly; a float must not make them NaN or infinite.
+            (json!("0e999"), 0.0, Some(0.0)),
+            (json!("0Ei"), 0.0, Some(0.0)),
+            (json!("1e400"), 0.0, Some(f64::MAX)),
+            (json!("1e-400"), 0.0, Some(0.0)),
             // Neither reads these.
             (json!(" 4"), 0.0, None),
             (json!("four"), 0.0, None),
             (json!("4 cores"), 0.0, None),
             (json!("4mm"), 0.0, None),
+            (json!("NaN"), 0.0, None),
+            (json!("inf"), 0.0, None),
+            (json!("0x10"), 0.0, None),
+            (json!("0e"), 0.0, None),
             (json!(""), 0.0, None),
             (json!("."), 0.0, None),
             (json!("1.2.3"), 0.0, None),
@@ -204,6 +220,8 @@ mod tests {
             (json!("8 Gi"), 0.0, None),
             (json!("8GB"), 0.0, None),
             (json!("8gi"), 0.0, None),
+            (json!("1ki"), 0.0, None),
+            (json!("0e999"), 0.0, Some(0.0)),
             (json!("lots"), 0.0, None),
             (json!(null), 0.0, None),
         ];

@@ -12,6 +12,10 @@
 //! - `requires: <condition>`: the condition holds.
 //! - `excludes: [<condition>, <condition>, …]`: the conditions do not all hold at once.
 //! - `refuse: <condition>`: the condition does not hold (a feature skyctl does not provide).
+//! - `quantity: <pattern>`: every value at a key the pattern matches is a quantity as
+//!   Kubernetes parses it (`500m`, `8Gi`, `1e3`, a number). A pattern is a key path where `*`
+//!   stands for any one key and `**` for any keys, none included. The chart passes such values
+//!   to the API server unread, which refuses the object without naming the values key.
 //!
 //! A condition is a test, `{all: [<condition>, …]}` or `{any: [<condition>, …]}`. A test is
 //! one string: `key` holds when the value is set as Helm's `if` sees it (not missing, null,
@@ -53,6 +57,20 @@ enum Check {
     Requires(Condition),
     Excludes(Vec<Condition>),
     Refuse(Condition),
+    Quantity(Pattern),
+}
+
+/// Keys a `quantity` rule reads: a key path with wildcards.
+#[derive(Debug, Clone)]
+struct Pattern(Vec<PatternSegment>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum PatternSegment {
+    Key(String),
+    /// `*`: any one key.
+    AnyKey,
+    /// `**`: any keys, none included.
+    AnyKeys,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +127,8 @@ pub enum Problem {
     Together(Vec<Vec<Fact>>),
     /// A refused condition holds; the values that make it hold.
     Refused(Vec<Fact>),
+    /// Values that Kubernetes does not read as quantities.
+    NotQuantities(Vec<Fact>),
 }
 
 /// One value a message names: its key, the value when it may be shown, and where it came
@@ -149,6 +169,8 @@ struct RuleSpec {
     excludes: Option<Vec<ConditionSpec>>,
     #[serde(default)]
     refuse: Option<ConditionSpec>,
+    #[serde(default)]
+    quantity: Option<String>,
     fix: String,
 }
 
@@ -207,6 +229,7 @@ fn rule(spec: RuleSpec) -> Result<Rule, String> {
         requires,
         excludes,
         refuse,
+        quantity,
         fix,
     } = spec;
     let mut checks = Vec::new();
@@ -240,8 +263,13 @@ fn rule(spec: RuleSpec) -> Result<Rule, String> {
     if let Some(refuse) = refuse {
         checks.push(Check::Refuse(condition(refuse)?));
     }
+    if let Some(quantity) = quantity {
+        checks.push(Check::Quantity(pattern(&quantity)?));
+    }
     if checks.len() != 1 {
-        return Err("needs exactly one of minimum, requires, excludes and refuse".to_owned());
+        return Err(
+            "needs exactly one of minimum, requires, excludes, refuse and quantity".to_owned(),
+        );
     }
     if fix.trim().is_empty() {
         return Err("has an empty fix".to_owned());
@@ -293,21 +321,46 @@ fn literal(text: &str) -> Result<String, String> {
 
 /// A dotted key path; `\.` is a dot inside a key.
 fn key_path(text: &str) -> Result<KeyPath, String> {
+    Ok(keys(text)?
+        .iter()
+        .fold(KeyPath::root(), |path, (key, _)| path.key(key)))
+}
+
+/// A `quantity` rule's pattern: a key path whose unescaped `*` and `**` are wildcards.
+fn pattern(text: &str) -> Result<Pattern, String> {
+    Ok(Pattern(
+        keys(text)?
+            .into_iter()
+            .map(|(key, escaped)| match key.as_str() {
+                "*" if !escaped => PatternSegment::AnyKey,
+                "**" if !escaped => PatternSegment::AnyKeys,
+                _ => PatternSegment::Key(key),
+            })
+            .collect(),
+    ))
+}
+
+/// The keys of a dotted path, each with whether it had an escape in it.
+fn keys(text: &str) -> Result<Vec<(String, bool)>, String> {
     let text = text.trim();
     if text.is_empty() || text.contains(char::is_whitespace) {
         return Err(format!("{text:?} is not a key path"));
     }
-    let mut path = KeyPath::root();
+    let mut keys = Vec::new();
     let mut key = String::new();
+    let mut escaped = false;
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => key.extend(chars.next()),
+            '\\' => {
+                key.extend(chars.next());
+                escaped = true;
+            }
             '.' => {
                 if key.is_empty() {
                     return Err(format!("{text:?} has an empty key"));
                 }
-                path = path.key(&std::mem::take(&mut key));
+                keys.push((std::mem::take(&mut key), std::mem::take(&mut escaped)));
             }
             c => key.push(c),
         }
@@ -315,7 +368,8 @@ fn key_path(text: &str) -> Result<KeyPath, String> {
     if key.is_empty() {
         return Err(format!("{text:?} has an empty key"));
     }
-    Ok(path.key(&key))
+    keys.push((key, escaped));
+    Ok(keys)
 }
 
 // --- Checking ---
@@ -335,10 +389,15 @@ impl Rule {
                 written,
             } => {
                 let value = key.lookup(values);
-                (quantity::amount(*measure, value) < *at_least).then(|| Problem::Below {
-                    fact: Fact::new(key, value, true),
-                    minimum: written.clone(),
-                    measure: *measure,
+                // A value that is set but no quantity at all is the `quantity` rule's to name.
+                let unreadable = value
+                    .is_some_and(|v| helm_truthy(v) && quantity::kubernetes_reading(v).is_none());
+                (!unreadable && quantity::amount(*measure, value) < *at_least).then(|| {
+                    Problem::Below {
+                        fact: Fact::new(key, value, true),
+                        minimum: written.clone(),
+                        measure: *measure,
+                    }
                 })?
             }
             Check::Requires(needed) => (!needed.holds(values)).then(|| {
@@ -356,6 +415,15 @@ impl Rule {
             Check::Refuse(refused) => refused
                 .holds(values)
                 .then(|| Problem::Refused(refused.facts(values)))?,
+            Check::Quantity(pattern) => {
+                let mut wrong = Vec::new();
+                pattern.each_match(values, &mut |path, value| {
+                    if !value.is_null() && quantity::kubernetes_reading(value).is_none() {
+                        wrong.push(Fact::new(&path, Some(value), true));
+                    }
+                });
+                (!wrong.is_empty()).then_some(Problem::NotQuantities(wrong))?
+            }
         };
         Some(Breach {
             context: self
@@ -366,6 +434,48 @@ impl Rule {
             problem,
             fix: self.fix.clone(),
         })
+    }
+}
+
+impl Pattern {
+    /// Calls `found` with each key of `values` the pattern matches, and its value.
+    fn each_match(&self, values: &Value, found: &mut dyn FnMut(KeyPath, &Value)) {
+        Self::walk(&self.0, values, KeyPath::root(), found);
+    }
+
+    /// [`Pattern::each_match`] below `node`, at `path`, for what is `rest` of the pattern.
+    fn walk(
+        rest: &[PatternSegment],
+        node: &Value,
+        path: KeyPath,
+        found: &mut dyn FnMut(KeyPath, &Value),
+    ) {
+        let Some((first, after)) = rest.split_first() else {
+            found(path, node);
+            return;
+        };
+        let Some(map) = node.as_object() else {
+            return;
+        };
+        match first {
+            PatternSegment::Key(key) => {
+                if let Some(child) = map.get(key) {
+                    Self::walk(after, child, path.key(key), found);
+                }
+            }
+            PatternSegment::AnyKey => {
+                for (key, child) in map {
+                    Self::walk(after, child, path.key(key), found);
+                }
+            }
+            PatternSegment::AnyKeys => {
+                // None of the keys, or one more and still any keys.
+                Self::walk(after, node, path.clone(), found);
+                for (key, child) in map {
+                    Self::walk(rest, child, path.key(key), found);
+                }
+            }
+        }
     }
 }
 
@@ -487,7 +597,7 @@ impl Breach {
             Problem::Below { fact, .. } => vec![fact],
             Problem::Unmet { found, .. } => found.iter_mut().collect(),
             Problem::Together(sides) => sides.iter_mut().flatten().collect(),
-            Problem::Refused(facts) => facts.iter_mut().collect(),
+            Problem::Refused(facts) | Problem::NotQuantities(facts) => facts.iter_mut().collect(),
         };
         self.context.iter_mut().chain(problem)
     }
@@ -589,6 +699,14 @@ impl fmt::Display for Breach {
             }
             Problem::Refused(facts) => {
                 write!(f, "{} is not supported by skyctl", listed(facts, "with"))?;
+            }
+            Problem::NotQuantities(facts) => {
+                let what = if facts.len() == 1 {
+                    "is not a Kubernetes quantity"
+                } else {
+                    "are not Kubernetes quantities"
+                };
+                write!(f, "{} {what}", listed(facts, "and"))?;
             }
         }
         write!(f, ". {}", self.fix)

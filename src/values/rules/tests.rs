@@ -179,6 +179,73 @@ fn minimum_reads_quantities_the_lenient_way_and_names_the_value() {
 }
 
 #[test]
+fn quantity_patterns_name_every_value_kubernetes_would_refuse() {
+    let rules = rules(
+        "- quantity: r.*.*\n  fix: Fix it.\n\
+         - quantity: n.**.resources.*.*\n  fix: Fix it.\n\
+         - quantity: s.size\n  fix: Fix it.\n\
+         - quantity: lit\\*.x\n  fix: Fix it.\n",
+    );
+    // Table: the values, the messages.
+    let cases: [(Value, &[&str]); 9] = [
+        (json!({}), &[]),
+        (
+            json!({"r": {"requests": {"cpu": "500m", "memory": 8589934592u64}, "limits": null},
+                   "n": {"resources": {"requests": {"cpu": "0e999"}}},
+                   "s": {"size": "10Gi"}}),
+            &[],
+        ),
+        // A map where a quantity belongs is not one; a list under `*` is not walked into.
+        (
+            json!({"r": {"requests": {"cpu": {"a": 1}}, "claims": [{"name": "x"}]}}),
+            &["r.requests.cpu is not a Kubernetes quantity. Fix it."],
+        ),
+        (
+            json!({"r": {"requests": {"cpu": "lots", "memory": "1ki"}}}),
+            &[
+                "r.requests.cpu=\"lots\" and r.requests.memory=\"1ki\" are not Kubernetes \
+               quantities. Fix it.",
+            ],
+        ),
+        // `**` matches no key, one, or several.
+        (
+            json!({"n": {"resources": {"limits": {"cpu": "NaN"}},
+                         "a": {"b": {"resources": {"requests": {"memory": "0x10"}}}}}}),
+            &[
+                "n.resources.limits.cpu=\"NaN\" and n.a.b.resources.requests.memory=\"0x10\" \
+               are not Kubernetes quantities. Fix it.",
+            ],
+        ),
+        (json!({"n": {"other": {"cpu": "lots"}}}), &[]),
+        (
+            json!({"s": {"size": true}}),
+            &["s.size=true is not a Kubernetes quantity. Fix it."],
+        ),
+        // An escaped `*` is a key like any other.
+        (
+            json!({"lit*": {"x": "big"}, "litx": {"x": "big"}}),
+            &["lit*.x=\"big\" is not a Kubernetes quantity. Fix it."],
+        ),
+        (json!({"lity": {"x": "big"}}), &[]),
+    ];
+    for (values, expected) in cases {
+        assert_eq!(messages(&rules, &values), expected, "{values}");
+    }
+}
+
+#[test]
+fn a_value_that_is_no_quantity_is_named_once_not_also_below_the_minimum() {
+    let rules = rules(
+        "- quantity: r.*\n  fix: Fix it.\n\
+         - minimum: {key: r.cpu, measure: cpu, atLeast: '4'}\n  fix: Raise it.\n",
+    );
+    assert_eq!(
+        messages(&rules, &json!({"r": {"cpu": "lots"}})),
+        ["r.cpu=\"lots\" is not a Kubernetes quantity. Fix it."]
+    );
+}
+
+#[test]
 fn requires_names_what_made_it_apply_and_what_is_there_instead() {
     let rules = rules(
         "- requires: {any: [db.secret, db.url]}\n  when: mode == RollingUpdate\n  fix: Add a database.\n\
