@@ -516,7 +516,8 @@ async fn adopt_killed_at_any_point_converges_when_run_again() {
             .interrupted();
         // What the killed run left shows the step it was stopped at.
         assert_eq!(phase(&f).await, stopped, "{point:?}");
-        f.run("adopt", &["--force-unlock"]).success();
+        // The killed run's process is gone from this machine: its lock is taken at once.
+        f.run("adopt", &[]).success();
         // A lock the killed run held would stop the next upgrade or uninstall.
         assert_eq!(lease_holder(&f).await, None, "{point:?}: the lock is left");
         assert_adopted(&f, claim).await;
@@ -746,7 +747,9 @@ async fn after_an_interrupted_clean_up_a_dry_run_writes_nothing_and_a_run_finish
     assert_eq!(lease_holder(&f).await, None, "the lock is released");
 }
 
-/// The lock a skyctl on this machine held when it was killed: its process is gone.
+/// The lock a skyctl of this host's name held when it was killed, with no process space
+/// recorded (an older skyctl, or one in another container of the same name): its process is
+/// not running here, which proves it gone only to `--force-unlock`.
 async fn lock_of_a_killed_skyctl(f: &Fixture) {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let pid = gone.id();

@@ -130,8 +130,8 @@ async fn in_a_new_namespace_dry_run_reports_what_the_api_server_rejects_and_a_fa
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let namespace = format!("{}-new", f.ns.name);
-    // The schema lets any string through as a quantity; the API server does not.
-    let invalid = "apiService.resources.requests.cpu=lots";
+    // A quantity, so the values pass; but the API server refuses a negative request.
+    let invalid = "apiService.resources.requests.cpu=-1";
     let install = |extra: &[&str]| {
         let args = [
             &["--create-namespace", "--no-wait", "--set", invalid],

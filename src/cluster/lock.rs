@@ -2,9 +2,11 @@
 //! that the holder renews while it works, so a crashed process's lock runs out by itself,
 //! unlike Helm's `pending-*` state, which stays until someone intervenes.
 //!
-//! `--force-unlock` never takes a lock from a holder that may be alive: only an expired lease,
-//! or one whose holder is provably gone (this host, and its process no longer runs). A holder
-//! that loses its lock anyway notices before its next step and stops.
+//! A lock whose holder is provably gone is taken at once: the holder ran in this very process
+//! space (host, boot and pid namespace) and its process no longer runs, as after `kill -9`,
+//! Ctrl-C or a closed terminal. `--force-unlock` also takes one whose holder had this host's
+//! name but recorded no process space (an older skyctl); it never takes a lock from a holder
+//! that may be alive. A holder that loses its lock anyway notices before its next step and stops.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,9 @@ const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// holder that is gone from one that is alive.
 const HOST_ANNOTATION: &str = "skyctl.io/lock-host";
 const PID_ANNOTATION: &str = "skyctl.io/lock-pid";
+/// The holder's boot and pid namespace: a pid means the same process only within them (two
+/// containers may share a host name, and never their pids).
+const PID_SPACE_ANNOTATION: &str = "skyctl.io/lock-pid-space";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -105,10 +110,14 @@ pub async fn acquire(
             "acquireTime": MicroTime(now),
             "renewTime": MicroTime(now),
         });
-        let annotations = json!({
-            HOST_ANNOTATION: this_host(),
+        let here = Place::of_this_process();
+        let mut annotations = json!({
+            HOST_ANNOTATION: here.host,
             PID_ANNOTATION: std::process::id().to_string(),
         });
+        if let Some(space) = &here.pid_space {
+            annotations[PID_SPACE_ANNOTATION] = json!(space);
+        }
         let result = match api
             .get_opt(&name)
             .await
@@ -124,10 +133,10 @@ pub async fn acquire(
             }
             Some(mut lease) => {
                 if let Some(held) = held_by_other(&lease, now) {
-                    let gone = holder_gone(&lease, &this_host(), process_alive);
-                    match (force, gone) {
-                        (true, true) => {}
-                        (true, false) => {
+                    match (force, holder_state(&lease, &here, process_alive)) {
+                        (_, Holder::Gone { sure: true }) | (true, Holder::Gone { sure: false }) => {
+                        }
+                        (true, Holder::MaybeAlive) => {
                             return Err(LockError::HolderAlive {
                                 release: release.to_owned(),
                                 holder: held.holder,
@@ -195,8 +204,34 @@ struct Held {
     expires_in: i64,
 }
 
-fn this_host() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
+/// Where a process runs, as far as a pid names it.
+struct Place {
+    host: String,
+    /// The boot and the pid namespace; `None` where the system does not say.
+    pid_space: Option<String>,
+}
+
+impl Place {
+    fn of_this_process() -> Self {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok();
+        let namespace = std::fs::read_link("/proc/self/ns/pid").ok();
+        Self {
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+            pid_space: boot
+                .zip(namespace)
+                .map(|(boot, ns)| format!("{}/{}", boot.trim(), ns.display())),
+        }
+    }
+}
+
+/// What a lease's annotations say of its holder.
+#[derive(Debug, PartialEq, Eq)]
+enum Holder {
+    /// It may still run: another host, a process that runs, or nothing recorded to tell.
+    MaybeAlive,
+    /// Its process no longer runs here. `sure`: it recorded this very process space; otherwise
+    /// only this host's name, which a container elsewhere may share.
+    Gone { sure: bool },
 }
 
 /// Whether a process runs on this host. Where the system cannot say (no /proc), every
@@ -206,15 +241,18 @@ fn process_alive(pid: u32) -> bool {
     !proc.join("self").exists() || proc.join(pid.to_string()).exists()
 }
 
-/// Whether the lease's holder is provably gone: it ran on this host and its process does not
-/// run any more. A holder on another host may be alive, whatever its lease says.
-fn holder_gone(lease: &Lease, host: &str, alive: impl Fn(u32) -> bool) -> bool {
+/// Whether the lease's holder is gone: it ran on this host and its process does not run any
+/// more. A holder on another host may be alive, whatever its lease says.
+fn holder_state(lease: &Lease, here: &Place, alive: impl Fn(u32) -> bool) -> Holder {
     let annotation = |key| lease.metadata.annotations.as_ref().and_then(|a| a.get(key));
-    let same_host = annotation(HOST_ANNOTATION).is_some_and(|h| h == host);
+    let same_host = annotation(HOST_ANNOTATION).is_some_and(|h| *h == here.host);
     let pid = annotation(PID_ANNOTATION).and_then(|p| p.parse::<u32>().ok());
     match pid {
-        Some(pid) if same_host => pid != std::process::id() && !alive(pid),
-        _ => false,
+        Some(pid) if same_host && pid != std::process::id() && !alive(pid) => Holder::Gone {
+            sure: here.pid_space.is_some()
+                && annotation(PID_SPACE_ANNOTATION) == here.pid_space.as_ref(),
+        },
+        _ => Holder::MaybeAlive,
     }
 }
 
@@ -358,48 +396,104 @@ mod tests {
         assert!(held_by_other(&lease("ann@box", 16), Timestamp::now()).is_none());
     }
 
-    fn annotated(lease: Lease, host: &str, pid: u32) -> Lease {
+    fn annotated(lease: Lease, host: &str, pid: u32, pid_space: Option<&str>) -> Lease {
         let mut lease = lease;
-        lease.metadata.annotations = Some(
-            [
-                (HOST_ANNOTATION.to_owned(), host.to_owned()),
-                (PID_ANNOTATION.to_owned(), pid.to_string()),
-            ]
-            .into(),
-        );
+        let mut annotations: std::collections::BTreeMap<String, String> = [
+            (HOST_ANNOTATION.to_owned(), host.to_owned()),
+            (PID_ANNOTATION.to_owned(), pid.to_string()),
+        ]
+        .into();
+        if let Some(space) = pid_space {
+            annotations.insert(PID_SPACE_ANNOTATION.to_owned(), space.to_owned());
+        }
+        lease.metadata.annotations = Some(annotations);
         lease
     }
 
     #[test]
-    fn only_a_holder_of_this_host_whose_process_is_gone_is_provably_gone() {
+    fn only_a_holder_of_this_process_space_whose_process_is_gone_is_surely_gone() {
         let dead = |_| false;
         let alive = |_| true;
-        // Table: the holder's host, whether its process runs, the verdict.
+        let here = Place {
+            host: "here".to_owned(),
+            pid_space: Some("boot-1/pid:[4026531836]".to_owned()),
+        };
+        let gone = |sure| Holder::Gone { sure };
+        // Table: the holder's host and process space, whether its process runs, the verdict.
         let cases = [
             (
-                "this host, process gone",
+                "this process space, process gone",
                 "here",
+                Some("boot-1/pid:[4026531836]"),
                 dead as fn(u32) -> bool,
-                true,
+                gone(true),
             ),
-            ("this host, process alive", "here", alive, false),
-            ("another host, whatever its process", "there", dead, false),
-        ];
-        for (name, host, running, gone) in cases {
-            let lease = annotated(lease("ann@box", 1), host, 4242);
-            assert_eq!(holder_gone(&lease, "here", running), gone, "{name}");
-        }
-        assert!(
-            !holder_gone(&lease("ann@box", 1), "here", dead),
-            "a lease without host and pid is never provably gone"
-        );
-        assert!(
-            !holder_gone(
-                &annotated(lease("me", 1), "here", std::process::id()),
+            (
+                "this process space, process alive",
                 "here",
+                Some("boot-1/pid:[4026531836]"),
+                alive,
+                Holder::MaybeAlive,
+            ),
+            (
+                "this host's name, another pid namespace (a container)",
+                "here",
+                Some("boot-1/pid:[4026532001]"),
+                dead,
+                gone(false),
+            ),
+            (
+                "this host's name, before a reboot",
+                "here",
+                Some("boot-0/pid:[4026531836]"),
+                dead,
+                gone(false),
+            ),
+            (
+                "this host's name, no process space recorded",
+                "here",
+                None,
+                dead,
+                gone(false),
+            ),
+            (
+                "another host, whatever its process",
+                "there",
+                Some("boot-1/pid:[4026531836]"),
+                dead,
+                Holder::MaybeAlive,
+            ),
+        ];
+        for (name, host, space, running, verdict) in cases {
+            let lease = annotated(lease("ann@box", 1), host, 4242, space);
+            assert_eq!(holder_state(&lease, &here, running), verdict, "{name}");
+        }
+        assert_eq!(
+            holder_state(&lease("ann@box", 1), &here, dead),
+            Holder::MaybeAlive,
+            "a lease without host and pid may be alive"
+        );
+        assert_eq!(
+            holder_state(
+                &annotated(lease("me", 1), "here", std::process::id(), None),
+                &here,
                 dead
             ),
+            Holder::MaybeAlive,
             "this process is never gone"
+        );
+        let unknown = Place {
+            host: "here".to_owned(),
+            pid_space: None,
+        };
+        assert_eq!(
+            holder_state(
+                &annotated(lease("ann@box", 1), "here", 4242, None),
+                &unknown,
+                dead
+            ),
+            gone(false),
+            "where this process's space is unknown, no holder is surely gone"
         );
     }
 
