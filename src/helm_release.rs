@@ -145,6 +145,16 @@ pub enum HelmError {
         known: Vec<String>,
     },
     #[error(
+        "Helm release {name} runs chart {chart}, which is not SkyPilot's: skyctl adopts only \
+         releases of the charts {}, and --version moves only between their versions",
+        charts.join(" and ")
+    )]
+    NotSkyPilot {
+        name: String,
+        chart: String,
+        charts: Vec<String>,
+    },
+    #[error(
         "release {name} in namespace {namespace} is skyctl's already (revision {revision}: \
          {description}), and Helm has a release of the same name there too (revision \
          {helm_revision}), which skyctl did not adopt into it. skyctl adopts a Helm release \
@@ -170,6 +180,7 @@ impl HelmError {
             HelmError::Undecodable { .. }
                 | HelmError::Foreign { .. }
                 | HelmError::UnknownChart { .. }
+                | HelmError::NotSkyPilot { .. }
         )
     }
 }
@@ -320,8 +331,22 @@ pub fn resume(history: &History, helm: &HelmRelease) -> Result<Resume, HelmError
 }
 
 /// The embedded chart a Helm release maps to: the one with its chart's name and version, or
-/// the version `--version` names.
+/// the version `--version` names. Either way the release must run a chart of a name skyctl
+/// embeds: `--version` bridges versions of SkyPilot's charts, never another chart's.
 pub fn chart_for(release: &HelmRelease, asked: Option<&str>) -> Result<&'static Chart, HelmError> {
+    let mut names: Vec<String> = Chart::all()
+        .iter()
+        .map(|c| c.metadata().name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    if !names.contains(&release.chart.metadata.name) {
+        return Err(HelmError::NotSkyPilot {
+            name: release.name.clone(),
+            chart: release.chart_label(),
+            charts: names,
+        });
+    }
     let unknown = || HelmError::UnknownChart {
         name: release.name.clone(),
         chart: release.chart_label(),
@@ -713,7 +738,16 @@ mod tests {
                 .version(),
             "0.13.0"
         );
-        // The name must match too: another chart at 0.13.0 is not SkyPilot's.
+        // The name must match too: another chart at 0.13.0 is not SkyPilot's, and --version
+        // does not make it so.
+        for asked in [None, Some("0.13.0"), Some("1.0.0-dev.20250319")] {
+            let err = chart_for(&decode_chart("tiny", "0.1.0"), asked)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tiny-0.1.0, which is not SkyPilot's"), "{err}");
+            assert!(err.contains("skypilot and skypilot-nightly"), "{err}");
+            assert!(!err.contains("Pass --version"), "{err}");
+        }
         assert!(chart_for(&decode_chart("other", "0.13.0"), None).is_err());
     }
 

@@ -461,6 +461,46 @@ async fn a_chart_version_skyctl_lacks_is_named_and_adopted_only_into_one_it_has(
     assert_eq!(helm_records(&f).await, 0);
 }
 
+// `--version` let adopt take over a Helm release of any chart: its dry run planned to delete
+// the ConfigMap of chart tiny-0.1.0, and the message for an unknown chart suggested --version.
+#[tokio::test]
+async fn a_release_of_another_chart_is_never_adopted_whatever_the_version_asked() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "tiny", "0.1.0");
+    let _helm = helm::install("secret", f.release(), &chart, &f.ns.name, &[]);
+    let mark = audit::mark();
+    for args in [
+        &[][..],
+        &["--dry-run"],
+        &["--version", "0.13.0", "--dry-run"],
+        &["--version", "0.13.0"],
+        &["--version", SEED_ERA],
+    ] {
+        f.run("adopt", args)
+            .code(2)
+            .stderr_has("runs chart tiny-0.1.0, which is not SkyPilot's")
+            .stderr_lacks("Pass --version");
+    }
+    assert!(
+        mark.skyctl_requests(&f.ns.name)
+            .iter()
+            .all(|r| !r.persists()),
+        "a refused adopt writes nothing"
+    );
+    let config_maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    assert!(
+        config_maps
+            .get_opt(&format!("{}-note", f.release()))
+            .await
+            .unwrap()
+            .is_some(),
+        "the other chart's object stays"
+    );
+    assert_eq!(helm_records(&f).await, 1, "Helm's record stays");
+}
+
 #[tokio::test]
 async fn helms_values_that_skyctl_refuses_are_named_with_their_origin_and_nothing_is_written() {
     let _serial = cluster::exclusive().await;
