@@ -135,10 +135,18 @@ async fn chart_of(
     {
         documents.retain(|doc| !doc.contains("kind: Namespace\n"));
     }
-    let objects = documents.join("\n---\n").replace(
-        "app.kubernetes.io/managed-by: skyctl",
-        "app.kubernetes.io/managed-by: Helm",
-    );
+    // Helm installs the published package, whose default image is the nightly's own tag (the
+    // chart's git source said `:latest`): Helm's objects carry it whatever skyctl renders.
+    let objects = documents
+        .join("\n---\n")
+        .replace(
+            "app.kubernetes.io/managed-by: skyctl",
+            "app.kubernetes.io/managed-by: Helm",
+        )
+        .replace(
+            "image: berkeleyskypilot/skypilot-nightly:latest",
+            &format!("image: {}", published_seed_era_image()),
+        );
     let name = if way.version == SEED_ERA {
         "skypilot-nightly"
     } else {
@@ -154,6 +162,20 @@ async fn chart_of(
     )
     .unwrap();
     chart
+}
+
+/// The API server image of the published `skypilot-nightly` 1.0.0-dev.20250319 package, as its
+/// real Helm render in the fixtures has it.
+fn published_seed_era_image() -> String {
+    let render = include_str!("fixtures/helm/1.0.0-dev.20250319/default.yaml");
+    render
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("image: berkeleyskypilot/skypilot-nightly:")
+        })
+        .map(|tag| format!("berkeleyskypilot/skypilot-nightly:{tag}"))
+        .expect("the render names the API server image")
 }
 
 /// `helm install` as the admin did, with the same values files and flags.
@@ -433,6 +455,53 @@ async fn a_release_helm_applied_client_side_with_its_configmap_driver_is_adopted
     assert!(
         String::from_utf8_lossy(&listed.stdout).trim().is_empty(),
         "{listed:?}"
+    );
+}
+
+// The built-in seed-era chart ran `skypilot-nightly:latest` where the published package pins
+// `:1.0.0.dev20250319`: adopting a Helm install of the published nightly rolled the server onto
+// `:latest`, and `list` showed APP VERSION `latest`.
+#[tokio::test]
+async fn a_helm_install_of_the_published_nightly_keeps_its_pinned_image() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    let published = published_seed_era_image();
+    assert_eq!(
+        published,
+        "berkeleyskypilot/skypilot-nightly:1.0.0.dev20250319"
+    );
+    let image = || async {
+        let deployment = f
+            .deployments()
+            .get(&format!("{}-api-server", f.release()))
+            .await
+            .unwrap();
+        deployment.spec.unwrap().template.spec.unwrap().containers[0]
+            .image
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(image().await, published, "as Helm installed it");
+    f.run("adopt", &[]).success();
+    assert_eq!(image().await, published, "adopt keeps the image");
+    let list = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["list", "-n", &f.ns.name, "-o", "json"])
+        .run()
+        .success();
+    let listed: Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(listed[0]["app_version"], "1.0.0.dev20250319", "{listed}");
+    // A new install of the seed-era chart gets the same image.
+    let rendered = skyctl()
+        .args(["template", "--version", SEED_ERA])
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        rendered.contains(&format!("image: {published}")),
+        "{rendered}"
     );
 }
 

@@ -15,7 +15,8 @@ use support::release::Fixture;
 use support::skyctl::{Skyctl, skyctl};
 
 const PASSWORD: &str = "a password nobody may read";
-const DEFAULT_IMAGE: &str = "berkeleyskypilot/skypilot-nightly:latest";
+/// The seed-era chart's default, as its published package pins it.
+const DEFAULT_IMAGE: &str = "berkeleyskypilot/skypilot-nightly:1.0.0.dev20250319";
 
 /// `skyctl ARGS -n NS`, exactly as given: none of the values the fixture adds to install and
 /// upgrade, so that an upgrade here can be one given no values at all.
@@ -100,7 +101,7 @@ async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
     assert_eq!(row[2], "1");
     assert_eq!(row[4], "deployed");
     assert_eq!(row[5], "skypilot-nightly-1.0.0-dev.20250319");
-    assert_eq!(row[6], "latest");
+    assert_eq!(row[6], "1.0.0.dev20250319");
 
     let every = skyctl()
         .kubeconfig(cluster::kubeconfig())
@@ -190,7 +191,7 @@ async fn history_lists_revisions_with_their_descriptions_newest_last_up_to_max()
             "updated": newest[0]["updated"],
             "status": "deployed",
             "chart": "skypilot-nightly-1.0.0-dev.20250319",
-            "app_version": "latest",
+            "app_version": "1.0.0.dev20250319",
             "description": "two API servers for the launch",
         }])
     );
