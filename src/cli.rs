@@ -410,9 +410,19 @@ pub struct UninstallArgs {
     /// Also delete the data volume (PVC): the API server's state is lost
     #[arg(long)]
     pub delete_data: bool,
-    /// Also delete the namespace, if skyctl created it
+    /// Also delete the namespace, if skyctl created it and nothing in it is anyone else's
+    /// (another release's, Helm's, stored credentials, a person's): skyctl lists what would
+    /// block it, and changes nothing
     #[arg(long)]
     pub delete_namespace: bool,
+    /// With --delete-namespace: an object in the namespace that is not the release's, named
+    /// to go with the namespace (repeat for each; KIND/NAME, e.g. Secret/aws-credentials)
+    #[arg(long, value_name = "KIND/NAME", requires = "delete_namespace")]
+    pub also_delete: Vec<crate::namespace_deletion::Named>,
+    /// Show what would be deleted, what kept and why, and whether the namespace would go;
+    /// change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// A release that does not exist is no error
     #[arg(long)]
     pub ignore_not_found: bool,

@@ -16,6 +16,7 @@ pub mod helm_release;
 pub mod interrupt_point;
 pub mod kube_names;
 pub mod manifest;
+pub mod namespace_deletion;
 pub mod ownership;
 pub mod plan;
 pub mod poll;

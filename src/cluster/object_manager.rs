@@ -14,6 +14,7 @@ use serde_json::json;
 use super::resources;
 use crate::decide::FIELD_MANAGER;
 use crate::manifest::{Manifest, ObjectRef};
+use crate::namespace_deletion::Resident;
 use crate::ownership::{self, Keep};
 use crate::release::{History, Release};
 
@@ -129,6 +130,57 @@ impl ObjectManager {
             }
         }
         Ok(live)
+    }
+
+    /// Everything in `namespace`, of every kind that can be listed there (their metadata): what
+    /// deleting the namespace would delete. A kind that may not be listed is an error, since
+    /// what it holds cannot be told.
+    pub async fn residents(&self, namespace: &str) -> anyhow::Result<Vec<Resident>> {
+        let discovery = kube::discovery::Discovery::new(self.client.clone())
+            .run()
+            .await
+            .context("cannot discover the kinds of objects the cluster serves")?;
+        let kinds: Vec<kube::discovery::ApiResource> = discovery
+            .groups()
+            .flat_map(|group| group.recommended_resources())
+            .filter(|(_, caps)| {
+                caps.scope == kube::discovery::Scope::Namespaced
+                    && caps.supports_operation(kube::discovery::verbs::LIST)
+            })
+            .map(|(resource, _)| resource)
+            .collect();
+        let lists = join_all(kinds.iter().map(|kind| async move {
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(self.client.clone(), namespace, kind);
+            api.list_metadata(&kube::api::ListParams::default())
+                .await
+                .with_context(|| {
+                    format!("cannot list the {} in namespace {namespace}", kind.plural)
+                })
+        }))
+        .await;
+        let mut seen = BTreeSet::new();
+        let mut residents = Vec::new();
+        for (kind, list) in kinds.iter().zip(lists) {
+            for item in list?.items {
+                // One object served by two groups (Events) is one resident.
+                if let Some(uid) = &item.metadata.uid
+                    && !seen.insert(uid.clone())
+                {
+                    continue;
+                }
+                residents.push(Resident {
+                    id: ObjectRef {
+                        api_version: kind.api_version.clone(),
+                        kind: kind.kind.clone(),
+                        namespace: Some(namespace.to_owned()),
+                        name: item.metadata.name.clone().unwrap_or_default(),
+                    },
+                    meta: item.metadata,
+                });
+            }
+        }
+        Ok(residents)
     }
 
     /// Server-side applies one object and returns it as the API server stored (or, in a dry
@@ -271,8 +323,30 @@ impl ObjectManager {
 
     /// Deletes the namespace (and with it everything in it); true if it existed.
     pub async fn delete_namespace(&self, namespace: &str) -> anyhow::Result<bool> {
+        self.delete_namespace_with(namespace, DeleteParams::background())
+            .await
+    }
+
+    /// Deletes the namespace only if it is still the one with `uid`: a namespace deleted and
+    /// made anew meanwhile is someone else's.
+    pub async fn delete_namespace_if(&self, namespace: &str, uid: &str) -> anyhow::Result<bool> {
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: Some(uid.to_owned()),
+                resource_version: None,
+            }),
+            ..DeleteParams::background()
+        };
+        self.delete_namespace_with(namespace, params).await
+    }
+
+    async fn delete_namespace_with(
+        &self,
+        namespace: &str,
+        params: DeleteParams,
+    ) -> anyhow::Result<bool> {
         let api = self.api(&namespace_ref(namespace)).await?;
-        delete_if_present(&api, namespace, &DeleteParams::background())
+        delete_if_present(&api, namespace, &params)
             .await
             .with_context(|| format!("cannot delete namespace {namespace}"))
     }

@@ -1,7 +1,9 @@
 //! Uninstall on the cluster: delete what the release still owns, cluster-scoped objects
 //! included, keep its data unless asked, leave what is someone else's, and forget the release.
 //! Safe to run again after an interruption: the records go last, so a second run still knows
-//! what to delete.
+//! what to delete. With `--delete-namespace`, the namespace goes too, but only when nothing in
+//! it is anyone else's (`namespace_deletion`): that is checked before anything is written, and
+//! again, for newcomers, right before the namespace is deleted.
 
 use std::time::Duration;
 
@@ -9,7 +11,9 @@ use super::lock;
 use super::object_manager::{ObjectManager, namespace_ref};
 use super::wait;
 use crate::decide;
+use crate::error::invalid_input;
 use crate::manifest::ObjectRef;
+use crate::namespace_deletion::{self, Assessment, Blocker, Named, Resident};
 use crate::ownership::Keep;
 use crate::progress::Progress;
 use crate::release::{History, Release, ReleaseRecord, ReleaseStatus, ReleaseStorage};
@@ -18,20 +22,98 @@ use crate::release::{History, Release, ReleaseRecord, ReleaseStatus, ReleaseStor
 pub struct Options {
     pub delete_data: bool,
     pub delete_namespace: bool,
+    /// Objects in the namespace that are not the release's, named to go with it.
+    pub also_delete: Vec<Named>,
     pub wait: Option<Duration>,
     pub force_unlock: bool,
+    /// Decide and report; write nothing.
+    pub dry_run: bool,
+}
+
+/// What `--delete-namespace` will do with the namespace.
+#[derive(Debug, Clone)]
+pub enum NamespacePlan {
+    /// Not asked for.
+    Stays,
+    /// Asked for, but skyctl did not create the namespace.
+    NotCreatedBySkyctl,
+    /// Deleted once the release is gone, with the objects named to go.
+    Deleted { uid: String, named: Vec<ObjectRef> },
+}
+
+/// `--delete-namespace` would take objects that are not the release's to take. Nothing was
+/// changed.
+#[derive(Debug, thiserror::Error)]
+pub struct NamespaceRefused {
+    pub namespace: String,
+    pub release: String,
+    pub assessment: Assessment,
+}
+
+impl std::fmt::Display for NamespaceRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "namespace {} holds what is not release {}'s to delete; deleting the namespace would \
+             delete it too:",
+            self.namespace, self.release
+        )?;
+        let blocking = &self.assessment.blocking;
+        for (id, why) in blocking {
+            writeln!(f, "  {id}: {why}")?;
+        }
+        write!(
+            f,
+            "Nothing was changed. Uninstall without --delete-namespace to keep the namespace. To \
+             delete it too:"
+        )?;
+        if blocking.iter().any(|(_, why)| *why == Blocker::Data) {
+            write!(f, "\n  add --delete-data: the release's data goes with it")?;
+        }
+        let mut releases: Vec<String> = blocking
+            .iter()
+            .filter_map(|(_, why)| match why {
+                Blocker::Release { name, namespace } => Some(format!(
+                    "uninstall release {name} first: skyctl uninstall {name} -n {namespace}"
+                )),
+                Blocker::Helm { name, namespace } => Some(format!(
+                    "uninstall Helm release {name} first: helm uninstall {name} -n {namespace}"
+                )),
+                _ => None,
+            })
+            .collect();
+        releases.dedup();
+        for step in releases {
+            write!(f, "\n  {step}")?;
+        }
+        let flags = self.assessment.also_delete_flags();
+        if !flags.is_empty() {
+            write!(
+                f,
+                "\n  name each of the others that may go with it: {flags}"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
 pub enum Outcome {
     /// There was no such release: nothing was done.
     NotFound,
+    /// `--dry-run`: what would be done; nothing was.
+    WouldUninstall {
+        teardown: decide::Teardown,
+        namespace: NamespacePlan,
+    },
     Uninstalled {
         deleted: Vec<ObjectRef>,
         /// Objects the release listed that are someone else's now: left alone.
         kept: Vec<(ObjectRef, Keep)>,
         retained: Vec<ObjectRef>,
         namespace_deleted: bool,
+        /// Objects that appeared in the namespace during the uninstall, which kept it.
+        newcomers: Vec<ObjectRef>,
     },
 }
 
@@ -51,6 +133,14 @@ pub async fn run<S: ReleaseStorage>(
         live: manager.observe(&history.every_object()).await?,
     };
     let teardown = decide::teardown(release, history, &observation, options.delete_data);
+    let (namespace, residents) =
+        namespace_plan(manager, release, history, &teardown, options).await?;
+    if options.dry_run {
+        return Ok(Outcome::WouldUninstall {
+            teardown,
+            namespace,
+        });
+    }
     let lock = lock::acquire(
         manager.client(),
         &release.namespace,
@@ -90,9 +180,17 @@ pub async fn run<S: ReleaseStorage>(
     })?;
     released?;
 
-    let namespace_deleted = options.delete_namespace
-        && history.created_namespace()
-        && manager.delete_namespace(&release.namespace).await?;
+    let mut newcomers = Vec::new();
+    let namespace_deleted = match &namespace {
+        NamespacePlan::Deleted { uid, .. } => {
+            newcomers = namespace_deletion::newcomers(
+                &residents,
+                &manager.residents(&release.namespace).await?,
+            );
+            newcomers.is_empty() && manager.delete_namespace_if(&release.namespace, uid).await?
+        }
+        NamespacePlan::Stays | NamespacePlan::NotCreatedBySkyctl => false,
+    };
     if let (true, Some(timeout)) = (namespace_deleted, options.wait) {
         wait::until_gone(
             manager,
@@ -109,5 +207,39 @@ pub async fn run<S: ReleaseStorage>(
         kept,
         retained: teardown.retain,
         namespace_deleted,
+        newcomers,
     })
+}
+
+/// Whether the namespace goes, read before anything is written; with the residents it was
+/// decided on. Refuses when it holds what is not the release's and was not named to go.
+async fn namespace_plan(
+    manager: &ObjectManager,
+    release: &Release,
+    history: &History,
+    teardown: &decide::Teardown,
+    options: &Options,
+) -> anyhow::Result<(NamespacePlan, Vec<Resident>)> {
+    if !options.delete_namespace {
+        return Ok((NamespacePlan::Stays, Vec::new()));
+    }
+    if !history.created_namespace() {
+        return Ok((NamespacePlan::NotCreatedBySkyctl, Vec::new()));
+    }
+    let Some(live) = manager.get(&namespace_ref(&release.namespace)).await? else {
+        return Ok((NamespacePlan::Stays, Vec::new()));
+    };
+    let residents = manager.residents(&release.namespace).await?;
+    let assessment =
+        namespace_deletion::assess(release, teardown, &residents, &options.also_delete);
+    if !assessment.allows() {
+        return Err(invalid_input(NamespaceRefused {
+            namespace: release.namespace.clone(),
+            release: release.name.clone(),
+            assessment,
+        }));
+    }
+    let uid = live.metadata.uid.unwrap_or_default();
+    let named = assessment.named.into_iter().map(|(id, _)| id).collect();
+    Ok((NamespacePlan::Deleted { uid, named }, residents))
 }

@@ -623,8 +623,10 @@ async fn undo(
             let options = teardown::Options {
                 delete_data: false,
                 delete_namespace: false,
+                also_delete: Vec::new(),
                 wait: args.wait.limit(),
                 force_unlock: false,
+                dry_run: false,
             };
             teardown::run(&manager, &storage, release, &after, &options, &mut Silent)
                 .await

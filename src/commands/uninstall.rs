@@ -1,7 +1,8 @@
 use crate::cli::{ClusterArgs, UninstallArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
-use crate::cluster::teardown::{self, Outcome};
+use crate::cluster::teardown::{self, NamespacePlan, Outcome};
+use crate::decide::Teardown;
 use crate::guide::{credential_secrets, oauth_client};
 use crate::release::Release;
 use crate::ui::LiveProgress;
@@ -13,8 +14,10 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
     let options = teardown::Options {
         delete_data: args.delete_data,
         delete_namespace: args.delete_namespace,
+        also_delete: args.also_delete,
         wait: args.wait.limit(),
         force_unlock: args.lock.force_unlock,
+        dry_run: args.dry_run,
     };
     let manager = ObjectManager::new(&client);
     let storage = SecretStorage::new(&client, &release.namespace, &release.name);
@@ -46,11 +49,16 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                 release.namespace
             ));
         }
+        Outcome::WouldUninstall {
+            teardown,
+            namespace,
+        } => report_dry_run(&release, &teardown, &namespace),
         Outcome::Uninstalled {
             deleted,
             kept,
             retained,
             namespace_deleted,
+            newcomers,
         } => {
             eprintln!(
                 "release {} uninstalled: {} object(s) deleted",
@@ -77,6 +85,16 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             }
             if namespace_deleted {
                 eprintln!("namespace {} deleted", release.namespace);
+            } else if !newcomers.is_empty() {
+                eprintln!(
+                    "namespace {} kept: these appeared in it during the uninstall: {}",
+                    release.namespace,
+                    newcomers
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             } else if args.delete_namespace {
                 eprintln!(
                     "namespace {} kept: skyctl did not create it",
@@ -89,6 +107,41 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// What `uninstall --dry-run` found: what would go, what stay and why. Nothing was written.
+fn report_dry_run(release: &Release, teardown: &Teardown, namespace: &NamespacePlan) {
+    eprintln!(
+        "dry run: uninstall of release {} in namespace {} would delete {} object(s); nothing was changed",
+        release.name,
+        release.namespace,
+        teardown.delete.len()
+    );
+    for id in &teardown.delete {
+        eprintln!("  would delete {id}");
+    }
+    for (id, why) in &teardown.keep {
+        eprintln!("  would leave {id} alone: {why}");
+    }
+    for id in &teardown.retain {
+        eprintln!("  would keep {id}: it holds the API server's state (--delete-data deletes it)");
+    }
+    match namespace {
+        NamespacePlan::Stays => {}
+        NamespacePlan::NotCreatedBySkyctl => eprintln!(
+            "  would keep namespace {}: skyctl did not create it",
+            release.namespace
+        ),
+        NamespacePlan::Deleted { named, .. } => {
+            for id in named {
+                eprintln!("  would delete {id} with the namespace, as --also-delete names it");
+            }
+            eprintln!(
+                "  would delete namespace {} once the release is gone",
+                release.namespace
+            );
+        }
+    }
 }
 
 /// `--delete-data` deletes the release's data; credentials stored with `creds add` belong to

@@ -1,0 +1,261 @@
+//! `uninstall --delete-namespace` deletes the namespace only when nothing in it is anyone
+//! else's: another skyctl release, a Helm release, a person's Secret and the release's own data
+//! each block it before anything is written, named with the way out. `uninstall --dry-run`
+//! tells what would go and what stay.
+
+mod support;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret};
+use kube::api::{Api, PostParams};
+use serde_json::json;
+use support::audit;
+use support::cluster;
+use support::helm;
+use support::release::Fixture;
+use support::skyctl::Outcome;
+
+/// A namespace skyctl creates for the fixture's release (`install --create-namespace`), so
+/// that `--delete-namespace` may delete it.
+async fn release_in_a_namespace_skyctl_creates(f: &Fixture) -> String {
+    let namespace = format!("{}-own", f.ns.name);
+    f.command_in(&namespace, "install", &["--create-namespace", "--no-wait"])
+        .run()
+        .success();
+    namespace
+}
+
+fn uninstall(f: &Fixture, namespace: &str, args: &[&str]) -> Outcome {
+    f.command_in(namespace, "uninstall", args).run()
+}
+
+async fn namespace_exists(f: &Fixture, namespace: &str) -> bool {
+    let namespaces: Api<Namespace> = Api::all(f.ns.client.clone());
+    namespaces
+        .get_opt(namespace)
+        .await
+        .unwrap()
+        .is_some_and(|n| n.metadata.deletion_timestamp.is_none())
+}
+
+async fn create_secret(f: &Fixture, namespace: &str, name: &str) {
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": name}, "stringData": {"note": "a person's"}
+    }))
+    .unwrap();
+    Api::<Secret>::namespaced(f.ns.client.clone(), namespace)
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+}
+
+fn persisted(mark: &audit::Mark, namespace: &str) -> Vec<audit::Request> {
+    mark.skyctl_requests(namespace)
+        .into_iter()
+        .filter(audit::Request::persists)
+        .collect()
+}
+
+// `uninstall R --delete-namespace` deleted everything in the namespace: another skyctl release
+// (its volume, records and the cluster-wide objects no record then named), a Helm release and a
+// person's Secret; and, without --delete-data, the release's own volume after saying it kept it.
+#[tokio::test]
+async fn a_namespace_that_holds_what_is_not_the_releases_is_never_deleted() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let namespace = release_in_a_namespace_skyctl_creates(&f).await;
+    // Another release beside it, sharing its ingress controller; a Helm release; a person's
+    // Secret.
+    let other = Fixture::new().await;
+    other
+        .command_in(
+            &namespace,
+            "install",
+            &["--no-wait", "--set", "ingress-nginx.enabled=false"],
+        )
+        .run()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "notes", "0.1.0");
+    let _helm = helm::install("secret", "notes", &chart, &namespace, &[]);
+    create_secret(&f, &namespace, "kept-by-hand").await;
+
+    let mark = audit::mark();
+    for dry_run in [&["--dry-run"][..], &[]] {
+        let refused = uninstall(&f, &namespace, &[&["--delete-namespace"], dry_run].concat())
+            .code(2)
+            .stderr_has(&format!("namespace {namespace} holds what is not release"))
+            .stderr_has(&format!(
+                "PersistentVolumeClaim {namespace}/{}-state: the release's data",
+                f.release()
+            ))
+            .stderr_has(&format!(
+                "Deployment {namespace}/{b}-api-server: of release {b} in namespace {namespace}",
+                b = other.release()
+            ))
+            .stderr_has(&format!(
+                "PersistentVolumeClaim {namespace}/{b}-state: of release {b}",
+                b = other.release()
+            ))
+            .stderr_has(&format!(
+                "ConfigMap {namespace}/notes-note: of Helm release notes"
+            ))
+            .stderr_has(&format!(
+                "Secret {namespace}/kept-by-hand: made by hand or by another tool"
+            ))
+            .stderr_has("add --delete-data")
+            .stderr_has(&format!(
+                "skyctl uninstall {} -n {namespace}",
+                other.release()
+            ))
+            .stderr_has(&format!("helm uninstall notes -n {namespace}"))
+            .stderr_has("--also-delete Secret/kept-by-hand")
+            .stderr_has("Nothing was changed");
+        // What another resident owns goes or stays with it, and is not listed on its own; the
+        // data and other releases' objects cannot be named away.
+        for absent in [
+            "Pod ",
+            "ReplicaSet ",
+            "EndpointSlice ",
+            "--also-delete PersistentVolumeClaim",
+            "--also-delete Deployment",
+        ] {
+            assert!(!refused.stderr.contains(absent), "{absent}: {refused:#?}");
+        }
+    }
+    let writes = persisted(&mark, &namespace);
+    assert!(writes.is_empty(), "a refused uninstall wrote: {writes:#?}");
+    // Even with the data let go, the others still block.
+    uninstall(&f, &namespace, &["--delete-namespace", "--delete-data"])
+        .code(2)
+        .stderr_lacks("the release's data");
+    assert!(namespace_exists(&f, &namespace).await);
+
+    // Without --delete-namespace the release goes and everything else stays.
+    uninstall(&f, &namespace, &["--delete-data"]).success();
+    assert!(namespace_exists(&f, &namespace).await);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(f.ns.client.clone(), &namespace);
+    assert!(
+        claims
+            .get_opt(&format!("{}-state", other.release()))
+            .await
+            .unwrap()
+            .is_some(),
+        "the other release's volume stays"
+    );
+    other.command_in(&namespace, "status", &[]).run().success();
+    let maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &namespace);
+    assert!(maps.get_opt("notes-note").await.unwrap().is_some());
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &namespace);
+    assert!(secrets.get_opt("kept-by-hand").await.unwrap().is_some());
+    other
+        .command_in(&namespace, "uninstall", &["--delete-data"])
+        .run()
+        .success();
+}
+
+#[tokio::test]
+async fn the_namespace_goes_with_the_release_once_its_data_may_go_too() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let namespace = release_in_a_namespace_skyctl_creates(&f).await;
+    let mark = audit::mark();
+    uninstall(&f, &namespace, &["--delete-namespace"])
+        .code(2)
+        .stderr_has(&format!(
+            "PersistentVolumeClaim {namespace}/{}-state: the release's data",
+            f.release()
+        ))
+        .stderr_has("add --delete-data")
+        .stderr_lacks("--also-delete");
+    assert!(persisted(&mark, &namespace).is_empty());
+
+    let dry = uninstall(
+        &f,
+        &namespace,
+        &["--delete-namespace", "--delete-data", "--dry-run"],
+    )
+    .success()
+    .stderr_has("dry run: uninstall of release")
+    .stderr_has(&format!(
+        "would delete PersistentVolumeClaim {namespace}/{}-state",
+        f.release()
+    ))
+    .stderr_has(&format!("would delete namespace {namespace}"));
+    assert!(persisted(&mark, &namespace).is_empty(), "{dry:#?}");
+    // A plain dry run keeps the data and says so.
+    uninstall(&f, &namespace, &["--dry-run"])
+        .success()
+        .stderr_has(&format!(
+            "would keep PersistentVolumeClaim {namespace}/{}-state",
+            f.release()
+        ))
+        .stderr_lacks("would delete namespace");
+    assert!(persisted(&mark, &namespace).is_empty());
+
+    uninstall(&f, &namespace, &["--delete-namespace", "--delete-data"])
+        .success()
+        .stderr_has(&format!("namespace {namespace} deleted"));
+    assert!(!namespace_exists(&f, &namespace).await);
+}
+
+#[tokio::test]
+async fn objects_named_with_also_delete_go_with_the_namespace_and_no_others() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let namespace = release_in_a_namespace_skyctl_creates(&f).await;
+    create_secret(&f, &namespace, "notes").await;
+    create_secret(&f, &namespace, "more-notes").await;
+    let both = ["--delete-namespace", "--delete-data"];
+    uninstall(
+        &f,
+        &namespace,
+        &[&both[..], &["--also-delete", "Secret/notes"]].concat(),
+    )
+    .code(2)
+    .stderr_has(&format!("Secret {namespace}/more-notes"))
+    .stderr_lacks(&format!("Secret {namespace}/notes:"));
+    uninstall(
+        &f,
+        &namespace,
+        &[
+            &both[..],
+            &[
+                "--also-delete",
+                "Secret/notes",
+                "--also-delete",
+                "secret/more-notes",
+            ],
+            &["--dry-run"],
+        ]
+        .concat(),
+    )
+    .success()
+    .stderr_has(&format!(
+        "would delete Secret {namespace}/more-notes with the namespace"
+    ));
+    // Bad input on the new flag: exit 2 before the cluster is asked anything.
+    for bad in [
+        &["--also-delete", "Secret/notes"][..],
+        &["--delete-namespace", "--also-delete", "Secret"],
+        &["--delete-namespace", "--also-delete", "Secret/a/b"],
+    ] {
+        uninstall(&f, &namespace, bad).code(2);
+    }
+    assert!(namespace_exists(&f, &namespace).await);
+    uninstall(
+        &f,
+        &namespace,
+        &[
+            &both[..],
+            &[
+                "--also-delete",
+                "Secret/notes",
+                "--also-delete",
+                "Secret/more-notes",
+            ],
+        ]
+        .concat(),
+    )
+    .success();
+    assert!(!namespace_exists(&f, &namespace).await);
+}
