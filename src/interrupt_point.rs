@@ -6,15 +6,25 @@
 //! pending record, with no destructor, lock release or record update run after it. `NAME#N`
 //! stops at the N-th time the point is reached (a rollout applies several phases).
 //!
-//! Only debug builds (what `cargo test` runs) read the variable; in a release build
+//! For a race, a test needs a run held between two steps instead: with
+//! `SKYCTL_PAUSE_AT=NAME[#N]` and `SKYCTL_PAUSE_FILE=PATH`, skyctl writes `PATH.paused` at the
+//! point and waits there until `PATH` exists.
+//!
+//! Only debug builds (what `cargo test` runs) read the variables; in a release build
 //! [`reached`] is empty, so the binary users run cannot be stopped this way.
 
-/// The environment variable that names the point.
+/// The environment variable that names the point to stop at.
 pub const VARIABLE: &str = "SKYCTL_INTERRUPT_AT";
+/// The environment variable that names the point to wait at.
+pub const PAUSE_VARIABLE: &str = "SKYCTL_PAUSE_AT";
+/// The file whose existence ends the wait.
+pub const PAUSE_FILE: &str = "SKYCTL_PAUSE_FILE";
 
 /// The steps a test can stop skyctl at, in the order a rollout or an adopt reaches them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Point {
+    /// A rollout read the cluster and decided, and is about to write its first object.
+    Prepared,
     /// The release's lock is held; nothing else of this run is written yet.
     LockTaken,
     /// The OAuth client is stored in its Secret, before any object is applied.
@@ -36,7 +46,8 @@ pub enum Point {
 }
 
 impl Point {
-    pub const ALL: [Point; 9] = [
+    pub const ALL: [Point; 10] = [
+        Point::Prepared,
         Point::LockTaken,
         Point::OauthClientStored,
         Point::RecordedPending,
@@ -50,6 +61,7 @@ impl Point {
 
     pub fn name(self) -> &'static str {
         match self {
+            Point::Prepared => "prepared",
             Point::LockTaken => "lock-taken",
             Point::OauthClientStored => "oauth-client-stored",
             Point::RecordedPending => "recorded-pending",
@@ -76,25 +88,47 @@ fn stops_here(wanted: &str, point: Point, times: usize) -> bool {
     name == point.name() && nth == times
 }
 
-/// skyctl reached `point`: a debug build named by [`VARIABLE`] stops here with SIGKILL.
+/// skyctl reached `point`: a debug build named by [`VARIABLE`] stops here with SIGKILL; one
+/// named by [`PAUSE_VARIABLE`] waits here for [`PAUSE_FILE`].
 #[cfg(debug_assertions)]
 pub fn reached(point: Point) {
     use std::sync::Mutex;
     static ARRIVALS: Mutex<[usize; Point::ALL.len()]> = Mutex::new([0; Point::ALL.len()]);
-    let Some(wanted) = std::env::var_os(VARIABLE) else {
+    let stop = std::env::var(VARIABLE).ok();
+    let pause = std::env::var(PAUSE_VARIABLE).ok();
+    if stop.is_none() && pause.is_none() {
         return;
-    };
+    }
     let times = {
         let mut arrivals = ARRIVALS.lock().unwrap_or_else(|e| e.into_inner());
         // The discriminant is the point's place in `ALL`, which lists them in declaration order.
         arrivals[point as usize] += 1;
         arrivals[point as usize]
     };
-    if stops_here(&wanted.to_string_lossy(), point, times) {
+    let named = |wanted: &Option<String>| {
+        wanted
+            .as_deref()
+            .is_some_and(|w| stops_here(w, point, times))
+    };
+    if named(&stop) {
         eprintln!("skyctl: stopped at {} ({VARIABLE})", point.name());
         // SAFETY: kill(2) on this process's own pid; SIGKILL cannot be caught or ignored.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+    if named(&pause)
+        && let Some(gate) = std::env::var_os(PAUSE_FILE).map(std::path::PathBuf::from)
+    {
+        let mut paused = gate.clone().into_os_string();
+        paused.push(".paused");
+        let _ = std::fs::write(&paused, point.name());
+        // Bounded, so that a test that died never leaves skyctl waiting for good.
+        for _ in 0..6000 {
+            if gate.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 }

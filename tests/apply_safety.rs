@@ -10,7 +10,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::api::{Api, PostParams};
-use serde_json::json;
+use serde_json::{Value, json};
+use skyctl::interrupt_point::Point;
 use skyctl::manifest::Manifest;
 use support::cluster::{self, eventually, kubectl};
 use support::release::{Fixture, lease_holder, pod_spec, upgrade_holding_the_lock};
@@ -399,4 +400,85 @@ async fn dry_run_diff_masks_secret_data() {
         }
     }
     f.run("uninstall", &[]).success();
+}
+
+// Two installs of one release name in two namespaces at the same time both succeeded: each
+// read the cluster before either wrote, and the later took the earlier's cluster-wide objects
+// over (its ClusterRoleBinding rebound, its webhook pointed into the other namespace), since
+// both apply as skyctl. The lock is per namespace; a cluster-wide object believed absent is
+// now created, never applied over, so the run that comes second stops there.
+#[tokio::test]
+async fn of_two_installs_racing_for_cluster_wide_objects_the_later_stops_and_takes_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let elsewhere = cluster::TestNamespace::create("race").await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("go");
+    // The first install reads the cluster, decides and previews, then waits before writing.
+    let first = f
+        .command("install", &["--no-wait"])
+        .paused_at(Point::Prepared, &gate)
+        .start();
+    let paused = dir.path().join("go.paused");
+    eventually(
+        "the first install to be held before its first write",
+        Duration::from_secs(60),
+        || async { paused.exists().then_some(()) },
+    )
+    .await;
+    // Meanwhile the same release name is installed in another namespace, to the end.
+    f.command_in(&elsewhere.name, "install", &["--no-wait"])
+        .run()
+        .success();
+    std::fs::write(&gate, "").unwrap();
+    let outcome = support::skyctl::Outcome::from(first.wait_with_output().unwrap())
+        .code(1)
+        .stderr_has("was made by someone else after this run read the cluster")
+        .stderr_has("nothing after it was written");
+    // Every cluster-wide object is still the second release's, pointing into its namespace.
+    let binding = kubectl([
+        "get",
+        "clusterrolebinding",
+        &format!("{}-api-role-binding", f.release()),
+        "-o",
+        "json",
+    ]);
+    let binding: Value = serde_json::from_slice(&binding.stdout).unwrap();
+    assert_eq!(
+        binding["metadata"]["annotations"]["skyctl.io/release-namespace"],
+        elsewhere.name.as_str(),
+        "{outcome:#?}"
+    );
+    assert_eq!(binding["subjects"][0]["namespace"], elsewhere.name.as_str());
+    let webhook = kubectl([
+        "get",
+        "validatingwebhookconfiguration",
+        &format!("{}-ingress-nginx-admission", f.release()),
+        "-o",
+        "json",
+    ]);
+    let webhook: Value = serde_json::from_slice(&webhook.stdout).unwrap();
+    assert_eq!(
+        webhook["webhooks"][0]["clientConfig"]["service"]["namespace"],
+        elsewhere.name.as_str()
+    );
+    let second = f
+        .command_in(&elsewhere.name, "status", &["-o", "json"])
+        .run()
+        .success();
+    let second: Value = serde_json::from_str(&second.stdout).unwrap();
+    assert_eq!(second["status"], "deployed");
+    // The first is recorded as failed, and its uninstall leaves the second's objects alone.
+    let first_status = f.status();
+    assert_eq!(first_status["status"], "failed", "{first_status}");
+    f.run("uninstall", &["--delete-data"]).success();
+    let binding = kubectl([
+        "get",
+        "clusterrolebinding",
+        &format!("{}-api-role-binding", f.release()),
+    ]);
+    assert!(binding.status.success(), "the second's binding stays");
+    f.command_in(&elsewhere.name, "uninstall", &["--delete-data"])
+        .run()
+        .success();
 }

@@ -39,6 +39,13 @@ pub enum ApplyError {
         object: ObjectRef,
         source: kube::Error,
     },
+    #[error(
+        "{object} was made by someone else after this run read the cluster (another skyctl run \
+         may be installing a release of the same name, or one that renders the same cluster-wide \
+         object); it was left as it is, and nothing after it was written. `skyctl list -A` shows \
+         the releases; run again and the preflight names its owner"
+    )]
+    MadeMeanwhile { object: ObjectRef },
     #[error(transparent)]
     Resolve(#[from] anyhow::Error),
 }
@@ -197,6 +204,57 @@ impl ObjectManager {
         api.patch(&manifest.id.name, &params, &Patch::Apply(&manifest.object))
             .await
             .map_err(|source| classify(&manifest.id, source))
+    }
+
+    /// Creates an object the rollout found absent, owned by skyctl's field manager as if it had
+    /// been applied. The create is refused once the object exists: another run made it
+    /// meanwhile (two installs racing for one cluster-wide name), and this run stops there
+    /// rather than take it over, as an apply would (both runs apply as `skyctl`). The create
+    /// records its fields under an update entry; a forced apply of the same object makes
+    /// skyctl's apply entry own them too, and the update entry is then removed, so a later apply
+    /// may change any field it set.
+    pub async fn create(&self, manifest: &Manifest) -> Result<DynamicObject, ApplyError> {
+        let api = self.api(&manifest.id).await?;
+        let object: DynamicObject = serde_json::from_value(manifest.object.clone())
+            .with_context(|| format!("{} is not an object", manifest.id))?;
+        let params = kube::api::PostParams {
+            dry_run: false,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+        };
+        match api.create(&params, &object).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.is_already_exists() => {
+                return Err(ApplyError::MadeMeanwhile {
+                    object: manifest.id.clone(),
+                });
+            }
+            Err(source) => return Err(classify(&manifest.id, source)),
+        }
+        let forced = ApplyOptions {
+            force_conflicts: true,
+            dry_run: false,
+        };
+        let applied = self.apply(manifest, forced).await?;
+        let entries = applied.metadata.managed_fields.clone().unwrap_or_default();
+        let (created, kept): (Vec<_>, Vec<_>) = entries.into_iter().partition(|entry| {
+            entry.manager.as_deref() == Some(FIELD_MANAGER)
+                && entry.operation.as_deref() == Some("Update")
+        });
+        if created.is_empty() {
+            return Ok(applied);
+        }
+        // The resourceVersion makes the patch fail rather than drop an entry someone added.
+        let patch = json!({"metadata": {
+            "resourceVersion": applied.metadata.resource_version,
+            "managedFields": kept,
+        }});
+        api.patch(
+            &manifest.id.name,
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+        .map_err(|source| classify(&manifest.id, source))
     }
 
     /// A server-side dry run of every object: the API server validates each and reports every

@@ -224,6 +224,7 @@ pub async fn carry_out<S: ReleaseStorage>(
     };
     // A dry run that wrote would be a lie; the verbs stop at the preview, and this makes sure.
     anyhow::ensure!(!rollout.dry_run, "a dry run is never carried out");
+    interrupt_point::reached(Point::Prepared);
     if rollout.create_namespace {
         manager.create_namespace(&release.namespace).await?;
         progress.println(&format!("namespace {} created", release.namespace));
@@ -388,7 +389,18 @@ async fn apply_prune_wait(
                 (change != Change::Unchanged).then_some((m, change))
             })
             .collect();
-        let results = join_all(todo.iter().map(|(m, _)| manager.apply(m, options))).await;
+        // The release's lock keeps other runs out of its namespace, not out of the cluster: an
+        // object elsewhere (cluster-wide, or 0.13.0's skypilot-system) believed absent is
+        // created, never applied over, so a run that read the cluster before another made it
+        // stops here instead of taking it over.
+        let results = join_all(todo.iter().map(|(m, change)| {
+            let elsewhere = m.id.namespace.as_deref() != Some(release.namespace.as_str());
+            match change {
+                Change::Create if elsewhere => futures::future::Either::Left(manager.create(m)),
+                _ => futures::future::Either::Right(manager.apply(m, options)),
+            }
+        }))
+        .await;
         for ((manifest, change), result) in todo.iter().zip(results) {
             let applied = result.map_err(|err: ApplyError| anyhow::Error::new(err))?;
             if let Some(uid) = applied.metadata.uid {

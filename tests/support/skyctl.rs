@@ -121,6 +121,23 @@ impl Skyctl {
             .expect("the skyctl binary runs")
     }
 
+    /// Holds skyctl at `point` until `gate` exists; it writes `gate` + `.paused` once there.
+    pub fn paused_at(self, point: Point, gate: &Path) -> Self {
+        let mut with = self.env(interrupt_point::PAUSE_VARIABLE, point.name());
+        with.command.env(interrupt_point::PAUSE_FILE, gate);
+        with
+    }
+
+    /// Starts skyctl without waiting for it, its output kept for [`Outcome::from`].
+    pub fn start(self) -> std::process::Child {
+        self.pinned()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the skyctl binary runs")
+    }
+
     pub fn run(self) -> Outcome {
         let stdin = self.stdin.clone();
         let mut child = self
