@@ -247,6 +247,54 @@ async fn a_taken_node_port_names_the_service_that_holds_it() {
     kubectl(["delete", "service", "holder", "-n", &holder.name]);
 }
 
+// A node port outside the cluster's range was only a warning; a dry run allocates no node
+// port, so the install then failed halfway, after the cluster-wide objects were made.
+#[tokio::test]
+async fn a_node_port_outside_the_clusters_range_blocks_before_any_write() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    for port in ["99999", "29999", "40000"] {
+        blocks_before_writing(
+            &f,
+            &[
+                "--set",
+                &format!("ingress-nginx.controller.service.nodePorts.http={port}"),
+            ],
+            &[
+                &format!("node port {port} is outside the cluster's node port range 30000-32767"),
+                "--set ingress-nginx.controller.service.nodePorts.http=",
+            ],
+        );
+    }
+    // Where the cluster tells its range, as kubeadm's kube-apiserver pod does on its command
+    // line, that range counts.
+    apply_as_admin(&json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "kube-apiserver-node", "namespace": "kube-system",
+                     "labels": {"component": "kube-apiserver", "tier": "control-plane"}},
+        "spec": {"containers": [{"name": "kube-apiserver", "image": "registry.example/kube-apiserver:1",
+                 "command": ["kube-apiserver", "--service-node-port-range=31000-31099"]}]}}));
+    let _restore = cluster::Restore(vec![
+        "delete",
+        "pod",
+        "-n",
+        "kube-system",
+        "kube-apiserver-node",
+        "--ignore-not-found",
+    ]);
+    blocks_before_writing(
+        &f,
+        &[
+            "--set",
+            "ingress-nginx.controller.service.nodePorts.http=30500",
+        ],
+        &[
+            "node port 30500 is outside the cluster's node port range 31000-31099 (its API \
+             server's --service-node-port-range)",
+            "--set ingress-nginx.controller.service.nodePorts.http=31000 (free)",
+        ],
+    );
+}
+
 #[tokio::test]
 async fn a_node_port_asked_for_twice_blocks_as_the_api_server_would_refuse_it() {
     let _serial = cluster::exclusive().await;

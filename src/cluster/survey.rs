@@ -10,7 +10,7 @@ use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, Node, ResourceQuota, Secret, Service, ServiceAccount,
+    ConfigMap, Namespace, Node, Pod, ResourceQuota, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -19,6 +19,7 @@ use kube::api::{Api, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
 use crate::guide::credential_secrets;
+use crate::preflight::facts::{NodePortRange, node_port_range_in};
 use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
 use super::object_manager::{ObjectManager, api_message};
@@ -47,6 +48,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         secrets,
         service_accounts,
         helm_maps,
+        node_port_range,
     ) = tokio::join!(
         namespace_state(client, namespace),
         reviews(client, intent),
@@ -59,6 +61,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         metadata_in::<Secret>(client, namespace),
         metadata_in::<ServiceAccount>(client, namespace),
         helm_config_maps(client, intent),
+        node_port_range(client),
     );
     let helm_secrets = secrets
         .as_ref()
@@ -94,7 +97,31 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         service_accounts: service_accounts
             .map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
         helm,
+        node_port_range,
         now: Timestamp::now(),
+    })
+}
+
+/// The node port range, where the cluster tells it: the command line of a kube-apiserver that
+/// runs as a pod (kubeadm's static pods carry `component=kube-apiserver`). Managed clusters
+/// and those that may not list kube-system's pods tell nothing: Kubernetes' default applies.
+async fn node_port_range(client: &kube::Client) -> Option<NodePortRange> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
+    let list = pods
+        .list(&ListParams::default().labels("component=kube-apiserver"))
+        .await
+        .ok()?;
+    list.items.iter().find_map(|pod| {
+        pod.spec.as_ref()?.containers.iter().find_map(|container| {
+            let line: Vec<String> = container
+                .command
+                .iter()
+                .chain(&container.args)
+                .flatten()
+                .cloned()
+                .collect();
+            node_port_range_in(&line)
+        })
     })
 }
 

@@ -12,12 +12,11 @@ use crate::guide::credential_secrets::Kind;
 use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
+use super::facts::DEFAULT_NODE_PORT_RANGE;
 use super::intent::{self, Need};
 use super::load_balancers;
 use super::{Check, Facts, Finding, Intent, NamespaceState};
 
-/// Kubernetes' default `--service-node-port-range`.
-const NODE_PORT_RANGE: std::ops::RangeInclusive<i64> = 30000..=32767;
 /// Rights named per Role that grants more than its author holds; `kubectl auth can-i --list`
 /// shows the rest.
 const RIGHTS_SHOWN: usize = 5;
@@ -479,6 +478,10 @@ fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
                 .map(move |port| (i64::from(port), id.clone()))
         })
         .collect();
+    let range = facts
+        .node_port_range
+        .clone()
+        .unwrap_or(DEFAULT_NODE_PORT_RANGE);
     let mut clashes = Vec::new();
     let mut fixes = Vec::new();
     // Each key gets a port of its own: two keys told the same free port would clash with
@@ -493,7 +496,7 @@ fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
             path.to_ascii_lowercase().contains("nodeport") && value.as_i64() == Some(port)
         });
         for key in keys {
-            let free = NODE_PORT_RANGE.clone().find(|port| {
+            let free = range.clone().find(|port| {
                 !held.contains_key(port)
                     && !requested.iter().any(|r| r.port == *port)
                     && !suggested.contains(port)
@@ -538,6 +541,22 @@ fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
                 ));
                 suggest(request.port, &mut fixes);
             }
+            // A dry run allocates no node port, so only this check stops a port the API
+            // server would refuse halfway through the rollout.
+            _ if !range.contains(&request.port) => {
+                clashes.push(format!(
+                    "node port {} is outside the cluster's node port range {}-{}{}",
+                    request.port,
+                    range.start(),
+                    range.end(),
+                    if facts.node_port_range.is_some() {
+                        " (its API server's --service-node-port-range)"
+                    } else {
+                        " (Kubernetes' default; the cluster does not say another)"
+                    }
+                ));
+                suggest(request.port, &mut fixes);
+            }
             _ => {}
         }
     }
@@ -546,21 +565,6 @@ fn node_ports(intent: &Intent, facts: &Facts) -> Finding {
             fixes.push("choose other node ports for this release's Services".to_owned());
         }
         return Finding::block(Check::NodePorts, clashes.join("; "), fixes.join("\n"));
-    }
-    let outside: Vec<String> = requested
-        .iter()
-        .filter(|r| !NODE_PORT_RANGE.contains(&r.port))
-        .map(|r| r.port.to_string())
-        .collect();
-    if !outside.is_empty() {
-        return Finding::warn(
-            Check::NodePorts,
-            format!(
-                "{} outside Kubernetes' default node port range 30000-32767",
-                outside.join(", ")
-            ),
-            "the API server refuses them unless its --service-node-port-range includes them",
-        );
     }
     let ports: Vec<String> = requested.iter().map(|r| r.port.to_string()).collect();
     Finding::pass(Check::NodePorts, format!("{} free", ports.join(", ")))

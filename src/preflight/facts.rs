@@ -44,7 +44,40 @@ pub struct Facts {
     pub credentials: Observed<Vec<Stored>>,
     /// Helm's records of a release with this name in this namespace.
     pub helm: Observed<Vec<HelmRecord>>,
+    /// The node port range the API server allocates from, where the cluster tells it (the
+    /// `--service-node-port-range` of a kube-apiserver pod); `None` for Kubernetes' default.
+    pub node_port_range: Option<NodePortRange>,
     pub now: Timestamp,
+}
+
+/// A node port range, both ends included.
+pub type NodePortRange = std::ops::RangeInclusive<i64>;
+
+/// Kubernetes' node port range when its API server is not told another.
+pub const DEFAULT_NODE_PORT_RANGE: NodePortRange = 30000..=32767;
+
+/// The range a kube-apiserver command line sets with `--service-node-port-range`, written
+/// `A-B` (or `A+N`, N ports from A); `None` when it sets none or one that does not read.
+pub fn node_port_range_in(command_line: &[String]) -> Option<NodePortRange> {
+    const FLAG: &str = "--service-node-port-range";
+    let value = command_line.iter().enumerate().find_map(|(i, word)| {
+        match word.strip_prefix(FLAG)?.strip_prefix('=') {
+            Some(value) => Some(value.to_owned()),
+            None if word == FLAG => command_line.get(i + 1).cloned(),
+            None => None,
+        }
+    })?;
+    let (first, rest, plus) = match value.split_once('-') {
+        Some((first, last)) => (first, last, false),
+        None => {
+            let (first, size) = value.split_once('+')?;
+            (first, size, true)
+        }
+    };
+    let first: i64 = first.trim().parse().ok()?;
+    let rest: i64 = rest.trim().parse().ok()?;
+    let last = if plus { first + rest - 1 } else { rest };
+    (1 <= first && first <= last && last <= 65535).then_some(first..=last)
 }
 
 /// Whether the release's namespace can take new objects.
@@ -82,5 +115,40 @@ impl HelmRecord {
             revision: label("version")?.parse().ok()?,
             status: label("status").unwrap_or("unknown").to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_node_port_range_is_read_from_the_api_servers_command_line() {
+        let words = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        // Table: a command line, the range it sets.
+        let cases = [
+            (
+                "kube-apiserver --service-node-port-range=30000-32767",
+                Some(30000..=32767),
+            ),
+            (
+                "kube-apiserver --service-node-port-range 20000-22767 --v=2",
+                Some(20000..=22767),
+            ),
+            (
+                "kube-apiserver --service-node-port-range=30000+100",
+                Some(30000..=30099),
+            ),
+            ("kube-apiserver --secure-port=6443", None),
+            ("kube-apiserver --service-node-port-range=", None),
+            ("kube-apiserver --service-node-port-range=32767-30000", None),
+            ("kube-apiserver --service-node-port-range=0-100", None),
+            ("kube-apiserver --service-node-port-range=30000-99999", None),
+            ("kube-apiserver --service-node-port-ranges=1-2", None),
+            ("kube-apiserver --service-node-port-range", None),
+        ];
+        for (line, range) in cases {
+            assert_eq!(node_port_range_in(&words(line)), range, "{line}");
+        }
     }
 }

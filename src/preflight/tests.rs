@@ -92,6 +92,7 @@ impl Case {
             service_accounts: Ok(vec![]),
             credentials: Ok(vec![]),
             helm: Ok(vec![]),
+            node_port_range: None,
             now: "2026-12-02T12:00:00Z".parse().unwrap(),
         }
     }
@@ -266,6 +267,41 @@ fn the_namespace_must_exist_or_be_made_and_not_be_going_away() {
         };
         assert_finding(&case.finding(&facts, Check::Namespace), status, &texts);
     }
+}
+
+#[test]
+fn a_node_port_outside_the_clusters_range_blocks_with_one_inside_it() {
+    // Kubernetes' default range, when the cluster does not say another.
+    let case = Case::new(SEED_ERA, &["ingress.httpNodePort=40000"]);
+    assert_finding(
+        &case.finding(&case.fine(), Check::NodePorts),
+        Status::Block,
+        &[
+            "node port 40000 is outside the cluster's node port range 30000-32767 \
+             (Kubernetes' default",
+            "--set ingress.httpNodePort=30000 (free)",
+        ],
+    );
+    // The range the API server was started with, where the cluster tells it.
+    let case = Case::new(SEED_ERA, &[]);
+    let facts = Facts {
+        node_port_range: Some(20000..=20999),
+        ..case.fine()
+    };
+    assert_finding(
+        &case.finding(&facts, Check::NodePorts),
+        Status::Block,
+        &[
+            "node port 30050 is outside the cluster's node port range 20000-20999 (its API \
+             server's --service-node-port-range)",
+            "--set ingress.httpNodePort=20000 (free)",
+        ],
+    );
+    let inside = Facts {
+        node_port_range: Some(30000..=30100),
+        ..case.fine()
+    };
+    assert_eq!(case.finding(&inside, Check::NodePorts).status, Status::Pass);
 }
 
 #[test]
