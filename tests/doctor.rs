@@ -247,6 +247,55 @@ async fn a_taken_node_port_names_the_service_that_holds_it() {
     kubectl(["delete", "service", "holder", "-n", &holder.name]);
 }
 
+// With another ingress controller the web login was a lie: skyctl reported basic auth as set,
+// but only ingress-nginx reads the annotations that ask for it, so the API server was open.
+#[tokio::test]
+async fn a_login_at_an_ingress_another_controller_serves_blocks_before_any_write() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    apply_as_admin(
+        &json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "traefik"}, "spec": {"controller": "traefik.io/ingress-controller"}}),
+    );
+    let _restore = cluster::Restore(vec![
+        "delete",
+        "ingressclass",
+        "traefik",
+        "--ignore-not-found",
+    ]);
+    let elsewhere = [
+        "--set",
+        "ingress-nginx.enabled=false,ingress.ingressClassName=traefik",
+    ];
+    blocks_before_writing(
+        &f,
+        &elsewhere,
+        &[
+            "asks for the web login through ingress-nginx's annotations",
+            "IngressClass traefik is served by traefik.io/ingress-controller",
+            "--auth users",
+        ],
+    );
+    // The API server's own login works behind any controller.
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args([
+            "install",
+            f.release(),
+            "-n",
+            &f.ns.name,
+            "--version",
+            "0.13.0",
+        ])
+        .args(elsewhere)
+        .args(["--auth", "users", "--web-password-stdin", "--no-wait"])
+        .args(["--no-health-check"])
+        .stdin("a good long password\n")
+        .run()
+        .success();
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
 // A node port outside the cluster's range was only a warning; a dry run allocates no node
 // port, so the install then failed halfway, after the cluster-wide objects were made.
 #[tokio::test]

@@ -379,6 +379,31 @@ fn ingress_class(intent: &Intent, facts: &Facts) -> Finding {
             );
         }
     }
+    // A login the release reports as set must be enforced: nginx's auth annotations are
+    // ignored by every other controller, which would serve the API server to anyone.
+    for (ingress, class) in intent::nginx_logins(intent.manifests) {
+        let controller = made
+            .iter()
+            .find(|made| made.id.name == class)
+            .map(|made| made.controller)
+            .or_else(|| live(class).map(controller_of));
+        if let Some(controller) = controller
+            && !controller.starts_with(INGRESS_NGINX_CONTROLLER)
+        {
+            return Finding::block(
+                Check::IngressClass,
+                format!(
+                    "{ingress} asks for the web login through ingress-nginx's annotations, but \
+                     IngressClass {class} is served by {controller}, which ignores them: anyone \
+                     who reaches the API server would use it without a login"
+                ),
+                "let the API server check logins itself: --auth users; or run an auth proxy \
+                 in front of it: --auth proxy; or serve the Ingress with ingress-nginx \
+                 (ingress-nginx.enabled=true, or an IngressClass of controller \
+                 k8s.io/ingress-nginx)",
+            );
+        }
+    }
     let made_names: BTreeSet<&str> = made.iter().map(|c| c.id.name.as_str()).collect();
     for (ingress, class) in &used {
         if made_names.contains(class) {
@@ -417,6 +442,10 @@ fn ingress_class(intent: &Intent, facts: &Facts) -> Finding {
         ),
     )
 }
+
+/// The controller value of ingress-nginx; a second controller of it takes this with a suffix
+/// (`k8s.io/ingress-nginx-b`).
+const INGRESS_NGINX_CONTROLLER: &str = "k8s.io/ingress-nginx";
 
 fn controller_of(class: &k8s_openapi::api::networking::v1::IngressClass) -> &str {
     class

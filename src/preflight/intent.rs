@@ -364,6 +364,29 @@ pub fn ingress_classes_used(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
         .collect()
 }
 
+/// The Ingresses that ask for a login through ingress-nginx's own annotations (basic auth, or
+/// an external auth URL as 0.13.0's OAuth does), with the IngressClass each names: only
+/// ingress-nginx reads them, so only it enforces that login.
+pub fn nginx_logins(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
+    const AUTH_TYPE: &str = "/metadata/annotations/nginx.ingress.kubernetes.io~1auth-type";
+    const AUTH_URL: &str = "/metadata/annotations/nginx.ingress.kubernetes.io~1auth-url";
+    manifests
+        .iter()
+        .filter(|m| m.id.kind == "Ingress")
+        .filter(|m| {
+            m.object.pointer(AUTH_TYPE).and_then(Value::as_str) == Some("basic")
+                || m.object.pointer(AUTH_URL).is_some()
+        })
+        .filter_map(|m| {
+            let class = m
+                .object
+                .pointer("/spec/ingressClassName")
+                .and_then(Value::as_str)?;
+            Some((&m.id, class))
+        })
+        .collect()
+}
+
 /// A volume claim and the StorageClass it names (`None`: the cluster's default).
 pub fn claims(manifests: &[Manifest]) -> Vec<(&ObjectRef, Option<&str>)> {
     manifests

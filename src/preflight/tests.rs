@@ -270,6 +270,61 @@ fn the_namespace_must_exist_or_be_made_and_not_be_going_away() {
 }
 
 #[test]
+fn a_login_at_an_ingress_no_ingress_nginx_serves_blocks_naming_the_modes_that_work() {
+    let elsewhere = |extra: &[&str]| {
+        let mut sets = vec![
+            "ingress-nginx.enabled=false",
+            "ingress.ingressClassName=traefik",
+            "ingress-nginx.controller.service.type=NodePort",
+        ];
+        sets.extend_from_slice(extra);
+        Case::new("0.13.0", &sets)
+    };
+    let traefik = |case: &Case| Facts {
+        ingress_classes: Ok(vec![ingress_class(
+            "traefik",
+            "traefik.io/ingress-controller",
+            json!({}),
+        )]),
+        ..case.fine()
+    };
+    let basic = elsewhere(&["ingress.authCredentials=skypilot:$2y$05$abcdefghijklmnopqrstuu"]);
+    assert_finding(
+        &basic.finding(&traefik(&basic), Check::IngressClass),
+        Status::Block,
+        &[
+            "asks for the web login through ingress-nginx's annotations",
+            "IngressClass traefik is served by traefik.io/ingress-controller",
+            "--auth users",
+            "--auth proxy",
+        ],
+    );
+    // The API server's own users need nothing of the ingress.
+    let users = elsewhere(&[
+        "ingress.authCredentials=",
+        "apiService.enableUserManagement=true",
+        "apiService.initialBasicAuthCredentials=admin:$2y$05$abcdefghijklmnopqrstuu",
+    ]);
+    assert_ne!(
+        users.finding(&traefik(&users), Check::IngressClass).status,
+        Status::Block
+    );
+    // Another ingress-nginx controller reads the annotations.
+    let second_nginx = Facts {
+        ingress_classes: Ok(vec![ingress_class(
+            "traefik",
+            "k8s.io/ingress-nginx-b",
+            json!({}),
+        )]),
+        ..basic.fine()
+    };
+    assert_ne!(
+        basic.finding(&second_nginx, Check::IngressClass).status,
+        Status::Block
+    );
+}
+
+#[test]
 fn a_node_port_outside_the_clusters_range_blocks_with_one_inside_it() {
     // Kubernetes' default range, when the cluster does not say another.
     let case = Case::new(SEED_ERA, &["ingress.httpNodePort=40000"]);
