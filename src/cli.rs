@@ -291,9 +291,10 @@ pub struct DeployArgs {
 /// The web login in front of the API server (the ingress's basic auth).
 #[derive(Debug, Args, Clone)]
 pub struct WebAuthArgs {
-    /// User name for the web login
-    #[arg(long, default_value = "skypilot", help_heading = "Web login")]
-    pub web_username: String,
+    /// User name for the web login [default: the release's own, as installed or adopted;
+    /// skypilot for a new release]. Naming another user replaces the release's
+    #[arg(long, help_heading = "Web login")]
+    pub web_username: Option<String>,
     /// Read the web password from the first line of standard input (else $SKYCTL_WEB_PASSWORD,
     /// else a hidden prompt on a terminal)
     #[arg(long, help_heading = "Web login")]

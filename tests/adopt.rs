@@ -1078,6 +1078,40 @@ async fn every_user_of_an_htpasswd_keeps_the_login_and_a_new_password_changes_on
     assert_eq!(lines.len(), 2, "{auth}");
 }
 
+// A new web password without --web-username replaced the release's user with skyctl's default
+// `skypilot`: the adopted user, `sky`, was locked out without a word.
+#[tokio::test]
+async fn a_new_password_keeps_the_releases_user_and_another_user_is_announced() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    f.run("adopt", &[]).success();
+    assert_eq!(basic_auth(&f).await.as_deref(), Some(LOGIN));
+    // The same password, with no user named: the release's own user, nothing written.
+    let mark = audit::mark();
+    upgrade(&f, &[], Some(PASSWORD))
+        .success()
+        .stderr_has("unchanged: nothing to apply");
+    assert!(writes_since(&mark, &f.ns.name).is_empty());
+    upgrade(&f, &[], Some("new horse"))
+        .success()
+        .stderr_has("password changed for user \"sky\"");
+    let auth = basic_auth(&f).await.unwrap();
+    assert!(auth.starts_with("sky:$2y$"), "{auth}");
+    assert_eq!(auth.lines().count(), 1, "{auth}");
+    // Naming another user replaces the release's, and says so.
+    upgrade(&f, &["--web-username", "bob"], Some("bob's horse"))
+        .success()
+        .stderr_has("user \"bob\" replaces \"sky\", who can no longer log in");
+    let auth = basic_auth(&f).await.unwrap();
+    assert!(auth.starts_with("bob:$2y$"), "{auth}");
+    // From then on bob is the release's user.
+    upgrade(&f, &[], Some("bob's new horse"))
+        .success()
+        .stderr_has("password changed for user \"bob\"");
+}
+
 #[tokio::test]
 async fn a_claim_grown_by_hand_keeps_its_size_and_the_volume() {
     let _serial = cluster::exclusive().await;

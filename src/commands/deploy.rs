@@ -346,6 +346,15 @@ pub(super) async fn deploy_and_finish(
                  keeps the password it had then; change the password on the dashboard's Users \
                  page (the new one takes effect only on a new data volume)"
             ),
+            _ if !login.replaced_users.is_empty() => eprintln!(
+                "web login: user {user:?} replaces {}, who can no longer log in",
+                login
+                    .replaced_users
+                    .iter()
+                    .map(|u| format!("{u:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             _ => eprintln!(
                 "web login: password changed for user {user:?}; the old one no longer works"
             ),

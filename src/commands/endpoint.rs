@@ -8,7 +8,7 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     // Without this, an unknown release waits for a Service that will never come.
-    super::existing_history(&client, &release).await?;
+    let history = super::existing_history(&client, &release).await?;
     let found = endpoint::wait(&client, &release, args.timeout, &mut LiveProgress::new()).await?;
     for warning in &found.warnings {
         eprintln!("warning: {warning}");
@@ -18,13 +18,16 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
             stdin: args.auth.web_password_stdin,
             no_prompt: args.auth.yes,
         };
-        let password = super::web_login::read_password(
-            sources,
-            &format!("Password of {:?}", args.auth.web_username),
-        )?
-        .ok_or_else(|| invalid_input(password::PasswordError::Missing))?;
+        // The release's own user, as its newest revision's values hold it.
+        let recorded = history
+            .latest()
+            .and_then(|record| super::web_login::recorded_htpasswd(&record.values));
+        let username = super::web_login::login_user(args.auth.web_username.as_deref(), recorded);
+        let password =
+            super::web_login::read_password(sources, &format!("Password of {username:?}"))?
+                .ok_or_else(|| invalid_input(password::PasswordError::Missing))?;
         let credentials = Credentials {
-            username: args.auth.web_username.clone(),
+            username,
             password: password.into(),
         };
         health::url_with_credentials(&found.url, &credentials)

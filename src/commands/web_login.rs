@@ -30,6 +30,8 @@ pub(super) struct WebLogin {
     pub credentials: Option<Credentials>,
     /// A password replaces the one the release recorded.
     pub changed: bool,
+    /// The release's users that a login of another `--web-username` replaced.
+    pub replaced_users: Vec<String>,
     /// The OAuth client to store before the rollout.
     pub oauth_client: Option<oauth_client::Client>,
 }
@@ -303,8 +305,22 @@ fn nothing(choice: Choice) -> WebLogin {
         layer: None,
         credentials: None,
         changed: false,
+        replaced_users: Vec::new(),
         oauth_client: None,
     }
+}
+
+/// The user name skyctl uses for the web login absent `--web-username`.
+pub const DEFAULT_USER: &str = "skypilot";
+
+/// Whose password the web login takes: the user `--web-username` names, else the release's own
+/// (the first user of the htpasswd `recorded`, as installed or adopted), else skyctl's default.
+/// A release's user never changes by omission.
+pub fn login_user(given: Option<&str>, recorded: Option<&str>) -> String {
+    given
+        .or_else(|| recorded.and_then(|text| basic_auth::users(text).first().copied()))
+        .unwrap_or(DEFAULT_USER)
+        .to_owned()
 }
 
 /// The layer of `login` over the user's values; none when the values set the login themselves,
@@ -315,6 +331,13 @@ fn layer(choice: Choice, login: Login, user: &Resolved, label: String) -> Option
     }
     let values = login_mode::values(&login, &user.values);
     (!values.is_empty()).then_some(ExtraLayer { label, values })
+}
+
+/// The htpasswd text a release's values keep, at the ingress or for the API server's users.
+pub(super) fn recorded_htpasswd(values: &Value) -> Option<&str> {
+    [Mode::Basic, Mode::Users]
+        .into_iter()
+        .find_map(|mode| values.pointer(line_pointer(mode))?.as_str())
 }
 
 /// Where a mode with a password keeps its htpasswd line.
@@ -348,6 +371,7 @@ fn htpasswd_login(
             _ => true,
         };
     let recorded_line = recorded.and_then(|values| values.pointer(pointer)?.as_str());
+    let username = login_user(auth.web_username.as_deref(), recorded_line);
     let sources = password::Sources {
         stdin: auth.web_password_stdin,
         no_prompt: auth.yes,
@@ -362,11 +386,8 @@ fn htpasswd_login(
         }
     } else {
         let prompt = match choice.mode {
-            Mode::Users => format!(
-                "Password for the API server's first admin {:?}",
-                auth.web_username
-            ),
-            _ => format!("Password for the web login {:?}", auth.web_username),
+            Mode::Users => format!("Password for the API server's first admin {username:?}"),
+            _ => format!("Password for the web login {username:?}"),
         };
         Some(read_password(sources, &prompt)?.ok_or_else(|| {
             invalid_input(anyhow::anyhow!(
@@ -376,7 +397,7 @@ fn htpasswd_login(
         })?)
     };
     let credentials = password.map(|password| Credentials {
-        username: auth.web_username.clone(),
+        username: username.clone(),
         password: password.into(),
     });
     let who = match choice.mode {
@@ -389,6 +410,7 @@ fn htpasswd_login(
             ..nothing(choice)
         });
     }
+    let mut replaced_users = Vec::new();
     let (line, changed) = match (&credentials, recorded_line) {
         // bcrypt salts every hash afresh: keeping a recorded text whose line for the user still
         // matches keeps an upgrade with the same password a no-op.
@@ -398,10 +420,20 @@ fn htpasswd_login(
         (Some(c), recorded) => {
             let line =
                 basic_auth::htpasswd_line(&c.username, &c.password).map_err(invalid_input)?;
-            // The user's own line changes; other users of a text of several keep theirs.
-            let text = recorded
-                .and_then(|text| basic_auth::with_line(text, &c.username, &line))
-                .unwrap_or(line);
+            // The user's own line changes; other users of a text of several keep theirs. A
+            // user the text lacks replaces it: said, since its users can no longer log in.
+            let text = match recorded {
+                Some(text) => {
+                    basic_auth::with_line(text, &c.username, &line).unwrap_or_else(|| {
+                        replaced_users = basic_auth::users(text)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect();
+                        line
+                    })
+                }
+                None => line,
+            };
             (text, recorded.is_some())
         }
         (None, line) => (line.unwrap_or_default().to_owned(), false),
@@ -409,7 +441,7 @@ fn htpasswd_login(
     let label = if recorded_line.is_some() && !changed {
         format!("{who} the release recorded")
     } else {
-        format!("{who} of user {:?}", auth.web_username)
+        format!("{who} of user {username:?}")
     };
     let login = match choice.mode {
         Mode::Users => Login::Users { htpasswd: line },
@@ -427,6 +459,7 @@ fn htpasswd_login(
         layer,
         credentials,
         changed,
+        replaced_users,
         ..nothing(choice)
     })
 }
@@ -805,6 +838,22 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_release_keeps_its_web_user_unless_another_is_named() {
+        // Table: --web-username, the recorded htpasswd, the user.
+        let cases = [
+            (None, None, "skypilot"),
+            (Some("bob"), None, "bob"),
+            (None, Some("alice:$apr1$x$y"), "alice"),
+            (None, Some("# team\nalice:$apr1$x$y\nbob:$2y$z"), "alice"),
+            (Some("bob"), Some("alice:$apr1$x$y"), "bob"),
+            (None, Some(""), "skypilot"),
+        ];
+        for (given, recorded, user) in cases {
+            assert_eq!(login_user(given, recorded), user, "{given:?} {recorded:?}");
+        }
+    }
     use crate::cli::{LoginArgs, ProxyHeaderFormat};
 
     #[test]

@@ -248,6 +248,11 @@ pub fn with_line(text: &str, user: &str, line: &str) -> Option<String> {
     replaced.then(|| lines.join("\n"))
 }
 
+/// The users of htpasswd text, in order.
+pub fn users(text: &str) -> Vec<&str> {
+    user_lines(text).map(|(user, _)| user).collect()
+}
+
 /// The `(user, hash)` of each user line of htpasswd text, in order; blank lines and `#`
 /// comments are not user lines.
 fn user_lines(text: &str) -> impl Iterator<Item = (&str, &str)> {
