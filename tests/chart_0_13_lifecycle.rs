@@ -438,3 +438,34 @@ async fn a_load_balancer_that_never_gets_an_address_ends_the_wait_with_the_way_t
         .success()
         .stdout_has("http://127.0.0.1:");
 }
+
+// Changing fullnameOverride on an upgrade moved the API server to a new, empty claim and left
+// its state behind without a word; only the diff showed it.
+#[tokio::test]
+async fn a_renamed_claim_is_said_before_the_state_stays_behind() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    f.run("install", &["--no-wait"]).success();
+    let renamed = format!("fullnameOverride={}-renamed", f.release());
+    let said = format!(
+        "the API server's state stays behind: it moves from PersistentVolumeClaim {r}-state to a \
+         new, empty PersistentVolumeClaim {r}-renamed-state",
+        r = f.release()
+    );
+    f.run("upgrade", &["--set", &renamed, "--dry-run"])
+        .success()
+        .stderr_has(&said);
+    f.run("upgrade", &["--set", &renamed, "--no-wait"])
+        .success()
+        .stderr_has(&said);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    assert!(
+        claims
+            .get_opt(&format!("{}-state", f.release()))
+            .await
+            .unwrap()
+            .is_some(),
+        "the old claim, with the state, is kept"
+    );
+    f.run("uninstall", &["--delete-data"]).success();
+}

@@ -1,5 +1,5 @@
-//! What an upgrade changes for the people who use the API server: where they reach it and how
-//! they log in. Moving from the seed-era chart to 0.13.0 removes the NodePort Service and the
+//! What an upgrade changes for the people who use the API server: where they reach it, how
+//! they log in, and the volume that holds its state. Moving from the seed-era chart to 0.13.0 removes the NodePort Service and the
 //! default basic auth, which a diff shows but does not spell out. Pure: it compares the objects
 //! a revision applied with those the upgrade would apply.
 
@@ -30,6 +30,34 @@ pub fn warnings<'a>(
             "the login changes: {} before, {} after",
             describe(&was, "no login at the ingress"),
             describe(&will, "no login at the ingress"),
+        ));
+    }
+    // A claim renamed (fullnameOverride, storage settings) is a new, empty volume; the old one
+    // is kept, with the state, but the API server no longer mounts it.
+    let claims = |objects: &[&Manifest]| -> Vec<String> {
+        objects
+            .iter()
+            .filter(|m| m.id.kind == "PersistentVolumeClaim")
+            .map(|m| m.id.name.clone())
+            .collect()
+    };
+    let (was, will) = (claims(&before), claims(&after));
+    let left: Vec<&String> = was.iter().filter(|c| !will.contains(c)).collect();
+    let new: Vec<&String> = will.iter().filter(|c| !was.contains(c)).collect();
+    if !left.is_empty() && !new.is_empty() {
+        let names = |claims: &[&String]| {
+            claims
+                .iter()
+                .map(|c| format!("PersistentVolumeClaim {c}"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        found.push(format!(
+            "the API server's state stays behind: it moves from {} to a new, empty {}. The old \
+             claim is kept, not mounted; to keep the state, keep the values that name it (such \
+             as fullnameOverride)",
+            names(&left),
+            names(&new)
         ));
     }
     found
@@ -173,6 +201,33 @@ mod tests {
         ];
         for (name, before, after) in cases {
             assert!(warnings(&before, &after).is_empty(), "{name}");
+        }
+    }
+
+    fn claim(name: &str) -> Manifest {
+        object(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "namespace": "sky"}, "spec": {}}))
+    }
+
+    #[test]
+    fn a_renamed_claim_says_the_state_stays_behind() {
+        let said = warnings(&[claim("sky-state")], &[claim("renamed-state")]);
+        assert_eq!(
+            said,
+            [
+                "the API server's state stays behind: it moves from PersistentVolumeClaim \
+              sky-state to a new, empty PersistentVolumeClaim renamed-state. The old claim is \
+              kept, not mounted; to keep the state, keep the values that name it (such as \
+              fullnameOverride)"
+            ]
+        );
+        // Storage turned on or off, or the same claim: nothing moves.
+        for (before, after) in [
+            (vec![], vec![claim("sky-state")]),
+            (vec![claim("sky-state")], vec![]),
+            (vec![claim("sky-state")], vec![claim("sky-state")]),
+        ] {
+            assert!(warnings(&before, &after).is_empty());
         }
     }
 
