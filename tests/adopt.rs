@@ -242,12 +242,6 @@ async fn helm_records(f: &Fixture) -> usize {
         + maps.list(&selector).await.unwrap().items.len()
 }
 
-fn kubectl_json(args: &[&str]) -> Value {
-    let output = cluster::kubectl(args);
-    assert!(output.status.success(), "kubectl {args:?}: {output:?}");
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 /// `skyctl get values -o json`: the values the release recorded.
 fn user_values_of(f: &Fixture) -> Value {
     let values = skyctl()
@@ -263,7 +257,7 @@ fn user_values_of(f: &Fixture) -> Value {
 /// skyctl's managed-by label; what Helm alone made is gone.
 fn assert_only_skyctls(f: &Fixture) {
     let ns = &f.ns.name;
-    let all = kubectl_json(&[
+    let all = cluster::kubectl_json(&[
         "get",
         "deployments,services,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,jobs",
         "-n",
@@ -814,7 +808,8 @@ async fn adopt_takes_nothing_over_from_another_helm_release() {
         .stderr_has("Nothing was changed");
     let writes = writes_since(&mark, &f.ns.name);
     assert!(writes.is_empty(), "adopt wrote: {writes:#?}");
-    let kept = kubectl_json(&["get", "configmap", &config, "-n", &f.ns.name, "-o", "json"]);
+    let kept =
+        cluster::kubectl_json(&["get", "configmap", &config, "-n", &f.ns.name, "-o", "json"]);
     assert_eq!(
         kept["metadata"]["annotations"]["meta.helm.sh/release-name"],
         "keeper"
@@ -1158,7 +1153,7 @@ async fn a_claim_grown_by_hand_keeps_its_size_and_the_volume() {
         ))
         .stderr_has("adopted from Helm");
     assert_eq!(claim_uid(&f).await, claim, "the same volume");
-    let live = kubectl_json(&["get", "pvc", &name, "-n", &f.ns.name, "-o", "json"]);
+    let live = cluster::kubectl_json(&["get", "pvc", &name, "-n", &f.ns.name, "-o", "json"]);
     assert_eq!(live["spec"]["resources"]["requests"]["storage"], "20Gi");
     let values = user_values_of(&f);
     assert_eq!(values["storage"]["size"], "20Gi", "{values}");

@@ -436,28 +436,26 @@ async fn of_two_installs_racing_for_cluster_wide_objects_the_later_stops_and_tak
         .stderr_has("was made by someone else after this run read the cluster")
         .stderr_has("nothing after it was written");
     // Every cluster-wide object is still the second release's, pointing into its namespace.
-    let binding = kubectl([
+    let binding = cluster::kubectl_json(&[
         "get",
         "clusterrolebinding",
         &format!("{}-api-role-binding", f.release()),
         "-o",
         "json",
     ]);
-    let binding: Value = serde_json::from_slice(&binding.stdout).unwrap();
     assert_eq!(
         binding["metadata"]["annotations"]["skyctl.io/release-namespace"],
         elsewhere.name.as_str(),
         "{outcome:#?}"
     );
     assert_eq!(binding["subjects"][0]["namespace"], elsewhere.name.as_str());
-    let webhook = kubectl([
+    let webhook = cluster::kubectl_json(&[
         "get",
         "validatingwebhookconfiguration",
         &format!("{}-ingress-nginx-admission", f.release()),
         "-o",
         "json",
     ]);
-    let webhook: Value = serde_json::from_slice(&webhook.stdout).unwrap();
     assert_eq!(
         webhook["webhooks"][0]["clientConfig"]["service"]["namespace"],
         elsewhere.name.as_str()

@@ -198,6 +198,14 @@ async fn the_namespace_goes_with_the_release_once_its_data_may_go_too() {
     assert!(!namespace_exists(&f, &namespace).await);
 }
 
+/// Both of a person's Secrets, named to go with the namespace.
+const BOTH_NAMED: [&str; 4] = [
+    "--also-delete",
+    "Secret/notes",
+    "--also-delete",
+    "Secret/more-notes",
+];
+
 #[tokio::test]
 async fn objects_named_with_also_delete_go_with_the_namespace_and_no_others() {
     let _serial = cluster::exclusive().await;
@@ -242,20 +250,6 @@ async fn objects_named_with_also_delete_go_with_the_namespace_and_no_others() {
         uninstall(&f, &namespace, bad).code(2);
     }
     assert!(namespace_exists(&f, &namespace).await);
-    uninstall(
-        &f,
-        &namespace,
-        &[
-            &both[..],
-            &[
-                "--also-delete",
-                "Secret/notes",
-                "--also-delete",
-                "Secret/more-notes",
-            ],
-        ]
-        .concat(),
-    )
-    .success();
+    uninstall(&f, &namespace, &[&both[..], &BOTH_NAMED].concat()).success();
     assert!(!namespace_exists(&f, &namespace).await);
 }

@@ -351,9 +351,17 @@ pub fn ingress_classes_made(manifests: &[Manifest]) -> Vec<ClassMade<'_>> {
 
 /// The IngressClass each rendered Ingress names.
 pub fn ingress_classes_used(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
+    ingresses_with_class(manifests, |_| true)
+}
+
+/// The Ingresses `wanted` picks that name a class, with it.
+fn ingresses_with_class(
+    manifests: &[Manifest],
+    wanted: impl Fn(&Manifest) -> bool,
+) -> Vec<(&ObjectRef, &str)> {
     manifests
         .iter()
-        .filter(|m| m.id.kind == "Ingress")
+        .filter(|m| m.id.kind == "Ingress" && wanted(m))
         .filter_map(|m| {
             let class = m
                 .object
@@ -370,21 +378,10 @@ pub fn ingress_classes_used(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
 pub fn nginx_logins(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
     const AUTH_TYPE: &str = "/metadata/annotations/nginx.ingress.kubernetes.io~1auth-type";
     const AUTH_URL: &str = "/metadata/annotations/nginx.ingress.kubernetes.io~1auth-url";
-    manifests
-        .iter()
-        .filter(|m| m.id.kind == "Ingress")
-        .filter(|m| {
-            m.object.pointer(AUTH_TYPE).and_then(Value::as_str) == Some("basic")
-                || m.object.pointer(AUTH_URL).is_some()
-        })
-        .filter_map(|m| {
-            let class = m
-                .object
-                .pointer("/spec/ingressClassName")
-                .and_then(Value::as_str)?;
-            Some((&m.id, class))
-        })
-        .collect()
+    ingresses_with_class(manifests, |m| {
+        m.object.pointer(AUTH_TYPE).and_then(Value::as_str) == Some("basic")
+            || m.object.pointer(AUTH_URL).is_some()
+    })
 }
 
 /// A volume claim and the StorageClass it names (`None`: the cluster's default).

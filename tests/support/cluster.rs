@@ -152,6 +152,13 @@ pub fn unreachable_kubeconfig() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// `kubectl ARGS` as an admin, which must succeed, its output read as JSON.
+pub fn kubectl_json(args: &[&str]) -> serde_json::Value {
+    let output = kubectl(args);
+    assert!(output.status.success(), "kubectl {args:?}: {output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Restores a cluster-wide setting a test changed, also when the test fails: the kubectl
 /// arguments that undo it.
 pub struct Restore(pub Vec<&'static str>);
