@@ -424,6 +424,10 @@ pub struct UninstallArgs {
     /// change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Also delete the Helm history `adopt --keep-helm-history` kept; while it exists, `helm
+    /// install` of the release's name fails
+    #[arg(long)]
+    pub delete_helm_history: bool,
     /// A release that does not exist is no error
     #[arg(long)]
     pub ignore_not_found: bool,

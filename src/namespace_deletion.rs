@@ -80,6 +80,8 @@ pub enum Blocker {
     Credentials,
     /// Made by hand or by another tool.
     Unmarked,
+    /// Helm's history of the release, kept by `adopt --keep-helm-history`.
+    HelmHistory,
 }
 
 impl Blocker {
@@ -102,6 +104,10 @@ impl fmt::Display for Blocker {
             }
             Blocker::Credentials => f.write_str("credentials stored with `skyctl creds add`"),
             Blocker::Unmarked => f.write_str("made by hand or by another tool"),
+            Blocker::HelmHistory => f.write_str(
+                "Helm's history of the release, kept by adopt --keep-helm-history \
+                 (--delete-helm-history deletes it)",
+            ),
         }
     }
 }
@@ -138,6 +144,7 @@ const RECORD_LABEL: &str = "skyctl.io/release";
 const OAUTH_CLIENT_LABEL: &str = "skyctl.io/oauth-client";
 const CREDENTIALS_LABEL: &str = "skyctl.io/credentials";
 const LOCK_PREFIX: &str = "skyctl-lock-";
+const ADOPTED_LABEL: &str = "skyctl.io/adopted-from-helm";
 
 /// Assesses the namespace's residents for an uninstall that decided `teardown`.
 pub fn assess(
@@ -145,6 +152,7 @@ pub fn assess(
     teardown: &Teardown,
     residents: &[Resident],
     also_delete: &[Named],
+    delete_helm_history: bool,
 ) -> Assessment {
     let key = |id: &ObjectRef| (id.group().to_owned(), id.kind.clone(), id.name.clone());
     let deleted: BTreeSet<_> = teardown.delete.iter().map(key).collect();
@@ -175,6 +183,9 @@ pub fn assess(
         let Some(blocker) = blocker(release, resident, &deleted, &retained, &key) else {
             continue;
         };
+        if blocker == Blocker::HelmHistory && delete_helm_history {
+            continue;
+        }
         let named = also_delete.iter().any(|named| named.names(id));
         let entry = (id.clone(), blocker);
         if named && entry.1.may_be_named() {
@@ -234,6 +245,9 @@ fn blocker(
         Some(owner) => owner,
         None => ownership::owner(&resident.meta, release),
     };
+    if label(ADOPTED_LABEL).is_some_and(|name| *name == release.name) {
+        return Some(Blocker::HelmHistory);
+    }
     match owner {
         _ if retained.contains(&key(id)) => Some(Blocker::Data),
         Owner::This if carried || deleted.contains(&key(id)) => None,
@@ -413,7 +427,7 @@ mod tests {
         with_data.retain.clear();
         let mut residents = whole_release.clone();
         residents.push(mine(id("v1", "PersistentVolumeClaim", "sky-state")));
-        let assessment = assess(&release(), &with_data, &residents, &[]);
+        let assessment = assess(&release(), &with_data, &residents, &[], false);
         assert!(assessment.allows(), "{assessment:?}");
     }
 
@@ -526,11 +540,20 @@ mod tests {
                 resident(id("v1", "Endpoints", "somebody-else"), None, &[], &[]),
                 Some(Blocker::Unmarked),
             ),
+            (
+                resident(
+                    id("v1", "Secret", "sh.helm.release.v1.sky.v1"),
+                    None,
+                    &[(ADOPTED_LABEL, "sky"), ("name", "sky")],
+                    &[],
+                ),
+                Some(Blocker::HelmHistory),
+            ),
             (mine(id("apps/v1", "Deployment", "sky-api-server")), None),
         ];
         for (resident, blocker) in cases {
             let name = resident.id.to_string();
-            let assessment = assess(&release(), &teardown(), &[resident], &[]);
+            let assessment = assess(&release(), &teardown(), &[resident], &[], false);
             let found = assessment
                 .blocking
                 .iter()
@@ -538,6 +561,26 @@ mod tests {
                 .map(|(_, blocker)| blocker.clone());
             assert_eq!(found, blocker, "{name}");
         }
+    }
+
+    #[test]
+    fn helm_history_adopt_kept_goes_only_with_delete_helm_history() {
+        let kept = [resident(
+            id("v1", "Secret", "sh.helm.release.v1.sky.v1"),
+            None,
+            &[(ADOPTED_LABEL, "sky"), ("name", "sky")],
+            &[],
+        )];
+        assert!(!assess(&release(), &teardown(), &kept, &[], false).allows());
+        assert!(assess(&release(), &teardown(), &kept, &[], true).allows());
+        // Another release's kept history is that release's.
+        let theirs = [resident(
+            id("v1", "Secret", "sh.helm.release.v1.b.v1"),
+            None,
+            &[(ADOPTED_LABEL, "b"), ("name", "b")],
+            &[],
+        )];
+        assert!(!assess(&release(), &teardown(), &theirs, &[], true).allows());
     }
 
     #[test]
@@ -560,7 +603,7 @@ mod tests {
                 &["b-svc"],
             ),
         ];
-        let listed: Vec<String> = assess(&release(), &teardown(), &residents, &[])
+        let listed: Vec<String> = assess(&release(), &teardown(), &residents, &[], false)
             .blocking
             .iter()
             .map(|(id, _)| id.name.clone())
@@ -584,7 +627,7 @@ mod tests {
         .iter()
         .map(|text| text.parse().unwrap())
         .collect();
-        let assessment = assess(&release(), &teardown(), &residents, &named);
+        let assessment = assess(&release(), &teardown(), &residents, &named, false);
         assert_eq!(assessment.named.len(), 1);
         assert_eq!(assessment.named[0].0.kind, "Secret");
         // Another release's objects and the data go only by their own uninstall, named or not.

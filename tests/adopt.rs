@@ -499,6 +499,62 @@ async fn a_helm_install_of_the_published_nightly_keeps_its_pinned_image() {
     );
 }
 
+// The Helm history adopt --keep-helm-history kept outlived skyctl uninstall without a word,
+// and a later `helm install` of the same name failed: the name was still in use.
+#[tokio::test]
+async fn helm_history_adopt_kept_is_named_at_uninstall_and_goes_on_request() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    f.run("adopt", &["--keep-helm-history"]).success();
+    f.run("uninstall", &["--dry-run"])
+        .success()
+        .stderr_has("would keep Helm's history of the release, kept by adopt: ConfigMap/");
+    f.run("uninstall", &["--dry-run", "--delete-helm-history"])
+        .success()
+        .stderr_has("would delete Helm's history of the release");
+    f.run("uninstall", &["--delete-data", "--delete-helm-history"])
+        .success()
+        .stderr_has("deleted Helm's history of the release, kept by adopt: 1 record(s)");
+    let maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let kept = maps
+        .list(&ListParams::default().labels("skyctl.io/adopted-from-helm"))
+        .await
+        .unwrap();
+    assert!(kept.items.is_empty());
+    // The name is free for Helm again.
+    let chart = helm::small_chart(dir.path(), "again", "0.1.0");
+    let _again = helm::install("configmap", f.release(), &chart, &f.ns.name, &[]);
+}
+
+// Without --delete-helm-history the uninstall says what stays and what it blocks.
+#[tokio::test]
+async fn helm_history_adopt_kept_is_said_to_block_helm_install_when_kept() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    f.run("adopt", &["--keep-helm-history"]).success();
+    f.run("uninstall", &["--delete-data"])
+        .success()
+        .stderr_has("kept Helm's history of the release")
+        .stderr_has(&format!("`helm install {}` fails", f.release()))
+        .stderr_has("-l skyctl.io/adopted-from-helm=");
+    let chart = helm::small_chart(dir.path(), "again", "0.1.0");
+    let refused = helm::helm(
+        "configmap",
+        &[
+            "install",
+            f.release(),
+            chart.to_str().unwrap(),
+            "-n",
+            &f.ns.name,
+        ],
+    );
+    assert!(!refused.status.success(), "{refused:?}");
+}
+
 #[tokio::test]
 async fn a_chart_version_skyctl_lacks_is_named_and_adopted_only_into_one_it_has() {
     let _serial = cluster::exclusive().await;

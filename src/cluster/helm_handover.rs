@@ -15,7 +15,7 @@ use super::object_manager::{ObjectManager, api_message, delete_if_present};
 
 /// Marks the records `adopt --keep-helm-history` keeps: Helm lists releases by `owner=helm`,
 /// which they no longer carry, so Helm does not act on the release again.
-const ADOPTED_LABEL: &str = "skyctl.io/adopted-from-helm";
+pub const ADOPTED_LABEL: &str = "skyctl.io/adopted-from-helm";
 
 fn selector(release: &Release) -> String {
     format!("owner=helm,name={}", release.name)
@@ -187,4 +187,58 @@ pub async fn retire_records(
             .with_context(|| format!("cannot retire Helm's record {} {name}", revision.storage))?;
     }
     Ok(())
+}
+
+/// The records of Helm's history `adopt --keep-helm-history` kept for `release`, as
+/// `Kind/name`: they outlive the release, and while they exist `helm install` of its name
+/// fails ("cannot re-use a name that is still in use").
+pub async fn kept_history(client: &kube::Client, release: &Release) -> anyhow::Result<Vec<String>> {
+    let params = ListParams::default().labels(&format!("{ADOPTED_LABEL}={}", release.name));
+    let secrets = Api::<Secret>::namespaced(client.clone(), &release.namespace)
+        .list_metadata(&params)
+        .await?;
+    let maps = Api::<ConfigMap>::namespaced(client.clone(), &release.namespace)
+        .list_metadata(&params)
+        .await?;
+    Ok(secrets
+        .items
+        .iter()
+        .map(|s| format!("Secret/{}", s.metadata.name.as_deref().unwrap_or_default()))
+        .chain(maps.items.iter().map(|m| {
+            format!(
+                "ConfigMap/{}",
+                m.metadata.name.as_deref().unwrap_or_default()
+            )
+        }))
+        .collect())
+}
+
+/// Deletes the history [`kept_history`] finds, each with its uid as a precondition.
+pub async fn delete_kept_history(
+    client: &kube::Client,
+    release: &Release,
+) -> anyhow::Result<usize> {
+    let params = ListParams::default().labels(&format!("{ADOPTED_LABEL}={}", release.name));
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &release.namespace);
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &release.namespace);
+    let precondition = |uid: Option<String>| DeleteParams {
+        preconditions: Some(Preconditions {
+            uid,
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let mut deleted = 0;
+    for found in secrets.list_metadata(&params).await?.items {
+        let name = found.metadata.name.unwrap_or_default();
+        deleted += usize::from(
+            delete_if_present(&secrets, &name, &precondition(found.metadata.uid)).await?,
+        );
+    }
+    for found in maps.list_metadata(&params).await?.items {
+        let name = found.metadata.name.unwrap_or_default();
+        deleted +=
+            usize::from(delete_if_present(&maps, &name, &precondition(found.metadata.uid)).await?);
+    }
+    Ok(deleted)
 }

@@ -24,6 +24,8 @@ pub struct Options {
     pub delete_namespace: bool,
     /// Objects in the namespace that are not the release's, named to go with it.
     pub also_delete: Vec<Named>,
+    /// Helm's history that adopt kept goes with the namespace.
+    pub delete_helm_history: bool,
     pub wait: Option<Duration>,
     pub force_unlock: bool,
     /// Decide and report; write nothing.
@@ -230,8 +232,13 @@ async fn namespace_plan(
         return Ok((NamespacePlan::Stays, Vec::new()));
     };
     let residents = manager.residents(&release.namespace).await?;
-    let assessment =
-        namespace_deletion::assess(release, teardown, &residents, &options.also_delete);
+    let assessment = namespace_deletion::assess(
+        release,
+        teardown,
+        &residents,
+        &options.also_delete,
+        options.delete_helm_history,
+    );
     if !assessment.allows() {
         return Err(invalid_input(NamespaceRefused {
             namespace: release.namespace.clone(),

@@ -633,6 +633,7 @@ async fn undo(
                 delete_data: false,
                 delete_namespace: false,
                 also_delete: Vec::new(),
+                delete_helm_history: false,
                 wait: args.wait.limit(),
                 force_unlock: false,
                 dry_run: false,

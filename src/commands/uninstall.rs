@@ -1,4 +1,5 @@
 use crate::cli::{ClusterArgs, UninstallArgs};
+use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::teardown::{self, NamespacePlan, Outcome};
@@ -15,6 +16,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         delete_data: args.delete_data,
         delete_namespace: args.delete_namespace,
         also_delete: args.also_delete,
+        delete_helm_history: args.delete_helm_history,
         wait: args.wait.limit(),
         force_unlock: args.lock.force_unlock,
         dry_run: args.dry_run,
@@ -52,7 +54,21 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         Outcome::WouldUninstall {
             teardown,
             namespace,
-        } => report_dry_run(&release, &teardown, &namespace),
+        } => {
+            report_dry_run(&release, &teardown, &namespace);
+            let kept = helm_handover::kept_history(&client, &release).await?;
+            if !kept.is_empty() {
+                let verb = if args.delete_helm_history {
+                    "delete"
+                } else {
+                    "keep"
+                };
+                eprintln!(
+                    "  would {verb} Helm's history of the release, kept by adopt: {}",
+                    kept.join(", ")
+                );
+            }
+        }
         Outcome::Uninstalled {
             deleted,
             kept,
@@ -104,6 +120,9 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             if args.delete_data && !namespace_deleted {
                 tell_kept_credentials(&client, &release).await?;
             }
+            if !namespace_deleted {
+                helm_history(&client, &release, args.delete_helm_history).await?;
+            }
         }
     }
     Ok(())
@@ -142,6 +161,36 @@ fn report_dry_run(release: &Release, teardown: &Teardown, namespace: &NamespaceP
             );
         }
     }
+}
+
+/// The Helm history `adopt --keep-helm-history` kept outlives the release: deleted with
+/// `--delete-helm-history`, else named with what it blocks.
+async fn helm_history(
+    client: &kube::Client,
+    release: &Release,
+    delete: bool,
+) -> anyhow::Result<()> {
+    if delete {
+        let deleted = helm_handover::delete_kept_history(client, release).await?;
+        if deleted > 0 {
+            eprintln!("deleted Helm's history of the release, kept by adopt: {deleted} record(s)");
+        }
+        return Ok(());
+    }
+    let kept = helm_handover::kept_history(client, release).await?;
+    if !kept.is_empty() {
+        eprintln!(
+            "kept Helm's history of the release, which adopt --keep-helm-history kept: {}. While \
+             it exists, `helm install {}` fails; delete it with `kubectl delete secret,configmap \
+             -n {} -l {}={}`",
+            kept.join(", "),
+            release.name,
+            release.namespace,
+            helm_handover::ADOPTED_LABEL,
+            release.name
+        );
+    }
+    Ok(())
 }
 
 /// `--delete-data` deletes the release's data; credentials stored with `creds add` belong to
