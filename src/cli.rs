@@ -745,6 +745,10 @@ pub enum CredsCommand {
         source: CredsSource,
         #[command(flatten)]
         wait: WaitArgs,
+        /// Store over a Secret of the same name that skyctl did not make (with kubectl, as
+        /// upstream's guide does); without it such a Secret is left as it is
+        #[arg(long, global = true)]
+        take_ownership: bool,
     },
     /// Show which credentials are stored and used (never their contents)
     List {

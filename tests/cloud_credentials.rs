@@ -833,3 +833,90 @@ async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_
     .success()
     .stderr_has("apiService.config changed, but the running API server will not read it");
 }
+
+// `creds add aws` over the aws-credentials Secret that upstream's guide makes with kubectl
+// (the normal state after adopt) replaced it without a word, and did not restart the API
+// server: its values changed, no object did, so nothing rolled and the pod kept the old keys.
+#[tokio::test]
+async fn creds_add_over_a_hand_made_secret_asks_for_take_ownership_and_then_restarts_the_server() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(TestChart::Current).await;
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let hand_made: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "aws-credentials"},
+        "stringData": {"aws_access_key_id": "AKIAOLDOLDOLD", "aws_secret_access_key": "old-key"}
+    }))
+    .unwrap();
+    secrets
+        .create(&kube::api::PostParams::default(), &hand_made)
+        .await
+        .unwrap();
+    f.run(
+        "install",
+        &["--no-wait", "--set", "awsCredentials.enabled=true"],
+    )
+    .success();
+    let add = |extra: &[&str]| {
+        skyctl()
+            .kubeconfig(cluster::kubeconfig())
+            .args([
+                "-n",
+                &f.ns.name,
+                "creds",
+                "add",
+                "aws",
+                "--release",
+                f.release(),
+            ])
+            .args([
+                "--access-key-id",
+                "AKIANEWNEWNEW",
+                "--secret-access-key-stdin",
+                "--no-wait",
+            ])
+            .args(extra)
+            .stdin(format!("{SECRET}\n"))
+            .run()
+    };
+    let mark = support::audit::mark();
+    let refused = add(&[])
+        .code(2)
+        .stderr_has(&format!(
+            "Secret {}/aws-credentials exists and skyctl did not make it",
+            f.ns.name
+        ))
+        .stderr_has("--take-ownership");
+    assert!(!refused.stderr.contains(SECRET));
+    let writes: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(support::audit::Request::persists)
+        .collect();
+    assert!(writes.is_empty(), "{writes:#?}");
+    let kept = secrets.get("aws-credentials").await.unwrap();
+    assert_eq!(kept.data.unwrap()["aws_secret_access_key"].0, b"old-key");
+
+    add(&["--take-ownership"])
+        .success()
+        .stderr_has("aws-credentials updated")
+        .stderr_has("the API server is restarting to read the new credentials");
+    let stored = secrets.get("aws-credentials").await.unwrap();
+    assert_eq!(
+        stored.data.unwrap()["aws_secret_access_key"].0,
+        SECRET.as_bytes()
+    );
+    let deployment = f
+        .deployments()
+        .get(&format!("{}-api-server", f.release()))
+        .await
+        .unwrap();
+    let template = deployment.spec.unwrap().template;
+    assert!(
+        template
+            .metadata
+            .and_then(|m| m.annotations)
+            .is_some_and(|a| a.contains_key("skyctl.io/restarted-at")),
+        "the API server's pods start anew"
+    );
+    f.run("uninstall", &["--delete-data"]).success();
+}

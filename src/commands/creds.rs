@@ -23,7 +23,11 @@ use crate::values::{self, ExtraLayer, Layers};
 
 pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result<()> {
     match command {
-        CredsCommand::Add { source, wait } => add(cluster, source, wait).await,
+        CredsCommand::Add {
+            source,
+            wait,
+            take_ownership,
+        } => add(cluster, source, wait, take_ownership).await,
         CredsCommand::List { release, output } => {
             let client = super::connect(cluster).await?;
             let release = super::release(cluster, &release.name);
@@ -281,7 +285,12 @@ fn gcp(
     })
 }
 
-async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyhow::Result<()> {
+async fn add(
+    cluster: &ClusterArgs,
+    source: CredsSource,
+    wait: WaitArgs,
+    take_ownership: bool,
+) -> anyhow::Result<()> {
     let host = Host::system();
     // Kubernetes contexts for `kubernetes.allowed_contexts` in the release's SkyPilot config.
     let mut to_allow: Vec<String> = Vec::new();
@@ -450,7 +459,9 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &release_name);
     let keys = data.keys().cloned().collect::<Vec<_>>().join(", ");
-    let outcome = credential_secrets::store(&client, &release.namespace, &stored, data).await?;
+    let outcome =
+        credential_secrets::store(&client, &release.namespace, &stored, data, take_ownership)
+            .await?;
     let word = match outcome {
         StoreOutcome::Created => "created",
         StoreOutcome::Updated => "updated",
@@ -477,8 +488,9 @@ async fn add(cluster: &ClusterArgs, source: CredsSource, wait: WaitArgs) -> anyh
             );
         }
     }
-    // The values were on already, so nothing rolled the pod; it reads credentials only at start.
-    if matches!(applied, Applied::Deployed(Outcome::Unchanged { .. }))
+    // The pod reads credentials only when it starts: new ones over old need a restart, unless
+    // this run's rollout started the API server anew anyway (the values changed its pods).
+    if matches!(&applied, Applied::Deployed(deployed) if !deployed.rolled_api_server())
         && outcome == StoreOutcome::Updated
     {
         credential_secrets::restart_api_server(&client, &release).await?;
@@ -705,12 +717,29 @@ pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Re
             found.from, release.namespace
         );
         if crate::ui::confirm(&question)? {
-            credential_secrets::store(client, &release.namespace, &found.stored, found.data)
-                .await?;
-            eprintln!(
-                "Secret {}/{} created",
-                release.namespace, found.stored.secret
-            );
+            let stored = credential_secrets::store(
+                client,
+                &release.namespace,
+                &found.stored,
+                found.data,
+                false,
+            )
+            .await;
+            match stored {
+                Ok(_) => eprintln!(
+                    "Secret {}/{} created",
+                    release.namespace, found.stored.secret
+                ),
+                // Offered, not asked for: another's Secret of the name stays, and is said.
+                Err(err)
+                    if err
+                        .chain()
+                        .any(|c| c.is::<credential_secrets::NotMadeBySkyctl>()) =>
+                {
+                    eprintln!("left as it is: {err:#}");
+                }
+                Err(err) => return Err(err),
+            }
         }
     }
     Ok(())

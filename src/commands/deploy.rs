@@ -381,7 +381,23 @@ pub(super) enum Outcome {
         /// This run created or changed the web login's Secret: the ingress reloads it a
         /// moment later, and may refuse the new password until then.
         login_written: bool,
+        /// This run created or changed the API server's Deployment, so its pods start anew
+        /// and read the Secrets they mount.
+        api_server_rolled: bool,
     },
+}
+
+impl Outcome {
+    /// Whether the API server's pods started anew in this run.
+    pub(super) fn rolled_api_server(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Deployed {
+                api_server_rolled: true,
+                ..
+            }
+        )
+    }
 }
 
 /// How many objects a rollout created, configured, left unchanged and pruned.
@@ -534,15 +550,21 @@ pub(super) async fn deploy(
         counts.unchanged,
         counts.pruned
     );
-    let login_secret = ChartNames::for_release(release).basic_auth;
-    let login_written = rollout.changes.iter().any(|(id, change)| {
-        id.kind == "Secret" && id.name == login_secret && *change != Change::Unchanged
-    });
+    let names = ChartNames::for_release(release);
+    let changed = |kind: &str, name: &str| {
+        rollout
+            .changes
+            .iter()
+            .any(|(id, change)| id.kind == kind && id.name == name && *change != Change::Unchanged)
+    };
+    let login_written = changed("Secret", &names.basic_auth);
+    let api_server_rolled = changed("Deployment", &names.api_server);
     Ok(Outcome::Deployed {
         revision: executed.revision,
         changes: counts,
         verb,
         login_written,
+        api_server_rolled,
     })
 }
 

@@ -144,12 +144,27 @@ pub enum StoreOutcome {
     Unchanged,
 }
 
-/// Creates or updates a credential Secret. Its content goes only into the Secret.
+/// A Secret of the name exists that skyctl did not make (with kubectl, as upstream's guide
+/// does, or by Helm): storing over it replaces its keys, so only `--take-ownership` does.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Secret {namespace}/{name} exists and skyctl did not make it (kubectl or Helm did); storing \
+     these credentials would replace its keys. Nothing was changed. Pass --take-ownership to \
+     store them over it (the API server then restarts to read them)"
+)]
+pub struct NotMadeBySkyctl {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// Creates or updates a credential Secret. Its content goes only into the Secret. One that
+/// skyctl did not make is stored over only with `take_over`.
 pub async fn store(
     client: &kube::Client,
     namespace: &str,
     credential: &Stored,
     data: BTreeMap<String, String>,
+    take_over: bool,
 ) -> anyhow::Result<StoreOutcome> {
     let mut annotations = BTreeMap::new();
     if let Some(project) = &credential.project {
@@ -172,13 +187,14 @@ pub async fn store(
         labels,
         annotations,
         data,
+        take_over,
     )
     .await
 }
 
 /// Creates or updates a Secret skyctl keeps outside any release, marked with `labels` and
 /// `annotations`; unchanged when it already holds exactly this. Its content goes only into the
-/// Secret.
+/// Secret. One of the name that skyctl did not make is stored over only with `take_over`.
 pub async fn apply_secret(
     client: &kube::Client,
     namespace: &str,
@@ -186,6 +202,7 @@ pub async fn apply_secret(
     mut labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
     data: BTreeMap<String, String>,
+    take_over: bool,
 ) -> anyhow::Result<StoreOutcome> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let data: BTreeMap<String, ByteString> = data
@@ -197,6 +214,23 @@ pub async fn apply_secret(
         "skyctl".to_owned(),
     );
     let existing = api.get_opt(name).await?;
+    let made_by_skyctl = |secret: &Secret| {
+        secret
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get("app.kubernetes.io/managed-by"))
+            .is_some_and(|by| by == "skyctl")
+    };
+    if let Some(existing) = &existing
+        && !made_by_skyctl(existing)
+        && !take_over
+    {
+        return Err(crate::error::invalid_input(NotMadeBySkyctl {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }));
+    }
     if let Some(existing) = &existing {
         let holds = |have: &Option<BTreeMap<String, String>>, want: &BTreeMap<String, String>| {
             want.iter()
@@ -229,7 +263,7 @@ pub async fn apply_secret(
         "type": "Opaque",
         "data": data,
     });
-    // Forced: the user asked for these credentials, even over a Secret made with kubectl.
+    // Forced: the Secret is skyctl's, or the user took it over for these credentials.
     api.patch(
         name,
         &PatchParams::apply("skyctl").force(),

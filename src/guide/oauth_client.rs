@@ -177,6 +177,9 @@ async fn apply(
         BTreeMap::from([(LABEL.to_owned(), release.to_owned())]),
         annotations,
         client.data(),
+        // check_free refused, before anything was written, a Secret of the name that skyctl
+        // did not store for this release, unless told to take it over.
+        true,
     )
     .await
 }
