@@ -942,3 +942,44 @@ async fn reused_values_keep_the_flags_of_their_login_working() {
     let writes = persisted(&mark, &f);
     assert!(writes.is_empty(), "{writes:#?}");
 }
+
+// The OAuth client Secret stayed after a rollback from OAuth to basic auth: only uninstall
+// deleted it. A revision with another login no longer needs it.
+#[tokio::test]
+async fn the_oauth_client_goes_with_the_oauth_login_on_rollback_or_upgrade() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let name = client_secret_name(&f);
+    run(&f, "install", &["--auth", "basic", "--web-password-stdin"])
+        .stdin("a basic password\n")
+        .run()
+        .success();
+    run(&f, "upgrade", &oauth_flags())
+        .stdin(format!("{CLIENT_SECRET}\n"))
+        .run()
+        .success();
+    assert_eq!(
+        stored_client_secret(&f, &name).await,
+        CLIENT_SECRET.as_bytes()
+    );
+    // Its dry run says nothing of it and deletes nothing.
+    run(&f, "rollback", &["1", "--dry-run"]).run().success();
+    assert!(secrets(&f).get_opt(&name).await.unwrap().is_some());
+    run(&f, "rollback", &["1"])
+        .run()
+        .success()
+        .stderr_has(&format!("deleted Secret {name}: the OAuth client"));
+    assert!(secrets(&f).get_opt(&name).await.unwrap().is_none());
+    // The same after an upgrade away from OAuth.
+    run(&f, "upgrade", &oauth_flags())
+        .stdin(format!("{CLIENT_SECRET}\n"))
+        .run()
+        .success();
+    run(&f, "upgrade", &["--auth", "basic", "--web-password-stdin"])
+        .stdin("a basic password\n")
+        .run()
+        .success()
+        .stderr_has(&format!("deleted Secret {name}"));
+    assert!(secrets(&f).get_opt(&name).await.unwrap().is_none());
+    run(&f, "uninstall", &[]).run().success();
+}

@@ -426,6 +426,8 @@ pub(super) async fn deploy(
     before_apply: Option<rollout::BeforeApply<'_>>,
 ) -> anyhow::Result<Outcome> {
     let objects = manifests.len();
+    let single_sign_on =
+        login_mode::chosen_by(&values.values).map(|(mode, _)| mode) == Some(Mode::Oauth);
     let manager = ObjectManager::new(client);
     let storage = SecretStorage::new(client, &release.namespace, &release.name);
     let plan = plan::plan(
@@ -559,6 +561,17 @@ pub(super) async fn deploy(
     };
     let login_written = changed("Secret", &names.basic_auth);
     let api_server_rolled = changed("Deployment", &names.api_server);
+    // The OAuth client Secret is the login's, kept outside the release's objects: a revision
+    // with another login (an upgrade, or a rollback to one) no longer reads it, and it must
+    // not linger until uninstall.
+    if !single_sign_on
+        && let Some(secret) =
+            oauth_client::remove(client, &release.namespace, &release.name).await?
+    {
+        eprintln!(
+            "deleted Secret {secret}: the OAuth client, which the release's login no longer uses"
+        );
+    }
     Ok(Outcome::Deployed {
         revision: executed.revision,
         changes: counts,
