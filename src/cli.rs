@@ -896,7 +896,9 @@ pub enum CredsSource {
     /// The SSH config of Slurm login nodes, from ~/.slurm/config (chart 0.13.0)
     ///
     /// Chart 0.13.0 takes it only as the value slurmCredentials.config, from which it makes the
-    /// Secret <release>-slurm-config: host names and key paths, never the keys it names.
+    /// Secret <release>-slurm-config: host names and key paths, never the keys it names. skyctl
+    /// keeps it in Secret slurm-credentials, so every later install and upgrade sets that value
+    /// until `creds remove slurm`.
     Slurm {
         /// Read this file instead of ~/.slurm/config
         #[arg(long, value_name = "FILE")]

@@ -266,11 +266,15 @@ fn stores(case: &Case, home: &Path, release: &str) -> Stores {
         }
         ["slurm"] => {
             let config = slurm_config::read(None, &host).unwrap();
+            let stored = Stored {
+                settings: settings(json!({"config": config.text})),
+                ..Stored::new(Kind::Slurm, "slurm-credentials")
+            };
             return Stores {
-                values: json!({"slurmCredentials": {"config": config.text}}),
+                values: Value::Object(credential_secrets::values_for(&stored, true, chart)),
                 secret: format!("{release}-slurm-config"),
                 data: None,
-                stored: None,
+                stored: Some(stored),
             };
         }
         [label] => {
@@ -918,5 +922,71 @@ async fn creds_add_over_a_hand_made_secret_asks_for_take_ownership_and_then_rest
             .is_some_and(|a| a.contains_key("skyctl.io/restarted-at")),
         "the API server's pods start anew"
     );
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
+#[tokio::test]
+async fn a_slurm_config_outlives_a_plain_upgrade_and_is_listed_and_removed_like_any_kind() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(TestChart::Current).await;
+    f.run("install", &["--no-wait"]).success();
+    let case = cases().into_iter().find(|c| c.args == ["slurm"]).unwrap();
+    let home = case.home();
+    let creds = |args: &[&str]| {
+        skyctl()
+            .kubeconfig(cluster::kubeconfig())
+            .env("HOME", home.path().to_str().unwrap())
+            .args(["-n", &f.ns.name, "creds"])
+            .args(args)
+            .args(["--release", f.release()])
+            .run()
+    };
+    creds(&["add", "slurm", "--no-wait"])
+        .success()
+        .stderr_has("slurm-credentials created");
+    let config = "Host login\n  HostName login.example.org\n  User me\n";
+    let chart_secret = format!("{}-slurm-config", f.release());
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let holds_config = || async {
+        secrets
+            .get_opt(&chart_secret)
+            .await
+            .unwrap()
+            .and_then(|s| s.data)
+            .is_some_and(|data| data["config"].0 == config.as_bytes())
+    };
+    assert!(holds_config().await);
+
+    // A plain upgrade with a values file of its own: the stored config is set again.
+    let file = home.path().join("values.yaml");
+    std::fs::write(&file, "apiService:\n  skipResourceCheck: true\n").unwrap();
+    f.run("upgrade", &["--no-wait", "-f", file.to_str().unwrap()])
+        .success()
+        .stderr_has("Secret slurm-credentials");
+    assert!(
+        holds_config().await,
+        "the Slurm config survives the upgrade"
+    );
+    assert_eq!(
+        release_values(&f, &["--all"])["slurmCredentials"]["config"],
+        config
+    );
+
+    let listed: Value =
+        serde_json::from_str(&creds(&["list", "-o", "json"]).success().stdout).unwrap();
+    assert_eq!(listed[0]["kind"], "slurm", "{listed}");
+    assert_eq!(listed[0]["secret"], "slurm-credentials");
+    assert_eq!(listed[0]["usedByRelease"], true);
+
+    creds(&["remove", "slurm", "--no-wait"])
+        .success()
+        .stderr_has("slurm-credentials deleted");
+    assert!(
+        secrets.get_opt(&chart_secret).await.unwrap().is_none(),
+        "the chart's Slurm Secret goes with it"
+    );
+    f.run("upgrade", &["--no-wait", "-f", file.to_str().unwrap()])
+        .success();
+    assert!(secrets.get_opt(&chart_secret).await.unwrap().is_none());
     f.run("uninstall", &["--delete-data"]).success();
 }

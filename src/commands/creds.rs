@@ -418,7 +418,29 @@ async fn add(
             (found, release.name)
         }
         CredsSource::Slurm { from_file, release } => {
-            return add_slurm(cluster, from_file.as_deref(), &release.name, &host, wait).await;
+            let config = slurm_config::read(from_file.as_deref(), &host).map_err(invalid_input)?;
+            if !config.identity_files.is_empty() {
+                eprintln!(
+                    "the config names identity files {}: the API server must find them at \
+                     those paths (skyctl does not copy keys from a Slurm config)",
+                    config.identity_files.join(", ")
+                );
+            }
+            let mut settings = serde_json::Map::new();
+            settings.insert("config".into(), config.text.into());
+            let found = Found {
+                stored: Stored {
+                    settings,
+                    ..Stored::new(Kind::Slurm, Kind::Slurm.default_secret())
+                },
+                data: BTreeMap::new(),
+                from: format!(
+                    "Slurm login nodes {} from {}",
+                    config.hosts.join(", "),
+                    config.path.display()
+                ),
+            };
+            (found, release.name)
         }
         CredsSource::Ssh {
             from_file,
@@ -467,10 +489,20 @@ async fn add(
         StoreOutcome::Updated => "updated",
         StoreOutcome::Unchanged => "unchanged",
     };
-    eprintln!(
-        "Secret {}/{} {word} (keys: {keys})",
-        release.namespace, stored.secret
-    );
+    if keys.is_empty() {
+        // Slurm's: the chart makes the Secret the pod reads from the value.
+        eprintln!(
+            "Secret {}/{} {word} (the chart makes Secret {} from it)",
+            release.namespace,
+            stored.secret,
+            crate::render::ChartNames::for_release(&release).slurm_config
+        );
+    } else {
+        eprintln!(
+            "Secret {}/{} {word} (keys: {keys})",
+            release.namespace, stored.secret
+        );
+    }
     let credentials = credentials_change(vec![stored], true);
     let contexts = to_allow.clone();
     let change = move |chart: &Chart, recorded: &Value| {
@@ -520,72 +552,6 @@ fn allowed_contexts_layer(
             .cloned()
             .expect("an object literal"),
     }))
-}
-
-/// The Slurm config goes into the values, where the chart makes its Secret from it; it names
-/// no secret, so nothing is stored beside it (see `slurm_config`).
-async fn add_slurm(
-    cluster: &ClusterArgs,
-    from_file: Option<&Path>,
-    release_name: &str,
-    host: &Host<'_>,
-    wait: WaitArgs,
-) -> anyhow::Result<()> {
-    let config = slurm_config::read(from_file, host).map_err(invalid_input)?;
-    eprintln!(
-        "Slurm login nodes {} from {}",
-        config.hosts.join(", "),
-        config.path.display()
-    );
-    if !config.identity_files.is_empty() {
-        eprintln!(
-            "the config names identity files {}: the API server must find them at those paths \
-             (skyctl does not copy keys from a Slurm config)",
-            config.identity_files.join(", ")
-        );
-    }
-    let client = super::connect(cluster).await?;
-    let release = super::release(cluster, release_name);
-    let text = config.text;
-    let change = move |chart: &Chart, _: &Value| {
-        let has = |chart: &Chart| {
-            chart
-                .definition()
-                .defaults()
-                .get("slurmCredentials")
-                .and_then(|section| section.get("config"))
-                .is_some()
-        };
-        if !has(chart) {
-            let why = credential_secrets::lacks_message(chart, "slurmCredentials", "config", has);
-            return Err(Unusable(why).into());
-        }
-        Ok(vec![ExtraLayer {
-            label: "skyctl creds add slurm".into(),
-            values: serde_json::json!({"slurmCredentials": {"config": text}})
-                .as_object()
-                .cloned()
-                .expect("an object literal"),
-        }])
-    };
-    match apply_to_release(&client, &release, change, wait).await? {
-        Applied::NotInstalled => Err(invalid_input(anyhow::anyhow!(
-            "release {} is not installed in namespace {}: a Slurm config is kept only in a \
-             release's values; install with --set-file slurmCredentials.config={}",
-            release.name,
-            release.namespace,
-            config.path.display()
-        ))),
-        Applied::Deployed(_) => {
-            eprintln!(
-                "Secret {}/{} holds it (made by the chart)",
-                release.namespace,
-                crate::render::ChartNames::for_release(&release).slurm_config
-            );
-            Ok(())
-        }
-        Applied::Unusable => Ok(()),
-    }
 }
 
 /// The kubeconfig kubectl would read: the first file of $KUBECONFIG, else ~/.kube/config.

@@ -82,7 +82,7 @@ fn default_file(kind: Kind) -> (&'static str, &'static str, &'static str) {
             "`aws configure --profile r2`",
         ),
         Kind::Coreweave => (".coreweave", "CoreWeave credentials", "CoreWeave's console"),
-        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh => {
+        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh | Kind::Slurm => {
             unreachable!("read by their own modules")
         }
     }
@@ -218,7 +218,7 @@ pub fn read(
                 data.insert(file.to_owned(), text);
             }
         }
-        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh => {
+        Kind::Aws | Kind::Gcp | Kind::Kube | Kind::Db | Kind::Ssh | Kind::Slurm => {
             unreachable!("read by their own modules")
         }
     }

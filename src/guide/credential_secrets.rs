@@ -41,10 +41,14 @@ pub enum Kind {
     Db,
     /// The private keys of SSH node pools (`apiService.sshKeySecret`).
     Ssh,
+    /// The SSH config of Slurm login nodes. The chart takes it only as a value
+    /// (`slurmCredentials.config`) and makes its own Secret from it, so skyctl's Secret holds it
+    /// in its settings, with no data: every install rebuilds the value from there.
+    Slurm,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Aws,
         Kind::Gcp,
         Kind::Kube,
@@ -57,6 +61,7 @@ impl Kind {
         Kind::Coreweave,
         Kind::Db,
         Kind::Ssh,
+        Kind::Slurm,
     ];
 
     /// `aws`, `digitalocean`: as the command line and the Secret's label name it.
@@ -74,6 +79,7 @@ impl Kind {
             Kind::Coreweave => "coreweave",
             Kind::Db => "db",
             Kind::Ssh => "ssh",
+            Kind::Slurm => "slurm",
         }
     }
 
@@ -94,6 +100,7 @@ impl Kind {
             Kind::Nebius => "nebiusCredentials",
             Kind::R2 => "r2Credentials",
             Kind::Coreweave => "coreweaveCredentials",
+            Kind::Slurm => "slurmCredentials",
             Kind::Db | Kind::Ssh => "apiService",
         }
     }
@@ -249,7 +256,8 @@ pub async fn apply_secret(
             .annotations
             .as_ref()
             .unwrap_or(&BTreeMap::new()));
-        if existing.data.as_ref() == Some(&data)
+        // A Secret stored without data (Slurm's) reads back with none at all.
+        if existing.data.clone().unwrap_or_default() == data
             && holds(&existing.metadata.labels, &labels)
             && existing_own == own(&annotations)
         {
@@ -410,6 +418,8 @@ pub fn values_for(stored: &Stored, enabled: bool, chart: &Chart) -> Map<String, 
             json!({ section: values })
         }
         Kind::Ssh => json!({section: {SSH_KEY_SECRET: null, "sshNodePools": null}}),
+        Kind::Slurm if enabled => json!({ section: stored.settings }),
+        Kind::Slurm => json!({section: {SLURM_CONFIG: null}}),
         kind => {
             // `runpodSecretName`, `r2SecretName`: each section names its Secret this way.
             let name_key = format!("{}SecretName", section.trim_end_matches("Credentials"));
@@ -438,6 +448,7 @@ const AWS_LAYOUT: [&str; 4] = [
 ];
 const AWS_SECRET_NAME: &str = "awsSecretName";
 const SSH_KEY_SECRET: &str = "sshKeySecret";
+const SLURM_CONFIG: &str = "config";
 
 /// A section of the chart's defaults (empty when the chart lacks it).
 fn chart_section(chart: &Chart, section: &str) -> Map<String, Value> {
@@ -498,6 +509,7 @@ pub fn enabled_key(kind: Kind) -> (&'static str, &'static str) {
         Kind::Kube => (kind.section(), "useKubeconfig"),
         Kind::Db => (kind.section(), "dbConnectionSecretName"),
         Kind::Ssh => (kind.section(), SSH_KEY_SECRET),
+        Kind::Slurm => (kind.section(), SLURM_CONFIG),
         kind => (kind.section(), "enabled"),
     }
 }
@@ -525,6 +537,13 @@ pub fn chosen(stored: &Stored, values: &Value) -> Option<(bool, String)> {
             }
             (None, _) => None,
         },
+        // The config's text is compared, never repeated.
+        Kind::Slurm => set(key).map(|config| {
+            (
+                stored.settings.get(key) == Some(config),
+                format!("{section}.{key}"),
+            )
+        }),
         _ => values.pointer(&format!("/{section}/{key}")).map(|chosen| {
             (
                 chosen.as_bool() == Some(true),
@@ -684,6 +703,41 @@ mod tests {
         assert_eq!(
             Value::Object(values_for(&ssh, false, current())),
             json!({"apiService": {"sshKeySecret": null, "sshNodePools": null}})
+        );
+    }
+
+    #[test]
+    fn a_slurm_config_is_used_unless_the_values_set_one_and_is_never_repeated() {
+        let slurm = Stored {
+            settings: json!({"config": "Host a\n"}).as_object().unwrap().clone(),
+            ..Stored::new(Kind::Slurm, "slurm-credentials")
+        };
+        let cases = [
+            (json!({}), None),
+            (json!({"slurmCredentials": {"config": null}}), None),
+            (
+                json!({"slurmCredentials": {"config": "Host a\n"}}),
+                Some((true, "slurmCredentials.config".to_owned())),
+            ),
+            (
+                json!({"slurmCredentials": {"config": "Host b\n"}}),
+                Some((false, "slurmCredentials.config".to_owned())),
+            ),
+        ];
+        for (values, want) in cases {
+            assert_eq!(chosen(&slurm, &values), want, "{values}");
+        }
+        assert_eq!(
+            Value::Object(values_for(&slurm, true, current())),
+            json!({"slurmCredentials": {"config": "Host a\n"}})
+        );
+        assert_eq!(
+            Value::Object(values_for(&slurm, false, current())),
+            json!({"slurmCredentials": {"config": null}})
+        );
+        assert!(
+            unsupported_by(&slurm, seed_era())
+                .is_some_and(|why| why.contains("has no slurmCredentials.config"))
         );
     }
 }
