@@ -120,62 +120,21 @@ async fn chart_of(
         .run()
         .success()
         .stdout;
-    assert!(
-        !rendered.contains("{{"),
-        "the render holds no template syntax"
-    );
-    let mut documents: Vec<&str> = rendered.split("\n---\n").collect();
     // Upstream's chart looks its namespace up and renders it only when absent: the same here.
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(f.ns.client.clone());
-    if namespaces
+    let system_exists = namespaces
         .get_opt("skypilot-system")
         .await
         .unwrap()
-        .is_some()
-    {
-        documents.retain(|doc| !doc.contains("kind: Namespace\n"));
-    }
-    // Helm installs the published package, whose default image is the nightly's own tag (the
-    // chart's git source said `:latest`): Helm's objects carry it whatever skyctl renders.
-    let objects = documents
-        .join("\n---\n")
-        .replace(
-            "app.kubernetes.io/managed-by: skyctl",
-            "app.kubernetes.io/managed-by: Helm",
-        )
-        .replace(
-            "image: berkeleyskypilot/skypilot-nightly:latest",
-            &format!("image: {}", published_seed_era_image()),
-        );
-    let name = if way.version == SEED_ERA {
-        "skypilot-nightly"
-    } else {
-        "skypilot"
-    };
-    let chart = dir.join(name);
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(chart.join("templates/objects.yaml"), objects).unwrap();
-    std::fs::write(chart.join("templates/helm-only.yaml"), HELM_ONLY).unwrap();
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        format!("apiVersion: v2\nname: {name}\nversion: {chart_version}\n"),
+        .is_some();
+    helm::skypilot_chart(
+        dir,
+        &rendered,
+        way.version,
+        chart_version,
+        system_exists,
+        HELM_ONLY,
     )
-    .unwrap();
-    chart
-}
-
-/// The API server image of the published `skypilot-nightly` 1.0.0-dev.20250319 package, as its
-/// real Helm render in the fixtures has it.
-fn published_seed_era_image() -> String {
-    let render = include_str!("fixtures/helm/1.0.0-dev.20250319/default.yaml");
-    render
-        .lines()
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix("image: berkeleyskypilot/skypilot-nightly:")
-        })
-        .map(|tag| format!("berkeleyskypilot/skypilot-nightly:{tag}"))
-        .expect("the render names the API server image")
 }
 
 /// `helm install` as the admin did, with the same values files and flags.
@@ -461,7 +420,7 @@ async fn a_helm_install_of_the_published_nightly_keeps_its_pinned_image() {
     let f = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
     let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
-    let published = published_seed_era_image();
+    let published = helm::published_seed_era_image();
     assert_eq!(
         published,
         "berkeleyskypilot/skypilot-nightly:1.0.0.dev20250319"

@@ -94,3 +94,69 @@ impl Drop for Installed {
         );
     }
 }
+
+/// A chart that installs `rendered` (skyctl's render of chart `version`) as the published
+/// package would: named as that package (`skypilot`, or `skypilot-nightly` for the seed era),
+/// at `chart_version`, with Helm's `managed-by` label and the package's pinned image, and the
+/// templates of `extra` beside it. The shared `skypilot-system` Namespace is left out when
+/// `drop_system_namespace`, as upstream's chart does when it finds it.
+pub fn skypilot_chart(
+    dir: &Path,
+    rendered: &str,
+    version: &str,
+    chart_version: &str,
+    drop_system_namespace: bool,
+    extra: &str,
+) -> PathBuf {
+    assert!(
+        !rendered.contains("{{"),
+        "the render holds no template syntax"
+    );
+    let mut documents: Vec<&str> = rendered.split("\n---\n").collect();
+    if drop_system_namespace {
+        documents.retain(|doc| !doc.contains("kind: Namespace\n"));
+    }
+    // Helm installs the published package, whose default image is the nightly's own tag (the
+    // chart's git source said `:latest`): Helm's objects carry it whatever skyctl renders.
+    let objects = documents
+        .join("\n---\n")
+        .replace(
+            "app.kubernetes.io/managed-by: skyctl",
+            "app.kubernetes.io/managed-by: Helm",
+        )
+        .replace(
+            "image: berkeleyskypilot/skypilot-nightly:latest",
+            &format!("image: {}", published_seed_era_image()),
+        );
+    let name = if version == super::skyctl::SEED_ERA {
+        "skypilot-nightly"
+    } else {
+        "skypilot"
+    };
+    let chart = dir.join(name);
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("templates/objects.yaml"), objects).unwrap();
+    if !extra.is_empty() {
+        std::fs::write(chart.join("templates/extra.yaml"), extra).unwrap();
+    }
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: {chart_version}\n"),
+    )
+    .unwrap();
+    chart
+}
+
+/// The API server image of the published `skypilot-nightly` 1.0.0-dev.20250319 package, as its
+/// real Helm render in the fixtures has it.
+pub fn published_seed_era_image() -> String {
+    let render = include_str!("../fixtures/helm/1.0.0-dev.20250319/default.yaml");
+    render
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("image: berkeleyskypilot/skypilot-nightly:")
+        })
+        .map(|tag| format!("berkeleyskypilot/skypilot-nightly:{tag}"))
+        .expect("the render names the API server image")
+}
