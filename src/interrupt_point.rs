@@ -39,6 +39,9 @@ pub enum Point {
     Waited,
     /// The revision is recorded as deployed, before the lock is released.
     RecordedDeployed,
+    /// adopt: one object is read and the patch removing Helm's marks made, before it is sent
+    /// (reached once per object that has marks).
+    HelmMarksRead,
     /// adopt: Helm's annotations and field managers are gone from the release's objects.
     HelmMarksRemoved,
     /// adopt: the objects Helm made and skyctl does not render are deleted.
@@ -46,7 +49,7 @@ pub enum Point {
 }
 
 impl Point {
-    pub const ALL: [Point; 10] = [
+    pub const ALL: [Point; 11] = [
         Point::Prepared,
         Point::LockTaken,
         Point::OauthClientStored,
@@ -55,6 +58,7 @@ impl Point {
         Point::Pruned,
         Point::Waited,
         Point::RecordedDeployed,
+        Point::HelmMarksRead,
         Point::HelmMarksRemoved,
         Point::HelmLeftoversRemoved,
     ];
@@ -69,6 +73,7 @@ impl Point {
             Point::Pruned => "pruned",
             Point::Waited => "waited",
             Point::RecordedDeployed => "recorded-deployed",
+            Point::HelmMarksRead => "helm-marks-read",
             Point::HelmMarksRemoved => "helm-marks-removed",
             Point::HelmLeftoversRemoved => "helm-leftovers-removed",
         }

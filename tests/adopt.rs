@@ -1179,3 +1179,50 @@ async fn a_claim_grown_by_hand_keeps_its_size_and_the_volume() {
     let writes = writes_since(&mark, &f.ns.name);
     assert!(writes.is_empty(), "a plain upgrade wrote: {writes:#?}");
 }
+
+// Removing Helm's marks patches each object at the version adopt read. Controllers write
+// objects meanwhile (a Deployment's status): adopt failed with "the object has been modified"
+// and left the release half taken over. The model-based test found it.
+#[tokio::test]
+async fn an_object_written_between_adopts_read_and_its_patch_is_read_again() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let claim = claim_uid(&f).await;
+    let gate = dir.path().join("go");
+    let adopt = f
+        .command("adopt", &[])
+        .paused_at(Point::HelmMarksRead, &gate)
+        .start();
+    let paused = dir.path().join("go.paused");
+    cluster::eventually(
+        "adopt to hold before its first patch of Helm's marks",
+        std::time::Duration::from_secs(60),
+        || async { paused.exists().then_some(()) },
+    )
+    .await;
+    // Every object of the release gets a new version, whichever adopt is about to patch.
+    let touched = |args: &[&str]| {
+        let output = cluster::kubectl(args);
+        assert!(output.status.success(), "{output:?}");
+    };
+    let kinds = "deployments,services,configmaps,secrets,serviceaccounts,roles,rolebindings,\
+                 ingresses,persistentvolumeclaims";
+    touched(&["annotate", kinds, "--all", "-n", &f.ns.name, "touched=1"]);
+    let cluster_wide = cluster::kubectl([
+        "get",
+        "clusterroles,clusterrolebindings,ingressclasses,validatingwebhookconfigurations",
+        "-o",
+        "name",
+    ]);
+    for name in String::from_utf8_lossy(&cluster_wide.stdout)
+        .lines()
+        .filter(|name| name.contains(f.release()))
+    {
+        touched(&["annotate", name, "touched=1"]);
+    }
+    std::fs::write(&gate, "").unwrap();
+    support::skyctl::Outcome::from(adopt.wait_with_output().unwrap()).success();
+    assert_adopted(&f, claim).await;
+}

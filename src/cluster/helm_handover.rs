@@ -17,6 +17,9 @@ use super::object_manager::{ObjectManager, api_message, delete_if_present};
 /// which they no longer carry, so Helm does not act on the release again.
 pub const ADOPTED_LABEL: &str = "skyctl.io/adopted-from-helm";
 
+/// How often a patch that met a newer version of its object is made again.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
 fn selector(release: &Release) -> String {
     format!("owner=helm,name={}", release.name)
 }
@@ -89,24 +92,39 @@ pub async fn remove_traces(
 ) -> anyhow::Result<Vec<ObjectRef>> {
     let mut cleaned = Vec::new();
     for id in ids {
-        let Some(live) = manager.get(id).await? else {
-            continue;
-        };
-        let Some(patch) = helm_release::traces_patch(&live.metadata, release) else {
-            continue;
-        };
-        if dry_run {
-            cleaned.push(id.clone());
-            continue;
+        // The patch names the resourceVersion it was made from (it replaces managedFields), and
+        // controllers write the object meanwhile (a Deployment's status): on a conflict the
+        // object is read again and the patch made anew.
+        for attempt in 1..=CONFLICT_ATTEMPTS {
+            let Some(live) = manager.get(id).await? else {
+                break;
+            };
+            let Some(patch) = helm_release::traces_patch(&live.metadata, release) else {
+                break;
+            };
+            if dry_run {
+                cleaned.push(id.clone());
+                break;
+            }
+            crate::interrupt_point::reached(crate::interrupt_point::Point::HelmMarksRead);
+            let patched = manager
+                .api(id)
+                .await?
+                .patch(&id.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await;
+            match patched {
+                Ok(_) => {
+                    cleaned.push(id.clone());
+                    break;
+                }
+                Err(kube::Error::Api(status))
+                    if status.code == 409 && attempt < CONFLICT_ATTEMPTS => {}
+                Err(err) => {
+                    return Err(anyhow::anyhow!(api_message(&err)))
+                        .with_context(|| format!("cannot remove Helm's marks from {id}"));
+                }
+            }
         }
-        manager
-            .api(id)
-            .await?
-            .patch(&id.name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map_err(|err| anyhow::anyhow!(api_message(&err)))
-            .with_context(|| format!("cannot remove Helm's marks from {id}"))?;
-        cleaned.push(id.clone());
     }
     Ok(cleaned)
 }
