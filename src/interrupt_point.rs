@@ -39,6 +39,13 @@ pub enum Point {
     Waited,
     /// The revision is recorded as deployed, before the lock is released.
     RecordedDeployed,
+    /// uninstall: the newest revision is recorded as uninstalling, nothing deleted yet.
+    RecordedUninstalling,
+    /// uninstall: the release's objects are deleted, its records not yet.
+    ObjectsDeleted,
+    /// uninstall: the records are deleted, or the namespace asked to go with them in it, and
+    /// the lock released.
+    RecordsDeleted,
     /// adopt: one object is read and the patch removing Helm's marks made, before it is sent
     /// (reached once per object that has marks).
     HelmMarksRead,
@@ -49,7 +56,7 @@ pub enum Point {
 }
 
 impl Point {
-    pub const ALL: [Point; 11] = [
+    pub const ALL: [Point; 14] = [
         Point::Prepared,
         Point::LockTaken,
         Point::OauthClientStored,
@@ -58,6 +65,9 @@ impl Point {
         Point::Pruned,
         Point::Waited,
         Point::RecordedDeployed,
+        Point::RecordedUninstalling,
+        Point::ObjectsDeleted,
+        Point::RecordsDeleted,
         Point::HelmMarksRead,
         Point::HelmMarksRemoved,
         Point::HelmLeftoversRemoved,
@@ -73,6 +83,9 @@ impl Point {
             Point::Pruned => "pruned",
             Point::Waited => "waited",
             Point::RecordedDeployed => "recorded-deployed",
+            Point::RecordedUninstalling => "recorded-uninstalling",
+            Point::ObjectsDeleted => "objects-deleted",
+            Point::RecordsDeleted => "records-deleted",
             Point::HelmMarksRead => "helm-marks-read",
             Point::HelmMarksRemoved => "helm-marks-removed",
             Point::HelmLeftoversRemoved => "helm-leftovers-removed",

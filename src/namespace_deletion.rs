@@ -263,14 +263,17 @@ fn blocker(
 }
 
 /// Objects in the namespace now that were not there when it was assessed (`before`), and that
-/// nothing there then owns: what appeared during the uninstall, which keeps the namespace.
-pub fn newcomers(before: &[Resident], now: &[Resident]) -> Vec<ObjectRef> {
+/// nothing there then owns: what appeared during the uninstall, which keeps the namespace. The
+/// uninstall's own lock, taken since, is none.
+pub fn newcomers(release: &Release, before: &[Resident], now: &[Resident]) -> Vec<ObjectRef> {
     let known: BTreeSet<&str> = before
         .iter()
         .filter_map(|r| r.meta.uid.as_deref())
         .collect();
+    let lock = format!("{LOCK_PREFIX}{}", release.name);
     now.iter()
         .filter(|r| !is_furniture(&r.id))
+        .filter(|r| !(r.id.kind == "Lease" && r.id.name == lock))
         .filter(|r| !r.meta.uid.as_deref().is_some_and(|uid| known.contains(uid)))
         .filter(|r| {
             !r.meta.owner_references.as_ref().is_some_and(|owners| {
@@ -657,12 +660,29 @@ mod tests {
             resident(id("v1", "Event", "e"), None, &[], &[]),
             resident(id("v1", "ConfigMap", "new"), None, &[], &[]),
             resident(id("v1", "Pod", "orphan"), None, &[], &["unknown"]),
+            // The uninstall's lock, and another release's.
+            resident(
+                id("coordination.k8s.io/v1", "Lease", "skyctl-lock-sky"),
+                None,
+                &[],
+                &[],
+            ),
+            resident(
+                id("coordination.k8s.io/v1", "Lease", "skyctl-lock-b"),
+                None,
+                &[],
+                &[],
+            ),
         ];
-        let names: Vec<String> = newcomers(&before, &now)
+        let release = Release {
+            name: "sky".into(),
+            namespace: "team".into(),
+        };
+        let names: Vec<String> = newcomers(&release, &before, &now)
             .into_iter()
             .map(|id| id.name)
             .collect();
-        assert_eq!(names, ["new", "orphan"]);
+        assert_eq!(names, ["new", "orphan", "skyctl-lock-b"]);
     }
 
     #[test]

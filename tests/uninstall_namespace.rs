@@ -8,6 +8,7 @@ mod support;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret};
 use kube::api::{Api, PostParams};
 use serde_json::json;
+use skyctl::interrupt_point::Point;
 use support::audit;
 use support::cluster;
 use support::helm;
@@ -252,4 +253,98 @@ async fn objects_named_with_also_delete_go_with_the_namespace_and_no_others() {
     assert!(namespace_exists(&f, &namespace).await);
     uninstall(&f, &namespace, &[&both[..], &BOTH_NAMED].concat()).success();
     assert!(!namespace_exists(&f, &namespace).await);
+}
+
+// Killed anywhere, `uninstall --delete-namespace --delete-data` finishes when run again: the
+// namespace went after the records, so a run stopped between the two left a namespace no record
+// named any more, which no later uninstall would delete.
+#[tokio::test]
+async fn uninstall_killed_at_any_point_finishes_when_run_again() {
+    let _serial = cluster::exclusive().await;
+    for point in [
+        Point::LockTaken,
+        Point::RecordedUninstalling,
+        Point::ObjectsDeleted,
+        Point::RecordsDeleted,
+    ] {
+        let f = Fixture::new().await;
+        let namespace = release_in_a_namespace_skyctl_creates(&f).await;
+        let args = ["--delete-namespace", "--delete-data"];
+        f.command_in(&namespace, "uninstall", &args)
+            .interrupted_at(point, 1)
+            .run()
+            .interrupted();
+        // Run again. Stopped after the namespace was asked to go, the records may be gone
+        // with it already, or not yet (the next test holds that case).
+        let again = uninstall(
+            &f,
+            &namespace,
+            &[&args[..], &["--ignore-not-found"]].concat(),
+        );
+        if point != Point::RecordsDeleted {
+            again
+                .success()
+                .stderr_has(&format!("namespace {namespace} deleted"));
+        } else {
+            again.success();
+        }
+        cluster::eventually(
+            "the namespace to go",
+            std::time::Duration::from_secs(60),
+            || async {
+                let namespaces: Api<Namespace> = Api::all(f.ns.client.clone());
+                namespaces
+                    .get_opt(&namespace)
+                    .await
+                    .unwrap()
+                    .is_none()
+                    .then_some(())
+            },
+        )
+        .await;
+        let left = cluster::kubectl(["get", "clusterroles", "-o", "name"]);
+        assert!(
+            !String::from_utf8_lossy(&left.stdout).contains(f.release()),
+            "{point:?}: the release's ClusterRoles are left"
+        );
+    }
+}
+
+// A namespace being deleted (kubectl, or an uninstall stopped after asking) refuses new
+// objects, the lock too: uninstall failed "cannot take the release lock", and the release's
+// cluster-wide objects, whose records went with the namespace, were left for good.
+#[tokio::test]
+async fn uninstall_in_a_namespace_being_deleted_removes_what_the_release_has_outside_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    // A finalizer holds the namespace in its deletion, as a slow controller would.
+    let maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let held: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]}
+    }))
+    .unwrap();
+    maps.create(&PostParams::default(), &held).await.unwrap();
+    let deleted = cluster::kubectl(["delete", "namespace", &f.ns.name, "--wait=false"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    f.run("uninstall", &[]).success().stderr_has(&format!(
+        "namespace {} was already being deleted",
+        f.ns.name
+    ));
+    let left = cluster::kubectl(["get", "clusterroles,clusterrolebindings", "-o", "name"]);
+    assert!(
+        !String::from_utf8_lossy(&left.stdout).contains(f.release()),
+        "the release's cluster-wide objects are left"
+    );
+    let released = cluster::kubectl([
+        "patch",
+        "configmap",
+        "held",
+        "-n",
+        &f.ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(released.status.success(), "{released:?}");
 }

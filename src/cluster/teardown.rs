@@ -1,9 +1,11 @@
 //! Uninstall on the cluster: delete what the release still owns, cluster-scoped objects
 //! included, keep its data unless asked, leave what is someone else's, and forget the release.
-//! Safe to run again after an interruption: the records go last, so a second run still knows
-//! what to delete. With `--delete-namespace`, the namespace goes too, but only when nothing in
-//! it is anyone else's (`namespace_deletion`): that is checked before anything is written, and
-//! again, for newcomers, right before the namespace is deleted.
+//! Safe to run again after an interruption: the records go last (with the namespace, when it
+//! goes), so a second run still knows what to delete. With `--delete-namespace`, the namespace
+//! goes too, but only when nothing in it is anyone else's (`namespace_deletion`): that is
+//! checked before anything is written, and again, for newcomers, right before the namespace is
+//! deleted. In a namespace already being deleted, only what the release owns outside it is
+//! deleted: nothing can be made there, the lock neither, and the rest goes with it.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use super::object_manager::{ObjectManager, namespace_ref};
 use super::wait;
 use crate::decide;
 use crate::error::invalid_input;
+use crate::interrupt_point::{self, Point};
 use crate::manifest::ObjectRef;
 use crate::namespace_deletion::{self, Assessment, Blocker, Named, Resident};
 use crate::ownership::Keep;
@@ -114,6 +117,9 @@ pub enum Outcome {
         kept: Vec<(ObjectRef, Keep)>,
         retained: Vec<ObjectRef>,
         namespace_deleted: bool,
+        /// The namespace was being deleted before this run (a stopped uninstall asked, or
+        /// kubectl): the release's objects outside it were deleted, the rest goes with it.
+        namespace_was_going: bool,
         /// Objects that appeared in the namespace during the uninstall, which kept it.
         newcomers: Vec<ObjectRef>,
     },
@@ -135,6 +141,28 @@ pub async fn run<S: ReleaseStorage>(
         live: manager.observe(&history.every_object()).await?,
     };
     let teardown = decide::teardown(release, history, &observation, options.delete_data);
+    let terminating = manager
+        .get(&namespace_ref(&release.namespace))
+        .await?
+        .is_some_and(|ns| ns.metadata.deletion_timestamp.is_some());
+    if terminating && !options.dry_run {
+        // Nothing can be made in a namespace being deleted, a lock neither, and what is in it
+        // goes with it, records included (an uninstall stopped after asking, or kubectl). What
+        // the release owns outside it would then have no record left to find it by: it goes now.
+        let done = manager
+            .delete_owned(&teardown.delete, release, history)
+            .await?;
+        let mut kept = teardown.keep;
+        kept.extend(done.kept);
+        return Ok(Outcome::Uninstalled {
+            deleted: done.deleted,
+            kept,
+            retained: teardown.retain,
+            namespace_deleted: true,
+            namespace_was_going: true,
+            newcomers: Vec::new(),
+        });
+    }
     let (namespace, residents) =
         namespace_plan(manager, release, history, &teardown, options).await?;
     if options.dry_run {
@@ -151,6 +179,7 @@ pub async fn run<S: ReleaseStorage>(
         options.force_unlock,
     )
     .await?;
+    interrupt_point::reached(Point::LockTaken);
     let result = async {
         storage
             .update(&ReleaseRecord {
@@ -159,6 +188,7 @@ pub async fn run<S: ReleaseStorage>(
                 ..latest.clone()
             })
             .await?;
+        interrupt_point::reached(Point::RecordedUninstalling);
         lock.ensure_held()?;
         let done = manager
             .delete_owned(&teardown.delete, release, history)
@@ -166,33 +196,39 @@ pub async fn run<S: ReleaseStorage>(
         if let Some(timeout) = options.wait {
             wait::until_gone(manager, &done.deleted, timeout, progress).await?;
         }
+        interrupt_point::reached(Point::ObjectsDeleted);
         lock.ensure_held()?;
-        for record in &history.records {
-            storage.delete(record).await?;
+        // The namespace goes before the records, and takes them with it: a run stopped after
+        // this still finds the release, and deletes the namespace when run again.
+        let mut newcomers = Vec::new();
+        let namespace_deleted = match &namespace {
+            NamespacePlan::Deleted { uid, .. } => {
+                newcomers = namespace_deletion::newcomers(
+                    release,
+                    &residents,
+                    &manager.residents(&release.namespace).await?,
+                );
+                newcomers.is_empty() && manager.delete_namespace_if(&release.namespace, uid).await?
+            }
+            NamespacePlan::Stays | NamespacePlan::NotCreatedBySkyctl => false,
+        };
+        if !namespace_deleted {
+            for record in &history.records {
+                storage.delete(record).await?;
+            }
         }
-        anyhow::Ok(done)
+        anyhow::Ok((done, namespace_deleted, newcomers))
     }
     .await;
     let released = lock.release().await;
-    let done = result.map_err(|err| {
+    let (done, namespace_deleted, newcomers) = result.map_err(|err| {
         err.context(format!(
             "uninstall of release {} stopped; run it again to finish",
             release.name
         ))
     })?;
     released?;
-
-    let mut newcomers = Vec::new();
-    let namespace_deleted = match &namespace {
-        NamespacePlan::Deleted { uid, .. } => {
-            newcomers = namespace_deletion::newcomers(
-                &residents,
-                &manager.residents(&release.namespace).await?,
-            );
-            newcomers.is_empty() && manager.delete_namespace_if(&release.namespace, uid).await?
-        }
-        NamespacePlan::Stays | NamespacePlan::NotCreatedBySkyctl => false,
-    };
+    interrupt_point::reached(Point::RecordsDeleted);
     if let (true, Some(timeout)) = (namespace_deleted, options.wait) {
         wait::until_gone(
             manager,
@@ -209,6 +245,7 @@ pub async fn run<S: ReleaseStorage>(
         kept,
         retained: teardown.retain,
         namespace_deleted,
+        namespace_was_going: false,
         newcomers,
     })
 }

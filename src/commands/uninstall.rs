@@ -74,6 +74,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             kept,
             retained,
             namespace_deleted,
+            namespace_was_going,
             newcomers,
         } => {
             eprintln!(
@@ -99,7 +100,13 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             {
                 eprintln!("deleted Secret {secret}: the release's OAuth client");
             }
-            if namespace_deleted {
+            if namespace_was_going {
+                eprintln!(
+                    "namespace {} was already being deleted: what the release had in it goes \
+                     with it",
+                    release.namespace
+                );
+            } else if namespace_deleted {
                 eprintln!("namespace {} deleted", release.namespace);
             } else if !newcomers.is_empty() {
                 eprintln!(
