@@ -23,6 +23,8 @@ pub struct Request {
     pub resource: String,
     pub name: Option<String>,
     pub uri: String,
+    /// The HTTP status the API server answered with.
+    pub code: Option<u64>,
 }
 
 impl Request {
@@ -43,6 +45,11 @@ impl Request {
     pub fn persists(&self) -> bool {
         self.is_write() && !self.uri.contains("dryRun=All")
     }
+
+    /// A write the API server carried out (2xx), rather than refused.
+    pub fn succeeded(&self) -> bool {
+        self.code.is_some_and(|code| (200..300).contains(&code))
+    }
 }
 
 /// Marks the current end of the audit log.
@@ -56,6 +63,11 @@ impl Mark {
     /// Requests skyctl sent since the mark, in `namespace` or to cluster-scoped objects. Tests
     /// that count them hold [`super::cluster::exclusive`], so no other skyctl runs meanwhile.
     pub fn skyctl_requests(&self, namespace: &str) -> Vec<Request> {
+        self.skyctl_requests_in(&[namespace])
+    }
+
+    /// Requests skyctl sent since the mark, in any of `namespaces` or to cluster-scoped objects.
+    pub fn skyctl_requests_in(&self, namespaces: &[&str]) -> Vec<Request> {
         let mut file = std::fs::File::open(&self.path).expect("the audit log exists");
         file.seek(SeekFrom::Start(self.offset))
             .expect("seek in the audit log");
@@ -74,6 +86,7 @@ impl Mark {
                     resource: text(&object["resource"]).unwrap_or_default(),
                     name: text(&object["name"]),
                     uri: text(&event["requestURI"]).unwrap_or_default(),
+                    code: event["responseStatus"]["code"].as_u64(),
                 }
             })
             .filter(|request| request.user_agent.starts_with("skyctl/"))
@@ -81,7 +94,7 @@ impl Mark {
                 request
                     .namespace
                     .as_deref()
-                    .is_none_or(|ns| ns == namespace)
+                    .is_none_or(|ns| namespaces.contains(&ns))
             })
             .collect()
     }
