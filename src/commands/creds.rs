@@ -19,6 +19,7 @@ use crate::guide::{
     slurm_config, ssh_node_pools,
 };
 use crate::release::{Release, ReleaseStatus};
+use crate::render::ChartNames;
 use crate::values::{self, ExtraLayer, Layers};
 
 pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result<()> {
@@ -492,10 +493,11 @@ async fn add(
     if keys.is_empty() {
         // Slurm's: the chart makes the Secret the pod reads from the value.
         eprintln!(
-            "Secret {}/{} {word} (the chart makes Secret {} from it)",
+            "Secret {}/{} {word} (it keeps the value {}.config, from which the chart makes \
+             the Secret the API server reads)",
             release.namespace,
             stored.secret,
-            crate::render::ChartNames::for_release(&release).slurm_config
+            stored.kind.section()
         );
     } else {
         eprintln!(
@@ -522,10 +524,11 @@ async fn add(
     }
     // The pod reads credentials only when it starts: new ones over old need a restart, unless
     // this run's rollout started the API server anew anyway (the values changed its pods).
-    if matches!(&applied, Applied::Deployed(deployed) if !deployed.rolled_api_server())
+    if let Applied::Deployed(deployed, names) = &applied
+        && !deployed.rolled_api_server()
         && outcome == StoreOutcome::Updated
     {
-        credential_secrets::restart_api_server(&client, &release).await?;
+        credential_secrets::restart_api_server(&client, &release, names).await?;
         eprintln!("the API server is restarting to read the new credentials");
     }
     Ok(())
@@ -572,7 +575,8 @@ enum Applied {
     NotInstalled,
     /// Its chart cannot use them; the reason was printed.
     Unusable,
-    Deployed(Outcome),
+    /// With the names of the release's objects, as this revision renders them.
+    Deployed(Outcome, Box<ChartNames>),
 }
 
 /// Upgrades an installed release with its recorded values and the layers `change` makes from
@@ -616,6 +620,7 @@ async fn apply_to_release(
         },
     )?;
     let manifests = super::deploy::render_release(client, release, chart, &resolved.values).await?;
+    let names = ChartNames::new(release, &resolved.values);
     let args = RolloutArgs {
         dry_run: false,
         diff,
@@ -641,7 +646,7 @@ async fn apply_to_release(
         None,
     )
     .await?;
-    Ok(Applied::Deployed(outcome))
+    Ok(Applied::Deployed(outcome, Box::new(names)))
 }
 
 /// Says what the next install does with credentials stored for a release not installed yet.

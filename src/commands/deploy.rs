@@ -300,6 +300,7 @@ pub(super) async fn deploy_and_finish(
     };
     let before_apply: Option<rollout::BeforeApply> =
         login.oauth_client.is_some().then_some(&store_client);
+    let names = ChartNames::new(release, &resolved.values);
     let outcome = deploy(
         client,
         release,
@@ -327,8 +328,8 @@ pub(super) async fn deploy_and_finish(
                 *stored.lock().expect("not poisoned") = Some(restart);
             }
             if stored.lock().expect("not poisoned").take() == Some(true) {
-                let proxy = format!("{}-oauth2-proxy", release.name);
-                credential_secrets::restart_deployment(client, &release.namespace, &proxy).await?;
+                let proxy = &names.oauth2_proxy;
+                credential_secrets::restart_deployment(client, &release.namespace, proxy).await?;
                 oauth_client::restarted(client, &release.namespace, &release.name, oauth).await?;
                 eprintln!("OAuth client in Secret {secret} replaced; {proxy} restarted to read it");
             }
@@ -360,7 +361,7 @@ pub(super) async fn deploy_and_finish(
             ),
         }
     }
-    finish(client, release, &outcome, &login, args).await
+    finish(client, release, &names, &outcome, &login, args).await
 }
 
 /// What a rollout came to, for the report.
@@ -426,6 +427,7 @@ pub(super) async fn deploy(
     before_apply: Option<rollout::BeforeApply<'_>>,
 ) -> anyhow::Result<Outcome> {
     let objects = manifests.len();
+    let names = ChartNames::new(release, &values.values);
     let single_sign_on =
         login_mode::chosen_by(&values.values).map(|(mode, _)| mode) == Some(Mode::Oauth);
     let manager = ObjectManager::new(client);
@@ -489,7 +491,7 @@ pub(super) async fn deploy(
             eprintln!("warning: {warning}");
         }
         if let Some(warning) =
-            guide::config_reach::unapplied_config(release, &before, prepared.manifests())
+            guide::config_reach::unapplied_config(release, &names, &before, prepared.manifests())
         {
             eprintln!("warning: {warning}");
         }
@@ -552,7 +554,6 @@ pub(super) async fn deploy(
         counts.unchanged,
         counts.pruned
     );
-    let names = ChartNames::for_release(release);
     let changed = |kind: &str, name: &str| {
         rollout
             .changes
@@ -763,6 +764,7 @@ impl HealthReport {
 async fn finish(
     client: &kube::Client,
     release: &Release,
+    names: &ChartNames,
     outcome: &Outcome,
     login: &WebLogin,
     args: &DeployArgs,
@@ -801,13 +803,14 @@ async fn finish(
             } else {
                 "--no-wait"
             });
-            if let Lookup::Found(found) = guide::endpoint::find(client, release).await? {
+            if let Lookup::Found(found) = guide::endpoint::find(client, release, names).await? {
                 summary.endpoint = Some(found);
             }
         }
         (Some(_), Some(timeout)) => {
             let mut progress = LiveProgress::new();
-            let found = guide::endpoint::wait(client, release, timeout, &mut progress).await?;
+            let found =
+                guide::endpoint::wait(client, release, names, timeout, &mut progress).await?;
             for warning in &found.warnings {
                 progress.println(&format!("warning: {warning}"));
             }
@@ -822,10 +825,13 @@ async fn finish(
             let checked = health::wait(
                 &http,
                 release,
+                names,
                 &found.url,
                 credentials,
-                timeout,
-                rejected_grace,
+                health::Patience {
+                    timeout,
+                    rejected_grace,
+                },
                 &mut progress,
             );
             match checked.await {

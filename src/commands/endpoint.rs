@@ -9,7 +9,18 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
     let release = super::release(cluster, &args.release.release);
     // Without this, an unknown release waits for a Service that will never come.
     let history = super::existing_history(&client, &release).await?;
-    let found = endpoint::wait(&client, &release, args.timeout, &mut LiveProgress::new()).await?;
+    let latest = history
+        .latest()
+        .expect("an existing history has a revision");
+    let names = super::chart_names(&release, latest)?;
+    let found = endpoint::wait(
+        &client,
+        &release,
+        &names,
+        args.timeout,
+        &mut LiveProgress::new(),
+    )
+    .await?;
     for warning in &found.warnings {
         eprintln!("warning: {warning}");
     }

@@ -86,6 +86,17 @@ async fn history(client: &kube::Client, release: &Release) -> anyhow::Result<His
     Ok(History::new(storage.list().await?))
 }
 
+/// The names of the release's objects, as its revision `record` rendered them.
+pub(super) fn chart_names(
+    release: &Release,
+    record: &crate::release::ReleaseRecord,
+) -> anyhow::Result<crate::render::ChartNames> {
+    Ok(crate::render::ChartNames::new(
+        release,
+        &deploy::computed_values(record)?,
+    ))
+}
+
 /// The release's history, or "not found" when it has none.
 async fn existing_history(client: &kube::Client, release: &Release) -> anyhow::Result<History> {
     let history = history(client, release).await?;

@@ -10,6 +10,7 @@ use crate::guide::endpoint::{self, Lookup};
 use crate::guide::health::{self, Credentials, Problem};
 use crate::guide::password;
 use crate::release::Release;
+use crate::render::ChartNames;
 
 /// What `status -o json|yaml` prints; the text form shows the same.
 #[derive(Debug, Serialize)]
@@ -79,7 +80,8 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
             },
         });
     }
-    let (endpoint, health) = match endpoint::find(&client, &release).await? {
+    let names = super::chart_names(&release, latest)?;
+    let (endpoint, health) = match endpoint::find(&client, &release, &names).await? {
         Lookup::Found(found) => {
             let username = latest
                 .values
@@ -87,7 +89,7 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
                 .and_then(serde_json::Value::as_str)
                 .and_then(|line| line.split_once(':'))
                 .map_or("skypilot", |(user, _)| user);
-            let health = health_now(&release, &found, username).await;
+            let health = health_now(&release, &names, &found, username).await;
             (Some(found.url), Some(health))
         }
         Lookup::Pending(reason) => (None, Some(format!("no endpoint yet: waiting for {reason}"))),
@@ -127,7 +129,12 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
 
 /// One health request. With the web password in the environment it logs in; without, an
 /// answer asking for the login still proves the way to the server works.
-async fn health_now(release: &Release, found: &endpoint::Endpoint, username: &str) -> String {
+async fn health_now(
+    release: &Release,
+    names: &ChartNames,
+    found: &endpoint::Endpoint,
+    username: &str,
+) -> String {
     let url = found.url.as_str();
     let credentials = password::from_env().map(|password| Credentials {
         username: username.to_owned(),
@@ -148,7 +155,7 @@ async fn health_now(release: &Release, found: &endpoint::Endpoint, username: &st
         Err(problem @ Problem::CredentialsRejected) => format!(
             "{problem} for user {username:?} with the password in {}. Next: {}",
             password::ENV,
-            problem.next_step(release)
+            problem.next_step(release, names)
         ),
         Err(problem) => problem.to_string(),
     }

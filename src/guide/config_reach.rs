@@ -27,10 +27,10 @@ const CONFIG_KEY: &str = "config.yaml";
 /// changes the SkyPilot config and the API server would not read the change.
 pub fn unapplied_config<'a>(
     release: &Release,
+    names: &ChartNames,
     before: impl IntoIterator<Item = &'a Manifest>,
     after: impl IntoIterator<Item = &'a Manifest>,
 ) -> Option<String> {
-    let names = ChartNames::for_release(release);
     let (before, after): (Vec<&Manifest>, Vec<&Manifest>) =
         (before.into_iter().collect(), after.into_iter().collect());
     let config = |objects: &[&Manifest]| {
@@ -223,7 +223,8 @@ mod tests {
             ),
         ];
         for (what, before, after, want) in cases {
-            let got = unapplied_config(&release(), &before, &after);
+            let names = ChartNames::new(&release(), &serde_json::json!({}));
+            let got = unapplied_config(&release(), &names, &before, &after);
             match want {
                 None => assert_eq!(got, None, "{what}"),
                 Some(want) => assert!(

@@ -349,9 +349,9 @@ pub async fn remove(
 pub async fn restart_api_server(
     client: &kube::Client,
     release: &crate::release::Release,
+    names: &crate::render::ChartNames,
 ) -> anyhow::Result<()> {
-    let name = crate::render::ChartNames::for_release(release).api_server;
-    restart_deployment(client, &release.namespace, &name)
+    restart_deployment(client, &release.namespace, &names.api_server)
         .await
         .context("cannot restart the API server")
 }

@@ -239,14 +239,16 @@ fn https_port(controller: Option<&Service>, nodeport: Option<&Service>) -> Optio
 }
 
 /// Reads the objects and decides, once.
-pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lookup> {
+pub async fn find(
+    client: &kube::Client,
+    release: &Release,
+    names: &ChartNames,
+) -> anyhow::Result<Lookup> {
     let services: Api<Service> = Api::namespaced(client.clone(), &release.namespace);
     let controller = services
         .get_opt(&IngressNginxNames::for_release(release).controller)
         .await?;
-    let nodeport = services
-        .get_opt(&ChartNames::for_release(release).nodeport_service)
-        .await?;
+    let nodeport = services.get_opt(&names.nodeport_service).await?;
     let nodes = if controller
         .as_ref()
         .and_then(|c| c.spec.as_ref())
@@ -264,7 +266,7 @@ pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lo
     };
     let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &release.namespace);
     let route = ingresses
-        .get_opt(&ChartNames::for_release(release).ingress)
+        .get_opt(&names.ingress)
         .await?
         .as_ref()
         .and_then(Route::of);
@@ -289,12 +291,13 @@ pub async fn find(client: &kube::Client, release: &Release) -> anyhow::Result<Lo
 pub async fn wait(
     client: &kube::Client,
     release: &Release,
+    names: &ChartNames,
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Endpoint> {
     let started = std::time::Instant::now();
     let patience = Duration::from_secs(load_balancers::PATIENCE_SECONDS.unsigned_abs());
-    let found = poll::until(timeout, async || match find(client, release).await? {
+    let found = poll::until(timeout, async || match find(client, release, names).await? {
         Lookup::Found(endpoint) => {
             progress.done("the endpoint", "found");
             Ok(Poll::Ready(endpoint))

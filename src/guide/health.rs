@@ -46,9 +46,8 @@ pub enum Problem {
 
 impl Problem {
     /// The command that looks closer at the failing hop.
-    pub fn next_step(&self, release: &Release) -> String {
+    pub fn next_step(&self, release: &Release, names: &ChartNames) -> String {
         let ns = &release.namespace;
-        let names = ChartNames::for_release(release);
         match self {
             Problem::CredentialsRejected => format!(
                 "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {}",
@@ -210,24 +209,36 @@ pub async fn login_seen(
 /// basic-auth Secret and reloads a changed htpasswd within a few seconds of the write.
 pub const LOGIN_RELOAD_GRACE: Duration = Duration::from_secs(10);
 
-/// Polls until healthy. Rejected credentials end the wait once `rejected_grace` has passed:
-/// after that, retrying cannot fix them. Give [`LOGIN_RELOAD_GRACE`] when this run changed the
-/// login, and zero when the ingress already has it.
+/// How long the health check waits.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    pub timeout: Duration,
+    /// Rejected credentials end the wait once this has passed: after that, retrying cannot fix
+    /// them. [`LOGIN_RELOAD_GRACE`] when this run changed the login, zero when the ingress
+    /// already has it.
+    pub rejected_grace: Duration,
+}
+
+/// Polls until healthy, or until `patience` runs out.
 pub async fn wait(
     http: &reqwest::Client,
     release: &Release,
+    names: &ChartNames,
     url: &str,
     credentials: Option<&Credentials>,
-    timeout: Duration,
-    rejected_grace: Duration,
+    patience: Patience,
     progress: &mut dyn Progress,
 ) -> Result<Health, Unhealthy> {
+    let Patience {
+        timeout,
+        rejected_grace,
+    } = patience;
     let started = Instant::now();
     let item = format!("{url}/api/health");
     let unhealthy = |problem: Problem| Unhealthy {
         url: url.to_owned(),
         waited: started.elapsed(),
-        next_step: problem.next_step(release),
+        next_step: problem.next_step(release, names),
         problem,
     };
     let outcome = poll::until(timeout, async || {
@@ -315,21 +326,25 @@ mod tests {
         }
     }
 
+    fn names() -> ChartNames {
+        ChartNames::new(&release(), &serde_json::json!({}))
+    }
+
     #[test]
     fn each_failure_points_at_its_hop() {
         assert!(
             Problem::CredentialsRejected
-                .next_step(&release())
+                .next_step(&release(), &names())
                 .contains("kubectl get secret -n ops sky-basic-auth")
         );
         assert!(
             Problem::Unreachable("refused".into())
-                .next_step(&release())
+                .next_step(&release(), &names())
                 .contains("sky-ingress-controller-np")
         );
         assert!(
             Problem::ApiNotReady(503)
-                .next_step(&release())
+                .next_step(&release(), &names())
                 .contains("deploy/sky-api-server")
         );
         assert_eq!(
@@ -389,10 +404,13 @@ mod tests {
         let unhealthy = wait(
             &client(),
             &release(),
+            &names(),
             &url,
             Some(&credentials()),
-            Duration::from_secs(30),
-            Duration::ZERO,
+            Patience {
+                timeout: Duration::from_secs(30),
+                rejected_grace: Duration::ZERO,
+            },
             &mut crate::progress::Silent,
         )
         .await
@@ -407,10 +425,13 @@ mod tests {
         let health = wait(
             &client(),
             &release(),
+            &names(),
             &url,
             Some(&credentials()),
-            Duration::from_secs(30),
-            LOGIN_RELOAD_GRACE,
+            Patience {
+                timeout: Duration::from_secs(30),
+                rejected_grace: LOGIN_RELOAD_GRACE,
+            },
             &mut crate::progress::Silent,
         )
         .await
@@ -424,10 +445,13 @@ mod tests {
         let unhealthy = wait(
             &client(),
             &release(),
+            &names(),
             &url,
             Some(&credentials()),
-            Duration::from_secs(30),
-            Duration::from_secs(1),
+            Patience {
+                timeout: Duration::from_secs(30),
+                rejected_grace: Duration::from_secs(1),
+            },
             &mut crate::progress::Silent,
         )
         .await

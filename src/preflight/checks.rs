@@ -1002,7 +1002,7 @@ fn tolerates(toleration: &Value, taint: &k8s_openapi::api::core::v1::Taint) -> b
 
 /// The values that place a workload's pods, for the workloads whose keys skyctl knows.
 fn placement_fix(intent: &Intent, workload: &crate::manifest::ObjectRef) -> String {
-    let api_server = crate::render::ChartNames::for_release(intent.release).api_server;
+    let api_server = crate::render::ChartNames::new(intent.release, intent.values).api_server;
     let controller = crate::render::IngressNginxNames::for_release(intent.release).controller;
     let section = if workload.name == api_server {
         Some("apiService")

@@ -1,6 +1,7 @@
 //! Object names the SkyPilot chart gives a release's own objects: one home for the templates
 //! (as `chart_names`) and for the walk-through, which finds the API server, its login and its
-//! endpoint by these names.
+//! endpoint by these names. They start with the release's full name: `fullnameOverride` where
+//! the values set it (chart 0.13.0), else the release name.
 
 use minijinja::{Value, context};
 
@@ -8,6 +9,9 @@ use crate::release::Release;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartNames {
+    /// The prefix of every name: `fullnameOverride` or the release name, at most 63
+    /// characters and never ending in '-', as Helm's charts cut it.
+    pub fullname: String,
     /// The API server's Deployment.
     pub api_server: String,
     /// The API server's ClusterIP Service, behind the Ingress.
@@ -28,11 +32,16 @@ pub struct ChartNames {
     pub nodeport_service: String,
     /// The Secret chart 0.13.0 makes from `slurmCredentials.config`.
     pub slurm_config: String,
+    /// The oauth2-proxy Deployment chart 0.13.0 runs for single sign-on.
+    pub oauth2_proxy: String,
 }
 
 impl ChartNames {
-    pub fn for_release(release: &Release) -> Self {
-        let name = |suffix: &str| format!("{}-{suffix}", release.name);
+    /// The names of `release`'s objects, rendered from `values` (the release's values, as
+    /// resolved over the chart's defaults; only `fullnameOverride` matters).
+    pub fn new(release: &Release, values: &serde_json::Value) -> Self {
+        let fullname = fullname(release, values);
+        let name = |suffix: &str| format!("{fullname}-{suffix}");
         Self {
             api_server: name("api-server"),
             api_service: name("api-service"),
@@ -46,11 +55,14 @@ impl ChartNames {
             ingress: name("ingress"),
             nodeport_service: name("ingress-controller-np"),
             slurm_config: name("slurm-config"),
+            oauth2_proxy: name("oauth2-proxy"),
+            fullname,
         }
     }
 
     pub(crate) fn to_template_value(&self) -> Value {
         context! {
+            fullname => &self.fullname,
             api_server => &self.api_server,
             api_service => &self.api_service,
             api_app => &self.api_app,
@@ -62,6 +74,47 @@ impl ChartNames {
             basic_auth => &self.basic_auth,
             ingress => &self.ingress,
             nodeport_service => &self.nodeport_service,
+        }
+    }
+}
+
+/// `fullnameOverride` or the release name, cut as Helm's charts cut names.
+fn fullname(release: &Release, values: &serde_json::Value) -> String {
+    let chosen = values
+        .get("fullnameOverride")
+        .and_then(serde_json::Value::as_str)
+        .filter(|name| !name.is_empty())
+        .unwrap_or(&release.name);
+    super::ingress_nginx_names::dns_name(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn names_start_with_fullname_override_cut_as_helm_cuts_it() {
+        let release = Release {
+            name: "sky".into(),
+            namespace: "team".into(),
+        };
+        // Cut at 63 characters, the '-' it then ends with trimmed.
+        let long = format!("{}-x", "a".repeat(62));
+        let cut = "a".repeat(62);
+        let cases = [
+            (json!({}), "sky"),
+            (json!({"fullnameOverride": null}), "sky"),
+            (json!({"fullnameOverride": ""}), "sky"),
+            (json!({"fullnameOverride": "pilot"}), "pilot"),
+            (json!({"fullnameOverride": long}), cut.as_str()),
+        ];
+        for (values, want) in cases {
+            let names = ChartNames::new(&release, &values);
+            assert_eq!(names.fullname, want, "{values}");
+            assert_eq!(names.api_server, format!("{want}-api-server"));
+            assert_eq!(names.oauth2_proxy, format!("{want}-oauth2-proxy"));
         }
     }
 }

@@ -52,7 +52,7 @@ impl IngressNginxNames {
 }
 
 /// Helm's `trunc 63 | trimSuffix "-"`: object names are limited to 63 characters.
-fn dns_name(name: &str) -> String {
+pub(super) fn dns_name(name: &str) -> String {
     let truncated: String = name.chars().take(63).collect();
     match truncated.strip_suffix('-') {
         Some(trimmed) => trimmed.to_owned(),

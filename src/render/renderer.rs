@@ -63,7 +63,7 @@ fn template_context(
                 app_version => &chart.metadata().ingress_nginx.app_version,
             },
         },
-        chart_names => ChartNames::for_release(release).to_template_value(),
+        chart_names => ChartNames::new(release, values).to_template_value(),
         ingress_nginx_names => IngressNginxNames::for_release(release).to_template_value(),
         admission_certificate => context! {
             ca => &cert.ca_pem,
