@@ -860,28 +860,7 @@ async fn creds_add_over_a_hand_made_secret_asks_for_take_ownership_and_then_rest
         &["--no-wait", "--set", "awsCredentials.enabled=true"],
     )
     .success();
-    let add = |extra: &[&str]| {
-        skyctl()
-            .kubeconfig(cluster::kubeconfig())
-            .args([
-                "-n",
-                &f.ns.name,
-                "creds",
-                "add",
-                "aws",
-                "--release",
-                f.release(),
-            ])
-            .args([
-                "--access-key-id",
-                "AKIANEWNEWNEW",
-                "--secret-access-key-stdin",
-                "--no-wait",
-            ])
-            .args(extra)
-            .stdin(format!("{SECRET}\n"))
-            .run()
-    };
+    let add = |extra: &[&str]| f.creds_add_aws("AKIANEWNEWNEW", SECRET).args(extra).run();
     let mark = support::audit::mark();
     let refused = add(&[])
         .code(2)

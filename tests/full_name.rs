@@ -38,27 +38,7 @@ async fn creds_add_and_the_login_line_find_the_objects_fullname_override_named()
     let api_server = format!("{FULL_NAME}-api-server");
     assert!(deployments.get_opt(&api_server).await.unwrap().is_some());
 
-    let add = |key: &str| {
-        skyctl()
-            .kubeconfig(cluster::kubeconfig())
-            .args([
-                "-n",
-                &f.ns.name,
-                "creds",
-                "add",
-                "aws",
-                "--release",
-                f.release(),
-            ])
-            .args([
-                "--access-key-id",
-                key,
-                "--secret-access-key-stdin",
-                "--no-wait",
-            ])
-            .stdin("a-secret-key\n")
-            .run()
-    };
+    let add = |key: &str| f.creds_add_aws(key, "a-secret-key").run();
     add("AKIAFIRST").success();
     // New keys over stored ones: the API server must restart to read them.
     add("AKIASECOND")

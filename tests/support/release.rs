@@ -106,6 +106,17 @@ impl Fixture {
         skyctl().kubeconfig(cluster::kubeconfig()).args(all)
     }
 
+    /// `skyctl creds add aws` for the fixture's release without waiting, the secret key on
+    /// standard input.
+    pub fn creds_add_aws(&self, key_id: &str, secret: &str) -> super::skyctl::Skyctl {
+        skyctl()
+            .kubeconfig(cluster::kubeconfig())
+            .args(["-n", &self.ns.name, "creds", "add", "aws"])
+            .args(["--release", self.release(), "--access-key-id", key_id])
+            .args(["--secret-access-key-stdin", "--no-wait"])
+            .stdin(format!("{secret}\n"))
+    }
+
     /// What `skyctl template` renders for these arguments: what install must have applied.
     pub fn rendered(&self, args: &[&str]) -> Vec<Manifest> {
         let outcome = self.run("template", args).success();
