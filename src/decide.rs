@@ -315,6 +315,24 @@ pub fn decide(
         changes.push((manifest.id.clone(), change));
     }
     let (prune, keep) = prunable(release, history, &plan.prune, observation);
+    // A claim no longer rendered stays the release's only while it is there and still its own:
+    // one deleted since (an uninstall stopped after deleting it) or taken is no longer listed.
+    let retain: Vec<ObjectRef> = plan
+        .retain
+        .iter()
+        .filter(|id| {
+            observation
+                .live
+                .get(id)
+                .is_some_and(|live| ownership::owner(&live.metadata, release) == Owner::This)
+        })
+        .cloned()
+        .collect();
+    let inventory: Vec<ObjectRef> = plan
+        .manifests()
+        .map(|m| m.id.clone())
+        .chain(retain.iter().cloned())
+        .collect();
     // Once marked, always kept: a Namespace the chart renders only while it is missing stays
     // the release's to keep, and its absence from later renders is no change.
     let mut keep_marked: BTreeSet<String> = history
@@ -335,7 +353,7 @@ pub fn decide(
             && latest.status == ReleaseStatus::Deployed
             && latest.values == values.user
             && latest.chart_version == chart_version
-            && without(&latest.inventory, &keep_marked) == without(&plan.inventory(), &keep_marked);
+            && without(&latest.inventory, &keep_marked) == without(&inventory, &keep_marked);
         if nothing_to_do {
             return Ok(Decision::Unchanged {
                 revision: latest.revision,
@@ -364,7 +382,7 @@ pub fn decide(
         chart_version: chart_version.to_owned(),
         values: values.user.clone(),
         computed_values: Some(values.values.clone()),
-        inventory: plan.inventory(),
+        inventory,
         created_namespace: !observation.namespace_exists || history.created_namespace(),
         uids: BTreeMap::new(),
         keep: keep_marked,
@@ -386,7 +404,7 @@ pub fn decide(
         changes,
         prune,
         keep,
-        retain: plan.retain.clone(),
+        retain,
         interrupted,
         record,
     })))

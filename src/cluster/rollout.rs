@@ -97,6 +97,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         .manifests()
         .map(|m| &m.id)
         .chain(plan.prune.iter())
+        .chain(plan.retain.iter())
         .filter(|id| namespace_exists || id.namespace.is_none());
     let observation = decide::Observation {
         namespace_exists,

@@ -620,6 +620,57 @@ fn a_data_volume_is_retained_unless_data_may_be_deleted() {
     assert_eq!((deleted.delete.len(), deleted.retain.len()), (1, 0));
 }
 
+// A claim the release no longer renders stays listed while it is there and its own. An
+// uninstall stopped after deleting it, then an upgrade, listed the deleted claim as the
+// release's, and `status` showed an object that was gone (the model-based test found it).
+#[test]
+fn an_upgrade_lists_a_retained_claim_only_while_it_is_there_and_the_releases() {
+    let claim = plan::stamp(
+        manifest("PersistentVolumeClaim", "old-state", "1"),
+        &release(),
+    );
+    let config = manifest("ConfigMap", "config", "1");
+    let h = History::new(vec![record(
+        1,
+        ReleaseStatus::Deployed,
+        vec![claim.id.clone(), config.id.clone()],
+    )]);
+    let plan = plan_of(vec![config.clone()], &h, false);
+    assert_eq!(plan.retain, vec![claim.id.clone()]);
+    let taken = {
+        let mut other = claim.clone();
+        other.object["metadata"]["annotations"][plan::RELEASE_NAME] = json!("other");
+        other
+    };
+    for (live, listed) in [(Some(&claim), true), (None, false), (Some(&taken), false)] {
+        let mut cluster = Cluster {
+            namespace_exists: true,
+            ..Cluster::default()
+        };
+        if let Some(live) = live {
+            cluster.put(live);
+        }
+        let decision = decide_on(
+            &cluster,
+            &h,
+            &plan,
+            Operation::Upgrade { install: false },
+            &json!({"changed": true}),
+            options(),
+        )
+        .unwrap();
+        let Decision::Rollout(rollout) = decision else {
+            panic!("an upgrade that changes values rolls out")
+        };
+        assert_eq!(
+            rollout.record.inventory.contains(&claim.id),
+            listed,
+            "{live:?}"
+        );
+        assert_eq!(rollout.retain.contains(&claim.id), listed);
+    }
+}
+
 #[test]
 fn interrupted_revisions_are_failed_and_the_next_revision_follows_the_latest() {
     use ReleaseStatus::*;

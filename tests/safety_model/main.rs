@@ -26,7 +26,7 @@ use support::cluster;
 use support::skyctl::Outcome;
 use world::World;
 
-/// The seed and length CI runs: about two minutes on the test machine.
+/// The seed and length CI runs (after the regressions): about two minutes on the test machine.
 const CI_SEED: u64 = 20_261_207;
 const CI_STEPS: usize = 100;
 /// Steps per world: a longer run is many worlds, each from the seed of its place in the run.
@@ -112,6 +112,15 @@ fn no_step_touches_what_is_not_its_releases_own() {
     let started = std::time::Instant::now();
     let mut done = 0;
     let mut tally = Tally::default();
+    for (i, sequence) in plan::regressions().iter().enumerate() {
+        if let Err(failure) = runtime.block_on(run(&client, sequence, Some(&mut tally))) {
+            panic!(
+                "regression {}: {}",
+                i + 1,
+                report(settings.seed, 0, sequence, &failure)
+            );
+        }
+    }
     for world in 0.. {
         if done >= settings.steps {
             break;

@@ -248,6 +248,59 @@ impl Belief {
     }
 }
 
+/// Shortest failing sequences the soak found, run first on every run so that what they broke
+/// stays fixed.
+pub fn regressions() -> Vec<Vec<Step>> {
+    let run = |op, kill| Run { op, kill };
+    vec![
+        // An uninstall stopped after deleting the claim of an earlier fullnameOverride, then
+        // an upgrade: the new revision listed the deleted claim as the release's.
+        vec![
+            Step(vec![
+                run(
+                    Op::Install {
+                        slot: Slot::SkyA,
+                        class: Class::Own,
+                    },
+                    Some((Point::PhaseApplied, 2)),
+                ),
+                run(
+                    Op::Install {
+                        slot: Slot::SkyB,
+                        class: Class::Own,
+                    },
+                    None,
+                ),
+            ]),
+            Step(vec![run(
+                Op::Upgrade {
+                    slot: Slot::SkyB,
+                    change: Change::Fullname { mark: 1 },
+                },
+                None,
+            )]),
+            Step(vec![run(
+                Op::Uninstall {
+                    slot: Slot::SkyB,
+                    delete_data: true,
+                    delete_namespace: false,
+                },
+                Some((Point::ObjectsDeleted, 1)),
+            )]),
+            Step(vec![run(
+                Op::Upgrade {
+                    slot: Slot::SkyB,
+                    change: Change::Values {
+                        class: Class::Shared,
+                        mark: 3,
+                    },
+                },
+                None,
+            )]),
+        ],
+    ]
+}
+
 /// `steps` steps from `seed`.
 pub fn sequence(seed: u64, steps: usize) -> Vec<Step> {
     let mut bytes = [0u8; 32];
