@@ -1,7 +1,8 @@
 //! `fullnameOverride` renames every object of a chart 0.13.0 release. What skyctl does to the
 //! release after the rollout (restarting the API server for new credentials, restarting
 //! oauth2-proxy for a new OAuth client, finding the Ingress for the login line) finds the
-//! objects by the same names the templates gave them.
+//! objects by the same names the templates gave them; the URL it gives is at the Ingress's host
+//! and below its sub-path (`ingress.path`).
 
 mod support;
 
@@ -30,7 +31,7 @@ fn restarted(deployment: &Deployment) -> bool {
 async fn creds_add_and_the_login_line_find_the_objects_fullname_override_named() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let values = format!("fullnameOverride={FULL_NAME},ingress.host={HOST}");
+    let values = format!("fullnameOverride={FULL_NAME},ingress.host={HOST},ingress.path=/sky");
     f.run("install", &["--no-wait", "--set", &values])
         .success()
         .stderr_has(&format!("http://{HOST}:"));
@@ -46,19 +47,14 @@ async fn creds_add_and_the_login_line_find_the_objects_fullname_override_named()
         .stderr_has("the API server is restarting to read the new credentials");
     assert!(restarted(&deployments.get(&api_server).await.unwrap()));
 
+    // At the host, below the sub-path the Ingress routes.
+    let at_host_and_path =
+        |url: &str| url.starts_with(&format!("http://{HOST}:")) && url.ends_with("/sky");
     let endpoint = f.run("endpoint", &[]).success();
-    assert!(
-        endpoint
-            .stdout
-            .trim()
-            .starts_with(&format!("http://{HOST}:")),
-        "{endpoint:#?}"
-    );
+    assert!(at_host_and_path(endpoint.stdout.trim()), "{endpoint:#?}");
     let status = f.status();
     assert!(
-        status["endpoint"]
-            .as_str()
-            .is_some_and(|url| url.starts_with(&format!("http://{HOST}:"))),
+        status["endpoint"].as_str().is_some_and(at_host_and_path),
         "{status}"
     );
     f.run("uninstall", &["--delete-data"]).success();

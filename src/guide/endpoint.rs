@@ -36,28 +36,47 @@ pub struct Endpoint {
 /// What the release's Ingress routes by: a host name, and whether it serves TLS for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    pub host: String,
+    /// The first rule's host; `None` when the Ingress routes every host alike.
+    pub host: Option<String>,
     pub tls: bool,
+    /// The sub-path the server is served below (`ingress.path`), when not `/`.
+    pub path: Option<String>,
 }
 
+/// The annotation chart 0.13.0 puts on its Ingress with the sub-path (`ingress.path`).
+const PATH_ANNOTATION: &str = "skypilot.co/ingress-path";
+
 impl Route {
-    /// The first rule's host of `ingress`; `None` when it routes every host alike.
+    /// How `ingress` routes to the server; `None` when by any host and at `/`.
     pub fn of(ingress: &Ingress) -> Option<Route> {
         let spec = ingress.spec.as_ref()?;
-        let host = spec.rules.as_ref()?.iter().find_map(|r| r.host.clone())?;
-        let tls = spec
-            .tls
-            .iter()
-            .flatten()
-            .any(|tls| tls.hosts.iter().flatten().any(|h| *h == host));
-        Some(Route { host, tls })
+        let host = spec.rules.iter().flatten().find_map(|r| r.host.clone());
+        let tls = host.as_ref().is_some_and(|host| {
+            spec.tls
+                .iter()
+                .flatten()
+                .any(|tls| tls.hosts.iter().flatten().any(|h| h == host))
+        });
+        let path = ingress
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(PATH_ANNOTATION))
+            .map(|path| path.trim_end_matches('/').to_owned())
+            .filter(|path| !path.is_empty());
+        (host.is_some() || path.is_some()).then_some(Route { host, tls, path })
     }
 }
 
 /// The endpoint as users must address it when the Ingress routes by `route`: by the host name
 /// (a request to the address matches no rule), over https on `https_port` when the Ingress
-/// serves TLS for it. The address found is where the name has to resolve.
+/// serves TLS for it, below its sub-path. The address found is where the name has to resolve.
 pub fn through(endpoint: Endpoint, route: &Route, https_port: Option<u16>) -> Endpoint {
+    let path = route.path.clone().unwrap_or_default();
+    let Some(host) = &route.host else {
+        let url = format!("{}{path}", endpoint.url.trim_end_matches('/'));
+        return Endpoint { url, ..endpoint };
+    };
     let found = reqwest::Url::parse(&endpoint.url).ok();
     let address = found
         .as_ref()
@@ -68,14 +87,15 @@ pub fn through(endpoint: Endpoint, route: &Route, https_port: Option<u16>) -> En
         .and_then(reqwest::Url::port_or_known_default)
         .unwrap_or(80);
     let (url, port) = match (route.tls, https_port) {
-        (true, Some(port)) => (with_port("https", &route.host, port, 443), port),
-        _ => (with_port("http", &route.host, http_port, 80), http_port),
+        (true, Some(port)) => (with_port("https", host, port, 443), port),
+        _ => (with_port("http", host, http_port, 80), http_port),
     };
+    let url = format!("{url}{path}");
     let mut warnings = endpoint.warnings;
     if route.tls && https_port.is_none() {
         warnings.push(format!(
             "the Ingress serves TLS for {} but the controller has no https port; using http",
-            route.host
+            host
         ));
     }
     Endpoint {
@@ -479,8 +499,9 @@ mod tests {
         assert_eq!(
             Route::of(&ingress(json!({"rules": rule}))),
             Some(Route {
-                host: "sky.example.com".into(),
-                tls: false
+                host: Some("sky.example.com".into()),
+                tls: false,
+                path: None,
             })
         );
         assert_eq!(
@@ -488,8 +509,9 @@ mod tests {
                 json!({"rules": rule, "tls": [{"hosts": ["sky.example.com"]}]})
             )),
             Some(Route {
-                host: "sky.example.com".into(),
-                tls: true
+                host: Some("sky.example.com".into()),
+                tls: true,
+                path: None,
             })
         );
         assert_eq!(
@@ -497,8 +519,9 @@ mod tests {
                 json!({"rules": rule, "tls": [{"hosts": ["other"]}]})
             )),
             Some(Route {
-                host: "sky.example.com".into(),
-                tls: false
+                host: Some("sky.example.com".into()),
+                tls: false,
+                path: None,
             })
         );
 
@@ -509,8 +532,9 @@ mod tests {
             warnings: vec![],
         };
         let route = |tls| Route {
-            host: "sky.example.com".into(),
+            host: Some("sky.example.com".into()),
             tls,
+            path: None,
         };
         let cases = [
             // (found, tls, https port) -> (url, resolves to)
@@ -559,6 +583,45 @@ mod tests {
         let no_https = through(found("http://10.0.0.1:30080"), &route(true), None);
         assert_eq!(no_https.url, "http://sky.example.com:30080");
         assert_eq!(no_https.warnings.len(), 1);
+    }
+
+    // With `ingress.path` set, the endpoint and the health check used the root, which the
+    // Ingress does not route to the server.
+    #[test]
+    fn a_sub_path_is_part_of_the_url_with_or_without_a_host() {
+        let ingress = |annotations: serde_json::Value, rules: serde_json::Value| -> Ingress {
+            serde_json::from_value(json!({
+                "metadata": {"name": "i", "annotations": annotations},
+                "spec": {"rules": rules}
+            }))
+            .unwrap()
+        };
+        let path = json!({"skypilot.co/ingress-path": "/sky"});
+        let any_host = Route::of(&ingress(path.clone(), json!([{}]))).unwrap();
+        assert_eq!(
+            any_host,
+            Route {
+                host: None,
+                tls: false,
+                path: Some("/sky".into())
+            }
+        );
+        let found = Endpoint {
+            url: "http://10.0.0.1:30080".into(),
+            kind: EndpointKind::NodePort,
+            resolves_to: None,
+            warnings: vec![],
+        };
+        assert_eq!(
+            through(found.clone(), &any_host, None).url,
+            "http://10.0.0.1:30080/sky"
+        );
+        let by_host = Route::of(&ingress(path, json!([{"host": "sky.example.com"}]))).unwrap();
+        assert_eq!(
+            through(found, &by_host, None).url,
+            "http://sky.example.com:30080/sky"
+        );
+        assert_eq!(Route::of(&ingress(json!({}), json!([{}]))), None);
     }
 
     #[test]
