@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod commands;
 pub mod crypto_provider;

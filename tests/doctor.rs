@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::IngressClass;
@@ -32,7 +31,17 @@ fn assert_no_writes(mark: &audit::Mark, namespace: &str) {
 /// Doctor blocks naming the problem and its fix, and install then stops before any write and
 /// records no release.
 fn blocks_before_writing(f: &Fixture, args: &[&str], texts: &[&str]) -> Outcome {
-    let doctor = f.run("doctor", args).code(1);
+    blocks_before_writing_at(f, args, texts, 0)
+}
+
+/// [`blocks_before_writing`] with skyctl's clock `ahead` seconds ahead.
+fn blocks_before_writing_at(f: &Fixture, args: &[&str], texts: &[&str], ahead: u32) -> Outcome {
+    let run = |verb: &str, args: &[&str]| {
+        f.command(verb, args)
+            .env(skyctl::clock::AHEAD_VARIABLE, &ahead.to_string())
+            .run()
+    };
+    let doctor = run("doctor", args).code(1);
     for text in texts {
         assert!(
             doctor.stdout.contains(text),
@@ -43,7 +52,7 @@ fn blocks_before_writing(f: &Fixture, args: &[&str], texts: &[&str]) -> Outcome 
     let mark = audit::mark();
     let mut install_args = args.to_vec();
     install_args.push("--no-wait");
-    let install = f.run("install", &install_args).code(1);
+    let install = run("install", &install_args).code(1);
     for text in texts {
         assert!(
             install.stderr.contains(text),
@@ -793,15 +802,16 @@ async fn a_resource_quota_without_room_for_the_pods_blocks_the_install() {
 
 #[tokio::test]
 async fn a_load_balancer_that_never_comes_suggests_a_node_port() {
-    // The pending Service must have waited a minute; the wait holds no lock.
+    // The pending Service must have waited a minute: skyctl's clock runs that far ahead.
     let elsewhere = TestNamespace::create("lb").await;
     create_service(
         &elsewhere.name,
         "pending",
         json!({"type": "LoadBalancer", "selector": {"app": "none"}, "ports": [{"port": 80}]}),
     );
-    // Waiting as long, but no evidence: another loadBalancerClass is another implementation's,
-    // and a Service turned into a LoadBalancer later waits from then.
+    // Waiting as long, but no evidence: another loadBalancerClass is another implementation's.
+    // A Service turned into a LoadBalancer later waits from then (table-tested in
+    // preflight/tests.rs, from the managedFields time): here, just turned, it blocks nothing.
     create_service(
         &elsewhere.name,
         "other-class",
@@ -813,10 +823,9 @@ async fn a_load_balancer_that_never_comes_suggests_a_node_port() {
         "turned",
         json!({"type": "ClusterIP", "selector": {"app": "none"}, "ports": [{"port": 80}]}),
     );
-    tokio::time::sleep(Duration::from_secs(62)).await;
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let doctor = blocks_before_writing(
+    let doctor = blocks_before_writing_at(
         &f,
         &[
             "--set",
@@ -829,6 +838,7 @@ async fn a_load_balancer_that_never_comes_suggests_a_node_port() {
             ),
             "--set ingress-nginx.controller.service.type=NodePort",
         ],
+        65,
     );
     assert!(doctor.stdout.contains("✗ load balancer"), "{doctor:#?}");
     // The suggested NodePort passes.

@@ -14,7 +14,6 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
-use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
@@ -98,7 +97,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
             .map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
         helm,
         node_port_range,
-        now: Timestamp::now(),
+        now: crate::clock::now(),
     })
 }
 
