@@ -6,7 +6,6 @@
 
 mod support;
 
-
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::IngressClass;
 use kube::api::{Api, DeleteParams, PostParams};
