@@ -5,6 +5,7 @@
 pub mod admission_certificate;
 pub mod api_errors;
 pub mod helm_handover;
+pub mod kept_secrets;
 pub mod lock;
 pub mod object_manager;
 pub mod readiness;

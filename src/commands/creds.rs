@@ -9,10 +9,11 @@ use crate::chart::Chart;
 use crate::cli::{
     ClusterArgs, CredsCommand, CredsSource, LockArgs, OutputFormat, RolloutArgs, WaitArgs,
 };
+use crate::cluster::kept_secrets::{self, StoreOutcome};
 use crate::cluster::release_secrets;
 use crate::decide::Operation;
 use crate::error::invalid_input;
-use crate::guide::credential_secrets::{self, Kind, StoreOutcome, Stored};
+use crate::guide::credential_secrets::{self, Kind, Stored};
 use crate::guide::host::Host;
 use crate::guide::{
     aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, skypilot_config,
@@ -528,7 +529,7 @@ async fn add(
         && !deployed.rolled_api_server()
         && outcome == StoreOutcome::Updated
     {
-        credential_secrets::restart_api_server(&client, &release, names).await?;
+        kept_secrets::restart_api_server(&client, &release, names).await?;
         eprintln!("the API server is restarting to read the new credentials");
     }
     Ok(())
@@ -702,11 +703,7 @@ pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Re
                     release.namespace, found.stored.secret
                 ),
                 // Offered, not asked for: another's Secret of the name stays, and is said.
-                Err(err)
-                    if err
-                        .chain()
-                        .any(|c| c.is::<credential_secrets::NotMadeBySkyctl>()) =>
-                {
+                Err(err) if err.chain().any(|c| c.is::<kept_secrets::NotMadeBySkyctl>()) => {
                     eprintln!("left as it is: {err:#}");
                 }
                 Err(err) => return Err(err),

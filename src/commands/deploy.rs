@@ -329,7 +329,8 @@ pub(super) async fn deploy_and_finish(
             }
             if stored.lock().expect("not poisoned").take() == Some(true) {
                 let proxy = &names.oauth2_proxy;
-                credential_secrets::restart_deployment(client, &release.namespace, proxy).await?;
+                crate::cluster::kept_secrets::restart_deployment(client, &release.namespace, proxy)
+                    .await?;
                 oauth_client::restarted(client, &release.namespace, &release.name, oauth).await?;
                 eprintln!("OAuth client in Secret {secret} replaced; {proxy} restarted to read it");
             }

@@ -3,11 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -143,27 +141,6 @@ impl Stored {
     }
 }
 
-/// Whether storing changed anything on the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreOutcome {
-    Created,
-    Updated,
-    Unchanged,
-}
-
-/// A Secret of the name exists that skyctl did not make (with kubectl, as upstream's guide
-/// does, or by Helm): storing over it replaces its keys, so only `--take-ownership` does.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "Secret {namespace}/{name} exists and skyctl did not make it (kubectl or Helm did); storing \
-     these credentials would replace its keys. Nothing was changed. Pass --take-ownership to \
-     store them over it (the API server then restarts to read them)"
-)]
-pub struct NotMadeBySkyctl {
-    pub namespace: String,
-    pub name: String,
-}
-
 /// Creates or updates a credential Secret. Its content goes only into the Secret. One that
 /// skyctl did not make is stored over only with `take_over`.
 pub async fn store(
@@ -172,7 +149,7 @@ pub async fn store(
     credential: &Stored,
     data: BTreeMap<String, String>,
     take_over: bool,
-) -> anyhow::Result<StoreOutcome> {
+) -> anyhow::Result<crate::cluster::kept_secrets::StoreOutcome> {
     let mut annotations = BTreeMap::new();
     if let Some(project) = &credential.project {
         annotations.insert(PROJECT.to_owned(), project.clone());
@@ -187,7 +164,7 @@ pub async fn store(
         );
     }
     let labels = BTreeMap::from([(LABEL.to_owned(), credential.kind.label().to_owned())]);
-    apply_secret(
+    crate::cluster::kept_secrets::apply_secret(
         client,
         namespace,
         &credential.secret,
@@ -197,93 +174,6 @@ pub async fn store(
         take_over,
     )
     .await
-}
-
-/// Creates or updates a Secret skyctl keeps outside any release, marked with `labels` and
-/// `annotations`; unchanged when it already holds exactly this. Its content goes only into the
-/// Secret. One of the name that skyctl did not make is stored over only with `take_over`.
-pub async fn apply_secret(
-    client: &kube::Client,
-    namespace: &str,
-    name: &str,
-    mut labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
-    data: BTreeMap<String, String>,
-    take_over: bool,
-) -> anyhow::Result<StoreOutcome> {
-    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let data: BTreeMap<String, ByteString> = data
-        .into_iter()
-        .map(|(k, v)| (k, ByteString(v.into_bytes())))
-        .collect();
-    labels.insert(
-        "app.kubernetes.io/managed-by".to_owned(),
-        "skyctl".to_owned(),
-    );
-    let existing = api.get_opt(name).await?;
-    let made_by_skyctl = |secret: &Secret| {
-        secret
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|labels| labels.get("app.kubernetes.io/managed-by"))
-            .is_some_and(|by| by == "skyctl")
-    };
-    if let Some(existing) = &existing
-        && !made_by_skyctl(existing)
-        && !take_over
-    {
-        return Err(crate::error::invalid_input(NotMadeBySkyctl {
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-        }));
-    }
-    if let Some(existing) = &existing {
-        let holds = |have: &Option<BTreeMap<String, String>>, want: &BTreeMap<String, String>| {
-            want.iter()
-                .all(|(k, v)| have.as_ref().and_then(|h| h.get(k)) == Some(v))
-        };
-        // skyctl's own annotations must match both ways: one dropped (a GCP key without its
-        // project now) is a change too.
-        let own = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-            map.iter()
-                .filter(|(k, _)| k.starts_with("skyctl.io/"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
-        let existing_own = own(existing
-            .metadata
-            .annotations
-            .as_ref()
-            .unwrap_or(&BTreeMap::new()));
-        // A Secret stored without data (Slurm's) reads back with none at all.
-        if existing.data.clone().unwrap_or_default() == data
-            && holds(&existing.metadata.labels, &labels)
-            && existing_own == own(&annotations)
-        {
-            return Ok(StoreOutcome::Unchanged);
-        }
-    }
-    let secret = json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "labels": labels, "annotations": annotations},
-        "type": "Opaque",
-        "data": data,
-    });
-    // Forced: the Secret is skyctl's, or the user took it over for these credentials.
-    api.patch(
-        name,
-        &PatchParams::apply("skyctl").force(),
-        &Patch::Apply(&secret),
-    )
-    .await
-    .with_context(|| format!("cannot store Secret {namespace}/{name}"))?;
-    Ok(if existing.is_some() {
-        StoreOutcome::Updated
-    } else {
-        StoreOutcome::Created
-    })
 }
 
 /// The credentials skyctl stored in the namespace, read from the Secrets' labels: their data
@@ -331,51 +221,22 @@ pub async fn remove(
     kind: Kind,
 ) -> anyhow::Result<Vec<Stored>> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let found: Vec<Stored> = list(client, namespace)
-        .await?
-        .into_iter()
-        .filter(|s| s.kind == kind)
-        .collect();
-    for stored in &found {
-        api.delete(&stored.secret, &DeleteParams::default())
-            .await
-            .with_context(|| format!("cannot delete Secret {namespace}/{}", stored.secret))?;
+    let secrets = api
+        .list_metadata(&ListParams::default().labels(LABEL))
+        .await?;
+    let mut removed = Vec::new();
+    for meta in secrets.items.iter().map(|s| &s.metadata) {
+        let Some(stored) = stored_among([meta]).pop().filter(|s| s.kind == kind) else {
+            continue;
+        };
+        let uid = meta.uid.clone();
+        if crate::cluster::kept_secrets::delete_secret(client, namespace, &stored.secret, uid)
+            .await?
+        {
+            removed.push(stored);
+        }
     }
-    Ok(found)
-}
-
-/// Restarts the API server's pods, as `kubectl rollout restart` does: credentials are read
-/// when a pod starts, so new ones do nothing until then.
-pub async fn restart_api_server(
-    client: &kube::Client,
-    release: &crate::release::Release,
-    names: &crate::render::ChartNames,
-) -> anyhow::Result<()> {
-    restart_deployment(client, &release.namespace, &names.api_server)
-        .await
-        .context("cannot restart the API server")
-}
-
-/// Restarts a Deployment's pods, as `kubectl rollout restart` does.
-pub async fn restart_deployment(
-    client: &kube::Client,
-    namespace: &str,
-    name: &str,
-) -> anyhow::Result<()> {
-    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
-        Api::namespaced(client.clone(), namespace);
-    let patch = json!({"spec": {"template": {"metadata": {"annotations": {
-        "skyctl.io/restarted-at": k8s_openapi::jiff::Timestamp::now().to_string()}}}}});
-    // A field manager of its own, so skyctl's applies never see this annotation as theirs.
-    let params = PatchParams {
-        field_manager: Some("skyctl-restart".into()),
-        ..Default::default()
-    };
-    deployments
-        .patch(name, &params, &Patch::Merge(&patch))
-        .await
-        .with_context(|| format!("cannot restart Deployment {namespace}/{name}"))?;
-    Ok(())
+    Ok(removed)
 }
 
 /// The values that make the API server use these credentials (or, with `enabled` false, stop),

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 
+use crate::cluster::kept_secrets::{self, StoreOutcome};
 use crate::error::invalid_input;
-use crate::guide::credential_secrets::{self, StoreOutcome};
 use crate::redacted::Redacted;
 
 /// Marks the Secret as the OAuth client of a release, named in the label's value.
@@ -62,20 +62,8 @@ pub async fn remove(
     if !is_ours(found.metadata.labels.as_ref(), release) {
         return Ok(None);
     }
-    let params = kube::api::DeleteParams {
-        preconditions: Some(kube::api::Preconditions {
-            uid: found.metadata.uid.clone(),
-            resource_version: None,
-        }),
-        ..Default::default()
-    };
-    match api.delete(&name, &params).await {
-        Ok(_) => Ok(Some(name)),
-        Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => Ok(None),
-        Err(err) => {
-            Err(anyhow::Error::new(err).context(format!("cannot delete Secret {namespace}/{name}")))
-        }
-    }
+    let deleted = kept_secrets::delete_secret(kube, namespace, &name, found.metadata.uid).await?;
+    Ok(deleted.then_some(name))
 }
 
 /// Refuses, before anything is written, to store `release`'s client over a Secret skyctl did
@@ -170,7 +158,7 @@ async fn apply(
     client: &Client,
     annotations: BTreeMap<String, String>,
 ) -> anyhow::Result<StoreOutcome> {
-    credential_secrets::apply_secret(
+    kept_secrets::apply_secret(
         kube,
         namespace,
         &secret_name(release),
