@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::chart::Chart;
-use crate::cluster::resources;
+use crate::known_kinds;
 use crate::manifest::{self, Manifest, ObjectRef};
 use crate::ownership::{self, Owner};
 use crate::release::{History, Release};
@@ -379,7 +379,7 @@ pub fn helm_objects(release: &HelmRelease) -> Vec<(ObjectRef, bool)> {
         };
         for Manifest { mut id, .. } in manifests {
             let namespaced =
-                resources::known(&id.api_version, &id.kind).is_none_or(|r| r.namespaced);
+                known_kinds::known(&id.api_version, &id.kind).is_none_or(|r| r.namespaced);
             if namespaced && id.namespace.is_none() {
                 id.namespace = Some(release.namespace.clone());
             }

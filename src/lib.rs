@@ -15,6 +15,7 @@ pub mod error;
 pub mod guide;
 pub mod helm_release;
 pub mod interrupt_point;
+pub mod known_kinds;
 pub mod kube_names;
 pub mod manifest;
 pub mod namespace_deletion;

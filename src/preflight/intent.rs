@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::chart::Chart;
-use crate::cluster::resources;
+use crate::known_kinds;
 use crate::manifest::{Manifest, ObjectRef};
 use crate::release::Release;
 use crate::values::quantity;
@@ -150,7 +150,7 @@ pub fn needed_access(intent: &Intent) -> BTreeMap<Access, BTreeSet<Need>> {
     }
     for manifest in intent.manifests {
         let id = &manifest.id;
-        let Some(resource) = resources::known(&id.api_version, &id.kind) else {
+        let Some(resource) = known_kinds::known(&id.api_version, &id.kind) else {
             continue;
         };
         let scope = resource
