@@ -143,7 +143,8 @@ async fn take_over(
     let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
     let layer = helm_values(helm)?;
     let layer = if moving {
-        let (known, dropped) = values::known_to(chart, layer).map_err(invalid_input)?;
+        let (known, dropped) =
+            values::known_to(chart.definition(), layer).map_err(invalid_input)?;
         for key in dropped {
             eprintln!(
                 "warning: Helm's values set {key}, which chart {} does not have; it is left out",
@@ -155,7 +156,9 @@ async fn take_over(
         layer
     };
     let input = values::Input::read(Layers::default())?.over_recorded(Some(layer), None);
-    let mut values = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    let mut values = input
+        .resolve(chart.definition(), Vec::new())
+        .map_err(invalid_input)?;
     // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
     // placeholder); install and upgrade refuse one, so the admin hears of it now.
     if let Err(err) = super::web_login::check(&values.values, chart) {
@@ -186,7 +189,9 @@ async fn take_over(
             label: format!("the size {claim} has on the cluster"),
             values: grown,
         };
-        values = input.resolve(chart, vec![grown]).map_err(invalid_input)?;
+        values = input
+            .resolve(chart.definition(), vec![grown])
+            .map_err(invalid_input)?;
         manifests = deploy::render_release(client, release, chart, &values.values).await?;
     }
     let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();

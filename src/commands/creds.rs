@@ -613,7 +613,7 @@ async fn apply_to_release(
             .is_some()
     });
     let resolved = values::resolve(
-        chart,
+        chart.definition(),
         &Layers {
             reused: Some(recorded),
             extra: layers,

@@ -97,7 +97,10 @@ pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved
         reused: Some(recorded_layer(record)?),
         ..values::Layers::default()
     };
-    Ok(values::resolve(record_chart(record)?, &layers)?)
+    Ok(values::resolve(
+        record_chart(record)?.definition(),
+        &layers,
+    )?)
 }
 
 /// All the values a revision was rendered from (`get values --all`).
@@ -261,7 +264,9 @@ pub(super) async fn deploy_and_finish(
     let mut extra: Vec<ExtraLayer> = assumed.into_iter().collect();
     extra.extend(stored);
     extra.extend(login.layer.clone());
-    let resolved = input.resolve(chart, extra).map_err(invalid_input)?;
+    let resolved = input
+        .resolve(chart.definition(), extra)
+        .map_err(invalid_input)?;
     web_login::check(&resolved.values, chart)?;
     if resolved
         .values

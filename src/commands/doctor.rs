@@ -38,14 +38,16 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
     } else {
         Chart::choose(asked, None).map_err(invalid_input)?
     };
-    let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    let given = input
+        .resolve(chart.definition(), Vec::new())
+        .map_err(invalid_input)?;
     // The htpasswd line given is refused by install and upgrade before anything else.
     super::web_login::check_given(&given, chart)?;
     let deployed = history.deployed();
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(ValuesMode::Default, values_given, deployed.is_some());
     let values = super::upgrade::starting_values(input, base, deployed, chart)?
-        .resolve(chart, Vec::new())
+        .resolve(chart.definition(), Vec::new())
         .map_err(invalid_input)?;
     let namespace_exists = ObjectManager::new(&client)
         .namespace_exists(&release.namespace)

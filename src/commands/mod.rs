@@ -126,7 +126,9 @@ fn refused(refusal: Refusal) -> anyhow::Error {
 /// The user's values flags, read once, and resolved over `chart`'s defaults. Bad input exits 2.
 fn read_values(chart: &Chart, args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
     let input = read_input(args)?;
-    let resolved = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    let resolved = input
+        .resolve(chart.definition(), Vec::new())
+        .map_err(invalid_input)?;
     Ok((input, resolved))
 }
 
@@ -140,7 +142,7 @@ fn read_install_values(
 ) -> anyhow::Result<(values::Input, Resolved, Option<values::ExtraLayer>)> {
     use crate::guide::credential_secrets::{self, Kind, Stored};
     let input = read_input(args)?;
-    match input.resolve(chart, Vec::new()) {
+    match input.resolve(chart.definition(), Vec::new()) {
         Ok(resolved) => Ok((input, resolved, None)),
         Err(refused @ values::Error::Refused(_)) => {
             let stored = Stored::new(Kind::Db, Kind::Db.default_secret());
@@ -151,7 +153,7 @@ fn read_install_values(
                 ),
                 values: credential_secrets::values_for(&stored, true, chart),
             };
-            match input.resolve(chart, vec![database.clone()]) {
+            match input.resolve(chart.definition(), vec![database.clone()]) {
                 Ok(resolved) => Ok((input, resolved, Some(database))),
                 Err(_) => Err(invalid_input(refused)),
             }

@@ -17,14 +17,18 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     // read; without it, the chart is the release's own, known once its record is read.
     if let Some(version) = asked {
         let chart = Chart::find(version)?;
-        let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+        let given = input
+            .resolve(chart.definition(), Vec::new())
+            .map_err(invalid_input)?;
         super::web_login::check_given(&given, chart)?;
     }
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     let chart = chart(asked, &release, &history)?;
-    let given = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    let given = input
+        .resolve(chart.definition(), Vec::new())
+        .map_err(invalid_input)?;
     super::web_login::check_given(&given, chart)?;
     let operation = Operation::Upgrade {
         install: args.install,
@@ -44,7 +48,9 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(mode(args.reuse), values_given, deployed.is_some());
     let input = starting_values(input, base, deployed, chart)?;
-    let user = input.resolve(chart, Vec::new()).map_err(invalid_input)?;
+    let user = input
+        .resolve(chart.definition(), Vec::new())
+        .map_err(invalid_input)?;
     if let Some(record) = deployed {
         crate::ui::step("values", &describe(base, values_given, record.revision));
     }
@@ -134,7 +140,7 @@ fn carried_over(record: &ReleaseRecord, chart: &Chart) -> anyhow::Result<ExtraLa
     if record.chart_version == chart.version() {
         return Ok(layer);
     }
-    let (known, dropped) = values::known_to(chart, layer)?;
+    let (known, dropped) = values::known_to(chart.definition(), layer)?;
     for key in dropped {
         eprintln!(
             "warning: revision {} set {key}, which chart {} does not have; it is left out",

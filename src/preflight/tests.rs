@@ -34,7 +34,7 @@ impl Case {
             namespace: "team".into(),
         };
         let values = values::resolve(
-            chart,
+            chart.definition(),
             &Layers {
                 set: sets.iter().map(|s| s.to_string()).collect(),
                 ..Layers::default()

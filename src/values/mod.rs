@@ -32,7 +32,6 @@ use serde_json::{Map, Value};
 
 pub use error::{Breaches, Error, TracedViolation, Violations};
 
-use crate::chart::Chart;
 use origin::{Layer, Origin, origin_of};
 use rules::Rules;
 use schema::Schema;
@@ -115,13 +114,17 @@ impl Input {
         self
     }
 
-    /// The values over `chart`'s defaults, with `extra` layered in (see [`Layers::extra`]).
-    pub fn resolve(&self, chart: &Chart, extra: Vec<ExtraLayer>) -> Result<Resolved, Error> {
+    /// The values over a chart's defaults, with `extra` layered in (see [`Layers::extra`]).
+    pub fn resolve(
+        &self,
+        definition: &Definition,
+        extra: Vec<ExtraLayer>,
+    ) -> Result<Resolved, Error> {
         let layers = Layers {
             extra,
             ..self.layers.clone()
         };
-        resolve_in(chart.definition(), &layers, &mut self.stdin.as_slice())
+        resolve_in(definition, &layers, &mut self.stdin.as_slice())
     }
 }
 
@@ -162,14 +165,13 @@ impl Definition {
     }
 }
 
-/// The part of `layer` that `chart` knows, and the keys taken out because its schema does not
-/// have them. For values recorded with another chart version: an upgrade to a version without
+/// The part of `layer` that a chart version (its `definition`) knows, and the keys taken out
+/// because its schema does not have them. For values recorded with another chart version: an upgrade to a version without
 /// `ingress.httpNodePort` carries the user's other choices over and names what it leaves.
 pub fn known_to(
-    chart: &Chart,
+    definition: &Definition,
     mut layer: ExtraLayer,
 ) -> Result<(ExtraLayer, Vec<path::KeyPath>), Error> {
-    let definition = chart.definition();
     let merged = merge::coalesce(
         Value::Object(definition.defaults.clone()),
         Value::Object(layer.values.clone()),
@@ -213,8 +215,8 @@ fn remove(tree: &mut Value, segments: &[path::Segment]) {
 /// its rules.
 /// Returns the final tree and the user-supplied values alone, from one reading of the inputs
 /// (a `-` file reads this process's standard input, which can be read only once).
-pub fn resolve(chart: &Chart, layers: &Layers) -> Result<Resolved, Error> {
-    resolve_in(chart.definition(), layers, &mut std::io::stdin())
+pub fn resolve(definition: &Definition, layers: &Layers) -> Result<Resolved, Error> {
+    resolve_in(definition, layers, &mut std::io::stdin())
 }
 
 /// [`resolve`] with the defaults, schema, rules and standard input given explicitly.

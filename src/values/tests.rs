@@ -495,7 +495,7 @@ fn set_file_and_stdin_share_one_reading() {
 #[test]
 fn every_embedded_charts_defaults_satisfy_its_schema() {
     for chart in crate::chart::Chart::all() {
-        let values = resolve(chart, &Layers::default())
+        let values = resolve(chart.definition(), &Layers::default())
             .unwrap_or_else(|err| panic!("{}: defaults are invalid: {err}", chart.version()))
             .values;
         let defaults = document::parse(chart.values_yaml()).expect("defaults parse");
@@ -525,7 +525,7 @@ fn values_recorded_with_another_chart_keep_what_the_new_chart_knows() {
         .unwrap()
         .clone(),
     };
-    let (known, dropped) = known_to(chart, layer).unwrap();
+    let (known, dropped) = known_to(chart.definition(), layer).unwrap();
     assert_eq!(
         Value::Object(known.values),
         json!({"ingress": {"authCredentials": "a:b"}, "apiService": {"replicas": 2}, "rbac": {}})
