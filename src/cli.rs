@@ -761,7 +761,7 @@ pub enum CredsCommand {
     Remove {
         /// Which credentials
         #[arg(value_parser = creds_kind())]
-        kind: crate::guide::credential_secrets::Kind,
+        kind: crate::credentials::Kind,
         #[command(flatten)]
         release: ReleaseFlag,
         #[command(flatten)]
@@ -962,9 +962,8 @@ pub struct ReleaseFlag {
 }
 
 /// The kinds `creds remove` takes, named as `creds add` names them.
-fn creds_kind()
--> impl clap::builder::TypedValueParser<Value = crate::guide::credential_secrets::Kind> {
-    use crate::guide::credential_secrets::Kind;
+fn creds_kind() -> impl clap::builder::TypedValueParser<Value = crate::credentials::Kind> {
+    use crate::credentials::Kind;
     use clap::builder::TypedValueParser as _;
     clap::builder::PossibleValuesParser::new(Kind::ALL.map(Kind::label)).map(|label: String| {
         Kind::from_label(&label).expect("clap accepts only the labels of Kind::ALL")

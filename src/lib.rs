@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod cluster;
 pub mod commands;
+pub mod credentials;
 pub mod crypto_provider;
 pub mod decide;
 pub mod diff;

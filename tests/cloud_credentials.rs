@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 use skyctl::chart::Chart;
-use skyctl::guide::credential_secrets::{self, Kind, Stored};
+use skyctl::credentials::{self, Kind, Stored};
 use skyctl::guide::host::Host;
 use skyctl::guide::{
     aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, slurm_config,
@@ -271,7 +271,7 @@ fn stores(case: &Case, home: &Path, release: &str) -> Stores {
                 ..Stored::new(Kind::Slurm, "slurm-credentials")
             };
             return Stores {
-                values: Value::Object(credential_secrets::values_for(&stored, true, chart)),
+                values: Value::Object(credentials::values_for(&stored, true, chart)),
                 secret: format!("{release}-slurm-config"),
                 data: None,
                 stored: Some(stored),
@@ -289,7 +289,7 @@ fn stores(case: &Case, home: &Path, release: &str) -> Stores {
         other => unreachable!("no case {other:?}"),
     };
     Stores {
-        values: Value::Object(credential_secrets::values_for(&stored, true, chart)),
+        values: Value::Object(credentials::values_for(&stored, true, chart)),
         secret: stored.secret.clone(),
         data: Some(data),
         stored: Some(stored),

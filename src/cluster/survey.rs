@@ -17,7 +17,7 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
-use crate::guide::credential_secrets;
+use crate::credentials;
 use crate::preflight::facts::{NodePortRange, node_port_range_in};
 use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
@@ -90,7 +90,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         quotas,
         credentials: secrets
             .as_ref()
-            .map(|metas| credential_secrets::stored_among(metas.iter()))
+            .map(|metas| credentials::stored_among(metas.iter()))
             .map_err(Clone::clone),
         secrets: secrets.map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
         service_accounts: service_accounts

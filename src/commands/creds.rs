@@ -11,9 +11,10 @@ use crate::cli::{
 };
 use crate::cluster::kept_secrets::{self, StoreOutcome};
 use crate::cluster::release_secrets;
+use crate::credentials::{self, Kind, Stored};
 use crate::decide::Operation;
 use crate::error::invalid_input;
-use crate::guide::credential_secrets::{self, Kind, Stored};
+use crate::guide::credential_secrets;
 use crate::guide::host::Host;
 use crate::guide::{
     aws_credentials, cloud_keys, database, gcp_credentials, kube_credentials, skypilot_config,
@@ -120,9 +121,7 @@ async fn releases_using(
         .map(|s| {
             deployed
                 .iter()
-                .filter(|(_, values)| {
-                    credential_secrets::chosen(s, values).is_some_and(|(uses, _)| uses)
-                })
+                .filter(|(_, values)| credentials::chosen(s, values).is_some_and(|(uses, _)| uses))
                 .map(|(name, _)| name.clone())
                 .collect()
         })
@@ -163,7 +162,7 @@ fn credentials_change(
     move |chart, _| {
         let unusable: Vec<String> = stored
             .iter()
-            .filter_map(|s| credential_secrets::unsupported_by(s, chart))
+            .filter_map(|s| credentials::unsupported_by(s, chart))
             .collect();
         if !unusable.is_empty() {
             return Err(Unusable(unusable.join("; ")).into());
@@ -173,7 +172,7 @@ fn credentials_change(
             .iter()
             .map(|s| ExtraLayer {
                 label: format!("skyctl creds {verb} {}", kind_name(s.kind)),
-                values: credential_secrets::values_for(s, enabled, chart),
+                values: credentials::values_for(s, enabled, chart),
             })
             .collect())
     }

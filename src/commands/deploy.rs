@@ -14,6 +14,7 @@ use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::{admission_certificate, teardown};
+use crate::credentials;
 use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
 use crate::error::invalid_input;
 use crate::guide::endpoint::Lookup;
@@ -182,12 +183,12 @@ async fn stored_credentials(
     let mut layers = Vec::new();
     let mut used = Vec::new();
     for stored in credential_secrets::list(client, &release.namespace).await? {
-        if let Some(why) = credential_secrets::unsupported_by(&stored, chart) {
+        if let Some(why) = credentials::unsupported_by(&stored, chart) {
             used.push(format!("Secret {} not used: {why}", stored.secret));
             continue;
         }
         // The values decide, reused ones included: a release recorded turning them on or off.
-        if let Some((uses, _)) = credential_secrets::chosen(&stored, &user.user) {
+        if let Some((uses, _)) = credentials::chosen(&stored, &user.user) {
             if uses {
                 used.push(format!("Secret {}", stored.secret));
             }
@@ -195,7 +196,7 @@ async fn stored_credentials(
         }
         layers.push(ExtraLayer {
             label: format!("the credentials stored in Secret {}", stored.secret),
-            values: credential_secrets::values_for(&stored, true, chart),
+            values: credentials::values_for(&stored, true, chart),
         });
         used.push(format!("Secret {}", stored.secret));
     }

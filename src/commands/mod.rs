@@ -140,7 +140,7 @@ fn read_install_values(
     chart: &Chart,
     args: &ValuesArgs,
 ) -> anyhow::Result<(values::Input, Resolved, Option<values::ExtraLayer>)> {
-    use crate::guide::credential_secrets::{self, Kind, Stored};
+    use crate::credentials::{self, Kind, Stored};
     let input = read_input(args)?;
     match input.resolve(chart.definition(), Vec::new()) {
         Ok(resolved) => Ok((input, resolved, None)),
@@ -151,7 +151,7 @@ fn read_install_values(
                     "the database `skyctl creds add db` stores in Secret {}",
                     stored.secret
                 ),
-                values: credential_secrets::values_for(&stored, true, chart),
+                values: credentials::values_for(&stored, true, chart),
             };
             match input.resolve(chart.definition(), vec![database.clone()]) {
                 Ok(resolved) => Ok((input, resolved, Some(database))),

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::credential_secrets::Kind;
 use super::host::Host;
+use crate::credentials::Kind;
 
 /// The Secret key under which the chart reads an API key (`RUNPOD_API_KEY` and its kin come
 /// from it).

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
-use crate::guide::credential_secrets::Kind;
+use crate::credentials::Kind;
 use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
@@ -1316,14 +1316,12 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
     }
     let described: Vec<String> = stored
         .iter()
-        .map(
-            |s| match crate::guide::credential_secrets::chosen(s, intent.user) {
-                Some((false, setting)) => {
-                    format!("Secret {} (not used: the values set {setting})", s.secret)
-                }
-                _ => format!("Secret {} (used)", s.secret),
-            },
-        )
+        .map(|s| match crate::credentials::chosen(s, intent.user) {
+            Some((false, setting)) => {
+                format!("Secret {} (not used: the values set {setting})", s.secret)
+            }
+            _ => format!("Secret {} (used)", s.secret),
+        })
         .collect();
     Finding::pass(Check::Credentials, described.join(", "))
 }

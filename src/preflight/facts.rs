@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::DynamicObject;
 
-use crate::guide::credential_secrets::Stored;
+use crate::credentials::Stored;
 use crate::manifest::ObjectRef;
 
 use super::intent::Access;

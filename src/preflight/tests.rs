@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::chart::{Chart, SEED_ERA};
-use crate::guide::credential_secrets::{Kind, Stored};
+use crate::credentials::{Kind, Stored};
 use crate::manifest::{Manifest, ObjectRef};
 use crate::release::Release;
 use crate::render::{AdmissionCertificate, Lookups};
