@@ -67,6 +67,10 @@ async fn a_0_13_release_installs_upgrades_rolls_back_and_uninstalls() {
     );
     assert_eq!(revisions(&f)[0]["chart"], "skypilot-0.13.0");
     assert_eq!(grace_period(&api_server(&f).await), Some(60));
+    // A first revision has nothing earlier: the user's mistake, so exit 2 (it was 1).
+    f.run("rollback", &["--no-wait"])
+        .code(2)
+        .stderr_has("has no earlier revision to roll back to");
 
     // An upgrade keeps the release's chart version without being told.
     f.run(

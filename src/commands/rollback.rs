@@ -15,11 +15,12 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         None => {
             history
                 .previous()
+                // Asking for a rollback of a first revision is the user's to fix: exit 2.
                 .ok_or_else(|| {
-                    anyhow::anyhow!(
+                    invalid_input(anyhow::anyhow!(
                         "release {} has no earlier revision to roll back to",
                         release.name
-                    )
+                    ))
                 })?
                 .revision
         }
