@@ -28,8 +28,20 @@ pub enum CloudKeyError {
         path: PathBuf,
         hint: String,
     },
-    #[error("no home directory to find {0} in; name the file with --from-file")]
-    NoHome(&'static str),
+    #[error("no home directory to find {relative} in; name it with {flag}")]
+    NoHome {
+        relative: &'static str,
+        flag: &'static str,
+    },
+}
+
+/// The flag that names the files to read instead of the CLI's own, and what it names:
+/// CoreWeave's are a directory.
+fn from_flag(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Coreweave => ("--from-dir", "directory"),
+        _ => ("--from-file", "file"),
+    }
 }
 
 /// What the command line adds to the files.
@@ -100,13 +112,17 @@ pub fn read(
         None => host
             .home
             .as_ref()
-            .ok_or(CloudKeyError::NoHome(relative))?
+            .ok_or(CloudKeyError::NoHome {
+                relative,
+                flag: from_flag(kind).0,
+            })?
             .join(relative),
     };
     let hint = if request.from_file.is_some() {
         String::new()
     } else {
-        format!(" ({made_by} writes it; --from-file names another file)")
+        let (flag, names) = from_flag(kind);
+        format!(" ({made_by} writes it; {flag} names another {names})")
     };
     let read_text = |path: &Path, what: &'static str| -> Result<String, CloudKeyError> {
         let bytes = (host.read_file)(path).map_err(|err| CloudKeyError::Unreadable {
@@ -453,6 +469,12 @@ mod tests {
                     "[default]\nother = \"sEcReT\"\n",
                 )],
                 "/home/u/.runpod/config.toml holds no RunPod API key",
+            ),
+            // CoreWeave's files are named by a directory: the hint names the flag that takes it.
+            (
+                Kind::Coreweave,
+                vec![],
+                "--from-dir names another directory",
             ),
             (
                 Kind::Runpod,
