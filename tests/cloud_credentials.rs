@@ -535,6 +535,15 @@ async fn creds_add_stores_each_kind_and_turns_it_on_without_printing_it() {
         .map(|row| row["secret"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, listed, "{list}");
+    // As text, one row a kind, with `Secret` in one column however long the kind's name.
+    let text = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["-n", &f.ns.name, "creds", "list", "--release", f.release()])
+        .run()
+        .success()
+        .stdout;
+    let columns: BTreeSet<usize> = text.lines().filter_map(|l| l.find(" Secret ")).collect();
+    assert_eq!(columns.len(), 1, "{text}");
 }
 
 #[tokio::test]

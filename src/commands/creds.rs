@@ -52,6 +52,11 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             if stored.is_empty() {
                 println!("no credentials stored in namespace {}", release.namespace);
             }
+            let width = stored
+                .iter()
+                .map(|s| kind_name(s.kind).len())
+                .max()
+                .unwrap_or(0);
             for (s, users) in stored.iter().zip(&users) {
                 let project = s
                     .project
@@ -64,7 +69,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
                     many => format!("used by releases {}", many.join(", ")),
                 };
                 println!(
-                    "{:<5} Secret {}{project}: {state}",
+                    "{:<width$} Secret {}{project}: {state}",
                     kind_name(s.kind),
                     s.secret
                 );
