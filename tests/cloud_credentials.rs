@@ -608,7 +608,7 @@ fn a_cloud_without_its_files_is_named_and_exits_2() {
         ])
         .run()
         .code(2)
-        .stderr_has("/nonexistent/credentials.json");
+        .stderr_has("/nonexistent/credentials.json: No such file or directory");
 }
 
 #[test]

@@ -269,7 +269,7 @@ pub enum AwsCredentialsError {
         env_checked: bool,
     },
     /// The credentials file exists but cannot be read.
-    #[error("cannot read AWS credentials file {path}: {kind}", path = path.display())]
+    #[error("cannot read AWS credentials file {path}: {reason}", path = path.display(), reason = super::host::unreadable_because(*kind))]
     FileUnreadable {
         /// The file.
         path: PathBuf,
@@ -1046,7 +1046,7 @@ mod tests {
                     },
                     AwsRequest::default(),
                 ),
-                "cannot read AWS credentials file /home/u/.aws/credentials: permission denied",
+                "cannot read AWS credentials file /home/u/.aws/credentials: Permission denied",
             ),
             (
                 run(

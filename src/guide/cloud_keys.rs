@@ -128,7 +128,7 @@ pub fn read(
         let bytes = (host.read_file)(path).map_err(|err| CloudKeyError::Unreadable {
             what,
             path: path.to_owned(),
-            reason: err.kind().to_string(),
+            reason: super::host::unreadable_because(err.kind()),
             hint: hint.clone(),
         })?;
         String::from_utf8(bytes).map_err(|_| CloudKeyError::Unreadable {
@@ -460,7 +460,7 @@ mod tests {
             (
                 Kind::Runpod,
                 vec![],
-                "cannot read RunPod API key from /home/u/.runpod/config.toml: entity not found (`runpod config` writes it",
+                "cannot read RunPod API key from /home/u/.runpod/config.toml: No such file or directory (`runpod config` writes it",
             ),
             (
                 Kind::Runpod,

@@ -61,7 +61,7 @@ impl GcpCredentials {
 #[derive(Debug, thiserror::Error)]
 pub enum GcpCredentialsError {
     /// The file cannot be read.
-    #[error("cannot read GCP service-account key {path}: {kind}", path = path.display())]
+    #[error("cannot read GCP service-account key {path}: {reason}", path = path.display(), reason = super::host::unreadable_because(*kind))]
     Unreadable {
         /// The key file.
         path: PathBuf,
@@ -454,7 +454,7 @@ mod tests {
         let missing = PathBuf::from("/nonexistent/key.json");
         out.push((
             load(&missing, None, &Host::system()).expect_err("missing file"),
-            "cannot read GCP service-account key /nonexistent/key.json: entity not found"
+            "cannot read GCP service-account key /nonexistent/key.json: No such file or directory"
                 .to_owned(),
         ));
         out

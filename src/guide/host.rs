@@ -17,6 +17,18 @@ pub struct Host<'a> {
     pub read_file: &'a dyn Fn(&Path) -> io::Result<Vec<u8>>,
 }
 
+/// What went wrong reading a file, as the shell and the AWS CLI say it ("No such file or
+/// directory"), not as Rust names the error kind ("entity not found").
+pub fn unreadable_because(kind: io::ErrorKind) -> String {
+    match kind {
+        io::ErrorKind::NotFound => "No such file or directory".to_owned(),
+        io::ErrorKind::PermissionDenied => "Permission denied".to_owned(),
+        io::ErrorKind::IsADirectory => "Is a directory".to_owned(),
+        io::ErrorKind::NotADirectory => "Not a directory".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 impl Host<'static> {
     /// The real machine: the process environment, `$HOME` and the file system.
     pub fn system() -> Self {

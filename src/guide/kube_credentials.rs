@@ -66,7 +66,7 @@ impl MinimizedKubeconfig {
 #[derive(Debug, thiserror::Error)]
 pub enum KubeCredentialsError {
     /// The kubeconfig itself cannot be read.
-    #[error("cannot read kubeconfig {path}: {kind}", path = path.display())]
+    #[error("cannot read kubeconfig {path}: {reason}", path = path.display(), reason = super::host::unreadable_because(*kind))]
     Unreadable {
         /// The kubeconfig.
         path: PathBuf,
@@ -158,9 +158,10 @@ pub enum KubeCredentialsError {
     },
     /// A file the kubeconfig refers to cannot be read, so it cannot be inlined.
     #[error(
-        "cannot read {file} ({field} of {entry} in kubeconfig {path}): {kind}",
+        "cannot read {file} ({field} of {entry} in kubeconfig {path}): {reason}",
         file = file.display(),
-        path = path.display()
+        path = path.display(),
+        reason = super::host::unreadable_because(*kind)
     )]
     UnreadableReference {
         /// The kubeconfig.
@@ -967,7 +968,7 @@ users:
             (
                 None,
                 &["bad-ref"],
-                "cannot read {dir}/certs/missing.crt (client-certificate of user \"bad-ref-user\" in kubeconfig {path}): entity not found",
+                "cannot read {dir}/certs/missing.crt (client-certificate of user \"bad-ref-user\" in kubeconfig {path}): No such file or directory",
             ),
             (
                 Some("users: [{name: u, user: {token: SECRETUNUSEDTOKEN}}\n"),
@@ -1036,7 +1037,7 @@ users:
         let missing = PathBuf::from("/nonexistent/kubeconfig");
         out.push((
             minimize(&missing, &[], &Host::system()).expect_err("missing kubeconfig"),
-            "cannot read kubeconfig /nonexistent/kubeconfig: entity not found".to_owned(),
+            "cannot read kubeconfig /nonexistent/kubeconfig: No such file or directory".to_owned(),
         ));
         out
     }

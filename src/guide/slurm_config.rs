@@ -62,7 +62,8 @@ pub fn read(from_file: Option<&Path>, host: &Host<'_>) -> Result<SlurmConfig, Sl
         reason,
         hint,
     };
-    let bytes = (host.read_file)(&path).map_err(|err| unreadable(err.kind().to_string()))?;
+    let bytes = (host.read_file)(&path)
+        .map_err(|err| unreadable(super::host::unreadable_because(err.kind())))?;
     let text = String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".into()))?;
     if text.contains("PRIVATE KEY-----") {
         return Err(SlurmConfigError::HoldsKey { path });
@@ -170,7 +171,7 @@ mod tests {
             ("/h/empty", "the Slurm config /h/empty has no `Host` entry"),
             (
                 "/h/absent",
-                "cannot read the Slurm config /h/absent: entity not found",
+                "cannot read the Slurm config /h/absent: No such file or directory",
             ),
         ];
         for (file, message) in cases {

@@ -96,7 +96,8 @@ pub fn read(from_file: Option<&Path>, host: &Host<'_>) -> Result<NodePools, SshP
             reason,
             hint,
         };
-        let bytes = (host.read_file)(file).map_err(|err| unreadable(err.kind().to_string()))?;
+        let bytes = (host.read_file)(file)
+            .map_err(|err| unreadable(super::host::unreadable_because(err.kind())))?;
         String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".into()))
     };
     let text = read_text(&path, "SSH node pools", hint)?;
@@ -269,7 +270,7 @@ mod tests {
             ),
             (
                 "lab:\n  hosts: [a]\n  identity_file: ~/.ssh/absent\n",
-                "cannot read identity file /h/.ssh/absent: entity not found",
+                "cannot read identity file /h/.ssh/absent: No such file or directory",
             ),
             (
                 "lab:\n  hosts: [a]\n  identity_file: \"~/.ssh/my key\"\n",
