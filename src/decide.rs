@@ -110,8 +110,15 @@ pub enum Refusal {
          `skyctl install {name}` installs this one."
     )]
     NotFound { name: String, namespace: String },
-    #[error("release {name} has no revision {revision}; `skyctl status {name}` lists its history")]
-    NoSuchRevision { name: String, revision: u32 },
+    #[error(
+        "release {name} has no revision {revision}; `skyctl history {name} -n {namespace}` \
+         lists the revisions it keeps"
+    )]
+    NoSuchRevision {
+        name: String,
+        namespace: String,
+        revision: u32,
+    },
     #[error("namespace {0} does not exist; create it, or pass --create-namespace")]
     NoNamespace(String),
     #[error(
@@ -438,6 +445,7 @@ fn check_operation(
         Operation::Rollback { to } if history.revision(to).is_none() => {
             Err(Refusal::NoSuchRevision {
                 name: release.name.clone(),
+                namespace: release.namespace.clone(),
                 revision: to,
             })
         }

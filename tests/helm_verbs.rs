@@ -259,10 +259,16 @@ async fn get_values_prints_the_user_values_the_merged_ones_and_older_revisions_n
         user
     );
 
+    // It points to the verb that lists the revisions, in the release's namespace.
     bare(&f, &["get", "values", f.release(), "--revision", "9"])
         .run()
         .code(2)
-        .stderr_has("has no revision 9");
+        .stderr_has("has no revision 9")
+        .stderr_has(&format!(
+            "`skyctl history {} -n {}`",
+            f.release(),
+            f.ns.name
+        ));
     bare(&f, &["get", "values", "no-such-release"])
         .run()
         .code(1)

@@ -52,11 +52,11 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             if stored.is_empty() {
                 println!("no credentials stored in namespace {}", release.namespace);
             }
+            // The longest listed kind sets the column, five wide at least as it always was.
             let width = stored
                 .iter()
                 .map(|s| kind_name(s.kind).len())
-                .max()
-                .unwrap_or(0);
+                .fold(5, usize::max);
             for (s, users) in stored.iter().zip(&users) {
                 let project = s
                     .project

@@ -14,6 +14,7 @@ pub async fn run(cluster: &ClusterArgs, args: GetValuesArgs) -> anyhow::Result<(
         Some(revision) => history.revision(revision).ok_or_else(|| {
             invalid_input(Refusal::NoSuchRevision {
                 name: release.name.clone(),
+                namespace: release.namespace.clone(),
                 revision,
             })
         })?,

@@ -28,6 +28,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
     let target = history.revision(to).ok_or_else(|| {
         invalid_input(Refusal::NoSuchRevision {
             name: release.name.clone(),
+            namespace: release.namespace.clone(),
             revision: to,
         })
     })?;
