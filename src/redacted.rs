@@ -101,8 +101,21 @@ pub fn mask_url_passwords(text: &str) -> String {
     out
 }
 
+/// Whether a values key holds the name of a Secret object rather than secret data: the
+/// chart spells those `...Name` (`awsSecretName`) or, in camelCase, `...Secret`
+/// (`apiService.sshKeySecret`, `ingress.authSecret`), where a secret itself is kebab-case
+/// (`client-secret`, `cookie-secret`).
+fn names_a_secret_object(key: &str) -> bool {
+    key.to_lowercase().ends_with("name")
+        || key
+            .strip_suffix("Secret")
+            .and_then(|stem| stem.chars().last())
+            .is_some_and(char::is_lowercase)
+}
+
 /// A values tree as skyctl prints it: the value of every key that names a secret (but a
-/// key naming a Secret object, `...Name`) is masked, and so is every password in a URL.
+/// key naming a Secret object) is masked, and so is every password in a URL. An empty value
+/// hides nothing and is shown as it is, so a default reads as unset.
 pub fn mask_values(tree: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match tree {
@@ -110,12 +123,13 @@ pub fn mask_values(tree: &serde_json::Value) -> serde_json::Value {
             map.iter()
                 .map(|(key, value)| {
                     let secret = names_a_secret(key)
-                        && !key.to_lowercase().ends_with("name")
+                        && !names_a_secret_object(key)
                         // A switch such as `awsCredentials.useCredentialsFile` holds no secret.
                         && !matches!(
                             value,
                             Value::Object(_) | Value::Array(_) | Value::Null | Value::Bool(_)
-                        );
+                        )
+                        && value.as_str() != Some("");
                     let shown = if secret {
                         Value::from(MASK)
                     } else {
@@ -166,8 +180,9 @@ mod tests {
                                "redis-url": "redis://:pw@r:6379"}},
             "apiService": {"dbConnectionString": "postgresql://u:pw@db/x",
                            "dbConnectionSecretName": "db"},
-            "ingress": {"authCredentials": "sky:$2y$hash"},
+            "ingress": {"authCredentials": "sky:$2y$hash", "authSecret": "htpasswd"},
             "awsCredentials": {"useCredentialsFile": true},
+            "oauth": {"cookie-secret": "", "sshKeySecret": "ssh-keys", "initialBasicAuthSecret": "b"},
             "global": {"extraEnvs": [{"name": "URL", "value": "http://u:pw@h"}]},
         });
         assert_eq!(
@@ -176,8 +191,10 @@ mod tests {
                 "auth": {"oauth": {"enabled": true, "client-id": "abc", "client-secret": "***",
                                    "redis-url": "***"}},
                 "apiService": {"dbConnectionString": "***", "dbConnectionSecretName": "db"},
-                "ingress": {"authCredentials": "***"},
+                "ingress": {"authCredentials": "***", "authSecret": "htpasswd"},
                 "awsCredentials": {"useCredentialsFile": true},
+                "oauth": {"cookie-secret": "", "sshKeySecret": "ssh-keys",
+                          "initialBasicAuthSecret": "b"},
                 "global": {"extraEnvs": [{"name": "URL", "value": "http://u:***@h"}]},
             })
         );
