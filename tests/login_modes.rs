@@ -632,6 +632,29 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
             None,
             "apiService.initialBasicAuthCredentials is the chart's placeholder",
         ),
+        (
+            vec![
+                "--auth",
+                "users",
+                "--set",
+                "apiService.enableUserManagement=false",
+            ],
+            None,
+            None,
+            "--auth users and apiService.enableUserManagement=false in the values given disagree",
+        ),
+        (
+            vec!["--auth", "none", "--web-password-stdin"],
+            Some("correct horse\n"),
+            None,
+            "--web-password-stdin is for --auth basic or users, but this release's login is none",
+        ),
+        (
+            vec!["--auth", "proxy", "--web-password-stdin"],
+            Some("correct horse\n"),
+            None,
+            "--web-password-stdin is for --auth basic or users, but this release's login is proxy",
+        ),
     ];
     for (mut args, stdin, secret, named) in cases {
         if !args.contains(&"--version") {

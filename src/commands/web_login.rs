@@ -114,6 +114,13 @@ pub(super) fn choose(
                 mode.name()
             )));
         }
+        if let Some(key) = login_mode::switched_off(mode, &given.user) {
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth {} and {key}=false in the values given disagree: the flag turns on what \
+                 the value turns off; drop one",
+                mode.name()
+            )));
+        }
         return choice(mode, ChosenBy::Flag);
     }
     if let Some(chosen) = chosen_by_values(given, user) {
@@ -236,6 +243,14 @@ pub(super) fn decide(
                 choice.mode.name()
             )
         }));
+    }
+    // Only the htpasswd logins read a password; any other would drop it without a word.
+    if args.auth.web_password_stdin && !matches!(choice.mode, Mode::Basic | Mode::Users) {
+        return Err(invalid_input(anyhow::anyhow!(
+            "--web-password-stdin is for --auth basic or users, but this release's login is {}; \
+             drop --web-password-stdin",
+            choice.mode.name()
+        )));
     }
     // The record counts only for the login it recorded.
     let recorded = recorded

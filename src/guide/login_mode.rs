@@ -76,6 +76,14 @@ impl Mode {
     }
 }
 
+/// The key of `mode`'s switch when `values` turn it off explicitly (`false`), which contradicts
+/// choosing the mode by flag.
+pub fn switched_off(mode: Mode, values: &Value) -> Option<String> {
+    let pointer = mode.switch()?;
+    (values.pointer(pointer) == Some(&Value::Bool(false)))
+        .then(|| pointer.trim_start_matches('/').replace('/', "."))
+}
+
 /// The login the values choose, and the key that chooses it; `None` when they choose none.
 /// The switches are the chart's, in the order its templates let them win; ingress.oauth2-proxy
 /// (OAuth at the ingress, the older way) counts as OAuth.
