@@ -469,6 +469,17 @@ async fn of_two_installs_racing_for_cluster_wide_objects_the_later_stops_and_tak
     // The first is recorded as failed, and its uninstall leaves the second's objects alone.
     let first_status = f.status();
     assert_eq!(first_status["status"], "failed", "{first_status}");
+    // Its history says what the API server said, once, not kube's Debug dump of the Status.
+    let described = first_status["description"].as_str().unwrap();
+    assert!(
+        !described.contains("Status {") && !described.contains("ApiError"),
+        "{described}"
+    );
+    assert_eq!(
+        described.matches("made by someone else").count(),
+        1,
+        "{described}"
+    );
     f.run("uninstall", &["--delete-data"]).success();
     let binding = kubectl([
         "get",

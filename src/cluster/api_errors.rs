@@ -14,10 +14,31 @@ use crate::error::{self, invalid_input};
 /// `err` with any kube error among its causes told once and plainly; other errors unchanged.
 /// `target` is asked only when a connection failed. The exit code stays the same.
 pub fn readable(err: anyhow::Error, target: impl FnOnce() -> Target) -> anyhow::Error {
-    let layers: Vec<&(dyn StdError + 'static)> = err.chain().collect();
-    let Some(at) = layers.iter().position(|l| l.is::<kube::Error>()) else {
+    let Some(rewritten) = sentence(&err, target) else {
         return err;
     };
+    let rewritten = anyhow::anyhow!(rewritten);
+    if error::exit_code(&err) == error::EXIT_INVALID_INPUT {
+        invalid_input(rewritten)
+    } else {
+        rewritten
+    }
+}
+
+/// `err` in one line as [`readable`] tells it, for a revision's recorded description; the
+/// server is not named, as the record is read against the same cluster.
+pub fn description(err: &anyhow::Error) -> String {
+    sentence(err, || "the Kubernetes API server").unwrap_or_else(|| format!("{err:#}"))
+}
+
+/// The causes of `err` joined once each, with the kube error among them told plainly; `None`
+/// when no cause is a kube error.
+fn sentence<T: std::fmt::Display>(
+    err: &anyhow::Error,
+    target: impl FnOnce() -> T,
+) -> Option<String> {
+    let layers: Vec<&(dyn StdError + 'static)> = err.chain().collect();
+    let at = layers.iter().position(|l| l.is::<kube::Error>())?;
     let kube_error = layers[at]
         .downcast_ref::<kube::Error>()
         .expect("the layer is a kube error");
@@ -31,16 +52,11 @@ pub fn readable(err: anyhow::Error, target: impl FnOnce() -> Target) -> anyhow::
     if !parts.last().is_some_and(|above| above.contains(&what)) {
         parts.push(what);
     }
-    let rewritten = anyhow::anyhow!(parts.join(": "));
-    if error::exit_code(&err) == error::EXIT_INVALID_INPUT {
-        invalid_input(rewritten)
-    } else {
-        rewritten
-    }
+    Some(parts.join(": "))
 }
 
 /// A kube error in a sentence.
-fn describe(err: &kube::Error, target: impl FnOnce() -> Target) -> String {
+fn describe<T: std::fmt::Display>(err: &kube::Error, target: impl FnOnce() -> T) -> String {
     match err {
         kube::Error::Api(status) if status.message.is_empty() => {
             format!(
@@ -129,6 +145,18 @@ mod tests {
             text,
             r#"cannot read the records of release sky: secrets is forbidden: User "jane" cannot list resource "secrets" in API group "" in the namespace "team""#
         );
+    }
+
+    #[test]
+    fn a_failed_revisions_description_is_the_servers_message_once() {
+        let err = anyhow::Error::new(forbidden()).context("Deployment team/sky-api-server");
+        assert!(format!("{err:#}").contains("Status {"), "kube's Debug dump");
+        assert_eq!(
+            description(&err),
+            r#"Deployment team/sky-api-server: secrets is forbidden: User "jane" cannot list resource "secrets" in API group "" in the namespace "team""#
+        );
+        let plain = anyhow::anyhow!("timed out waiting for Deployment team/sky-api-server");
+        assert_eq!(description(&plain), plain.to_string());
     }
 
     #[test]

@@ -323,7 +323,7 @@ async fn under_lock<S: ReleaseStorage>(
     match result {
         Ok(executed) => Ok(executed),
         Err(err) => {
-            let failed = decide::fail(&record, &format!("{err:#}"));
+            let failed = decide::fail(&record, &super::api_errors::description(&err));
             // The failure is what the user must hear about; a record that cannot be written
             // is told as well.
             let recorded = storage.update(&failed).await;
