@@ -441,6 +441,15 @@ async fn a_load_balancer_that_never_gets_an_address_ends_the_wait_with_the_way_t
     f.run("endpoint", &["--timeout", "30s"])
         .success()
         .stdout_has("http://127.0.0.1:");
+    // The Service it came from is chart 0.13.0's controller Service, which a failed health
+    // check sends the admin to (the seed-era chart's `-ingress-controller-np` does not exist).
+    let found = f.run("endpoint", &["-o", "json"]).success();
+    let found: serde_json::Value = serde_json::from_str(&found.stdout).unwrap();
+    assert_eq!(
+        found["service"],
+        format!("{}-ingress-nginx-controller", f.release()),
+        "{found}"
+    );
 }
 
 // Changing fullnameOverride on an upgrade moved the API server to a new, empty claim and left

@@ -833,7 +833,7 @@ async fn finish(
                 &http,
                 release,
                 names,
-                &found.url,
+                &found,
                 credentials,
                 health::Patience {
                     timeout,

@@ -155,7 +155,7 @@ async fn health_now(
         Err(problem @ Problem::CredentialsRejected) => format!(
             "{problem} for user {username:?} with the password in {}. Next: {}",
             password::ENV,
-            problem.next_step(release, names)
+            problem.next_step(release, names, &found.service)
         ),
         Err(problem) => problem.to_string(),
     }

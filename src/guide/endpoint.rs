@@ -23,6 +23,9 @@ pub struct Endpoint {
     /// `http://host:port`, without credentials.
     pub url: String,
     pub kind: EndpointKind,
+    /// The Service users reach the controller through, which a failed check sends the admin
+    /// to look at.
+    pub service: String,
     /// When the Ingress routes by host name: where that name has to resolve (the load
     /// balancer's or a node's address) and the port there. skyctl's own checks connect to it
     /// directly, so that they do not depend on DNS.
@@ -101,6 +104,7 @@ pub fn through(endpoint: Endpoint, route: &Route, https_port: Option<u16>) -> En
     Endpoint {
         url,
         kind: endpoint.kind,
+        service: endpoint.service,
         resolves_to: Some(format!("{address}:{port}")),
         warnings,
     }
@@ -150,6 +154,7 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
             Some(address) => Lookup::Found(Endpoint {
                 url: url(&address, port, 80),
                 kind: EndpointKind::LoadBalancer,
+                service: name_of(controller),
                 resolves_to: None,
                 warnings: vec![],
             }),
@@ -190,12 +195,14 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
         (Some(external), _) => Lookup::Found(Endpoint {
             url: url(&external, port, 80),
             kind: EndpointKind::NodePort,
+            service: name_of(nodeport),
             resolves_to: None,
             warnings: vec![],
         }),
         (None, Some(internal)) => Lookup::Found(Endpoint {
             url: url(&internal, port, 80),
             kind: EndpointKind::NodePort,
+            service: name_of(nodeport),
             resolves_to: None,
             warnings: vec![format!(
                 "no node has an ExternalIP; using InternalIP {internal}, which is reachable only from inside the cluster's network"
@@ -203,6 +210,10 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
         }),
         (None, None) => Lookup::Pending("a node to report an address".into()),
     }
+}
+
+fn name_of(service: &Service) -> String {
+    service.metadata.name.clone().unwrap_or_default()
 }
 
 fn http_port(
@@ -528,6 +539,7 @@ mod tests {
         let found = |url: &str| Endpoint {
             url: url.into(),
             kind: EndpointKind::NodePort,
+            service: "sky-ingress-nginx-controller".into(),
             resolves_to: None,
             warnings: vec![],
         };
@@ -609,6 +621,7 @@ mod tests {
         let found = Endpoint {
             url: "http://10.0.0.1:30080".into(),
             kind: EndpointKind::NodePort,
+            service: "sky-ingress-nginx-controller".into(),
             resolves_to: None,
             warnings: vec![],
         };

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::endpoint::Endpoint;
 use crate::poll::{self, Poll};
 use crate::progress::Progress;
 use crate::redacted::Redacted;
@@ -46,7 +47,8 @@ pub enum Problem {
 
 impl Problem {
     /// The command that looks closer at the failing hop.
-    pub fn next_step(&self, release: &Release, names: &ChartNames) -> String {
+    /// `service`: the Service the endpoint was taken from.
+    pub fn next_step(&self, release: &Release, names: &ChartNames, service: &str) -> String {
         let ns = &release.namespace;
         match self {
             Problem::CredentialsRejected => format!(
@@ -54,8 +56,7 @@ impl Problem {
                 names.basic_auth
             ),
             Problem::Unreachable(_) => format!(
-                "check the NodePort Service and the controller pod: kubectl get svc,pods -n {ns} -l app.kubernetes.io/name=ingress-nginx; kubectl get svc -n {ns} {}",
-                names.nodeport_service
+                "check the Service and the controller pod: kubectl get svc -n {ns} {service}; kubectl get pods -n {ns} -l app.kubernetes.io/name=ingress-nginx"
             ),
             Problem::ApiNotReady(_) => format!(
                 "check the API server pod: kubectl get pods -n {ns} -l app={}; kubectl logs -n {ns} deploy/{}",
@@ -224,7 +225,7 @@ pub async fn wait(
     http: &reqwest::Client,
     release: &Release,
     names: &ChartNames,
-    url: &str,
+    endpoint: &Endpoint,
     credentials: Option<&Credentials>,
     patience: Patience,
     progress: &mut dyn Progress,
@@ -233,12 +234,13 @@ pub async fn wait(
         timeout,
         rejected_grace,
     } = patience;
+    let url = endpoint.url.as_str();
     let started = Instant::now();
     let item = format!("{url}/api/health");
     let unhealthy = |problem: Problem| Unhealthy {
         url: url.to_owned(),
         waited: started.elapsed(),
-        next_step: problem.next_step(release, names),
+        next_step: problem.next_step(release, names, &endpoint.service),
         problem,
     };
     let outcome = poll::until(timeout, async || {
@@ -326,6 +328,16 @@ mod tests {
         }
     }
 
+    fn at(url: String) -> Endpoint {
+        Endpoint {
+            url,
+            kind: super::super::endpoint::EndpointKind::NodePort,
+            service: "sky-ingress-nginx-controller".into(),
+            resolves_to: None,
+            warnings: vec![],
+        }
+    }
+
     fn names() -> ChartNames {
         ChartNames::new(&release(), &serde_json::json!({}))
     }
@@ -334,17 +346,17 @@ mod tests {
     fn each_failure_points_at_its_hop() {
         assert!(
             Problem::CredentialsRejected
-                .next_step(&release(), &names())
+                .next_step(&release(), &names(), "np")
                 .contains("kubectl get secret -n ops sky-basic-auth")
         );
         assert!(
             Problem::Unreachable("refused".into())
-                .next_step(&release(), &names())
-                .contains("sky-ingress-controller-np")
+                .next_step(&release(), &names(), "sky-ingress-nginx-controller")
+                .contains("kubectl get svc -n ops sky-ingress-nginx-controller;")
         );
         assert!(
             Problem::ApiNotReady(503)
-                .next_step(&release(), &names())
+                .next_step(&release(), &names(), "np")
                 .contains("deploy/sky-api-server")
         );
         assert_eq!(
@@ -405,7 +417,7 @@ mod tests {
             &client(),
             &release(),
             &names(),
-            &url,
+            &at(url),
             Some(&credentials()),
             Patience {
                 timeout: Duration::from_secs(30),
@@ -426,7 +438,7 @@ mod tests {
             &client(),
             &release(),
             &names(),
-            &url,
+            &at(url),
             Some(&credentials()),
             Patience {
                 timeout: Duration::from_secs(30),
@@ -446,7 +458,7 @@ mod tests {
             &client(),
             &release(),
             &names(),
-            &url,
+            &at(url),
             Some(&credentials()),
             Patience {
                 timeout: Duration::from_secs(30),
