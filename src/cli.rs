@@ -445,13 +445,50 @@ pub struct StatusArgs {
     pub output: OutputArgs,
 }
 
+/// `skyctl list`, with `helm list`'s flags. Without a state flag it lists releases in every
+/// state (Helm: deployed and failed ones), so that a release stuck pending shows.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// List the releases of every namespace (-n is ignored)
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+    /// List releases in every state, which is also what no state flag lists
+    #[arg(short, long)]
+    pub all: bool,
+    /// List deployed releases
+    #[arg(long, help_heading = "States")]
+    pub deployed: bool,
+    /// List failed releases
+    #[arg(long, help_heading = "States")]
+    pub failed: bool,
+    /// List releases an install, upgrade or rollback is still working on, or was interrupted in
+    #[arg(long, help_heading = "States")]
+    pub pending: bool,
+    /// List releases whose newest revision is superseded
+    #[arg(long, help_heading = "States")]
+    pub superseded: bool,
+    /// List releases uninstalled with --keep-history
+    #[arg(long, help_heading = "States")]
+    pub uninstalled: bool,
+    /// List releases an uninstall is working on, or was interrupted in
+    #[arg(long, help_heading = "States")]
+    pub uninstalling: bool,
+    /// Only releases whose name matches this regular expression (e.g. '^sky', 'dev$')
+    #[arg(short, long, value_name = "REGEX", value_parser = parse_filter)]
+    pub filter: Option<regex::Regex>,
+    /// Print the names only, one a line
+    #[arg(short = 'q', long)]
+    pub short: bool,
+    /// Leave out the header line of the table
+    #[arg(long)]
+    pub no_headers: bool,
     #[command(flatten)]
     pub output: TableOutputArgs,
+}
+
+/// A `--filter` pattern, refused here (exit 2) when it is not a regular expression.
+fn parse_filter(text: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(text).map_err(|err| format!("{text:?} is not a regular expression: {err}"))
 }
 
 #[derive(Debug, Args)]
@@ -948,17 +985,30 @@ impl From<CloudFileArg> for crate::guide::cloud_keys::CloudRequest {
     }
 }
 
-/// The release whose values credentials turn on.
+/// The release whose values credentials turn on: its name as the first argument, as every
+/// other verb takes it, or `--release NAME`.
 #[derive(Debug, Args)]
 pub struct ReleaseFlag {
-    /// Release to turn the credentials on in
+    /// Release to turn the credentials on in [default: skypilot]
+    #[arg(value_parser = parse_release_name, value_name = "RELEASE")]
+    positional: Option<String>,
+    /// The same as the RELEASE argument
     #[arg(
         long = "release",
-        default_value = "skypilot",
         value_parser = parse_release_name,
-        value_name = "NAME"
+        value_name = "NAME",
+        conflicts_with = "positional"
     )]
-    pub name: String,
+    flag: Option<String>,
+}
+
+impl ReleaseFlag {
+    pub fn name(&self) -> &str {
+        self.positional
+            .as_deref()
+            .or(self.flag.as_deref())
+            .unwrap_or("skypilot")
+    }
 }
 
 /// The kinds `creds remove` takes, named as `creds add` names them.

@@ -239,6 +239,14 @@ fn release_names_and_namespaces_are_checked_before_the_cluster() {
         let mut args = creds.to_vec();
         args.extend(["--release", "Bad_Rel"]);
         rejected(&kubeconfig, &args, "--release <NAME>");
+        // The release as the first argument, as every other verb takes it, is checked alike,
+        // and naming it both ways is a conflict.
+        let mut args = creds.to_vec();
+        args.push("Bad_Rel");
+        rejected(&kubeconfig, &args, "[RELEASE]");
+        let mut args = creds.to_vec();
+        args.extend(["sky", "--release", "sky"]);
+        rejected(&kubeconfig, &args, "cannot be used with");
     }
     rejected(
         &kubeconfig,

@@ -535,10 +535,11 @@ async fn creds_add_stores_each_kind_and_turns_it_on_without_printing_it() {
         .map(|row| row["secret"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, listed, "{list}");
-    // As text, one row a kind, with `Secret` in one column however long the kind's name.
+    // As text, one row a kind, with `Secret` in one column however long the kind's name; the
+    // release named as every other verb names it.
     let text = skyctl()
         .kubeconfig(cluster::kubeconfig())
-        .args(["-n", &f.ns.name, "creds", "list", "--release", f.release()])
+        .args(["-n", &f.ns.name, "creds", "list", f.release()])
         .run()
         .success()
         .stdout;

@@ -54,6 +54,68 @@ async fn api_server(f: &Fixture) -> (String, i32) {
     (image, spec.replicas.unwrap())
 }
 
+// `list` had none of `helm list`'s flags for picking releases; each ended in "unexpected
+// argument".
+#[tokio::test]
+async fn list_picks_releases_by_state_and_name_with_helms_flags() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    // A second release whose install was killed once its record was written: pending-install,
+    // with nothing of it in the cluster yet.
+    let pending = format!("{}-b", f.release());
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["install", &pending, "-n", &f.ns.name, "--no-wait"])
+        .args(["--set", support::release::AUTH])
+        .args([
+            "--set",
+            "ingress-nginx.enabled=false,ingress.nodePortEnabled=false",
+        ])
+        .interrupted_at(skyctl::interrupt_point::Point::RecordedPending, 1)
+        .run()
+        .interrupted();
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "-q"];
+        all.extend_from_slice(args);
+        let listed = bare(&f, &all).run().success().stdout;
+        listed.lines().map(str::to_owned).collect()
+    };
+    let first = f.release().to_owned();
+    assert_eq!(
+        names(&["--deployed", "--failed"]),
+        std::slice::from_ref(&first)
+    );
+    assert_eq!(names(&["--pending"]), std::slice::from_ref(&pending));
+    assert_eq!(names(&[]), [first.clone(), pending.clone()], "every state");
+    assert_eq!(
+        names(&["--deployed", "--pending"]),
+        [first.clone(), pending.clone()]
+    );
+    assert_eq!(names(&["--all"]), [first.clone(), pending.clone()]);
+    assert_eq!(
+        names(&["-a", "--filter=-b$"]),
+        std::slice::from_ref(&pending)
+    );
+    assert_eq!(names(&["--failed"]), Vec::<String>::new());
+    let short_json = bare(&f, &["list", "--short", "-a", "-o", "json"])
+        .run()
+        .success();
+    assert_eq!(json_of(&short_json.stdout), json!([first, pending]));
+    let headless = bare(&f, &["list", "--deployed", "--no-headers"])
+        .run()
+        .success();
+    assert_eq!(headless.stdout.lines().count(), 1, "{headless:#?}");
+    assert!(headless.stdout.starts_with(&first), "{headless:#?}");
+    bare(&f, &["list", "--filter", "sky("])
+        .run()
+        .code(2)
+        .stderr_has("--filter")
+        .stderr_has("is not a regular expression");
+    bare(&f, &["uninstall", &pending]).run().success();
+    f.run("uninstall", &[]).success();
+}
+
 #[tokio::test]
 async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
     let _serial = cluster::exclusive().await;

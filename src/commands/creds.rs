@@ -33,7 +33,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
         } => add(cluster, source, wait, take_ownership).await,
         CredsCommand::List { release, output } => {
             let client = super::connect(cluster).await?;
-            let release = super::release(cluster, &release.name);
+            let release = super::release(cluster, release.name());
             let stored = credential_secrets::list(&client, &release.namespace).await?;
             let users = releases_using(&client, &release.namespace, &stored).await?;
             if output.output != OutputFormat::Text {
@@ -82,7 +82,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             wait,
         } => {
             let client = super::connect(cluster).await?;
-            let release = super::release(cluster, &release.name);
+            let release = super::release(cluster, release.name());
             let removed = credential_secrets::remove(&client, &release.namespace, kind).await?;
             if removed.is_empty() {
                 eprintln!(
@@ -327,7 +327,7 @@ async fn add(
             };
             (
                 aws(request, layout, &host).map_err(invalid_input)?,
-                release.name,
+                release.name().to_owned(),
             )
         }
         CredsSource::Gcp {
@@ -336,7 +336,7 @@ async fn add(
             release,
         } => (
             gcp(&key_file, project.as_deref(), &host).map_err(invalid_input)?,
-            release.name,
+            release.name().to_owned(),
         ),
         CredsSource::Kube {
             from_kubeconfig,
@@ -362,23 +362,23 @@ async fn add(
                     path.display()
                 ),
             };
-            (found, release.name)
+            (found, release.name().to_owned())
         }
         CredsSource::Runpod { file, release } => (
             cloud(Kind::Runpod, file.into(), &host).map_err(invalid_input)?,
-            release.name,
+            release.name().to_owned(),
         ),
         CredsSource::Lambda { file, release } => (
             cloud(Kind::Lambda, file.into(), &host).map_err(invalid_input)?,
-            release.name,
+            release.name().to_owned(),
         ),
         CredsSource::Vast { file, release } => (
             cloud(Kind::Vast, file.into(), &host).map_err(invalid_input)?,
-            release.name,
+            release.name().to_owned(),
         ),
         CredsSource::Digitalocean { file, release } => (
             cloud(Kind::Digitalocean, file.into(), &host).map_err(invalid_input)?,
-            release.name,
+            release.name().to_owned(),
         ),
         CredsSource::Nebius {
             file,
@@ -391,7 +391,7 @@ async fn add(
             };
             (
                 cloud(Kind::Nebius, request, &host).map_err(invalid_input)?,
-                release.name,
+                release.name().to_owned(),
             )
         }
         CredsSource::R2 {
@@ -405,7 +405,7 @@ async fn add(
             };
             (
                 cloud(Kind::R2, request, &host).map_err(invalid_input)?,
-                release.name,
+                release.name().to_owned(),
             )
         }
         CredsSource::Db {
@@ -421,7 +421,7 @@ async fn add(
                 data: BTreeMap::from([(database::KEY.to_owned(), connection.url)]),
                 from: connection.described,
             };
-            (found, release.name)
+            (found, release.name().to_owned())
         }
         CredsSource::Slurm { from_file, release } => {
             let config = slurm_config::read(from_file.as_deref(), &host).map_err(invalid_input)?;
@@ -446,7 +446,7 @@ async fn add(
                     config.path.display()
                 ),
             };
-            (found, release.name)
+            (found, release.name().to_owned())
         }
         CredsSource::Ssh {
             from_file,
@@ -469,7 +469,7 @@ async fn add(
                 ),
                 data: pools.keys,
             };
-            (found, release.name)
+            (found, release.name().to_owned())
         }
         CredsSource::Coreweave { from_file, release } => {
             let request = cloud_keys::CloudRequest {
@@ -478,7 +478,7 @@ async fn add(
             };
             (
                 cloud(Kind::Coreweave, request, &host).map_err(invalid_input)?,
-                release.name,
+                release.name().to_owned(),
             )
         }
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::record::ReleaseRecord;
+use super::record::{ReleaseRecord, ReleaseStatus};
 use crate::chart::Chart;
 
 /// One line of `skyctl list`. The JSON and YAML forms use Helm's keys (`app_version`, the
@@ -148,6 +148,36 @@ pub fn newest_of_each(records: Vec<ReleaseRecord>) -> Vec<ReleaseRecord> {
     newest.into_values().collect()
 }
 
+/// Which releases `skyctl list` shows, picked as `helm list` picks them: the newest revision of
+/// each release whose name matches, and of those only the ones in a chosen state.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// `None`: every state (`--all`).
+    pub states: Option<Vec<ReleaseStatus>>,
+    /// Matched anywhere in the release's name, as Helm's `--filter`.
+    pub name: Option<regex::Regex>,
+}
+
+/// The releases `selection` picks among `records`, ordered as [`newest_of_each`]. The state
+/// is the newest revision's: a release being upgraded is pending, not deployed, as in Helm.
+pub fn select(records: Vec<ReleaseRecord>, selection: &Selection) -> Vec<ReleaseRecord> {
+    let named = records.into_iter().filter(|record| {
+        selection
+            .name
+            .as_ref()
+            .is_none_or(|name| name.is_match(&record.name))
+    });
+    newest_of_each(named.collect())
+        .into_iter()
+        .filter(|record| {
+            selection
+                .states
+                .as_ref()
+                .is_none_or(|states| states.contains(&record.status))
+        })
+        .collect()
+}
+
 /// The newest `max` records of one release's history, oldest first (`helm history --max`).
 pub fn newest(records: &[ReleaseRecord], max: usize) -> &[ReleaseRecord] {
     &records[records.len().saturating_sub(max)..]
@@ -158,7 +188,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::release::ReleaseStatus;
 
     fn record(name: &str, namespace: &str, revision: u32) -> ReleaseRecord {
         ReleaseRecord {
@@ -219,6 +248,56 @@ mod tests {
                 ("sky".into(), "b".into(), 3),
             ]
         );
+    }
+
+    #[test]
+    fn list_picks_by_the_newest_revisions_state_and_by_name_as_helm() {
+        let with = |name, revision, status| ReleaseRecord {
+            status,
+            ..record(name, "team", revision)
+        };
+        let records = || {
+            vec![
+                with("sky", 1, ReleaseStatus::Superseded),
+                with("sky", 2, ReleaseStatus::Deployed),
+                // Being upgraded: its deployed revision is not what Helm lists.
+                with("moving", 1, ReleaseStatus::Deployed),
+                with("moving", 2, ReleaseStatus::PendingUpgrade),
+                with("broken", 1, ReleaseStatus::Failed),
+                with("gone", 1, ReleaseStatus::Uninstalled),
+                with("sky-dev", 1, ReleaseStatus::Deployed),
+            ]
+        };
+        let names = |states: Option<&[ReleaseStatus]>, name: Option<&str>| -> Vec<String> {
+            let selection = Selection {
+                states: states.map(<[_]>::to_vec),
+                name: name.map(|n| regex::Regex::new(n).unwrap()),
+            };
+            select(records(), &selection)
+                .into_iter()
+                .map(|r| format!("{}#{}", r.name, r.revision))
+                .collect()
+        };
+        type Case<'a> = (Option<&'a [ReleaseStatus]>, Option<&'a str>, &'a [&'a str]);
+        let cases: [Case; 6] = [
+            (
+                Some(&[ReleaseStatus::Deployed, ReleaseStatus::Failed]),
+                None,
+                &["broken#1", "sky#2", "sky-dev#1"],
+            ),
+            (
+                None,
+                None,
+                &["broken#1", "gone#1", "moving#2", "sky#2", "sky-dev#1"],
+            ),
+            (Some(&[ReleaseStatus::PendingUpgrade]), None, &["moving#2"]),
+            (Some(&[ReleaseStatus::Superseded]), None, &[]),
+            (Some(&[ReleaseStatus::Uninstalled]), None, &["gone#1"]),
+            (None, Some("^sky"), &["sky#2", "sky-dev#1"]),
+        ];
+        for (states, name, listed) in cases {
+            assert_eq!(names(states, name), listed, "{states:?} {name:?}");
+        }
     }
 
     #[test]

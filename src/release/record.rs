@@ -18,6 +18,8 @@ pub enum ReleaseStatus {
     Failed,
     Superseded,
     Uninstalling,
+    /// The objects are gone; the records stay (`uninstall --keep-history`), as Helm keeps them.
+    Uninstalled,
 }
 
 impl ReleaseStatus {
@@ -30,6 +32,7 @@ impl ReleaseStatus {
             ReleaseStatus::Failed => "failed",
             ReleaseStatus::Superseded => "superseded",
             ReleaseStatus::Uninstalling => "uninstalling",
+            ReleaseStatus::Uninstalled => "uninstalled",
         }
     }
 
