@@ -441,6 +441,11 @@ pub struct UninstallArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub release: ReleaseArg,
+    /// Show this revision's record (default: the newest, with the objects' readiness, the
+    /// endpoint and health, which only the newest has)
+    // Negative numbers reach the parser, which names the flag, instead of reading as flags.
+    #[arg(long, value_parser = parse_revision, allow_negative_numbers = true, value_name = "N")]
+    pub revision: Option<u32>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -506,6 +511,24 @@ pub struct HistoryArgs {
 pub enum GetCommand {
     /// Print the values a release was given (never Secret data: the web login is a bcrypt line)
     Values(GetValuesArgs),
+    /// Print the objects a revision applied, as YAML (Secret values and secret-named
+    /// environment values masked)
+    Manifest(GetRevisionArgs),
+    /// Print a revision's notes: the endpoint, the `sky api login` line and what the login
+    /// mode adds, as install ended
+    Notes(GetRevisionArgs),
+    /// Print everything a revision recorded: its status, values, objects and notes
+    All(GetRevisionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GetRevisionArgs {
+    #[command(flatten)]
+    pub release: ReleaseArg,
+    /// The revision to read (default: the newest)
+    // Negative numbers reach the parser, which names the flag, instead of reading as flags.
+    #[arg(long, value_parser = parse_revision, allow_negative_numbers = true, value_name = "N")]
+    pub revision: Option<u32>,
 }
 
 #[derive(Debug, Args)]

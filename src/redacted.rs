@@ -145,6 +145,47 @@ pub fn mask_values(tree: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A Kubernetes object as skyctl prints it (`get manifest`): a core Secret's values, the value
+/// of every container environment variable whose name says it is a secret (chart 0.13.0 writes
+/// oauth2-proxy's client secret as one), and every password in a URL, masked.
+pub fn mask_object(object: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let mut object = object.clone();
+    let secret = object.get("apiVersion").and_then(Value::as_str) == Some("v1")
+        && object.get("kind").and_then(Value::as_str) == Some("Secret");
+    if secret {
+        for field in ["data", "stringData"] {
+            if let Some(Value::Object(entries)) = object.get_mut(field) {
+                entries.values_mut().for_each(|v| *v = Value::from(MASK));
+            }
+        }
+    }
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    if let (true, Value::Array(entries)) = (key == "env", &mut *child) {
+                        for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+                            let named = entry.get("name").and_then(Value::as_str);
+                            if named.is_some_and(names_a_secret)
+                                && let Some(value) = entry.get_mut("value")
+                            {
+                                *value = Value::from(MASK);
+                            }
+                        }
+                    }
+                    walk(child);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::String(text) => *text = mask_url_passwords(text),
+            _ => {}
+        }
+    }
+    walk(&mut object);
+    object
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +238,34 @@ mod tests {
                           "initialBasicAuthSecret": "b"},
                 "global": {"extraEnvs": [{"name": "URL", "value": "http://u:***@h"}]},
             })
+        );
+    }
+
+    #[test]
+    fn objects_are_shown_with_their_secrets_masked() {
+        let secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "data": {"password": "cHc="}, "stringData": {"token": "t"}});
+        assert_eq!(
+            mask_object(&secret),
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+                "data": {"password": "***"}, "stringData": {"token": "***"}})
+        );
+        let deployment = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "spec": {"template": {"spec": {"containers": [{"name": "proxy",
+                "args": ["--redis-connection-url=redis://:pw@redis:6379"],
+                "env": [{"name": "OAUTH2_PROXY_CLIENT_SECRET", "value": "s3cret"},
+                        {"name": "OAUTH2_PROXY_CLIENT_ID", "value": "sky"},
+                        {"name": "AWS_SECRET", "valueFrom": {"secretKeyRef":
+                            {"name": "aws-credentials", "key": "aws_secret_access_key"}}}]}]}}}});
+        assert_eq!(
+            mask_object(&deployment),
+            serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "spec": {"template": {"spec": {"containers": [{"name": "proxy",
+                    "args": ["--redis-connection-url=redis://:***@redis:6379"],
+                    "env": [{"name": "OAUTH2_PROXY_CLIENT_SECRET", "value": "***"},
+                            {"name": "OAUTH2_PROXY_CLIENT_ID", "value": "sky"},
+                            {"name": "AWS_SECRET", "valueFrom": {"secretKeyRef":
+                                {"name": "aws-credentials", "key": "aws_secret_access_key"}}}]}]}}}})
         );
     }
 

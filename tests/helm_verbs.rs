@@ -264,6 +264,108 @@ async fn history_lists_revisions_with_their_descriptions_newest_last_up_to_max()
     f.run("uninstall", &[]).success();
 }
 
+// `get manifest`, `get notes`, `get all` and `status --revision` ended in "unexpected
+// argument"; Helm users reach for them to see what a revision applied and how to log in.
+#[tokio::test]
+async fn get_manifest_notes_and_all_and_status_show_any_revision_never_a_secret() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let db = "postgresql://sky:db-pass-4711@db.example:5432/sky";
+    bare(
+        &f,
+        &["install", f.release(), "--no-wait", "--web-password-stdin"],
+    )
+    .args(["--set", "apiService.image=example.org/sky:1"])
+    .args(["--set-string", &format!("apiService.config=db: {db}")])
+    .stdin(format!("{PASSWORD}\n"))
+    .run()
+    .success();
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            "apiService.image=example.org/sky:2",
+        ],
+    )
+    .success();
+    let mut printed = String::new();
+    let mut get = |args: &[&str]| {
+        let mut all = vec!["get"];
+        all.extend_from_slice(args);
+        all.push(f.release());
+        let outcome = bare(&f, &all).run().success();
+        printed.push_str(&outcome.stdout);
+        printed.push_str(&outcome.stderr);
+        outcome.stdout
+    };
+
+    let newest = get(&["manifest"]);
+    let objects = skyctl::manifest::from_yaml_stream(&newest).unwrap();
+    let deployment = objects
+        .iter()
+        .find(|m| m.id.kind == "Deployment" && m.id.name.ends_with("-api-server"))
+        .expect("the API server's Deployment");
+    assert!(deployment.object.to_string().contains("example.org/sky:2"));
+    let first = get(&["manifest", "--revision", "1"]);
+    assert!(first.contains("example.org/sky:1") && !first.contains("example.org/sky:2"));
+    assert!(first.contains("postgresql://sky:***@db.example"), "{first}");
+
+    let notes = get(&["notes"]);
+    assert!(notes.contains("endpoint: http://"), "{notes}");
+    assert!(
+        notes.contains("sky api login -e http://skypilot:<password>@"),
+        "{notes}"
+    );
+
+    let all = get(&["all", "--revision", "1"]);
+    for part in [
+        "REVISION: 1\n",
+        "STATUS: superseded\n",
+        "CHART: skypilot-nightly-1.0.0-dev.20250319\n",
+        "USER-SUPPLIED VALUES:\n",
+        "COMPUTED VALUES:\n",
+        "MANIFEST:\n",
+        "NOTES:\nendpoint: http://",
+    ] {
+        assert!(all.contains(part), "{part:?} in {all}");
+    }
+
+    let status = |args: &[&str]| {
+        let mut all = vec!["status", f.release(), "-o", "json"];
+        all.extend_from_slice(args);
+        json_of(&bare(&f, &all).run().success().stdout)
+    };
+    let old = status(&["--revision", "1"]);
+    assert_eq!(old["revision"], 1);
+    assert_eq!(old["status"], "superseded");
+    assert_eq!(
+        old["objects"],
+        json!([]),
+        "only the newest revision is live"
+    );
+    assert_eq!(status(&[])["revision"], 2);
+    for verb in [
+        &["status"][..],
+        &["get", "manifest"],
+        &["get", "notes"],
+        &["get", "all"],
+    ] {
+        let mut args = verb.to_vec();
+        args.extend([f.release(), "--revision", "7"]);
+        bare(&f, &args)
+            .run()
+            .code(2)
+            .stderr_has("has no revision 7")
+            .stderr_has("skyctl history");
+    }
+    for secret in [PASSWORD, "db-pass-4711"] {
+        assert!(!printed.contains(secret), "{secret} printed");
+    }
+    f.run("uninstall", &[]).success();
+}
+
 #[tokio::test]
 async fn get_values_prints_the_user_values_the_merged_ones_and_older_revisions_never_a_secret() {
     let _serial = cluster::exclusive().await;

@@ -880,11 +880,10 @@ async fn finish(
                 );
             }
             if let (Some(found), Some(line)) = (&summary.endpoint, &summary.login) {
-                eprintln!("endpoint: {}", found.url);
-                eprintln!("users log in with:\n  {line}");
-                if let Some(hint) = summary.login_hint {
-                    eprintln!("  ({hint})");
-                }
+                eprint!(
+                    "{}",
+                    guide::notes::login_lines(&found.url, line, summary.login_hint)
+                );
             }
         }
         format => crate::ui::print(&summary, format.into())?,

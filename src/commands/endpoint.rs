@@ -32,8 +32,9 @@ pub async fn run(cluster: &ClusterArgs, args: EndpointArgs) -> anyhow::Result<()
         // The release's own user, as its newest revision's values hold it.
         let recorded = history
             .latest()
-            .and_then(|record| super::web_login::recorded_htpasswd(&record.values));
-        let username = super::web_login::login_user(args.auth.web_username.as_deref(), recorded);
+            .and_then(|record| crate::guide::login_mode::recorded_htpasswd(&record.values));
+        let username =
+            crate::guide::login_mode::login_user(args.auth.web_username.as_deref(), recorded);
         let password =
             super::web_login::read_password(sources, &format!("Password of {username:?}"))?
                 .ok_or_else(|| invalid_input(password::PasswordError::Missing))?;

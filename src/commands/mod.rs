@@ -8,7 +8,7 @@ pub(crate) mod creds;
 mod deploy;
 mod doctor;
 mod endpoint;
-mod get_values;
+mod get;
 mod history;
 mod install;
 mod list;
@@ -22,7 +22,7 @@ mod version;
 mod web_login;
 
 use crate::chart::Chart;
-use crate::cli::{Cli, ClusterArgs, Command, GetCommand, ValuesArgs};
+use crate::cli::{Cli, ClusterArgs, Command, ValuesArgs};
 use crate::cluster::release_secrets::SecretStorage;
 use crate::decide::Refusal;
 use crate::error::invalid_input;
@@ -46,9 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => block_on(status::run(&cluster, args)),
         Command::List(args) => block_on(list::run(&cluster, args)),
         Command::History(args) => block_on(history::run(&cluster, args)),
-        Command::Get {
-            command: GetCommand::Values(args),
-        } => block_on(get_values::run(&cluster, args)),
+        Command::Get { command } => block_on(get::run(&cluster, command)),
         Command::Endpoint(args) => block_on(endpoint::run(&cluster, args)),
         Command::Creds { command } => block_on(creds::run(&cluster, command)),
     };
@@ -104,6 +102,25 @@ async fn existing_history(client: &kube::Client, release: &Release) -> anyhow::R
         return Err(not_found(release));
     }
     Ok(history)
+}
+
+/// The record of `revision` (the newest without one); a revision the history does not hold
+/// is the user's mistake (exit 2), and the message points to where the revisions are listed.
+fn pick_revision<'h>(
+    history: &'h History,
+    release: &Release,
+    revision: Option<u32>,
+) -> anyhow::Result<&'h crate::release::ReleaseRecord> {
+    match revision {
+        Some(revision) => history.revision(revision).ok_or_else(|| {
+            invalid_input(Refusal::NoSuchRevision {
+                name: release.name.clone(),
+                namespace: release.namespace.clone(),
+                revision,
+            })
+        }),
+        None => history.latest().ok_or_else(|| not_found(release)),
+    }
 }
 
 fn not_found(release: &Release) -> anyhow::Error {

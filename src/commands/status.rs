@@ -5,7 +5,6 @@ use crate::cluster::lock;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::readiness::Readiness;
 use crate::cluster::wait;
-use crate::decide::Refusal;
 use crate::guide::endpoint::{self, Lookup};
 use crate::guide::health::{self, Credentials, Problem};
 use crate::guide::password;
@@ -57,17 +56,13 @@ struct Revision {
 pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    let history = super::history(&client, &release).await?;
-    let Some(latest) = history.latest() else {
-        return Err(Refusal::NotFound {
-            name: release.name,
-            namespace: release.namespace,
-        }
-        .into());
-    };
+    let history = super::existing_history(&client, &release).await?;
+    let latest = super::pick_revision(&history, &release, args.revision)?;
+    // The cluster holds the newest revision's objects: an older one is shown as recorded.
+    let live = history.latest() == Some(latest);
     let manager = ObjectManager::new(&client);
     let mut objects = Vec::new();
-    for id in &latest.inventory {
+    for id in latest.inventory.iter().filter(|_| live) {
         let readiness = wait::current(&manager, id).await?;
         objects.push(ObjectStatus {
             kind: id.kind.clone(),
@@ -81,7 +76,15 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
         });
     }
     let names = super::chart_names(&release, latest)?;
-    let (endpoint, health) = match endpoint::find(&client, &release, &names).await? {
+    let lookup = if live {
+        endpoint::find(&client, &release, &names).await?
+    } else {
+        Lookup::Unavailable(format!(
+            "revision {} is not the newest; its objects, endpoint and health are not shown",
+            latest.revision
+        ))
+    };
+    let (endpoint, health) = match lookup {
         Lookup::Found(found) => {
             let username = latest
                 .values

@@ -325,19 +325,6 @@ fn nothing(choice: Choice) -> WebLogin {
     }
 }
 
-/// The user name skyctl uses for the web login absent `--web-username`.
-pub const DEFAULT_USER: &str = "skypilot";
-
-/// Whose password the web login takes: the user `--web-username` names, else the release's own
-/// (the first user of the htpasswd `recorded`, as installed or adopted), else skyctl's default.
-/// A release's user never changes by omission.
-pub fn login_user(given: Option<&str>, recorded: Option<&str>) -> String {
-    given
-        .or_else(|| recorded.and_then(|text| basic_auth::users(text).first().copied()))
-        .unwrap_or(DEFAULT_USER)
-        .to_owned()
-}
-
 /// The layer of `login` over the user's values; none when the values set the login themselves,
 /// or when it would set nothing.
 fn layer(choice: Choice, login: Login, user: &Resolved, label: String) -> Option<ExtraLayer> {
@@ -346,21 +333,6 @@ fn layer(choice: Choice, login: Login, user: &Resolved, label: String) -> Option
     }
     let values = login_mode::values(&login, &user.values);
     (!values.is_empty()).then_some(ExtraLayer { label, values })
-}
-
-/// The htpasswd text a release's values keep, at the ingress or for the API server's users.
-pub(super) fn recorded_htpasswd(values: &Value) -> Option<&str> {
-    [Mode::Basic, Mode::Users]
-        .into_iter()
-        .find_map(|mode| values.pointer(line_pointer(mode))?.as_str())
-}
-
-/// Where a mode with a password keeps its htpasswd line.
-fn line_pointer(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Users => "/apiService/initialBasicAuthCredentials",
-        _ => "/ingress/authCredentials",
-    }
 }
 
 /// Basic auth at the ingress, or the API server's first admin: a password made into an
@@ -373,7 +345,7 @@ fn htpasswd_login(
     recorded: Option<&Value>,
 ) -> anyhow::Result<WebLogin> {
     let auth = &args.auth;
-    let pointer = line_pointer(choice.mode);
+    let pointer = login_mode::htpasswd_pointer(choice.mode);
     let set = |values: &Value, pointer: &str| values.pointer(pointer).is_some_and(|v| !v.is_null());
     // The values' own line (or Secret) is theirs to keep; the chart's placeholder is not a line.
     let values_have_line = choice.by == ChosenBy::Values
@@ -386,7 +358,7 @@ fn htpasswd_login(
             _ => true,
         };
     let recorded_line = recorded.and_then(|values| values.pointer(pointer)?.as_str());
-    let username = login_user(auth.web_username.as_deref(), recorded_line);
+    let username = login_mode::login_user(auth.web_username.as_deref(), recorded_line);
     let sources = password::Sources {
         stdin: auth.web_password_stdin,
         no_prompt: auth.yes,
@@ -680,7 +652,9 @@ pub(super) fn preflight_values(
     }
     let has = |pointer: &str| values.pointer(pointer).is_some_and(|v| !v.is_null());
     let login = match choice.mode {
-        Mode::Basic | Mode::Users if has(line_pointer(choice.mode)) => return values,
+        Mode::Basic | Mode::Users if has(login_mode::htpasswd_pointer(choice.mode)) => {
+            return values;
+        }
         Mode::Users => Login::Users {
             htpasswd: STAND_IN_LINE.into(),
         },
@@ -854,21 +828,6 @@ pub(super) fn describe(values: &Value, login: &WebLogin) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_release_keeps_its_web_user_unless_another_is_named() {
-        // Table: --web-username, the recorded htpasswd, the user.
-        let cases = [
-            (None, None, "skypilot"),
-            (Some("bob"), None, "bob"),
-            (None, Some("alice:$apr1$x$y"), "alice"),
-            (None, Some("# team\nalice:$apr1$x$y\nbob:$2y$z"), "alice"),
-            (Some("bob"), Some("alice:$apr1$x$y"), "bob"),
-            (None, Some(""), "skypilot"),
-        ];
-        for (given, recorded, user) in cases {
-            assert_eq!(login_user(given, recorded), user, "{given:?} {recorded:?}");
-        }
-    }
     use crate::cli::{LoginArgs, ProxyHeaderFormat};
 
     #[test]

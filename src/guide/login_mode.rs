@@ -326,9 +326,53 @@ pub fn confirms(mode: Mode, admin: Option<&str>, seen: &Seen) -> Result<(), Stri
     }
 }
 
+/// The user name skyctl uses for the web login absent `--web-username`.
+pub const DEFAULT_USER: &str = "skypilot";
+
+/// Whose password the web login takes: the user `--web-username` names, else the release's own
+/// (the first user of the htpasswd `recorded`, as installed or adopted), else skyctl's default.
+/// A release's user never changes by omission.
+pub fn login_user(given: Option<&str>, recorded: Option<&str>) -> String {
+    given
+        .or_else(|| recorded.and_then(|text| super::basic_auth::users(text).first().copied()))
+        .unwrap_or(DEFAULT_USER)
+        .to_owned()
+}
+
+/// The htpasswd text a release's values keep, at the ingress or for the API server's users.
+pub fn recorded_htpasswd(values: &Value) -> Option<&str> {
+    [Mode::Basic, Mode::Users]
+        .into_iter()
+        .find_map(|mode| values.pointer(htpasswd_pointer(mode))?.as_str())
+}
+
+/// Where a mode with a password keeps its htpasswd line.
+pub fn htpasswd_pointer(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Users => "/apiService/initialBasicAuthCredentials",
+        _ => "/ingress/authCredentials",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_release_keeps_its_web_user_unless_another_is_named() {
+        // Table: --web-username, the recorded htpasswd, the user.
+        let cases = [
+            (None, None, "skypilot"),
+            (Some("bob"), None, "bob"),
+            (None, Some("alice:$apr1$x$y"), "alice"),
+            (None, Some("# team\nalice:$apr1$x$y\nbob:$2y$z"), "alice"),
+            (Some("bob"), Some("alice:$apr1$x$y"), "bob"),
+            (None, Some(""), "skypilot"),
+        ];
+        for (given, recorded, user) in cases {
+            assert_eq!(login_user(given, recorded), user, "{given:?} {recorded:?}");
+        }
+    }
 
     #[test]
     fn the_values_choose_the_login_whose_switch_is_on() {

@@ -13,6 +13,7 @@ pub mod health;
 pub mod host;
 pub mod kube_credentials;
 pub mod login_mode;
+pub mod notes;
 pub mod oauth_client;
 pub mod password;
 pub mod skypilot_config;
