@@ -43,6 +43,10 @@ pub struct Metadata {
     pub version: String,
     pub app_version: String,
     pub ingress_nginx: Subchart,
+    /// The published chart's file (below `templates/`) for each template whose name differs
+    /// from it: what Helm's `# Source:` says and `template --show-only` selects by.
+    #[serde(default)]
+    pub template_sources: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

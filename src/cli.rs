@@ -596,6 +596,12 @@ pub struct TemplateArgs {
     pub chart: ChartArg,
     #[command(flatten)]
     pub values: ValuesArgs,
+    /// Only the objects from this file of the published chart, as Helm names it
+    /// (templates/api-deployment.yaml, charts/ingress-nginx/templates/controller-service.yaml;
+    /// `*` and `?` match within a name), or this object (KIND/NAME, e.g.
+    /// Deployment/skypilot-api-server); repeat for more
+    #[arg(short = 's', long, value_name = "FILE|KIND/NAME", value_parser = crate::render::sources::ShowOnly::new)]
+    pub show_only: Vec<crate::render::sources::ShowOnly>,
 }
 
 /// Which embedded chart version renders the release, as Helm's `--version` picks a chart.

@@ -71,7 +71,14 @@ fn install_rank(kind: &str) -> (usize, &str) {
 /// Sorts into install order by kind. The sort is stable: objects of one kind keep the order
 /// they were rendered in, which is how Helm breaks those ties (by template path).
 pub fn sort_for_install(manifests: &mut [Manifest]) {
-    manifests.sort_by(|a, b| install_rank(&a.id.kind).cmp(&install_rank(&b.id.kind)));
+    sort_for_install_by(manifests, |manifest| manifest);
+}
+
+/// [`sort_for_install`] for items that each carry an object.
+pub fn sort_for_install_by<T>(items: &mut [T], manifest: impl Fn(&T) -> &Manifest) {
+    items.sort_by(|a, b| {
+        install_rank(&manifest(a).id.kind).cmp(&install_rank(&manifest(b).id.kind))
+    });
 }
 
 /// Marks an object as the release's and records the hash of what will be applied.

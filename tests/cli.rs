@@ -274,3 +274,57 @@ fn a_reader_that_closes_the_pipe_early_ends_skyctl_quietly() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+// `template --show-only` ended in "unexpected argument"; Helm users pick one file of the chart
+// with it, and skyctl also takes an object by kind and name.
+#[test]
+fn template_shows_only_the_chart_files_or_objects_asked_for() {
+    let template = |args: &[&str]| {
+        skyctl()
+            .args(["template", "sky", "--version", "0.13.0"])
+            .args(args)
+            .run()
+    };
+    let kinds_of = |stdout: &str| -> Vec<String> {
+        skyctl::manifest::from_yaml_stream(stdout)
+            .unwrap()
+            .into_iter()
+            .map(|m| format!("{}/{}", m.id.kind, m.id.name))
+            .collect()
+    };
+    let one = template(&["--show-only", "templates/api-deployment.yaml"]).success();
+    assert_eq!(kinds_of(&one.stdout), ["Deployment/sky-api-server"]);
+    assert!(
+        one.stdout
+            .starts_with("---\n# Source: skypilot/templates/api-deployment.yaml\n"),
+        "Helm's Source line: {}",
+        one.stdout
+    );
+    let controller = template(&[
+        "-s",
+        "charts/ingress-nginx/templates/controller-service*.yaml",
+    ])
+    .success();
+    assert_eq!(
+        kinds_of(&controller.stdout),
+        [
+            // `*` matches within a name, so serviceaccount is one of them, as in Helm.
+            "ServiceAccount/sky-ingress-nginx",
+            "Service/sky-ingress-nginx-controller-admission",
+            "Service/sky-ingress-nginx-controller"
+        ]
+    );
+    let by_name = template(&["-s", "service/sky-api-service", "-s", "Ingress/*"]).success();
+    assert_eq!(
+        kinds_of(&by_name.stdout),
+        ["Service/sky-api-service", "Ingress/sky-ingress"]
+    );
+    template(&["-s", "templates/oauth2-proxy-deployment.yaml"])
+        .code(2)
+        .stderr_has("--show-only templates/oauth2-proxy-deployment.yaml: could not find")
+        .stderr_has("templates/api-deployment.yaml");
+    let bad = template(&["-s", "api-server"]);
+    bad.code(2)
+        .stderr_has("--show-only")
+        .stderr_has("names neither a chart file");
+}

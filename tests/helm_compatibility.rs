@@ -201,6 +201,53 @@ fn assert_matches_helm(version: &str, fixture: &str) {
         let actual = our_objects[our_ids.iter().position(|ours| *ours == id).unwrap()];
         assert_object_matches(fixture, expected, actual, &ours);
     }
+    assert_sources_match_helm(version, fixture);
+}
+
+/// Each object's `# Source:` in Helm's render, by identity.
+fn helm_sources(version: &str, name: &str) -> std::collections::BTreeMap<String, String> {
+    let text = std::fs::read_to_string(crate_path(&format!(
+        "tests/fixtures/helm/{version}/{name}.yaml"
+    )))
+    .unwrap();
+    text.split("\n---")
+        .filter_map(|document| {
+            let source = document
+                .lines()
+                .find_map(|line| line.strip_prefix("# Source: "))?;
+            let object: Value = serde_yaml_ng::from_str(document).ok()?;
+            (!object.is_null()).then(|| (identity(&object), source.to_owned()))
+        })
+        .collect()
+}
+
+/// skyctl names the published chart's file of every object as Helm's render does, which
+/// `template` prints and `template --show-only` selects by.
+fn assert_sources_match_helm(version: &str, fixture: &str) {
+    let helm = helm_sources(version, fixture);
+    let input = fixture_input(version, fixture);
+    let chart = skyctl::chart::Chart::find(version).unwrap();
+    let release = release(&input.release, &input.namespace);
+    let rendered = skyctl::render::render_sourced(
+        chart,
+        &support::render::chart_values_with(version, input.values),
+        &release,
+        &skyctl::render::AdmissionCertificate::generate(&release).unwrap(),
+        &std::sync::Arc::new(skyctl::render::Lookups::none()),
+    )
+    .unwrap();
+    let package = &chart.metadata().name;
+    let mut compared = 0;
+    for (template, manifest) in &rendered {
+        let id = identity(&manifest.object);
+        if let Some(expected) = helm.get(&id) {
+            let ours = skyctl::render::sources::helm_source(chart, template, manifest);
+            assert_eq!(format!("{package}/{ours}"), *expected, "{fixture}: {id}");
+            compared += 1;
+        }
+    }
+    // Every object but Helm's hooks, which skyctl does not render.
+    assert_eq!(compared, helm_objects(version, fixture).len(), "{fixture}");
 }
 
 /// One object of skyctl's render against Helm's.

@@ -15,10 +15,11 @@ mod ingress_nginx_names;
 mod lookups;
 mod parse;
 mod renderer;
+pub mod sources;
 
 pub use admission_certificate::AdmissionCertificate;
 pub use chart_names::ChartNames;
 pub use error::Error;
 pub use ingress_nginx_names::IngressNginxNames;
 pub use lookups::Lookups;
-pub use renderer::render;
+pub use renderer::{render, render_sourced};

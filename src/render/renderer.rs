@@ -29,6 +29,21 @@ pub fn render(
     cert: &AdmissionCertificate,
     lookups: &Arc<Lookups>,
 ) -> Result<Vec<Manifest>, Error> {
+    Ok(render_sourced(chart, values, release, cert, lookups)?
+        .into_iter()
+        .map(|(_, manifest)| manifest)
+        .collect())
+}
+
+/// [`render`], each object with the template that made it (`sources::helm_source` names the
+/// published chart's file for it).
+pub fn render_sourced(
+    chart: &'static Chart,
+    values: &serde_json::Value,
+    release: &Release,
+    cert: &AdmissionCertificate,
+    lookups: &Arc<Lookups>,
+) -> Result<Vec<(&'static str, Manifest)>, Error> {
     let env = environment(chart);
     let context = context! {
         ..template_context(chart, values, release, cert),
@@ -40,7 +55,11 @@ pub fn render(
             .get_template(name)
             .and_then(|template| template.render(&context))
             .map_err(|err| Error::from_template(name, &err))?;
-        manifests.extend(parse_rendered(name, &text)?);
+        manifests.extend(
+            parse_rendered(name, &text)?
+                .into_iter()
+                .map(|manifest| (name, manifest)),
+        );
     }
     Ok(manifests)
 }
