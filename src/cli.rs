@@ -428,6 +428,10 @@ pub struct UninstallArgs {
     /// install` of the release's name fails
     #[arg(long)]
     pub delete_helm_history: bool,
+    /// Keep the release's records, the newest marked uninstalled: `history` and `get` still
+    /// read them, `rollback` returns to one, and `install` starts again beside them
+    #[arg(long, conflicts_with = "delete_namespace")]
+    pub keep_history: bool,
     /// A release that does not exist is no error
     #[arg(long)]
     pub ignore_not_found: bool,

@@ -122,6 +122,12 @@ pub enum Refusal {
     #[error("namespace {0} does not exist; create it, or pass --create-namespace")]
     NoNamespace(String),
     #[error(
+        "release {name} was uninstalled with --keep-history: it has no deployed revision to \
+         upgrade. `skyctl install {name} -n {namespace}` installs it again, `skyctl rollback \
+         {name} REVISION -n {namespace}` returns to one of its revisions"
+    )]
+    Uninstalled { name: String, namespace: String },
+    #[error(
         "{object} belongs to {owner}; skyctl never takes over another release's objects. Nothing was changed.\n\
          Uninstall that release first, or share its ingress-nginx by installing this one with \
          --set ingress-nginx.enabled=false."
@@ -157,7 +163,7 @@ impl Refusal {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Refusal::NoNamespace(_) | Refusal::NoSuchRevision { .. }
+            Refusal::NoNamespace(_) | Refusal::NoSuchRevision { .. } | Refusal::Uninstalled { .. }
         )
     }
 }
@@ -424,7 +430,16 @@ fn check_operation(
     history: &History,
 ) -> Result<bool, Refusal> {
     let deployed_once = history.ever_deployed();
+    // Kept by `uninstall --keep-history`: its objects are gone. Installing again makes a new
+    // revision beside the kept ones (Helm's `install --replace`, and its `upgrade --install`);
+    // a rollback returns to a kept revision, as Helm's does.
+    let uninstalled = history.uninstalled().is_some();
     match operation {
+        Operation::Install | Operation::Upgrade { install: true } if uninstalled => Ok(true),
+        Operation::Upgrade { install: false } if uninstalled => Err(Refusal::Uninstalled {
+            name: release.name.clone(),
+            namespace: release.namespace.clone(),
+        }),
         Operation::Install if deployed_once => {
             let latest = history.latest().expect("a deployed release has records");
             Err(Refusal::AlreadyInstalled {

@@ -116,6 +116,89 @@ async fn list_picks_releases_by_state_and_name_with_helms_flags() {
     f.run("uninstall", &[]).success();
 }
 
+// `uninstall --keep-history` ended in "unexpected argument". As in Helm, the records stay with
+// the newest marked uninstalled; history and get still read them, rollback returns to one,
+// install starts again beside them, and a plain uninstall deletes them.
+#[tokio::test]
+async fn uninstall_keep_history_keeps_the_records_for_rollback_and_a_new_install() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            "apiService.replicas=2",
+        ],
+    )
+    .success();
+    let api_server = format!("{}-api-server", f.release());
+    let exists = || async {
+        f.deployments()
+            .get_opt(&api_server)
+            .await
+            .unwrap()
+            .is_some()
+    };
+    let statuses = || -> Vec<String> {
+        let history = bare(&f, &["history", f.release(), "-o", "json"])
+            .run()
+            .success();
+        json_of(&history.stdout)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{}:{}", r["revision"], r["status"].as_str().unwrap()))
+            .collect()
+    };
+    f.run("uninstall", &["--keep-history", "--dry-run"])
+        .success()
+        .stderr_has("would keep the release's 2 revision record(s), the newest marked uninstalled");
+    assert!(exists().await, "a dry run changes nothing");
+    f.run("uninstall", &["--keep-history"]).success();
+    assert!(!exists().await, "the objects go");
+    assert_eq!(statuses(), ["1:superseded", "2:uninstalled"]);
+    let status = f.status();
+    assert_eq!(status["status"], "uninstalled", "{status}");
+    assert_eq!(status["objects"], json!([]), "{status}");
+    let listed = bare(&f, &["list", "--uninstalled", "-q"]).run().success();
+    assert_eq!(listed.stdout.trim(), f.release());
+    f.run("upgrade", &["--no-wait"])
+        .code(2)
+        .stderr_has("was uninstalled with --keep-history")
+        .stderr_has("skyctl install");
+    f.run("uninstall", &["--keep-history"])
+        .code(2)
+        .stderr_has("already uninstalled");
+    f.run("uninstall", &["--keep-history", "--delete-namespace"])
+        .code(2)
+        .stderr_has("--delete-namespace");
+
+    f.run("rollback", &["1", "--no-wait"]).success();
+    assert!(exists().await, "rollback brings revision 1's objects back");
+    assert_eq!(statuses(), ["1:superseded", "2:uninstalled", "3:deployed"]);
+    f.run("uninstall", &["--keep-history"]).success();
+    f.run("install", &["--no-wait"]).success();
+    assert!(exists().await);
+    assert_eq!(
+        statuses(),
+        [
+            "1:superseded",
+            "2:uninstalled",
+            "3:uninstalled",
+            "4:deployed"
+        ]
+    );
+    f.run("uninstall", &[]).success();
+    assert!(!exists().await);
+    bare(&f, &["history", f.release()])
+        .run()
+        .code(1)
+        .stderr_has("not found");
+}
+
 #[tokio::test]
 async fn list_shows_helms_columns_for_the_namespace_or_every_namespace() {
     let _serial = cluster::exclusive().await;

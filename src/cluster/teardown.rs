@@ -33,6 +33,8 @@ pub struct Options {
     pub force_unlock: bool,
     /// Decide and report; write nothing.
     pub dry_run: bool,
+    /// Keep the records, the newest marked uninstalled (Helm's `--keep-history`).
+    pub keep_history: bool,
 }
 
 /// What `--delete-namespace` will do with the namespace.
@@ -212,7 +214,15 @@ pub async fn run<S: ReleaseStorage>(
             }
             NamespacePlan::Stays | NamespacePlan::NotCreatedBySkyctl => false,
         };
-        if !namespace_deleted {
+        if options.keep_history {
+            storage
+                .update(&ReleaseRecord {
+                    status: ReleaseStatus::Uninstalled,
+                    description: "Uninstallation complete".into(),
+                    ..latest.clone()
+                })
+                .await?;
+        } else if !namespace_deleted {
             for record in &history.records {
                 storage.delete(record).await?;
             }

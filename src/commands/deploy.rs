@@ -680,6 +680,11 @@ async fn undo(
                 wait: args.wait.limit(),
                 force_unlock: false,
                 dry_run: false,
+                // A history kept by `uninstall --keep-history` stays kept.
+                keep_history: after
+                    .records
+                    .iter()
+                    .any(|r| r.status == crate::release::ReleaseStatus::Uninstalled),
             };
             teardown::run(&manager, &storage, release, &after, &options, &mut Silent)
                 .await

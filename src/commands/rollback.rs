@@ -7,7 +7,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
-    if history.deployed().is_none() {
+    if history.deployed().is_none() && history.uninstalled().is_none() {
         return Err(super::not_found(&release));
     }
     let to = match args.revision {

@@ -58,8 +58,9 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
     let release = super::release(cluster, &args.release.release);
     let history = super::existing_history(&client, &release).await?;
     let latest = super::pick_revision(&history, &release, args.revision)?;
-    // The cluster holds the newest revision's objects: an older one is shown as recorded.
-    let live = history.latest() == Some(latest);
+    // The cluster holds the newest revision's objects, unless it was uninstalled with its
+    // history kept: an older one is shown as recorded.
+    let live = history.latest() == Some(latest) && history.uninstalled().is_none();
     let manager = ObjectManager::new(&client);
     let mut objects = Vec::new();
     for id in latest.inventory.iter().filter(|_| live) {

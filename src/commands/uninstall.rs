@@ -20,7 +20,15 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         wait: args.wait.limit(),
         force_unlock: args.lock.force_unlock,
         dry_run: args.dry_run,
+        keep_history: args.keep_history,
     };
+    if history.uninstalled().is_some() && args.keep_history {
+        return Err(crate::error::invalid_input(anyhow::anyhow!(
+            "release {} is already uninstalled and its history kept; uninstall it without \
+             --keep-history to delete the history",
+            release.name
+        )));
+    }
     let manager = ObjectManager::new(&client);
     let storage = SecretStorage::new(&client, &release.namespace, &release.name);
     let mut progress = LiveProgress::new();
@@ -56,6 +64,12 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             namespace,
         } => {
             report_dry_run(&release, &teardown, &namespace);
+            if args.keep_history {
+                eprintln!(
+                    "  would keep the release's {} revision record(s), the newest marked uninstalled",
+                    history.records.len()
+                );
+            }
             let kept = helm_handover::kept_history(&client, &release).await?;
             if !kept.is_empty() {
                 let verb = if args.delete_helm_history {

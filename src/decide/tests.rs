@@ -202,6 +202,10 @@ fn operations_the_history_does_not_allow_are_refused() {
     use ReleaseStatus::*;
     let deployed = History::new(vec![record(1, Deployed, vec![])]);
     let failed_install = History::new(vec![record(1, Failed, vec![])]);
+    let kept = History::new(vec![
+        record(1, Superseded, vec![]),
+        record(2, Uninstalled, vec![]),
+    ]);
     let empty = History::default();
     // Table: operation, history, expected outcome (None: allowed).
     let cases: Vec<(&str, Operation, &History, Option<&str>)> = vec![
@@ -252,6 +256,30 @@ fn operations_the_history_does_not_allow_are_refused() {
             "rollback to a revision that was",
             Operation::Rollback { to: 1 },
             &deployed,
+            None,
+        ),
+        (
+            "install over a history kept by uninstall",
+            Operation::Install,
+            &kept,
+            None,
+        ),
+        (
+            "upgrade --install over a history kept by uninstall",
+            Operation::Upgrade { install: true },
+            &kept,
+            None,
+        ),
+        (
+            "upgrade of a release uninstalled with its history kept",
+            Operation::Upgrade { install: false },
+            &kept,
+            Some("was uninstalled with --keep-history"),
+        ),
+        (
+            "rollback of a release uninstalled with its history kept",
+            Operation::Rollback { to: 1 },
+            &kept,
             None,
         ),
     ];

@@ -44,13 +44,20 @@ impl History {
         })
     }
 
-    /// Helm's default rollback target: the newest superseded revision before the deployed one.
+    /// The newest revision, when it was uninstalled with its history kept.
+    pub fn uninstalled(&self) -> Option<&ReleaseRecord> {
+        self.latest()
+            .filter(|latest| latest.status == ReleaseStatus::Uninstalled)
+    }
+
+    /// Helm's default rollback target: the newest superseded revision before the deployed one
+    /// (or before the uninstalled one whose history was kept).
     pub fn previous(&self) -> Option<&ReleaseRecord> {
-        let deployed = self.deployed()?;
+        let current = self.deployed().or_else(|| self.uninstalled())?;
         self.records
             .iter()
             .rev()
-            .find(|r| r.revision < deployed.revision && r.status == ReleaseStatus::Superseded)
+            .find(|r| r.revision < current.revision && r.status == ReleaseStatus::Superseded)
     }
 
     /// Objects the release may own on the cluster: those of the deployed revision and of every
