@@ -141,6 +141,41 @@ impl Stored {
     }
 }
 
+/// A Secret the release's pods read that skyctl did not store: made by hand, as upstream's
+/// guide makes them (`kubectl create secret`), or kept from a Helm release skyctl adopted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MadeElsewhere {
+    /// The kind whose Secret the chart reads under this name by default, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    pub secret: String,
+    pub exists: bool,
+}
+
+/// Of the Secrets the release's pods `read` (none the release renders), those skyctl did not
+/// store, each once, in name order. `existing`: the names of the namespace's Secrets.
+pub fn made_elsewhere<'a>(
+    read: impl IntoIterator<Item = &'a str>,
+    existing: &[String],
+    stored: &[Stored],
+) -> Vec<MadeElsewhere> {
+    let names: std::collections::BTreeSet<&str> = read
+        .into_iter()
+        .filter(|secret| !stored.iter().any(|s| s.secret == *secret))
+        .collect();
+    names
+        .into_iter()
+        .map(|secret| MadeElsewhere {
+            kind: Kind::ALL
+                .into_iter()
+                .find(|kind| kind.default_secret() == secret),
+            secret: secret.to_owned(),
+            exists: existing.iter().any(|name| name == secret),
+        })
+        .collect()
+}
+
 /// The labels and annotations that mark a Secret as holding `credential`, read back by
 /// [`stored_among`].
 pub fn marks(credential: &Stored) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
@@ -370,6 +405,33 @@ mod tests {
 
     fn current() -> &'static Chart {
         Chart::find("0.13.0").unwrap()
+    }
+
+    #[test]
+    fn secrets_read_but_not_stored_are_made_elsewhere() {
+        let stored = [Stored::new(Kind::Gcp, "gcp-credentials")];
+        let existing = ["aws-credentials".to_owned(), "gcp-credentials".to_owned()];
+        let read = [
+            "gcp-credentials",
+            "aws-credentials",
+            "team-kube",
+            "aws-credentials",
+        ];
+        assert_eq!(
+            made_elsewhere(read, &existing, &stored),
+            [
+                MadeElsewhere {
+                    kind: Some(Kind::Aws),
+                    secret: "aws-credentials".into(),
+                    exists: true
+                },
+                MadeElsewhere {
+                    kind: None,
+                    secret: "team-kube".into(),
+                    exists: false
+                },
+            ]
+        );
     }
 
     #[test]

@@ -870,6 +870,28 @@ async fn creds_add_over_a_hand_made_secret_asks_for_take_ownership_and_then_rest
         &["--no-wait", "--set", "awsCredentials.enabled=true"],
     )
     .success();
+    // The hand-made Secret the release uses is listed, as made outside skyctl, where `creds
+    // list` and doctor said "none stored".
+    let creds = |args: &[&str]| {
+        skyctl()
+            .kubeconfig(cluster::kubeconfig())
+            .args(["-n", &f.ns.name, "creds", "list", f.release()])
+            .args(args)
+            .run()
+            .success()
+    };
+    creds(&[]).stdout_has(&format!(
+        "aws   Secret aws-credentials: made outside skyctl, used by release {}",
+        f.release()
+    ));
+    let rows: Value = serde_json::from_str(&creds(&["-o", "json"]).stdout).unwrap();
+    assert_eq!(
+        rows,
+        json!([{"kind": "aws", "secret": "aws-credentials", "exists": true,
+                "usedBy": [f.release()], "usedByRelease": true, "madeBySkyctl": false}])
+    );
+    f.run("doctor", &["--set", "awsCredentials.enabled=true"])
+        .stdout_has("Secret aws-credentials (used; made outside skyctl)");
     let add = |extra: &[&str]| f.creds_add_aws("AKIANEWNEWNEW", SECRET).args(extra).run();
     let mark = support::audit::mark();
     let refused = add(&[])

@@ -36,6 +36,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             let release = super::release(cluster, release.name());
             let stored = credential_secrets::list(&client, &release.namespace).await?;
             let users = releases_using(&client, &release.namespace, &stored).await?;
+            let elsewhere = credential_secrets::made_elsewhere(&client, &release, &stored).await?;
             if output.output != OutputFormat::Text {
                 let rows: Vec<Value> = stored
                     .iter()
@@ -44,18 +45,28 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
                         let mut row = serde_json::to_value(s).expect("serializable");
                         row["usedBy"] = users.clone().into();
                         row["usedByRelease"] = users.contains(&release.name).into();
+                        row["madeBySkyctl"] = true.into();
                         row
                     })
+                    .chain(elsewhere.iter().map(|s| {
+                        let mut row = serde_json::to_value(s).expect("serializable");
+                        row["usedBy"] = vec![release.name.clone()].into();
+                        row["usedByRelease"] = true.into();
+                        row["madeBySkyctl"] = false.into();
+                        row
+                    }))
                     .collect();
                 return crate::ui::print(&rows, output.output.into());
             }
-            if stored.is_empty() {
+            if stored.is_empty() && elsewhere.is_empty() {
                 println!("no credentials stored in namespace {}", release.namespace);
             }
             // The longest listed kind sets the column, five wide at least as it always was.
             let width = stored
                 .iter()
-                .map(|s| kind_name(s.kind).len())
+                .map(|s| s.kind)
+                .chain(elsewhere.iter().filter_map(|s| s.kind))
+                .map(|kind| kind_name(kind).len())
                 .fold(5, usize::max);
             for (s, users) in stored.iter().zip(&users) {
                 let project = s
@@ -73,6 +84,18 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
                     kind_name(s.kind),
                     s.secret
                 );
+            }
+            for s in &elsewhere {
+                let state = if s.exists {
+                    format!("made outside skyctl, used by release {}", release.name)
+                } else {
+                    format!(
+                        "missing: release {} reads it, and its pods cannot start without it",
+                        release.name
+                    )
+                };
+                let kind = s.kind.map(kind_name).unwrap_or_else(|| "-".into());
+                println!("{kind:<width$} Secret {}: {state}", s.secret);
             }
             Ok(())
         }

@@ -42,6 +42,46 @@ pub async fn list(client: &kube::Client, namespace: &str) -> anyhow::Result<Vec<
     Ok(stored_among(secrets.items.iter().map(|s| &s.metadata)))
 }
 
+/// The Secrets the release's deployed revision has its pods read that skyctl did not store
+/// (`stored`): made by hand, or kept from Helm after adopt. None without a deployed revision.
+pub async fn made_elsewhere(
+    client: &kube::Client,
+    release: &crate::release::Release,
+    stored: &[Stored],
+) -> anyhow::Result<Vec<crate::credentials::MadeElsewhere>> {
+    use crate::release::storage::ReleaseStorage;
+    let storage = crate::cluster::release_secrets::SecretStorage::new(
+        client,
+        &release.namespace,
+        &release.name,
+    );
+    let history = crate::release::History::new(storage.list().await?);
+    let Some(deployed) = history.deployed() else {
+        return Ok(Vec::new());
+    };
+    let manifests = storage.manifests(deployed).await?;
+    let api: Api<Secret> = Api::namespaced(client.clone(), &release.namespace);
+    let existing: Vec<String> = api
+        .list_metadata(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .filter_map(|s| s.metadata.name)
+        .collect();
+    // The release's OAuth client is its login, not credentials.
+    let login = super::oauth_client::secret_name(&release.name);
+    let reads = crate::preflight::intent::secrets_read(&manifests);
+    Ok(crate::credentials::made_elsewhere(
+        reads
+            .iter()
+            .filter(|read| read.workload.namespace.as_deref() == Some(&release.namespace))
+            .map(|read| read.secret)
+            .filter(|secret| *secret != login),
+        &existing,
+        stored,
+    ))
+}
+
 /// Deletes the stored credentials of one kind; returns what was deleted.
 pub async fn remove(
     client: &kube::Client,

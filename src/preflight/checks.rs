@@ -1308,7 +1308,17 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
         Ok(stored) => stored,
         Err(why) => return Finding::unknown(Check::Credentials, "stored credentials", why),
     };
-    if stored.is_empty() {
+    // The release's OAuth client is its login, not credentials.
+    let client = crate::guide::oauth_client::secret_name(&intent.release.name);
+    let elsewhere = crate::credentials::made_elsewhere(
+        reads
+            .iter()
+            .filter(|read| here(read.workload) && read.secret != client)
+            .map(|read| read.secret),
+        secrets,
+        stored,
+    );
+    if stored.is_empty() && elsewhere.is_empty() {
         return Finding::pass(
             Check::Credentials,
             "none stored in the namespace (add some with `skyctl creds add`)",
@@ -1322,6 +1332,11 @@ fn credentials(intent: &Intent, facts: &Facts) -> Finding {
             }
             _ => format!("Secret {} (used)", s.secret),
         })
+        .chain(
+            elsewhere
+                .iter()
+                .map(|s| format!("Secret {} (used; made outside skyctl)", s.secret)),
+        )
         .collect();
     Finding::pass(Check::Credentials, described.join(", "))
 }
