@@ -21,6 +21,9 @@ const TENANT_ID: &str = "skyctl.io/nebius-tenant-id";
 /// or the SSH node pools that name its keys. Kept with the Secret so that every later install
 /// turns the same values on; never secret.
 const SETTINGS: &str = "skyctl.io/values";
+/// The Kubernetes contexts a kubeconfig was stored with (JSON list): an install after `creds
+/// add kube` allows them in the SkyPilot config, as `creds add` would have in a release.
+const CONTEXTS: &str = "skyctl.io/kube-contexts";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,6 +129,9 @@ pub struct Stored {
     /// Other values of the section that go with the Secret (see [`SETTINGS`]).
     #[serde(skip)]
     pub settings: Map<String, Value>,
+    /// A kubeconfig's contexts (see [`CONTEXTS`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contexts: Vec<String>,
 }
 
 impl Stored {
@@ -137,6 +143,7 @@ impl Stored {
             project: None,
             tenant_id: None,
             settings: Map::new(),
+            contexts: Vec::new(),
         }
     }
 }
@@ -192,6 +199,9 @@ pub fn marks(credential: &Stored) -> (BTreeMap<String, String>, BTreeMap<String,
             Value::Object(credential.settings.clone()).to_string(),
         );
     }
+    if !credential.contexts.is_empty() {
+        annotations.insert(CONTEXTS.to_owned(), json!(credential.contexts).to_string());
+    }
     let labels = BTreeMap::from([(LABEL.to_owned(), credential.kind.label().to_owned())]);
     (labels, annotations)
 }
@@ -210,6 +220,10 @@ pub fn stored_among<'a>(secrets: impl IntoIterator<Item = &'a ObjectMeta>) -> Ve
                 tenant_id: annotation(TENANT_ID),
                 settings: annotation(SETTINGS)
                     .map(|s| settings_from(&s))
+                    .unwrap_or_default(),
+                // One edited into something else counts as none.
+                contexts: annotation(CONTEXTS)
+                    .and_then(|text| serde_json::from_str(&text).ok())
                     .unwrap_or_default(),
             })
         })

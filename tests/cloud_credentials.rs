@@ -760,6 +760,47 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
         .stderr_has("$SKYCTL_DB_CONNECTION_STRING");
 }
 
+// The seed guide's order is Secrets first, then install. `creds add kube` with two contexts
+// before the release existed printed a config snippet the install never used, so the server
+// allowed one context.
+#[tokio::test]
+async fn contexts_stored_before_the_install_are_allowed_by_the_install() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(TestChart::Current).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster: {{server: \"https://10.0.0.1\"}}\ncontexts:\n- name: a\n  context: {{cluster: c, user: u}}\n- name: b\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: {SECRET}}}\n"
+        ),
+    )
+    .unwrap();
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["-n", &f.ns.name, "creds", "add", "kube", f.release()])
+        .args(["--from-kubeconfig"])
+        .arg_path(&kubeconfig)
+        .args(["--from-context", "a", "--from-context", "b", "--no-wait"])
+        .run()
+        .success()
+        .stderr_has("the next `skyctl install` uses these settings")
+        .stderr_has("it also allows contexts a, b in the SkyPilot config");
+    f.run("install", &["--no-wait"])
+        .success()
+        .stderr_has("Secret kube-credentials (contexts a, b allowed in the SkyPilot config)");
+    let values = release_values(&f, &["--all"]);
+    let config: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(values["apiService"]["config"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        config["kubernetes"]["allowed_contexts"],
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>("[a, b]").unwrap(),
+        "{values}"
+    );
+    assert_eq!(values["kubernetesCredentials"]["useKubeconfig"], true);
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
 #[tokio::test]
 async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_keeps_its_own() {
     let _serial = cluster::exclusive().await;

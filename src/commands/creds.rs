@@ -377,7 +377,10 @@ async fn add(
             }
             to_allow.clone_from(&minimized.contexts);
             let found = Found {
-                stored: Stored::new(Kind::Kube, secret_name),
+                stored: Stored {
+                    contexts: minimized.contexts.clone(),
+                    ..Stored::new(Kind::Kube, secret_name)
+                },
                 data: minimized.secret_data(),
                 from: format!(
                     "contexts {} from {}",
@@ -537,16 +540,19 @@ async fn add(
     let contexts = to_allow.clone();
     let change = move |chart: &Chart, recorded: &Value| {
         let mut layers = credentials(chart, recorded)?;
-        layers.extend(allowed_contexts_layer(recorded, &contexts)?);
+        layers.extend(skypilot_config::allowed_contexts_layer(
+            recorded, &contexts,
+        )?);
         Ok(layers)
     };
     let applied = apply_to_release(&client, &release, change, wait).await?;
     if matches!(applied, Applied::NotInstalled) {
         not_installed(&release);
-        if let Ok(Some(snippet)) = skypilot_config::with_allowed_contexts(None, &to_allow) {
+        if !to_allow.is_empty() {
             eprintln!(
-                "SkyPilot uses only the contexts its config allows; add this to \
-                 apiService.config:\n{snippet}"
+                "it also allows contexts {} in the SkyPilot config (kubernetes.allowed_contexts), \
+                 kept with the Secret",
+                to_allow.join(", ")
             );
         }
     }
@@ -560,29 +566,6 @@ async fn add(
         eprintln!("the API server is restarting to read the new credentials");
     }
     Ok(())
-}
-
-/// The release's SkyPilot config (`apiService.config`, as recorded) with `contexts` allowed,
-/// as a layer, when that changes it.
-fn allowed_contexts_layer(
-    recorded: &Value,
-    contexts: &[String],
-) -> anyhow::Result<Option<ExtraLayer>> {
-    let config = recorded
-        .pointer("/apiService/config")
-        .and_then(Value::as_str);
-    let merged = skypilot_config::with_allowed_contexts(config, contexts).map_err(|err| {
-        invalid_input(anyhow::anyhow!(
-            "{err}; fix it with `skyctl upgrade --set-file apiService.config=FILE`"
-        ))
-    })?;
-    Ok(merged.map(|config| ExtraLayer {
-        label: "skyctl creds add kube (kubernetes.allowed_contexts)".into(),
-        values: serde_json::json!({"apiService": {"config": config}})
-            .as_object()
-            .cloned()
-            .expect("an object literal"),
-    }))
 }
 
 /// The kubeconfig kubectl would read: the first file of $KUBECONFIG, else ~/.kube/config.

@@ -198,7 +198,19 @@ async fn stored_credentials(
             label: format!("the credentials stored in Secret {}", stored.secret),
             values: credentials::values_for(&stored, true, chart),
         });
-        used.push(format!("Secret {}", stored.secret));
+        // A kubeconfig stored before the release existed brings the contexts it was stored
+        // with: SkyPilot uses only those its config allows.
+        match guide::skypilot_config::allowed_contexts_layer(&user.values, &stored.contexts)? {
+            Some(contexts) => {
+                layers.push(contexts);
+                used.push(format!(
+                    "Secret {} (contexts {} allowed in the SkyPilot config)",
+                    stored.secret,
+                    stored.contexts.join(", ")
+                ));
+            }
+            None => used.push(format!("Secret {}", stored.secret)),
+        }
     }
     let line = if used.is_empty() {
         "none stored in the namespace (add some with `skyctl creds add`)".to_owned()

@@ -194,6 +194,29 @@ fn yaml_scalar(text: &str) -> String {
     quoted
 }
 
+/// The release's SkyPilot config (`apiService.config`, as recorded) with `contexts` allowed,
+/// as a layer, when that changes it.
+pub fn allowed_contexts_layer(
+    recorded: &serde_json::Value,
+    contexts: &[String],
+) -> anyhow::Result<Option<crate::values::ExtraLayer>> {
+    let config = recorded
+        .pointer("/apiService/config")
+        .and_then(serde_json::Value::as_str);
+    let merged = with_allowed_contexts(config, contexts).map_err(|err| {
+        crate::error::invalid_input(anyhow::anyhow!(
+            "{err}; fix it with `skyctl upgrade --set-file apiService.config=FILE`"
+        ))
+    })?;
+    Ok(merged.map(|config| crate::values::ExtraLayer {
+        label: "skyctl creds add kube (kubernetes.allowed_contexts)".into(),
+        values: serde_json::json!({"apiService": {"config": config}})
+            .as_object()
+            .cloned()
+            .expect("an object literal"),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
