@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
 use crate::credentials::Kind;
+use crate::helm_release::{self, HelmState};
 use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
@@ -1179,6 +1180,7 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
         Err(why) => return Finding::unknown(Check::Helm, "Helm's release records", why),
     };
     let release = intent.release;
+    let state = HelmState::of(records.iter().map(|r| (r.revision, r.status.as_str())));
     let Some(newest) = records.iter().max_by_key(|r| r.revision) else {
         return Finding::pass(
             Check::Helm,
@@ -1203,12 +1205,25 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
         "Helm release {} is in namespace {} (revision {}, {}, kept in {}s)",
         release.name, release.namespace, newest.revision, newest.status, newest.storage
     );
-    let fix = format!(
-        "move it to skyctl with its values, objects and login: skyctl adopt {name} -n {ns} \
-         (--dry-run shows how)",
+    let adopt = format!(
+        "skyctl adopt {name} -n {ns}",
         name = release.name,
         ns = release.namespace
     );
+    let fix = match state {
+        HelmState::Deployed { revision, skipped } if !skipped.is_empty() => format!(
+            "move it to skyctl with its values, objects and login: {adopt} (--dry-run shows how); \
+             it adopts revision {revision}, the newest deployed, and passes by the newer ones, \
+             which never deployed"
+        ),
+        HelmState::NotDeployed { status, .. } => format!(
+            "it has no deployed revision, so there is nothing running to adopt: {}",
+            helm_release::way_out(&release.name, &release.namespace, &status)
+        ),
+        _ => format!(
+            "move it to skyctl with its values, objects and login: {adopt} (--dry-run shows how)"
+        ),
+    };
     if intent.take_ownership {
         Finding::warn(Check::Helm, summary, fix)
     } else {

@@ -1062,6 +1062,52 @@ fn a_helm_release_of_the_same_name_blocks_unless_taken_over() {
 }
 
 #[test]
+fn a_helm_release_that_never_deployed_is_sent_to_helm_and_one_with_a_failed_upgrade_to_adopt() {
+    let case = Case::new(CURRENT, &[]);
+    let records = |statuses: &[&str]| Facts {
+        helm: Ok(statuses
+            .iter()
+            .enumerate()
+            .map(|(at, status)| HelmRecord {
+                storage: "Secret",
+                name: format!("sh.helm.release.v1.sky.v{}", at + 1),
+                revision: at as u32 + 1,
+                status: (*status).into(),
+            })
+            .collect()),
+        ..case.fine()
+    };
+    for (statuses, wanted, unwanted) in [
+        (
+            &["failed"][..],
+            &[
+                "revision 1, failed",
+                "helm uninstall sky -n team --keep-history",
+            ][..],
+            "helm rollback",
+        ),
+        (
+            &["pending-install"],
+            &["helm uninstall sky -n team --keep-history"],
+            "skyctl adopt",
+        ),
+        (
+            &["deployed", "pending-upgrade"],
+            &[
+                "skyctl adopt sky -n team",
+                "adopts revision 1, the newest deployed",
+            ],
+            "helm uninstall",
+        ),
+    ] {
+        let finding = case.finding(&records(statuses), Check::Helm);
+        assert_finding(&finding, Status::Block, wanted);
+        let fix = finding.fix.unwrap_or_default();
+        assert!(!fix.contains(unwanted), "{statuses:?}: {fix}");
+    }
+}
+
+#[test]
 fn helm_records_are_read_from_their_labels_only() {
     let meta = |labels: Value| -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         from(json!({"name": "sh.helm.release.v1.sky.v3", "labels": labels}))
