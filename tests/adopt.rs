@@ -1593,3 +1593,22 @@ async fn helms_marks_leave_the_skypilot_system_namespace_helm_made() {
     );
     assert!(live["metadata"]["deletionTimestamp"].is_null(), "it stays");
 }
+// The ingress-nginx controller's pod template carries `app.kubernetes.io/managed-by`, which
+// adopt changes from Helm to skyctl: its pods start anew, and the dry run did not say so.
+#[tokio::test]
+async fn adopts_dry_run_says_which_pods_start_anew() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let (release, ns) = (f.release(), &f.ns.name);
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has(&format!(
+            "Deployment {ns}/{release}-ingress-nginx-controller would restart its pods"
+        ))
+        .stderr_has("app.kubernetes.io/managed-by")
+        .stderr_lacks(&format!(
+            "Deployment {ns}/{release}-api-server would restart"
+        ));
+}
