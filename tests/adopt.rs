@@ -1612,3 +1612,31 @@ async fn adopts_dry_run_says_which_pods_start_anew() {
             "Deployment {ns}/{release}-api-server would restart"
         ));
 }
+// Killed once its revision was recorded, adopt left a release that `upgrade` called "not
+// found".
+#[tokio::test]
+async fn an_upgrade_after_an_interrupted_adopt_says_to_run_adopt_again() {
+    let _serial = cluster::exclusive().await;
+    for (point, nth) in [(Point::RecordedPending, 1), (Point::PhaseApplied, 3)] {
+        let f = Fixture::new().await;
+        let dir = tempfile::tempdir().unwrap();
+        let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+        let claim = claim_uid(&f).await;
+        f.command("adopt", &[])
+            .interrupted_at(point, nth)
+            .run()
+            .interrupted();
+        let mark = audit::mark();
+        upgrade(&f, &[], None)
+            .code(1)
+            .stderr_has(&format!(
+                "an adopt was interrupted: run `skyctl adopt {} -n {}` again",
+                f.release(),
+                f.ns.name
+            ))
+            .stderr_lacks("not found");
+        assert!(writes_since(&mark, &f.ns.name).is_empty(), "{point:?}");
+        f.run("adopt", &[]).success();
+        assert_adopted(&f, claim).await;
+    }
+}

@@ -202,6 +202,10 @@ fn operations_the_history_does_not_allow_are_refused() {
     use ReleaseStatus::*;
     let deployed = History::new(vec![record(1, Deployed, vec![])]);
     let failed_install = History::new(vec![record(1, Failed, vec![])]);
+    let adopting = History::new(vec![ReleaseRecord {
+        description: ADOPTING.into(),
+        ..record(1, PendingInstall, vec![])
+    }]);
     let empty = History::default();
     // Table: operation, history, expected outcome (None: allowed).
     let cases: Vec<(&str, Operation, &History, Option<&str>)> = vec![
@@ -235,6 +239,18 @@ fn operations_the_history_does_not_allow_are_refused() {
             Operation::Upgrade { install: false },
             &failed_install,
             Some("not found"),
+        ),
+        (
+            "upgrade of an adopt that was interrupted",
+            Operation::Upgrade { install: false },
+            &adopting,
+            Some("an adopt was interrupted: run `skyctl adopt sky -n team` again"),
+        ),
+        (
+            "rollback of an adopt that was interrupted",
+            Operation::Rollback { to: 1 },
+            &adopting,
+            Some("an adopt was interrupted"),
         ),
         (
             "rollback of nothing",
@@ -424,7 +440,10 @@ fn adopt_takes_over_its_helm_releases_objects_and_unmarked_ones_but_never_anothe
             adopt,
         );
         match decision {
-            Ok(Decision::Rollout(_)) if taken => {}
+            // Its pending revision says it is an adopt's, should the run stop before it deploys.
+            Ok(Decision::Rollout(rollout)) if taken => {
+                assert_eq!(rollout.record.description, ADOPTING)
+            }
             Err(refusal @ Refusal::OtherHelmRelease { .. }) if !taken => {
                 let text = refusal.to_string();
                 assert!(
