@@ -1640,3 +1640,39 @@ async fn an_upgrade_after_an_interrupted_adopt_says_to_run_adopt_again() {
         assert_adopted(&f, claim).await;
     }
 }
+// doctor checked a Helm release's name with the 0.13.0 defaults whatever chart Helm ran, put
+// the Helm line last, and sent the admin to --take-ownership for the objects adopt takes over.
+#[tokio::test]
+async fn doctor_checks_a_helm_release_with_its_own_chart_and_values_as_adopt_takes_it_over() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    let (release, ns) = (f.release(), &f.ns.name);
+    let doctor = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["doctor", release, "-n", ns])
+        .run()
+        .code(1)
+        .stdout_has(&format!("(chart {SEED_ERA})"))
+        .stdout_has(&format!("skyctl adopt {release} -n {ns}"))
+        .stdout_lacks("--take-ownership");
+    let checks: Vec<&str> = doctor
+        .stdout
+        .lines()
+        .filter(|line| {
+            line.starts_with("  ✓") || line.starts_with("  !") || line.starts_with("  ✗")
+        })
+        .collect();
+    assert!(checks[0].contains(" helm "), "{checks:#?}");
+    let objects = checks
+        .iter()
+        .find(|line| line.contains(" objects "))
+        .unwrap();
+    assert!(objects.contains("adopt takes them over"), "{objects}");
+    let class = checks
+        .iter()
+        .find(|line| line.contains(" ingress class "))
+        .unwrap();
+    assert!(class.starts_with("  ✓"), "{class}");
+}

@@ -24,6 +24,7 @@ struct Case {
     manifests: Vec<Manifest>,
     create_namespace: bool,
     take_ownership: bool,
+    adopting: bool,
 }
 
 impl Case {
@@ -56,6 +57,7 @@ impl Case {
             manifests,
             create_namespace: false,
             take_ownership: false,
+            adopting: false,
         }
     }
 
@@ -69,6 +71,7 @@ impl Case {
             namespace_exists: true,
             create_namespace: self.create_namespace,
             take_ownership: self.take_ownership,
+            adopting: self.adopting,
         }
     }
 
@@ -1354,6 +1357,47 @@ fn objects_of_another_release_or_of_nobody_block_unless_taken_over() {
         &["--take-ownership takes over"],
     );
     assert_finding(&case.finding(&other, Check::Objects), Status::Block, &[]);
+}
+
+#[test]
+fn objects_of_the_helm_release_of_the_name_are_adopts_to_take_over_never_take_ownerships() {
+    let mut case = Case::new(CURRENT, &[]);
+    let role = case.id("ClusterRole", "sky-api-role");
+    let class = ingress_class("nginx", "k8s.io/ingress-nginx", helm_owned("sky", "team"));
+    let helms = Facts {
+        live: [(role.clone(), live(&role, helm_owned("sky", "team")))].into(),
+        ingress_classes: Ok(vec![class]),
+        helm: Ok(vec![HelmRecord {
+            storage: "Secret",
+            name: "sh.helm.release.v1.sky.v1".into(),
+            revision: 1,
+            status: "deployed".into(),
+        }]),
+        ..case.fine()
+    };
+    // install: the Helm line first, and every line sends the admin to adopt.
+    let report = Report::assess(&case.intent(), &helms);
+    assert_eq!(report.findings[0].check, Check::Helm);
+    for check in [Check::Objects, Check::IngressClass] {
+        let finding = case.finding(&helms, check);
+        assert_finding(&finding, Status::Block, &["skyctl adopt sky -n team"]);
+        assert!(
+            !report.lines(false).contains("--take-ownership"),
+            "{check:?}"
+        );
+    }
+    // doctor, checking as adopt takes the release over.
+    case.adopting = true;
+    assert_finding(
+        &case.finding(&helms, Check::Objects),
+        Status::Pass,
+        &["adopt takes them over"],
+    );
+    assert_finding(
+        &case.finding(&helms, Check::IngressClass),
+        Status::Pass,
+        &[],
+    );
 }
 
 #[test]
