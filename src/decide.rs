@@ -120,6 +120,12 @@ pub enum Refusal {
     )]
     AdoptInterrupted { name: String, namespace: String },
     #[error(
+        "release {name} in namespace {namespace} is Helm's, not skyctl's: `skyctl adopt {name} \
+         -n {namespace}` takes it over (and finishes an adopt that was stopped before it \
+         recorded anything). Nothing was changed"
+    )]
+    HelmsRelease { name: String, namespace: String },
+    #[error(
         "release {name} has no revision {revision}; `skyctl history {name} -n {namespace}` \
          lists the revisions it keeps"
     )]
@@ -274,6 +280,17 @@ pub fn precheck(
         return Err(Refusal::NoNamespace(release.namespace.clone()));
     }
     Ok(installing)
+}
+
+/// A refusal of a release skyctl does not know, told in the light of a Helm release of the
+/// name with a deployed revision (`helm_deployed`): what to run is adopt, not install.
+pub fn beside_helm(refusal: Refusal, helm_deployed: bool) -> Refusal {
+    match refusal {
+        Refusal::NotFound { name, namespace } if helm_deployed => {
+            Refusal::HelmsRelease { name, namespace }
+        }
+        other => other,
+    }
 }
 
 /// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record:

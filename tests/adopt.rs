@@ -1612,12 +1612,19 @@ async fn adopts_dry_run_says_which_pods_start_anew() {
             "Deployment {ns}/{release}-api-server would restart"
         ));
 }
-// Killed once its revision was recorded, adopt left a release that `upgrade` called "not
-// found".
+// Killed before or after it recorded its revision, adopt left a release that `upgrade` called
+// "not found", sending the admin to install.
 #[tokio::test]
 async fn an_upgrade_after_an_interrupted_adopt_says_to_run_adopt_again() {
     let _serial = cluster::exclusive().await;
-    for (point, nth) in [(Point::RecordedPending, 1), (Point::PhaseApplied, 3)] {
+    let interrupted = "an adopt was interrupted: run `skyctl adopt";
+    // Stopped before it recorded anything, the release is still Helm's.
+    let helms = "is Helm's, not skyctl's: `skyctl adopt";
+    for (point, nth, said) in [
+        (Point::LockTaken, 1, helms),
+        (Point::RecordedPending, 1, interrupted),
+        (Point::PhaseApplied, 3, interrupted),
+    ] {
         let f = Fixture::new().await;
         let dir = tempfile::tempdir().unwrap();
         let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
@@ -1629,11 +1636,7 @@ async fn an_upgrade_after_an_interrupted_adopt_says_to_run_adopt_again() {
         let mark = audit::mark();
         upgrade(&f, &[], None)
             .code(1)
-            .stderr_has(&format!(
-                "an adopt was interrupted: run `skyctl adopt {} -n {}` again",
-                f.release(),
-                f.ns.name
-            ))
+            .stderr_has(&format!("{said} {} -n {}`", f.release(), f.ns.name))
             .stderr_lacks("not found");
         assert!(writes_since(&mark, &f.ns.name).is_empty(), "{point:?}");
         f.run("adopt", &[]).success();

@@ -407,6 +407,22 @@ fn an_object_no_release_owns_is_taken_over_only_when_told() {
 }
 
 #[test]
+fn an_upgrade_of_a_name_helm_holds_is_sent_to_adopt() {
+    let not_found = || Refusal::NotFound {
+        name: "sky".into(),
+        namespace: "team".into(),
+    };
+    let text = beside_helm(not_found(), true).to_string();
+    assert!(
+        text.contains("is Helm's, not skyctl's: `skyctl adopt sky -n team`"),
+        "{text}"
+    );
+    assert_eq!(beside_helm(not_found(), false), not_found());
+    let other = Refusal::NoNamespace("team".into());
+    assert_eq!(beside_helm(other.clone(), true), other);
+}
+
+#[test]
 fn adopt_takes_over_its_helm_releases_objects_and_unmarked_ones_but_never_another_helm_releases() {
     let helm_of = |name: &str, namespace: &str| json!({"meta.helm.sh/release-name": name, "meta.helm.sh/release-namespace": namespace});
     let adopt = Options {
