@@ -94,6 +94,12 @@ impl HelmRelease {
             self.chart.metadata.name, self.chart.metadata.version
         )
     }
+
+    /// Whether Helm ran `chart` itself: adopting into another version changes objects.
+    pub fn runs(&self, chart: &Chart) -> bool {
+        self.chart.metadata.name == chart.metadata().name
+            && self.chart.metadata.version == chart.version()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -443,10 +449,7 @@ pub fn chart_for(release: &HelmRelease, asked: Option<&str>) -> Result<&'static 
         Some(version) => Chart::find(version).map_err(|_| unknown()),
         None => Chart::all()
             .iter()
-            .find(|chart| {
-                chart.metadata().name == release.chart.metadata.name
-                    && chart.version() == release.chart.metadata.version
-            })
+            .find(|chart| release.runs(chart))
             .ok_or_else(unknown),
     }
 }

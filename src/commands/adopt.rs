@@ -214,7 +214,7 @@ async fn take_over(
     flags: Input,
     args: &AdoptArgs,
 ) -> anyhow::Result<Vec<ObjectRef>> {
-    let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
+    let moving = !helm.runs(chart);
     let adopted = adopted_values(release, helm, chart, flags, args.version.as_deref())?;
     let AdoptedValues {
         input,
@@ -309,9 +309,8 @@ pub(super) fn adopted_values(
     flags: Input,
     version: Option<&str>,
 ) -> anyhow::Result<AdoptedValues> {
-    let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
     let layer = helm_values(helm)?;
-    let layer = if moving {
+    let layer = if !helm.runs(chart) {
         let (known, dropped) =
             values::known_to(chart.definition(), layer).map_err(invalid_input)?;
         for key in dropped {
