@@ -91,8 +91,14 @@ pub enum Command {
     /// what Helm made that skyctl does not render (the admission certgen Jobs and their RBAC),
     /// records revision 1 with Helm's values, and retires Helm's records. The data volume is
     /// never touched. Safe to run again after an interruption: it picks up where it stopped.
+    ///
+    /// -f and --set change Helm's values as they would a release's recorded ones: a key Helm
+    /// took and skyctl refuses goes with --set KEY=null. A newer Helm revision that failed or
+    /// never finished is passed by: the newest deployed one is adopted. The chart's own
+    /// Prometheus and Grafana are left running, owned by nobody, with the commands that remove
+    /// them.
     #[command(
-        after_help = "Examples:\n  skyctl adopt skypilot -n skypilot --dry-run --diff\n  skyctl adopt skypilot -n skypilot\n  skyctl adopt old -n team --version 0.13.0   # Helm ran a chart version skyctl lacks"
+        after_help = "Examples:\n  skyctl adopt skypilot -n skypilot --dry-run --diff\n  skyctl adopt skypilot -n skypilot\n  skyctl adopt old -n team --version 0.13.0   # Helm ran a chart version skyctl lacks\n  skyctl adopt skypilot -n skypilot --set nameOverride=null   # a key Helm took and skyctl refuses"
     )]
     Adopt(AdoptArgs),
     /// Check the cluster before installing: rights, node ports, IngressClass, storage, capacity
@@ -568,6 +574,8 @@ pub struct AdoptArgs {
     /// Show a unified diff of every object that changes
     #[arg(long)]
     pub diff: bool,
+    #[command(flatten)]
+    pub values: ValuesArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]

@@ -91,6 +91,10 @@ pub struct Observation {
     pub live: BTreeMap<ObjectRef, DynamicObject>,
 }
 
+/// The description of the pending revision of an adopt: a run stopped before it deployed is
+/// known by it.
+pub const ADOPTING: &str = "Adopting from Helm";
+
 /// Why an operation does not run. Nothing was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -110,6 +114,17 @@ pub enum Refusal {
          `skyctl install {name}` installs this one."
     )]
     NotFound { name: String, namespace: String },
+    #[error(
+        "release {name} in namespace {namespace} was never deployed: an adopt was interrupted: \
+         run `skyctl adopt {name} -n {namespace}` again. Nothing was changed"
+    )]
+    AdoptInterrupted { name: String, namespace: String },
+    #[error(
+        "release {name} in namespace {namespace} is Helm's, not skyctl's: `skyctl adopt {name} \
+         -n {namespace}` takes it over (and finishes an adopt that was stopped before it \
+         recorded anything). Nothing was changed"
+    )]
+    HelmsRelease { name: String, namespace: String },
     #[error(
         "release {name} has no revision {revision}; `skyctl history {name} -n {namespace}` \
          lists the revisions it keeps"
@@ -273,6 +288,17 @@ pub fn precheck(
     Ok(installing)
 }
 
+/// A refusal of a release skyctl does not know, told in the light of a Helm release of the
+/// name with a deployed revision (`helm_deployed`): what to run is adopt, not install.
+pub fn beside_helm(refusal: Refusal, helm_deployed: bool) -> Refusal {
+    match refusal {
+        Refusal::NotFound { name, namespace } if helm_deployed => {
+            Refusal::HelmsRelease { name, namespace }
+        }
+        other => other,
+    }
+}
+
 /// Decides an install, upgrade or rollback of `release` to `plan`, with `values` to record:
 /// the user's, and those the objects were rendered from by `chart_version`.
 #[allow(clippy::too_many_arguments)]
@@ -380,12 +406,17 @@ pub fn decide(
         (false, Operation::Rollback { .. }) => ReleaseStatus::PendingRollback,
         (false, _) => ReleaseStatus::PendingUpgrade,
     };
+    let adopting = options.take_ownership == TakeOwnership::HelmRelease;
     let record = ReleaseRecord {
         name: release.name.clone(),
         namespace: release.namespace.clone(),
         revision: history.latest().map_or(1, |r| r.revision + 1),
         status,
-        description: String::new(),
+        description: if adopting {
+            ADOPTING.to_owned()
+        } else {
+            String::new()
+        },
         first_deployed: history
             .records
             .first()
@@ -451,6 +482,18 @@ fn check_operation(
         }
         // An install that failed or was interrupted never deployed: installing again retries it.
         Operation::Install | Operation::Upgrade { install: true } if !deployed_once => Ok(true),
+        // An adopt stopped before it deployed leaves its pending revision: only adopt finishes
+        // it, since Helm's records still hold the values and the leftovers.
+        Operation::Upgrade { .. } | Operation::Rollback { .. }
+            if history
+                .latest()
+                .is_some_and(|r| r.status.is_pending() && r.description == ADOPTING) =>
+        {
+            Err(Refusal::AdoptInterrupted {
+                name: release.name.clone(),
+                namespace: release.namespace.clone(),
+            })
+        }
         Operation::Upgrade { .. } | Operation::Rollback { .. } if !deployed_once => {
             Err(Refusal::NotFound {
                 name: release.name.clone(),

@@ -18,6 +18,7 @@ use crate::known_kinds;
 use crate::manifest::{self, Manifest, ObjectRef};
 use crate::ownership::{self, Owner};
 use crate::release::{History, Release};
+use crate::values::{self, origin::Origin};
 
 /// Helm's field manager, under which Helm 4 applies (server-side) and Helm 3 updates.
 pub const HELM_MANAGER: &str = "helm";
@@ -93,6 +94,12 @@ impl HelmRelease {
             self.chart.metadata.name, self.chart.metadata.version
         )
     }
+
+    /// Whether Helm ran `chart` itself: adopting into another version changes objects.
+    pub fn runs(&self, chart: &Chart) -> bool {
+        self.chart.metadata.name == chart.metadata().name
+            && self.chart.metadata.version == chart.version()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,11 +133,13 @@ pub enum HelmError {
         config_map: u32,
     },
     #[error(
-        "Helm release {name} has no deployed revision (its newest, revision {revision}, is {status}); \
-         fix it with Helm first (`helm rollback {name}`), then adopt it"
+        "Helm release {name} has no deployed revision (its newest, revision {revision}, is \
+         {status}): there is nothing running to adopt. Nothing was changed. {}",
+        way_out(name, namespace, status)
     )]
     NotDeployed {
         name: String,
+        namespace: String,
         revision: u32,
         status: String,
     },
@@ -185,13 +194,86 @@ impl HelmError {
     }
 }
 
-/// The revision to adopt: the newest deployed one. A newer failed or pending revision means
-/// Helm's own state needs fixing first. Records in both of Helm's drivers are two releases
-/// (Helm reads one driver at a time): their revision numbers say nothing about which is live.
-pub fn newest_deployed<'a>(
-    name: &str,
+/// The revision adopt takes over, and the newer ones it passes by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adoptable<'a> {
+    /// The newest deployed revision: what runs.
+    pub revision: &'a StoredRevision,
+    /// Newer revisions that never deployed (a failed upgrade, or one Helm left pending when
+    /// it was stopped), oldest first. Their records are retired with the others.
+    pub skipped: Vec<&'a StoredRevision>,
+}
+
+/// What Helm's history of a release comes to, from its records' `version` and `status`
+/// labels alone (so the preflight, which reads no record's data, decides as adopt does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelmState {
+    /// No record.
+    Absent,
+    /// The newest deployed revision and the revisions after it.
+    Deployed { revision: u32, skipped: Vec<u32> },
+    /// Nothing was ever deployed, or what was is gone: the newest revision and its status.
+    NotDeployed { revision: u32, status: String },
+}
+
+impl HelmState {
+    pub fn of<'s>(revisions: impl IntoIterator<Item = (u32, &'s str)>) -> Self {
+        let mut revisions: Vec<(u32, &str)> = revisions.into_iter().collect();
+        revisions.sort_by_key(|(revision, _)| *revision);
+        let Some((newest, status)) = revisions.last().copied() else {
+            return HelmState::Absent;
+        };
+        // Helm marks the revision it replaces superseded only once the new one deployed, so the
+        // newest `deployed` is what runs; after it, only runs that failed or never finished.
+        // An uninstall, even one that kept the history, leaves nothing running.
+        match revisions
+            .iter()
+            .rposition(|(_, status)| *status == "deployed")
+        {
+            Some(at) if status != "uninstalled" => HelmState::Deployed {
+                revision: revisions[at].0,
+                skipped: revisions[at + 1..].iter().map(|(r, _)| *r).collect(),
+            },
+            _ => HelmState::NotDeployed {
+                revision: newest,
+                status: status.to_owned(),
+            },
+        }
+    }
+}
+
+/// The way out of a Helm release with nothing deployed, by the status of its newest revision.
+/// `helm rollback` is no way out: with one revision Helm answers "release has no 0 version",
+/// and it refuses a pending release.
+pub fn way_out(name: &str, namespace: &str, status: &str) -> String {
+    let install = format!("`skyctl install {name} -n {namespace}`");
+    match status {
+        "uninstalled" => format!(
+            "Helm uninstalled it and kept its history, which stops nothing: {install} installs \
+             it anew"
+        ),
+        "failed" => format!(
+            "`helm uninstall {name} -n {namespace} --keep-history` removes what Helm made and \
+             keeps its history, then {install}; or deploy it with Helm (`helm upgrade {name} \
+             CHART -n {namespace}`), then `skyctl adopt {name} -n {namespace}`"
+        ),
+        // pending-install, pending-upgrade, pending-rollback, uninstalling: Helm stopped midway,
+        // and refuses any other operation on the release until it is uninstalled.
+        _ => format!(
+            "Helm stopped midway and refuses any other operation on it: `helm uninstall {name} \
+             -n {namespace} --keep-history` removes what Helm made and keeps its history, then \
+             {install}"
+        ),
+    }
+}
+
+/// The revision to adopt: the newest deployed one, passing by newer revisions that failed or
+/// never finished. Records in both of Helm's drivers are two releases (Helm reads one driver
+/// at a time): their revision numbers say nothing about which is live.
+pub fn adoptable<'a>(
+    release: &Release,
     revisions: &'a [StoredRevision],
-) -> Result<Option<&'a StoredRevision>, HelmError> {
+) -> Result<Option<Adoptable<'a>>, HelmError> {
     let newest_in = |storage| {
         revisions
             .iter()
@@ -200,22 +282,30 @@ pub fn newest_deployed<'a>(
     };
     if let (Some(secret), Some(config_map)) = (newest_in("Secret"), newest_in("ConfigMap")) {
         return Err(HelmError::TwoDrivers {
-            name: name.to_owned(),
+            name: release.name.clone(),
             secret: secret.revision,
             config_map: config_map.revision,
         });
     }
-    let Some(newest) = revisions.iter().max_by_key(|r| r.revision) else {
-        return Ok(None);
+    let find = |revision: u32| {
+        revisions
+            .iter()
+            .find(|r| r.revision == revision)
+            .expect("a revision of the records")
     };
-    if newest.status != "deployed" {
-        return Err(HelmError::NotDeployed {
-            name: name.to_owned(),
-            revision: newest.revision,
-            status: newest.status.clone(),
-        });
+    match HelmState::of(revisions.iter().map(|r| (r.revision, r.status.as_str()))) {
+        HelmState::Absent => Ok(None),
+        HelmState::Deployed { revision, skipped } => Ok(Some(Adoptable {
+            revision: find(revision),
+            skipped: skipped.into_iter().map(find).collect(),
+        })),
+        HelmState::NotDeployed { revision, status } => Err(HelmError::NotDeployed {
+            name: release.name.clone(),
+            namespace: release.namespace.clone(),
+            revision,
+            status,
+        }),
     }
-    Ok(Some(newest))
 }
 
 /// Reads a revision of `release`: base64, then gzip (Helm writes it; very old records were
@@ -359,34 +449,210 @@ pub fn chart_for(release: &HelmRelease, asked: Option<&str>) -> Result<&'static 
         Some(version) => Chart::find(version).map_err(|_| unknown()),
         None => Chart::all()
             .iter()
-            .find(|chart| {
-                chart.metadata().name == release.chart.metadata.name
-                    && chart.version() == release.chart.metadata.version
-            })
+            .find(|chart| release.runs(chart))
             .ok_or_else(unknown),
     }
 }
 
+/// An object Helm made for the release, as its record lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmObject {
+    pub id: ObjectRef,
+    /// A hook (ingress-nginx's certgen Jobs and their RBAC): Helm marks hooks with nothing but
+    /// `helm.sh/hook`, so only the record says they are the release's.
+    pub hook: bool,
+    /// The subchart whose template made it: `prometheus` for Helm's
+    /// `# Source: skypilot/charts/prometheus/templates/…`.
+    pub subchart: Option<String>,
+}
+
+/// The chart's optional subcharts, each turned on by `<name>.enabled`. skyctl deploys neither
+/// (its rules refuse them), so adopt turns them off and leaves what they made in place.
+pub const MONITORING_SUBCHARTS: [&str; 2] = ["prometheus", "grafana"];
+
 /// Every object Helm made for the release, hooks included, with the release's namespace where
 /// Helm's manifest leaves it out. Documents that are not objects are skipped.
-pub fn helm_objects(release: &HelmRelease) -> Vec<(ObjectRef, bool)> {
+pub fn helm_objects(release: &HelmRelease) -> Vec<HelmObject> {
     let mut objects = Vec::new();
     let streams = std::iter::once((&release.manifest, false))
         .chain(release.hooks.iter().map(|hook| (&hook.manifest, true)));
     for (stream, hook) in streams {
-        let Ok(manifests) = manifest::from_yaml_stream(stream) else {
-            continue;
-        };
-        for Manifest { mut id, .. } in manifests {
-            let namespaced =
-                known_kinds::known(&id.api_version, &id.kind).is_none_or(|r| r.namespaced);
-            if namespaced && id.namespace.is_none() {
-                id.namespace = Some(release.namespace.clone());
+        // Helm starts each document with the template it came from; a document is read alone
+        // so that its objects keep the subchart that made them.
+        for document in documents(stream) {
+            let subchart = document
+                .lines()
+                .find_map(|line| line.strip_prefix("# Source: "))
+                .and_then(subchart_of);
+            let Ok(manifests) = manifest::from_yaml_stream(&document) else {
+                continue;
+            };
+            for Manifest { mut id, .. } in manifests {
+                let namespaced =
+                    known_kinds::known(&id.api_version, &id.kind).is_none_or(|r| r.namespaced);
+                if namespaced && id.namespace.is_none() {
+                    id.namespace = Some(release.namespace.clone());
+                }
+                objects.push(HelmObject {
+                    id,
+                    hook,
+                    subchart: subchart.clone(),
+                });
             }
-            objects.push((id, hook));
         }
     }
     objects
+}
+
+/// The documents of a YAML stream, split at its `---` lines.
+fn documents(stream: &str) -> Vec<String> {
+    let mut documents = vec![String::new()];
+    for line in stream.lines() {
+        if line == "---" || line.starts_with("--- ") {
+            documents.push(String::new());
+        } else if let Some(document) = documents.last_mut() {
+            document.push_str(line);
+            document.push('\n');
+        }
+    }
+    documents
+}
+
+/// `prometheus` for `skypilot/charts/prometheus/templates/cm.yaml` (and for the subcharts
+/// nested in it); `None` for the chart's own templates.
+fn subchart_of(source: &str) -> Option<String> {
+    let (_, inside) = source.split_once("/charts/")?;
+    Some(inside.split('/').next()?.to_owned())
+}
+
+/// What becomes of what Helm made that skyctl does not apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    /// May go (each checked again on the cluster): the certgen Jobs and their RBAC, anything a
+    /// later chart dropped. The flag: a hook.
+    pub delete: Vec<(ObjectRef, bool)>,
+    /// The chart's Prometheus and Grafana: left running, owned by nobody, for the admin to
+    /// remove or keep.
+    pub monitoring: Vec<ObjectRef>,
+    /// Never deleted: a Namespace (0.13.0's shared `skypilot-system`) and data, a volume claim
+    /// or a volume a chart made for one (deleting a bound volume leaves it terminating until
+    /// its claim goes, then gone with it). Owned by nobody once Helm's marks are off.
+    pub kept: Vec<ObjectRef>,
+}
+
+impl Leftovers {
+    /// The objects that stay and lose Helm's marks.
+    pub fn unowned(&self) -> Vec<ObjectRef> {
+        self.monitoring.iter().chain(&self.kept).cloned().collect()
+    }
+}
+
+/// Sorts what Helm made and skyctl does not apply (`applied`). Objects an uninstall must leave
+/// (`helm.sh/resource-policy: keep`) are told apart on the cluster, by [`may_remove`].
+pub fn leftovers(helm: &[HelmObject], applied: &[ObjectRef]) -> Leftovers {
+    let mut sorted = Leftovers::default();
+    // A skipped revision lists most of what the adopted one does.
+    let mut seen = std::collections::BTreeSet::new();
+    for object in helm
+        .iter()
+        .filter(|o| !applied.contains(&o.id) && seen.insert(&o.id))
+    {
+        let id = object.id.clone();
+        if id.group().is_empty()
+            && matches!(
+                id.kind.as_str(),
+                "Namespace" | "PersistentVolumeClaim" | "PersistentVolume"
+            )
+        {
+            sorted.kept.push(id);
+        } else if object
+            .subchart
+            .as_deref()
+            .is_some_and(|s| MONITORING_SUBCHARTS.contains(&s))
+        {
+            sorted.monitoring.push(id);
+        } else {
+            sorted.delete.push((id, object.hook));
+        }
+    }
+    sorted
+}
+
+/// The values that turn off each monitoring subchart Helm's `config` turned on, where `chart`'s
+/// defaults have the switch; `None` when none is on.
+pub fn monitoring_off(config: &Value, chart: &Chart) -> Option<serde_json::Map<String, Value>> {
+    let defaults = chart.definition().defaults();
+    let off: serde_json::Map<String, Value> = MONITORING_SUBCHARTS
+        .iter()
+        .filter(|name| {
+            defaults
+                .get(**name)
+                .is_some_and(|d| d.get("enabled").is_some())
+        })
+        .filter(|name| {
+            config
+                .pointer(&format!("/{name}/enabled"))
+                .is_some_and(crate::values::helm_truthy)
+        })
+        .map(|name| ((*name).to_owned(), json!({"enabled": false})))
+        .collect();
+    (!off.is_empty()).then_some(off)
+}
+
+/// The `--set` arguments that let adopt take the values Helm kept and skyctl refuses (`err`),
+/// for each key the layer of Helm's values (`label`) set: a key skyctl does not know is set to
+/// null, which deletes it (as Helm's `--set k=null` does); any other to a value for the admin
+/// to choose. Empty when no refused value is Helm's.
+pub fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
+    let helms = |origin: &Option<Origin>| matches!(origin, Some(Origin::Extra { label: from }) if from == label);
+    let mut args: Vec<String> = Vec::new();
+    match err {
+        values::Error::Invalid(violations) => {
+            for traced in violations.0.iter().filter(|t| helms(&t.origin)) {
+                let value = match traced.violation.problem {
+                    values::schema::Problem::UnknownKey { .. } => "null",
+                    _ => "VALUE",
+                };
+                args.push(format!("{}={value}", traced.violation.path));
+            }
+        }
+        values::Error::Refused(breaches) => {
+            for breach in &breaches.0 {
+                let mut breach = breach.clone();
+                for fact in breach.facts_mut().filter(|fact| helms(&fact.origin)) {
+                    args.push(format!("{}=VALUE", fact.path));
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    args.retain(|arg| seen.insert(arg.clone()));
+    args
+}
+
+/// `kubectl delete` commands that remove `ids`: one per namespace, and one for what is
+/// cluster-scoped.
+pub fn delete_commands(ids: &[ObjectRef]) -> Vec<String> {
+    let mut by_namespace: std::collections::BTreeMap<Option<&str>, Vec<String>> =
+        Default::default();
+    for id in ids {
+        by_namespace
+            .entry(id.namespace.as_deref())
+            .or_default()
+            .push(format!("{}/{}", id.kind.to_lowercase(), id.name));
+    }
+    by_namespace
+        .into_iter()
+        .map(|(namespace, mut objects)| {
+            objects.sort();
+            (namespace, objects)
+        })
+        .map(|(namespace, objects)| match namespace {
+            Some(namespace) => format!("kubectl delete -n {namespace} {}", objects.join(" ")),
+            None => format!("kubectl delete {}", objects.join(" ")),
+        })
+        .collect()
 }
 
 /// The values key both chart versions size the data volume's claim with.
@@ -419,24 +685,6 @@ pub fn grown_claim(
             .max_by(|a, b| a.0.total_cmp(&b.0))?;
             (live_size.0 > wanted).then(|| (claim.id.clone(), live_size.1.to_owned()))
         })
-}
-
-/// What Helm made that skyctl does not apply (`applied`), and may go: the certgen Jobs and
-/// their RBAC, anything a later chart dropped. Never a Namespace, and never data: a volume
-/// claim, or a volume a chart made for one (deleting a bound volume leaves it terminating until
-/// its claim goes, then gone with it). Never an object the chart marked to outlive the release.
-pub fn leftovers(helm: &[(ObjectRef, bool)], applied: &[ObjectRef]) -> Vec<(ObjectRef, bool)> {
-    helm.iter()
-        .filter(|(id, _)| {
-            !(id.group().is_empty()
-                && matches!(
-                    id.kind.as_str(),
-                    "Namespace" | "PersistentVolumeClaim" | "PersistentVolume"
-                ))
-        })
-        .filter(|(id, _)| !applied.contains(id))
-        .cloned()
-        .collect()
 }
 
 /// Whether a live leftover `id` is still Helm's to remove for `release` (the skyctl release of
@@ -488,6 +736,31 @@ pub fn traces_patch(live: &ObjectMeta, release: &Release) -> Option<Value> {
     {
         return None;
     }
+    helm_marks_patch(live, false)
+}
+
+/// The merge patch that leaves an object Helm made for `release` and skyctl does not take
+/// (a Namespace, the chart's Prometheus) owned by nobody: Helm's annotations, its
+/// `managed-by: Helm` label and its `managedFields` entries go, as they would name a Helm
+/// release that no longer exists. `None` for an object that is not this Helm release's.
+pub fn unowned_patch(live: &ObjectMeta, release: &Release) -> Option<Value> {
+    match ownership::owner(live, release) {
+        Owner::Helm { name, namespace }
+            if name == release.name && namespace == release.namespace =>
+        {
+            helm_marks_patch(live, true)
+        }
+        _ => None,
+    }
+}
+
+/// The label Helm 4 puts on every object it applies.
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// Removes Helm's annotations and `managedFields` entries; with `unowned`, also its
+/// `managed-by` label, and every entry when Helm's were the only ones.
+fn helm_marks_patch(live: &ObjectMeta, unowned: bool) -> Option<Value> {
+    let annotations = live.annotations.clone().unwrap_or_default();
     let mut metadata = serde_json::Map::new();
     let removed: serde_json::Map<String, Value> = HELM_ANNOTATIONS
         .iter()
@@ -497,15 +770,27 @@ pub fn traces_patch(live: &ObjectMeta, release: &Release) -> Option<Value> {
     if !removed.is_empty() {
         metadata.insert("annotations".into(), Value::Object(removed));
     }
+    let helms_label = live
+        .labels
+        .as_ref()
+        .and_then(|labels| labels.get(MANAGED_BY))
+        .is_some_and(|value| value == "Helm");
+    if unowned && helms_label {
+        metadata.insert("labels".into(), json!({ MANAGED_BY: null }));
+    }
     let fields = live.managed_fields.clone().unwrap_or_default();
     let kept: Vec<_> = fields
         .iter()
         .filter(|entry| entry.manager.as_deref() != Some(HELM_MANAGER))
         .collect();
-    // An empty list would not clear managedFields (the API server reads it as "unchanged");
-    // skyctl has applied the object, so its own entry is always left.
-    if kept.len() < fields.len() && !kept.is_empty() {
-        metadata.insert("managedFields".into(), json!(kept));
+    if kept.len() < fields.len() {
+        // An empty list would not clear managedFields (the API server reads it as
+        // "unchanged"); one empty entry does. An object skyctl applied keeps skyctl's entry.
+        if !kept.is_empty() {
+            metadata.insert("managedFields".into(), json!(kept));
+        } else if unowned {
+            metadata.insert("managedFields".into(), json!([{}]));
+        }
     }
     if metadata.is_empty() {
         return None;
@@ -662,26 +947,89 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_revision_must_be_deployed() {
-        let revisions = [
-            stored(1, "superseded", vec![]),
-            stored(2, "deployed", vec![]),
-        ];
-        assert_eq!(
-            newest_deployed("sky", &revisions)
-                .unwrap()
-                .unwrap()
-                .revision,
-            2
-        );
-        for status in ["failed", "pending-upgrade", "pending-rollback"] {
-            let newer = [stored(1, "deployed", vec![]), stored(2, status, vec![])];
-            let err = newest_deployed("sky", &newer).unwrap_err();
-            assert!(!err.is_bad_input());
-            let err = err.to_string();
-            assert!(err.contains(&format!("revision 2, is {status}")), "{err}");
+    fn adopt_takes_the_newest_deployed_revision_and_passes_by_what_never_deployed() {
+        use HelmState::*;
+        let deployed = |revision, skipped: &[u32]| Deployed {
+            revision,
+            skipped: skipped.to_vec(),
+        };
+        let not_deployed = |revision, status: &str| NotDeployed {
+            revision,
+            status: status.into(),
+        };
+        for (history, want) in [
+            (vec![], Absent),
+            (vec![(1, "deployed")], deployed(1, &[])),
+            (vec![(2, "deployed"), (1, "superseded")], deployed(2, &[])),
+            // A failed upgrade leaves the revision it did not replace deployed.
+            (vec![(1, "deployed"), (2, "failed")], deployed(1, &[2])),
+            // Helm stopped during an upgrade, or two upgrades failed in a row.
+            (
+                vec![(1, "deployed"), (2, "pending-upgrade")],
+                deployed(1, &[2]),
+            ),
+            (
+                vec![
+                    (3, "failed"),
+                    (1, "superseded"),
+                    (2, "deployed"),
+                    (4, "failed"),
+                ],
+                deployed(2, &[3, 4]),
+            ),
+            (vec![(1, "failed")], not_deployed(1, "failed")),
+            (
+                vec![(1, "pending-install")],
+                not_deployed(1, "pending-install"),
+            ),
+            (
+                vec![(1, "superseded"), (2, "uninstalled")],
+                not_deployed(2, "uninstalled"),
+            ),
+        ] {
+            assert_eq!(HelmState::of(history.iter().copied()), want, "{history:?}");
         }
-        assert!(newest_deployed("sky", &[]).unwrap().is_none());
+        let revisions = [stored(1, "deployed", vec![]), stored(2, "failed", vec![])];
+        let chosen = adoptable(&sky(), &revisions).unwrap().unwrap();
+        assert_eq!(chosen.revision.revision, 1);
+        assert_eq!(chosen.skipped, [&revisions[1]]);
+        assert_eq!(adoptable(&sky(), &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_release_that_never_deployed_is_given_the_helm_command_that_gets_out() {
+        for (status, commands, never) in [
+            (
+                "failed",
+                &[
+                    "helm uninstall sky -n team --keep-history",
+                    "helm upgrade sky CHART -n team",
+                ][..],
+                "helm rollback",
+            ),
+            (
+                "pending-install",
+                &[
+                    "helm uninstall sky -n team --keep-history",
+                    "skyctl install sky -n team",
+                ],
+                "helm upgrade",
+            ),
+            (
+                "uninstalled",
+                &["skyctl install sky -n team"],
+                "helm uninstall",
+            ),
+        ] {
+            let err = adoptable(&sky(), &[stored(1, status, vec![])]).unwrap_err();
+            assert!(!err.is_bad_input());
+            let text = err.to_string();
+            assert!(text.contains(&format!("revision 1, is {status}")), "{text}");
+            for command in commands {
+                assert!(text.contains(command), "{status}: {text}");
+            }
+            assert!(!text.contains(never), "{status}: {text}");
+        }
     }
 
     #[test]
@@ -689,7 +1037,7 @@ mod tests {
         let mut config_map = stored(5, "deployed", vec![]);
         config_map.storage = "ConfigMap";
         let revisions = [stored(1, "deployed", vec![]), config_map];
-        let err = newest_deployed("sky", &revisions).unwrap_err();
+        let err = adoptable(&sky(), &revisions).unwrap_err();
         assert!(matches!(
             err,
             HelmError::TwoDrivers {
@@ -839,22 +1187,193 @@ mod tests {
         let mut release: HelmRelease =
             serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
         release.manifest.push_str("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: skypilot-system\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: data-volume\n");
+        release.manifest.push_str("---\n# Source: skypilot/charts/prometheus/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sky-prometheus-server\n---\n# Source: skypilot/charts/grafana/charts/sidecar/templates/role.yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: sky-grafana\n---\n# Source: skypilot/charts/other/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sky-other\n");
         let objects = helm_objects(&release);
-        assert_eq!(objects.len(), 6);
+        assert_eq!(objects.len(), 9);
         assert_eq!(
-            objects[0].0.namespace.as_deref(),
+            objects[0].id.namespace.as_deref(),
             Some("team"),
             "namespaced objects get the release's namespace"
         );
-        assert_eq!(objects[1].0.namespace, None, "a ClusterRole has none");
-        let left: Vec<String> = leftovers(&objects, &[objects[0].0.clone()])
+        assert_eq!(objects[1].id.namespace, None, "a ClusterRole has none");
+        assert_eq!(objects[6].subchart.as_deref(), Some("grafana"));
+        assert_eq!(objects[0].subchart, None);
+        // Revision 2 listed the ClusterRole too: it is sorted once.
+        let mut twice = objects.clone();
+        twice.push(objects[1].clone());
+        let sorted = leftovers(&twice, &[objects[0].id.clone()]);
+        let shown =
+            |ids: Vec<ObjectRef>| -> Vec<String> { ids.iter().map(ToString::to_string).collect() };
+        let deleted: Vec<String> = sorted
+            .delete
             .iter()
             .map(|(id, hook)| format!("{id} {hook}"))
             .collect();
         assert_eq!(
-            left,
-            ["ClusterRole b false", "Job team/sky-admission-create true"]
+            deleted,
+            [
+                "ClusterRole b false",
+                "ConfigMap team/sky-other false",
+                "Job team/sky-admission-create true"
+            ]
         );
+        assert_eq!(
+            shown(sorted.monitoring.clone()),
+            [
+                "ConfigMap team/sky-prometheus-server",
+                "ClusterRole sky-grafana"
+            ]
+        );
+        assert_eq!(
+            shown(sorted.kept.clone()),
+            [
+                "Namespace skypilot-system",
+                "PersistentVolumeClaim team/data",
+                // Not in the table of known kinds, so taken as namespaced: a request for it
+                // finds nothing, and it is left as it is.
+                "PersistentVolume team/data-volume"
+            ]
+        );
+        assert_eq!(sorted.unowned().len(), 5);
+        assert_eq!(
+            delete_commands(&sorted.monitoring),
+            [
+                "kubectl delete clusterrole/sky-grafana",
+                "kubectl delete -n team configmap/sky-prometheus-server"
+            ]
+        );
+    }
+
+    #[test]
+    fn monitoring_helm_turned_on_is_turned_off_and_nothing_else() {
+        let chart = Chart::find("0.13.0").unwrap();
+        let seed_era = Chart::find("1.0.0-dev.20250319").unwrap();
+        for (config, chart, want) in [
+            (json!({}), chart, None),
+            (json!({"prometheus": {"enabled": false}}), chart, None),
+            (
+                json!({"prometheus": {"enabled": true}, "grafana": {"persistence": true}}),
+                chart,
+                Some(json!({"prometheus": {"enabled": false}})),
+            ),
+            (
+                json!({"prometheus": {"enabled": true}, "grafana": {"enabled": true}}),
+                chart,
+                Some(json!({"prometheus": {"enabled": false}, "grafana": {"enabled": false}})),
+            ),
+            // A chart without the switch: the key is unknown to it, and refused as such.
+            (json!({"prometheus": {"enabled": true}}), seed_era, None),
+        ] {
+            assert_eq!(
+                monitoring_off(&config, chart).map(Value::Object),
+                want,
+                "{config} {}",
+                chart.version()
+            );
+        }
+    }
+
+    #[test]
+    fn refused_values_of_helms_are_dropped_or_changed_with_set_and_others_named_by_nobody() {
+        let chart = Chart::find("0.13.0").unwrap();
+        let label = "the values of Helm release sky (revision 1)";
+        let refused = |helms: Value, set: &[&str]| {
+            let layers = values::Layers {
+                set: set.iter().map(|s| (*s).to_owned()).collect(),
+                extra: vec![values::ExtraLayer {
+                    label: label.into(),
+                    values: helms.as_object().unwrap().clone(),
+                }],
+                ..values::Layers::default()
+            };
+            values::resolve(chart.definition(), &layers).unwrap_err()
+        };
+        for (helms, set, want) in [
+            (
+                json!({"apiServce": {"replicas": 2}, "nameOverride": "x"}),
+                &[][..],
+                &["apiServce=null", "nameOverride=null"][..],
+            ),
+            (
+                json!({"apiService": {"replicas": "two"}}),
+                &[],
+                &["apiService.replicas=VALUE"],
+            ),
+            (
+                json!({"prometheus": {"enabled": true}}),
+                &[],
+                &["prometheus.enabled=VALUE"],
+            ),
+            // What the admin's own flag set is theirs to fix, as install says.
+            (json!({}), &["nameOverride=x"], &[]),
+        ] {
+            let err = refused(helms.clone(), set);
+            assert_eq!(values_fix(&err, label), want, "{helms} {set:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn objects_left_in_place_lose_every_mark_of_the_helm_release_and_others_keep_theirs() {
+        let meta = |annotations: Value, labels: Value, managers: &[&str]| -> ObjectMeta {
+            let fields: Vec<Value> = managers
+                .iter()
+                .map(|m| json!({"manager": m, "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {}}))
+                .collect();
+            serde_json::from_value(json!({
+                "resourceVersion": "7", "annotations": annotations, "labels": labels,
+                "managedFields": fields,
+            }))
+            .unwrap()
+        };
+        let helms = json!({"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team",
+                           "helm.sh/resource-policy": "keep"});
+        let patch = unowned_patch(
+            &meta(
+                helms.clone(),
+                json!({"app.kubernetes.io/managed-by": "Helm"}),
+                &["helm"],
+            ),
+            &sky(),
+        )
+        .unwrap();
+        assert_eq!(
+            patch,
+            json!({"metadata": {
+                "annotations": {"meta.helm.sh/release-name": null, "meta.helm.sh/release-namespace": null},
+                "labels": {"app.kubernetes.io/managed-by": null},
+                "managedFields": [{}],
+                "resourceVersion": "7",
+            }})
+        );
+        // Another manager's entry and label stay.
+        let patch = unowned_patch(
+            &meta(
+                helms,
+                json!({"app.kubernetes.io/managed-by": "Argo"}),
+                &["helm", "kubectl"],
+            ),
+            &sky(),
+        )
+        .unwrap();
+        assert_eq!(patch["metadata"].get("labels"), None);
+        assert_eq!(patch["metadata"]["managedFields"][0]["manager"], "kubectl");
+        for (why, annotations) in [
+            (
+                "another Helm release's",
+                json!({"meta.helm.sh/release-name": "other", "meta.helm.sh/release-namespace": "team"}),
+            ),
+            (
+                "a skyctl release's",
+                json!({"skyctl.io/release-name": "sky", "skyctl.io/release-namespace": "team"}),
+            ),
+            ("nobody's", json!({})),
+        ] {
+            assert_eq!(
+                unowned_patch(&meta(annotations, json!({}), &["helm"]), &sky()),
+                None,
+                "{why}"
+            );
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod namespace_deletion;
 pub mod ownership;
 pub mod plan;
+pub mod pod_restarts;
 pub mod poll;
 pub mod preflight;
 pub mod progress;

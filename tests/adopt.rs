@@ -96,15 +96,10 @@ fn user_values(dir: &std::path::Path, way: HelmWay) -> (std::path::PathBuf, Stri
     (file, sets.to_owned())
 }
 
-/// A chart holding skyctl's render of `version` for these values, named as the real chart.
-async fn chart_of(
-    f: &Fixture,
-    dir: &std::path::Path,
-    way: HelmWay,
-    chart_version: &str,
-) -> std::path::PathBuf {
+/// skyctl's render of `way.version` for the user's values.
+fn render_of(f: &Fixture, dir: &std::path::Path, way: HelmWay) -> String {
     let (values, sets) = user_values(dir, way);
-    let rendered = skyctl()
+    skyctl()
         .kubeconfig(cluster::kubeconfig())
         .args([
             "template",
@@ -119,7 +114,17 @@ async fn chart_of(
         .args(["--set", &sets])
         .run()
         .success()
-        .stdout;
+        .stdout
+}
+
+/// A chart holding skyctl's render of `version` for these values, named as the real chart.
+async fn chart_of(
+    f: &Fixture,
+    dir: &std::path::Path,
+    way: HelmWay,
+    chart_version: &str,
+) -> std::path::PathBuf {
+    let rendered = render_of(f, dir, way);
     // Upstream's chart looks its namespace up and renders it only when absent: the same here.
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(f.ns.client.clone());
     let system_exists = namespaces
@@ -156,6 +161,17 @@ async fn helm_install_with(
     extra: &[&str],
 ) -> helm::Installed {
     let chart = chart_of(f, dir, way, chart_version).await;
+    helm_install_chart(f, dir, way, &chart, extra)
+}
+
+/// `chart` installed the way `way` says, with the user's values and `extra` flags.
+fn helm_install_chart(
+    f: &Fixture,
+    dir: &std::path::Path,
+    way: HelmWay,
+    chart: &std::path::Path,
+    extra: &[&str],
+) -> helm::Installed {
     let (values, sets) = user_values(dir, way);
     let server_side = format!("--server-side={}", way.server_side);
     let args: Vec<&str> = [
@@ -170,7 +186,7 @@ async fn helm_install_with(
     .into_iter()
     .chain(extra.iter().copied())
     .collect();
-    helm::install(way.driver, f.release(), &chart, &f.ns.name, &args)
+    helm::install(way.driver, f.release(), chart, &f.ns.name, &args)
 }
 
 async fn claim_uid(f: &Fixture) -> Option<String> {
@@ -575,38 +591,6 @@ async fn a_release_of_another_chart_is_never_adopted_whatever_the_version_asked(
             .unwrap()
             .is_some(),
         "the other chart's object stays"
-    );
-    assert_eq!(helm_records(&f).await, 1, "Helm's record stays");
-}
-
-#[tokio::test]
-async fn helms_values_that_skyctl_refuses_are_named_with_their_origin_and_nothing_is_written() {
-    let _serial = cluster::exclusive().await;
-    let f = Fixture::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    // Helm takes any key when a chart has no schema; skyctl's strict schema does not.
-    let _helm = helm_install_with(
-        &f,
-        dir.path(),
-        SERVER_SIDE_0_13,
-        "0.13.0",
-        &["--set", "apiServce.replicas=2"],
-    )
-    .await;
-    let mark = audit::mark();
-    f.run("adopt", &[])
-        .code(2)
-        .stderr_has("apiServce")
-        .stderr_has(&format!(
-            "the values of Helm release {} (revision 1)",
-            f.release()
-        ))
-        .stderr_has("apiService");
-    assert!(
-        mark.skyctl_requests(&f.ns.name)
-            .iter()
-            .all(|r| !r.persists()),
-        "a refused adopt writes nothing"
     );
     assert_eq!(helm_records(&f).await, 1, "Helm's record stays");
 }
@@ -1225,4 +1209,473 @@ async fn an_object_written_between_adopts_read_and_its_patch_is_read_again() {
     std::fs::write(&gate, "").unwrap();
     support::skyctl::Outcome::from(adopt.wait_with_output().unwrap()).success();
     assert_adopted(&f, claim).await;
+}
+
+/// A Service the API server refuses (a node port outside every cluster's range): a Helm
+/// install or upgrade that holds it fails, and Helm records the revision as failed.
+const REFUSED_SERVICE: &str = r#"apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-refused
+spec:
+  type: NodePort
+  selector:
+    app: none
+  ports:
+    - port: 80
+      nodePort: 1
+"#;
+
+/// The statuses of Helm's records of the fixture's release, oldest first, as `helm history`
+/// lists them.
+fn helm_statuses(f: &Fixture) -> Vec<String> {
+    let output = helm::helm(
+        "secret",
+        &["history", f.release(), "-n", &f.ns.name, "-o", "json"],
+    );
+    assert!(output.status.success(), "helm history: {output:?}");
+    let history: Value = serde_json::from_slice(&output.stdout).unwrap();
+    history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|revision| revision["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+// Helm leaves a failed upgrade beside the revision it did not replace. adopt refused it ("has
+// no deployed revision", "fix it with Helm first (`helm rollback`)"), though revision 1 was
+// deployed and running.
+#[tokio::test]
+async fn a_failed_helm_upgrade_is_skipped_and_the_deployed_revision_before_it_adopted() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let claim = claim_uid(&f).await;
+    let chart = dir.path().join("skypilot");
+    std::fs::write(chart.join("templates/refused.yaml"), REFUSED_SERVICE).unwrap();
+    let upgraded = helm::helm(
+        "secret",
+        &[
+            "upgrade",
+            f.release(),
+            chart.to_str().unwrap(),
+            "-n",
+            &f.ns.name,
+            "--reuse-values",
+            "--server-side=true",
+        ],
+    );
+    assert!(!upgraded.status.success(), "{upgraded:?}");
+    assert_eq!(helm_statuses(&f), ["deployed", "failed"]);
+
+    let mark = audit::mark();
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has("revision 2 (failed)")
+        .stderr_has("adopting revision 1, the newest deployed")
+        .stderr_has("delete Helm's 2 record(s)");
+    assert!(writes_since(&mark, &f.ns.name).is_empty());
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("revision 2 (failed)")
+        .stderr_has("revision 1 (chart skypilot-0.13.0)")
+        .stderr_lacks("helm rollback");
+    assert_adopted(&f, claim).await;
+}
+
+/// Adds revision 2 of the fixture's Helm release as Helm leaves it when killed during an
+/// upgrade: a copy of revision 1 whose labels and JSON say `status`.
+async fn helm_revision_left(f: &Fixture, status: &str) {
+    let mut record = fresh(helm_record(f).await);
+    let mut release = unpack(&record);
+    release["version"] = serde_json::json!(2);
+    release["info"]["status"] = serde_json::json!(status);
+    pack(&mut record, &release);
+    record.metadata.name = Some(format!("sh.helm.release.v1.{}.v2", f.release()));
+    let labels = record.metadata.labels.as_mut().unwrap();
+    labels.insert("version".into(), "2".into());
+    labels.insert("status".into(), status.into());
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    secrets.create(&Default::default(), &record).await.unwrap();
+}
+
+// For a Helm upgrade killed midway (revision 2 pending-upgrade over a deployed revision 1),
+// adopt said "has no deployed revision", which was false.
+#[tokio::test]
+async fn a_pending_helm_upgrade_is_skipped_and_the_deployed_revision_adopted() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let claim = claim_uid(&f).await;
+    helm_revision_left(&f, "pending-upgrade").await;
+    assert_eq!(helm_statuses(&f), ["deployed", "pending-upgrade"]);
+    f.run("adopt", &[])
+        .success()
+        .stderr_has("revision 2 (pending-upgrade)")
+        .stderr_has("adopting revision 1, the newest deployed")
+        .stderr_lacks("has no deployed revision");
+    assert_adopted(&f, claim).await;
+}
+
+// A Helm release that never deployed: doctor sent the admin to `skyctl adopt`, adopt to
+// `helm rollback`, and Helm answered "release has no 0 version". The command given now is one
+// that gets out, and it is run here to prove it.
+#[tokio::test]
+async fn a_helm_release_that_never_deployed_is_given_the_helm_command_that_gets_out() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = helm::small_chart(dir.path(), "skypilot", "0.13.0");
+    std::fs::write(chart.join("templates/refused.yaml"), REFUSED_SERVICE).unwrap();
+    let (release, ns) = (f.release(), &f.ns.name);
+    let installed = helm::helm(
+        "secret",
+        &["install", release, chart.to_str().unwrap(), "-n", ns],
+    );
+    assert!(!installed.status.success(), "{installed:?}");
+    assert_eq!(helm_statuses(&f), ["failed"]);
+    let way_out = format!("helm uninstall {release} -n {ns} --keep-history");
+
+    let mark = audit::mark();
+    f.run("adopt", &[])
+        .code(1)
+        .stderr_has("revision 1, is failed")
+        .stderr_has(&way_out)
+        .stderr_lacks("helm rollback");
+    assert!(writes_since(&mark, ns).is_empty());
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["doctor", release, "-n", ns])
+        .run()
+        .code(1)
+        .stdout_has(&way_out)
+        .stdout_lacks("move it to skyctl");
+    let out = helm::helm(
+        "secret",
+        &["uninstall", release, "-n", ns, "--keep-history"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    f.run("install", &["--no-wait"]).success();
+}
+
+// Values Helm took without a schema (a typo `--reuse-values` kept for years, `nameOverride`)
+// were a dead end: adopt had no flag to drop them, and its message gave install's fix.
+#[tokio::test]
+async fn values_helm_kept_that_skyctl_refuses_are_dropped_with_the_command_adopt_names() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install_with(
+        &f,
+        dir.path(),
+        SERVER_SIDE_0_13,
+        "0.13.0",
+        &["--set", "apiServce.replicas=2,nameOverride=sky"],
+    )
+    .await;
+    let claim = claim_uid(&f).await;
+    let (release, ns) = (f.release(), &f.ns.name);
+    // Helm takes any key when a chart has no schema; skyctl's strict schema does not.
+    let origin = format!("from the values of Helm release {release} (revision 1)");
+    let mark = audit::mark();
+    f.run("adopt", &[])
+        .code(2)
+        .stderr_has(&format!(
+            "apiServce: unknown key; did you mean apiService? ({origin})"
+        ))
+        .stderr_has(&format!(
+            "nameOverride: unknown key; did you mean fullnameOverride? ({origin})"
+        ))
+        .stderr_has(&format!(
+            "skyctl adopt {release} -n {ns} --set apiServce=null,nameOverride=null"
+        ))
+        .stderr_lacks("skyctl install");
+    assert!(writes_since(&mark, ns).is_empty(), "a refused adopt writes");
+    assert_eq!(helm_records(&f).await, 1, "Helm's record stays");
+
+    // `-f` and `--set` as in Helm: null deletes the key.
+    let file = dir.path().join("fix.yaml");
+    std::fs::write(&file, "apiServce: null\n").unwrap();
+    f.run(
+        "adopt",
+        &["-f", file.to_str().unwrap(), "--set", "nameOverride=null"],
+    )
+    .success()
+    .stderr_has("adopted from Helm");
+    assert_adopted(&f, claim).await;
+    let values = user_values_of(&f);
+    for dropped in ["apiServce", "nameOverride"] {
+        assert!(values.get(dropped).is_none_or(Value::is_null), "{values}");
+    }
+}
+
+/// What the chart's Prometheus and Grafana subcharts make, as Helm renders them when
+/// `prometheus.enabled` and `grafana.enabled` are on: `# Source: skypilot/charts/…`.
+fn add_monitoring_subcharts(chart: &std::path::Path) {
+    let subchart = |name: &str, templates: &str| {
+        let dir = chart.join("charts").join(name);
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("templates/objects.yaml"), templates).unwrap();
+    };
+    subchart(
+        "prometheus",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-prometheus-server\ndata:\n  prometheus.yml: \"\"\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {{ .Release.Name }}-prometheus-server\nrules: []\n",
+    );
+    subchart(
+        "grafana",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-grafana\nstringData:\n  admin-password: grafana-secret-4711\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Release.Name }}-grafana\n",
+    );
+    let mut text = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap();
+    text.push_str(
+        "dependencies:\n- name: prometheus\n  version: 1.0.0\n  condition: prometheus.enabled\n\
+         - name: grafana\n  version: 1.0.0\n  condition: grafana.enabled\n",
+    );
+    std::fs::write(chart.join("Chart.yaml"), text).unwrap();
+}
+
+// With the chart's own monitoring on, adopt refused the release as install refuses
+// `prometheus.enabled=true`: there was no way to adopt it at all.
+#[tokio::test]
+async fn a_release_with_the_charts_monitoring_is_adopted_and_prometheus_and_grafana_left_unowned() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = chart_of(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    add_monitoring_subcharts(&chart);
+    let _helm = helm_install_chart(
+        &f,
+        dir.path(),
+        SERVER_SIDE_0_13,
+        &chart,
+        &["--set", "prometheus.enabled=true,grafana.enabled=true"],
+    );
+    let claim = claim_uid(&f).await;
+    let (release, ns) = (f.release(), &f.ns.name);
+    let left = [
+        format!("ConfigMap {ns}/{release}-prometheus-server"),
+        format!("ClusterRole {release}-prometheus-server"),
+        format!("Secret {ns}/{release}-grafana"),
+        format!("ServiceAccount {ns}/{release}-grafana"),
+    ];
+    let adopted = f.run("adopt", &[]).success();
+    for object in &left {
+        assert!(
+            adopted.stderr.contains(object.as_str()),
+            "{object}: {adopted:#?}"
+        );
+    }
+    let adopted = adopted
+        .stderr_has("left in place, owned by nobody")
+        .stderr_has(&format!(
+            "kubectl delete -n {ns} configmap/{release}-prometheus-server secret/{release}-grafana serviceaccount/{release}-grafana"
+        ))
+        .stderr_has(&format!("kubectl delete clusterrole/{release}-prometheus-server"));
+    assert!(!adopted.stderr.contains("grafana-secret-4711"));
+    assert_adopted(&f, claim).await;
+    let values = user_values_of(&f);
+    assert_eq!(values["prometheus"]["enabled"], false, "{values}");
+    assert_eq!(values["grafana"]["enabled"], false, "{values}");
+    // In place, and neither Helm's nor skyctl's.
+    for (kind, name, namespaced) in [
+        ("configmap", format!("{release}-prometheus-server"), true),
+        ("clusterrole", format!("{release}-prometheus-server"), false),
+        ("secret", format!("{release}-grafana"), true),
+    ] {
+        let mut args = vec![
+            "get",
+            kind,
+            name.as_str(),
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ];
+        if namespaced {
+            args.extend(["-n", ns.as_str()]);
+        }
+        let live = cluster::kubectl_json(&args);
+        let annotations = live["metadata"]["annotations"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            annotations
+                .keys()
+                .all(|key| !key.starts_with("meta.helm.sh/") && !key.starts_with("skyctl.io/")),
+            "{kind} {name}: {annotations:?}"
+        );
+        let managers: Vec<&str> = live["metadata"]["managedFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["manager"].as_str())
+            .collect();
+        assert!(!managers.contains(&"helm"), "{kind} {name}: {managers:?}");
+    }
+    let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(f.ns.client.clone());
+    roles
+        .delete(&format!("{release}-prometheus-server"), &Default::default())
+        .await
+        .unwrap();
+}
+
+/// Takes Helm's release annotations off the shared `skypilot-system` Namespace when a test
+/// ends, also when it fails, so that no later test meets it marked as a gone release's.
+struct UnmarkSystemNamespace;
+
+impl Drop for UnmarkSystemNamespace {
+    fn drop(&mut self) {
+        let _ = cluster::kubectl([
+            "annotate",
+            "namespace",
+            "skypilot-system",
+            "meta.helm.sh/release-name-",
+            "meta.helm.sh/release-namespace-",
+        ]);
+    }
+}
+
+// Chart 0.13.0 makes the shared `skypilot-system` Namespace; adopt neither renders it (it
+// exists) nor deletes it, and left Helm's marks on it, naming a Helm release that was gone.
+#[tokio::test]
+async fn helms_marks_leave_the_skypilot_system_namespace_helm_made() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The Namespace in Helm's manifest, as when Helm made it: taken over where an earlier test
+    // made it already, which marks it as this Helm release's just the same.
+    let rendered = render_of(&f, dir.path(), SERVER_SIDE_0_13);
+    let chart = helm::skypilot_chart(dir.path(), &rendered, "0.13.0", "0.13.0", false, "");
+    let _unmark = UnmarkSystemNamespace;
+    let _helm = helm_install_chart(
+        &f,
+        dir.path(),
+        SERVER_SIDE_0_13,
+        &chart,
+        &["--take-ownership"],
+    );
+    let marked = |live: &Value| {
+        live["metadata"]["annotations"]
+            .as_object()
+            .is_some_and(|a| a.contains_key("meta.helm.sh/release-name"))
+    };
+    let system = || {
+        cluster::kubectl_json(&[
+            "get",
+            "namespace",
+            "skypilot-system",
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ])
+    };
+    assert!(marked(&system()), "Helm marked it");
+    f.run("adopt", &[]).success();
+    let live = system();
+    assert!(!marked(&live), "{live}");
+    let managers: Vec<&str> = live["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["manager"].as_str())
+        .collect();
+    assert!(!managers.contains(&"helm"), "{managers:?}");
+    assert_eq!(
+        live["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+        "the chart's own annotation stays"
+    );
+    assert!(live["metadata"]["deletionTimestamp"].is_null(), "it stays");
+}
+// The ingress-nginx controller's pod template carries `app.kubernetes.io/managed-by`, which
+// adopt changes from Helm to skyctl: its pods start anew, and the dry run did not say so.
+#[tokio::test]
+async fn adopts_dry_run_says_which_pods_start_anew() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let (release, ns) = (f.release(), &f.ns.name);
+    f.run("adopt", &["--dry-run"])
+        .success()
+        .stderr_has(&format!(
+            "Deployment {ns}/{release}-ingress-nginx-controller would restart its pods"
+        ))
+        .stderr_has("app.kubernetes.io/managed-by")
+        .stderr_lacks(&format!(
+            "Deployment {ns}/{release}-api-server would restart"
+        ));
+}
+// Killed before or after it recorded its revision, adopt left a release that `upgrade` called
+// "not found", sending the admin to install.
+#[tokio::test]
+async fn an_upgrade_after_an_interrupted_adopt_says_to_run_adopt_again() {
+    let _serial = cluster::exclusive().await;
+    let interrupted = "an adopt was interrupted: run `skyctl adopt";
+    // Stopped before it recorded anything, the release is still Helm's.
+    let helms = "is Helm's, not skyctl's: `skyctl adopt";
+    for (point, nth, said) in [
+        (Point::LockTaken, 1, helms),
+        (Point::RecordedPending, 1, interrupted),
+        (Point::PhaseApplied, 3, interrupted),
+    ] {
+        let f = Fixture::new().await;
+        let dir = tempfile::tempdir().unwrap();
+        let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+        let claim = claim_uid(&f).await;
+        f.command("adopt", &[])
+            .interrupted_at(point, nth)
+            .run()
+            .interrupted();
+        let mark = audit::mark();
+        upgrade(&f, &[], None)
+            .code(1)
+            .stderr_has(&format!("{said} {} -n {}`", f.release(), f.ns.name))
+            .stderr_lacks("not found");
+        assert!(writes_since(&mark, &f.ns.name).is_empty(), "{point:?}");
+        f.run("adopt", &[]).success();
+        assert_adopted(&f, claim).await;
+    }
+}
+// doctor checked a Helm release's name with the 0.13.0 defaults whatever chart Helm ran, put
+// the Helm line last, and sent the admin to --take-ownership for the objects adopt takes over.
+#[tokio::test]
+async fn doctor_checks_a_helm_release_with_its_own_chart_and_values_as_adopt_takes_it_over() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), CLIENT_SIDE_SEED, SEED_ERA).await;
+    let (release, ns) = (f.release(), &f.ns.name);
+    let doctor = skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["doctor", release, "-n", ns])
+        .run()
+        .code(1)
+        .stdout_has(&format!("(chart {SEED_ERA})"))
+        .stdout_has(&format!("skyctl adopt {release} -n {ns}"))
+        .stdout_lacks("--take-ownership");
+    let checks: Vec<&str> = doctor
+        .stdout
+        .lines()
+        .filter(|line| {
+            line.starts_with("  ✓") || line.starts_with("  !") || line.starts_with("  ✗")
+        })
+        .collect();
+    assert!(checks[0].contains(" helm "), "{checks:#?}");
+    let objects = checks
+        .iter()
+        .find(|line| line.contains(" objects "))
+        .unwrap();
+    assert!(objects.contains("adopt takes them over"), "{objects}");
+    let class = checks
+        .iter()
+        .find(|line| line.contains(" ingress class "))
+        .unwrap();
+    assert!(class.starts_with("  ✓"), "{class}");
 }

@@ -53,6 +53,19 @@ fn every_verb_has_its_own_help() {
         .stdout_has("kube");
 }
 
+// adopt had no values flags: a key Helm took and skyctl refuses could not be dropped.
+#[test]
+fn adopts_help_shows_the_values_flags_that_change_helms_values() {
+    skyctl()
+        .args(["adopt", "--help"])
+        .run()
+        .success()
+        .stdout_has("-f, --values <FILE>")
+        .stdout_has("--set <KEY=VALUE>")
+        .stdout_has("--set-string <KEY=VALUE>")
+        .stdout_has("--set KEY=null");
+}
+
 #[test]
 fn version_names_the_crate_version() {
     skyctl()

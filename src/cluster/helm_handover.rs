@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use serde_json::json;
 
@@ -82,12 +83,18 @@ fn stored(
     })
 }
 
-/// Removes Helm's annotations and field-manager entries from each of `release`'s objects that
-/// has them. Returns the objects changed, or with `dry_run` those that would be.
-pub async fn remove_traces(
+/// Which of Helm's marks come off an object: all of them from those skyctl now applies
+/// ([`helm_release::traces_patch`]), or, from those it leaves in place owned by nobody, every
+/// mark naming the Helm release ([`helm_release::unowned_patch`]).
+pub type MarksPatch = fn(&ObjectMeta, &Release) -> Option<serde_json::Value>;
+
+/// Removes Helm's marks, as `patch` makes them, from each of `ids` that has them. Returns the
+/// objects changed, or with `dry_run` those that would be.
+pub async fn remove_marks(
     manager: &ObjectManager,
     release: &Release,
     ids: &[ObjectRef],
+    patch: MarksPatch,
     dry_run: bool,
 ) -> anyhow::Result<Vec<ObjectRef>> {
     let mut cleaned = Vec::new();
@@ -99,7 +106,7 @@ pub async fn remove_traces(
             let Some(live) = manager.get(id).await? else {
                 break;
             };
-            let Some(patch) = helm_release::traces_patch(&live.metadata, release) else {
+            let Some(body) = patch(&live.metadata, release) else {
                 break;
             };
             if dry_run {
@@ -110,7 +117,7 @@ pub async fn remove_traces(
             let patched = manager
                 .api(id)
                 .await?
-                .patch(&id.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .patch(&id.name, &PatchParams::default(), &Patch::Merge(&body))
                 .await;
             match patched {
                 Ok(_) => {

@@ -10,7 +10,7 @@ use crate::helm_release::{self, HelmError, HelmRelease, Resume};
 use crate::interrupt_point::{self, Point};
 use crate::manifest::ObjectRef;
 use crate::release::{History, Release};
-use crate::values::{self, ExtraLayer, Layers};
+use crate::values::{self, ExtraLayer, Input, Resolved};
 
 use super::deploy::{self, DeployOptions};
 
@@ -18,12 +18,14 @@ use super::deploy::{self, DeployOptions};
 /// → Helm's marks, leftovers and records removed. Each step can run again: a run after an
 /// interruption finds the skyctl revision recorded and only finishes the clean-up.
 pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
+    // The values flags are read before the cluster is asked anything: bad input exits 2 first.
+    let flags = super::read_input(&args.values)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
     let revisions = helm_handover::revisions(&client, &release).await?;
-    let newest = helm_release::newest_deployed(&release.name, &revisions).map_err(helm_error)?;
-    let Some(stored) = newest else {
+    let adoptable = helm_release::adoptable(&release, &revisions).map_err(helm_error)?;
+    let Some(adoptable) = adoptable else {
         if let Some(deployed) = history.deployed() {
             eprintln!(
                 "release {} is skyctl's (revision {}); nothing of Helm's is left to adopt",
@@ -39,7 +41,15 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             release.name
         );
     };
-    let helm = helm_release::decode(stored, &release).map_err(helm_error)?;
+    let helm = helm_release::decode(adoptable.revision, &release).map_err(helm_error)?;
+    // What the skipped revisions made goes as the adopted one's leftovers do, so each is read
+    // as carefully: a record of another release is refused.
+    let skipped = adoptable
+        .skipped
+        .iter()
+        .map(|stored| helm_release::decode(stored, &release))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(helm_error)?;
     let chart = helm_release::chart_for(&helm, args.version.as_deref()).map_err(helm_error)?;
     crate::ui::step(
         "helm release",
@@ -51,6 +61,20 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             revisions.len()
         ),
     );
+    if !adoptable.skipped.is_empty() {
+        let named: Vec<String> = adoptable
+            .skipped
+            .iter()
+            .map(|r| format!("revision {} ({})", r.revision, r.status))
+            .collect();
+        eprintln!(
+            "warning: Helm's {} never deployed: adopting revision {}, the newest deployed, \
+             which is what runs; what only the newer revisions made goes with Helm's leftovers, \
+             and their records are retired with the others",
+            named.join(", "),
+            helm.version
+        );
+    }
     let manager = ObjectManager::new(&client);
     let (applied, marks_known) = match helm_release::resume(&history, &helm).map_err(helm_error)? {
         Resume::CleanUp { revision } => {
@@ -63,18 +87,33 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
         // After a dry run the objects are not skyctl's yet: which will carry Helm's marks
         // then is not known.
         Resume::Rollout => (
-            take_over(&client, &release, &helm, chart, &history, &args).await?,
+            take_over(&client, &release, &helm, chart, &history, flags, &args).await?,
             !args.dry_run,
         ),
     };
-    let leftovers = helm_release::leftovers(&helm_release::helm_objects(&helm), &applied);
+    let made: Vec<_> = std::iter::once(&helm)
+        .chain(&skipped)
+        .flat_map(helm_release::helm_objects)
+        .collect();
+    let leftovers = helm_release::leftovers(&made, &applied);
+    let unowned = leftovers.unowned();
     if args.dry_run {
         let marked = if marks_known {
-            Some(helm_handover::remove_traces(&manager, &release, &applied, true).await?)
+            Some(
+                helm_handover::remove_marks(
+                    &manager,
+                    &release,
+                    &applied,
+                    helm_release::traces_patch,
+                    true,
+                )
+                .await?,
+            )
         } else {
             None
         };
-        let doomed = helm_handover::remove_leftovers(&manager, &release, &leftovers, true).await?;
+        let doomed =
+            helm_handover::remove_leftovers(&manager, &release, &leftovers.delete, true).await?;
         report_dry_run(
             &release,
             marked.as_deref(),
@@ -82,6 +121,7 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             &revisions,
             args.keep_helm_history,
         );
+        report_monitoring(&leftovers.monitoring, true);
         return Ok(());
     }
     // The clean-up changes the release's objects: under the release's lock, as every change
@@ -97,10 +137,25 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
     )
     .await?;
     let cleaned_up = async {
-        let cleaned = helm_handover::remove_traces(&manager, &release, &applied, false).await?;
+        let cleaned = helm_handover::remove_marks(
+            &manager,
+            &release,
+            &applied,
+            helm_release::traces_patch,
+            false,
+        )
+        .await?;
+        helm_handover::remove_marks(
+            &manager,
+            &release,
+            &unowned,
+            helm_release::unowned_patch,
+            false,
+        )
+        .await?;
         interrupt_point::reached(Point::HelmMarksRemoved);
         let removed =
-            helm_handover::remove_leftovers(&manager, &release, &leftovers, false).await?;
+            helm_handover::remove_leftovers(&manager, &release, &leftovers.delete, false).await?;
         interrupt_point::reached(Point::HelmLeftoversRemoved);
         helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history)
             .await?;
@@ -123,11 +178,29 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             "deleted"
         }
     );
+    report_monitoring(&leftovers.monitoring, false);
     eprintln!(
         "`skyctl upgrade {} -n {}` changes it from now on; Helm no longer knows it",
         release.name, release.namespace
     );
     Ok(())
+}
+
+/// The chart's Prometheus and Grafana, which adopt leaves running and owned by nobody, named
+/// with the commands that remove them.
+fn report_monitoring(monitoring: &[ObjectRef], dry_run: bool) {
+    if monitoring.is_empty() {
+        return;
+    }
+    let verb = if dry_run { "would be" } else { "are" };
+    eprintln!(
+        "the chart's Prometheus and Grafana {verb} left in place, owned by nobody (skyctl \
+         deploys neither; Helm no longer knows them):{}",
+        listed(monitoring)
+    );
+    for command in helm_release::delete_commands(monitoring) {
+        eprintln!("  remove them with: {command}");
+    }
 }
 
 /// Helm's values, rendered with `chart` and rolled out as revision 1, taking Helm's objects
@@ -138,27 +211,16 @@ async fn take_over(
     helm: &HelmRelease,
     chart: &'static Chart,
     history: &History,
+    flags: Input,
     args: &AdoptArgs,
 ) -> anyhow::Result<Vec<ObjectRef>> {
-    let moving = format!("{}-{}", chart.metadata().name, chart.version()) != helm.chart_label();
-    let layer = helm_values(helm)?;
-    let layer = if moving {
-        let (known, dropped) =
-            values::known_to(chart.definition(), layer).map_err(invalid_input)?;
-        for key in dropped {
-            eprintln!(
-                "warning: Helm's values set {key}, which chart {} does not have; it is left out",
-                chart.version()
-            );
-        }
-        known
-    } else {
-        layer
-    };
-    let input = values::Input::read(Layers::default())?.over_recorded(Some(layer), None);
-    let mut values = input
-        .resolve(chart.definition(), Vec::new())
-        .map_err(invalid_input)?;
+    let moving = !helm.runs(chart);
+    let adopted = adopted_values(release, helm, chart, flags, args.version.as_deref())?;
+    let AdoptedValues {
+        input,
+        mut extra,
+        mut values,
+    } = adopted;
     // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
     // placeholder); install and upgrade refuse one, so the admin hears of it now.
     if let Err(err) = super::web_login::check(&values.values, chart) {
@@ -185,12 +247,12 @@ async fn take_over(
         let Value::Object(grown) = json!({ section: { field: size } }) else {
             unreachable!("a literal map")
         };
-        let grown = ExtraLayer {
+        extra.push(ExtraLayer {
             label: format!("the size {claim} has on the cluster"),
             values: grown,
-        };
+        });
         values = input
-            .resolve(chart.definition(), vec![grown])
+            .resolve(chart.definition(), extra)
             .map_err(invalid_input)?;
         manifests = deploy::render_release(client, release, chart, &values.values).await?;
     }
@@ -226,6 +288,75 @@ async fn take_over(
     )
     .await?;
     Ok(ids)
+}
+
+/// The values adopt renders a Helm release with: Helm's values (what `chart` does not know
+/// left out when moving to another chart version), the admin's flags over them, and the chart's
+/// monitoring turned off where Helm's values turned it on.
+pub(super) struct AdoptedValues {
+    pub input: Input,
+    /// skyctl's own layers over the flags.
+    pub extra: Vec<ExtraLayer>,
+    pub values: Resolved,
+}
+
+/// [`AdoptedValues`] for `helm`, or why skyctl refuses them with the command that adopts it
+/// without them (exit 2). `version`: the `--version` the admin gave.
+pub(super) fn adopted_values(
+    release: &Release,
+    helm: &HelmRelease,
+    chart: &'static Chart,
+    flags: Input,
+    version: Option<&str>,
+) -> anyhow::Result<AdoptedValues> {
+    let layer = helm_values(helm)?;
+    let layer = if !helm.runs(chart) {
+        let (known, dropped) =
+            values::known_to(chart.definition(), layer).map_err(invalid_input)?;
+        for key in dropped {
+            eprintln!(
+                "warning: Helm's values set {key}, which chart {} does not have; it is left out",
+                chart.version()
+            );
+        }
+        known
+    } else {
+        layer
+    };
+    let label = layer.label.clone();
+    let input = flags.over_recorded(Some(layer), None);
+    let extra: Vec<ExtraLayer> = helm_release::monitoring_off(&helm.config, chart)
+        .map(|values| ExtraLayer {
+            label: "adopt, which leaves the chart's Prometheus and Grafana in place".to_owned(),
+            values,
+        })
+        .into_iter()
+        .collect();
+    let values = input
+        .resolve(chart.definition(), extra.clone())
+        .map_err(|err| {
+            let fix = helm_release::values_fix(&err, &label);
+            if fix.is_empty() {
+                return invalid_input(err);
+            }
+            let version = version
+                .map(|v| format!(" --version {v}"))
+                .unwrap_or_default();
+            invalid_input(anyhow::anyhow!(
+                "{err}\nHelm took these values without checking them (its chart has no schema); \
+                 `helm get values {name} -n {namespace}` shows them. Adopt without them (null \
+                 deletes a key, as with Helm's --set), or with values skyctl takes: `skyctl \
+                 adopt {name} -n {namespace}{version} --set {}`",
+                fix.join(","),
+                name = release.name,
+                namespace = release.namespace,
+            ))
+        })?;
+    Ok(AdoptedValues {
+        input,
+        extra,
+        values,
+    })
 }
 
 /// Errors of Helm's records: those in what the user pointed skyctl at exit 2.

@@ -532,6 +532,13 @@ pub(super) async fn deploy(
         for (id, why) in &rollout.keep {
             eprintln!("  {id} would be left alone: {why}");
         }
+        let changes = prepared
+            .previews
+            .iter()
+            .map(|p| (&p.id, p.live.as_ref(), &p.planned));
+        for restart in crate::pod_restarts::restarts(changes) {
+            eprintln!("  {restart}");
+        }
         return Ok(Outcome::DryRun { changes: counts });
     }
     let mut progress = LiveProgress::new();

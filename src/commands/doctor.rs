@@ -2,10 +2,13 @@ use serde::Serialize;
 
 use crate::chart::Chart;
 use crate::cli::{ClusterArgs, DoctorArgs, OutputFormat};
+use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, ValuesMode};
 use crate::error::invalid_input;
+use crate::helm_release::{self, HelmRelease};
 use crate::preflight::{Finding, Status};
+use crate::release::Release;
 
 use super::preflight::{self, Plans};
 
@@ -22,7 +25,8 @@ struct Checklist<'a> {
 }
 
 /// Doctor: the preflight checks alone. A release that exists is checked as a plain `upgrade`
-/// would change it (its recorded values unless values are given), a new one as `install`.
+/// would change it (its recorded values unless values are given), a name a deployed Helm
+/// release holds as `adopt` would take it over (its chart and values), a new one as `install`.
 pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> {
     let asked = args.chart.version.as_deref();
     let input = super::read_input(&args.values)?;
@@ -31,24 +35,37 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
     let history = super::history(&client, &release).await?;
     // A release that was deployed is checked as `upgrade` would render it: its chart, and its
     // recorded values carried over to the chart `--version` names. One that never was is
-    // checked as `install` would render it, which starts afresh.
+    // checked as `install` would render it, which starts afresh, unless Helm runs a release of
+    // the name: then as `adopt` renders it.
     let upgrading = history.ever_deployed();
-    let chart = if upgrading {
-        super::upgrade::chart(asked, &release, &history)?
+    let adopting = if upgrading {
+        None
     } else {
-        Chart::choose(asked, None).map_err(invalid_input)?
+        helm_release_to_adopt(&client, &release, asked).await?
+    };
+    let chart = match (&adopting, upgrading) {
+        (Some((_, chart)), _) => chart,
+        (None, true) => super::upgrade::chart(asked, &release, &history)?,
+        (None, false) => Chart::choose(asked, None).map_err(invalid_input)?,
     };
     let given = input
         .resolve(chart.definition(), Vec::new())
         .map_err(invalid_input)?;
     // The htpasswd line given is refused by install and upgrade before anything else.
     super::web_login::check_given(&given, chart)?;
-    let deployed = history.deployed();
-    let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
-    let base = decide::values_base(ValuesMode::Default, values_given, deployed.is_some());
-    let values = super::upgrade::starting_values(input, base, deployed, chart)?
-        .resolve(chart.definition(), Vec::new())
-        .map_err(invalid_input)?;
+    let values = match &adopting {
+        Some((helm, chart)) => {
+            super::adopt::adopted_values(&release, helm, chart, input, asked)?.values
+        }
+        None => {
+            let deployed = history.deployed();
+            let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
+            let base = decide::values_base(ValuesMode::Default, values_given, deployed.is_some());
+            super::upgrade::starting_values(input, base, deployed, chart)?
+                .resolve(chart.definition(), Vec::new())
+                .map_err(invalid_input)?
+        }
+    };
     let namespace_exists = ObjectManager::new(&client)
         .namespace_exists(&release.namespace)
         .await?;
@@ -56,6 +73,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         namespace_exists,
         create_namespace: args.create_namespace,
         take_ownership: args.take_ownership,
+        adopting: adopting.is_some(),
     };
     let login = (super::web_login::unasked_choice(&given, &values), None);
     let report = preflight::assess(&client, &release, chart, &values, login, plans).await?;
@@ -90,9 +108,33 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
     if args.output.output == OutputFormat::Text {
         println!(
             "ready to {}: {} warning(s)",
-            if upgrading { "upgrade" } else { "install" },
+            match (upgrading, adopting.is_some()) {
+                (true, _) => "upgrade",
+                (false, true) => "adopt",
+                (false, false) => "install",
+            },
             report.count(Status::Warn)
         );
     }
     Ok(())
+}
+
+/// The deployed Helm release of the name that `adopt` would take over, and the chart it maps
+/// to. Any other state of Helm's records (none, nothing deployed, unreadable, a chart skyctl
+/// lacks) is checked as an install, and the checklist's Helm line or adopt itself says more.
+async fn helm_release_to_adopt(
+    client: &kube::Client,
+    release: &Release,
+    asked: Option<&str>,
+) -> anyhow::Result<Option<(HelmRelease, &'static Chart)>> {
+    let revisions = helm_handover::revisions(client, release).await?;
+    let Ok(Some(adoptable)) = helm_release::adoptable(release, &revisions) else {
+        return Ok(None);
+    };
+    let Ok(helm) = helm_release::decode(adoptable.revision, release) else {
+        return Ok(None);
+    };
+    Ok(helm_release::chart_for(&helm, asked)
+        .ok()
+        .map(|chart| (helm, chart)))
 }

@@ -20,6 +20,8 @@ pub(super) struct Plans {
     pub namespace_exists: bool,
     pub create_namespace: bool,
     pub take_ownership: bool,
+    /// Checked as `adopt` would take the Helm release of the name over.
+    pub adopting: bool,
 }
 
 /// A check blocked: nothing was written.
@@ -65,6 +67,7 @@ pub(super) async fn assess(
         namespace_exists: plans.namespace_exists,
         create_namespace: plans.create_namespace,
         take_ownership: plans.take_ownership,
+        adopting: plans.adopting,
     };
     let facts = survey::survey(client, &intent).await?;
     Ok(Report::assess(&intent, &facts))
@@ -84,6 +87,7 @@ pub(super) async fn gate(
         namespace_exists,
         create_namespace: args.create_namespace,
         take_ownership: args.rollout.take_ownership,
+        adopting: false,
     };
     if args.skip_preflight {
         crate::ui::step("preflight", "skipped (--skip-preflight)");

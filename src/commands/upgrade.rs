@@ -1,8 +1,10 @@
 use crate::chart::Chart;
 use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
+use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
 use crate::error::invalid_input;
+use crate::helm_release;
 use crate::release::{History, Release, ReleaseRecord};
 use crate::values::{self, ExtraLayer, Input};
 
@@ -36,14 +38,20 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let namespace_exists = ObjectManager::new(&client)
         .namespace_exists(&release.namespace)
         .await?;
-    decide::precheck(
+    if let Err(refusal) = decide::precheck(
         &release,
         operation,
         &history,
         namespace_exists,
         deploy.create_namespace,
-    )
-    .map_err(super::refused)?;
+    ) {
+        // Helm's records are read only when skyctl knows no such release.
+        let helm_deployed = matches!(refusal, decide::Refusal::NotFound { .. }) && {
+            let revisions = helm_handover::revisions(&client, &release).await?;
+            matches!(helm_release::adoptable(&release, &revisions), Ok(Some(_)))
+        };
+        return Err(super::refused(decide::beside_helm(refusal, helm_deployed)));
+    }
     let deployed = history.deployed();
     let values_given = given.user.as_object().is_some_and(|map| !map.is_empty());
     let base = decide::values_base(mode(args.reuse), values_given, deployed.is_some());

@@ -206,6 +206,10 @@ fn operations_the_history_does_not_allow_are_refused() {
         record(1, Superseded, vec![]),
         record(2, Uninstalled, vec![]),
     ]);
+    let adopting = History::new(vec![ReleaseRecord {
+        description: ADOPTING.into(),
+        ..record(1, PendingInstall, vec![])
+    }]);
     let empty = History::default();
     // Table: operation, history, expected outcome (None: allowed).
     let cases: Vec<(&str, Operation, &History, Option<&str>)> = vec![
@@ -239,6 +243,18 @@ fn operations_the_history_does_not_allow_are_refused() {
             Operation::Upgrade { install: false },
             &failed_install,
             Some("not found"),
+        ),
+        (
+            "upgrade of an adopt that was interrupted",
+            Operation::Upgrade { install: false },
+            &adopting,
+            Some("an adopt was interrupted: run `skyctl adopt sky -n team` again"),
+        ),
+        (
+            "rollback of an adopt that was interrupted",
+            Operation::Rollback { to: 1 },
+            &adopting,
+            Some("an adopt was interrupted"),
         ),
         (
             "rollback of nothing",
@@ -419,6 +435,22 @@ fn an_object_no_release_owns_is_taken_over_only_when_told() {
 }
 
 #[test]
+fn an_upgrade_of_a_name_helm_holds_is_sent_to_adopt() {
+    let not_found = || Refusal::NotFound {
+        name: "sky".into(),
+        namespace: "team".into(),
+    };
+    let text = beside_helm(not_found(), true).to_string();
+    assert!(
+        text.contains("is Helm's, not skyctl's: `skyctl adopt sky -n team`"),
+        "{text}"
+    );
+    assert_eq!(beside_helm(not_found(), false), not_found());
+    let other = Refusal::NoNamespace("team".into());
+    assert_eq!(beside_helm(other.clone(), true), other);
+}
+
+#[test]
 fn adopt_takes_over_its_helm_releases_objects_and_unmarked_ones_but_never_another_helm_releases() {
     let helm_of = |name: &str, namespace: &str| json!({"meta.helm.sh/release-name": name, "meta.helm.sh/release-namespace": namespace});
     let adopt = Options {
@@ -452,7 +484,10 @@ fn adopt_takes_over_its_helm_releases_objects_and_unmarked_ones_but_never_anothe
             adopt,
         );
         match decision {
-            Ok(Decision::Rollout(_)) if taken => {}
+            // Its pending revision says it is an adopt's, should the run stop before it deploys.
+            Ok(Decision::Rollout(rollout)) if taken => {
+                assert_eq!(rollout.record.description, ADOPTING)
+            }
             Err(refusal @ Refusal::OtherHelmRelease { .. }) if !taken => {
                 let text = refusal.to_string();
                 assert!(

@@ -9,13 +9,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
 use crate::credentials::Kind;
+use crate::helm_release::{self, HelmState};
 use crate::ownership::{self, Owner};
 use crate::values::quantity;
 
 use super::facts::DEFAULT_NODE_PORT_RANGE;
 use super::intent::{self, Need};
 use super::load_balancers;
-use super::{Check, Facts, Finding, Intent, NamespaceState};
+use super::{Check, Facts, Finding, Intent, NamespaceState, Status};
 
 /// Rights named per Role that grants more than its author holds; `kubectl auth can-i --list`
 /// shows the rest.
@@ -23,7 +24,7 @@ const RIGHTS_SHOWN: usize = 5;
 const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 
 pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
-    vec![
+    let mut findings = vec![
         cluster(intent, facts),
         namespace(intent, facts),
         rbac(intent, facts),
@@ -35,7 +36,33 @@ pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
         load_balancer(intent, facts),
         helm(intent, facts),
         credentials(intent, facts),
-    ]
+    ];
+    // A Helm release of the name decides what comes next (adopt, or Helm's own way out), and
+    // the other lines read differently in its light: its line comes first.
+    let helm_release = matches!(&facts.helm, Ok(records) if !records.is_empty());
+    if let Some(at) = findings
+        .iter()
+        .position(|f| f.check == Check::Helm && f.status != Status::Pass && helm_release)
+    {
+        let helm = findings.remove(at);
+        findings.insert(0, helm);
+    }
+    findings
+}
+
+/// Whether `owner` is the Helm release of the release's own name, which `skyctl adopt` takes
+/// over with its objects.
+fn helm_release_of_this_name(owner: &Owner, intent: &Intent) -> bool {
+    matches!(owner, Owner::Helm { name, namespace }
+        if *name == intent.release.name && *namespace == intent.release.namespace)
+}
+
+/// The fix for objects of the Helm release of this name: adopt it, objects and all.
+fn adopt_fix(intent: &Intent) -> String {
+    format!(
+        "skyctl adopt {} -n {} takes them over with the Helm release (--dry-run shows how)",
+        intent.release.name, intent.release.namespace
+    )
 }
 
 /// The Kubernetes version against the chart's `kubeVersion`. Vendors' suffixes
@@ -261,8 +288,10 @@ fn plural_of_role(kind: &str) -> &'static str {
 fn objects(intent: &Intent, facts: &Facts) -> Finding {
     let mut foreign: Vec<String> = Vec::new();
     let mut takeable: Vec<String> = Vec::new();
+    let mut helms: Vec<String> = Vec::new();
     let mut unreadable: Vec<String> = Vec::new();
     let mut ours = 0;
+    let mut adopted = 0;
     for manifest in intent.manifests {
         let id = &manifest.id;
         // The IngressClass has a check of its own, with the ways to share it.
@@ -275,6 +304,11 @@ fn objects(intent: &Intent, facts: &Facts) -> Finding {
             Some(Ok(Some(live))) => match ownership::owner(&live.metadata, intent.release) {
                 Owner::This => ours += 1,
                 owner @ Owner::Other { .. } => foreign.push(format!("{id} belongs to {owner}")),
+                // adopt takes over what the Helm release holds, and what nobody marked.
+                Owner::Helm { .. } | Owner::Unmarked if intent.adopting => adopted += 1,
+                owner if helm_release_of_this_name(&owner, intent) => {
+                    helms.push(format!("{id} belongs to {owner}"))
+                }
                 owner @ (Owner::Helm { .. } | Owner::Unmarked) => {
                     takeable.push(format!("{id} exists and belongs to {owner}"))
                 }
@@ -289,6 +323,9 @@ fn objects(intent: &Intent, facts: &Facts) -> Finding {
             "objects outside the namespace are named after the release: install this one under \
              another release name",
         );
+    }
+    if !helms.is_empty() {
+        return Finding::block(Check::Objects, helms.join("; "), adopt_fix(intent));
     }
     if !takeable.is_empty() && !intent.take_ownership {
         return Finding::block(
@@ -309,9 +346,13 @@ fn objects(intent: &Intent, facts: &Facts) -> Finding {
     }
     Finding::pass(
         Check::Objects,
-        match ours {
-            0 => format!("none of the {total} objects exists yet"),
-            _ => format!("{ours} of the {total} objects exist and are this release's"),
+        match (ours, adopted) {
+            (0, 0) => format!("none of the {total} objects exists yet"),
+            (_, 0) => format!("{ours} of the {total} objects exist and are this release's"),
+            _ => format!(
+                "{adopted} of the {total} objects exist, the Helm release's (or nobody's): adopt \
+                 takes them over"
+            ),
         },
     )
 }
@@ -335,9 +376,11 @@ fn ingress_class(intent: &Intent, facts: &Facts) -> Finding {
     for class in &made {
         if let Some(existing) = live(&class.id.name) {
             let owner = ownership::owner(&existing.metadata, intent.release);
+            let helms = helm_release_of_this_name(&owner, intent);
             let takeable = matches!(owner, Owner::Helm { .. } | Owner::Unmarked);
             let summary = match &owner {
                 Owner::This => continue,
+                _ if helms && intent.adopting => continue,
                 Owner::Other { .. } => format!("IngressClass {} belongs to {owner}", class.id.name),
                 _ => format!(
                     "IngressClass {} exists and belongs to {owner}",
@@ -345,6 +388,9 @@ fn ingress_class(intent: &Intent, facts: &Facts) -> Finding {
                 ),
             };
             let summary = format!("{summary} (controller {})", controller_of(existing));
+            if helms {
+                return Finding::block(Check::IngressClass, summary, adopt_fix(intent));
+            }
             let mut fix = ways_to_coexist(intent, &class.id.name);
             if takeable {
                 if intent.take_ownership {
@@ -1179,6 +1225,7 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
         Err(why) => return Finding::unknown(Check::Helm, "Helm's release records", why),
     };
     let release = intent.release;
+    let state = HelmState::of(records.iter().map(|r| (r.revision, r.status.as_str())));
     let Some(newest) = records.iter().max_by_key(|r| r.revision) else {
         return Finding::pass(
             Check::Helm,
@@ -1203,12 +1250,25 @@ fn helm(intent: &Intent, facts: &Facts) -> Finding {
         "Helm release {} is in namespace {} (revision {}, {}, kept in {}s)",
         release.name, release.namespace, newest.revision, newest.status, newest.storage
     );
-    let fix = format!(
-        "move it to skyctl with its values, objects and login: skyctl adopt {name} -n {ns} \
-         (--dry-run shows how)",
+    let adopt = format!(
+        "skyctl adopt {name} -n {ns}",
         name = release.name,
         ns = release.namespace
     );
+    let fix = match state {
+        HelmState::Deployed { revision, skipped } if !skipped.is_empty() => format!(
+            "move it to skyctl with its values, objects and login: {adopt} (--dry-run shows how); \
+             it adopts revision {revision}, the newest deployed, and passes by the newer ones, \
+             which never deployed"
+        ),
+        HelmState::NotDeployed { status, .. } => format!(
+            "it has no deployed revision, so there is nothing running to adopt: {}",
+            helm_release::way_out(&release.name, &release.namespace, &status)
+        ),
+        _ => format!(
+            "move it to skyctl with its values, objects and login: {adopt} (--dry-run shows how)"
+        ),
+    };
     if intent.take_ownership {
         Finding::warn(Check::Helm, summary, fix)
     } else {

@@ -29,6 +29,9 @@ pub struct Intent<'a> {
     pub create_namespace: bool,
     /// `--take-ownership`: objects of nobody, or of Helm, are taken over rather than refused.
     pub take_ownership: bool,
+    /// Checked as `adopt` would take the Helm release of this name over: its objects, and
+    /// those nobody marked, become the release's.
+    pub adopting: bool,
 }
 
 /// One SelfSubjectAccessReview: may the admin do `verb` on this resource (or URL)?

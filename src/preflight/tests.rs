@@ -24,6 +24,7 @@ struct Case {
     manifests: Vec<Manifest>,
     create_namespace: bool,
     take_ownership: bool,
+    adopting: bool,
 }
 
 impl Case {
@@ -56,6 +57,7 @@ impl Case {
             manifests,
             create_namespace: false,
             take_ownership: false,
+            adopting: false,
         }
     }
 
@@ -69,6 +71,7 @@ impl Case {
             namespace_exists: true,
             create_namespace: self.create_namespace,
             take_ownership: self.take_ownership,
+            adopting: self.adopting,
         }
     }
 
@@ -1062,6 +1065,52 @@ fn a_helm_release_of_the_same_name_blocks_unless_taken_over() {
 }
 
 #[test]
+fn a_helm_release_that_never_deployed_is_sent_to_helm_and_one_with_a_failed_upgrade_to_adopt() {
+    let case = Case::new(CURRENT, &[]);
+    let records = |statuses: &[&str]| Facts {
+        helm: Ok(statuses
+            .iter()
+            .enumerate()
+            .map(|(at, status)| HelmRecord {
+                storage: "Secret",
+                name: format!("sh.helm.release.v1.sky.v{}", at + 1),
+                revision: at as u32 + 1,
+                status: (*status).into(),
+            })
+            .collect()),
+        ..case.fine()
+    };
+    for (statuses, wanted, unwanted) in [
+        (
+            &["failed"][..],
+            &[
+                "revision 1, failed",
+                "helm uninstall sky -n team --keep-history",
+            ][..],
+            "helm rollback",
+        ),
+        (
+            &["pending-install"],
+            &["helm uninstall sky -n team --keep-history"],
+            "skyctl adopt",
+        ),
+        (
+            &["deployed", "pending-upgrade"],
+            &[
+                "skyctl adopt sky -n team",
+                "adopts revision 1, the newest deployed",
+            ],
+            "helm uninstall",
+        ),
+    ] {
+        let finding = case.finding(&records(statuses), Check::Helm);
+        assert_finding(&finding, Status::Block, wanted);
+        let fix = finding.fix.unwrap_or_default();
+        assert!(!fix.contains(unwanted), "{statuses:?}: {fix}");
+    }
+}
+
+#[test]
 fn helm_records_are_read_from_their_labels_only() {
     let meta = |labels: Value| -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         from(json!({"name": "sh.helm.release.v1.sky.v3", "labels": labels}))
@@ -1308,6 +1357,47 @@ fn objects_of_another_release_or_of_nobody_block_unless_taken_over() {
         &["--take-ownership takes over"],
     );
     assert_finding(&case.finding(&other, Check::Objects), Status::Block, &[]);
+}
+
+#[test]
+fn objects_of_the_helm_release_of_the_name_are_adopts_to_take_over_never_take_ownerships() {
+    let mut case = Case::new(CURRENT, &[]);
+    let role = case.id("ClusterRole", "sky-api-role");
+    let class = ingress_class("nginx", "k8s.io/ingress-nginx", helm_owned("sky", "team"));
+    let helms = Facts {
+        live: [(role.clone(), live(&role, helm_owned("sky", "team")))].into(),
+        ingress_classes: Ok(vec![class]),
+        helm: Ok(vec![HelmRecord {
+            storage: "Secret",
+            name: "sh.helm.release.v1.sky.v1".into(),
+            revision: 1,
+            status: "deployed".into(),
+        }]),
+        ..case.fine()
+    };
+    // install: the Helm line first, and every line sends the admin to adopt.
+    let report = Report::assess(&case.intent(), &helms);
+    assert_eq!(report.findings[0].check, Check::Helm);
+    for check in [Check::Objects, Check::IngressClass] {
+        let finding = case.finding(&helms, check);
+        assert_finding(&finding, Status::Block, &["skyctl adopt sky -n team"]);
+        assert!(
+            !report.lines(false).contains("--take-ownership"),
+            "{check:?}"
+        );
+    }
+    // doctor, checking as adopt takes the release over.
+    case.adopting = true;
+    assert_finding(
+        &case.finding(&helms, Check::Objects),
+        Status::Pass,
+        &["adopt takes them over"],
+    );
+    assert_finding(
+        &case.finding(&helms, Check::IngressClass),
+        Status::Pass,
+        &[],
+    );
 }
 
 #[test]

@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 pub use error::{Breaches, Error, TracedViolation, Violations};
+pub use kind::helm_truthy;
 
 use origin::{Layer, Origin, origin_of};
 use rules::Rules;

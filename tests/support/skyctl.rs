@@ -206,6 +206,14 @@ impl Outcome {
         self
     }
 
+    pub fn stdout_lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stdout.contains(needle),
+            "stdout has {needle:?}: {self:#?}"
+        );
+        self
+    }
+
     pub fn stderr_lacks(self, needle: &str) -> Self {
         assert!(
             !self.stderr.contains(needle),
