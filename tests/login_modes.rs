@@ -682,6 +682,45 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
     }
 }
 
+// The login question came before the preflight: an admin answered it, and a password, for
+// an install a check then refused.
+#[tokio::test]
+async fn on_a_terminal_a_blocked_preflight_asks_nothing() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    // Someone's Service where the release would put its own: the objects check blocks.
+    let services: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let theirs: k8s_openapi::api::core::v1::Service = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{}-api-service", f.release())},
+        "spec": {"ports": [{"port": 80}]}
+    }))
+    .unwrap();
+    services
+        .create(&kube::api::PostParams::default(), &theirs)
+        .await
+        .unwrap();
+    let command = format!(
+        "{} install {} -n {} --kubeconfig {} --version {CURRENT} --no-health-check --set ingress-nginx.controller.service.type=NodePort",
+        env!("CARGO_BIN_EXE_skyctl"),
+        f.release(),
+        f.ns.name,
+        cluster::kubeconfig().display()
+    );
+    let nothing_local = tempfile::tempdir().unwrap();
+    let (succeeded, screen) = on_a_terminal(
+        &command,
+        &[("HOME", nothing_local.path().as_os_str())],
+        &["SKYCTL_WEB_PASSWORD"],
+        &[],
+        Duration::ZERO,
+    );
+    assert!(!succeeded, "{screen}");
+    assert!(screen.contains("preflight check(s) failed"), "{screen}");
+    assert!(!screen.contains("How will users log in?"), "{screen}");
+    assert!(!screen.contains("Password"), "{screen}");
+}
+
 /// On a terminal, with nothing choosing a login, skyctl asks which one, then what that one
 /// needs: here the API server's own users, and the first admin's password.
 #[tokio::test]
@@ -710,6 +749,10 @@ async fn on_a_terminal_skyctl_asks_how_users_log_in() {
         Duration::from_millis(1500),
     );
     assert!(succeeded, "{screen}");
+    // Asked only once the checks that need no answer have passed.
+    let checked = screen.find("preflight").expect("the preflight line");
+    let asked = screen.find("How will users log in?").expect("the question");
+    assert!(checked < asked, "asked before the preflight:\n{screen}");
     for shown in [
         "How will users log in?",
         "1) basic",

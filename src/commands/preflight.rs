@@ -73,8 +73,46 @@ pub(super) async fn assess(
     Ok(Report::assess(&intent, &facts))
 }
 
+/// [`gate`], then the login question the choice left to the admin: nothing is asked before
+/// the checks that need no answer have passed. An answer that renders other objects than the
+/// checked login's is checked again. Returns the login chosen.
+pub(super) async fn gate_then_ask(
+    client: &kube::Client,
+    release: &Release,
+    chart: &'static Chart,
+    values: &Resolved,
+    namespace_exists: bool,
+    choice: Choice,
+    args: &DeployArgs,
+) -> anyhow::Result<Choice> {
+    gate(
+        client,
+        release,
+        chart,
+        values,
+        namespace_exists,
+        choice,
+        args,
+    )
+    .await?;
+    let asked = super::web_login::settle(choice, chart)?;
+    if asked.mode != choice.mode {
+        gate(
+            client,
+            release,
+            chart,
+            values,
+            namespace_exists,
+            asked,
+            args,
+        )
+        .await?;
+    }
+    Ok(asked)
+}
+
 /// Install's and upgrade's gate: warnings are shown, a blocking finding stops the command.
-pub(super) async fn gate(
+async fn gate(
     client: &kube::Client,
     release: &Release,
     chart: &'static Chart,

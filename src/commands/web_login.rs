@@ -53,6 +53,9 @@ enum ChosenBy {
     Record,
     /// The admin, asked on a terminal.
     Question,
+    /// The admin will be asked on a terminal, once the preflight has passed; until then the
+    /// checks run with basic auth, which every chart version has.
+    ToAsk,
     /// Nothing chose: basic auth, as every chart version has it.
     Default,
 }
@@ -153,9 +156,22 @@ pub(super) fn choose(
         .count()
         > 1;
     if several && can_ask(&args.auth) && !offered(&args.auth) {
-        return choice(ask_mode(&defaults)?, ChosenBy::Question);
+        return choice(Mode::Basic, ChosenBy::ToAsk);
     }
     choice(Mode::Basic, ChosenBy::Default)
+}
+
+/// Asks the admin for the login the choice left to a question, after the checks that need no
+/// answer have run; any other choice stands.
+pub(super) fn settle(choice: Choice, chart: &Chart) -> anyhow::Result<Choice> {
+    if choice.by != ChosenBy::ToAsk {
+        return Ok(choice);
+    }
+    let defaults = Value::Object(chart.definition().defaults().clone());
+    Ok(Choice {
+        mode: ask_mode(&defaults)?,
+        by: ChosenBy::Question,
+    })
 }
 
 /// The login the values given choose, or reused ones that choose one of their own (skyctl's
