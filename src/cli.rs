@@ -434,6 +434,11 @@ pub struct UninstallArgs {
     /// install` of the release's name fails
     #[arg(long)]
     pub delete_helm_history: bool,
+    /// Uninstall even though other releases route through this release's ingress-nginx
+    /// controller (installed with ingress-nginx.enabled=false and its IngressClass): they lose
+    /// their endpoint until another controller serves the class
+    #[arg(long)]
+    pub remove_shared_controller: bool,
     /// Keep the release's records, the newest marked uninstalled: `history` and `get` still
     /// read them, `rollback` returns to one, and `install` starts again beside them
     #[arg(long, conflicts_with = "delete_namespace")]

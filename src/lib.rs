@@ -29,6 +29,7 @@ pub mod progress;
 pub mod redacted;
 pub mod release;
 pub mod render;
+pub mod shared_controller;
 pub mod ui;
 pub mod values;
 pub mod yaml;

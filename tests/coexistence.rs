@@ -158,3 +158,75 @@ async fn uninstall_leaves_the_other(
     );
     assert_deployed_and_ready(kept);
 }
+
+// A release sharing another's controller (doctor's own advice for sharing) got no endpoint and
+// no login line, and uninstalling the controller's owner cut it off without a word.
+#[tokio::test]
+async fn a_release_sharing_a_controller_is_reached_through_it_and_its_owner_stays_until_told() {
+    let _serial = cluster::exclusive().await;
+    let owner = Fixture::with_chart(Chart::Current).await;
+    let sharer = Fixture::with_chart(Chart::Current).await;
+    let (class, _, own) = own_class(&owner);
+    owner
+        .run(
+            "install",
+            &[
+                "--no-wait",
+                "--set",
+                &own,
+                "--set",
+                "ingress-nginx.controller.service.type=NodePort",
+            ],
+        )
+        .success();
+    sharer
+        .run(
+            "install",
+            &[
+                "--no-wait",
+                "--set",
+                &format!("ingress-nginx.enabled=false,ingress.ingressClassName={class}"),
+            ],
+        )
+        .success();
+    let found = sharer
+        .run("endpoint", &["--timeout", "30s", "-o", "json"])
+        .success();
+    let found: serde_json::Value = serde_json::from_str(&found.stdout).unwrap();
+    assert!(
+        found["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
+        "{found}"
+    );
+    assert_eq!(found["serviceNamespace"], owner.ns.name.as_str(), "{found}");
+    assert_eq!(
+        found["service"],
+        format!("{}-ingress-nginx-controller", owner.release())
+    );
+
+    let controller = format!("{}-ingress-nginx-controller", owner.release());
+    let sharing = format!("{} in namespace {}", sharer.release(), sharer.ns.name);
+    for args in [&["--dry-run"][..], &[]] {
+        owner
+            .run("uninstall", args)
+            .code(2)
+            .stderr_has(&format!("also serves releases {sharing}"))
+            .stderr_has("--remove-shared-controller");
+    }
+    assert!(
+        owner
+            .deployments()
+            .get_opt(&controller)
+            .await
+            .unwrap()
+            .is_some(),
+        "refused: nothing was deleted"
+    );
+    owner
+        .run("uninstall", &["--remove-shared-controller"])
+        .success()
+        .stderr_has(&format!("warning: releases {sharing} route through"));
+    sharer.run("uninstall", &[]).success();
+}

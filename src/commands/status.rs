@@ -159,7 +159,7 @@ async fn health_now(
         Err(problem @ Problem::CredentialsRejected) => format!(
             "{problem} for user {username:?} with the password in {}. Next: {}",
             password::ENV,
-            problem.next_step(release, names, &found.service)
+            problem.next_step(release, names, found)
         ),
         Err(problem) => problem.to_string(),
     }

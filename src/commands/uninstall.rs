@@ -22,6 +22,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         dry_run: args.dry_run,
         keep_history: args.keep_history,
     };
+    shared_controller_check(&client, &release, &history, args.remove_shared_controller).await?;
     if history.uninstalled().is_some() && args.keep_history {
         return Err(crate::error::invalid_input(anyhow::anyhow!(
             "release {} is already uninstalled and its history kept; uninstall it without \
@@ -230,4 +231,65 @@ async fn tell_kept_credentials(client: &kube::Client, release: &Release) -> anyh
         );
     }
     Ok(())
+}
+
+/// The releases that route through this release's controller lose their endpoint with it: the
+/// uninstall is refused (exit 2) naming them, unless `--remove-shared-controller` says so, and
+/// then they are named as a warning. A cluster whose Ingresses cannot be listed is said so.
+async fn shared_controller_check(
+    client: &kube::Client,
+    release: &Release,
+    history: &crate::release::History,
+    remove: bool,
+) -> anyhow::Result<()> {
+    let classes: Vec<String> = history
+        .latest()
+        .map(|latest| {
+            latest
+                .inventory
+                .iter()
+                .filter(|id| id.kind == "IngressClass")
+                .map(|id| id.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    if classes.is_empty() {
+        return Ok(());
+    }
+    let api: kube::Api<k8s_openapi::api::networking::v1::Ingress> = kube::Api::all(client.clone());
+    let ingresses = match api.list(&kube::api::ListParams::default()).await {
+        Ok(list) => list.items,
+        Err(err) => {
+            eprintln!(
+                "warning: could not check which releases share this release's ingress-nginx \
+                 controller ({}): {err}",
+                classes.join(", ")
+            );
+            return Ok(());
+        }
+    };
+    let served = crate::shared_controller::served(&classes, &ingresses, release);
+    if served.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = served
+        .iter()
+        .map(|r| format!("{} in namespace {}", r.name, r.namespace))
+        .collect();
+    if remove {
+        eprintln!(
+            "warning: releases {} route through this release's ingress-nginx controller and \
+             lose their endpoint with it",
+            named.join(", ")
+        );
+        return Ok(());
+    }
+    Err(crate::error::invalid_input(anyhow::anyhow!(
+        "release {}'s ingress-nginx controller (IngressClass {}) also serves releases {}: \
+         uninstalling it cuts them off. Nothing was changed. Uninstall them first, or pass \
+         --remove-shared-controller",
+        release.name,
+        classes.join(", "),
+        named.join(", ")
+    )))
 }

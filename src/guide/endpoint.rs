@@ -24,8 +24,10 @@ pub struct Endpoint {
     pub url: String,
     pub kind: EndpointKind,
     /// The Service users reach the controller through, which a failed check sends the admin
-    /// to look at.
+    /// to look at, and its namespace (another release's, where that release's controller is
+    /// shared).
     pub service: String,
+    pub service_namespace: String,
     /// When the Ingress routes by host name: where that name has to resolve (the load
     /// balancer's or a node's address) and the port there. skyctl's own checks connect to it
     /// directly, so that they do not depend on DNS.
@@ -105,6 +107,7 @@ pub fn through(endpoint: Endpoint, route: &Route, https_port: Option<u16>) -> En
         url,
         kind: endpoint.kind,
         service: endpoint.service,
+        service_namespace: endpoint.service_namespace,
         resolves_to: Some(format!("{address}:{port}")),
         warnings,
     }
@@ -155,6 +158,7 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
                 url: url(&address, port, 80),
                 kind: EndpointKind::LoadBalancer,
                 service: name_of(controller),
+                service_namespace: namespace_of(controller),
                 resolves_to: None,
                 warnings: vec![],
             }),
@@ -196,6 +200,7 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
             url: url(&external, port, 80),
             kind: EndpointKind::NodePort,
             service: name_of(nodeport),
+            service_namespace: namespace_of(nodeport),
             resolves_to: None,
             warnings: vec![],
         }),
@@ -203,6 +208,7 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
             url: url(&internal, port, 80),
             kind: EndpointKind::NodePort,
             service: name_of(nodeport),
+            service_namespace: namespace_of(nodeport),
             resolves_to: None,
             warnings: vec![format!(
                 "no node has an ExternalIP; using InternalIP {internal}, which is reachable only from inside the cluster's network"
@@ -214,6 +220,10 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
 
 fn name_of(service: &Service) -> String {
     service.metadata.name.clone().unwrap_or_default()
+}
+
+fn namespace_of(service: &Service) -> String {
+    service.metadata.namespace.clone().unwrap_or_default()
 }
 
 fn http_port(
@@ -269,17 +279,30 @@ fn https_port(controller: Option<&Service>, nodeport: Option<&Service>) -> Optio
     https(nodeport.or(own)?, &|p| p.node_port)
 }
 
-/// Reads the objects and decides, once.
+/// Reads the objects and decides, once. A release without a controller of its own is reached
+/// through the controller of the release whose IngressClass its Ingress asks for.
 pub async fn find(
     client: &kube::Client,
     release: &Release,
     names: &ChartNames,
 ) -> anyhow::Result<Lookup> {
+    let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &release.namespace);
+    let ingress = ingresses.get_opt(&names.ingress).await?;
     let services: Api<Service> = Api::namespaced(client.clone(), &release.namespace);
-    let controller = services
+    let mut controller = services
         .get_opt(&IngressNginxNames::for_release(release).controller)
         .await?;
-    let nodeport = services.get_opt(&names.nodeport_service).await?;
+    let mut nodeport = services.get_opt(&names.nodeport_service).await?;
+    if controller.is_none()
+        && let Some(serving) = serving_release(client, release, ingress.as_ref()).await?
+    {
+        let theirs: Api<Service> = Api::namespaced(client.clone(), &serving.namespace);
+        controller = theirs
+            .get_opt(&IngressNginxNames::for_release(&serving).controller)
+            .await?;
+        let their_names = ChartNames::new(&serving, &serde_json::json!({}));
+        nodeport = theirs.get_opt(&their_names.nodeport_service).await?;
+    }
     let nodes = if controller
         .as_ref()
         .and_then(|c| c.spec.as_ref())
@@ -295,12 +318,7 @@ pub async fn find(
             .context("cannot list the nodes")?
             .items
     };
-    let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &release.namespace);
-    let route = ingresses
-        .get_opt(&names.ingress)
-        .await?
-        .as_ref()
-        .and_then(Route::of);
+    let route = ingress.as_ref().and_then(Route::of);
     Ok(
         match (
             lookup(controller.as_ref(), nodeport.as_ref(), &nodes),
@@ -314,6 +332,22 @@ pub async fn find(
             (lookup, _) => lookup,
         },
     )
+}
+
+/// The release whose controller serves the IngressClass `ingress` asks for, when another's.
+async fn serving_release(
+    client: &kube::Client,
+    release: &Release,
+    ingress: Option<&Ingress>,
+) -> anyhow::Result<Option<Release>> {
+    let Some(class) = ingress.and_then(crate::shared_controller::class_of) else {
+        return Ok(None);
+    };
+    let classes: Api<k8s_openapi::api::networking::v1::IngressClass> = Api::all(client.clone());
+    Ok(classes
+        .get_opt(class)
+        .await?
+        .and_then(|class| crate::shared_controller::serving(&class, release)))
 }
 
 /// Waits until the endpoint exists, showing what it waits for. A load balancer that has no
@@ -540,6 +574,7 @@ mod tests {
             url: url.into(),
             kind: EndpointKind::NodePort,
             service: "sky-ingress-nginx-controller".into(),
+            service_namespace: "team".into(),
             resolves_to: None,
             warnings: vec![],
         };
@@ -622,6 +657,7 @@ mod tests {
             url: "http://10.0.0.1:30080".into(),
             kind: EndpointKind::NodePort,
             service: "sky-ingress-nginx-controller".into(),
+            service_namespace: "team".into(),
             resolves_to: None,
             warnings: vec![],
         };

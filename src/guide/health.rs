@@ -48,7 +48,7 @@ pub enum Problem {
 impl Problem {
     /// The command that looks closer at the failing hop.
     /// `service`: the Service the endpoint was taken from.
-    pub fn next_step(&self, release: &Release, names: &ChartNames, service: &str) -> String {
+    pub fn next_step(&self, release: &Release, names: &ChartNames, service: &Endpoint) -> String {
         let ns = &release.namespace;
         match self {
             Problem::CredentialsRejected => format!(
@@ -56,7 +56,8 @@ impl Problem {
                 names.basic_auth
             ),
             Problem::Unreachable(_) => format!(
-                "check the Service and the controller pod: kubectl get svc -n {ns} {service}; kubectl get pods -n {ns} -l app.kubernetes.io/name=ingress-nginx"
+                "check the Service and the controller pod: kubectl get svc -n {0} {1}; kubectl get pods -n {0} -l app.kubernetes.io/name=ingress-nginx",
+                service.service_namespace, service.service
             ),
             Problem::ApiNotReady(_) => format!(
                 "check the API server pod: kubectl get pods -n {ns} -l app={}; kubectl logs -n {ns} deploy/{}",
@@ -240,7 +241,7 @@ pub async fn wait(
     let unhealthy = |problem: Problem| Unhealthy {
         url: url.to_owned(),
         waited: started.elapsed(),
-        next_step: problem.next_step(release, names, &endpoint.service),
+        next_step: problem.next_step(release, names, endpoint),
         problem,
     };
     let outcome = poll::until(timeout, async || {
@@ -333,6 +334,7 @@ mod tests {
             url,
             kind: super::super::endpoint::EndpointKind::NodePort,
             service: "sky-ingress-nginx-controller".into(),
+            service_namespace: "ops".into(),
             resolves_to: None,
             warnings: vec![],
         }
@@ -346,17 +348,17 @@ mod tests {
     fn each_failure_points_at_its_hop() {
         assert!(
             Problem::CredentialsRejected
-                .next_step(&release(), &names(), "np")
+                .next_step(&release(), &names(), &at("http://x".into()))
                 .contains("kubectl get secret -n ops sky-basic-auth")
         );
         assert!(
             Problem::Unreachable("refused".into())
-                .next_step(&release(), &names(), "sky-ingress-nginx-controller")
+                .next_step(&release(), &names(), &at("http://x".into()))
                 .contains("kubectl get svc -n ops sky-ingress-nginx-controller;")
         );
         assert!(
             Problem::ApiNotReady(503)
-                .next_step(&release(), &names(), "np")
+                .next_step(&release(), &names(), &at("http://x".into()))
                 .contains("deploy/sky-api-server")
         );
         assert_eq!(

@@ -45,6 +45,7 @@ mod tests {
             url: "http://10.0.0.1:30050".into(),
             kind: EndpointKind::NodePort,
             service: "sky-ingress-nginx-controller".into(),
+            service_namespace: "team".into(),
             resolves_to: None,
             warnings: vec![],
         });
