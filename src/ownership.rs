@@ -417,10 +417,7 @@ mod tests {
     }
 
     fn release(name: &str, namespace: &str) -> Release {
-        Release {
-            name: name.into(),
-            namespace: namespace.into(),
-        }
+        Release::new(name, namespace)
     }
 
     #[test]

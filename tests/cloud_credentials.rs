@@ -760,6 +760,19 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
         .stderr_has("$SKYCTL_DB_CONNECTION_STRING");
 }
 
+/// A kubeconfig with contexts `a` and `b`, whose user's token is [`SECRET`].
+fn two_contexts_kubeconfig(dir: &Path) -> std::path::PathBuf {
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster: {{server: \"https://10.0.0.1\"}}\ncontexts:\n- name: a\n  context: {{cluster: c, user: u}}\n- name: b\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: {SECRET}}}\n"
+        ),
+    )
+    .unwrap();
+    kubeconfig
+}
+
 // The seed guide's order is Secrets first, then install. `creds add kube` with two contexts
 // before the release existed printed a config snippet the install never used, so the server
 // allowed one context.
@@ -768,14 +781,7 @@ async fn contexts_stored_before_the_install_are_allowed_by_the_install() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(TestChart::Current).await;
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster: {{server: \"https://10.0.0.1\"}}\ncontexts:\n- name: a\n  context: {{cluster: c, user: u}}\n- name: b\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: {SECRET}}}\n"
-        ),
-    )
-    .unwrap();
+    let kubeconfig = two_contexts_kubeconfig(dir.path());
     skyctl()
         .kubeconfig(cluster::kubeconfig())
         .args(["-n", &f.ns.name, "creds", "add", "kube", f.release()])
@@ -814,14 +820,7 @@ async fn creds_add_kube_merges_its_contexts_into_the_config_and_says_the_server_
     .unwrap();
     f.run("install", &["--no-wait", "-f", values.to_str().unwrap()])
         .success();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster: {{server: \"https://10.0.0.1\"}}\ncontexts:\n- name: a\n  context: {{cluster: c, user: u}}\n- name: b\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: {SECRET}}}\n"
-        ),
-    )
-    .unwrap();
+    let kubeconfig = two_contexts_kubeconfig(dir.path());
     let add = |first: &str, second: &str| {
         skyctl()
             .kubeconfig(cluster::kubeconfig())

@@ -682,6 +682,32 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
     }
 }
 
+/// `install` of chart 0.13.0 on a pseudo-terminal, with no local credentials to offer and no
+/// password in the environment, typing `answers` a `pause` apart.
+fn install_on_a_terminal(f: &Fixture, answers: &[&str], pause: Duration) -> (bool, String) {
+    let command = format!(
+        "{} install {} -n {} --kubeconfig {} --version {CURRENT} --no-health-check --set ingress-nginx.controller.service.type=NodePort",
+        env!("CARGO_BIN_EXE_skyctl"),
+        f.release(),
+        f.ns.name,
+        cluster::kubeconfig().display()
+    );
+    let nothing_local = tempfile::tempdir().unwrap();
+    on_a_terminal(
+        &command,
+        &[("HOME", nothing_local.path().as_os_str())],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_PROFILE",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "SKYCTL_WEB_PASSWORD",
+        ],
+        answers,
+        pause,
+    )
+}
+
 // The login question came before the preflight: an admin answered it, and a password, for
 // an install a check then refused.
 #[tokio::test]
@@ -700,21 +726,7 @@ async fn on_a_terminal_a_blocked_preflight_asks_nothing() {
         .create(&kube::api::PostParams::default(), &theirs)
         .await
         .unwrap();
-    let command = format!(
-        "{} install {} -n {} --kubeconfig {} --version {CURRENT} --no-health-check --set ingress-nginx.controller.service.type=NodePort",
-        env!("CARGO_BIN_EXE_skyctl"),
-        f.release(),
-        f.ns.name,
-        cluster::kubeconfig().display()
-    );
-    let nothing_local = tempfile::tempdir().unwrap();
-    let (succeeded, screen) = on_a_terminal(
-        &command,
-        &[("HOME", nothing_local.path().as_os_str())],
-        &["SKYCTL_WEB_PASSWORD"],
-        &[],
-        Duration::ZERO,
-    );
+    let (succeeded, screen) = install_on_a_terminal(&f, &[], Duration::ZERO);
     assert!(!succeeded, "{screen}");
     assert!(screen.contains("preflight check(s) failed"), "{screen}");
     assert!(!screen.contains("How will users log in?"), "{screen}");
@@ -727,27 +739,8 @@ async fn on_a_terminal_a_blocked_preflight_asks_nothing() {
 async fn on_a_terminal_skyctl_asks_how_users_log_in() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let command = format!(
-        "{} install {} -n {} --kubeconfig {} --version {CURRENT} --no-health-check --set ingress-nginx.controller.service.type=NodePort",
-        env!("CARGO_BIN_EXE_skyctl"),
-        f.release(),
-        f.ns.name,
-        cluster::kubeconfig().display()
-    );
-    let nothing_local = tempfile::tempdir().unwrap();
-    let (succeeded, screen) = on_a_terminal(
-        &command,
-        &[("HOME", nothing_local.path().as_os_str())],
-        &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_PROFILE",
-            "GOOGLE_APPLICATION_CREDENTIALS",
-            "SKYCTL_WEB_PASSWORD",
-        ],
-        &["2", PASSWORD, PASSWORD],
-        Duration::from_millis(1500),
-    );
+    let (succeeded, screen) =
+        install_on_a_terminal(&f, &["2", PASSWORD, PASSWORD], Duration::from_millis(1500));
     assert!(succeeded, "{screen}");
     // Asked only once the checks that need no answer have passed.
     let checked = screen.find("preflight").expect("the preflight line");

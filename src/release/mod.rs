@@ -17,3 +17,12 @@ pub struct Release {
     pub name: String,
     pub namespace: String,
 }
+
+impl Release {
+    pub fn new(name: impl Into<String>, namespace: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: namespace.into(),
+        }
+    }
+}
