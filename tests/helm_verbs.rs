@@ -116,6 +116,44 @@ async fn list_picks_releases_by_state_and_name_with_helms_flags() {
     f.run("uninstall", &[]).success();
 }
 
+// The preflight listed every Service in the cluster on every run, for node port clashes and
+// load balancers, so a no-op upgrade grew slower with the rest of the cluster. The release's
+// own Services now tell all when no node port changes.
+#[tokio::test]
+async fn a_no_op_upgrade_reads_no_service_but_the_releases_own() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let port = cluster::free_node_port().to_string();
+    let fixed = format!("ingress.httpNodePort={port}");
+    f.run("install", &["--no-wait", "--set", &fixed]).success();
+    let every_service = |mark: &support::audit::Mark| {
+        mark.skyctl_requests(&f.ns.name)
+            .into_iter()
+            .filter(|r| r.verb == "list" && r.resource == "services" && r.namespace.is_none())
+            .count()
+    };
+    let mark = support::audit::mark();
+    f.run("upgrade", &["--no-wait", "--reuse-values"])
+        .success()
+        .stderr_has("all ");
+    assert_eq!(every_service(&mark), 0, "a no-op upgrade lists no Service");
+    // A node port its own Service does not hold yet is checked against every Service.
+    let other = (port.parse::<u16>().unwrap() + 1).to_string();
+    let mark = support::audit::mark();
+    f.run(
+        "upgrade",
+        &[
+            "--no-wait",
+            "--reuse-values",
+            "--set",
+            &format!("ingress.httpNodePort={other}"),
+        ],
+    )
+    .success();
+    assert_eq!(every_service(&mark), 1, "a new node port is checked");
+    f.run("uninstall", &[]).success();
+}
+
 // `uninstall --keep-history` ended in "unexpected argument". As in Helm, the records stay with
 // the newest marked uninstalled; history and get still read them, rollback returns to one,
 // install starts again beside them, and a plain uninstall deletes them.

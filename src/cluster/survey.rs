@@ -39,7 +39,6 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         namespace_state,
         access,
         live,
-        services,
         ingress_classes,
         storage_classes,
         nodes,
@@ -52,7 +51,6 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         namespace_state(client, namespace),
         reviews(client, intent),
         observe_rendered(client, intent),
-        list_all::<Service>(client),
         list_all::<IngressClass>(client),
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
@@ -62,6 +60,7 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         helm_config_maps(client, intent),
         node_port_range(client),
     );
+    let services = services(client, intent, &live).await;
     let helm_secrets = secrets
         .as_ref()
         .map(|secrets| {
@@ -99,6 +98,33 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         node_port_range,
         now: crate::clock::now(),
     })
+}
+
+/// The Services of every namespace where the checks need them, else the release's own as
+/// they are (see `intent::needs_every_service`): a no-op upgrade does not read the rest of the
+/// cluster.
+async fn services(
+    client: &kube::Client,
+    intent: &Intent<'_>,
+    live: &BTreeMap<crate::manifest::ObjectRef, Observed<Option<kube::api::DynamicObject>>>,
+) -> Observed<Vec<Service>> {
+    let own: Vec<(&crate::manifest::ObjectRef, serde_json::Value)> = live
+        .iter()
+        .filter(|(id, _)| id.kind == "Service" && id.group().is_empty())
+        .filter_map(|(id, found)| {
+            let object = found.as_ref().ok()?.as_ref()?;
+            Some((id, serde_json::to_value(object).ok()?))
+        })
+        .collect();
+    let borrowed: Vec<(&crate::manifest::ObjectRef, &serde_json::Value)> =
+        own.iter().map(|(id, value)| (*id, value)).collect();
+    if intent::needs_every_service(intent.manifests, &borrowed) {
+        return list_all::<Service>(client).await;
+    }
+    Ok(own
+        .into_iter()
+        .filter_map(|(_, value)| serde_json::from_value(value).ok())
+        .collect())
 }
 
 /// The node port range, where the cluster tells it: the command line of a kube-apiserver that

@@ -316,6 +316,29 @@ pub fn load_balancers(manifests: &[Manifest]) -> Vec<BalancerWanted<'_>> {
         .collect()
 }
 
+/// Whether the checks need the Services of every namespace, given the release's own as the
+/// cluster holds them (`own`): only to judge a node port asked for by number that its own
+/// Service does not hold already (the API server keeps node ports unique, so a port it holds
+/// is nobody else's), or a LoadBalancer while none of its own has an address. Otherwise its
+/// own Services tell all, and a run that changes neither reads nothing of the rest of the
+/// cluster, however many Services it has.
+pub fn needs_every_service(manifests: &[Manifest], own: &[(&ObjectRef, &Value)]) -> bool {
+    let held_by_own = |port: &RequestedPort| {
+        own.iter().any(|(id, live)| {
+            *id == port.service
+                && ports(live).any(|p| p.get("nodePort").and_then(Value::as_i64) == Some(port.port))
+        })
+    };
+    let new_port = requested_node_ports(manifests)
+        .iter()
+        .any(|port| !held_by_own(port));
+    let own_address = own.iter().any(|(_, live)| {
+        live.pointer("/status/loadBalancer/ingress/0")
+            .is_some_and(|first| first.get("ip").is_some() || first.get("hostname").is_some())
+    });
+    new_port || (!load_balancers(manifests).is_empty() && !own_address)
+}
+
 fn services(manifests: &[Manifest]) -> impl Iterator<Item = &Manifest> {
     manifests
         .iter()
@@ -638,4 +661,55 @@ pub fn value_paths(values: &Value, matches: &dyn Fn(&str, &Value) -> bool) -> Ve
     let mut found = Vec::new();
     walk(values, &mut Vec::new(), matches, &mut found);
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn service(spec: Value) -> Manifest {
+        Manifest::from_object(
+            0,
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": "sky-np", "namespace": "team"}, "spec": spec}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_service_is_read_only_for_a_new_node_port_or_a_balancer_without_an_address() {
+        let node_port = |port: u16| json!({"type": "NodePort", "ports": [{"nodePort": port}]});
+        let balancer = json!({"type": "LoadBalancer", "ports": [{"port": 80}]});
+        let with_address = json!({"spec": balancer, "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.9"}]}}});
+        let cases = [
+            // (rendered, live, needed)
+            (json!({"ports": [{"port": 80}]}), None, false),
+            (node_port(30050), None, true),
+            (
+                node_port(30050),
+                Some(json!({"spec": node_port(30050)})),
+                false,
+            ),
+            (
+                node_port(30051),
+                Some(json!({"spec": node_port(30050)})),
+                true,
+            ),
+            (balancer.clone(), None, true),
+            (balancer.clone(), Some(json!({"spec": balancer})), true),
+            (json!({"type": "LoadBalancer"}), Some(with_address), false),
+        ];
+        for (rendered, live, needed) in cases {
+            let manifests = [service(rendered.clone())];
+            let own: Vec<(&ObjectRef, &Value)> =
+                live.iter().map(|live| (&manifests[0].id, live)).collect();
+            assert_eq!(
+                needs_every_service(&manifests, &own),
+                needed,
+                "{rendered} {live:?}"
+            );
+        }
+    }
 }
