@@ -529,8 +529,8 @@ pub enum GetCommand {
     /// Print the objects a revision applied, as YAML (Secret values and secret-named
     /// environment values masked)
     Manifest(GetRevisionArgs),
-    /// Print a revision's notes: the endpoint, the `sky api login` line and what the login
-    /// mode adds, as install ended
+    /// Print a revision's notes, as install ends: the endpoint (as the cluster has it now), the
+    /// `sky api login` line with the release's user, and what the login mode adds
     Notes(GetRevisionArgs),
     /// Print everything a revision recorded: its status, values, objects and notes
     All(GetRevisionArgs),

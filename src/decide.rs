@@ -494,7 +494,9 @@ fn check_operation(
                 namespace: release.namespace.clone(),
             })
         }
-        Operation::Upgrade { .. } | Operation::Rollback { .. } if !deployed_once => {
+        Operation::Upgrade { .. } | Operation::Rollback { .. }
+            if !deployed_once && !uninstalled =>
+        {
             Err(Refusal::NotFound {
                 name: release.name.clone(),
                 namespace: release.namespace.clone(),

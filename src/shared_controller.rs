@@ -37,22 +37,49 @@ pub fn serving(class: &IngressClass, release: &Release) -> Option<Release> {
     }
 }
 
-/// The other releases whose Ingresses ask for one of `classes` (those `release` made), each
-/// once, by namespace and name: uninstalling `release` cuts them off.
-pub fn served(classes: &[String], ingresses: &[Ingress], release: &Release) -> Vec<Release> {
-    let mut served: Vec<Release> = ingresses
+/// What else a controller serves: another release (skyctl's or Helm's), or an Ingress of
+/// no release (a person's, or another tool's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sharer {
+    Release(Release),
+    Ingress { namespace: String, name: String },
+}
+
+impl std::fmt::Display for Sharer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sharer::Release(release) => write!(
+                f,
+                "release {} in namespace {}",
+                release.name, release.namespace
+            ),
+            Sharer::Ingress { namespace, name } => {
+                write!(f, "Ingress {namespace}/{name} (no release's)")
+            }
+        }
+    }
+}
+
+/// Whatever else asks for one of `classes` (those `release` made), each once, in a stable
+/// order: uninstalling `release` cuts them off.
+pub fn served(classes: &[String], ingresses: &[Ingress], release: &Release) -> Vec<Sharer> {
+    let mut served: Vec<Sharer> = ingresses
         .iter()
         .filter(|ingress| class_of(ingress).is_some_and(|c| classes.iter().any(|k| k == c)))
         .filter_map(
             |ingress| match ownership::owner(&ingress.metadata, release) {
                 Owner::Other { name, namespace } | Owner::Helm { name, namespace } => {
-                    Some(Release { name, namespace })
+                    Some(Sharer::Release(Release { name, namespace }))
                 }
-                Owner::This | Owner::Unmarked => None,
+                Owner::Unmarked => Some(Sharer::Ingress {
+                    namespace: ingress.metadata.namespace.clone().unwrap_or_default(),
+                    name: ingress.metadata.name.clone().unwrap_or_default(),
+                }),
+                Owner::This => None,
             },
         )
         .collect();
-    served.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    served.sort_by_key(ToString::to_string);
     served.dedup();
     served
 }
@@ -114,7 +141,14 @@ mod tests {
         ];
         assert_eq!(
             served(&["nginx".into()], &ingresses, &a),
-            [b, release("d", "team-d")]
+            [
+                Sharer::Ingress {
+                    namespace: String::new(),
+                    name: "i".into()
+                },
+                Sharer::Release(b),
+                Sharer::Release(release("d", "team-d")),
+            ]
         );
     }
 }

@@ -189,15 +189,29 @@ async fn a_release_sharing_a_controller_is_reached_through_it_and_its_owner_stay
             ],
         )
         .success();
+    // Host-less at `/`, as the owner's: the controller cannot tell them apart.
+    sharer
+        .run("endpoint", &["--timeout", "30s"])
+        .code(1)
+        .stderr_has("with neither a host nor a path of its own");
+    sharer
+        .run(
+            "upgrade",
+            &[
+                "--no-wait",
+                "--reuse-values",
+                "--set",
+                "ingress.path=/second",
+            ],
+        )
+        .success();
     let found = sharer
         .run("endpoint", &["--timeout", "30s", "-o", "json"])
         .success();
     let found: serde_json::Value = serde_json::from_str(&found.stdout).unwrap();
+    let url = found["url"].as_str().unwrap();
     assert!(
-        found["url"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://127.0.0.1:"),
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/second"),
         "{found}"
     );
     assert_eq!(found["serviceNamespace"], owner.ns.name.as_str(), "{found}");
@@ -208,11 +222,25 @@ async fn a_release_sharing_a_controller_is_reached_through_it_and_its_owner_stay
 
     let controller = format!("{}-ingress-nginx-controller", owner.release());
     let sharing = format!("{} in namespace {}", sharer.release(), sharer.ns.name);
+    // A person's Ingress on the class is cut off as well, and named.
+    let by_hand = cluster::kubectl([
+        "create",
+        "ingress",
+        "by-hand",
+        "-n",
+        &sharer.ns.name,
+        &format!("--class={class}"),
+        "--rule=by-hand.example/*=svc:80",
+    ]);
+    assert!(by_hand.status.success(), "{by_hand:?}");
     for args in [&["--dry-run"][..], &[]] {
         owner
             .run("uninstall", args)
             .code(2)
-            .stderr_has(&format!("also serves releases {sharing}"))
+            .stderr_has(&format!(
+                "also serves Ingress {}/by-hand (no release's), release {sharing}",
+                sharer.ns.name
+            ))
             .stderr_has("--remove-shared-controller");
     }
     assert!(
@@ -227,6 +255,6 @@ async fn a_release_sharing_a_controller_is_reached_through_it_and_its_owner_stay
     owner
         .run("uninstall", &["--remove-shared-controller"])
         .success()
-        .stderr_has(&format!("warning: releases {sharing} route through"));
+        .stderr_has(&format!("(no release's), release {sharing} route through"));
     sharer.run("uninstall", &[]).success();
 }

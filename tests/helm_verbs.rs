@@ -201,6 +201,19 @@ async fn uninstall_keep_history_keeps_the_records_for_rollback_and_a_new_install
     let status = f.status();
     assert_eq!(status["status"], "uninstalled", "{status}");
     assert_eq!(status["objects"], json!([]), "{status}");
+    let nothing_runs = "uninstalled with its history kept: nothing of it runs";
+    assert!(
+        status["health"].as_str().unwrap().contains(nothing_runs),
+        "{status}"
+    );
+    bare(&f, &["get", "notes", f.release()])
+        .run()
+        .success()
+        .stdout_has(nothing_runs);
+    // Its dry run says what the real run deletes: the kept records.
+    f.run("uninstall", &["--dry-run"])
+        .success()
+        .stderr_has("would delete the 2 revision record(s) uninstall --keep-history kept");
     let listed = bare(&f, &["list", "--uninstalled", "-q"]).run().success();
     assert_eq!(listed.stdout.trim(), f.release());
     f.run("upgrade", &["--no-wait"])
@@ -235,6 +248,32 @@ async fn uninstall_keep_history_keeps_the_records_for_rollback_and_a_new_install
         .run()
         .code(1)
         .stderr_has("not found");
+}
+
+// A release whose only revision was uninstalled with its history kept could not be rolled
+// back to it ("not found"), as `--keep-history` promises and Helm allows.
+#[tokio::test]
+async fn a_release_whose_only_revision_was_uninstalled_rolls_back_to_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    f.run("uninstall", &["--keep-history"]).success();
+    f.run("rollback", &["--no-wait"])
+        .code(2)
+        .stderr_has(&format!(
+            "`skyctl rollback {} 1 -n {}`",
+            f.release(),
+            f.ns.name
+        ));
+    f.run("rollback", &["1", "--no-wait"]).success();
+    assert!(
+        f.deployments()
+            .get_opt(&format!("{}-api-server", f.release()))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    f.run("uninstall", &[]).success();
 }
 
 #[tokio::test]

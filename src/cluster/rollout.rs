@@ -9,10 +9,11 @@
 //! the outcome. A process killed half-way leaves a pending record and a lock that expires; the
 //! next run marks that revision failed and converges.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures::future::join_all;
+use kube::api::DynamicObject;
 use serde_json::Value;
 
 use super::lock::{self, Lock};
@@ -42,7 +43,12 @@ pub struct Request<'a> {
     pub force_conflicts: bool,
     /// The release's records as the verb read them: one list request per command.
     pub history: &'a History,
+    /// Objects an earlier step of this run read (the preflight's survey): not read again.
+    pub seen: &'a Seen,
 }
+
+/// Objects as a read earlier in the run found them (`None`: absent), by identity.
+pub type Seen = BTreeMap<ObjectRef, Option<DynamicObject>>;
 
 /// How one object would change, as the API server previewed it.
 #[derive(Debug, Clone)]
@@ -90,6 +96,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         force_conflicts,
         history,
         description,
+        seen,
     } = request;
     let namespace_exists = manager.namespace_exists(&release.namespace).await?;
     // Nothing exists in a namespace that does not exist: only cluster-scoped objects are read.
@@ -99,9 +106,18 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         .chain(plan.prune.iter())
         .chain(plan.retain.iter())
         .filter(|id| namespace_exists || id.namespace.is_none());
+    // What the survey read a moment ago in this run is not read again.
+    let (known, unknown): (Vec<&ObjectRef>, Vec<&ObjectRef>) =
+        ids.partition(|id| seen.contains_key(*id));
+    let mut live = manager.observe(unknown).await?;
+    live.extend(
+        known
+            .into_iter()
+            .filter_map(|id| Some((id.clone(), seen.get(id)?.clone()?))),
+    );
     let observation = decide::Observation {
         namespace_exists,
-        live: manager.observe(ids).await?,
+        live,
     };
     let decision = decide::decide(
         release,

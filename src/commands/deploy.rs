@@ -242,15 +242,19 @@ pub(super) struct DeployOptions {
     pub description: Option<String>,
     /// `adopt`: objects are taken over from the Helm release of the same name only.
     pub adopting: bool,
+    /// What the preflight read of the rendered objects, so that the rollout does not read it
+    /// again.
+    pub seen: rollout::Seen,
 }
 
 impl DeployOptions {
-    pub fn of(args: &DeployArgs) -> Self {
+    pub fn of(args: &DeployArgs, seen: rollout::Seen) -> Self {
         Self {
             create_namespace: args.create_namespace,
             atomic: args.atomic,
             description: args.description.clone(),
             adopting: false,
+            seen,
         }
     }
 }
@@ -264,6 +268,7 @@ pub(super) async fn deploy_and_finish(
     values: DeployValues,
     history: History,
     args: &DeployArgs,
+    seen: rollout::Seen,
 ) -> anyhow::Result<()> {
     let DeployValues {
         chart,
@@ -328,7 +333,7 @@ pub(super) async fn deploy_and_finish(
         resolved,
         &history,
         &args.rollout,
-        &DeployOptions::of(args),
+        &DeployOptions::of(args, seen),
         before_apply,
     )
     .await?;
@@ -476,6 +481,7 @@ pub(super) async fn deploy(
         },
         force_conflicts: args.force_conflicts,
         history,
+        seen: &options.seen,
     };
     let prepared = match rollout::prepare(&manager, request).await {
         Ok(prepared) => prepared,
@@ -666,6 +672,8 @@ async fn undo(
                     },
                     force_conflicts: args.force_conflicts,
                     history: &after,
+                    // After a failure, only what the cluster holds now counts.
+                    seen: &rollout::Seen::new(),
                 };
                 let prepared = rollout::prepare(&manager, request).await?;
                 if let Decision::Rollout(_) = &prepared.decision {

@@ -76,7 +76,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         adopting: adopting.is_some(),
     };
     let login = (super::web_login::unasked_choice(&given, &values), None);
-    let report = preflight::assess(&client, &release, chart, &values, login, plans).await?;
+    let (report, _) = preflight::assess(&client, &release, chart, &values, login, plans).await?;
     match args.output.output {
         OutputFormat::Text => {
             println!(

@@ -106,8 +106,11 @@ async fn notes(
     release: &Release,
     record: &ReleaseRecord,
 ) -> anyhow::Result<String> {
-    let names = super::chart_names(release, record)?;
-    let lookup = endpoint::find(client, release, &names).await?;
+    let lookup = if record.status == crate::release::ReleaseStatus::Uninstalled {
+        endpoint::Lookup::Unavailable(super::status::UNINSTALLED.into())
+    } else {
+        endpoint::find(client, release, &super::chart_names(release, record)?).await?
+    };
     Ok(notes::of_revision(
         &super::deploy::computed_values(record)?,
         &lookup,

@@ -41,7 +41,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         Some((choice, _)) => *choice,
         None => web_login::choose(deploy, chart, &user, &user, None)?,
     };
-    let choice = super::preflight::gate_then_ask(
+    let (choice, seen) = super::preflight::gate_then_ask(
         &client,
         &release,
         chart,
@@ -71,6 +71,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         },
         history,
         deploy,
+        seen,
     )
     .await
 }

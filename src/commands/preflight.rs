@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::chart::Chart;
 use crate::cli::{DeployArgs, LoginArgs};
+use crate::cluster::rollout::Seen;
 use crate::cluster::survey;
 use crate::preflight::{Intent, Report, Status};
 use crate::release::Release;
@@ -36,7 +37,8 @@ pub(super) struct Blocked {
 }
 
 /// Renders the release and checks it against the cluster. `values`: those the rollout renders
-/// from (with any it reuses); `login`: the login it will lay over them, and its flags.
+/// from (with any it reuses); `login`: the login it will lay over them, and its flags. Returns
+/// the report, and the rendered objects as the survey found them.
 pub(super) async fn assess(
     client: &kube::Client,
     release: &Release,
@@ -44,7 +46,7 @@ pub(super) async fn assess(
     values: &Resolved,
     login: (Choice, Option<&LoginArgs>),
     plans: Plans,
-) -> anyhow::Result<Report> {
+) -> anyhow::Result<(Report, Seen)> {
     let rendered = super::web_login::preflight_values(values, login.0, login.1);
     // The chart's lookups read cluster objects an admin of one namespace may not read; the
     // RBAC check names that, so the render goes on as `template` would.
@@ -70,12 +72,19 @@ pub(super) async fn assess(
         adopting: plans.adopting,
     };
     let facts = survey::survey(client, &intent).await?;
-    Ok(Report::assess(&intent, &facts))
+    let report = Report::assess(&intent, &facts);
+    let seen = facts
+        .live
+        .into_iter()
+        .filter_map(|(id, found)| Some((id, found.ok()?)))
+        .collect();
+    Ok((report, seen))
 }
 
 /// [`gate`], then the login question the choice left to the admin: nothing is asked before
 /// the checks that need no answer have passed. An answer that renders other objects than the
-/// checked login's is checked again. Returns the login chosen.
+/// checked login's is checked again. Returns the login chosen, and what the survey read for
+/// the rollout to go on from (nothing once the admin was asked: time has passed).
 pub(super) async fn gate_then_ask(
     client: &kube::Client,
     release: &Release,
@@ -84,8 +93,8 @@ pub(super) async fn gate_then_ask(
     namespace_exists: bool,
     choice: Choice,
     args: &DeployArgs,
-) -> anyhow::Result<Choice> {
-    gate(
+) -> anyhow::Result<(Choice, Seen)> {
+    let seen = gate(
         client,
         release,
         chart,
@@ -96,6 +105,9 @@ pub(super) async fn gate_then_ask(
     )
     .await?;
     let asked = super::web_login::settle(choice, chart)?;
+    if asked == choice {
+        return Ok((choice, seen));
+    }
     if asked.mode != choice.mode {
         gate(
             client,
@@ -108,7 +120,7 @@ pub(super) async fn gate_then_ask(
         )
         .await?;
     }
-    Ok(asked)
+    Ok((asked, Seen::new()))
 }
 
 /// Install's and upgrade's gate: warnings are shown, a blocking finding stops the command.
@@ -120,7 +132,7 @@ async fn gate(
     namespace_exists: bool,
     choice: Choice,
     args: &DeployArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Seen> {
     let plans = Plans {
         namespace_exists,
         create_namespace: args.create_namespace,
@@ -129,9 +141,9 @@ async fn gate(
     };
     if args.skip_preflight {
         crate::ui::step("preflight", "skipped (--skip-preflight)");
-        return Ok(());
+        return Ok(Seen::new());
     }
-    let report = assess(
+    let (report, seen) = assess(
         client,
         release,
         chart,
@@ -158,5 +170,5 @@ async fn gate(
         );
         eprint!("{}", report.lines(true));
     }
-    Ok(())
+    Ok(seen)
 }

@@ -17,10 +17,21 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
                 .previous()
                 // Asking for a rollback of a first revision is the user's to fix: exit 2.
                 .ok_or_else(|| {
-                    invalid_input(anyhow::anyhow!(
-                        "release {} has no earlier revision to roll back to",
-                        release.name
-                    ))
+                    invalid_input(match history.uninstalled() {
+                        Some(kept) => anyhow::anyhow!(
+                            "release {} was uninstalled with its history kept and has no \
+                             earlier revision; name the one to return to: `skyctl rollback {} \
+                             {} -n {}`",
+                            release.name,
+                            release.name,
+                            kept.revision,
+                            release.namespace
+                        ),
+                        None => anyhow::anyhow!(
+                            "release {} has no earlier revision to roll back to",
+                            release.name
+                        ),
+                    })
                 })?
                 .revision
         }

@@ -53,6 +53,10 @@ struct Revision {
     description: String,
 }
 
+/// What status and the notes say of a release uninstalled with its history kept.
+pub(super) const UNINSTALLED: &str =
+    "the release was uninstalled with its history kept: nothing of it runs";
+
 pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
@@ -79,6 +83,8 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
     let names = super::chart_names(&release, latest)?;
     let lookup = if live {
         endpoint::find(&client, &release, &names).await?
+    } else if history.uninstalled().is_some() && history.latest() == Some(latest) {
+        Lookup::Unavailable(UNINSTALLED.into())
     } else {
         Lookup::Unavailable(format!(
             "revision {} is not the newest; its objects, endpoint and health are not shown",

@@ -70,6 +70,11 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                     "  would keep the release's {} revision record(s), the newest marked uninstalled",
                     history.records.len()
                 );
+            } else if history.uninstalled().is_some() {
+                eprintln!(
+                    "  would delete the {} revision record(s) uninstall --keep-history kept",
+                    history.records.len()
+                );
             }
             let kept = helm_handover::kept_history(&client, &release).await?;
             if !kept.is_empty() {
@@ -242,7 +247,7 @@ async fn shared_controller_check(
     history: &crate::release::History,
     remove: bool,
 ) -> anyhow::Result<()> {
-    let classes: Vec<String> = history
+    let listed: Vec<String> = history
         .latest()
         .map(|latest| {
             latest
@@ -253,6 +258,18 @@ async fn shared_controller_check(
                 .collect()
         })
         .unwrap_or_default();
+    // Only a class that is the release's own goes with it: a revision that failed may list one
+    // another release made.
+    let api: kube::Api<k8s_openapi::api::networking::v1::IngressClass> =
+        kube::Api::all(client.clone());
+    let mut classes = Vec::new();
+    for name in listed {
+        if let Some(class) = api.get_opt(&name).await?
+            && crate::ownership::owner(&class.metadata, release) == crate::ownership::Owner::This
+        {
+            classes.push(name);
+        }
+    }
     if classes.is_empty() {
         return Ok(());
     }
@@ -272,21 +289,18 @@ async fn shared_controller_check(
     if served.is_empty() {
         return Ok(());
     }
-    let named: Vec<String> = served
-        .iter()
-        .map(|r| format!("{} in namespace {}", r.name, r.namespace))
-        .collect();
+    let named: Vec<String> = served.iter().map(ToString::to_string).collect();
     if remove {
         eprintln!(
-            "warning: releases {} route through this release's ingress-nginx controller and \
-             lose their endpoint with it",
+            "warning: {} route through this release's ingress-nginx controller and lose their \
+             endpoint with it",
             named.join(", ")
         );
         return Ok(());
     }
     Err(crate::error::invalid_input(anyhow::anyhow!(
-        "release {}'s ingress-nginx controller (IngressClass {}) also serves releases {}: \
-         uninstalling it cuts them off. Nothing was changed. Uninstall them first, or pass \
+        "release {}'s ingress-nginx controller (IngressClass {}) also serves {}: uninstalling \
+         it cuts them off. Nothing was changed. Uninstall them first, or pass \
          --remove-shared-controller",
         release.name,
         classes.join(", "),

@@ -64,7 +64,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     }
     let recorded = deployed.map(|record| &record.values);
     let choice = super::web_login::choose(deploy, chart, &given, &user, recorded)?;
-    let choice = super::preflight::gate_then_ask(
+    let (choice, seen) = super::preflight::gate_then_ask(
         &client,
         &release,
         chart,
@@ -88,6 +88,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         },
         history,
         deploy,
+        seen,
     )
     .await
 }

@@ -210,6 +210,7 @@ fn operations_the_history_does_not_allow_are_refused() {
         description: ADOPTING.into(),
         ..record(1, PendingInstall, vec![])
     }]);
+    let kept_first = History::new(vec![record(1, Uninstalled, vec![])]);
     let empty = History::default();
     // Table: operation, history, expected outcome (None: allowed).
     let cases: Vec<(&str, Operation, &History, Option<&str>)> = vec![
@@ -291,6 +292,12 @@ fn operations_the_history_does_not_allow_are_refused() {
             Operation::Upgrade { install: false },
             &kept,
             Some("was uninstalled with --keep-history"),
+        ),
+        (
+            "rollback to the only revision, uninstalled with its history kept",
+            Operation::Rollback { to: 1 },
+            &kept_first,
+            None,
         ),
         (
             "rollback of a release uninstalled with its history kept",

@@ -293,9 +293,24 @@ pub async fn find(
         .get_opt(&IngressNginxNames::for_release(release).controller)
         .await?;
     let mut nodeport = services.get_opt(&names.nodeport_service).await?;
+    let route = ingress.as_ref().and_then(Route::of);
     if controller.is_none()
         && let Some(serving) = serving_release(client, release, ingress.as_ref()).await?
     {
+        // The shared controller sends a request to this release only by its host or path; an
+        // Ingress with neither shares every request with the owner's.
+        if route
+            .as_ref()
+            .is_none_or(|r| r.host.is_none() && r.path.is_none())
+        {
+            return Ok(Lookup::Unavailable(format!(
+                "release {} routes through the ingress-nginx controller of release {} in \
+                 namespace {}, but with neither a host nor a path of its own, so the controller \
+                 cannot tell its requests from the other release's: set ingress.path (or \
+                 ingress.host)",
+                release.name, serving.name, serving.namespace
+            )));
+        }
         let theirs: Api<Service> = Api::namespaced(client.clone(), &serving.namespace);
         controller = theirs
             .get_opt(&IngressNginxNames::for_release(&serving).controller)
@@ -318,7 +333,6 @@ pub async fn find(
             .context("cannot list the nodes")?
             .items
     };
-    let route = ingress.as_ref().and_then(Route::of);
     Ok(
         match (
             lookup(controller.as_ref(), nodeport.as_ref(), &nodes),

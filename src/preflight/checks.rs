@@ -505,10 +505,16 @@ fn controller_of(class: &k8s_openapi::api::networking::v1::IngressClass) -> &str
 /// (`ingress.ingressClassName`, chart 0.13.0) can run a second controller; the seed-era chart's
 /// Ingress always says `nginx`, so it can only share.
 fn ways_to_coexist(intent: &Intent, class: &str) -> String {
+    // A shared controller tells the releases apart by path (or host): each needs its own.
     let mut fix = format!(
-        "share its controller: --set ingress-nginx.enabled=false{}",
+        "share its controller: --set ingress-nginx.enabled=false{}{}",
         if intent.values.pointer("/ingress/ingressClassName").is_some() {
             format!(",ingress.ingressClassName={class}")
+        } else {
+            String::new()
+        },
+        if intent.values.pointer("/ingress/path").is_some() {
+            format!(",ingress.path=/{}", intent.release.name)
         } else {
             String::new()
         }
