@@ -1035,7 +1035,7 @@ impl From<CloudFileArg> for crate::guide::cloud_keys::CloudRequest {
 /// other verb takes it, or `--release NAME`.
 #[derive(Debug, Args)]
 pub struct ReleaseFlag {
-    /// Release to turn the credentials on in [default: skypilot]
+    /// The release whose values turn the credentials on or off [default: skypilot]
     #[arg(value_parser = parse_release_name, value_name = "RELEASE")]
     positional: Option<String>,
     /// The same as the RELEASE argument

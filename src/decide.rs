@@ -111,7 +111,7 @@ pub enum Refusal {
     #[error(
         "release {name} not found in namespace {namespace}.\n\
          `skyctl list --all-namespaces` lists the releases of every namespace; \
-         `skyctl install {name}` installs this one."
+         `skyctl install {name} -n {namespace}` installs this one."
     )]
     NotFound { name: String, namespace: String },
     #[error(

@@ -236,7 +236,13 @@ fn release_names_and_namespaces_are_checked_before_the_cluster() {
         "endpoint",
     ] {
         for name in ["Bad_Rel", "sky.pilot", "-sky", "sky-", "", &long_release] {
-            rejected(&kubeconfig, &[verb, name], "[RELEASE]");
+            // `template -sky` is `-s ky` (Helm's --show-only), refused as a pattern instead.
+            let named = if verb == "template" && name == "-sky" {
+                "--show-only"
+            } else {
+                "[RELEASE]"
+            };
+            rejected(&kubeconfig, &[verb, name], named);
         }
         for namespace in ["Team", "team_a", "team.a", "", &long_namespace] {
             rejected(&kubeconfig, &[verb, "-n", namespace], "--namespace <NAME>");

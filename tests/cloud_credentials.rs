@@ -760,6 +760,46 @@ async fn creds_add_db_stores_the_connection_string_from_stdin_and_never_shows_it
         .stderr_has("$SKYCTL_DB_CONNECTION_STRING");
 }
 
+// `creds add db` on a release whose values cannot take a database (chart 0.13.0 keeps the
+// SkyPilot config in the database, so apiService.config must go) wrote the Secret, then failed
+// with exit 1: the Secret stayed, unused. The values are now checked first.
+#[tokio::test]
+async fn credentials_the_release_cannot_take_change_nothing_and_exit_2() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(TestChart::Current).await;
+    f.run(
+        "install",
+        &[
+            "--no-wait",
+            "--set-string",
+            "apiService.config=allowed_clouds: [aws]",
+        ],
+    )
+    .success();
+    let mark = support::audit::mark();
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["-n", &f.ns.name, "creds", "add", "db", f.release()])
+        .args(["--connection-string-stdin", "--no-wait"])
+        .stdin(format!(
+            "postgresql://sky:{SECRET}@db.internal:5432/skypilot\n"
+        ))
+        .run()
+        .code(2)
+        .stderr_has("cannot take this change of credentials; nothing was changed")
+        .stderr_has("apiService.config")
+        .stderr_lacks(SECRET);
+    let writes: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(support::audit::Request::persists)
+        .collect();
+    assert!(writes.is_empty(), "{writes:#?}");
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    assert!(secrets.get_opt("db-credentials").await.unwrap().is_none());
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
 /// A kubeconfig with contexts `a` and `b`, whose user's token is [`SECRET`].
 fn two_contexts_kubeconfig(dir: &Path) -> std::path::PathBuf {
     let kubeconfig = dir.join("kubeconfig");
@@ -932,6 +972,19 @@ async fn creds_add_over_a_hand_made_secret_asks_for_take_ownership_and_then_rest
     );
     f.run("doctor", &["--set", "awsCredentials.enabled=true"])
         .stdout_has("Secret aws-credentials (used; made outside skyctl)");
+    // Not skyctl's to delete: `creds remove` says how, and leaves it.
+    skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["-n", &f.ns.name, "creds", "remove", "aws", f.release()])
+        .run()
+        .success()
+        .stderr_has("made outside skyctl, which deletes only what it stored")
+        .stderr_has(&format!(
+            "`skyctl upgrade {} -n {} --reuse-values --set awsCredentials.enabled=false`",
+            f.release(),
+            f.ns.name
+        ));
+    assert!(secrets.get_opt("aws-credentials").await.unwrap().is_some());
     let add = |extra: &[&str]| f.creds_add_aws("AKIANEWNEWNEW", SECRET).args(extra).run();
     let mark = support::audit::mark();
     let refused = add(&[])

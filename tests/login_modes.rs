@@ -650,6 +650,12 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
             "--web-password-stdin is for --auth basic or users, but this release's login is none",
         ),
         (
+            vec!["--auth", "none", "--web-username", "bob"],
+            None,
+            None,
+            "--web-username is for --auth basic or users, but this release's login is none",
+        ),
+        (
             vec!["--auth", "proxy", "--web-password-stdin"],
             Some("correct horse\n"),
             None,

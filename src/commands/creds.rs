@@ -46,6 +46,7 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
                         row["usedBy"] = users.clone().into();
                         row["usedByRelease"] = users.contains(&release.name).into();
                         row["madeBySkyctl"] = true.into();
+                        row["exists"] = true.into();
                         row
                     })
                     .chain(elsewhere.iter().map(|s| {
@@ -109,17 +110,43 @@ pub async fn run(cluster: &ClusterArgs, command: CredsCommand) -> anyhow::Result
             let removed = credential_secrets::remove(&client, &release.namespace, kind).await?;
             if removed.is_empty() {
                 eprintln!(
-                    "no {:?} credentials stored in namespace {}",
-                    kind, release.namespace
+                    "no {} credentials stored in namespace {}",
+                    kind_name(kind),
+                    release.namespace
                 );
+                // A Secret the release reads that skyctl did not store is not skyctl's to delete.
+                let stored = credential_secrets::list(&client, &release.namespace).await?;
+                for s in credential_secrets::made_elsewhere(&client, &release, &stored)
+                    .await?
+                    .iter()
+                    .filter(|s| s.kind == Some(kind) && s.exists)
+                {
+                    let (section, key) = crate::credentials::enabled_key(kind);
+                    // The kinds that name their Secret are turned off by naming none.
+                    let off = match kind {
+                        Kind::Db | Kind::Ssh | Kind::Slurm => "null",
+                        _ => "false",
+                    };
+                    eprintln!(
+                        "release {} reads Secret {}, made outside skyctl, which deletes only what \
+                         it stored: delete it with `kubectl delete secret {} -n {}`, and turn it \
+                         off with `skyctl upgrade {} -n {} --reuse-values --set {section}.{key}={off}`",
+                        release.name,
+                        s.secret,
+                        s.secret,
+                        release.namespace,
+                        release.name,
+                        release.namespace
+                    );
+                }
                 return Ok(());
             }
             for stored in &removed {
                 eprintln!("Secret {}/{} deleted", release.namespace, stored.secret);
             }
-            let applied =
-                apply_to_release(&client, &release, credentials_change(removed, false), wait)
-                    .await?;
+            let planned =
+                plan_release_change(&client, &release, credentials_change(removed, false)).await?;
+            let applied = carry_out(&client, &release, planned, wait).await?;
             if matches!(applied, Applied::NotInstalled) {
                 not_installed(&release);
             }
@@ -513,6 +540,18 @@ async fn add(
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &release_name);
     let keys = data.keys().cloned().collect::<Vec<_>>().join(", ");
+    let credentials = credentials_change(vec![stored.clone()], true);
+    let contexts = to_allow.clone();
+    let change = move |chart: &Chart, recorded: &Value| {
+        let mut layers = credentials(chart, recorded)?;
+        layers.extend(skypilot_config::allowed_contexts_layer(
+            recorded, &contexts,
+        )?);
+        Ok(layers)
+    };
+    // The values the release would get are checked before the Secret is written: values that
+    // cannot work change nothing.
+    let planned = plan_release_change(&client, &release, change).await?;
     let outcome =
         credential_secrets::store(&client, &release.namespace, &stored, data, take_ownership)
             .await?;
@@ -536,16 +575,7 @@ async fn add(
             release.namespace, stored.secret
         );
     }
-    let credentials = credentials_change(vec![stored], true);
-    let contexts = to_allow.clone();
-    let change = move |chart: &Chart, recorded: &Value| {
-        let mut layers = credentials(chart, recorded)?;
-        layers.extend(skypilot_config::allowed_contexts_layer(
-            recorded, &contexts,
-        )?);
-        Ok(layers)
-    };
-    let applied = apply_to_release(&client, &release, change, wait).await?;
+    let applied = carry_out(&client, &release, planned, wait).await?;
     if matches!(applied, Applied::NotInstalled) {
         not_installed(&release);
         if !to_allow.is_empty() {
@@ -590,17 +620,34 @@ enum Applied {
     Deployed(Outcome, Box<ChartNames>),
 }
 
-/// Upgrades an installed release with its recorded values and the layers `change` makes from
-/// its chart and recorded user values on top.
-async fn apply_to_release(
+/// What a change of credentials does to the release, decided before anything is written.
+enum Planned {
+    NotInstalled,
+    /// Its chart cannot use them; the reason was printed.
+    Unusable,
+    Upgrade(Box<Upgrade>),
+}
+
+/// The upgrade that turns the credentials on or off.
+struct Upgrade {
+    history: crate::release::History,
+    chart: &'static Chart,
+    resolved: values::Resolved,
+    /// The change edits the SkyPilot config, which the user did not write: it is shown.
+    diff: bool,
+}
+
+/// The values an installed release gets from its recorded ones and the layers `change` makes
+/// from its chart and recorded user values. Values that cannot work (a rule of the chart, a key
+/// another layer set) are the command line's to fix: exit 2, before any write.
+async fn plan_release_change(
     client: &kube::Client,
     release: &Release,
     change: impl FnOnce(&Chart, &Value) -> anyhow::Result<Vec<ExtraLayer>>,
-    wait: WaitArgs,
-) -> anyhow::Result<Applied> {
+) -> anyhow::Result<Planned> {
     let history = super::history(client, release).await?;
     let Some(deployed) = history.deployed() else {
-        return Ok(Applied::NotInstalled);
+        return Ok(Planned::NotInstalled);
     };
     let chart = super::deploy::record_chart(deployed)?;
     let recorded = super::deploy::recorded_layer(deployed)?;
@@ -611,10 +658,9 @@ async fn apply_to_release(
                 return Err(err);
             };
             eprintln!("release {} cannot use them yet: {why}", release.name);
-            return Ok(Applied::Unusable);
+            return Ok(Planned::Unusable);
         }
     };
-    // A SkyPilot config skyctl edited is shown: the user did not write that change.
     let diff = layers.iter().any(|layer| {
         layer
             .values
@@ -629,7 +675,39 @@ async fn apply_to_release(
             extra: layers,
             ..Layers::default()
         },
-    )?;
+    )
+    .map_err(|err| {
+        invalid_input(anyhow::Error::new(err).context(format!(
+            "release {} cannot take this change of credentials; nothing was changed",
+            release.name
+        )))
+    })?;
+    Ok(Planned::Upgrade(Box::new(Upgrade {
+        history,
+        chart,
+        resolved,
+        diff,
+    })))
+}
+
+/// Upgrades the release as planned.
+async fn carry_out(
+    client: &kube::Client,
+    release: &Release,
+    planned: Planned,
+    wait: WaitArgs,
+) -> anyhow::Result<Applied> {
+    let upgrade = match planned {
+        Planned::NotInstalled => return Ok(Applied::NotInstalled),
+        Planned::Unusable => return Ok(Applied::Unusable),
+        Planned::Upgrade(upgrade) => *upgrade,
+    };
+    let Upgrade {
+        history,
+        chart,
+        resolved,
+        diff,
+    } = upgrade;
     let manifests = super::deploy::render_release(client, release, chart, &resolved.values).await?;
     let names = ChartNames::new(release, &resolved.values);
     let args = RolloutArgs {
@@ -663,8 +741,9 @@ async fn apply_to_release(
 /// Says what the next install does with credentials stored for a release not installed yet.
 fn not_installed(release: &Release) {
     eprintln!(
-        "release {} is not installed in namespace {}: the next `skyctl install` uses these settings",
-        release.name, release.namespace
+        "release {} is not installed in namespace {}: the next `skyctl install {} -n {}` uses \
+         these settings",
+        release.name, release.namespace, release.name, release.namespace
     );
 }
 

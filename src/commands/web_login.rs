@@ -260,11 +260,17 @@ pub(super) fn decide(
             )
         }));
     }
-    // Only the htpasswd logins read a password; any other would drop it without a word.
-    if args.auth.web_password_stdin && !matches!(choice.mode, Mode::Basic | Mode::Users) {
+    // Only the htpasswd logins read a user and password; any other would drop them without a
+    // word.
+    let htpasswd_flags = [
+        ("--web-password-stdin", args.auth.web_password_stdin),
+        ("--web-username", args.auth.web_username.is_some()),
+    ];
+    if let Some((flag, _)) = htpasswd_flags.iter().find(|(_, given)| *given)
+        && !matches!(choice.mode, Mode::Basic | Mode::Users)
+    {
         return Err(invalid_input(anyhow::anyhow!(
-            "--web-password-stdin is for --auth basic or users, but this release's login is {}; \
-             drop --web-password-stdin",
+            "{flag} is for --auth basic or users, but this release's login is {}; drop {flag}",
             choice.mode.name()
         )));
     }

@@ -58,6 +58,11 @@ pub struct ShowOnly {
 
 impl ShowOnly {
     pub fn new(given: &str) -> Result<Self, String> {
+        if given.matches('[').count() != given.matches(']').count() {
+            return Err(format!(
+                "{given:?} is not a pattern: a `[` without its `]` (or the other way round)"
+            ));
+        }
         let by_file = given.ends_with(".yaml") || given.contains("templates/");
         let (kind, glob) = match given.split_once('/') {
             Some((kind, name)) if !by_file && !kind.is_empty() && !name.is_empty() => {
@@ -121,10 +126,8 @@ fn glob_regex(glob: &str) -> regex::Regex {
         }
     }
     pattern.push('$');
-    regex::Regex::new(&pattern).unwrap_or_else(|_| {
-        // An unclosed class: match it as text, as nothing else could mean.
-        regex::Regex::new(&format!("^{}$", regex::escape(glob))).expect("escaped text is a regex")
-    })
+    // Every character is escaped and classes are closed (`ShowOnly::new` refuses an open one).
+    regex::Regex::new(&pattern).expect("a translated glob is a regex")
 }
 
 #[cfg(test)]
@@ -160,7 +163,13 @@ mod tests {
             let pattern = ShowOnly::new(given).unwrap();
             assert_eq!(pattern.matches(source, &deployment), shown, "{given}");
         }
-        for bad in ["sky-api-server", "Deployment/", "/x"] {
+        for bad in [
+            "sky-api-server",
+            "Deployment/",
+            "/x",
+            "templates/[",
+            "templates/a]",
+        ] {
             assert!(ShowOnly::new(bad).is_err(), "{bad}");
         }
     }
