@@ -754,6 +754,81 @@ pub fn unowned_patch(live: &ObjectMeta, release: &Release) -> Option<Value> {
     }
 }
 
+/// The merge patch that hands the fields Helm's manager owns on an object of this Helm release
+/// to skyctl's: its entries (Helm 4's server-side Apply, Helm 3's Update) become one Apply
+/// entry of skyctl's, merged with skyctl's own. Sent just before adopt applies, so that a field
+/// Helm set and skyctl no longer renders (a value `adopt --set` dropped) goes with that apply,
+/// instead of staying owned by nobody. `None` for an object with no entry of Helm's, or that
+/// is not this release's. The patch carries the resourceVersion it was made from.
+pub fn fields_handover_patch(live: &ObjectMeta, release: &Release) -> Option<Value> {
+    match ownership::owner(live, release) {
+        Owner::Helm { name, namespace }
+            if name == release.name && namespace == release.namespace => {}
+        Owner::This => {}
+        _ => return None,
+    }
+    let fields = live.managed_fields.clone().unwrap_or_default();
+    let (helms, others): (Vec<_>, Vec<_>) = fields
+        .into_iter()
+        .partition(|entry| entry.manager.as_deref() == Some(HELM_MANAGER));
+    if helms.is_empty() {
+        return None;
+    }
+    let is_skyctls_apply =
+        |entry: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry| {
+            entry.manager.as_deref() == Some(crate::decide::FIELD_MANAGER)
+                && entry.operation.as_deref() == Some("Apply")
+                && entry.subresource.is_none()
+        };
+    let (skyctls, rest): (Vec<_>, Vec<_>) = others.into_iter().partition(is_skyctls_apply);
+    let mut owned = json!({});
+    for entry in helms
+        .iter()
+        .chain(&skyctls)
+        .filter(|e| e.subresource.is_none())
+    {
+        if let Some(fields) = &entry.fields_v1 {
+            merge_field_sets(&mut owned, &fields.0);
+        }
+    }
+    let api_version = skyctls
+        .first()
+        .or(helms.first())
+        .and_then(|entry| entry.api_version.clone());
+    let mut entries: Vec<Value> = rest.iter().map(|e| json!(e)).collect();
+    // Helm's entries for a subresource (status) are the controllers' to keep or drop.
+    entries.extend(
+        helms
+            .iter()
+            .filter(|e| e.subresource.is_some())
+            .map(|e| json!(e)),
+    );
+    entries.push(json!({
+        "manager": crate::decide::FIELD_MANAGER,
+        "operation": "Apply",
+        "apiVersion": api_version,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": owned,
+    }));
+    Some(json!({"metadata": {
+        "managedFields": entries,
+        "resourceVersion": live.resource_version.clone().unwrap_or_default(),
+    }}))
+}
+
+/// The union of two field sets in Kubernetes' `FieldsV1` form: nested maps whose leaves are
+/// empty maps.
+fn merge_field_sets(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                merge_field_sets(into.entry(key.clone()).or_insert_with(|| json!({})), value);
+            }
+        }
+        (into, from) => *into = from.clone(),
+    }
+}
+
 /// The label Helm 4 puts on every object it applies.
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
@@ -1583,6 +1658,47 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(traces_patch(&clean, &sky()), None);
+    }
+
+    #[test]
+    fn the_fields_helms_manager_owns_become_skyctls_before_adopt_applies() {
+        let meta: ObjectMeta = serde_json::from_value(json!({
+            "resourceVersion": "7",
+            "annotations": {"meta.helm.sh/release-name": "sky", "meta.helm.sh/release-namespace": "team"},
+            "managedFields": [
+                {"manager": "helm", "operation": "Apply", "apiVersion": "v1", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:metadata": {"f:annotations": {"f:auth-type": {}}}}},
+                {"manager": "helm", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:rules": {}}}},
+                {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {}}, "subresource": "status"}
+            ]
+        }))
+        .unwrap();
+        let patch = fields_handover_patch(&meta, &sky()).unwrap();
+        assert_eq!(patch["metadata"]["resourceVersion"], "7");
+        let entries = patch["metadata"]["managedFields"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{patch}");
+        assert_eq!(entries[0]["manager"], "kube-controller-manager");
+        assert_eq!(entries[1]["manager"], "skyctl");
+        assert_eq!(entries[1]["operation"], "Apply");
+        assert_eq!(
+            entries[1]["fieldsV1"],
+            json!({"f:metadata": {"f:annotations": {"f:auth-type": {}}}, "f:spec": {"f:rules": {}}})
+        );
+        // Nothing of Helm's: nothing to hand over. Another Helm release's: not this one's.
+        let skyctls: ObjectMeta = serde_json::from_value(json!({
+            "annotations": {"skyctl.io/release-name": "sky", "skyctl.io/release-namespace": "team"},
+            "managedFields": [{"manager": "skyctl", "operation": "Apply"}]
+        }))
+        .unwrap();
+        assert_eq!(fields_handover_patch(&skyctls, &sky()), None);
+        let theirs: ObjectMeta = serde_json::from_value(json!({
+            "annotations": {"meta.helm.sh/release-name": "other", "meta.helm.sh/release-namespace": "team"},
+            "managedFields": [{"manager": "helm", "operation": "Apply"}]
+        }))
+        .unwrap();
+        assert_eq!(fields_handover_patch(&theirs, &sky()), None);
     }
 
     #[test]

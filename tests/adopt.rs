@@ -1679,3 +1679,50 @@ async fn doctor_checks_a_helm_release_with_its_own_chart_and_values_as_adopt_tak
         .unwrap();
     assert!(class.starts_with("  ✓"), "{class}");
 }
+
+// `adopt --set ingress.authCredentials=null` deleted the basic-auth Secret but left Helm's auth
+// annotations on the Ingress, owned by no field manager once Helm's entries were removed, so
+// no later upgrade ever removed them: the Ingress asked for a Secret that no longer existed.
+// What Helm's manager owns is now skyctl's just before adopt applies.
+#[tokio::test]
+async fn fields_helm_set_that_adopt_no_longer_renders_go_with_its_apply() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let ingress = || {
+        cluster::kubectl_json(&[
+            "get",
+            "ingress",
+            "-n",
+            &f.ns.name,
+            &format!("{}-ingress", f.release()),
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ])
+    };
+    let auth_type = "nginx.ingress.kubernetes.io/auth-type";
+    assert!(
+        ingress()["metadata"]["annotations"]
+            .get(auth_type)
+            .is_some(),
+        "Helm's Ingress asks for basic auth"
+    );
+    f.command("adopt", &["--set", "ingress.authCredentials=null"])
+        .run()
+        .success();
+    let adopted = ingress();
+    let annotations = &adopted["metadata"]["annotations"];
+    for gone in [auth_type, "nginx.ingress.kubernetes.io/auth-secret"] {
+        assert!(annotations.get(gone).is_none(), "{gone}: {adopted}");
+    }
+    let managers: Vec<&str> = adopted["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["manager"].as_str())
+        .collect();
+    assert!(!managers.contains(&"helm"), "{managers:?}");
+    f.run("uninstall", &["--delete-data"]).success();
+}

@@ -274,6 +274,28 @@ async fn take_over(
         adopting: true,
         ..DeployOptions::default()
     };
+    // Under the lock, with the revision recorded, just before the apply: what Helm's manager
+    // owns becomes skyctl's, so the apply removes what Helm set and skyctl does not render. A
+    // Namespace is never taken over (it stays, owned by nobody): it keeps its fields as they are.
+    let manager = ObjectManager::new(client);
+    let taken: Vec<ObjectRef> = ids
+        .iter()
+        .filter(|id| !(id.kind == "Namespace" && id.group().is_empty()))
+        .cloned()
+        .collect();
+    let hand_over = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async {
+            helm_handover::remove_marks(
+                &manager,
+                release,
+                &taken,
+                helm_release::fields_handover_patch,
+                false,
+            )
+            .await?;
+            Ok(())
+        })
+    };
     deploy::deploy(
         client,
         release,
@@ -284,7 +306,7 @@ async fn take_over(
         history,
         &rollout,
         &options,
-        None,
+        Some(&hand_over),
     )
     .await?;
     Ok(ids)
@@ -408,6 +430,11 @@ fn report_dry_run(
         Some(marked) => format!("from {} object(s)", marked.len()),
         None => "from its objects".to_owned(),
     };
+    eprintln!(
+        "dry run: adopting {} would hand the fields Helm's manager owns to skyctl's just before \
+         applying, so that what Helm set and skyctl does not render goes with the apply",
+        release.name
+    );
     eprintln!(
         "dry run: adopting {} would then remove Helm's marks {marks}, delete {} \
          object(s) Helm made that skyctl does not render{}, and {} Helm's {} record(s); \
