@@ -650,6 +650,18 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
             "--web-password-stdin is for --auth basic or users, but this release's login is none",
         ),
         (
+            vec![
+                "--auth",
+                "basic",
+                "--web-password-stdin",
+                "--set",
+                "ingress.authCredentials=u:$apr1$abcdefgh$0123456789abcdefghijkl",
+            ],
+            Some("correct horse\n"),
+            None,
+            "--web-password-stdin and ingress.authCredentials in the values given both set the web login",
+        ),
+        (
             vec!["--auth", "none", "--web-username", "bob"],
             None,
             None,

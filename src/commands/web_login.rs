@@ -274,6 +274,20 @@ pub(super) fn decide(
             choice.mode.name()
         )));
     }
+    // With --auth, a password and the values' own htpasswd would each make the login: one would
+    // be dropped. (When the values choose the login, the password only checks health through it.)
+    if args.auth.web_password_stdin
+        && choice.by == ChosenBy::Flag
+        && let Some(key) = ["/ingress/authCredentials", "/ingress/authSecret"]
+            .into_iter()
+            .chain([login_mode::htpasswd_pointer(choice.mode)])
+            .find(|pointer| given.user.pointer(pointer).is_some_and(|v| !v.is_null()))
+    {
+        return Err(invalid_input(anyhow::anyhow!(
+            "--web-password-stdin and {} in the values given both set the web login; drop one",
+            key.trim_start_matches('/').replace('/', ".")
+        )));
+    }
     // The record counts only for the login it recorded.
     let recorded = recorded
         .filter(|values| login_mode::chosen_by(values).map(|(mode, _)| mode) == Some(choice.mode));
