@@ -148,8 +148,8 @@ pub fn newest_of_each(records: Vec<ReleaseRecord>) -> Vec<ReleaseRecord> {
     newest.into_values().collect()
 }
 
-/// Which releases `skyctl list` shows, picked as `helm list` picks them: the newest revision of
-/// each release whose name matches, and of those only the ones in a chosen state.
+/// Which releases `skyctl list` shows, picked as `helm list` picks them: of the revisions whose
+/// release name matches and whose state is chosen, the newest of each release.
 #[derive(Debug, Clone)]
 pub struct Selection {
     /// `None`: every state (`--all`).
@@ -158,24 +158,21 @@ pub struct Selection {
     pub name: Option<regex::Regex>,
 }
 
-/// The releases `selection` picks among `records`, ordered as [`newest_of_each`]. The state
-/// is the newest revision's: a release being upgraded is pending, not deployed, as in Helm.
+/// The revisions `selection` picks among `records`, ordered as [`newest_of_each`]. The states
+/// filter revisions before the newest is taken, as in Helm: a release being upgraded lists its
+/// deployed revision under `--deployed` and its pending one under `--pending`.
 pub fn select(records: Vec<ReleaseRecord>, selection: &Selection) -> Vec<ReleaseRecord> {
-    let named = records.into_iter().filter(|record| {
+    let picked = records.into_iter().filter(|record| {
         selection
             .name
             .as_ref()
             .is_none_or(|name| name.is_match(&record.name))
-    });
-    newest_of_each(named.collect())
-        .into_iter()
-        .filter(|record| {
-            selection
+            && selection
                 .states
                 .as_ref()
                 .is_none_or(|states| states.contains(&record.status))
-        })
-        .collect()
+    });
+    newest_of_each(picked.collect())
 }
 
 /// The newest `max` records of one release's history, oldest first (`helm history --max`).
@@ -260,7 +257,7 @@ mod tests {
             vec![
                 with("sky", 1, ReleaseStatus::Superseded),
                 with("sky", 2, ReleaseStatus::Deployed),
-                // Being upgraded: its deployed revision is not what Helm lists.
+                // Being upgraded: listed as deployed and as pending, by its two revisions.
                 with("moving", 1, ReleaseStatus::Deployed),
                 with("moving", 2, ReleaseStatus::PendingUpgrade),
                 with("broken", 1, ReleaseStatus::Failed),
@@ -283,7 +280,7 @@ mod tests {
             (
                 Some(&[ReleaseStatus::Deployed, ReleaseStatus::Failed]),
                 None,
-                &["broken#1", "sky#2", "sky-dev#1"],
+                &["broken#1", "moving#1", "sky#2", "sky-dev#1"],
             ),
             (
                 None,
@@ -291,7 +288,7 @@ mod tests {
                 &["broken#1", "gone#1", "moving#2", "sky#2", "sky-dev#1"],
             ),
             (Some(&[ReleaseStatus::PendingUpgrade]), None, &["moving#2"]),
-            (Some(&[ReleaseStatus::Superseded]), None, &[]),
+            (Some(&[ReleaseStatus::Superseded]), None, &["sky#1"]),
             (Some(&[ReleaseStatus::Uninstalled]), None, &["gone#1"]),
             (None, Some("^sky"), &["sky#2", "sky-dev#1"]),
         ];
