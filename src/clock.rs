@@ -5,7 +5,7 @@
 //! `cargo test` runs) read `SKYCTL_CLOCK_AHEAD=SECONDS` and run that far ahead; a release build
 //! always uses the system clock.
 
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use k8s_openapi::jiff::Timestamp;
 
 /// The environment variable that sets a debug build's clock ahead, in seconds.
 pub const AHEAD_VARIABLE: &str = "SKYCTL_CLOCK_AHEAD";
@@ -17,7 +17,7 @@ pub fn now() -> Timestamp {
     if let Some(seconds) = std::env::var(AHEAD_VARIABLE)
         .ok()
         .and_then(|s| s.parse::<i64>().ok())
-        && let Ok(ahead) = now.checked_add(SignedDuration::from_secs(seconds))
+        && let Ok(ahead) = now.checked_add(k8s_openapi::jiff::SignedDuration::from_secs(seconds))
     {
         return ahead;
     }

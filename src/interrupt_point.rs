@@ -95,6 +95,7 @@ impl Point {
 
 /// Whether the `times`-th arrival at `point` is the one `wanted` (`NAME` or `NAME#N`) names.
 /// A count that is not a positive number never matches, so a typo cannot stop a run early.
+#[cfg(any(debug_assertions, test))]
 fn stops_here(wanted: &str, point: Point, times: usize) -> bool {
     let (name, nth) = match wanted.split_once('#') {
         Some((name, nth)) => match nth.parse::<usize>() {
