@@ -348,3 +348,26 @@ async fn uninstall_in_a_namespace_being_deleted_removes_what_the_release_has_out
     ]);
     assert!(released.status.success(), "{released:?}");
 }
+
+// In a namespace skyctl did not create, `--delete-namespace --also-delete KIND/NAME` kept the
+// namespace and said nothing of the objects named to go with it: they stayed, unsaid.
+#[tokio::test]
+async fn objects_named_to_go_with_a_namespace_that_stays_are_refused() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    create_secret(&f, &f.ns.name, "named").await;
+    let mark = audit::mark();
+    for dry_run in [true, false] {
+        let mut args = vec!["--delete-namespace", "--also-delete", "Secret/named"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        uninstall(&f, &f.ns.name, &args)
+            .code(2)
+            .stderr_has("was not created by skyctl")
+            .stderr_has("nothing --also-delete names goes with it");
+    }
+    assert!(persisted(&mark, &f.ns.name).is_empty());
+    f.run("uninstall", &[]).success();
+}

@@ -273,6 +273,16 @@ async fn namespace_plan(
         return Ok((NamespacePlan::Stays, Vec::new()));
     }
     if !history.created_namespace() {
+        // The namespace stays: what --also-delete names would stay with it, unsaid.
+        if !options.also_delete.is_empty() {
+            return Err(invalid_input(anyhow::anyhow!(
+                "namespace {} was not created by skyctl for release {}, so it stays, and \
+                 nothing --also-delete names goes with it. Nothing was changed. Drop \
+                 --delete-namespace and --also-delete (delete those objects with kubectl)",
+                release.namespace,
+                release.name
+            )));
+        }
         return Ok((NamespacePlan::NotCreatedBySkyctl, Vec::new()));
     }
     let Some(live) = manager.get(&namespace_ref(&release.namespace)).await? else {
