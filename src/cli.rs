@@ -484,7 +484,7 @@ pub struct ListArgs {
     /// List releases an install, upgrade or rollback is still working on, or was interrupted in
     #[arg(long, help_heading = "States")]
     pub pending: bool,
-    /// List releases whose newest revision is superseded
+    /// List superseded revisions (given alone: every one, as Helm lists them)
     #[arg(long, help_heading = "States")]
     pub superseded: bool,
     /// List releases uninstalled with --keep-history

@@ -342,6 +342,15 @@ fn template_shows_only_the_chart_files_or_objects_asked_for() {
         .code(2)
         .stderr_has("--show-only templates/oauth2-proxy-deployment.yaml: could not find")
         .stderr_has("templates/api-deployment.yaml");
+    // A class Go's filepath.Match calls a bad pattern is refused as one (it panicked).
+    for bad in ["templates/[]", "templates/[z-a]*"] {
+        template(&["-s", bad])
+            .code(2)
+            .stderr_has("is not a pattern")
+            .stderr_lacks("panicked");
+    }
+    let ranged = template(&["-s", "templates/[h-j]ngress.yaml"]).success();
+    assert_eq!(kinds_of(&ranged.stdout), ["Ingress/sky-ingress"]);
     let bad = template(&["-s", "api-server"]);
     bad.code(2)
         .stderr_has("--show-only")

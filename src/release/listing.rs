@@ -148,8 +148,8 @@ pub fn newest_of_each(records: Vec<ReleaseRecord>) -> Vec<ReleaseRecord> {
     newest.into_values().collect()
 }
 
-/// Which releases `skyctl list` shows, picked as `helm list` picks them: of the revisions whose
-/// release name matches and whose state is chosen, the newest of each release.
+/// Which releases `skyctl list` shows, picked as `helm list` picks them: the newest revision
+/// of each release whose name matches, if its state is chosen.
 #[derive(Debug, Clone)]
 pub struct Selection {
     /// `None`: every state (`--all`).
@@ -158,21 +158,36 @@ pub struct Selection {
     pub name: Option<regex::Regex>,
 }
 
-/// The revisions `selection` picks among `records`, ordered as [`newest_of_each`]. The states
-/// filter revisions before the newest is taken, as in Helm: a release being upgraded lists its
-/// deployed revision under `--deployed` and its pending one under `--pending`.
+/// The revisions `selection` picks among `records`, by name, namespace and revision. As in
+/// Helm, the newest revision of each release is taken first and then held to the states: a
+/// release whose newest revision is deployed is not listed as failed for an older one. Only
+/// `--superseded` alone lists every superseded revision, since a newest one never is.
 pub fn select(records: Vec<ReleaseRecord>, selection: &Selection) -> Vec<ReleaseRecord> {
-    let picked = records.into_iter().filter(|record| {
-        selection
-            .name
-            .as_ref()
-            .is_none_or(|name| name.is_match(&record.name))
-            && selection
-                .states
+    let named: Vec<ReleaseRecord> = records
+        .into_iter()
+        .filter(|record| {
+            selection
+                .name
                 .as_ref()
-                .is_none_or(|states| states.contains(&record.status))
+                .is_none_or(|name| name.is_match(&record.name))
+        })
+        .collect();
+    let superseded_only = selection.states.as_deref() == Some(&[ReleaseStatus::Superseded][..]);
+    let mut candidates = if superseded_only {
+        named
+    } else {
+        newest_of_each(named)
+    };
+    candidates.retain(|record| {
+        selection
+            .states
+            .as_ref()
+            .is_none_or(|states| states.contains(&record.status))
     });
-    newest_of_each(picked.collect())
+    candidates.sort_by(|a, b| {
+        (&a.name, &a.namespace, a.revision).cmp(&(&b.name, &b.namespace, b.revision))
+    });
+    candidates
 }
 
 /// The newest `max` records of one release's history, oldest first (`helm history --max`).
@@ -257,7 +272,7 @@ mod tests {
             vec![
                 with("sky", 1, ReleaseStatus::Superseded),
                 with("sky", 2, ReleaseStatus::Deployed),
-                // Being upgraded: listed as deployed and as pending, by its two revisions.
+                // Being upgraded: pending, not deployed, as in Helm.
                 with("moving", 1, ReleaseStatus::Deployed),
                 with("moving", 2, ReleaseStatus::PendingUpgrade),
                 with("broken", 1, ReleaseStatus::Failed),
@@ -276,11 +291,11 @@ mod tests {
                 .collect()
         };
         type Case<'a> = (Option<&'a [ReleaseStatus]>, Option<&'a str>, &'a [&'a str]);
-        let cases: [Case; 6] = [
+        let cases: [Case; 7] = [
             (
                 Some(&[ReleaseStatus::Deployed, ReleaseStatus::Failed]),
                 None,
-                &["broken#1", "moving#1", "sky#2", "sky-dev#1"],
+                &["broken#1", "sky#2", "sky-dev#1"],
             ),
             (
                 None,
@@ -289,6 +304,8 @@ mod tests {
             ),
             (Some(&[ReleaseStatus::PendingUpgrade]), None, &["moving#2"]),
             (Some(&[ReleaseStatus::Superseded]), None, &["sky#1"]),
+            // Failed once, deployed since: not failed.
+            (Some(&[ReleaseStatus::Failed]), Some("sky"), &[]),
             (Some(&[ReleaseStatus::Uninstalled]), None, &["gone#1"]),
             (None, Some("^sky"), &["sky#2", "sky-dev#1"]),
         ];

@@ -58,11 +58,6 @@ pub struct ShowOnly {
 
 impl ShowOnly {
     pub fn new(given: &str) -> Result<Self, String> {
-        if given.matches('[').count() != given.matches(']').count() {
-            return Err(format!(
-                "{given:?} is not a pattern: a `[` without its `]` (or the other way round)"
-            ));
-        }
         let by_file = given.ends_with(".yaml") || given.contains("templates/");
         let (kind, glob) = match given.split_once('/') {
             Some((kind, name)) if !by_file && !kind.is_empty() && !name.is_empty() => {
@@ -76,10 +71,16 @@ impl ShowOnly {
                 ));
             }
         };
+        let pattern = glob_regex(glob).ok_or_else(|| {
+            format!(
+                "{given:?} is not a pattern: a `[` class must be closed, hold a character, and \
+                 run its ranges forwards (`[a-z]`)"
+            )
+        })?;
         Ok(Self {
             given: given.to_owned(),
             kind,
-            pattern: glob_regex(glob),
+            pattern,
         })
     }
 
@@ -99,8 +100,10 @@ impl ShowOnly {
 }
 
 /// A shell pattern as a regular expression matching a whole path, `*` and `?` never across `/`,
-/// as Go's `filepath.Match`, which Helm's `--show-only` uses.
-fn glob_regex(glob: &str) -> regex::Regex {
+/// as Go's `filepath.Match`, which Helm's `--show-only` uses: a class is a set of characters
+/// and ranges (`[a-z]`), negated with `^`. `None` for what `filepath.Match` calls a bad
+/// pattern: an open or empty class, or a range that runs backwards.
+fn glob_regex(glob: &str) -> Option<regex::Regex> {
     let mut pattern = String::from("^");
     let mut chars = glob.chars().peekable();
     while let Some(c) = chars.next() {
@@ -108,26 +111,37 @@ fn glob_regex(glob: &str) -> regex::Regex {
             '*' => pattern.push_str("[^/]*"),
             '?' => pattern.push_str("[^/]"),
             '[' => {
-                let mut class = String::from("[");
-                if chars.peek() == Some(&'^') {
-                    chars.next();
-                    class.push('^');
-                }
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
+                let negated = chars.next_if_eq(&'^').is_some();
+                let mut items: Vec<char> = Vec::new();
+                loop {
+                    match chars.next()? {
+                        ']' => break,
+                        c => items.push(c),
                     }
-                    class.push_str(&regex::escape(&c.to_string()));
                 }
-                pattern.push_str(&class);
+                if items.is_empty() {
+                    return None;
+                }
+                pattern.push('[');
+                if negated {
+                    pattern.push('^');
+                }
+                for (index, c) in items.iter().enumerate() {
+                    // A dash between two characters makes a range; anywhere else it is itself.
+                    let range = *c == '-' && index > 0 && index + 1 < items.len();
+                    if range {
+                        pattern.push('-');
+                    } else {
+                        pattern.push_str(&regex::escape(&c.to_string()));
+                    }
+                }
                 pattern.push(']');
             }
             c => pattern.push_str(&regex::escape(&c.to_string())),
         }
     }
     pattern.push('$');
-    // Every character is escaped and classes are closed (`ShowOnly::new` refuses an open one).
-    regex::Regex::new(&pattern).expect("a translated glob is a regex")
+    regex::Regex::new(&pattern).ok()
 }
 
 #[cfg(test)]
@@ -153,6 +167,10 @@ mod tests {
             ("templates/*.yaml", true),
             ("templates/api-?eployment.yaml", true),
             ("templates/api-[cd]eployment.yaml", true),
+            ("templates/api-[a-e]eployment.yaml", true),
+            ("templates/api-[^a-c]eployment.yaml", true),
+            ("templates/api-[x-z]eployment.yaml", false),
+            ("templates/api-[-d]eployment.yaml", true),
             ("templates/ingress.yaml", false),
             ("*.yaml", false),
             ("Deployment/sky-api-server", true),
@@ -168,7 +186,11 @@ mod tests {
             "Deployment/",
             "/x",
             "templates/[",
-            "templates/a]",
+            "templates/[]",
+            "templates/[^]",
+            "templates/a[]b",
+            "Deployment/[]",
+            "templates/[z-a]*",
         ] {
             assert!(ShowOnly::new(bad).is_err(), "{bad}");
         }
