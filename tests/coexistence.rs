@@ -188,7 +188,9 @@ async fn a_release_sharing_a_controller_is_reached_through_it_and_its_owner_stay
                 &format!("ingress-nginx.enabled=false,ingress.ingressClassName={class}"),
             ],
         )
-        .success();
+        .success()
+        .stderr_has("with neither a host nor a path of its own")
+        .stderr_has(&format!("--set ingress.path=/{}", sharer.release()));
     // Host-less at `/`, as the owner's: the controller cannot tell them apart.
     sharer
         .run("endpoint", &["--timeout", "30s"])

@@ -650,18 +650,6 @@ fn bad_login_input_is_named_before_the_cluster_is_touched() {
             "--web-password-stdin is for --auth basic or users, but this release's login is none",
         ),
         (
-            vec![
-                "--auth",
-                "basic",
-                "--web-password-stdin",
-                "--set",
-                "ingress.authCredentials=u:$apr1$abcdefgh$0123456789abcdefghijkl",
-            ],
-            Some("correct horse\n"),
-            None,
-            "--web-password-stdin and ingress.authCredentials in the values given both set the web login",
-        ),
-        (
             vec!["--auth", "none", "--web-username", "bob"],
             None,
             None,
@@ -790,4 +778,27 @@ async fn on_a_terminal_skyctl_asks_how_users_log_in() {
     assert!(skyctl::guide::basic_auth::verify(
         &line, "skypilot", PASSWORD
     ));
+}
+
+// `--auth basic` with the values' own htpasswd line asked for a password, and given one,
+// refused the pair: no way through. The flag now only agrees with the values' login, and a
+// password checks health through it.
+#[tokio::test]
+async fn auth_basic_with_the_values_own_htpasswd_line_keeps_that_line() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    // The fixture gives ingress.authCredentials, as an admin's values file would.
+    f.run("install", &["--auth", "basic", "--no-wait"])
+        .success();
+    let secrets: Api<Secret> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    let secret = secrets
+        .get(&format!("{}-basic-auth", f.release()))
+        .await
+        .unwrap();
+    let line = String::from_utf8(secret.data.unwrap()["auth"].0.clone()).unwrap();
+    assert_eq!(
+        line.trim(),
+        support::release::AUTH.trim_start_matches("ingress.authCredentials=")
+    );
+    f.run("uninstall", &[]).success();
 }

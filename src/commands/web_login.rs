@@ -117,6 +117,17 @@ pub(super) fn choose(
                 mode.name()
             )));
         }
+        // `--auth basic` (or users) with the values' own htpasswd line: the values set that
+        // login up, the flag only agrees; a password then checks health through it.
+        let set = |pointer: &str| given.user.pointer(pointer).is_some_and(|v| !v.is_null());
+        let own_line = match mode {
+            Mode::Basic => set("/ingress/authSecret") || set(login_mode::htpasswd_pointer(mode)),
+            Mode::Users => set(login_mode::htpasswd_pointer(mode)),
+            _ => false,
+        };
+        if own_line {
+            return choice(mode, ChosenBy::Values);
+        }
         if let Some(key) = login_mode::switched_off(mode, &given.user) {
             return Err(invalid_input(anyhow::anyhow!(
                 "--auth {} and {key}=false in the values given disagree: the flag turns on what \
@@ -272,20 +283,6 @@ pub(super) fn decide(
         return Err(invalid_input(anyhow::anyhow!(
             "{flag} is for --auth basic or users, but this release's login is {}; drop {flag}",
             choice.mode.name()
-        )));
-    }
-    // With --auth, a password and the values' own htpasswd would each make the login: one would
-    // be dropped. (When the values choose the login, the password only checks health through it.)
-    if args.auth.web_password_stdin
-        && choice.by == ChosenBy::Flag
-        && let Some(key) = ["/ingress/authCredentials", "/ingress/authSecret"]
-            .into_iter()
-            .chain([login_mode::htpasswd_pointer(choice.mode)])
-            .find(|pointer| given.user.pointer(pointer).is_some_and(|v| !v.is_null()))
-    {
-        return Err(invalid_input(anyhow::anyhow!(
-            "--web-password-stdin and {} in the values given both set the web login; drop one",
-            key.trim_start_matches('/').replace('/', ".")
         )));
     }
     // The record counts only for the login it recorded.

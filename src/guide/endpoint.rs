@@ -48,9 +48,6 @@ pub struct Route {
     pub path: Option<String>,
 }
 
-/// The annotation chart 0.13.0 puts on its Ingress with the sub-path (`ingress.path`).
-const PATH_ANNOTATION: &str = "skypilot.co/ingress-path";
-
 impl Route {
     /// How `ingress` routes to the server; `None` when by any host and at `/`.
     pub fn of(ingress: &Ingress) -> Option<Route> {
@@ -66,7 +63,7 @@ impl Route {
             .metadata
             .annotations
             .as_ref()
-            .and_then(|a| a.get(PATH_ANNOTATION))
+            .and_then(|a| a.get(crate::render::INGRESS_PATH_ANNOTATION))
             .map(|path| path.trim_end_matches('/').to_owned())
             .filter(|path| !path.is_empty());
         (host.is_some() || path.is_some()).then_some(Route { host, tls, path })

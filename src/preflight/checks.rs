@@ -466,6 +466,30 @@ fn ingress_class(intent: &Intent, facts: &Facts) -> Finding {
             );
         };
         if let owner @ Owner::Other { .. } = ownership::owner(&existing.metadata, intent.release) {
+            // The owner's Ingress answers every host at `/`: one that does too takes its route.
+            if !intent::routes_apart(intent.manifests, ingress) {
+                let fix = if intent.values.pointer("/ingress/path").is_some() {
+                    format!(
+                        "give it a path of its own: --set ingress.path=/{}",
+                        intent.release.name
+                    )
+                } else {
+                    "this chart's Ingress answers every host at /: run a controller of its own \
+                     with chart 0.13.0 (--version 0.13.0), or uninstall the other release first"
+                        .to_owned()
+                };
+                // A warning, not a stop: the seed-era chart can share no other way, and
+                // ingress-nginx's admission webhook refuses the second of two equal routes.
+                return Finding::warn(
+                    Check::IngressClass,
+                    format!(
+                        "{ingress} shares IngressClass {class} of {owner} with neither a host nor \
+                         a path of its own: the controller cannot tell its requests from the \
+                         other release's, and this release gets no endpoint"
+                    ),
+                    fix,
+                );
+            }
             return Finding::warn(
                 Check::IngressClass,
                 format!("{ingress} shares IngressClass {class} of {owner}"),

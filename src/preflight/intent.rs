@@ -380,6 +380,35 @@ pub fn ingress_classes_used(manifests: &[Manifest]) -> Vec<(&ObjectRef, &str)> {
     ingresses_with_class(manifests, |_| true)
 }
 
+/// Whether a shared controller can tell this Ingress's requests from another release's: it
+/// routes by a host, or below a path of its own (`ingress.path`).
+pub fn routes_apart(manifests: &[Manifest], ingress: &ObjectRef) -> bool {
+    let Some(object) = manifests
+        .iter()
+        .find(|m| m.id == *ingress)
+        .map(|m| &m.object)
+    else {
+        return true;
+    };
+    let host = object
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .is_some_and(|rules| {
+            rules
+                .iter()
+                .any(|rule| rule.get("host").is_some_and(|host| !host.is_null()))
+        });
+    let below_root = object
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|rule| rule.pointer("/http/paths").and_then(Value::as_array))
+        .flatten()
+        .any(|path| path.get("path").and_then(Value::as_str) != Some("/"));
+    host || below_root
+}
+
 /// The Ingresses `wanted` picks that name a class, with it.
 fn ingresses_with_class(
     manifests: &[Manifest],

@@ -549,8 +549,21 @@ fn a_release_sharing_a_controller_hears_whose_it_is() {
         )]),
         ..case.fine()
     };
+    // At `/` on every host, as the owner: the controller cannot tell them apart.
     assert_finding(
         &case.finding(&shared, Check::IngressClass),
+        Status::Warn,
+        &[
+            "shares IngressClass nginx of release first in namespace a with neither a host nor a path",
+            "--set ingress.path=/sky",
+        ],
+    );
+    let below = Case::new(
+        CURRENT,
+        &["ingress-nginx.enabled=false", "ingress.path=/sky"],
+    );
+    assert_finding(
+        &below.finding(&shared, Check::IngressClass),
         Status::Warn,
         &[
             "shares IngressClass nginx of release first in namespace a",

@@ -23,3 +23,7 @@ pub use error::Error;
 pub use ingress_nginx_names::IngressNginxNames;
 pub use lookups::Lookups;
 pub use renderer::{render, render_sourced};
+
+/// The annotation chart 0.13.0's Ingress carries `ingress.path` in (the template writes it):
+/// where users reach the API server below the host.
+pub const INGRESS_PATH_ANNOTATION: &str = "skypilot.co/ingress-path";
