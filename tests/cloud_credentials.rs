@@ -830,7 +830,11 @@ async fn contexts_stored_before_the_install_are_allowed_by_the_install() {
         .args(["--from-context", "a", "--from-context", "b", "--no-wait"])
         .run()
         .success()
-        .stderr_has("the next `skyctl install` uses these settings")
+        .stderr_has(&format!(
+            "the next `skyctl install {} -n {}` uses these settings",
+            f.release(),
+            f.ns.name
+        ))
         .stderr_has("it also allows contexts a, b in the SkyPilot config");
     f.run("install", &["--no-wait"])
         .success()

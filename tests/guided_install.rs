@@ -128,11 +128,10 @@ async fn a_non_interactive_install_with_credentials_ends_healthy_and_users_can_l
     };
 
     // Before the install: stored now, used by the next install.
-    transcript.keep(
-        creds(&["aws"])
-            .success()
-            .stderr_has("the next `skyctl install`"),
-    );
+    transcript.keep(creds(&["aws"]).success().stderr_has(&format!(
+        "the next `skyctl install {release} -n {}`",
+        ns.name
+    )));
     transcript.keep(
         creds(&["gcp", "--key-file", &local.path("sa.json")])
             .success()

@@ -82,7 +82,9 @@ async fn a_namespace_that_holds_what_is_not_the_releases_is_never_deleted() {
 
     let mark = audit::mark();
     for dry_run in [&["--dry-run"][..], &[]] {
-        let refused = uninstall(&f, &namespace, &[&["--delete-namespace"], dry_run].concat())
+        // The other release shares this one's controller, which is not what is checked here.
+        let shared = ["--delete-namespace", "--remove-shared-controller"];
+        let refused = uninstall(&f, &namespace, &[&shared[..], dry_run].concat())
             .code(2)
             .stderr_has(&format!("namespace {namespace} holds what is not release"))
             .stderr_has(&format!(
@@ -126,13 +128,26 @@ async fn a_namespace_that_holds_what_is_not_the_releases_is_never_deleted() {
     let writes = persisted(&mark, &namespace);
     assert!(writes.is_empty(), "a refused uninstall wrote: {writes:#?}");
     // Even with the data let go, the others still block.
-    uninstall(&f, &namespace, &["--delete-namespace", "--delete-data"])
-        .code(2)
-        .stderr_lacks("the release's data");
+    uninstall(
+        &f,
+        &namespace,
+        &[
+            "--delete-namespace",
+            "--delete-data",
+            "--remove-shared-controller",
+        ],
+    )
+    .code(2)
+    .stderr_lacks("the release's data");
     assert!(namespace_exists(&f, &namespace).await);
 
     // Without --delete-namespace the release goes and everything else stays.
-    uninstall(&f, &namespace, &["--delete-data"]).success();
+    uninstall(
+        &f,
+        &namespace,
+        &["--delete-data", "--remove-shared-controller"],
+    )
+    .success();
     assert!(namespace_exists(&f, &namespace).await);
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(f.ns.client.clone(), &namespace);
     assert!(
