@@ -793,6 +793,11 @@ fn parse_release_name(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+fn parse_secret_name(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::Secret, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
 fn parse_chart_version(text: &str) -> Result<String, String> {
     crate::chart::Chart::find(text)
         .map(|chart| chart.version().to_owned())
@@ -874,7 +879,7 @@ pub enum CredsSource {
         ])]
         use_credentials_file: bool,
         /// Name of the Secret (another than aws-credentials needs chart 0.13.0)
-        #[arg(long, default_value = "aws-credentials", value_name = "NAME")]
+        #[arg(long, default_value = "aws-credentials", value_name = "NAME", value_parser = parse_secret_name)]
         secret_name: String,
         /// The Secret's key for the access key id (chart 0.13.0's accessKeyIdKeyName)
         #[arg(long, default_value = "aws_access_key_id", value_parser = parse_secret_key, value_name = "KEY")]
@@ -906,7 +911,7 @@ pub enum CredsSource {
         #[arg(long = "from-context", value_name = "NAME")]
         from_contexts: Vec<String>,
         /// Name of the Secret
-        #[arg(long, default_value = "kube-credentials")]
+        #[arg(long, default_value = "kube-credentials", value_parser = parse_secret_name)]
         secret_name: String,
         #[command(flatten)]
         release: ReleaseFlag,
@@ -971,7 +976,7 @@ pub enum CredsSource {
         #[arg(long)]
         connection_string_stdin: bool,
         /// Name of the Secret
-        #[arg(long, default_value = "db-credentials")]
+        #[arg(long, default_value = "db-credentials", value_parser = parse_secret_name)]
         secret_name: String,
         #[command(flatten)]
         release: ReleaseFlag,
@@ -999,7 +1004,7 @@ pub enum CredsSource {
         #[arg(long, value_name = "FILE")]
         from_file: Option<std::path::PathBuf>,
         /// Name of the Secret that holds the keys
-        #[arg(long, default_value = "ssh-credentials")]
+        #[arg(long, default_value = "ssh-credentials", value_parser = parse_secret_name)]
         secret_name: String,
         #[command(flatten)]
         release: ReleaseFlag,

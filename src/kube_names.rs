@@ -19,6 +19,8 @@ pub enum NameKind {
     Release,
     /// A namespace: a DNS-1123 label of at most [`NAMESPACE_MAX`] characters.
     Namespace,
+    /// A Secret: a DNS-1123 subdomain (labels joined by '.') of at most 253 characters.
+    Secret,
 }
 
 impl NameKind {
@@ -26,6 +28,7 @@ impl NameKind {
         match self {
             NameKind::Release => RELEASE_NAME_MAX,
             NameKind::Namespace => NAMESPACE_MAX,
+            NameKind::Secret => 253,
         }
     }
 }
@@ -35,6 +38,7 @@ impl fmt::Display for NameKind {
         f.write_str(match self {
             NameKind::Release => "release name",
             NameKind::Namespace => "namespace",
+            NameKind::Secret => "Secret name",
         })
     }
 }
@@ -67,8 +71,9 @@ impl fmt::Display for Problem {
 /// A name that breaks its rule: says what is wrong and what the rule is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{name:?} is not a valid {kind}: {problem}; use lowercase letters, digits and '-', at most {max} characters, starting and ending with a letter or digit",
-    max = kind.max()
+    "{name:?} is not a valid {kind}: {problem}; use lowercase letters, digits and '-'{dots}, at most {max} characters, starting and ending with a letter or digit",
+    max = kind.max(),
+    dots = if *kind == NameKind::Secret { " (and '.' between parts)" } else { "" }
 )]
 pub struct InvalidName {
     pub kind: NameKind,
@@ -78,7 +83,17 @@ pub struct InvalidName {
 
 /// Checks `name` against its kind's rule (a DNS-1123 label with the kind's length limit).
 pub fn check(kind: NameKind, name: &str) -> Result<(), InvalidName> {
-    dns1123_label_problem(name, kind.max()).map_or(Ok(()), |problem| {
+    let problem = match kind {
+        // Each part of a subdomain is a label; the whole has the kind's limit.
+        NameKind::Secret if name.chars().count() > kind.max() => {
+            Some(Problem::TooLong(name.chars().count()))
+        }
+        NameKind::Secret => name
+            .split('.')
+            .find_map(|label| dns1123_label_problem(label, NAMESPACE_MAX)),
+        _ => dns1123_label_problem(name, kind.max()),
+    };
+    problem.map_or(Ok(()), |problem| {
         Err(InvalidName {
             kind,
             name: name.to_owned(),
@@ -114,6 +129,26 @@ fn dns1123_label_problem(name: &str, max: usize) -> Option<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_names_are_subdomains() {
+        let long = format!("{}.{}", "a".repeat(63), "b".repeat(190));
+        let cases: &[(&str, Option<Problem>)] = &[
+            ("aws-credentials", None),
+            ("team.aws-credentials", None),
+            (&long, Some(Problem::TooLong(254))),
+            ("Bad_Name", Some(Problem::Forbidden('B'))),
+            ("a..b", Some(Problem::Empty)),
+            ("a.-b", Some(Problem::StartsWithDash)),
+        ];
+        for (name, problem) in cases {
+            assert_eq!(
+                check(NameKind::Secret, name).err().map(|e| e.problem),
+                *problem,
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn release_names_follow_helm() {

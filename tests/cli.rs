@@ -267,6 +267,14 @@ fn release_names_and_namespaces_are_checked_before_the_cluster() {
         args.extend(["sky", "--release", "sky"]);
         rejected(&kubeconfig, &args, "cannot be used with");
     }
+    // A Secret name the API server would refuse is refused before anything is read or stored.
+    for kind in ["aws", "kube", "db", "ssh"] {
+        rejected(
+            &kubeconfig,
+            &["creds", "add", kind, "--secret-name", "Bad_Name"],
+            "--secret-name",
+        );
+    }
     rejected(
         &kubeconfig,
         &["status", "Bad_Rel"],
