@@ -84,6 +84,9 @@ pub struct Rejected(pub Vec<String>);
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Deleted {
     pub deleted: Vec<ObjectRef>,
+    /// Of those, the ones the API server has not removed yet (a finalizer holds them): the
+    /// others are gone already, and nothing need wait for them.
+    pub pending: Vec<ObjectRef>,
     /// Objects left alone because they are not the release's (any more), and why.
     pub kept: Vec<(ObjectRef, Keep)>,
 }
@@ -342,9 +345,19 @@ impl ObjectManager {
                 }),
                 ..DeleteParams::background()
             };
-            match delete_if_present(&self.api(id).await?, &id.name, &params).await {
-                Ok(true) => report.deleted.push(id.clone()),
-                Ok(false) => {}
+            match self.api(id).await?.delete(&id.name, &params).await {
+                // The API server answers with the object, marked with a deletion time while a
+                // finalizer still holds it, or with a Status: only the held ones are there yet.
+                Ok(answer) => {
+                    report.deleted.push(id.clone());
+                    if answer
+                        .left()
+                        .is_some_and(|object| object.metadata.deletion_timestamp.is_some())
+                    {
+                        report.pending.push(id.clone());
+                    }
+                }
+                Err(kube::Error::Api(status)) if status.is_not_found() => {}
                 // The precondition failed: someone replaced the object since it was read.
                 Err(kube::Error::Api(status)) if status.is_conflict() => report.kept.push((
                     id.clone(),

@@ -196,7 +196,7 @@ pub async fn run<S: ReleaseStorage>(
             .delete_owned(&teardown.delete, release, history)
             .await?;
         if let Some(timeout) = options.wait {
-            wait::until_gone(manager, &done.deleted, timeout, progress).await?;
+            wait::until_gone(manager, &done.pending, timeout, progress).await?;
         }
         interrupt_point::reached(Point::ObjectsDeleted);
         lock.ensure_held()?;

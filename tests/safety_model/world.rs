@@ -70,7 +70,15 @@ impl World {
             .run()
             .success()
             .stdout;
-        let helm_chart = helm::skypilot_chart(dir.path(), &rendered, CURRENT, CURRENT, true, "");
+        // Upstream's chart renders the skypilot-system Namespace only when it is absent; the
+        // package made here does the same, so the world is set up on a fresh cluster too.
+        let system_exists = kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+            .get_opt("skypilot-system")
+            .await
+            .unwrap()
+            .is_some();
+        let helm_chart =
+            helm::skypilot_chart(dir.path(), &rendered, CURRENT, CURRENT, system_exists, "");
         let world = World {
             tag: tag.to_owned(),
             client: client.clone(),
