@@ -16,6 +16,11 @@ pub const RELEASE_NAME: &str = "skyctl.io/release-name";
 pub const RELEASE_NAMESPACE: &str = "skyctl.io/release-namespace";
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
+/// The label selector of everything skyctl applies, of any release.
+pub fn managed_by_selector() -> String {
+    format!("{MANAGED_BY}=skyctl")
+}
+
 /// Helm's install order by kind. Kinds that others depend on come first (RBAC and config before
 /// workloads), and the Ingress comes before the ingress-nginx webhook that would validate it.
 const INSTALL_ORDER: &[&str] = &[

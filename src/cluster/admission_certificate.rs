@@ -3,20 +3,24 @@
 //! caBundle on every upgrade, so no upgrade could ever be a no-op.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
 
+use super::object_manager::ObjectManager;
+use super::snapshot::Snapshot;
 use crate::release::Release;
 use crate::render::{AdmissionCertificate, IngressNginxNames};
 
 /// The certificate in the release's admission Secret, if there is one that is still valid for
-/// the release; otherwise a new one.
+/// the release; otherwise a new one. The Secret is read once in a run.
 pub async fn current_or_new(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
 ) -> anyhow::Result<AdmissionCertificate> {
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &release.namespace);
     let name = IngressNginxNames::for_release(release).admission;
-    let existing = secrets.get_opt(&name).await?.and_then(|secret| {
+    let secret: Option<Secret> = snapshot
+        .read_as(&ObjectManager::new(client), Some(&release.namespace), &name)
+        .await?;
+    let existing = secret.and_then(|secret| {
         let data = secret.data?;
         let text = |key: &str| {
             data.get(key)

@@ -12,6 +12,7 @@ pub mod readiness;
 pub mod release_secrets;
 pub mod resources;
 pub mod rollout;
+pub mod snapshot;
 pub mod survey;
 pub mod teardown;
 pub mod wait;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use futures::future::join_all;
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, Preconditions};
 use kube::core::NamespaceResourceScope;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -126,13 +126,13 @@ impl ObjectManager {
             .with_context(|| format!("cannot read {id}"))
     }
 
-    /// The live objects among `ids` (one GET each, concurrently); absent ones are left out.
+    /// The live objects among `ids` (see [`Self::read_each`]); absent ones are left out.
     pub async fn observe<'a>(
         &self,
         ids: impl IntoIterator<Item = &'a ObjectRef>,
     ) -> anyhow::Result<BTreeMap<ObjectRef, DynamicObject>> {
         let ids: Vec<&ObjectRef> = ids.into_iter().collect();
-        let found = join_all(ids.iter().map(|id| self.get(id))).await;
+        let found = self.read_each(&ids).await;
         let mut live = BTreeMap::new();
         for (id, object) in ids.into_iter().zip(found) {
             if let Some(object) = object? {
@@ -140,6 +140,76 @@ impl ObjectManager {
             }
         }
         Ok(live)
+    }
+
+    /// Each of `ids` as the cluster has it (`None`: absent), or why it could not be read, in
+    /// the order given. Several objects of one kind in one namespace cost one list of what
+    /// skyctl manages there (the label `plan::managed_by_selector` names, which skyctl puts on
+    /// everything it applies), so the requests grow with the kinds a release renders, not with
+    /// its objects nor with the rest of the cluster. What the list does not hold (absent, or
+    /// not labelled: Helm's, a person's) is read by name, and so is a kind the admin may not
+    /// list.
+    pub async fn read_each(
+        &self,
+        ids: &[&ObjectRef],
+    ) -> Vec<anyhow::Result<Option<DynamicObject>>> {
+        let mut kinds: BTreeMap<(&str, &str, Option<&str>), usize> = BTreeMap::new();
+        for id in ids {
+            *kinds
+                .entry((&id.api_version, &id.kind, id.namespace.as_deref()))
+                .or_default() += 1;
+        }
+        let shared: Vec<&ObjectRef> = kinds
+            .iter()
+            .filter(|(_, count)| **count > 1)
+            .filter_map(|((api_version, kind, namespace), _)| {
+                ids.iter().copied().find(|id| {
+                    id.api_version == *api_version
+                        && id.kind == *kind
+                        && id.namespace.as_deref() == *namespace
+                })
+            })
+            .collect();
+        let listed: BTreeMap<ObjectRef, DynamicObject> =
+            join_all(shared.into_iter().map(|id| self.list_managed_like(id)))
+                .await
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect();
+        join_all(ids.iter().map(|id| async {
+            match listed.get(*id) {
+                Some(object) => Ok(Some(object.clone())),
+                None => self.get(id).await,
+            }
+        }))
+        .await
+    }
+
+    /// What skyctl manages of `id`'s kind in `id`'s namespace, by identity; `None` when the
+    /// list cannot be made, for the caller to read by name instead.
+    async fn list_managed_like(&self, id: &ObjectRef) -> Option<Vec<(ObjectRef, DynamicObject)>> {
+        let api = self.api(id).await.ok()?;
+        let list = api
+            .list(&ListParams::default().labels(&crate::plan::managed_by_selector()))
+            .await
+            .ok()?;
+        let types = kube::core::TypeMeta {
+            api_version: id.api_version.clone(),
+            kind: id.kind.clone(),
+        };
+        Some(
+            list.items
+                .into_iter()
+                .filter_map(|mut object| {
+                    let name = object.metadata.name.clone()?;
+                    // A list's items carry no kind of their own; a GET's do.
+                    object.types = Some(types.clone());
+                    let found = ObjectRef { name, ..id.clone() };
+                    Some((found, object))
+                })
+                .collect(),
+        )
     }
 
     /// Everything in `namespace`, of every kind that can be listed there (their metadata): what
@@ -317,59 +387,75 @@ impl ObjectManager {
         }
     }
 
-    /// Deletes each object of `ids` that is still `release`'s, re-reading it first: an object
-    /// another release or a person made under a recorded name is left, and said so. The delete
-    /// carries the UID it checked, so the API server refuses it if the object was replaced in
-    /// between. Objects already gone are no error.
+    /// Deletes each of `ids` that is still the release's. Each is judged as `read` found it
+    /// (read now if it holds none) and deleted only if it is still that very object, unchanged:
+    /// its UID and resourceVersion are the delete's preconditions, so no second read is needed
+    /// before a delete. An object changed since (a controller's status update, a person's
+    /// edit) is read again and judged anew; one replaced by another of its name is kept.
     pub async fn delete_owned(
         &self,
         ids: &[ObjectRef],
         release: &Release,
         history: &History,
+        read: &BTreeMap<ObjectRef, DynamicObject>,
     ) -> anyhow::Result<Deleted> {
+        /// Changes between a read and the delete that are tolerated before giving up.
+        const CHANGES: usize = 5;
         let mut report = Deleted::default();
         for id in ids {
-            let Some(live) = self.get(id).await? else {
-                continue;
+            let mut live = match read.get(id) {
+                Some(object) => Some(object.clone()),
+                None => self.get(id).await?,
             };
-            if let Err(keep) =
-                ownership::may_delete(&live.metadata, release, history.recorded_uid(id))
-            {
-                report.kept.push((id.clone(), keep));
-                continue;
-            }
-            let params = DeleteParams {
-                preconditions: live.metadata.uid.clone().map(|uid| Preconditions {
-                    uid: Some(uid),
-                    resource_version: None,
-                }),
-                ..DeleteParams::background()
-            };
-            match self.api(id).await?.delete(&id.name, &params).await {
-                // The API server answers with the object, marked with a deletion time while a
-                // finalizer still holds it, or with a Status: only the held ones are there yet.
-                Ok(answer) => {
-                    report.deleted.push(id.clone());
-                    if answer
-                        .left()
-                        .is_some_and(|object| object.metadata.deletion_timestamp.is_some())
-                    {
-                        report.pending.push(id.clone());
-                    }
+            let mut changes = 0;
+            while let Some(object) = live.take() {
+                if let Err(keep) =
+                    ownership::may_delete(&object.metadata, release, history.recorded_uid(id))
+                {
+                    report.kept.push((id.clone(), keep));
+                    break;
                 }
-                Err(kube::Error::Api(status)) if status.is_not_found() => {}
-                // The precondition failed: someone replaced the object since it was read.
-                Err(kube::Error::Api(status)) if status.is_conflict() => report.kept.push((
-                    id.clone(),
-                    Keep::Replaced {
-                        recorded: live.metadata.uid.clone().unwrap_or_default(),
-                        live: "a newer object".into(),
-                    },
-                )),
-                Err(err) => {
-                    return Err(
-                        anyhow::anyhow!(api_message(&err)).context(format!("cannot delete {id}"))
-                    );
+                let params = DeleteParams {
+                    preconditions: Some(Preconditions {
+                        uid: object.metadata.uid.clone(),
+                        resource_version: object.metadata.resource_version.clone(),
+                    }),
+                    ..DeleteParams::background()
+                };
+                match self.api(id).await?.delete(&id.name, &params).await {
+                    // The API server answers with the object, marked with a deletion time while
+                    // a finalizer still holds it, or with a Status: only the held ones are
+                    // there yet.
+                    Ok(answer) => {
+                        report.deleted.push(id.clone());
+                        if answer
+                            .left()
+                            .is_some_and(|object| object.metadata.deletion_timestamp.is_some())
+                        {
+                            report.pending.push(id.clone());
+                        }
+                    }
+                    Err(kube::Error::Api(status)) if status.is_not_found() => {}
+                    Err(kube::Error::Api(status)) if status.is_conflict() && changes < CHANGES => {
+                        changes += 1;
+                        let now = self.get(id).await?;
+                        match now {
+                            Some(now) if now.metadata.uid != object.metadata.uid => {
+                                report.kept.push((
+                                    id.clone(),
+                                    Keep::Replaced {
+                                        recorded: object.metadata.uid.clone().unwrap_or_default(),
+                                        live: now.metadata.uid.unwrap_or_default(),
+                                    },
+                                ));
+                            }
+                            now => live = now,
+                        }
+                    }
+                    Err(err) => {
+                        return Err(anyhow::anyhow!(api_message(&err))
+                            .context(format!("cannot delete {id}")));
+                    }
                 }
             }
         }

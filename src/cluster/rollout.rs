@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::lock::{self, Lock};
 use super::object_manager::{ApplyError, ApplyOptions, ObjectManager};
+use super::snapshot::Snapshot;
 use super::wait;
 use crate::decide::{self, Decision, Operation, Rollout};
 use crate::interrupt_point::{self, Point};
@@ -43,12 +44,9 @@ pub struct Request<'a> {
     pub force_conflicts: bool,
     /// The release's records as the verb read them: one list request per command.
     pub history: &'a History,
-    /// Objects an earlier step of this run read (the preflight's survey): not read again.
-    pub seen: &'a Seen,
+    /// What this run has read so far (the preflight's survey): not read again.
+    pub snapshot: &'a Snapshot,
 }
-
-/// Objects as a read earlier in the run found them (`None`: absent), by identity.
-pub type Seen = BTreeMap<ObjectRef, Option<DynamicObject>>;
 
 /// How one object would change, as the API server previewed it.
 #[derive(Debug, Clone)]
@@ -74,6 +72,8 @@ pub struct Prepared {
     live_uids: Uids,
     /// Namespaces the rendered objects include that do not exist yet.
     created_namespaces: BTreeSet<String>,
+    /// The rendered and prunable objects as the decision found them.
+    live: BTreeMap<ObjectRef, DynamicObject>,
 }
 
 /// The cluster refused what a rollout would write; nothing was changed.
@@ -96,9 +96,11 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         force_conflicts,
         history,
         description,
-        seen,
+        snapshot,
     } = request;
-    let namespace_exists = manager.namespace_exists(&release.namespace).await?;
+    let namespace_exists = snapshot
+        .namespace_exists(manager, &release.namespace)
+        .await?;
     // Nothing exists in a namespace that does not exist: only cluster-scoped objects are read.
     let ids = plan
         .manifests()
@@ -106,15 +108,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         .chain(plan.prune.iter())
         .chain(plan.retain.iter())
         .filter(|id| namespace_exists || id.namespace.is_none());
-    // What the survey read a moment ago in this run is not read again.
-    let (known, unknown): (Vec<&ObjectRef>, Vec<&ObjectRef>) =
-        ids.partition(|id| seen.contains_key(*id));
-    let mut live = manager.observe(unknown).await?;
-    live.extend(
-        known
-            .into_iter()
-            .filter_map(|id| Some((id.clone(), seen.get(id)?.clone()?))),
-    );
+    let live = snapshot.observe(manager, ids).await?;
     let observation = decide::Observation {
         namespace_exists,
         live,
@@ -188,6 +182,7 @@ pub async fn prepare(manager: &ObjectManager, request: Request<'_>) -> anyhow::R
         history: history.clone(),
         live_uids,
         created_namespaces,
+        live: observation.live,
     })
 }
 
@@ -431,7 +426,7 @@ async fn apply_prune_wait(
     }
     lock.ensure_held()?;
     let deleted = manager
-        .delete_owned(&rollout.prune, release, &prepared.history)
+        .delete_owned(&rollout.prune, release, &prepared.history, &prepared.live)
         .await?;
     for id in &deleted.deleted {
         progress.println(&format!("  {id} pruned"));

@@ -10,25 +10,32 @@ use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, Node, Pod, ResourceQuota, Secret, Service, ServiceAccount,
+    ConfigMap, Node, Pod, ResourceQuota, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
 use crate::credentials;
 use crate::preflight::facts::{NodePortRange, node_port_range_in};
 use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
-use super::object_manager::{ObjectManager, api_message};
+use super::object_manager::{ObjectManager, api_message, namespace_ref};
+use super::snapshot::Snapshot;
+use crate::manifest::ObjectRef;
 
 /// How many reviews are in flight at once: enough to hide the round trips, few enough not to
 /// look like a flood to the API server's priority and fairness.
 const REVIEWS_IN_FLIGHT: usize = 16;
 
-/// Everything the checks look at. Fails only when the cluster cannot be reached at all.
-pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Result<Facts> {
+/// Everything the checks look at, kept in `snapshot` for the rest of the run. Fails only when
+/// the cluster cannot be reached at all.
+pub async fn survey(
+    client: &kube::Client,
+    intent: &Intent<'_>,
+    snapshot: &Snapshot,
+) -> anyhow::Result<Facts> {
     let server_version = client
         .apiserver_version()
         .await
@@ -46,21 +53,25 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
         secrets,
         service_accounts,
         helm_maps,
-        node_port_range,
     ) = tokio::join!(
-        namespace_state(client, namespace),
+        namespace_state(client, namespace, snapshot),
         reviews(client, intent),
-        observe_rendered(client, intent),
+        observe_rendered(client, intent, snapshot),
         list_all::<IngressClass>(client),
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
-        list_in::<ResourceQuota>(client, namespace),
-        metadata_in::<Secret>(client, namespace),
-        metadata_in::<ServiceAccount>(client, namespace),
-        helm_config_maps(client, intent),
-        node_port_range(client),
+        in_namespace(intent, list_in::<ResourceQuota>(client, namespace)),
+        in_namespace(intent, metadata_in::<Secret>(client, namespace)),
+        in_namespace(intent, metadata_in::<ServiceAccount>(client, namespace)),
+        in_namespace(intent, helm_config_maps(client, intent)),
     );
-    let services = services(client, intent, &live).await;
+    if let Ok(nodes) = &nodes {
+        snapshot.record_nodes(nodes);
+    }
+    if let Ok(secrets) = &secrets {
+        snapshot.record_secrets(namespace, secrets);
+    }
+    let (services, node_port_range) = services(client, intent, &live).await;
     let helm_secrets = secrets
         .as_ref()
         .map(|secrets| {
@@ -100,15 +111,27 @@ pub async fn survey(client: &kube::Client, intent: &Intent<'_>) -> anyhow::Resul
     })
 }
 
-/// The Services of every namespace where the checks need them, else the release's own as
-/// they are (see `intent::needs_every_service`): a no-op upgrade does not read the rest of the
-/// cluster.
+/// What a list of the release's namespace finds: nothing, when the namespace does not exist.
+async fn in_namespace<T: Default>(
+    intent: &Intent<'_>,
+    list: impl std::future::Future<Output = Observed<T>>,
+) -> Observed<T> {
+    if intent.namespace_exists {
+        list.await
+    } else {
+        Ok(T::default())
+    }
+}
+
+/// The Services of every namespace and the node port range where the checks need them, else
+/// the release's own Services as they are (see `intent::needs_every_service`): a no-op upgrade
+/// does not read the rest of the cluster.
 async fn services(
     client: &kube::Client,
     intent: &Intent<'_>,
-    live: &BTreeMap<crate::manifest::ObjectRef, Observed<Option<kube::api::DynamicObject>>>,
-) -> Observed<Vec<Service>> {
-    let own: Vec<(&crate::manifest::ObjectRef, serde_json::Value)> = live
+    live: &BTreeMap<ObjectRef, Observed<Option<DynamicObject>>>,
+) -> (Observed<Vec<Service>>, Option<NodePortRange>) {
+    let own: Vec<(&ObjectRef, serde_json::Value)> = live
         .iter()
         .filter(|(id, _)| id.kind == "Service" && id.group().is_empty())
         .filter_map(|(id, found)| {
@@ -116,15 +139,16 @@ async fn services(
             Some((id, serde_json::to_value(object).ok()?))
         })
         .collect();
-    let borrowed: Vec<(&crate::manifest::ObjectRef, &serde_json::Value)> =
+    let borrowed: Vec<(&ObjectRef, &serde_json::Value)> =
         own.iter().map(|(id, value)| (*id, value)).collect();
     if intent::needs_every_service(intent.manifests, &borrowed) {
-        return list_all::<Service>(client).await;
+        return tokio::join!(list_all::<Service>(client), node_port_range(client));
     }
-    Ok(own
+    let own = own
         .into_iter()
         .filter_map(|(_, value)| serde_json::from_value(value).ok())
-        .collect())
+        .collect();
+    (Ok(own), None)
 }
 
 /// The node port range, where the cluster tells it: the command line of a kube-apiserver that
@@ -171,11 +195,15 @@ where
 }
 
 /// Whether the namespace exists, and whether it is being deleted.
-async fn namespace_state(client: &kube::Client, namespace: &str) -> Observed<NamespaceState> {
-    let found = Api::<Namespace>::all(client.clone())
-        .get_metadata_opt(namespace)
+async fn namespace_state(
+    client: &kube::Client,
+    namespace: &str,
+    snapshot: &Snapshot,
+) -> Observed<NamespaceState> {
+    let found = snapshot
+        .read(&ObjectManager::new(client), &namespace_ref(namespace))
         .await
-        .map_err(|err| reason(&err))?;
+        .map_err(|err| unread(&err))?;
     Ok(match found {
         None => NamespaceState::Absent,
         Some(ns) if ns.metadata.deletion_timestamp.is_some() => NamespaceState::Terminating,
@@ -237,19 +265,33 @@ async fn helm_config_maps(client: &kube::Client, intent: &Intent<'_>) -> Observe
 async fn observe_rendered(
     client: &kube::Client,
     intent: &Intent<'_>,
-) -> BTreeMap<crate::manifest::ObjectRef, Observed<Option<kube::api::DynamicObject>>> {
-    let manager = ObjectManager::new(client);
-    let found = futures::future::join_all(intent.manifests.iter().map(|m| async {
-        let api = manager.api(&m.id).await.map_err(|err| format!("{err:#}"))?;
-        api.get_opt(&m.id.name).await.map_err(|err| reason(&err))
-    }))
-    .await;
-    intent
+    snapshot: &Snapshot,
+) -> BTreeMap<ObjectRef, Observed<Option<DynamicObject>>> {
+    let (read, to_read): (Vec<&ObjectRef>, Vec<&ObjectRef>) = intent
         .manifests
         .iter()
-        .map(|m| m.id.clone())
-        .zip(found)
-        .collect()
+        .map(|m| &m.id)
+        .partition(|id| snapshot.recorded(id).is_some());
+    let found = ObjectManager::new(client).read_each(&to_read).await;
+    let mut live: BTreeMap<ObjectRef, Observed<Option<DynamicObject>>> = read
+        .into_iter()
+        .filter_map(|id| Some((id.clone(), Ok(snapshot.recorded(id)?))))
+        .collect();
+    for (id, found) in to_read.into_iter().zip(found) {
+        if let Ok(found) = &found {
+            snapshot.record(id, found.as_ref());
+        }
+        live.insert(id.clone(), found.map_err(|err| unread(&err)));
+    }
+    live
+}
+
+/// Why a read failed, as a check says it: `forbidden`, or the API server's message.
+fn unread(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<kube::Error>() {
+        Some(err) => reason(err),
+        None => format!("{err:#}"),
+    }
 }
 
 /// The answer to every right the install needs. A cluster admin may do anything: one review

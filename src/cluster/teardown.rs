@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::lock;
 use super::object_manager::{ObjectManager, namespace_ref};
+use super::snapshot::Snapshot;
 use super::wait;
 use crate::decide;
 use crate::error::invalid_input;
@@ -127,8 +128,10 @@ pub enum Outcome {
     },
 }
 
+/// Uninstalls; what the run read before (`snapshot`) is not read again.
 pub async fn run<S: ReleaseStorage>(
     manager: &ObjectManager,
+    snapshot: &Snapshot,
     storage: &S,
     release: &Release,
     history: &History,
@@ -140,11 +143,11 @@ pub async fn run<S: ReleaseStorage>(
     };
     let observation = decide::Observation {
         namespace_exists: true,
-        live: manager.observe(&history.every_object()).await?,
+        live: snapshot.observe(manager, &history.every_object()).await?,
     };
     let teardown = decide::teardown(release, history, &observation, options.delete_data);
-    let terminating = manager
-        .get(&namespace_ref(&release.namespace))
+    let terminating = snapshot
+        .read(manager, &namespace_ref(&release.namespace))
         .await?
         .is_some_and(|ns| ns.metadata.deletion_timestamp.is_some());
     if terminating && !options.dry_run {
@@ -152,7 +155,7 @@ pub async fn run<S: ReleaseStorage>(
         // goes with it, records included (an uninstall stopped after asking, or kubectl). What
         // the release owns outside it would then have no record left to find it by: it goes now.
         let done = manager
-            .delete_owned(&teardown.delete, release, history)
+            .delete_owned(&teardown.delete, release, history, &observation.live)
             .await?;
         let mut kept = teardown.keep;
         kept.extend(done.kept);
@@ -193,7 +196,7 @@ pub async fn run<S: ReleaseStorage>(
         interrupt_point::reached(Point::RecordedUninstalling);
         lock.ensure_held()?;
         let done = manager
-            .delete_owned(&teardown.delete, release, history)
+            .delete_owned(&teardown.delete, release, history, &observation.live)
             .await?;
         if let Some(timeout) = options.wait {
             wait::until_gone(manager, &done.pending, timeout, progress).await?;

@@ -3,6 +3,7 @@ use serde_json::{Value, json};
 use crate::chart::Chart;
 use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
 use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::snapshot::Snapshot;
 use crate::cluster::{helm_handover, lock};
 use crate::decide::Operation;
 use crate::error::invalid_input;
@@ -228,9 +229,12 @@ async fn take_over(
             "warning: the login is adopted as it is, though install and upgrade refuse it: {err:#}"
         );
     }
-    let mut manifests = deploy::render_release(client, release, chart, &values.values).await?;
-    let claims = ObjectManager::new(client)
+    let snapshot = Snapshot::default();
+    let mut manifests =
+        deploy::render_release(client, &snapshot, release, chart, &values.values).await?;
+    let claims = snapshot
         .observe(
+            &ObjectManager::new(client),
             manifests
                 .iter()
                 .map(|m| &m.id)
@@ -254,7 +258,8 @@ async fn take_over(
         values = input
             .resolve(chart.definition(), extra)
             .map_err(invalid_input)?;
-        manifests = deploy::render_release(client, release, chart, &values.values).await?;
+        manifests =
+            deploy::render_release(client, &snapshot, release, chart, &values.values).await?;
     }
     let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
     let rollout = RolloutArgs {
@@ -306,6 +311,7 @@ async fn take_over(
         history,
         &rollout,
         &options,
+        &snapshot,
         Some(&hand_over),
     )
     .await?;

@@ -11,6 +11,7 @@ use crate::cli::{
 };
 use crate::cluster::kept_secrets::{self, StoreOutcome};
 use crate::cluster::release_secrets;
+use crate::cluster::snapshot::Snapshot;
 use crate::credentials::{self, Kind, Stored};
 use crate::decide::Operation;
 use crate::error::invalid_input;
@@ -708,7 +709,9 @@ async fn carry_out(
         resolved,
         diff,
     } = upgrade;
-    let manifests = super::deploy::render_release(client, release, chart, &resolved.values).await?;
+    let snapshot = Snapshot::default();
+    let manifests =
+        super::deploy::render_release(client, &snapshot, release, chart, &resolved.values).await?;
     let names = ChartNames::new(release, &resolved.values);
     let args = RolloutArgs {
         dry_run: false,
@@ -732,6 +735,7 @@ async fn carry_out(
         &history,
         &args,
         &super::deploy::DeployOptions::default(),
+        &snapshot,
         None,
     )
     .await?;
@@ -749,10 +753,11 @@ fn not_installed(release: &Release) {
 
 /// On a terminal, before an install: offers to store local AWS and GCP credentials that are not
 /// in the namespace yet. (A kubeconfig is never offered unasked: it usually holds the admin's
-/// own access to every cluster.)
-pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Result<()> {
+/// own access to every cluster.) Returns whether it looked: a question may have been asked,
+/// and a Secret written.
+pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        return Ok(());
+        return Ok(false);
     }
     let host = Host::system();
     let stored = credential_secrets::list(client, &release.namespace).await?;
@@ -799,5 +804,5 @@ pub async fn offer_local(client: &kube::Client, release: &Release) -> anyhow::Re
             }
         }
     }
-    Ok(())
+    Ok(true)
 }

@@ -13,6 +13,7 @@ use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::rollout::{self, Prepared};
+use crate::cluster::snapshot::Snapshot;
 use crate::cluster::{admission_certificate, teardown};
 use crate::credentials;
 use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
@@ -114,18 +115,21 @@ pub(super) fn computed_values(record: &ReleaseRecord) -> anyhow::Result<Value> {
 /// release is rendered again with what the cluster holds.
 pub(super) async fn render_release(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     chart: &'static Chart,
     values: &Value,
 ) -> anyhow::Result<Vec<Manifest>> {
-    let certificate = admission_certificate::current_or_new(client, release).await?;
+    let certificate = admission_certificate::current_or_new(client, snapshot, release).await?;
     let first = Arc::new(Lookups::none());
     let manifests = render::render(chart, values, release, &certificate, &first)?;
     let asked = first.asked();
     if asked.is_empty() {
         return Ok(manifests);
     }
-    let live = ObjectManager::new(client).observe(&asked).await?;
+    let live = snapshot
+        .observe(&ObjectManager::new(client), &asked)
+        .await?;
     // Nothing the chart asked for exists: the first render already saw the cluster as it is.
     if live.is_empty() {
         return Ok(manifests);
@@ -155,6 +159,7 @@ pub(super) async fn revision_manifests(
     let stored = storage.manifests(record).await?;
     let rendered = render_release(
         client,
+        &Snapshot::default(),
         release,
         record_chart(record)?,
         &recorded_values(record)?.values,
@@ -176,13 +181,18 @@ pub(super) async fn revision_manifests(
 /// layer per Secret. Returns the layers and a checklist line naming the Secrets.
 async fn stored_credentials(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     chart: &Chart,
     user: &Resolved,
 ) -> anyhow::Result<(Vec<ExtraLayer>, String)> {
     let mut layers = Vec::new();
     let mut used = Vec::new();
-    for stored in credential_secrets::list(client, &release.namespace).await? {
+    let stored = match snapshot.secrets(&release.namespace) {
+        Some(secrets) => credentials::stored_among(secrets.iter()),
+        None => credential_secrets::list(client, &release.namespace).await?,
+    };
+    for stored in stored {
         if let Some(why) = credentials::unsupported_by(&stored, chart) {
             used.push(format!("Secret {} not used: {why}", stored.secret));
             continue;
@@ -242,19 +252,15 @@ pub(super) struct DeployOptions {
     pub description: Option<String>,
     /// `adopt`: objects are taken over from the Helm release of the same name only.
     pub adopting: bool,
-    /// What the preflight read of the rendered objects, so that the rollout does not read it
-    /// again.
-    pub seen: rollout::Seen,
 }
 
 impl DeployOptions {
-    pub fn of(args: &DeployArgs, seen: rollout::Seen) -> Self {
+    pub fn of(args: &DeployArgs) -> Self {
         Self {
             create_namespace: args.create_namespace,
             atomic: args.atomic,
             description: args.description.clone(),
             adopting: false,
-            seen,
         }
     }
 }
@@ -268,7 +274,7 @@ pub(super) async fn deploy_and_finish(
     values: DeployValues,
     history: History,
     args: &DeployArgs,
-    seen: rollout::Seen,
+    snapshot: &Snapshot,
 ) -> anyhow::Result<()> {
     let DeployValues {
         chart,
@@ -278,7 +284,8 @@ pub(super) async fn deploy_and_finish(
         assumed,
     } = values;
     let user = &user;
-    let (stored, credentials_line) = stored_credentials(client, release, chart, user).await?;
+    let (stored, credentials_line) =
+        stored_credentials(client, snapshot, release, chart, user).await?;
     let mut extra: Vec<ExtraLayer> = assumed.into_iter().collect();
     extra.extend(stored);
     extra.extend(login.layer.clone());
@@ -307,7 +314,7 @@ pub(super) async fn deploy_and_finish(
         )
         .await?;
     }
-    let manifests = render_release(client, release, chart, &resolved.values).await?;
+    let manifests = render_release(client, snapshot, release, chart, &resolved.values).await?;
     // The OAuth client goes into its Secret once the namespace exists, under the lock, before
     // oauth2-proxy that reads it is applied.
     let stored = std::sync::Mutex::new(None);
@@ -333,7 +340,8 @@ pub(super) async fn deploy_and_finish(
         resolved,
         &history,
         &args.rollout,
-        &DeployOptions::of(args, seen),
+        &DeployOptions::of(args),
+        snapshot,
         before_apply,
     )
     .await?;
@@ -346,6 +354,7 @@ pub(super) async fn deploy_and_finish(
             // Without a rollout, the client is stored now; oauth2-proxy reads it only when it
             // starts.
             if let Outcome::Unchanged { .. } = outcome {
+                snapshot.forget();
                 let restart =
                     oauth_client::store(client, &release.namespace, &release.name, oauth).await?;
                 *stored.lock().expect("not poisoned") = Some(restart);
@@ -385,7 +394,7 @@ pub(super) async fn deploy_and_finish(
             ),
         }
     }
-    finish(client, release, &names, &outcome, &login, args).await
+    finish(client, snapshot, release, &names, &outcome, &login, args).await
 }
 
 /// What a rollout came to, for the report.
@@ -448,6 +457,7 @@ pub(super) async fn deploy(
     history: &History,
     args: &RolloutArgs,
     options: &DeployOptions,
+    snapshot: &Snapshot,
     before_apply: Option<rollout::BeforeApply<'_>>,
 ) -> anyhow::Result<Outcome> {
     let objects = manifests.len();
@@ -481,7 +491,7 @@ pub(super) async fn deploy(
         },
         force_conflicts: args.force_conflicts,
         history,
-        seen: &options.seen,
+        snapshot,
     };
     let prepared = match rollout::prepare(&manager, request).await {
         Ok(prepared) => prepared,
@@ -547,6 +557,7 @@ pub(super) async fn deploy(
         }
         return Ok(Outcome::DryRun { changes: counts });
     }
+    snapshot.forget();
     let mut progress = LiveProgress::new();
     let execution = rollout::Execution {
         wait: args.wait.limit(),
@@ -673,7 +684,7 @@ async fn undo(
                     force_conflicts: args.force_conflicts,
                     history: &after,
                     // After a failure, only what the cluster holds now counts.
-                    seen: &rollout::Seen::new(),
+                    snapshot: &Snapshot::default(),
                 };
                 let prepared = rollout::prepare(&manager, request).await?;
                 if let Decision::Rollout(_) = &prepared.decision {
@@ -713,12 +724,20 @@ async fn undo(
                     .iter()
                     .any(|r| r.status == crate::release::ReleaseStatus::Uninstalled),
             };
-            teardown::run(&manager, &storage, release, &after, &options, &mut Silent)
-                .await
-                .map(|_| {
-                    "--atomic uninstalled the failed release (its data volume, if any, is kept)"
-                        .to_owned()
-                })
+            teardown::run(
+                &manager,
+                &Snapshot::default(),
+                &storage,
+                release,
+                &after,
+                &options,
+                &mut Silent,
+            )
+            .await
+            .map(|_| {
+                "--atomic uninstalled the failed release (its data volume, if any, is kept)"
+                    .to_owned()
+            })
         }
     };
     match recovery {
@@ -802,6 +821,7 @@ impl HealthReport {
 /// through it with the web login; tell the admin the line users log in with.
 async fn finish(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     names: &ChartNames,
     outcome: &Outcome,
@@ -842,7 +862,9 @@ async fn finish(
             } else {
                 "--no-wait"
             });
-            if let Lookup::Found(found) = guide::endpoint::find(client, release, names).await? {
+            if let Lookup::Found(found) =
+                guide::endpoint::find(client, snapshot, release, names).await?
+            {
                 summary.endpoint = Some(found);
             }
         }

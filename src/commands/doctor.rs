@@ -4,6 +4,7 @@ use crate::chart::Chart;
 use crate::cli::{ClusterArgs, DoctorArgs, OutputFormat};
 use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::snapshot::Snapshot;
 use crate::decide::{self, ValuesMode};
 use crate::error::invalid_input;
 use crate::helm_release::{self, HelmRelease};
@@ -66,8 +67,9 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
                 .map_err(invalid_input)?
         }
     };
-    let namespace_exists = ObjectManager::new(&client)
-        .namespace_exists(&release.namespace)
+    let snapshot = Snapshot::default();
+    let namespace_exists = snapshot
+        .namespace_exists(&ObjectManager::new(&client), &release.namespace)
         .await?;
     let plans = Plans {
         namespace_exists,
@@ -76,7 +78,8 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         adopting: adopting.is_some(),
     };
     let login = (super::web_login::unasked_choice(&given, &values), None);
-    let (report, _) = preflight::assess(&client, &release, chart, &values, login, plans).await?;
+    let report =
+        preflight::assess(&client, &snapshot, &release, chart, &values, login, plans).await?;
     match args.output.output {
         OutputFormat::Text => {
             println!(

@@ -5,6 +5,7 @@
 
 use crate::cli::{ClusterArgs, GetCommand, GetRevisionArgs, GetValuesArgs, TableFormat};
 use crate::cluster::release_secrets::SecretStorage;
+use crate::cluster::snapshot::Snapshot;
 use crate::guide::endpoint;
 use crate::guide::notes;
 use crate::manifest::Manifest;
@@ -109,7 +110,13 @@ async fn notes(
     let lookup = if record.status == crate::release::ReleaseStatus::Uninstalled {
         endpoint::Lookup::Unavailable(super::status::UNINSTALLED.into())
     } else {
-        endpoint::find(client, release, &super::chart_names(release, record)?).await?
+        endpoint::find(
+            client,
+            &Snapshot::default(),
+            release,
+            &super::chart_names(release, record)?,
+        )
+        .await?
     };
     Ok(notes::of_revision(
         &super::deploy::computed_values(record)?,

@@ -1,6 +1,7 @@
 use crate::chart::Chart;
 use crate::cli::{ClusterArgs, InstallArgs};
 use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::snapshot::Snapshot;
 use crate::decide::{self, Operation};
 
 use super::web_login;
@@ -26,8 +27,9 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     };
     let client = super::connect(cluster).await?;
     let history = super::history(&client, &release).await?;
-    let namespace_exists = ObjectManager::new(&client)
-        .namespace_exists(&release.namespace)
+    let snapshot = Snapshot::default();
+    let namespace_exists = snapshot
+        .namespace_exists(&ObjectManager::new(&client), &release.namespace)
         .await?;
     decide::precheck(
         &release,
@@ -41,22 +43,15 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         Some((choice, _)) => *choice,
         None => web_login::choose(deploy, chart, &user, &user, None)?,
     };
-    let (choice, seen) = super::preflight::gate_then_ask(
-        &client,
-        &release,
-        chart,
-        &user,
-        namespace_exists,
-        choice,
-        deploy,
-    )
-    .await?;
+    let choice =
+        super::preflight::gate_then_ask(&client, &snapshot, &release, chart, &user, choice, deploy)
+            .await?;
     let login = match settled {
         Some((_, login)) => login,
         None => web_login::decide(deploy, choice, &release.name, &user, &user, None)?,
     };
-    if !deploy.auth.yes && namespace_exists {
-        super::creds::offer_local(&client, &release).await?;
+    if !deploy.auth.yes && namespace_exists && super::creds::offer_local(&client, &release).await? {
+        snapshot.forget();
     }
     super::deploy::deploy_and_finish(
         &client,
@@ -71,7 +66,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         },
         history,
         deploy,
-        seen,
+        &snapshot,
     )
     .await
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use crate::chart::Chart;
 use crate::cli::{DeployArgs, LoginArgs};
-use crate::cluster::rollout::Seen;
+use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::snapshot::Snapshot;
 use crate::cluster::survey;
 use crate::preflight::{Intent, Report, Status};
 use crate::release::Release;
@@ -37,29 +38,31 @@ pub(super) struct Blocked {
 }
 
 /// Renders the release and checks it against the cluster. `values`: those the rollout renders
-/// from (with any it reuses); `login`: the login it will lay over them, and its flags. Returns
-/// the report, and the rendered objects as the survey found them.
+/// from (with any it reuses); `login`: the login it will lay over them, and its flags. What it
+/// reads is kept in `snapshot` for the rest of the run.
 pub(super) async fn assess(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
     login: (Choice, Option<&LoginArgs>),
     plans: Plans,
-) -> anyhow::Result<(Report, Seen)> {
+) -> anyhow::Result<Report> {
     let rendered = super::web_login::preflight_values(values, login.0, login.1);
     // The chart's lookups read cluster objects an admin of one namespace may not read; the
     // RBAC check names that, so the render goes on as `template` would.
-    let manifests = match super::deploy::render_release(client, release, chart, &rendered).await {
-        Ok(manifests) => manifests,
-        Err(_) => render::render(
-            chart,
-            &rendered,
-            release,
-            &AdmissionCertificate::generate(release)?,
-            &Arc::new(Lookups::none()),
-        )?,
-    };
+    let manifests =
+        match super::deploy::render_release(client, snapshot, release, chart, &rendered).await {
+            Ok(manifests) => manifests,
+            Err(_) => render::render(
+                chart,
+                &rendered,
+                release,
+                &AdmissionCertificate::generate(release)?,
+                &Arc::new(Lookups::none()),
+            )?,
+        };
     let intent = Intent {
         release,
         chart,
@@ -71,68 +74,48 @@ pub(super) async fn assess(
         take_ownership: plans.take_ownership,
         adopting: plans.adopting,
     };
-    let facts = survey::survey(client, &intent).await?;
-    let report = Report::assess(&intent, &facts);
-    let seen = facts
-        .live
-        .into_iter()
-        .filter_map(|(id, found)| Some((id, found.ok()?)))
-        .collect();
-    Ok((report, seen))
+    let facts = survey::survey(client, &intent, snapshot).await?;
+    Ok(Report::assess(&intent, &facts))
 }
 
 /// [`gate`], then the login question the choice left to the admin: nothing is asked before
 /// the checks that need no answer have passed. An answer that renders other objects than the
-/// checked login's is checked again. Returns the login chosen, and what the survey read for
-/// the rollout to go on from (nothing once the admin was asked: time has passed).
+/// checked login's is checked again. Returns the login chosen. What the survey read is kept
+/// in `snapshot` for the rollout to go on from, unless the admin was asked: time has passed.
 pub(super) async fn gate_then_ask(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
-    namespace_exists: bool,
     choice: Choice,
     args: &DeployArgs,
-) -> anyhow::Result<(Choice, Seen)> {
-    let seen = gate(
-        client,
-        release,
-        chart,
-        values,
-        namespace_exists,
-        choice,
-        args,
-    )
-    .await?;
+) -> anyhow::Result<Choice> {
+    gate(client, snapshot, release, chart, values, choice, args).await?;
     let asked = super::web_login::settle(choice, chart)?;
     if asked == choice {
-        return Ok((choice, seen));
+        return Ok(choice);
     }
+    snapshot.forget();
     if asked.mode != choice.mode {
-        gate(
-            client,
-            release,
-            chart,
-            values,
-            namespace_exists,
-            asked,
-            args,
-        )
-        .await?;
+        gate(client, snapshot, release, chart, values, asked, args).await?;
     }
-    Ok((asked, Seen::new()))
+    Ok(asked)
 }
 
 /// Install's and upgrade's gate: warnings are shown, a blocking finding stops the command.
 async fn gate(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
-    namespace_exists: bool,
     choice: Choice,
     args: &DeployArgs,
-) -> anyhow::Result<Seen> {
+) -> anyhow::Result<()> {
+    let namespace_exists = snapshot
+        .namespace_exists(&ObjectManager::new(client), &release.namespace)
+        .await?;
     let plans = Plans {
         namespace_exists,
         create_namespace: args.create_namespace,
@@ -141,10 +124,11 @@ async fn gate(
     };
     if args.skip_preflight {
         crate::ui::step("preflight", "skipped (--skip-preflight)");
-        return Ok(Seen::new());
+        return Ok(());
     }
-    let (report, seen) = assess(
+    let report = assess(
         client,
+        snapshot,
         release,
         chart,
         values,
@@ -170,5 +154,5 @@ async fn gate(
         );
         eprint!("{}", report.lines(true));
     }
-    Ok(seen)
+    Ok(())
 }

@@ -1,5 +1,6 @@
 use crate::cli::{ClusterArgs, RollbackArgs};
 use crate::cluster::release_secrets::SecretStorage;
+use crate::cluster::snapshot::Snapshot;
 use crate::decide::{Operation, Refusal};
 use crate::error::invalid_input;
 
@@ -55,6 +56,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &history,
         &args.rollout,
         &super::deploy::DeployOptions::default(),
+        &Snapshot::default(),
         None,
     )
     .await?;

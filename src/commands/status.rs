@@ -4,6 +4,7 @@ use crate::cli::{ClusterArgs, OutputFormat, StatusArgs};
 use crate::cluster::lock;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::readiness::Readiness;
+use crate::cluster::snapshot::Snapshot;
 use crate::cluster::wait;
 use crate::guide::endpoint::{self, Lookup};
 use crate::guide::health::{self, Credentials, Problem};
@@ -82,7 +83,7 @@ pub async fn run(cluster: &ClusterArgs, args: StatusArgs) -> anyhow::Result<()> 
     }
     let names = super::chart_names(&release, latest)?;
     let lookup = if live {
-        endpoint::find(&client, &release, &names).await?
+        endpoint::find(&client, &Snapshot::default(), &release, &names).await?
     } else if history.uninstalled().is_some() && history.latest() == Some(latest) {
         Lookup::Unavailable(UNINSTALLED.into())
     } else {

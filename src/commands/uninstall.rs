@@ -2,6 +2,7 @@ use crate::cli::{ClusterArgs, UninstallArgs};
 use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
+use crate::cluster::snapshot::Snapshot;
 use crate::cluster::teardown::{self, NamespacePlan, Outcome};
 use crate::decide::Teardown;
 use crate::guide::{credential_secrets, oauth_client};
@@ -22,7 +23,16 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         dry_run: args.dry_run,
         keep_history: args.keep_history,
     };
-    shared_controller_check(&client, &release, &history, args.remove_shared_controller).await?;
+    let manager = ObjectManager::new(&client);
+    let snapshot = Snapshot::default();
+    shared_controller_check(
+        &client,
+        &snapshot,
+        &release,
+        &history,
+        args.remove_shared_controller,
+    )
+    .await?;
     if history.uninstalled().is_some() && args.keep_history {
         return Err(crate::error::invalid_input(anyhow::anyhow!(
             "release {} is already uninstalled and its history kept; uninstall it without \
@@ -30,11 +40,11 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             release.name
         )));
     }
-    let manager = ObjectManager::new(&client);
     let storage = SecretStorage::new(&client, &release.namespace, &release.name);
     let mut progress = LiveProgress::new();
     let outcome = teardown::run(
         &manager,
+        &snapshot,
         &storage,
         &release,
         &history,
@@ -243,6 +253,7 @@ async fn tell_kept_credentials(client: &kube::Client, release: &Release) -> anyh
 /// then they are named as a warning. A cluster whose Ingresses cannot be listed is said so.
 async fn shared_controller_check(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     history: &crate::release::History,
     remove: bool,
@@ -260,11 +271,12 @@ async fn shared_controller_check(
         .unwrap_or_default();
     // Only a class that is the release's own goes with it: a revision that failed may list one
     // another release made.
-    let api: kube::Api<k8s_openapi::api::networking::v1::IngressClass> =
-        kube::Api::all(client.clone());
+    let manager = ObjectManager::new(client);
     let mut classes = Vec::new();
     for name in listed {
-        if let Some(class) = api.get_opt(&name).await?
+        let class: Option<k8s_openapi::api::networking::v1::IngressClass> =
+            snapshot.read_as(&manager, None, &name).await?;
+        if let Some(class) = class
             && crate::ownership::owner(&class.metadata, release) == crate::ownership::Owner::This
         {
             classes.push(name);

@@ -2,6 +2,7 @@ use crate::chart::Chart;
 use crate::cli::{ClusterArgs, ReuseArgs, UpgradeArgs};
 use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::snapshot::Snapshot;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
 use crate::error::invalid_input;
 use crate::helm_release;
@@ -35,8 +36,9 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let operation = Operation::Upgrade {
         install: args.install,
     };
-    let namespace_exists = ObjectManager::new(&client)
-        .namespace_exists(&release.namespace)
+    let snapshot = Snapshot::default();
+    let namespace_exists = snapshot
+        .namespace_exists(&ObjectManager::new(&client), &release.namespace)
         .await?;
     if let Err(refusal) = decide::precheck(
         &release,
@@ -64,16 +66,9 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     }
     let recorded = deployed.map(|record| &record.values);
     let choice = super::web_login::choose(deploy, chart, &given, &user, recorded)?;
-    let (choice, seen) = super::preflight::gate_then_ask(
-        &client,
-        &release,
-        chart,
-        &user,
-        namespace_exists,
-        choice,
-        deploy,
-    )
-    .await?;
+    let choice =
+        super::preflight::gate_then_ask(&client, &snapshot, &release, chart, &user, choice, deploy)
+            .await?;
     let login = super::web_login::decide(deploy, choice, &release.name, &given, &user, recorded)?;
     super::deploy::deploy_and_finish(
         &client,
@@ -88,7 +83,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         },
         history,
         deploy,
-        seen,
+        &snapshot,
     )
     .await
 }

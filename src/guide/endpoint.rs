@@ -10,6 +10,8 @@ use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
+use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::snapshot::Snapshot;
 use crate::poll::{self, Poll};
 use crate::preflight::load_balancers;
 use crate::progress::Progress;
@@ -276,23 +278,31 @@ fn https_port(controller: Option<&Service>, nodeport: Option<&Service>) -> Optio
     https(nodeport.or(own)?, &|p| p.node_port)
 }
 
-/// Reads the objects and decides, once. A release without a controller of its own is reached
-/// through the controller of the release whose IngressClass its Ingress asks for.
+/// Reads the objects and decides, once; what the run has read already (`snapshot`) is not
+/// read again. A release without a controller of its own is reached through the controller of
+/// the release whose IngressClass its Ingress asks for.
 pub async fn find(
     client: &kube::Client,
+    snapshot: &Snapshot,
     release: &Release,
     names: &ChartNames,
 ) -> anyhow::Result<Lookup> {
-    let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &release.namespace);
-    let ingress = ingresses.get_opt(&names.ingress).await?;
-    let services: Api<Service> = Api::namespaced(client.clone(), &release.namespace);
-    let mut controller = services
-        .get_opt(&IngressNginxNames::for_release(release).controller)
+    let manager = ObjectManager::new(client);
+    let namespace = Some(release.namespace.as_str());
+    let ingress: Option<Ingress> = snapshot
+        .read_as(&manager, namespace, &names.ingress)
         .await?;
-    let mut nodeport = services.get_opt(&names.nodeport_service).await?;
+    let controller_name = IngressNginxNames::for_release(release).controller;
+    let mut controller: Option<Service> = snapshot
+        .read_as(&manager, namespace, &controller_name)
+        .await?;
+    let mut nodeport: Option<Service> = snapshot
+        .read_as(&manager, namespace, &names.nodeport_service)
+        .await?;
     let route = ingress.as_ref().and_then(Route::of);
     if controller.is_none()
-        && let Some(serving) = serving_release(client, release, ingress.as_ref()).await?
+        && let Some(serving) =
+            serving_release(&manager, snapshot, release, ingress.as_ref()).await?
     {
         // The shared controller sends a request to this release only by its host or path; an
         // Ingress with neither shares every request with the owner's.
@@ -308,12 +318,15 @@ pub async fn find(
                 release.name, serving.name, serving.namespace
             )));
         }
-        let theirs: Api<Service> = Api::namespaced(client.clone(), &serving.namespace);
-        controller = theirs
-            .get_opt(&IngressNginxNames::for_release(&serving).controller)
+        let theirs = Some(serving.namespace.as_str());
+        let their_controller = IngressNginxNames::for_release(&serving).controller;
+        controller = snapshot
+            .read_as(&manager, theirs, &their_controller)
             .await?;
         let their_names = ChartNames::new(&serving, &serde_json::json!({}));
-        nodeport = theirs.get_opt(&their_names.nodeport_service).await?;
+        nodeport = snapshot
+            .read_as(&manager, theirs, &their_names.nodeport_service)
+            .await?;
     }
     let nodes = if controller
         .as_ref()
@@ -322,6 +335,8 @@ pub async fn find(
         == Some("LoadBalancer")
     {
         Vec::new()
+    } else if let Some(nodes) = snapshot.nodes() {
+        nodes
     } else {
         let nodes: Api<Node> = Api::all(client.clone());
         nodes
@@ -347,18 +362,17 @@ pub async fn find(
 
 /// The release whose controller serves the IngressClass `ingress` asks for, when another's.
 async fn serving_release(
-    client: &kube::Client,
+    manager: &ObjectManager,
+    snapshot: &Snapshot,
     release: &Release,
     ingress: Option<&Ingress>,
 ) -> anyhow::Result<Option<Release>> {
     let Some(class) = ingress.and_then(crate::shared_controller::class_of) else {
         return Ok(None);
     };
-    let classes: Api<k8s_openapi::api::networking::v1::IngressClass> = Api::all(client.clone());
-    Ok(classes
-        .get_opt(class)
-        .await?
-        .and_then(|class| crate::shared_controller::serving(&class, release)))
+    let class: Option<k8s_openapi::api::networking::v1::IngressClass> =
+        snapshot.read_as(manager, None, class).await?;
+    Ok(class.and_then(|class| crate::shared_controller::serving(&class, release)))
 }
 
 /// Waits until the endpoint exists, showing what it waits for. A load balancer that has no
@@ -373,7 +387,15 @@ pub async fn wait(
 ) -> anyhow::Result<Endpoint> {
     let started = std::time::Instant::now();
     let patience = Duration::from_secs(load_balancers::PATIENCE_SECONDS.unsigned_abs());
-    let found = poll::until(timeout, async || match find(client, release, names).await? {
+    // Each look reads the cluster anew: nothing of an earlier look is kept.
+    let found = poll::until(timeout, async || match find(
+        client,
+        &Snapshot::default(),
+        release,
+        names,
+    )
+    .await?
+    {
         Lookup::Found(endpoint) => {
             progress.done("the endpoint", "found");
             Ok(Poll::Ready(endpoint))
