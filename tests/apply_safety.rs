@@ -402,6 +402,62 @@ async fn dry_run_diff_masks_secret_data() {
     f.run("uninstall", &[]).success();
 }
 
+// Uninstall reads each object once: it judges it as the decision read it and deletes it only
+// while it is unchanged, its UID and resourceVersion the delete's preconditions. What changed
+// after that read is read again and judged as it is then: an edit leaves it the release's,
+// another owner's annotations make it theirs.
+#[tokio::test]
+async fn an_uninstall_held_after_deciding_deletes_what_was_only_edited_and_keeps_what_changed_hands()
+ {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("go");
+    let uninstall = f
+        .command("uninstall", &[])
+        .paused_at(Point::RecordedUninstalling, &gate)
+        .start();
+    let paused = dir.path().join("go.paused");
+    eventually(
+        "the uninstall to be held after it decided",
+        Duration::from_secs(60),
+        || async { paused.exists().then_some(()) },
+    )
+    .await;
+    let edited = format!("{}-ingress-nginx-controller", f.release());
+    let taken = format!("{}-api-service", f.release());
+    let annotate = |kind: &str, name: &str, annotation: &str| {
+        let out = kubectl([
+            "annotate",
+            kind,
+            name,
+            "-n",
+            &f.ns.name,
+            "--overwrite",
+            annotation,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    };
+    annotate("configmap", &edited, "note=edited-by-a-person");
+    annotate("service", &taken, "skyctl.io/release-name=someone-else");
+    std::fs::write(&gate, "").unwrap();
+    support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
+        .success()
+        .stderr_has(&format!("left Service {}/{taken} alone", f.ns.name));
+    let configmaps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    assert!(
+        configmaps.get_opt(&edited).await.unwrap().is_none(),
+        "an object only edited since the read is still the release's, and goes"
+    );
+    let services: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(f.ns.client.clone(), &f.ns.name);
+    assert!(
+        services.get_opt(&taken).await.unwrap().is_some(),
+        "an object another release's annotations claim since the read stays"
+    );
+}
+
 // Two installs of one release name in two namespaces at the same time both succeeded: each
 // read the cluster before either wrote, and the later took the earlier's cluster-wide objects
 // over (its ClusterRoleBinding rebound, its webhook pointed into the other namespace), since
