@@ -118,9 +118,12 @@ async fn list_picks_releases_by_state_and_name_with_helms_flags() {
 
 // The preflight listed every Service in the cluster on every run, for node port clashes and
 // load balancers, so a no-op upgrade grew slower with the rest of the cluster. The release's
-// own Services now tell all when no node port changes.
+// own Services now tell all when no node port changes. And each step of a run read what it
+// needed again (the namespace three times, the webhook certificate twice, every object once
+// for the preflight and once for the decision, the endpoint's objects after an upgrade that
+// changed nothing): a run now reads each thing once, and a no-op upgrade writes nothing.
 #[tokio::test]
-async fn a_no_op_upgrade_reads_no_service_but_the_releases_own() {
+async fn a_no_op_upgrade_reads_no_service_but_the_releases_own_and_nothing_twice() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let port = cluster::free_node_port().to_string();
@@ -137,6 +140,20 @@ async fn a_no_op_upgrade_reads_no_service_but_the_releases_own() {
         .success()
         .stderr_has("all ");
     assert_eq!(every_service(&mark), 0, "a no-op upgrade lists no Service");
+    let mark = support::audit::mark();
+    f.run("upgrade", &["--no-wait", "--reuse-values"])
+        .success()
+        .stderr_has("unchanged: nothing to apply");
+    let requests = mark.skyctl_requests(&f.ns.name);
+    let mut seen = std::collections::BTreeSet::new();
+    let twice: Vec<&str> = requests
+        .iter()
+        .map(|r| r.uri.as_str())
+        .filter(|uri| !seen.insert(*uri))
+        .collect();
+    assert!(twice.is_empty(), "read twice in one run: {twice:#?}");
+    let written: Vec<_> = requests.iter().filter(|r| r.persists()).collect();
+    assert!(written.is_empty(), "a no-op upgrade wrote {written:#?}");
     // A node port its own Service does not hold yet is checked against every Service.
     let other = (port.parse::<u16>().unwrap() + 1).to_string();
     let mark = support::audit::mark();
