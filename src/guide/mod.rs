@@ -12,6 +12,7 @@ pub mod gcp_credentials;
 pub mod health;
 pub mod host;
 pub mod kube_credentials;
+pub mod local_credentials;
 pub mod login_mode;
 pub mod notes;
 pub mod oauth_client;
