@@ -189,3 +189,308 @@ fn chosen_by_values(given: &Resolved, user: &Resolved) -> Option<Choice> {
 fn defaults(chart: &Chart) -> Value {
     Value::Object(chart.definition().defaults().clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn resolved(user: Value) -> Resolved {
+        Resolved {
+            values: user.clone(),
+            user,
+        }
+    }
+
+    fn request(mode: Option<Mode>) -> Request {
+        Request {
+            mode,
+            ..Request::default()
+        }
+    }
+
+    const CHART: &str = "0.13.0";
+    const SEED_ERA: &str = "1.0.0-dev.20250319";
+
+    /// One case: the chart, the request, the values given, the values with those reused, the
+    /// record; and the choice, or the start of the refusal.
+    struct Case {
+        name: &'static str,
+        chart: &'static str,
+        request: Request,
+        given: Value,
+        reused: Value,
+        recorded: Option<Value>,
+        chosen: Result<(Mode, ChosenBy), &'static str>,
+    }
+
+    #[test]
+    fn the_flag_wins_then_the_values_then_the_record_then_the_question() {
+        let on_terminal = Request {
+            on_terminal: true,
+            ..Request::default()
+        };
+        let oauth_on = json!({"auth": {"oauth": {"enabled": true}}});
+        let basic_line = json!({"ingress": {"authCredentials": "ada:$2y$05$x"}});
+        let cases = [
+            Case {
+                name: "--auth alone",
+                chart: CHART,
+                request: request(Some(Mode::Oauth)),
+                given: json!({}),
+                reused: json!({}),
+                recorded: Some(basic_line.clone()),
+                chosen: Ok((Mode::Oauth, ChosenBy::Flag)),
+            },
+            Case {
+                name: "--auth the chart lacks",
+                chart: SEED_ERA,
+                request: request(Some(Mode::Proxy)),
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Err("--auth proxy: chart 1.0.0-dev.20250319 has no such login; \
+                             chart 0.13.0 has (--version)"),
+            },
+            Case {
+                name: "--auth against a login the values choose",
+                chart: CHART,
+                request: request(Some(Mode::Users)),
+                given: oauth_on.clone(),
+                reused: oauth_on.clone(),
+                recorded: None,
+                chosen: Err("--auth users and auth.oauth.enabled in the values given choose"),
+            },
+            Case {
+                name: "--auth against a switch the values turn off",
+                chart: CHART,
+                request: request(Some(Mode::Users)),
+                given: json!({"apiService": {"enableUserManagement": false}}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Err("--auth users and apiService.enableUserManagement=false"),
+            },
+            Case {
+                name: "--auth basic agreeing with the values' own line",
+                chart: CHART,
+                request: request(Some(Mode::Basic)),
+                given: basic_line.clone(),
+                reused: basic_line.clone(),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Values)),
+            },
+            Case {
+                name: "--auth basic agreeing with the values' own Secret",
+                chart: CHART,
+                request: request(Some(Mode::Basic)),
+                given: json!({"ingress": {"authSecret": "mine"}}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Values)),
+            },
+            Case {
+                name: "the values given over the record",
+                chart: CHART,
+                request: on_terminal.clone(),
+                given: json!({"auth": {"externalProxy": {"enabled": true}}}),
+                reused: json!({}),
+                recorded: Some(basic_line.clone()),
+                chosen: Ok((Mode::Proxy, ChosenBy::Values)),
+            },
+            Case {
+                name: "reused values of the recorded OAuth login are the record",
+                chart: CHART,
+                request: Request::default(),
+                given: json!({}),
+                reused: oauth_on.clone(),
+                recorded: Some(oauth_on.clone()),
+                chosen: Ok((Mode::Oauth, ChosenBy::Record)),
+            },
+            Case {
+                name: "reused values of the recorded users login are the values'",
+                chart: CHART,
+                request: Request::default(),
+                given: json!({}),
+                reused: json!({"apiService": {"enableUserManagement": true}}),
+                recorded: Some(json!({"apiService": {"enableUserManagement": true}})),
+                chosen: Ok((Mode::Users, ChosenBy::Values)),
+            },
+            Case {
+                name: "a reused Secret of the ingress",
+                chart: CHART,
+                request: Request::default(),
+                given: json!({}),
+                reused: json!({"ingress": {"authSecret": "mine"}}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Values)),
+            },
+            Case {
+                name: "the record when nothing else chooses",
+                chart: CHART,
+                request: on_terminal.clone(),
+                given: json!({}),
+                reused: json!({}),
+                recorded: Some(basic_line.clone()),
+                chosen: Ok((Mode::Basic, ChosenBy::Record)),
+            },
+            Case {
+                name: "a record of no login keeps none",
+                chart: CHART,
+                request: Request::default(),
+                given: json!({}),
+                reused: json!({}),
+                recorded: Some(json!({})),
+                chosen: Ok((Mode::None, ChosenBy::Record)),
+            },
+            Case {
+                name: "a record of no login and a password",
+                chart: CHART,
+                request: Request {
+                    password_in_environment: true,
+                    ..Request::default()
+                },
+                given: json!({}),
+                reused: json!({}),
+                recorded: Some(json!({})),
+                chosen: Ok((Mode::Basic, ChosenBy::Default)),
+            },
+            Case {
+                name: "a new release on a terminal is asked",
+                chart: CHART,
+                request: on_terminal.clone(),
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::ToAsk)),
+            },
+            Case {
+                name: "-y asks nothing",
+                chart: CHART,
+                request: Request {
+                    yes: true,
+                    ..on_terminal.clone()
+                },
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Default)),
+            },
+            Case {
+                name: "a password offered asks nothing",
+                chart: CHART,
+                request: Request {
+                    password_stdin: true,
+                    ..on_terminal.clone()
+                },
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Default)),
+            },
+            Case {
+                name: "no terminal asks nothing",
+                chart: CHART,
+                request: Request::default(),
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Default)),
+            },
+            Case {
+                name: "a chart of one login asks nothing",
+                chart: SEED_ERA,
+                request: on_terminal.clone(),
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Ok((Mode::Basic, ChosenBy::Default)),
+            },
+            Case {
+                name: "two readers of standard input",
+                chart: CHART,
+                request: Request {
+                    values_stdin: true,
+                    password_stdin: true,
+                    mode: Some(Mode::Basic),
+                    ..Request::default()
+                },
+                given: json!({}),
+                reused: json!({}),
+                recorded: None,
+                chosen: Err("--web-password-stdin and --values - both read standard input"),
+            },
+        ];
+        for case in cases {
+            let chart = Chart::find(case.chart).unwrap();
+            let chosen = choose(
+                &case.request,
+                chart,
+                &resolved(case.given),
+                &resolved(case.reused),
+                case.recorded.as_ref(),
+            );
+            match (chosen, case.chosen) {
+                (Ok(chosen), Ok((mode, by))) => {
+                    assert_eq!(chosen, Choice { mode, by }, "{}", case.name);
+                }
+                (Err(err), Err(start)) => {
+                    let message = err.to_string();
+                    assert!(message.starts_with(start), "{}: {message}", case.name);
+                    assert!(
+                        err.chain()
+                            .any(|cause| cause.is::<crate::error::InvalidInput>()),
+                        "{}: exits 2",
+                        case.name
+                    );
+                }
+                (chosen, expected) => panic!("{}: {chosen:?}, not {expected:?}", case.name),
+            }
+        }
+    }
+
+    #[test]
+    fn doctor_checks_the_values_login_else_basic_auth() {
+        let proxy = json!({"auth": {"externalProxy": {"enabled": true}}});
+        let cases = [
+            (json!({}), json!({}), Mode::Basic, ChosenBy::Default),
+            (proxy.clone(), proxy.clone(), Mode::Proxy, ChosenBy::Values),
+            (json!({}), proxy, Mode::Proxy, ChosenBy::Values),
+        ];
+        for (given, user, mode, by) in cases {
+            assert_eq!(
+                unasked_choice(&resolved(given.clone()), &resolved(user)),
+                Choice { mode, by },
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_answer_picks_by_number_or_name_and_nothing_typed_picks_the_first() {
+        let modes = [Mode::Basic, Mode::Users, Mode::Oauth];
+        let cases = [
+            ("", Some(Mode::Basic)),
+            ("1", Some(Mode::Basic)),
+            ("3", Some(Mode::Oauth)),
+            ("0", None),
+            ("4", None),
+            ("-1", None),
+            ("users", Some(Mode::Users)),
+            ("OAuth", Some(Mode::Oauth)),
+            ("proxy", None),
+            ("two", None),
+        ];
+        for (answer, picked) in cases {
+            assert_eq!(pick(answer, &modes), picked, "{answer:?}");
+        }
+    }
+
+    #[test]
+    fn the_question_offers_the_logins_the_chart_has() {
+        let cases = [(CHART, &Mode::ALL[..]), (SEED_ERA, &[Mode::Basic][..])];
+        for (version, modes) in cases {
+            assert_eq!(modes_of(Chart::find(version).unwrap()), modes, "{version}");
+        }
+    }
+}

@@ -198,4 +198,84 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_user_or_password_is_only_for_the_htpasswd_logins() {
+        let password = Request {
+            password_stdin: true,
+            ..Request::default()
+        };
+        let username = Request {
+            username: Some("ada".into()),
+            ..Request::default()
+        };
+        let both = Request {
+            username: Some("ada".into()),
+            ..password.clone()
+        };
+        let cases: [(Mode, &Request, Option<&str>); 10] = [
+            (Mode::Basic, &password, None),
+            (Mode::Users, &both, None),
+            (Mode::Oauth, &Request::default(), None),
+            (Mode::Oauth, &password, Some("--web-password-stdin")),
+            (Mode::Proxy, &username, Some("--web-username")),
+            (Mode::None, &username, Some("--web-username")),
+            (Mode::None, &both, Some("--web-password-stdin")),
+            (Mode::Basic, &username, None),
+            (Mode::Proxy, &Request::default(), None),
+            (Mode::Oauth, &both, Some("--web-password-stdin")),
+        ];
+        for (mode, request, flag) in cases {
+            assert_eq!(
+                htpasswd_flag_of_another_login(mode, request),
+                flag,
+                "{mode:?} {request:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn standard_input_has_one_reader() {
+        let reads = |values_stdin, password_stdin, client_secret_stdin| Request {
+            values_stdin,
+            password_stdin,
+            oauth: OauthFlags {
+                client_secret_stdin,
+                ..OauthFlags::default()
+            },
+            ..Request::default()
+        };
+        let cases = [
+            (reads(false, false, false), None),
+            (reads(true, false, false), None),
+            (reads(false, true, false), None),
+            (reads(false, false, true), None),
+            (
+                reads(true, true, false),
+                Some("--web-password-stdin and --values - both read standard input"),
+            ),
+            (
+                reads(false, true, true),
+                Some("--oauth-client-secret-stdin and --web-password-stdin both read"),
+            ),
+            (
+                reads(true, false, true),
+                Some("--oauth-client-secret-stdin and --values - both read"),
+            ),
+            (
+                reads(true, true, true),
+                Some("--web-password-stdin and --values - both read"),
+            ),
+        ];
+        for (request, refusal) in cases {
+            let result = refuse_two_stdin_readers(&request);
+            match refusal {
+                None => assert!(result.is_ok(), "{request:?}"),
+                Some(start) => {
+                    let err = result.expect_err("refused").to_string();
+                    assert!(err.starts_with(start), "{request:?}: {err}");
+                }
+            }
+        }
+    }
 }
