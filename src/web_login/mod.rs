@@ -115,3 +115,6 @@ fn layer(choice: Choice, login: Login, user: &Resolved, label: String) -> Option
     let values = login_mode::values(&login, &user.values);
     (!values.is_empty()).then_some(ExtraLayer { label, values })
 }
+
+#[cfg(test)]
+mod tests;
