@@ -32,4 +32,5 @@ pub mod render;
 pub mod shared_controller;
 pub mod ui;
 pub mod values;
+pub mod web_login;
 pub mod yaml;

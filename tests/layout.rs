@@ -46,3 +46,39 @@ fn only_modules_in_cluster_write_to_the_kubernetes_api() {
         outside.join("\n")
     );
 }
+
+/// Verbs turn flags into typed requests: past `commands/`, nothing knows how a flag was spelt
+/// on the command line, so the decisions are tested without clap.
+#[test]
+fn clap_types_stop_at_commands() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let edge = [
+        src.join("commands"),
+        src.join("cli.rs"),
+        src.join("main.rs"),
+    ];
+    let mut outside = Vec::new();
+    for file in &files {
+        if edge.iter().any(|e| file.starts_with(e)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.contains("crate::cli") || line.contains("clap::") {
+                outside.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "clap's types outside src/commands/:\n{}",
+        outside.join("\n")
+    );
+}

@@ -224,7 +224,7 @@ async fn take_over(
     } = adopted;
     // Adopting changes nothing, a login nobody can pass included (the seed-era chart's
     // placeholder); install and upgrade refuse one, so the admin hears of it now.
-    if let Err(err) = super::web_login::check(&values.values, chart) {
+    if let Err(err) = crate::web_login::check(&values.values, chart) {
         eprintln!(
             "warning: the login is adopted as it is, though install and upgrade refuse it: {err:#}"
         );

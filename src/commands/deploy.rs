@@ -31,7 +31,7 @@ use crate::render::{self, ChartNames, Lookups};
 use crate::ui::LiveProgress;
 use crate::values::{self, ExtraLayer, Resolved};
 
-use super::web_login::{self, WebLogin};
+use crate::web_login::{self, WebLogin};
 
 /// The values a revision recorded, as a values layer of their own, so that they are checked
 /// and named in errors like every other layer.

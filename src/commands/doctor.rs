@@ -53,7 +53,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         .resolve(chart.definition(), Vec::new())
         .map_err(invalid_input)?;
     // The htpasswd line given is refused by install and upgrade before anything else.
-    super::web_login::check_given(&given, chart)?;
+    crate::web_login::check_given(&given, chart)?;
     let values = match &adopting {
         Some((helm, chart)) => {
             super::adopt::adopted_values(&release, helm, chart, input, asked)?.values
@@ -77,7 +77,7 @@ pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> 
         take_ownership: args.take_ownership,
         adopting: adopting.is_some(),
     };
-    let login = (super::web_login::unasked_choice(&given, &values), None);
+    let login = (crate::web_login::unasked_choice(&given, &values), None);
     let report =
         preflight::assess(&client, &snapshot, &release, chart, &values, login, plans).await?;
     match args.output.output {

@@ -4,7 +4,9 @@ use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
 use crate::decide::{self, Operation};
 
-use super::web_login;
+use crate::web_login;
+
+use super::web_login::Terminal;
 
 /// Install. Everything cheap to check (the values, the release's absence, the namespace) is
 /// checked before any question is asked: a password typed for an install that cannot run is
@@ -15,14 +17,23 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     let (input, user, assumed) = super::read_install_values(chart, &deploy.values)?;
     web_login::check_given(&user, chart)?;
     let release = super::release(cluster, &args.release.release);
+    let request = super::web_login::request(deploy);
     // Without a terminal to ask on, the login is settled before the cluster is touched, so
     // that bad login input or a missing password is named first, as every other input error.
     // On a terminal, the questions wait for the cheap checks.
-    let settled = if web_login::can_ask(&deploy.auth) {
+    let settled = if request.can_ask() {
         None
     } else {
-        let choice = web_login::choose(deploy, chart, &user, &user, None)?;
-        let login = web_login::decide(deploy, choice, &release.name, &user, &user, None)?;
+        let choice = web_login::choose(&request, chart, &user, &user, None)?;
+        let login = web_login::decide(
+            &request,
+            choice,
+            &release.name,
+            &user,
+            &user,
+            None,
+            &mut Terminal(&request),
+        )?;
         Some((choice, login))
     };
     let client = super::connect(cluster).await?;
@@ -41,14 +52,29 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
     .map_err(super::refused)?;
     let choice = match &settled {
         Some((choice, _)) => *choice,
-        None => web_login::choose(deploy, chart, &user, &user, None)?,
+        None => web_login::choose(&request, chart, &user, &user, None)?,
     };
-    let choice =
-        super::preflight::gate_then_ask(&client, &snapshot, &release, chart, &user, choice, deploy)
-            .await?;
+    let choice = super::preflight::gate_then_ask(
+        &client,
+        &snapshot,
+        &release,
+        chart,
+        &user,
+        (choice, &request),
+        deploy,
+    )
+    .await?;
     let login = match settled {
         Some((_, login)) => login,
-        None => web_login::decide(deploy, choice, &release.name, &user, &user, None)?,
+        None => web_login::decide(
+            &request,
+            choice,
+            &release.name,
+            &user,
+            &user,
+            None,
+            &mut Terminal(&request),
+        )?,
     };
     if !deploy.auth.yes && namespace_exists && super::creds::offer_local(&client, &release).await? {
         snapshot.forget();

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::chart::Chart;
-use crate::cli::{DeployArgs, LoginArgs};
+use crate::cli::DeployArgs;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
 use crate::cluster::survey;
@@ -13,8 +13,7 @@ use crate::preflight::{Intent, Report, Status};
 use crate::release::Release;
 use crate::render::{self, AdmissionCertificate, Lookups};
 use crate::values::Resolved;
-
-use super::web_login::Choice;
+use crate::web_login::{self, Choice, Request};
 
 /// How the rollout would run, as far as the checks care.
 #[derive(Debug, Clone, Copy)]
@@ -46,10 +45,10 @@ pub(super) async fn assess(
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
-    login: (Choice, Option<&LoginArgs>),
+    login: (Choice, Option<&Request>),
     plans: Plans,
 ) -> anyhow::Result<Report> {
-    let rendered = super::web_login::preflight_values(values, login.0, login.1);
+    let rendered = web_login::preflight_values(values, login.0, login.1);
     // The chart's lookups read cluster objects an admin of one namespace may not read; the
     // RBAC check names that, so the render goes on as `template` would.
     let manifests =
@@ -80,7 +79,8 @@ pub(super) async fn assess(
 
 /// [`gate`], then the login question the choice left to the admin: nothing is asked before
 /// the checks that need no answer have passed. An answer that renders other objects than the
-/// checked login's is checked again. Returns the login chosen. What the survey read is kept
+/// checked login's is checked again. `login`: the choice and the flags it came from. Returns
+/// the login chosen. What the survey read is kept
 /// in `snapshot` for the rollout to go on from, unless the admin was asked: time has passed.
 pub(super) async fn gate_then_ask(
     client: &kube::Client,
@@ -88,17 +88,27 @@ pub(super) async fn gate_then_ask(
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
-    choice: Choice,
+    login: (Choice, &Request),
     args: &DeployArgs,
 ) -> anyhow::Result<Choice> {
-    gate(client, snapshot, release, chart, values, choice, args).await?;
+    let (choice, request) = login;
+    gate(client, snapshot, release, chart, values, login, args).await?;
     let asked = super::web_login::settle(choice, chart)?;
     if asked == choice {
         return Ok(choice);
     }
     snapshot.forget();
     if asked.mode != choice.mode {
-        gate(client, snapshot, release, chart, values, asked, args).await?;
+        gate(
+            client,
+            snapshot,
+            release,
+            chart,
+            values,
+            (asked, request),
+            args,
+        )
+        .await?;
     }
     Ok(asked)
 }
@@ -110,7 +120,7 @@ async fn gate(
     release: &Release,
     chart: &'static Chart,
     values: &Resolved,
-    choice: Choice,
+    login: (Choice, &Request),
     args: &DeployArgs,
 ) -> anyhow::Result<()> {
     let namespace_exists = snapshot
@@ -132,7 +142,7 @@ async fn gate(
         release,
         chart,
         values,
-        (choice, Some(&args.login)),
+        (login.0, Some(login.1)),
         plans,
     )
     .await?;

@@ -23,7 +23,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         let given = input
             .resolve(chart.definition(), Vec::new())
             .map_err(invalid_input)?;
-        super::web_login::check_given(&given, chart)?;
+        crate::web_login::check_given(&given, chart)?;
     }
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
@@ -32,7 +32,7 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
     let given = input
         .resolve(chart.definition(), Vec::new())
         .map_err(invalid_input)?;
-    super::web_login::check_given(&given, chart)?;
+    crate::web_login::check_given(&given, chart)?;
     let operation = Operation::Upgrade {
         install: args.install,
     };
@@ -65,11 +65,27 @@ pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()>
         crate::ui::step("values", &describe(base, values_given, record.revision));
     }
     let recorded = deployed.map(|record| &record.values);
-    let choice = super::web_login::choose(deploy, chart, &given, &user, recorded)?;
-    let choice =
-        super::preflight::gate_then_ask(&client, &snapshot, &release, chart, &user, choice, deploy)
-            .await?;
-    let login = super::web_login::decide(deploy, choice, &release.name, &given, &user, recorded)?;
+    let request = super::web_login::request(deploy);
+    let choice = crate::web_login::choose(&request, chart, &given, &user, recorded)?;
+    let choice = super::preflight::gate_then_ask(
+        &client,
+        &snapshot,
+        &release,
+        chart,
+        &user,
+        (choice, &request),
+        deploy,
+    )
+    .await?;
+    let login = crate::web_login::decide(
+        &request,
+        choice,
+        &release.name,
+        &given,
+        &user,
+        recorded,
+        &mut super::web_login::Terminal(&request),
+    )?;
     super::deploy::deploy_and_finish(
         &client,
         &release,
