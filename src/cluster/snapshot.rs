@@ -120,6 +120,40 @@ impl Snapshot {
         Ok(live)
     }
 
+    /// Keeps what a complete list of kind `K` in one scope (`namespace`, or the cluster) says
+    /// of each of `wanted` of that kind and scope: the object listed, or its absence.
+    pub fn record_list<K>(
+        &self,
+        namespace: Option<&str>,
+        items: &[K],
+        wanted: &[&ObjectRef],
+    ) -> anyhow::Result<()>
+    where
+        K: kube::Resource<DynamicType = ()> + serde::Serialize,
+    {
+        let (api_version, kind) = (K::api_version(&()), K::kind(&()));
+        for id in wanted.iter().filter(|id| {
+            id.api_version == api_version && id.kind == kind && id.namespace.as_deref() == namespace
+        }) {
+            let found = items
+                .iter()
+                .find(|item| item.meta().name.as_deref() == Some(id.name.as_str()))
+                .map(|item| {
+                    let mut object: DynamicObject =
+                        serde_json::from_value(serde_json::to_value(item)?)?;
+                    // A list's items carry no kind of their own; a GET's do.
+                    object.types = Some(kube::core::TypeMeta {
+                        api_version: api_version.to_string(),
+                        kind: kind.to_string(),
+                    });
+                    anyhow::Ok(object)
+                })
+                .transpose()?;
+            self.record(id, found.as_ref());
+        }
+        Ok(())
+    }
+
     pub async fn namespace_exists(
         &self,
         manager: &ObjectManager,
@@ -213,5 +247,30 @@ mod tests {
         snapshot.record_nodes(&[]);
         assert!(snapshot.recorded(&id("a")).is_none());
         assert!(snapshot.nodes().is_none());
+    }
+
+    #[test]
+    fn a_complete_list_tells_of_each_wanted_object_of_its_kind_and_scope() {
+        let snapshot = Snapshot::default();
+        let listed: k8s_openapi::api::core::v1::ConfigMap =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "a"}})).unwrap();
+        let other_namespace = ObjectRef {
+            namespace: Some("elsewhere".into()),
+            ..id("b")
+        };
+        snapshot
+            .record_list(
+                Some("ns"),
+                &[listed],
+                &[&id("a"), &id("b"), &other_namespace],
+            )
+            .unwrap();
+        let found = snapshot.recorded(&id("a")).unwrap().unwrap();
+        assert_eq!(found.types.unwrap().kind, "ConfigMap");
+        assert!(matches!(snapshot.recorded(&id("b")), Some(None)));
+        assert!(
+            snapshot.recorded(&other_namespace).is_none(),
+            "not in the list's scope"
+        );
     }
 }

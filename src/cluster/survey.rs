@@ -36,33 +36,32 @@ pub async fn survey(
     intent: &Intent<'_>,
     snapshot: &Snapshot,
 ) -> anyhow::Result<Facts> {
-    let server_version = client
-        .apiserver_version()
-        .await
+    let namespace = intent.release.namespace.as_str();
+    // The checks list every IngressClass and the namespace's ServiceAccounts whole; the
+    // rendered ones among them are then not read again.
+    let (server_version, ingress_classes, service_accounts) = tokio::join!(
+        client.apiserver_version(),
+        list_all::<IngressClass>(client),
+        in_namespace(intent, list_in::<ServiceAccount>(client, namespace)),
+    );
+    let server_version = server_version
         .map_err(|err| anyhow::anyhow!("cannot reach the cluster: {}", api_message(&err)))?
         .git_version;
-    let namespace = intent.release.namespace.as_str();
-    let (
-        namespace_state,
-        access,
-        live,
-        ingress_classes,
-        storage_classes,
-        nodes,
-        quotas,
-        secrets,
-        service_accounts,
-        helm_maps,
-    ) = tokio::join!(
+    let rendered: Vec<&ObjectRef> = intent.manifests.iter().map(|m| &m.id).collect();
+    if let Ok(classes) = &ingress_classes {
+        snapshot.record_list(None, classes, &rendered)?;
+    }
+    if let Ok(accounts) = &service_accounts {
+        snapshot.record_list(Some(namespace), accounts, &rendered)?;
+    }
+    let (namespace_state, access, live, storage_classes, nodes, quotas, secrets, helm_maps) = tokio::join!(
         namespace_state(client, namespace, snapshot),
         reviews(client, intent),
         observe_rendered(client, intent, snapshot),
-        list_all::<IngressClass>(client),
         list_all::<StorageClass>(client),
         list_all::<Node>(client),
         in_namespace(intent, list_in::<ResourceQuota>(client, namespace)),
         in_namespace(intent, metadata_in::<Secret>(client, namespace)),
-        in_namespace(intent, metadata_in::<ServiceAccount>(client, namespace)),
         in_namespace(intent, helm_config_maps(client, intent)),
     );
     if let Ok(nodes) = &nodes {
@@ -103,8 +102,12 @@ pub async fn survey(
             .map(|metas| credentials::stored_among(metas.iter()))
             .map_err(Clone::clone),
         secrets: secrets.map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
-        service_accounts: service_accounts
-            .map(|metas| metas.into_iter().filter_map(|m| m.name).collect()),
+        service_accounts: service_accounts.map(|accounts| {
+            accounts
+                .into_iter()
+                .filter_map(|account| account.metadata.name)
+                .collect()
+        }),
         helm,
         node_port_range,
         now: crate::clock::now(),
