@@ -26,89 +26,13 @@ use crate::manifest::Manifest;
 use crate::ownership::Change;
 use crate::plan;
 use crate::progress::{Progress, Silent};
+use crate::release::recorded_values;
 use crate::release::{History, Release, ReleaseRecord, ReleaseStorage};
 use crate::render::{self, ChartNames, Lookups};
 use crate::ui::LiveProgress;
 use crate::values::{self, ExtraLayer, Resolved};
 
 use crate::web_login::{self, WebLogin};
-
-/// The values a revision recorded, as a values layer of their own, so that they are checked
-/// and named in errors like every other layer.
-pub(super) fn recorded_layer(record: &ReleaseRecord) -> anyhow::Result<ExtraLayer> {
-    Ok(ExtraLayer {
-        label: format!("the values of revision {}", record.revision),
-        values: as_map(&record.values, record)?,
-    })
-}
-
-/// The values a revision was computed from, as the defaults of `upgrade --reuse-values`.
-/// Records made before skyctl kept them have none: today's defaults stand in.
-pub(super) fn previous_defaults_layer(
-    record: &ReleaseRecord,
-) -> anyhow::Result<Option<ExtraLayer>> {
-    record
-        .computed_values
-        .as_ref()
-        .map(|values| {
-            Ok(ExtraLayer {
-                label: format!(
-                    "the values revision {} was computed from (--reuse-values)",
-                    record.revision
-                ),
-                values: as_map(values, record)?,
-            })
-        })
-        .transpose()
-}
-
-fn as_map(
-    values: &Value,
-    record: &ReleaseRecord,
-) -> anyhow::Result<serde_json::Map<String, Value>> {
-    match values {
-        Value::Object(map) => Ok(map.clone()),
-        Value::Null => Ok(serde_json::Map::new()),
-        _ => anyhow::bail!(
-            "revision {} recorded values that are not a map",
-            record.revision
-        ),
-    }
-}
-
-/// The chart version a revision was rendered from.
-pub(super) fn record_chart(record: &ReleaseRecord) -> anyhow::Result<&'static Chart> {
-    Chart::find(&record.chart_version).map_err(|err| {
-        anyhow::Error::new(err).context(format!(
-            "revision {} of release {} was made by a newer skyctl",
-            record.revision, record.name
-        ))
-    })
-}
-
-/// The values a revision was rendered from, and the user's among them. A record made before
-/// skyctl kept the computed values has its user values laid over its chart's defaults instead.
-pub(super) fn recorded_values(record: &ReleaseRecord) -> anyhow::Result<Resolved> {
-    if let Some(values) = &record.computed_values {
-        return Ok(Resolved {
-            values: values.clone(),
-            user: record.values.clone(),
-        });
-    }
-    let layers = values::Layers {
-        reused: Some(recorded_layer(record)?),
-        ..values::Layers::default()
-    };
-    Ok(values::resolve(
-        record_chart(record)?.definition(),
-        &layers,
-    )?)
-}
-
-/// All the values a revision was rendered from (`get values --all`).
-pub(super) fn computed_values(record: &ReleaseRecord) -> anyhow::Result<Value> {
-    Ok(recorded_values(record)?.values)
-}
 
 /// Every object of the release for these values, with the webhook certificate the cluster
 /// already has when it is still good. When the chart looks objects up, they are read and the
@@ -161,8 +85,8 @@ pub(super) async fn revision_manifests(
         client,
         &Snapshot::default(),
         release,
-        record_chart(record)?,
-        &recorded_values(record)?.values,
+        recorded_values::record_chart(record)?,
+        &recorded_values::recorded_values(record)?.values,
     )
     .await?;
     Ok(stored
@@ -672,7 +596,7 @@ async fn undo(
                     release,
                     operation: Operation::Rollback { to },
                     plan,
-                    values: recorded_values(previous)?,
+                    values: recorded_values::recorded_values(previous)?,
                     chart_version: &previous.chart_version,
                     description: None,
                     options: decide::Options {

@@ -3,6 +3,7 @@ use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::snapshot::Snapshot;
 use crate::decide::{Operation, Refusal};
 use crate::error::invalid_input;
+use crate::release::recorded_values;
 
 pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
@@ -50,9 +51,9 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &client,
         &release,
         Operation::Rollback { to },
-        super::deploy::record_chart(target)?,
+        recorded_values::record_chart(target)?,
         manifests,
-        super::deploy::recorded_values(target)?,
+        recorded_values::recorded_values(target)?,
         &history,
         &args.rollout,
         &super::deploy::DeployOptions::default(),

@@ -12,6 +12,7 @@ use crate::credentials::{self, Stored};
 use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::release::Release;
+use crate::release::recorded_values;
 use crate::render::ChartNames;
 use crate::values::{self, ExtraLayer, Layers};
 
@@ -83,8 +84,8 @@ pub(super) async fn plan_release_change(
     let Some(deployed) = history.deployed() else {
         return Ok(Planned::NotInstalled);
     };
-    let chart = crate::commands::deploy::record_chart(deployed)?;
-    let recorded = crate::commands::deploy::recorded_layer(deployed)?;
+    let chart = recorded_values::record_chart(deployed)?;
+    let recorded = recorded_values::recorded_layer(deployed)?;
     let layers = match change(chart, &Value::Object(recorded.values.clone())) {
         Ok(layers) => layers,
         Err(err) => {
