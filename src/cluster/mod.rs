@@ -6,6 +6,7 @@ pub mod admission_certificate;
 pub mod api_errors;
 pub mod helm_handover;
 pub mod kept_secrets;
+pub mod live_render;
 pub mod lock;
 pub mod object_manager;
 pub mod readiness;

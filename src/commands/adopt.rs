@@ -2,6 +2,7 @@ use serde_json::{Value, json};
 
 use crate::chart::Chart;
 use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
+use crate::cluster::live_render;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
 use crate::cluster::{helm_handover, lock};
@@ -231,7 +232,7 @@ async fn take_over(
     }
     let snapshot = Snapshot::default();
     let mut manifests =
-        deploy::render_release(client, &snapshot, release, chart, &values.values).await?;
+        live_render::render_release(client, &snapshot, release, chart, &values.values).await?;
     let claims = snapshot
         .observe(
             &ObjectManager::new(client),
@@ -259,7 +260,7 @@ async fn take_over(
             .resolve(chart.definition(), extra)
             .map_err(invalid_input)?;
         manifests =
-            deploy::render_release(client, &snapshot, release, chart, &values.values).await?;
+            live_render::render_release(client, &snapshot, release, chart, &values.values).await?;
     }
     let ids: Vec<ObjectRef> = manifests.iter().map(|m| m.id.clone()).collect();
     let rollout = RolloutArgs {

@@ -2,19 +2,16 @@
 //! on the cluster, `--atomic`, and the report. The rollout itself is read → decide → preview
 //! → carry out (`cluster::rollout`); this file only orchestrates it and tells the user.
 
-use std::sync::Arc;
-
-use serde_json::Value;
-
 use serde::Serialize;
 
 use crate::chart::Chart;
 use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
+use crate::cluster::live_render;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::snapshot::Snapshot;
-use crate::cluster::{admission_certificate, teardown};
+use crate::cluster::teardown;
 use crate::credentials;
 use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
 use crate::error::invalid_input;
@@ -27,79 +24,12 @@ use crate::ownership::Change;
 use crate::plan;
 use crate::progress::{Progress, Silent};
 use crate::release::recorded_values;
-use crate::release::{History, Release, ReleaseRecord, ReleaseStorage};
-use crate::render::{self, ChartNames, Lookups};
+use crate::release::{History, Release, ReleaseStorage};
+use crate::render::ChartNames;
 use crate::ui::LiveProgress;
 use crate::values::{self, ExtraLayer, Resolved};
 
 use crate::web_login::{self, WebLogin};
-
-/// Every object of the release for these values, with the webhook certificate the cluster
-/// already has when it is still good. When the chart looks objects up, they are read and the
-/// release is rendered again with what the cluster holds.
-pub(super) async fn render_release(
-    client: &kube::Client,
-    snapshot: &Snapshot,
-    release: &Release,
-    chart: &'static Chart,
-    values: &Value,
-) -> anyhow::Result<Vec<Manifest>> {
-    let certificate = admission_certificate::current_or_new(client, snapshot, release).await?;
-    let first = Arc::new(Lookups::none());
-    let manifests = render::render(chart, values, release, &certificate, &first)?;
-    let asked = first.asked();
-    if asked.is_empty() {
-        return Ok(manifests);
-    }
-    let live = snapshot
-        .observe(&ObjectManager::new(client), &asked)
-        .await?;
-    // Nothing the chart asked for exists: the first render already saw the cluster as it is.
-    if live.is_empty() {
-        return Ok(manifests);
-    }
-    let answers = live
-        .into_iter()
-        .map(|(id, object)| Ok((id, serde_json::to_value(object)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let lookups = Arc::new(Lookups::answer(answers));
-    Ok(render::render(
-        chart,
-        values,
-        release,
-        &certificate,
-        &lookups,
-    )?)
-}
-
-/// What revision `record` applied. Its stored manifest leaves Secret data out, so Secrets are
-/// rendered again from the revision's values.
-pub(super) async fn revision_manifests(
-    client: &kube::Client,
-    release: &Release,
-    storage: &SecretStorage,
-    record: &ReleaseRecord,
-) -> anyhow::Result<Vec<Manifest>> {
-    let stored = storage.manifests(record).await?;
-    let rendered = render_release(
-        client,
-        &Snapshot::default(),
-        release,
-        recorded_values::record_chart(record)?,
-        &recorded_values::recorded_values(record)?.values,
-    )
-    .await?;
-    Ok(stored
-        .into_iter()
-        .filter_map(|manifest| {
-            if manifest.id.kind == "Secret" && manifest.id.group().is_empty() {
-                rendered.iter().find(|r| r.id == manifest.id).cloned()
-            } else {
-                Some(manifest)
-            }
-        })
-        .collect())
-}
 
 /// Credentials stored with `creds add` are used unless the values say otherwise: one values
 /// layer per Secret. Returns the layers and a checklist line naming the Secrets.
@@ -238,7 +168,8 @@ pub(super) async fn deploy_and_finish(
         )
         .await?;
     }
-    let manifests = render_release(client, snapshot, release, chart, &resolved.values).await?;
+    let manifests =
+        live_render::render_release(client, snapshot, release, chart, &resolved.values).await?;
     // The OAuth client goes into its Secret once the namespace exists, under the lock, before
     // oauth2-proxy that reads it is applied.
     let stored = std::sync::Mutex::new(None);
@@ -590,7 +521,8 @@ async fn undo(
                 let previous = before
                     .revision(to)
                     .expect("the deployed revision is in the history");
-                let manifests = revision_manifests(client, release, &storage, previous).await?;
+                let manifests =
+                    live_render::revision_manifests(client, release, &storage, previous).await?;
                 let plan = plan::plan(manifests, &after.owned_objects(), args.delete_data, release);
                 let request = rollout::Request {
                     release,

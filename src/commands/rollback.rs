@@ -1,4 +1,5 @@
 use crate::cli::{ClusterArgs, RollbackArgs};
+use crate::cluster::live_render;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::snapshot::Snapshot;
 use crate::decide::{Operation, Refusal};
@@ -46,7 +47,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         })
     })?;
     let storage = SecretStorage::new(&client, &release.namespace, &release.name);
-    let manifests = super::deploy::revision_manifests(&client, &release, &storage, target).await?;
+    let manifests = live_render::revision_manifests(&client, &release, &storage, target).await?;
     super::deploy::deploy(
         &client,
         &release,

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::kind_name;
 use crate::chart::Chart;
 use crate::cli::{LockArgs, RolloutArgs, WaitArgs};
+use crate::cluster::live_render;
 use crate::cluster::snapshot::Snapshot;
 use crate::commands::deploy::Outcome;
 use crate::credentials::{self, Stored};
@@ -144,14 +145,8 @@ pub(super) async fn carry_out(
         diff,
     } = upgrade;
     let snapshot = Snapshot::default();
-    let manifests = crate::commands::deploy::render_release(
-        client,
-        &snapshot,
-        release,
-        chart,
-        &resolved.values,
-    )
-    .await?;
+    let manifests =
+        live_render::render_release(client, &snapshot, release, chart, &resolved.values).await?;
     let names = ChartNames::new(release, &resolved.values);
     let args = RolloutArgs {
         dry_run: false,
