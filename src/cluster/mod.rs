@@ -10,6 +10,7 @@ pub mod live_render;
 pub mod lock;
 pub mod object_manager;
 pub mod readiness;
+pub mod recovery;
 pub mod release_secrets;
 pub mod resources;
 pub mod rollout;

@@ -8,12 +8,12 @@ use crate::chart::Chart;
 use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
 use crate::cluster::live_render;
 use crate::cluster::object_manager::ObjectManager;
+use crate::cluster::recovery;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::rollout::{self, Prepared};
 use crate::cluster::snapshot::Snapshot;
-use crate::cluster::teardown;
 use crate::credentials;
-use crate::decide::{self, Decision, Operation, Recovery, Refusal, TakeOwnership};
+use crate::decide::{self, Decision, Operation, Refusal, TakeOwnership};
 use crate::error::invalid_input;
 use crate::guide::endpoint::Lookup;
 use crate::guide::health::{self, Credentials};
@@ -22,8 +22,7 @@ use crate::guide::{self, credential_secrets, oauth_client};
 use crate::manifest::Manifest;
 use crate::ownership::Change;
 use crate::plan;
-use crate::progress::{Progress, Silent};
-use crate::release::recorded_values;
+use crate::progress::Progress;
 use crate::release::{History, Release, ReleaseStorage};
 use crate::render::ChartNames;
 use crate::ui::LiveProgress;
@@ -432,7 +431,9 @@ pub(super) async fn deploy(
     let executed = match result {
         Ok(executed) => executed,
         Err(err) if options.atomic => {
-            return Err(undo(client, release, history, args, err).await);
+            return Err(
+                recovery::undo(client, release, history, &recovery_settings(args), err).await,
+            );
         }
         Err(err) => return Err(err),
     };
@@ -480,6 +481,16 @@ pub(super) async fn deploy(
     })
 }
 
+/// What `--atomic`'s recovery repeats of the failed rollout's flags.
+fn recovery_settings(args: &RolloutArgs) -> recovery::Settings {
+    recovery::Settings {
+        delete_data: args.delete_data,
+        history_max: args.history_max,
+        force_conflicts: args.force_conflicts,
+        wait: args.wait.limit(),
+    }
+}
+
 /// The unified diff of every change, Secret data masked, and every prune.
 fn print_diff(prepared: &Prepared, rollout: &decide::Rollout) {
     for preview in &prepared.previews {
@@ -493,112 +504,6 @@ fn print_diff(prepared: &Prepared, rollout: &decide::Rollout) {
     }
     for id in &rollout.prune {
         println!("--- live/{id}\n+++ planned/{id} (deleted: no longer rendered)");
-    }
-}
-
-/// `--atomic`'s recovery. Returns the original error, with what the recovery did.
-async fn undo(
-    client: &kube::Client,
-    release: &Release,
-    before: &History,
-    args: &RolloutArgs,
-    err: anyhow::Error,
-) -> anyhow::Error {
-    let storage = SecretStorage::new(client, &release.namespace, &release.name);
-    let after = match storage.list().await {
-        Ok(records) => History::new(records),
-        Err(read) => {
-            return err.context(format!(
-                "--atomic could not read the release to undo it: {read:#}"
-            ));
-        }
-    };
-    let manager = ObjectManager::new(client);
-    let recovery = match decide::recovery(before, &after) {
-        Recovery::Nothing => return err,
-        Recovery::RollBackTo(to) => {
-            let rollback = async {
-                let previous = before
-                    .revision(to)
-                    .expect("the deployed revision is in the history");
-                let manifests =
-                    live_render::revision_manifests(client, release, &storage, previous).await?;
-                let plan = plan::plan(manifests, &after.owned_objects(), args.delete_data, release);
-                let request = rollout::Request {
-                    release,
-                    operation: Operation::Rollback { to },
-                    plan,
-                    values: recorded_values::recorded_values(previous)?,
-                    chart_version: &previous.chart_version,
-                    description: None,
-                    options: decide::Options {
-                        dry_run: false,
-                        create_namespace: false,
-                        history_max: args.history_max,
-                        take_ownership: TakeOwnership::No,
-                    },
-                    force_conflicts: args.force_conflicts,
-                    history: &after,
-                    // After a failure, only what the cluster holds now counts.
-                    snapshot: &Snapshot::default(),
-                };
-                let prepared = rollout::prepare(&manager, request).await?;
-                if let Decision::Rollout(_) = &prepared.decision {
-                    let execution = rollout::Execution {
-                        wait: args.wait.limit(),
-                        force_unlock: false,
-                        before_apply: None,
-                    };
-                    rollout::carry_out(
-                        &manager,
-                        &storage,
-                        release,
-                        &prepared,
-                        execution,
-                        &mut Silent,
-                    )
-                    .await?;
-                }
-                anyhow::Ok(())
-            };
-            rollback
-                .await
-                .map(|()| format!("--atomic rolled the release back to revision {to}"))
-        }
-        Recovery::Uninstall => {
-            let options = teardown::Options {
-                delete_data: false,
-                delete_namespace: false,
-                also_delete: Vec::new(),
-                delete_helm_history: false,
-                wait: args.wait.limit(),
-                force_unlock: false,
-                dry_run: false,
-                // A history kept by `uninstall --keep-history` stays kept.
-                keep_history: after
-                    .records
-                    .iter()
-                    .any(|r| r.status == crate::release::ReleaseStatus::Uninstalled),
-            };
-            teardown::run(
-                &manager,
-                &Snapshot::default(),
-                &storage,
-                release,
-                &after,
-                &options,
-                &mut Silent,
-            )
-            .await
-            .map(|_| {
-                "--atomic uninstalled the failed release (its data volume, if any, is kept)"
-                    .to_owned()
-            })
-        }
-    };
-    match recovery {
-        Ok(done) => err.context(done),
-        Err(failed) => err.context(format!("--atomic could not undo the failure: {failed:#}")),
     }
 }
 
