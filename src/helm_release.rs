@@ -100,6 +100,25 @@ impl HelmRelease {
         self.chart.metadata.name == chart.metadata().name
             && self.chart.metadata.version == chart.version()
     }
+
+    /// Helm's `config` as a values layer, named so that an error in it says where it came from.
+    pub fn values_layer(&self) -> anyhow::Result<values::ExtraLayer> {
+        let values = match &self.config {
+            Value::Object(map) => map.clone(),
+            Value::Null => serde_json::Map::new(),
+            _ => anyhow::bail!(
+                "Helm release {} recorded values that are not a map",
+                self.name
+            ),
+        };
+        Ok(values::ExtraLayer {
+            label: format!(
+                "the values of Helm release {} (revision {})",
+                self.name, self.version
+            ),
+            values,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -687,6 +706,19 @@ pub fn grown_claim(
         })
 }
 
+/// The size a grown claim has on the cluster ([`grown_claim`]), as the values layer that keeps
+/// it.
+pub fn grown_claim_layer(claim: &ObjectRef, size: &str) -> values::ExtraLayer {
+    let [section, field] = CLAIM_SIZE_KEY;
+    let Value::Object(grown) = json!({ section: { field: size } }) else {
+        unreachable!("a literal map")
+    };
+    values::ExtraLayer {
+        label: format!("the size {claim} has on the cluster"),
+        values: grown,
+    }
+}
+
 /// Whether a live leftover `id` is still Helm's to remove for `release` (the skyctl release of
 /// the Helm release's name and namespace): annotated as this Helm release's, or a hook of it,
 /// and not marked to be kept. An object a skyctl release owns is never Helm's leftover.
@@ -1122,6 +1154,45 @@ mod tests {
             }
         ));
         assert!(err.to_string().contains("HELM_DRIVER"), "{err}");
+    }
+
+    #[test]
+    fn helms_config_is_a_values_layer_named_after_the_release_and_revision() {
+        let cases = [
+            (json!({"a": {"b": 1}}), Some(json!({"a": {"b": 1}}))),
+            // Helm records no config when the user gave no values.
+            (Value::Null, Some(json!({}))),
+            (json!([1]), None),
+            (json!("text"), None),
+        ];
+        for (config, expected) in cases {
+            let mut helm: HelmRelease =
+                serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
+            helm.config = config.clone();
+            match (helm.values_layer(), expected) {
+                (Ok(layer), Some(expected)) => {
+                    assert_eq!(layer.label, "the values of Helm release sky (revision 2)");
+                    assert_eq!(Value::Object(layer.values), expected, "{config}");
+                }
+                (Err(err), None) => assert_eq!(
+                    err.to_string(),
+                    "Helm release sky recorded values that are not a map",
+                    "{config}"
+                ),
+                (got, expected) => panic!("{config}: {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_grown_claim_keeps_its_size_under_the_claim_size_key() {
+        let claim = object("PersistentVolumeClaim", Some("team"));
+        let layer = grown_claim_layer(&claim, "20Gi");
+        assert_eq!(layer.label, format!("the size {claim} has on the cluster"));
+        assert_eq!(
+            Value::Object(layer.values),
+            json!({"storage": {"size": "20Gi"}})
+        );
     }
 
     #[test]

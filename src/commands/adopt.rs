@@ -1,15 +1,12 @@
-use serde_json::{Value, json};
-
 use crate::chart::Chart;
 use crate::cli::{AdoptArgs, ClusterArgs, RolloutArgs};
+use crate::cluster::helm_handover;
 use crate::cluster::live_render;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
-use crate::cluster::{helm_handover, lock};
 use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::helm_release::{self, HelmError, HelmRelease, Resume};
-use crate::interrupt_point::{self, Point};
 use crate::manifest::ObjectRef;
 use crate::release::{History, Release};
 use crate::values::{self, ExtraLayer, Input, Resolved};
@@ -77,7 +74,6 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
             helm.version
         );
     }
-    let manager = ObjectManager::new(&client);
     let (applied, marks_known) = match helm_release::resume(&history, &helm).map_err(helm_error)? {
         Resume::CleanUp { revision } => {
             crate::ui::step(
@@ -98,81 +94,33 @@ pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
         .flat_map(helm_release::helm_objects)
         .collect();
     let leftovers = helm_release::leftovers(&made, &applied);
-    let unowned = leftovers.unowned();
+    let plan = helm_handover::CleanUp {
+        release: &release,
+        applied: &applied,
+        leftovers: &leftovers,
+        records: &revisions,
+        keep_records: args.keep_helm_history,
+    };
     if args.dry_run {
-        let marked = if marks_known {
-            Some(
-                helm_handover::remove_marks(
-                    &manager,
-                    &release,
-                    &applied,
-                    helm_release::traces_patch,
-                    true,
-                )
-                .await?,
-            )
-        } else {
-            None
-        };
-        let doomed =
-            helm_handover::remove_leftovers(&manager, &release, &leftovers.delete, true).await?;
+        let preview = helm_handover::preview_clean_up(&client, &plan, marks_known).await?;
         report_dry_run(
             &release,
-            marked.as_deref(),
-            &doomed,
+            preview.marked.as_deref(),
+            &preview.removed,
             &revisions,
             args.keep_helm_history,
         );
         report_monitoring(&leftovers.monitoring, true);
         return Ok(());
     }
-    // The clean-up changes the release's objects: under the release's lock, as every change
-    // is, so that it never interleaves with an upgrade, and a run after one killed while it held
-    // the lock takes a dead holder's lock with --force-unlock instead of leaving it to block
-    // the next upgrade or uninstall.
-    let lock = lock::acquire(
-        &client,
-        &release.namespace,
-        &release.name,
-        "adopt",
-        args.lock.force_unlock,
-    )
-    .await?;
-    let cleaned_up = async {
-        let cleaned = helm_handover::remove_marks(
-            &manager,
-            &release,
-            &applied,
-            helm_release::traces_patch,
-            false,
-        )
-        .await?;
-        helm_handover::remove_marks(
-            &manager,
-            &release,
-            &unowned,
-            helm_release::unowned_patch,
-            false,
-        )
-        .await?;
-        interrupt_point::reached(Point::HelmMarksRemoved);
-        let removed =
-            helm_handover::remove_leftovers(&manager, &release, &leftovers.delete, false).await?;
-        interrupt_point::reached(Point::HelmLeftoversRemoved);
-        helm_handover::retire_records(&client, &release, &revisions, args.keep_helm_history)
-            .await?;
-        anyhow::Ok((cleaned, removed))
-    }
-    .await;
-    lock.release().await?;
-    let (cleaned, removed) = cleaned_up?;
+    let cleaned = helm_handover::clean_up(&client, &plan, args.lock.force_unlock).await?;
     eprintln!(
         "release {} adopted from Helm: Helm's marks removed from {} object(s), {} object(s) \
          Helm made and skyctl does not render deleted{}, Helm's {} record(s) {}",
         release.name,
-        cleaned.len(),
-        removed.len(),
-        listed(&removed),
+        cleaned.marked.len(),
+        cleaned.removed.len(),
+        listed(&cleaned.removed),
         revisions.len(),
         if args.keep_helm_history {
             "kept, relabelled so Helm no longer lists them"
@@ -248,14 +196,7 @@ async fn take_over(
             "warning: {claim} has grown to {size} since Helm made it, and a claim never shrinks: \
              the release keeps {size} ({key}), not the size Helm's values ask for"
         );
-        let [section, field] = helm_release::CLAIM_SIZE_KEY;
-        let Value::Object(grown) = json!({ section: { field: size } }) else {
-            unreachable!("a literal map")
-        };
-        extra.push(ExtraLayer {
-            label: format!("the size {claim} has on the cluster"),
-            values: grown,
-        });
+        extra.push(helm_release::grown_claim_layer(&claim, &size));
         values = input
             .resolve(chart.definition(), extra)
             .map_err(invalid_input)?;
@@ -280,27 +221,9 @@ async fn take_over(
         adopting: true,
         ..DeployOptions::default()
     };
-    // Under the lock, with the revision recorded, just before the apply: what Helm's manager
-    // owns becomes skyctl's, so the apply removes what Helm set and skyctl does not render. A
-    // Namespace is never taken over (it stays, owned by nobody): it keeps its fields as they are.
     let manager = ObjectManager::new(client);
-    let taken: Vec<ObjectRef> = ids
-        .iter()
-        .filter(|id| !(id.kind == "Namespace" && id.group().is_empty()))
-        .cloned()
-        .collect();
     let hand_over = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
-        Box::pin(async {
-            helm_handover::remove_marks(
-                &manager,
-                release,
-                &taken,
-                helm_release::fields_handover_patch,
-                false,
-            )
-            .await?;
-            Ok(())
-        })
+        Box::pin(helm_handover::hand_over_fields(&manager, release, &ids))
     };
     deploy::deploy(
         client,
@@ -338,7 +261,7 @@ pub(super) fn adopted_values(
     flags: Input,
     version: Option<&str>,
 ) -> anyhow::Result<AdoptedValues> {
-    let layer = helm_values(helm)?;
+    let layer = helm.values_layer()?;
     let layer = if !helm.runs(chart) {
         let (known, dropped) =
             values::known_to(chart.definition(), layer).map_err(invalid_input)?;
@@ -395,25 +318,6 @@ fn helm_error(err: HelmError) -> anyhow::Error {
     } else {
         err.into()
     }
-}
-
-/// Helm's `config` as a values layer, named so that an error in it says where it came from.
-fn helm_values(helm: &HelmRelease) -> anyhow::Result<ExtraLayer> {
-    let values = match &helm.config {
-        Value::Object(map) => map.clone(),
-        Value::Null => serde_json::Map::new(),
-        _ => anyhow::bail!(
-            "Helm release {} recorded values that are not a map",
-            helm.name
-        ),
-    };
-    Ok(ExtraLayer {
-        label: format!(
-            "the values of Helm release {} (revision {})",
-            helm.name, helm.version
-        ),
-        values,
-    })
 }
 
 fn listed(ids: &[ObjectRef]) -> String {
