@@ -622,7 +622,7 @@ pub fn monitoring_off(config: &Value, chart: &Chart) -> Option<serde_json::Map<S
 /// for each key the layer of Helm's values (`label`) set: a key skyctl does not know is set to
 /// null, which deletes it (as Helm's `--set k=null` does); any other to a value for the admin
 /// to choose. Empty when no refused value is Helm's.
-pub fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
+fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
     let helms = |origin: &Option<Origin>| matches!(origin, Some(Origin::Extra { label: from }) if from == label);
     let mut args: Vec<String> = Vec::new();
     match err {
@@ -648,6 +648,33 @@ pub fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     args.retain(|arg| seen.insert(arg.clone()));
     args
+}
+
+/// Why adopt refuses the values Helm kept (`err`, for the layer of Helm's values `label`),
+/// with the command that adopts the release without them; `version` is the `--version` the
+/// admin gave. `None` when no refused value is Helm's.
+pub fn values_refusal(
+    err: &values::Error,
+    label: &str,
+    release: &Release,
+    version: Option<&str>,
+) -> Option<String> {
+    let fix = values_fix(err, label);
+    if fix.is_empty() {
+        return None;
+    }
+    let version = version
+        .map(|v| format!(" --version {v}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{err}\nHelm took these values without checking them (its chart has no schema); \
+         `helm get values {name} -n {namespace}` shows them. Adopt without them (null \
+         deletes a key, as with Helm's --set), or with values skyctl takes: `skyctl \
+         adopt {name} -n {namespace}{version} --set {}`",
+        fix.join(","),
+        name = release.name,
+        namespace = release.namespace,
+    ))
 }
 
 /// `kubectl delete` commands that remove `ids`: one per namespace, and one for what is
@@ -1455,6 +1482,55 @@ mod tests {
         ] {
             let err = refused(helms.clone(), set);
             assert_eq!(values_fix(&err, label), want, "{helms} {set:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_helms_values_names_the_adopt_command_that_drops_them() {
+        let chart = Chart::find("0.13.0").unwrap();
+        let label = "the values of Helm release sky (revision 1)";
+        let release = Release::new("sky", "team");
+        let refused = |helms: Value, set: &[&str]| {
+            let layers = values::Layers {
+                set: set.iter().map(|s| (*s).to_owned()).collect(),
+                extra: vec![values::ExtraLayer {
+                    label: label.into(),
+                    values: helms.as_object().unwrap().clone(),
+                }],
+                ..values::Layers::default()
+            };
+            values::resolve(chart.definition(), &layers).unwrap_err()
+        };
+        for (helms, set, version, command) in [
+            (
+                json!({"nameOverride": "x"}),
+                &[][..],
+                None,
+                Some("`skyctl adopt sky -n team --set nameOverride=null`"),
+            ),
+            (
+                json!({"apiService": {"replicas": "two"}}),
+                &[],
+                Some("0.13.0"),
+                Some("`skyctl adopt sky -n team --version 0.13.0 --set apiService.replicas=VALUE`"),
+            ),
+            // The admin's own flag: install's refusal says it all.
+            (json!({}), &["nameOverride=x"][..], None, None),
+        ] {
+            let err = refused(helms.clone(), set);
+            let message = values_refusal(&err, label, &release, version);
+            match (message, command) {
+                (Some(message), Some(command)) => {
+                    assert!(message.starts_with(&format!("{err}\n")), "{message}");
+                    assert!(
+                        message.contains("`helm get values sky -n team` shows them"),
+                        "{message}"
+                    );
+                    assert!(message.ends_with(command), "{message}");
+                }
+                (None, None) => {}
+                (got, want) => panic!("{helms} {set:?}: {got:?}, expected {want:?}"),
+            }
         }
     }
 
