@@ -100,6 +100,25 @@ impl HelmRelease {
         self.chart.metadata.name == chart.metadata().name
             && self.chart.metadata.version == chart.version()
     }
+
+    /// Helm's `config` as a values layer, named so that an error in it says where it came from.
+    pub fn values_layer(&self) -> anyhow::Result<values::ExtraLayer> {
+        let values = match &self.config {
+            Value::Object(map) => map.clone(),
+            Value::Null => serde_json::Map::new(),
+            _ => anyhow::bail!(
+                "Helm release {} recorded values that are not a map",
+                self.name
+            ),
+        };
+        Ok(values::ExtraLayer {
+            label: format!(
+                "the values of Helm release {} (revision {})",
+                self.name, self.version
+            ),
+            values,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -603,7 +622,7 @@ pub fn monitoring_off(config: &Value, chart: &Chart) -> Option<serde_json::Map<S
 /// for each key the layer of Helm's values (`label`) set: a key skyctl does not know is set to
 /// null, which deletes it (as Helm's `--set k=null` does); any other to a value for the admin
 /// to choose. Empty when no refused value is Helm's.
-pub fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
+fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
     let helms = |origin: &Option<Origin>| matches!(origin, Some(Origin::Extra { label: from }) if from == label);
     let mut args: Vec<String> = Vec::new();
     match err {
@@ -629,6 +648,33 @@ pub fn values_fix(err: &values::Error, label: &str) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     args.retain(|arg| seen.insert(arg.clone()));
     args
+}
+
+/// Why adopt refuses the values Helm kept (`err`, for the layer of Helm's values `label`),
+/// with the command that adopts the release without them; `version` is the `--version` the
+/// admin gave. `None` when no refused value is Helm's.
+pub fn values_refusal(
+    err: &values::Error,
+    label: &str,
+    release: &Release,
+    version: Option<&str>,
+) -> Option<String> {
+    let fix = values_fix(err, label);
+    if fix.is_empty() {
+        return None;
+    }
+    let version = version
+        .map(|v| format!(" --version {v}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{err}\nHelm took these values without checking them (its chart has no schema); \
+         `helm get values {name} -n {namespace}` shows them. Adopt without them (null \
+         deletes a key, as with Helm's --set), or with values skyctl takes: `skyctl \
+         adopt {name} -n {namespace}{version} --set {}`",
+        fix.join(","),
+        name = release.name,
+        namespace = release.namespace,
+    ))
 }
 
 /// `kubectl delete` commands that remove `ids`: one per namespace, and one for what is
@@ -685,6 +731,19 @@ pub fn grown_claim(
             .max_by(|a, b| a.0.total_cmp(&b.0))?;
             (live_size.0 > wanted).then(|| (claim.id.clone(), live_size.1.to_owned()))
         })
+}
+
+/// The size a grown claim has on the cluster ([`grown_claim`]), as the values layer that keeps
+/// it.
+pub fn grown_claim_layer(claim: &ObjectRef, size: &str) -> values::ExtraLayer {
+    let [section, field] = CLAIM_SIZE_KEY;
+    let Value::Object(grown) = json!({ section: { field: size } }) else {
+        unreachable!("a literal map")
+    };
+    values::ExtraLayer {
+        label: format!("the size {claim} has on the cluster"),
+        values: grown,
+    }
 }
 
 /// Whether a live leftover `id` is still Helm's to remove for `release` (the skyctl release of
@@ -1125,6 +1184,45 @@ mod tests {
     }
 
     #[test]
+    fn helms_config_is_a_values_layer_named_after_the_release_and_revision() {
+        let cases = [
+            (json!({"a": {"b": 1}}), Some(json!({"a": {"b": 1}}))),
+            // Helm records no config when the user gave no values.
+            (Value::Null, Some(json!({}))),
+            (json!([1]), None),
+            (json!("text"), None),
+        ];
+        for (config, expected) in cases {
+            let mut helm: HelmRelease =
+                serde_json::from_value(release("skypilot", "0.13.0")).unwrap();
+            helm.config = config.clone();
+            match (helm.values_layer(), expected) {
+                (Ok(layer), Some(expected)) => {
+                    assert_eq!(layer.label, "the values of Helm release sky (revision 2)");
+                    assert_eq!(Value::Object(layer.values), expected, "{config}");
+                }
+                (Err(err), None) => assert_eq!(
+                    err.to_string(),
+                    "Helm release sky recorded values that are not a map",
+                    "{config}"
+                ),
+                (got, expected) => panic!("{config}: {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_grown_claim_keeps_its_size_under_the_claim_size_key() {
+        let claim = object("PersistentVolumeClaim", Some("team"));
+        let layer = grown_claim_layer(&claim, "20Gi");
+        assert_eq!(layer.label, format!("the size {claim} has on the cluster"));
+        assert_eq!(
+            Value::Object(layer.values),
+            json!({"storage": {"size": "20Gi"}})
+        );
+    }
+
+    #[test]
     fn charts_map_by_name_and_version_and_others_list_what_skyctl_adopts() {
         let decode_chart = |name, version| -> HelmRelease {
             serde_json::from_value(release(name, version)).unwrap()
@@ -1384,6 +1482,55 @@ mod tests {
         ] {
             let err = refused(helms.clone(), set);
             assert_eq!(values_fix(&err, label), want, "{helms} {set:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_helms_values_names_the_adopt_command_that_drops_them() {
+        let chart = Chart::find("0.13.0").unwrap();
+        let label = "the values of Helm release sky (revision 1)";
+        let release = Release::new("sky", "team");
+        let refused = |helms: Value, set: &[&str]| {
+            let layers = values::Layers {
+                set: set.iter().map(|s| (*s).to_owned()).collect(),
+                extra: vec![values::ExtraLayer {
+                    label: label.into(),
+                    values: helms.as_object().unwrap().clone(),
+                }],
+                ..values::Layers::default()
+            };
+            values::resolve(chart.definition(), &layers).unwrap_err()
+        };
+        for (helms, set, version, command) in [
+            (
+                json!({"nameOverride": "x"}),
+                &[][..],
+                None,
+                Some("`skyctl adopt sky -n team --set nameOverride=null`"),
+            ),
+            (
+                json!({"apiService": {"replicas": "two"}}),
+                &[],
+                Some("0.13.0"),
+                Some("`skyctl adopt sky -n team --version 0.13.0 --set apiService.replicas=VALUE`"),
+            ),
+            // The admin's own flag: install's refusal says it all.
+            (json!({}), &["nameOverride=x"][..], None, None),
+        ] {
+            let err = refused(helms.clone(), set);
+            let message = values_refusal(&err, label, &release, version);
+            match (message, command) {
+                (Some(message), Some(command)) => {
+                    assert!(message.starts_with(&format!("{err}\n")), "{message}");
+                    assert!(
+                        message.contains("`helm get values sky -n team` shows them"),
+                        "{message}"
+                    );
+                    assert!(message.ends_with(command), "{message}");
+                }
+                (None, None) => {}
+                (got, want) => panic!("{helms} {set:?}: {got:?}, expected {want:?}"),
+            }
         }
     }
 

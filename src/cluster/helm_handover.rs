@@ -8,10 +8,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use serde_json::json;
 
-use crate::helm_release::{self, StoredRevision};
+use crate::helm_release::{self, Leftovers, StoredRevision};
+use crate::interrupt_point::{self, Point};
 use crate::manifest::ObjectRef;
 use crate::release::Release;
 
+use super::lock;
 use super::object_manager::{ObjectManager, api_message, delete_if_present};
 
 /// Marks the records `adopt --keep-helm-history` keeps: Helm lists releases by `owner=helm`,
@@ -83,14 +85,148 @@ fn stored(
     })
 }
 
+/// What adopt removes of Helm once the release's objects are skyctl's.
+pub struct CleanUp<'a> {
+    pub release: &'a Release,
+    /// The release's own objects, rendered and applied: every mark of Helm's comes off.
+    pub applied: &'a [ObjectRef],
+    /// What Helm made and skyctl does not render.
+    pub leftovers: &'a Leftovers,
+    /// Helm's records, retired last.
+    pub records: &'a [StoredRevision],
+    /// `--keep-helm-history`: the records are relabelled instead of deleted.
+    pub keep_records: bool,
+}
+
+/// What the clean-up did.
+pub struct CleanedUp {
+    /// The release's objects that lost Helm's marks.
+    pub marked: Vec<ObjectRef>,
+    /// Helm's leftovers deleted.
+    pub removed: Vec<ObjectRef>,
+}
+
+/// What the clean-up would do.
+pub struct CleanUpPreview {
+    /// The release's objects that would lose Helm's marks; not known before they are skyctl's.
+    pub marked: Option<Vec<ObjectRef>>,
+    /// Helm's leftovers that would be deleted.
+    pub removed: Vec<ObjectRef>,
+}
+
+/// Removes Helm's marks, deletes Helm's leftovers and retires Helm's records. It changes the
+/// release's objects, so it runs under the release's lock, as every change does: it never
+/// interleaves with an upgrade, and a run after one killed while it held the lock takes a
+/// dead holder's lock with `force_unlock` instead of leaving it to block the next upgrade or
+/// uninstall.
+pub async fn clean_up(
+    client: &kube::Client,
+    plan: &CleanUp<'_>,
+    force_unlock: bool,
+) -> anyhow::Result<CleanedUp> {
+    let CleanUp {
+        release,
+        applied,
+        leftovers,
+        records,
+        keep_records,
+    } = *plan;
+    let manager = ObjectManager::new(client);
+    let lock = lock::acquire(
+        client,
+        &release.namespace,
+        &release.name,
+        "adopt",
+        force_unlock,
+    )
+    .await?;
+    let cleaned_up = async {
+        let marked = remove_marks(
+            &manager,
+            release,
+            applied,
+            helm_release::traces_patch,
+            false,
+        )
+        .await?;
+        remove_marks(
+            &manager,
+            release,
+            &leftovers.unowned(),
+            helm_release::unowned_patch,
+            false,
+        )
+        .await?;
+        interrupt_point::reached(Point::HelmMarksRemoved);
+        let removed = remove_leftovers(&manager, release, &leftovers.delete, false).await?;
+        interrupt_point::reached(Point::HelmLeftoversRemoved);
+        retire_records(client, release, records, keep_records).await?;
+        anyhow::Ok(CleanedUp { marked, removed })
+    }
+    .await;
+    lock.release().await?;
+    cleaned_up
+}
+
+/// What [`clean_up`] would do, nothing written. `marks_known`: the release's objects are
+/// skyctl's already, so which carry Helm's marks can be read.
+pub async fn preview_clean_up(
+    client: &kube::Client,
+    plan: &CleanUp<'_>,
+    marks_known: bool,
+) -> anyhow::Result<CleanUpPreview> {
+    let manager = ObjectManager::new(client);
+    let marked = if marks_known {
+        Some(
+            remove_marks(
+                &manager,
+                plan.release,
+                plan.applied,
+                helm_release::traces_patch,
+                true,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let removed = remove_leftovers(&manager, plan.release, &plan.leftovers.delete, true).await?;
+    Ok(CleanUpPreview { marked, removed })
+}
+
+/// Under the lock, with the revision recorded, just before the apply: what Helm's manager owns
+/// of the rendered objects becomes skyctl's, so the apply removes what Helm set and skyctl
+/// does not render. A Namespace is never taken over (it stays, owned by nobody): it keeps its
+/// fields as they are.
+pub async fn hand_over_fields(
+    manager: &ObjectManager,
+    release: &Release,
+    rendered: &[ObjectRef],
+) -> anyhow::Result<()> {
+    let taken: Vec<ObjectRef> = rendered
+        .iter()
+        .filter(|id| !(id.kind == "Namespace" && id.group().is_empty()))
+        .cloned()
+        .collect();
+    remove_marks(
+        manager,
+        release,
+        &taken,
+        helm_release::fields_handover_patch,
+        false,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Which of Helm's marks come off an object: all of them from those skyctl now applies
 /// ([`helm_release::traces_patch`]), or, from those it leaves in place owned by nobody, every
 /// mark naming the Helm release ([`helm_release::unowned_patch`]).
-pub type MarksPatch = fn(&ObjectMeta, &Release) -> Option<serde_json::Value>;
+type MarksPatch = fn(&ObjectMeta, &Release) -> Option<serde_json::Value>;
 
 /// Removes Helm's marks, as `patch` makes them, from each of `ids` that has them. Returns the
 /// objects changed, or with `dry_run` those that would be.
-pub async fn remove_marks(
+async fn remove_marks(
     manager: &ObjectManager,
     release: &Release,
     ids: &[ObjectRef],
@@ -113,7 +249,7 @@ pub async fn remove_marks(
                 cleaned.push(id.clone());
                 break;
             }
-            crate::interrupt_point::reached(crate::interrupt_point::Point::HelmMarksRead);
+            interrupt_point::reached(Point::HelmMarksRead);
             let patched = manager
                 .api(id)
                 .await?
@@ -138,7 +274,7 @@ pub async fn remove_marks(
 
 /// Deletes the leftovers that are still Helm's (re-read, checked, UID precondition). Returns
 /// the objects deleted, or with `dry_run` those that would be.
-pub async fn remove_leftovers(
+async fn remove_leftovers(
     manager: &ObjectManager,
     release: &Release,
     leftovers: &[(ObjectRef, bool)],
@@ -175,7 +311,7 @@ pub async fn remove_leftovers(
 }
 
 /// Deletes Helm's records, or with `keep` relabels them so that Helm no longer lists them.
-pub async fn retire_records(
+async fn retire_records(
     client: &kube::Client,
     release: &Release,
     revisions: &[StoredRevision],

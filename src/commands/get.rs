@@ -9,6 +9,7 @@ use crate::cluster::snapshot::Snapshot;
 use crate::guide::endpoint;
 use crate::guide::notes;
 use crate::manifest::Manifest;
+use crate::release::recorded_values;
 use crate::release::storage::ReleaseStorage;
 use crate::release::{Release, ReleaseRecord};
 
@@ -28,7 +29,8 @@ pub async fn run(cluster: &ClusterArgs, command: GetCommand) -> anyhow::Result<(
         GetCommand::All(args) => {
             let (client, release, record) = revision(cluster, &args).await?;
             let user = crate::redacted::mask_values(&record.values);
-            let computed = crate::redacted::mask_values(&super::deploy::computed_values(&record)?);
+            let computed =
+                crate::redacted::mask_values(&recorded_values::computed_values(&record)?);
             println!("NAME: {}", record.name);
             println!("LAST DEPLOYED: {}", record.last_deployed);
             println!("NAMESPACE: {}", record.namespace);
@@ -55,7 +57,10 @@ async fn values(cluster: &ClusterArgs, args: GetValuesArgs) -> anyhow::Result<()
     let history = super::existing_history(&client, &release).await?;
     let record = super::pick_revision(&history, &release, args.revision)?;
     let (heading, recorded) = if args.all {
-        ("COMPUTED VALUES:", super::deploy::computed_values(record)?)
+        (
+            "COMPUTED VALUES:",
+            recorded_values::computed_values(record)?,
+        )
     } else {
         ("USER-SUPPLIED VALUES:", record.values.clone())
     };
@@ -119,7 +124,7 @@ async fn notes(
         .await?
     };
     Ok(notes::of_revision(
-        &super::deploy::computed_values(record)?,
+        &recorded_values::computed_values(record)?,
         &lookup,
     ))
 }

@@ -1,5 +1,6 @@
 use crate::cli::{ClusterArgs, HistoryArgs};
 use crate::release::listing::{self, RevisionRow};
+use crate::release::recorded_values;
 
 pub async fn run(cluster: &ClusterArgs, args: HistoryArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
@@ -11,7 +12,7 @@ pub async fn run(cluster: &ClusterArgs, args: HistoryArgs) -> anyhow::Result<()>
         .map(|record| {
             Ok(RevisionRow::new(
                 record,
-                &super::deploy::computed_values(record)?,
+                &recorded_values::computed_values(record)?,
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

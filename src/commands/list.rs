@@ -2,6 +2,7 @@ use crate::cli::{ClusterArgs, ListArgs, TableFormat};
 use crate::cluster::release_secrets;
 use crate::release::ReleaseStatus;
 use crate::release::listing::{self, ReleaseRow, Selection};
+use crate::release::recorded_values;
 
 pub async fn run(cluster: &ClusterArgs, args: ListArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
@@ -23,7 +24,7 @@ pub async fn run(cluster: &ClusterArgs, args: ListArgs) -> anyhow::Result<()> {
         .map(|record| {
             Ok(ReleaseRow::new(
                 record,
-                &super::deploy::computed_values(record)?,
+                &recorded_values::computed_values(record)?,
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

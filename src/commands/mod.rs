@@ -26,6 +26,7 @@ use crate::cli::{Cli, ClusterArgs, Command, ValuesArgs};
 use crate::cluster::release_secrets::SecretStorage;
 use crate::decide::Refusal;
 use crate::error::invalid_input;
+use crate::release::recorded_values;
 use crate::release::{History, Release, ReleaseStorage};
 use crate::values::{self, Layers, Resolved};
 
@@ -91,7 +92,7 @@ pub(super) fn chart_names(
 ) -> anyhow::Result<crate::render::ChartNames> {
     Ok(crate::render::ChartNames::new(
         release,
-        &deploy::computed_values(record)?,
+        &recorded_values::computed_values(record)?,
     ))
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::chart::Chart;
 use crate::cli::DeployArgs;
+use crate::cluster::live_render;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
 use crate::cluster::survey;
@@ -52,7 +53,7 @@ pub(super) async fn assess(
     // The chart's lookups read cluster objects an admin of one namespace may not read; the
     // RBAC check names that, so the render goes on as `template` would.
     let manifests =
-        match super::deploy::render_release(client, snapshot, release, chart, &rendered).await {
+        match live_render::render_release(client, snapshot, release, chart, &rendered).await {
             Ok(manifests) => manifests,
             Err(_) => render::render(
                 chart,

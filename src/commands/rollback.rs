@@ -1,8 +1,10 @@
 use crate::cli::{ClusterArgs, RollbackArgs};
+use crate::cluster::live_render;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::snapshot::Snapshot;
 use crate::decide::{Operation, Refusal};
 use crate::error::invalid_input;
+use crate::release::recorded_values;
 
 pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
@@ -45,14 +47,14 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         })
     })?;
     let storage = SecretStorage::new(&client, &release.namespace, &release.name);
-    let manifests = super::deploy::revision_manifests(&client, &release, &storage, target).await?;
+    let manifests = live_render::revision_manifests(&client, &release, &storage, target).await?;
     super::deploy::deploy(
         &client,
         &release,
         Operation::Rollback { to },
-        super::deploy::record_chart(target)?,
+        recorded_values::record_chart(target)?,
         manifests,
-        super::deploy::recorded_values(target)?,
+        recorded_values::recorded_values(target)?,
         &history,
         &args.rollout,
         &super::deploy::DeployOptions::default(),

@@ -6,6 +6,7 @@ use crate::cluster::snapshot::Snapshot;
 use crate::decide::{self, Operation, ValuesBase, ValuesMode};
 use crate::error::invalid_input;
 use crate::helm_release;
+use crate::release::recorded_values;
 use crate::release::{History, Release, ReleaseRecord};
 use crate::values::{self, ExtraLayer, Input};
 
@@ -129,8 +130,8 @@ pub(super) fn starting_values(
             input.over_recorded(Some(carried_over(record, chart)?), None)
         }
         (ValuesBase::RecordedAndItsDefaults, Some(record)) => input.over_recorded(
-            Some(super::deploy::recorded_layer(record)?),
-            super::deploy::previous_defaults_layer(record)?,
+            Some(recorded_values::recorded_layer(record)?),
+            recorded_values::previous_defaults_layer(record)?,
         ),
         _ => input,
     })
@@ -156,7 +157,7 @@ pub(super) fn chart(
 /// The values `record` recorded, as far as `chart` has their keys: moving to another chart
 /// version leaves out (and names) what it no longer has, such as the seed-era node ports.
 fn carried_over(record: &ReleaseRecord, chart: &Chart) -> anyhow::Result<ExtraLayer> {
-    let layer = super::deploy::recorded_layer(record)?;
+    let layer = recorded_values::recorded_layer(record)?;
     if record.chart_version == chart.version() {
         return Ok(layer);
     }

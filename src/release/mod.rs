@@ -4,6 +4,7 @@
 pub mod history;
 pub mod listing;
 pub mod record;
+pub mod recorded_values;
 pub mod storage;
 
 pub use history::History;

@@ -14,6 +14,7 @@ use crate::guide::aws_credentials;
 use crate::guide::credential_secrets;
 use crate::guide::host::Host;
 use crate::guide::local_credentials::{AwsLayout, aws, gcp};
+use crate::release::recorded_values;
 use crate::release::{Release, ReleaseStatus};
 
 mod add;
@@ -166,7 +167,10 @@ async fn releases_using(
         .iter()
         .filter(|r| r.status == ReleaseStatus::Deployed)
     {
-        deployed.push((record.name.clone(), super::deploy::computed_values(record)?));
+        deployed.push((
+            record.name.clone(),
+            recorded_values::computed_values(record)?,
+        ));
     }
     deployed.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(stored

@@ -6,12 +6,14 @@ use serde_json::Value;
 use super::kind_name;
 use crate::chart::Chart;
 use crate::cli::{LockArgs, RolloutArgs, WaitArgs};
+use crate::cluster::live_render;
 use crate::cluster::snapshot::Snapshot;
 use crate::commands::deploy::Outcome;
 use crate::credentials::{self, Stored};
 use crate::decide::Operation;
 use crate::error::invalid_input;
 use crate::release::Release;
+use crate::release::recorded_values;
 use crate::render::ChartNames;
 use crate::values::{self, ExtraLayer, Layers};
 
@@ -83,8 +85,8 @@ pub(super) async fn plan_release_change(
     let Some(deployed) = history.deployed() else {
         return Ok(Planned::NotInstalled);
     };
-    let chart = crate::commands::deploy::record_chart(deployed)?;
-    let recorded = crate::commands::deploy::recorded_layer(deployed)?;
+    let chart = recorded_values::record_chart(deployed)?;
+    let recorded = recorded_values::recorded_layer(deployed)?;
     let layers = match change(chart, &Value::Object(recorded.values.clone())) {
         Ok(layers) => layers,
         Err(err) => {
@@ -143,14 +145,8 @@ pub(super) async fn carry_out(
         diff,
     } = upgrade;
     let snapshot = Snapshot::default();
-    let manifests = crate::commands::deploy::render_release(
-        client,
-        &snapshot,
-        release,
-        chart,
-        &resolved.values,
-    )
-    .await?;
+    let manifests =
+        live_render::render_release(client, &snapshot, release, chart, &resolved.values).await?;
     let names = ChartNames::new(release, &resolved.values);
     let args = RolloutArgs {
         dry_run: false,

@@ -1,0 +1,216 @@
+//! The end of an install or upgrade: the endpoint, the health check through it with the web
+//! login, and the summary (text, or `-o json` for scripts) with the line users log in with.
+
+use serde::Serialize;
+
+use super::outcome::{Counts, Outcome};
+use crate::cli::{DeployArgs, OutputFormat};
+use crate::cluster::snapshot::Snapshot;
+use crate::guide;
+use crate::guide::endpoint::Lookup;
+use crate::guide::health::{self, Credentials};
+use crate::guide::login_mode::{self, Mode};
+use crate::progress::Progress;
+use crate::release::Release;
+use crate::render::ChartNames;
+use crate::ui::LiveProgress;
+use crate::web_login::WebLogin;
+
+/// What install and upgrade print at the end, and `-o json` gives scripts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    release: String,
+    namespace: String,
+    /// `installed`, `upgraded`, `unchanged` or `dry-run`.
+    outcome: &'static str,
+    revision: Option<u32>,
+    changes: Counts,
+    /// Where users log in; null when it is not known (yet).
+    endpoint: Option<guide::endpoint::Endpoint>,
+    health: HealthReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login: Option<String>,
+    /// How users log in: `basic`, `users`, `oauth`, `proxy` or `none`.
+    login_mode: Mode,
+    /// What users should know about logging in that way, beyond the `login` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_hint: Option<&'static str>,
+}
+
+/// After a healthy answer: the server runs the login this rollout set up, asked as a client
+/// asks. A server that runs another login (a config that never reached it, a proxy the server
+/// does not trust) fails the install; a server that cannot say is a warning.
+async fn confirm_login(
+    http: &reqwest::Client,
+    url: &str,
+    login: &WebLogin,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    let admin = login.credentials.as_ref().map(|c| c.username.as_str());
+    match health::login_seen(http, url, login.credentials.as_ref()).await {
+        Ok(seen) => login_mode::confirms(login.mode, admin, &seen).map_err(|why| {
+            anyhow::anyhow!(
+                "the API server at {url} is healthy, but {why}.\nNext: compare the release's \
+                 login (skyctl get values) with the server's (kubectl logs)"
+            )
+        }),
+        Err(err) => {
+            progress.println(&format!(
+                "warning: could not confirm the {} login: {err:#}",
+                login.mode.name()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// What the health check found, or why there was none.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum HealthReport {
+    /// The server's own answer; `status` is `healthy`.
+    Checked(health::Health),
+    /// `status` is `not-checked` or `login-required`, and `reason` says why.
+    Not {
+        status: &'static str,
+        reason: String,
+    },
+}
+
+impl HealthReport {
+    fn not_checked(reason: impl Into<String>) -> Self {
+        HealthReport::Not {
+            status: "not-checked",
+            reason: reason.into(),
+        }
+    }
+}
+
+/// After a deploy: find the endpoint and, unless told not to or not waiting, check health
+/// through it with the web login; tell the admin the line users log in with.
+pub(super) async fn run(
+    client: &kube::Client,
+    snapshot: &Snapshot,
+    release: &Release,
+    names: &ChartNames,
+    outcome: &Outcome,
+    login: &WebLogin,
+    args: &DeployArgs,
+) -> anyhow::Result<()> {
+    let credentials: Option<&Credentials> = login.credentials.as_ref();
+    let (word, revision, changes) = match outcome {
+        Outcome::Deployed {
+            revision,
+            changes,
+            verb,
+            ..
+        } => (*verb, Some(*revision), *changes),
+        Outcome::Unchanged { revision, changes } => ("unchanged", Some(*revision), *changes),
+        Outcome::DryRun { changes } => ("dry-run", None, *changes),
+    };
+    let mut summary = Summary {
+        release: release.name.clone(),
+        namespace: release.namespace.clone(),
+        outcome: word,
+        revision,
+        changes,
+        endpoint: None,
+        health: HealthReport::not_checked("--dry-run"),
+        login: None,
+        login_mode: login.mode,
+        login_hint: None,
+    };
+    // The health check needs the wait: without it, or without the check, one look finds the
+    // endpoint if it is there.
+    let health_check = args.rollout.wait.limit().filter(|_| !args.no_health_check);
+    match (revision, health_check) {
+        (None, _) => {}
+        (Some(_), None) => {
+            summary.health = HealthReport::not_checked(if args.no_health_check {
+                "--no-health-check"
+            } else {
+                "--no-wait"
+            });
+            if let Lookup::Found(found) =
+                guide::endpoint::find(client, snapshot, release, names).await?
+            {
+                summary.endpoint = Some(found);
+            }
+        }
+        (Some(_), Some(timeout)) => {
+            let mut progress = LiveProgress::new();
+            let found =
+                guide::endpoint::wait(client, release, names, timeout, &mut progress).await?;
+            for warning in &found.warnings {
+                progress.println(&format!("warning: {warning}"));
+            }
+            let rejected_grace = match outcome {
+                Outcome::Deployed {
+                    login_written: true,
+                    ..
+                } if credentials.is_some() => health::LOGIN_RELOAD_GRACE,
+                _ => std::time::Duration::ZERO,
+            };
+            let http = health::client_for(&found).await;
+            let checked = health::wait(
+                &http,
+                release,
+                names,
+                &found,
+                credentials,
+                health::Patience {
+                    timeout,
+                    rejected_grace,
+                },
+                &mut progress,
+            );
+            match checked.await {
+                Ok(health) => {
+                    confirm_login(&http, &found.url, login, &mut progress).await?;
+                    summary.health = HealthReport::Checked(health);
+                }
+                // Without the password skyctl cannot pass the login; the 401 proves the way there.
+                Err(unhealthy)
+                    if credentials.is_none()
+                        && unhealthy.problem == health::Problem::CredentialsRejected =>
+                {
+                    let reason = "the endpoint answers and asks for the web login; pass --web-password-stdin to check health through it";
+                    progress.println(reason);
+                    summary.health = HealthReport::Not {
+                        status: "login-required",
+                        reason: reason.to_owned(),
+                    };
+                }
+                Err(unhealthy) => return Err(unhealthy.into()),
+            }
+            summary.endpoint = Some(found);
+        }
+    }
+    if let Some(found) = &summary.endpoint {
+        let user = match login.mode {
+            Mode::Basic | Mode::Users => credentials.map(|c| c.username.as_str()),
+            _ => None,
+        };
+        summary.login = Some(health::login_command(&found.url, user));
+        summary.login_hint = login_mode::after_login(login.mode);
+    }
+    match args.output.output {
+        OutputFormat::Text => {
+            if let HealthReport::Checked(health) = &summary.health {
+                eprintln!(
+                    "healthy: SkyPilot API server {} (commit {})",
+                    health.version, health.commit
+                );
+            }
+            if let (Some(found), Some(line)) = (&summary.endpoint, &summary.login) {
+                eprint!(
+                    "{}",
+                    guide::notes::login_lines(&found.url, line, summary.login_hint)
+                );
+            }
+        }
+        format => crate::ui::print(&summary, format.into())?,
+    }
+    Ok(())
+}
