@@ -94,6 +94,10 @@ pub async fn connect(
 /// 150 ms instead of 45.
 fn client(config: kube::Config) -> anyhow::Result<kube::Client> {
     use kube::client::ConfigExt;
+    // A proxy is kube's to handle (or to refuse, naming the feature it lacks), as before.
+    if config.proxy_url.is_some() {
+        return Ok(kube::Client::try_from(config)?);
+    }
     let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
     connector.enforce_http(false);
     connector.set_nodelay(true);
