@@ -99,3 +99,21 @@ fn exec_credential_plugins_authenticate_as_in_kubectl() {
             .run(),
     );
 }
+
+// skyctl assembles kube's client stack itself (to connect with TCP_NODELAY), which connects
+// directly. A kubeconfig that names a proxy must not be quietly bypassed: it goes to kube's own
+// client, which says this build cannot use it, before anything is sent.
+#[test]
+fn a_kubeconfig_with_a_proxy_is_refused_naming_it_not_bypassed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = base();
+    config["clusters"][0]["cluster"]["proxy-url"] = json!("http://127.0.0.1:9");
+    let path = write(dir.path(), "config", &config);
+    skyctl()
+        .kubeconfig(&path)
+        .args(["status", "nothing-here", "-n", "default"])
+        .run()
+        .code(1)
+        .stderr_has("proxy http://127.0.0.1:9/")
+        .stderr_has("kube/http-proxy");
+}
