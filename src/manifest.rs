@@ -18,6 +18,17 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
+    /// A ConfigMap in namespace `ns`: the plainest object, for tests that need one.
+    #[cfg(test)]
+    pub fn config_map(name: &str) -> Self {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("ns".into()),
+            name: name.into(),
+        }
+    }
+
     /// The API group: empty for the core group, as Kubernetes writes it.
     pub fn group(&self) -> &str {
         self.api_version

@@ -207,12 +207,7 @@ mod tests {
     use super::*;
 
     fn id(name: &str) -> ObjectRef {
-        ObjectRef {
-            api_version: "v1".into(),
-            kind: "ConfigMap".into(),
-            namespace: Some("ns".into()),
-            name: name.into(),
-        }
+        ObjectRef::config_map(name)
     }
 
     #[test]

@@ -114,12 +114,7 @@ mod tests {
     use super::*;
 
     fn id(name: &str) -> ObjectRef {
-        ObjectRef {
-            api_version: "v1".into(),
-            kind: "ConfigMap".into(),
-            namespace: Some("ns".into()),
-            name: name.into(),
-        }
+        ObjectRef::config_map(name)
     }
 
     fn record(revision: u32, inventory: &[&str], uids: &[(&str, &str)]) -> ReleaseRecord {
