@@ -8,15 +8,17 @@
 //! name but recorded no process space (an older skyctl); it never takes a lock from a holder
 //! that may be alive. A holder that loses its lock anyway notices before its next step and stops.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, PostParams, Preconditions};
+
+use super::object_manager::delete_if_present;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
@@ -71,7 +73,25 @@ pub struct Lock {
     release: String,
     holder: String,
     lost: Arc<AtomicBool>,
+    /// The lease as this process last wrote it, so that releasing it needs no read.
+    version: Arc<Mutex<Version>>,
     renewer: JoinHandle<()>,
+}
+
+/// The UID and resourceVersion of the lease as written by its holder.
+#[derive(Debug, Clone, Default)]
+struct Version {
+    uid: Option<String>,
+    resource_version: Option<String>,
+}
+
+impl Version {
+    fn of(lease: &Lease) -> Self {
+        Self {
+            uid: lease.metadata.uid.clone(),
+            resource_version: lease.metadata.resource_version.clone(),
+        }
+    }
 }
 
 fn lease_name(release: &str) -> String {
@@ -118,20 +138,22 @@ pub async fn acquire(
         if let Some(space) = &here.pid_space {
             annotations[PID_SPACE_ANNOTATION] = json!(space);
         }
-        let result = match api
-            .get_opt(&name)
-            .await
-            .context("cannot read the release lock")?
-        {
-            None => {
-                let lease: Lease = serde_json::from_value(json!({
-                    "metadata": {"name": name, "annotations": annotations},
-                    "spec": spec,
-                }))
-                .expect("a valid Lease");
-                api.create(&PostParams::default(), &lease).await
-            }
-            Some(mut lease) => {
+        // Created first, read only when it exists: most runs find no lease, and then need no
+        // read at all.
+        let fresh: Lease = serde_json::from_value(json!({
+            "metadata": {"name": name, "annotations": annotations},
+            "spec": spec,
+        }))
+        .expect("a valid Lease");
+        let result = match api.create(&PostParams::default(), &fresh).await {
+            Err(kube::Error::Api(status)) if status.is_already_exists() => {
+                let Some(mut lease) = api
+                    .get_opt(&name)
+                    .await
+                    .context("cannot read the release lock")?
+                else {
+                    continue;
+                };
                 if let Some(held) = held_by_other(&lease, now) {
                     match (force, holder_state(&lease, &here, process_alive)) {
                         (_, Holder::Gone { sure: true }) | (true, Holder::Gone { sure: false }) => {
@@ -154,20 +176,22 @@ pub async fn acquire(
                         }
                     }
                 }
-                lease.spec = Some(serde_json::from_value(spec).expect("a valid LeaseSpec"));
-                lease.metadata.annotations =
-                    Some(serde_json::from_value(annotations).expect("string annotations"));
+                lease.spec = fresh.spec;
+                lease.metadata.annotations = fresh.metadata.annotations;
                 api.replace(&name, &PostParams::default(), &lease).await
             }
+            other => other,
         };
         match result {
-            Ok(_) => {
+            Ok(lease) => {
                 let lost = Arc::new(AtomicBool::new(false));
+                let version = Arc::new(Mutex::new(Version::of(&lease)));
                 let renewer = tokio::spawn(renew(
                     api.clone(),
                     name.clone(),
                     holder.clone(),
                     lost.clone(),
+                    version.clone(),
                 ));
                 return Ok(Lock {
                     api,
@@ -175,6 +199,7 @@ pub async fn acquire(
                     release: release.to_owned(),
                     holder,
                     lost,
+                    version,
                     renewer,
                 });
             }
@@ -275,7 +300,13 @@ fn held_by_other(lease: &Lease, now: Timestamp) -> Option<Held> {
     })
 }
 
-async fn renew(api: Api<Lease>, name: String, holder: String, lost: Arc<AtomicBool>) {
+async fn renew(
+    api: Api<Lease>,
+    name: String,
+    holder: String,
+    lost: Arc<AtomicBool>,
+    version: Arc<Mutex<Version>>,
+) {
     let mut renewed = std::time::Instant::now();
     let lease_lasts = Duration::from_secs(LEASE_SECONDS as u64);
     loop {
@@ -297,7 +328,10 @@ async fn renew(api: Api<Lease>, name: String, holder: String, lost: Arc<AtomicBo
         spec.renew_time = Some(MicroTime(Timestamp::now()));
         // A failed renewal is retried on the next tick; the lease outlives two of them.
         match api.replace(&name, &PostParams::default(), &lease).await {
-            Ok(_) => renewed = std::time::Instant::now(),
+            Ok(written) => {
+                *version.lock().expect("not poisoned") = Version::of(&written);
+                renewed = std::time::Instant::now();
+            }
             Err(_) if renewed.elapsed() < lease_lasts => {}
             Err(_) => break,
         }
@@ -323,9 +357,24 @@ impl Lock {
         LockLost(self.release.clone())
     }
 
-    /// Releases the lock, if it is still ours.
+    /// Releases the lock, if it is still ours: deleted as this process last wrote it, without
+    /// a read. A lease changed since (taken by another, or a renewal whose answer never came)
+    /// is read, and deleted only if its holder is still this process.
     pub async fn release(self) -> anyhow::Result<()> {
         self.renewer.abort();
+        let written = self.version.lock().expect("not poisoned").clone();
+        let unchanged = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: written.uid,
+                resource_version: written.resource_version,
+            }),
+            ..DeleteParams::default()
+        };
+        match delete_if_present(&self.api, &self.name, &unchanged).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(status)) if status.is_conflict() => {}
+            Err(err) => return Err(anyhow::Error::new(err).context("cannot release the lock")),
+        }
         let current = self.api.get_opt(&self.name).await?;
         let ours = current
             .and_then(|lease| lease.spec)
