@@ -296,9 +296,10 @@ pub async fn find(
     let mut controller: Option<Service> = snapshot
         .read_as(&manager, namespace, &controller_name)
         .await?;
-    let mut nodeport: Option<Service> = snapshot
-        .read_as(&manager, namespace, &names.nodeport_service)
-        .await?;
+    let mut nodeport: Option<Service> = match &names.nodeport_service {
+        Some(name) => snapshot.read_as(&manager, namespace, name).await?,
+        None => None,
+    };
     let route = ingress.as_ref().and_then(Route::of);
     if controller.is_none()
         && let Some(serving) =
@@ -323,10 +324,13 @@ pub async fn find(
         controller = snapshot
             .read_as(&manager, theirs, &their_controller)
             .await?;
-        let their_names = ChartNames::new(&serving, &serde_json::json!({}));
-        nodeport = snapshot
-            .read_as(&manager, theirs, &their_names.nodeport_service)
-            .await?;
+        // The other release's values are not read: its NodePort Service, if it has one, is
+        // looked for under the seed-era chart's name.
+        let seed_era_node_port = serde_json::json!({"ingress": {"nodePortEnabled": true}});
+        let their_names = ChartNames::new(&serving, &seed_era_node_port);
+        if let Some(name) = &their_names.nodeport_service {
+            nodeport = snapshot.read_as(&manager, theirs, name).await?;
+        }
     }
     let nodes = if controller
         .as_ref()

@@ -28,8 +28,10 @@ pub struct ChartNames {
     /// The Secret with the web login's htpasswd.
     pub basic_auth: String,
     pub ingress: String,
-    /// The NodePort Service in front of the ingress-nginx controller.
-    pub nodeport_service: String,
+    /// The NodePort Service the seed-era chart puts in front of the ingress-nginx controller
+    /// (`ingress.nodePortEnabled`); none where the values do not ask for it, as in chart
+    /// 0.13.0, whose controller Service is the NodePort one when its type says so.
+    pub nodeport_service: Option<String>,
     /// The Secret chart 0.13.0 makes from `slurmCredentials.config`.
     pub slurm_config: String,
     /// The oauth2-proxy Deployment chart 0.13.0 runs for single sign-on.
@@ -53,7 +55,11 @@ impl ChartNames {
             state: name("state"),
             basic_auth: name("basic-auth"),
             ingress: name("ingress"),
-            nodeport_service: name("ingress-controller-np"),
+            nodeport_service: values
+                .pointer("/ingress/nodePortEnabled")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+                .then(|| name("ingress-controller-np")),
             slurm_config: name("slurm-config"),
             oauth2_proxy: name("oauth2-proxy"),
             fullname,
@@ -115,6 +121,26 @@ mod tests {
             assert_eq!(names.fullname, want, "{values}");
             assert_eq!(names.api_server, format!("{want}-api-server"));
             assert_eq!(names.oauth2_proxy, format!("{want}-oauth2-proxy"));
+        }
+    }
+
+    #[test]
+    fn a_node_port_service_is_named_only_where_the_values_ask_for_one() {
+        let release = Release {
+            name: "sky".into(),
+            namespace: "team".into(),
+        };
+        let cases = [
+            (json!({}), None),
+            (json!({"ingress": {"nodePortEnabled": false}}), None),
+            (
+                json!({"ingress": {"nodePortEnabled": true}}),
+                Some("sky-ingress-controller-np"),
+            ),
+        ];
+        for (values, want) in cases {
+            let names = ChartNames::new(&release, &values);
+            assert_eq!(names.nodeport_service.as_deref(), want, "{values}");
         }
     }
 }
