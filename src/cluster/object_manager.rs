@@ -279,55 +279,35 @@ impl ObjectManager {
             .map_err(|source| classify(&manifest.id, source))
     }
 
-    /// Creates an object the rollout found absent, owned by skyctl's field manager as if it had
-    /// been applied. The create is refused once the object exists: another run made it
-    /// meanwhile (two installs racing for one cluster-wide name), and this run stops there
-    /// rather than take it over, as an apply would (both runs apply as `skyctl`). The create
-    /// records its fields under an update entry; a forced apply of the same object makes
-    /// skyctl's apply entry own them too, and the update entry is then removed, so a later apply
-    /// may change any field it set.
+    /// Creates an object the rollout found absent, as an apply of skyctl's field manager. The
+    /// create is refused once the object exists: another run made it meanwhile (two installs
+    /// racing for one cluster-wide name), and this run stops there rather than take it over,
+    /// as a plain apply would (both runs apply as `skyctl`).
+    ///
+    /// An apply that creates ignores the resourceVersion it carries; one that changes an
+    /// object checks it, and no object ever has version 1 (etcd's first write is revision 2).
+    /// One request, where a create followed by an apply and a patch of the field managers took
+    /// three.
     pub async fn create(&self, manifest: &Manifest) -> Result<DynamicObject, ApplyError> {
+        const NO_OBJECT_HAS_IT: &str = "1";
         let api = self.api(&manifest.id).await?;
-        let object: DynamicObject = serde_json::from_value(manifest.object.clone())
-            .with_context(|| format!("{} is not an object", manifest.id))?;
-        let params = kube::api::PostParams {
-            dry_run: false,
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-        };
-        match api.create(&params, &object).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) if status.is_already_exists() => {
-                return Err(ApplyError::MadeMeanwhile {
+        let mut object = manifest.object.clone();
+        object["metadata"]["resourceVersion"] = json!(NO_OBJECT_HAS_IT);
+        // Forced: with no other field owner to conflict with, a conflict can only be the
+        // version, that is, an object that exists.
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        params.force = true;
+        match api
+            .patch(&manifest.id.name, &params, &Patch::Apply(&object))
+            .await
+        {
+            Err(kube::Error::Api(status)) if status.is_conflict() => {
+                Err(ApplyError::MadeMeanwhile {
                     object: manifest.id.clone(),
-                });
+                })
             }
-            Err(source) => return Err(classify(&manifest.id, source)),
+            other => other.map_err(|source| classify(&manifest.id, source)),
         }
-        let forced = ApplyOptions {
-            force_conflicts: true,
-            dry_run: false,
-        };
-        let applied = self.apply(manifest, forced).await?;
-        let entries = applied.metadata.managed_fields.clone().unwrap_or_default();
-        let (created, kept): (Vec<_>, Vec<_>) = entries.into_iter().partition(|entry| {
-            entry.manager.as_deref() == Some(FIELD_MANAGER)
-                && entry.operation.as_deref() == Some("Update")
-        });
-        if created.is_empty() {
-            return Ok(applied);
-        }
-        // The resourceVersion makes the patch fail rather than drop an entry someone added.
-        let patch = json!({"metadata": {
-            "resourceVersion": applied.metadata.resource_version,
-            "managedFields": kept,
-        }});
-        api.patch(
-            &manifest.id.name,
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-        .map_err(|source| classify(&manifest.id, source))
     }
 
     /// A server-side dry run of every object: the API server validates each and reports every
