@@ -123,7 +123,7 @@ async fn list_picks_releases_by_state_and_name_with_helms_flags() {
 // for the preflight and once for the decision, the endpoint's objects after an upgrade that
 // changed nothing): a run now reads each thing once, and a no-op upgrade writes nothing.
 #[tokio::test]
-async fn a_no_op_upgrade_reads_no_service_but_the_releases_own_and_nothing_twice() {
+async fn a_no_op_upgrade_reads_no_service_nor_storage_class_and_nothing_twice() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     let port = cluster::free_node_port().to_string();
@@ -154,6 +154,12 @@ async fn a_no_op_upgrade_reads_no_service_but_the_releases_own_and_nothing_twice
     assert!(twice.is_empty(), "read twice in one run: {twice:#?}");
     let written: Vec<_> = requests.iter().filter(|r| r.persists()).collect();
     assert!(written.is_empty(), "a no-op upgrade wrote {written:#?}");
+    // Its volume claim exists and keeps its size, so no StorageClass matters.
+    let classes: Vec<_> = requests
+        .iter()
+        .filter(|r| r.resource == "storageclasses")
+        .collect();
+    assert!(classes.is_empty(), "a no-op upgrade read {classes:#?}");
     // A node port its own Service does not hold yet is checked against every Service.
     let other = (port.parse::<u16>().unwrap() + 1).to_string();
     let mark = support::audit::mark();

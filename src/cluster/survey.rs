@@ -54,11 +54,10 @@ pub async fn survey(
     if let Ok(accounts) = &service_accounts {
         snapshot.record_list(Some(namespace), accounts, &rendered)?;
     }
-    let (namespace_state, access, live, storage_classes, nodes, quotas, secrets, helm_maps) = tokio::join!(
+    let (namespace_state, access, live, nodes, quotas, secrets, helm_maps) = tokio::join!(
         namespace_state(client, namespace, snapshot),
         reviews(client, intent),
         observe_rendered(client, intent, snapshot),
-        list_all::<StorageClass>(client),
         list_all::<Node>(client),
         in_namespace(intent, list_in::<ResourceQuota>(client, namespace)),
         in_namespace(intent, metadata_in::<Secret>(client, namespace)),
@@ -70,7 +69,10 @@ pub async fn survey(
     if let Ok(secrets) = &secrets {
         snapshot.record_secrets(namespace, secrets);
     }
-    let (services, node_port_range) = services(client, intent, &live).await;
+    let ((services, node_port_range), storage_classes) = tokio::join!(
+        services(client, intent, &live),
+        storage_classes(client, intent, &live),
+    );
     let helm_secrets = secrets
         .as_ref()
         .map(|secrets| {
@@ -134,14 +136,7 @@ async fn services(
     intent: &Intent<'_>,
     live: &BTreeMap<ObjectRef, Observed<Option<DynamicObject>>>,
 ) -> (Observed<Vec<Service>>, Option<NodePortRange>) {
-    let own: Vec<(&ObjectRef, serde_json::Value)> = live
-        .iter()
-        .filter(|(id, _)| id.kind == "Service" && id.group().is_empty())
-        .filter_map(|(id, found)| {
-            let object = found.as_ref().ok()?.as_ref()?;
-            Some((id, serde_json::to_value(object).ok()?))
-        })
-        .collect();
+    let own = live_values(live, "Service");
     let borrowed: Vec<(&ObjectRef, &serde_json::Value)> =
         own.iter().map(|(id, value)| (*id, value)).collect();
     if intent::needs_every_service(intent.manifests, &borrowed) {
@@ -152,6 +147,38 @@ async fn services(
         .filter_map(|(_, value)| serde_json::from_value(value).ok())
         .collect();
     (Ok(own), None)
+}
+
+/// The rendered objects of a core `kind` that exist, as the cluster has them: what the pure
+/// decisions of `intent` take.
+fn live_values<'a>(
+    live: &'a BTreeMap<ObjectRef, Observed<Option<DynamicObject>>>,
+    kind: &str,
+) -> Vec<(&'a ObjectRef, serde_json::Value)> {
+    live.iter()
+        .filter(|(id, _)| id.kind == kind && id.group().is_empty())
+        .filter_map(|(id, found)| {
+            let object = found.as_ref().ok()?.as_ref()?;
+            Some((id, serde_json::to_value(object).ok()?))
+        })
+        .collect()
+}
+
+/// Every StorageClass where a volume claim needs one; none for a run that changes no claim
+/// (see `intent::needs_storage_classes`).
+async fn storage_classes(
+    client: &kube::Client,
+    intent: &Intent<'_>,
+    live: &BTreeMap<ObjectRef, Observed<Option<DynamicObject>>>,
+) -> Observed<Vec<StorageClass>> {
+    let held = live_values(live, "PersistentVolumeClaim");
+    let borrowed: Vec<(&ObjectRef, &serde_json::Value)> =
+        held.iter().map(|(id, value)| (*id, value)).collect();
+    if intent::needs_storage_classes(intent.manifests, &borrowed) {
+        list_all::<StorageClass>(client).await
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// The node port range, where the cluster tells it: the command line of a kube-apiserver that

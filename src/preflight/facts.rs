@@ -32,6 +32,7 @@ pub struct Facts {
     /// Services of every namespace: node ports in use, LoadBalancers and their addresses.
     pub services: Observed<Vec<Service>>,
     pub ingress_classes: Observed<Vec<IngressClass>>,
+    /// Empty, unread, where no claim needs a class: each exists and keeps its size.
     pub storage_classes: Observed<Vec<StorageClass>>,
     pub nodes: Observed<Vec<Node>>,
     /// The ResourceQuotas of the release's namespace.

@@ -454,6 +454,26 @@ pub fn claims(manifests: &[Manifest]) -> Vec<(&ObjectRef, Option<&str>)> {
         .collect()
 }
 
+/// Whether the checks need the cluster's StorageClasses: for a volume claim that does not
+/// exist yet (it needs a class), or one the values grow (its class must allow expansion). A
+/// claim that exists and keeps its size keeps its volume, so a run that changes no claim reads
+/// no StorageClass. `live` holds the claims that exist, as the cluster has them.
+pub fn needs_storage_classes(manifests: &[Manifest], live: &[(&ObjectRef, &Value)]) -> bool {
+    let size = |object: &Value| {
+        quantity::kubernetes_reading(object.pointer("/spec/resources/requests/storage")?)
+    };
+    claims(manifests).into_iter().any(|(claim, _)| {
+        let Some((_, held)) = live.iter().find(|(id, _)| *id == claim) else {
+            return true;
+        };
+        let rendered = manifests.iter().find(|m| &m.id == claim).map(|m| &m.object);
+        match (rendered.and_then(size), size(held)) {
+            (Some(asked), Some(held)) => asked > held,
+            _ => false,
+        }
+    })
+}
+
 /// What one pod of a workload asks the scheduler for, and which nodes it may land on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodRequest<'a> {
@@ -740,5 +760,40 @@ mod tests {
                 "{rendered} {live:?}"
             );
         }
+    }
+
+    fn claim(size: &str) -> Manifest {
+        Manifest::from_object(
+            0,
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                   "metadata": {"name": "sky-state", "namespace": "team"},
+                   "spec": {"resources": {"requests": {"storage": size}}}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn storage_classes_are_read_only_for_a_new_claim_or_one_that_grows() {
+        let held = |size: &str| json!({"spec": {"resources": {"requests": {"storage": size}}}});
+        let cases = [
+            // (rendered size, live claim, needed)
+            ("10Gi", None, true),
+            ("10Gi", Some(held("10Gi")), false),
+            ("10Gi", Some(held("10240Mi")), false),
+            ("20Gi", Some(held("10Gi")), true),
+            // Shrinking is refused by the storage check without any class.
+            ("5Gi", Some(held("10Gi")), false),
+        ];
+        for (size, live, needed) in cases {
+            let manifests = [claim(size)];
+            let live: Vec<(&ObjectRef, &Value)> =
+                live.iter().map(|live| (&manifests[0].id, live)).collect();
+            assert_eq!(
+                needs_storage_classes(&manifests, &live),
+                needed,
+                "{size} {live:?}"
+            );
+        }
+        assert!(!needs_storage_classes(&[], &[]), "no claim, no class");
     }
 }
