@@ -297,6 +297,15 @@ async fn shared_controller_check(
             return Ok(());
         }
     };
+    // The list is whole: the release's own Ingresses among it are not read again.
+    let own: Vec<_> = ingresses
+        .iter()
+        .filter(|ingress| ingress.metadata.namespace.as_deref() == Some(&release.namespace))
+        .cloned()
+        .collect();
+    let every_object = history.every_object();
+    let wanted: Vec<&crate::manifest::ObjectRef> = every_object.iter().collect();
+    snapshot.record_list(Some(&release.namespace), &own, &wanted)?;
     let served = crate::shared_controller::served(&classes, &ingresses, release);
     if served.is_empty() {
         return Ok(());
