@@ -350,6 +350,68 @@ async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds
     }
 }
 
+// Uninstall waited for what a finalizer holds by reading it again after each of a growing
+// series of pauses, and saw it go only at the next read. It now reads it once and watches it,
+// and ends as soon as the finalizer lets go.
+#[tokio::test]
+async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    let held = format!("{}-ingress-nginx-controller", f.release());
+    let finalizer = |patch: &str| {
+        let patched = cluster::kubectl([
+            "patch",
+            "configmap",
+            &held,
+            "-n",
+            &f.ns.name,
+            "--type=merge",
+            "-p",
+            patch,
+        ]);
+        assert!(patched.status.success(), "{patched:?}");
+    };
+    finalizer(r#"{"metadata":{"finalizers":["example.com/hold"]}}"#);
+    let mark = audit::mark();
+    let uninstall = f.command("uninstall", &[]).start();
+    let path = format!("/configmaps/{held}");
+    let only_it = format!("metadata.name%3D{held}");
+    eventually(
+        "skyctl to watch the held ConfigMap",
+        Duration::from_secs(120),
+        || async {
+            let watches = mark.skyctl_watches(&f.ns.name);
+            watches
+                .iter()
+                .any(|w| w.uri.contains(&only_it))
+                .then_some(())
+        },
+    )
+    .await;
+    finalizer(r#"{"metadata":{"finalizers":null}}"#);
+    support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
+        .success()
+        .stderr_has("deleted");
+    let requests: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(|r| r.uri.contains(&path))
+        .collect();
+    let deleted = requests
+        .iter()
+        .position(|r| r.verb == "delete")
+        .expect("the held ConfigMap was deleted");
+    let reads = requests[deleted..]
+        .iter()
+        .filter(|r| r.verb == "get")
+        .count();
+    assert_eq!(
+        reads, 1,
+        "after its delete, one read, then the watch: {requests:#?}"
+    );
+}
+
 #[tokio::test]
 async fn a_killed_install_or_upgrade_converges_when_run_again() {
     let _serial = cluster::exclusive().await;

@@ -6,7 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use futures::future::join_all;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, Preconditions};
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, Preconditions, WatchEvent,
+    WatchParams,
+};
 use kube::core::NamespaceResourceScope;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -124,6 +128,42 @@ impl ObjectManager {
             .get_opt(&id.name)
             .await
             .with_context(|| format!("cannot read {id}"))
+    }
+
+    /// Returns once the object is gone: one read, then a watch of it alone from the version
+    /// read, which the API server ends with its deletion. Polling made a request every pause
+    /// and noticed the deletion only at the next one.
+    pub async fn until_deleted(&self, id: &ObjectRef) -> anyhow::Result<()> {
+        let api = self.api(id).await?;
+        let only_it = WatchParams::default().fields(&format!("metadata.name={}", id.name));
+        // A watch the API server ends (its own timeout, or a version too old to watch from)
+        // is started again from a fresh read.
+        loop {
+            let Some(object) = api
+                .get_opt(&id.name)
+                .await
+                .with_context(|| format!("cannot read {id}"))?
+            else {
+                return Ok(());
+            };
+            let version = object.metadata.resource_version.unwrap_or_default();
+            let mut events = api
+                .watch(&only_it, &version)
+                .await
+                .with_context(|| format!("cannot watch {id}"))?
+                .boxed();
+            while let Some(event) = events
+                .try_next()
+                .await
+                .with_context(|| format!("cannot watch {id}"))?
+            {
+                match event {
+                    WatchEvent::Deleted(_) => return Ok(()),
+                    WatchEvent::Error(_) => break,
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// The live objects among `ids` (see [`Self::read_each`]); absent ones are left out.

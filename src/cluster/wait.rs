@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams};
@@ -74,30 +76,45 @@ pub async fn until_ready(
     Err(WaitTimeout { timeout, unready }.into())
 }
 
-/// Waits until every object is gone from the cluster.
+/// Waits until every object is gone from the cluster, watching each (see
+/// [`ObjectManager::until_deleted`]) and showing each as it goes.
 pub async fn until_gone(
     manager: &ObjectManager,
     objects: &[ObjectRef],
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
-    let left = each_until(objects, timeout, progress, "deleted", async |id| {
-        let exists = manager.get(id).await?.is_some();
-        Ok(exists.then(|| "being deleted".to_owned()))
-    })
-    .await?;
-    if left.is_empty() {
-        return Ok(());
+    for id in objects {
+        progress.pending(&id.to_string(), "being deleted");
     }
-    let unready = left
-        .into_iter()
-        .map(|(id, _)| Unready {
-            object: id.clone(),
-            reason: "still exists (a finalizer may hold it)".into(),
-            details: vec![],
-        })
+    let mut watches: FuturesUnordered<_> = objects
+        .iter()
+        .map(|id| async move { (id, manager.until_deleted(id).await) })
         .collect();
-    Err(WaitTimeout { timeout, unready }.into())
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut left: Vec<&ObjectRef> = objects.iter().collect();
+    while !left.is_empty() {
+        match tokio::time::timeout_at(deadline, watches.next()).await {
+            Ok(Some((id, gone))) => {
+                gone?;
+                progress.done(&id.to_string(), "deleted");
+                left.retain(|other| *other != id);
+            }
+            Ok(None) => break,
+            Err(_) => {
+                let unready = left
+                    .into_iter()
+                    .map(|id| Unready {
+                        object: id.clone(),
+                        reason: "still exists (a finalizer may hold it)".into(),
+                        details: vec![],
+                    })
+                    .collect();
+                return Err(WaitTimeout { timeout, unready }.into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks the objects until `check` finds none pending (it returns why an object is pending, or

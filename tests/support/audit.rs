@@ -68,6 +68,19 @@ impl Mark {
 
     /// Requests skyctl sent since the mark, in any of `namespaces` or to cluster-scoped objects.
     pub fn skyctl_requests_in(&self, namespaces: &[&str]) -> Vec<Request> {
+        self.skyctl_at("ResponseComplete", namespaces)
+    }
+
+    /// Watches skyctl has open or had since the mark, in `namespace`: a watch is logged when
+    /// its answer starts, long before it completes.
+    pub fn skyctl_watches(&self, namespace: &str) -> Vec<Request> {
+        self.skyctl_at("ResponseStarted", &[namespace])
+            .into_iter()
+            .filter(|request| request.verb == "watch")
+            .collect()
+    }
+
+    fn skyctl_at(&self, stage: &str, namespaces: &[&str]) -> Vec<Request> {
         let mut file = std::fs::File::open(&self.path).expect("the audit log exists");
         file.seek(SeekFrom::Start(self.offset))
             .expect("seek in the audit log");
@@ -75,7 +88,7 @@ impl Mark {
         file.read_to_string(&mut text).expect("read the audit log");
         text.lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|event| event["stage"] == "ResponseComplete")
+            .filter(|event| event["stage"] == stage)
             .map(|event| {
                 let object = &event["objectRef"];
                 let text = |v: &Value| v.as_str().map(str::to_owned);
