@@ -421,26 +421,6 @@ async fn an_ingress_class_that_helm_owns_is_named_with_the_ways_past_it() {
     }
 }
 
-/// A kubeconfig for the control plane that authenticates with a token of the ServiceAccount
-/// `account` in `namespace` (`kubectl create token`), with `namespace` as its default.
-fn token_kubeconfig(account: &str, namespace: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let token = kubectl(["create", "token", account, "-n", namespace]);
-    assert!(token.status.success(), "{token:?}");
-    let token = String::from_utf8(token.stdout).unwrap();
-    let admin: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(cluster::kubeconfig()).unwrap()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join(format!("{account}.kubeconfig"));
-    let config = json!({
-        "apiVersion": "v1", "kind": "Config", "current-context": account,
-        "clusters": [{"name": "test", "cluster": admin["clusters"][0]["cluster"]}],
-        "users": [{"name": account, "user": {"token": token.trim()}}],
-        "contexts": [{"name": account, "context": {"cluster": "test", "user": account, "namespace": namespace}}]
-    });
-    std::fs::write(&kubeconfig, config.to_string()).unwrap();
-    (dir, kubeconfig)
-}
-
 #[tokio::test]
 async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
     let _serial = cluster::exclusive().await;
@@ -461,7 +441,7 @@ async fn a_namespace_admin_learns_which_cluster_objects_they_may_not_create() {
         let output = kubectl(&args);
         assert!(output.status.success(), "{output:?}");
     }
-    let (_dir, kubeconfig) = token_kubeconfig("ns-admin", ns);
+    let (_dir, kubeconfig) = cluster::token_kubeconfig("ns-admin", ns);
     let release = f.release();
     let doctor = f
         .command("doctor", &[])
@@ -524,7 +504,7 @@ fn account_that_may(account: &str, namespace: &str, verbs: &[&str]) -> Account {
     ]);
     assert!(binding.status.success(), "{binding:?}");
     let _binding = Restore(vec!["delete", "clusterrolebinding", leaked]);
-    let (_dir, kubeconfig) = token_kubeconfig(account, namespace);
+    let (_dir, kubeconfig) = cluster::token_kubeconfig(account, namespace);
     Account {
         kubeconfig,
         _dir,

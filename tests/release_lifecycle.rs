@@ -412,6 +412,79 @@ async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
     );
 }
 
+// Whoever may delete may not always watch. The wait for a deletion then failed with the
+// refused watch, after the deletes and before the records went; it now reads the object again
+// after a pause, as it did before it watched.
+#[tokio::test]
+async fn uninstall_by_one_who_may_not_watch_waits_by_reading_again() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let ns = f.ns.name.as_str();
+    f.run("install", &["--no-wait"]).success();
+    let _restore = cluster::Restore(vec![
+        "delete",
+        "clusterrole,clusterrolebinding",
+        "skyctl-test-no-watch",
+        "--ignore-not-found",
+    ]);
+    let rights = tempfile::NamedTempFile::new().unwrap();
+    let everything_but_watch = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": "skyctl-test-no-watch"},
+         "rules": [{"apiGroups": ["*"], "resources": ["*"],
+                    "verbs": ["get", "list", "create", "update", "patch", "delete"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "skyctl-test-no-watch"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                     "name": "skyctl-test-no-watch"},
+         "subjects": [{"kind": "ServiceAccount", "name": "no-watch", "namespace": ns}]},
+    ]});
+    std::fs::write(rights.path(), everything_but_watch.to_string()).unwrap();
+    for args in [
+        vec!["create", "serviceaccount", "no-watch", "-n", ns],
+        vec!["apply", "-f", rights.path().to_str().unwrap()],
+    ] {
+        let output = cluster::kubectl(&args);
+        assert!(output.status.success(), "{output:?}");
+    }
+    let (_dir, kubeconfig) = cluster::token_kubeconfig("no-watch", ns);
+    let held = format!("{}-ingress-nginx-controller", f.release());
+    let finalizer = |patch: &str| {
+        let patched = cluster::kubectl([
+            "patch",
+            "configmap",
+            &held,
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            patch,
+        ]);
+        assert!(patched.status.success(), "{patched:?}");
+    };
+    finalizer(r#"{"metadata":{"finalizers":["example.com/hold"]}}"#);
+    let mark = audit::mark();
+    let uninstall = f.command("uninstall", &[]).kubeconfig(&kubeconfig).start();
+    let only_it = format!("metadata.name%3D{held}");
+    eventually(
+        "skyctl's watch to be refused",
+        Duration::from_secs(120),
+        || async {
+            let refused = mark
+                .skyctl_requests(ns)
+                .into_iter()
+                .any(|r| r.verb == "watch" && r.code == Some(403) && r.uri.contains(&only_it));
+            refused.then_some(())
+        },
+    )
+    .await;
+    finalizer(r#"{"metadata":{"finalizers":null}}"#);
+    support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
+        .success()
+        .stderr_has("deleted");
+    f.run("status", &[]).code(1).stderr_has("not found");
+}
+
 #[tokio::test]
 async fn a_killed_install_or_upgrade_converges_when_run_again() {
     let _serial = cluster::exclusive().await;

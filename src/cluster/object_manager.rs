@@ -147,11 +147,14 @@ impl ObjectManager {
                 return Ok(());
             };
             let version = object.metadata.resource_version.unwrap_or_default();
-            let mut events = api
-                .watch(&only_it, &version)
-                .await
-                .with_context(|| format!("cannot watch {id}"))?
-                .boxed();
+            let mut events = match api.watch(&only_it, &version).await {
+                Ok(events) => events.boxed(),
+                // Whoever may delete may not always watch: then it is read again after a pause.
+                Err(kube::Error::Api(status)) if status.code == 403 => {
+                    return until_absent(&api, id).await;
+                }
+                Err(err) => return Err(err).with_context(|| format!("cannot watch {id}")),
+            };
             while let Some(event) = events
                 .try_next()
                 .await
@@ -527,6 +530,23 @@ impl ObjectManager {
             .await
             .with_context(|| format!("cannot delete namespace {namespace}"))
     }
+}
+
+/// Reads `id` again, with a growing pause, until it is absent; the caller's deadline ends it.
+async fn until_absent(api: &Api<DynamicObject>, id: &ObjectRef) -> anyhow::Result<()> {
+    const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    let gone = crate::poll::until(UNBOUNDED, async || {
+        let found = api
+            .get_opt(&id.name)
+            .await
+            .with_context(|| format!("cannot read {id}"))?;
+        anyhow::Ok(match found {
+            None => crate::poll::Poll::Ready(()),
+            Some(_) => crate::poll::Poll::Pending(()),
+        })
+    })
+    .await?;
+    gone.map_err(|()| anyhow::anyhow!("{id} was still there after a day"))
 }
 
 /// The one delete that tolerates absence: true if the object existed.

@@ -152,6 +152,26 @@ pub fn unreachable_kubeconfig() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// A kubeconfig for the control plane that authenticates with a token of the ServiceAccount
+/// `account` in `namespace` (`kubectl create token`), with `namespace` as its default.
+pub fn token_kubeconfig(account: &str, namespace: &str) -> (tempfile::TempDir, PathBuf) {
+    let token = kubectl(["create", "token", account, "-n", namespace]);
+    assert!(token.status.success(), "{token:?}");
+    let token = String::from_utf8(token.stdout).unwrap();
+    let admin: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(kubeconfig()).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join(format!("{account}.kubeconfig"));
+    let config = serde_json::json!({
+        "apiVersion": "v1", "kind": "Config", "current-context": account,
+        "clusters": [{"name": "test", "cluster": admin["clusters"][0]["cluster"]}],
+        "users": [{"name": account, "user": {"token": token.trim()}}],
+        "contexts": [{"name": account, "context": {"cluster": "test", "user": account, "namespace": namespace}}]
+    });
+    std::fs::write(&kubeconfig, config.to_string()).unwrap();
+    (dir, kubeconfig)
+}
+
 /// `kubectl ARGS` as an admin, which must succeed, its output read as JSON.
 pub fn kubectl_json(args: &[&str]) -> serde_json::Value {
     let output = kubectl(args);
