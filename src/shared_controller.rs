@@ -84,6 +84,36 @@ pub fn served(classes: &[String], ingresses: &[Ingress], release: &Release) -> V
     served
 }
 
+/// What an uninstall of `release`, whose controller serves `classes`, does about the others
+/// it serves (`served`): nothing when none, a warning when `remove` (`--remove-shared-controller`)
+/// says to go ahead, else a refusal (the user's to decide: exit 2). `Ok` holds the warning.
+pub fn on_uninstall(
+    release: &Release,
+    classes: &[String],
+    served: &[Sharer],
+    remove: bool,
+) -> Result<Option<String>, String> {
+    if served.is_empty() {
+        return Ok(None);
+    }
+    let named: Vec<String> = served.iter().map(ToString::to_string).collect();
+    if remove {
+        return Ok(Some(format!(
+            "{} route through this release's ingress-nginx controller and lose their endpoint \
+             with it",
+            named.join(", ")
+        )));
+    }
+    Err(format!(
+        "release {}'s ingress-nginx controller (IngressClass {}) also serves {}: uninstalling it \
+         cuts them off. Nothing was changed. Uninstall them first, or pass \
+         --remove-shared-controller",
+        release.name,
+        classes.join(", "),
+        named.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -149,6 +179,27 @@ mod tests {
                 Sharer::Release(b),
                 Sharer::Release(release("d", "team-d")),
             ]
+        );
+    }
+
+    #[test]
+    fn an_uninstall_that_cuts_others_off_is_refused_unless_told() {
+        let a = release("a", "team-a");
+        let classes = ["nginx".to_owned()];
+        let b = Sharer::Release(release("b", "team-b"));
+        assert_eq!(on_uninstall(&a, &classes, &[], false), Ok(None));
+        assert_eq!(on_uninstall(&a, &classes, &[], true), Ok(None));
+        let refused = on_uninstall(&a, &classes, std::slice::from_ref(&b), false).unwrap_err();
+        assert!(refused.contains("IngressClass nginx"), "{refused}");
+        assert!(
+            refused.contains("release b in namespace team-b"),
+            "{refused}"
+        );
+        assert!(refused.contains("--remove-shared-controller"), "{refused}");
+        let warned = on_uninstall(&a, &classes, &[b], true).unwrap().unwrap();
+        assert!(
+            warned.starts_with("release b in namespace team-b route"),
+            "{warned}"
         );
     }
 }

@@ -14,6 +14,7 @@ pub mod recovery;
 pub mod release_secrets;
 pub mod resources;
 pub mod rollout;
+pub mod shared_classes;
 pub mod snapshot;
 pub mod survey;
 pub mod teardown;

@@ -2,11 +2,13 @@ use crate::cli::{ClusterArgs, UninstallArgs};
 use crate::cluster::helm_handover;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
+use crate::cluster::shared_classes;
 use crate::cluster::snapshot::Snapshot;
 use crate::cluster::teardown::{self, NamespacePlan, Outcome};
 use crate::decide::Teardown;
 use crate::guide::{credential_secrets, oauth_client};
 use crate::release::Release;
+use crate::shared_controller;
 use crate::ui::LiveProgress;
 
 pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<()> {
@@ -26,7 +28,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
     let manager = ObjectManager::new(&client);
     let snapshot = Snapshot::default();
     shared_controller_check(
-        &client,
+        &manager,
         &snapshot,
         &release,
         &history,
@@ -252,79 +254,31 @@ async fn tell_kept_credentials(client: &kube::Client, release: &Release) -> anyh
 /// uninstall is refused (exit 2) naming them, unless `--remove-shared-controller` says so, and
 /// then they are named as a warning. A cluster whose Ingresses cannot be listed is said so.
 async fn shared_controller_check(
-    client: &kube::Client,
+    manager: &ObjectManager,
     snapshot: &Snapshot,
     release: &Release,
     history: &crate::release::History,
     remove: bool,
 ) -> anyhow::Result<()> {
-    let listed: Vec<String> = history
-        .latest()
-        .map(|latest| {
-            latest
-                .inventory
-                .iter()
-                .filter(|id| id.kind == "IngressClass")
-                .map(|id| id.name.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    // Only a class that is the release's own goes with it: a revision that failed may list one
-    // another release made.
-    let manager = ObjectManager::new(client);
-    let mut classes = Vec::new();
-    for name in listed {
-        let class: Option<k8s_openapi::api::networking::v1::IngressClass> =
-            snapshot.read_as(&manager, None, &name).await?;
-        if let Some(class) = class
-            && crate::ownership::owner(&class.metadata, release) == crate::ownership::Owner::This
-        {
-            classes.push(name);
-        }
-    }
-    if classes.is_empty() {
+    let Some(sharing) = shared_classes::read(manager, snapshot, release, history).await? else {
         return Ok(());
-    }
-    let api: kube::Api<k8s_openapi::api::networking::v1::Ingress> = kube::Api::all(client.clone());
-    let ingresses = match api.list(&kube::api::ListParams::default()).await {
-        Ok(list) => list.items,
+    };
+    let ingresses = match sharing.ingresses {
+        Ok(ingresses) => ingresses,
         Err(err) => {
             eprintln!(
                 "warning: could not check which releases share this release's ingress-nginx \
                  controller ({}): {err}",
-                classes.join(", ")
+                sharing.classes.join(", ")
             );
             return Ok(());
         }
     };
-    // The list is whole: the release's own Ingresses among it are not read again.
-    let own: Vec<_> = ingresses
-        .iter()
-        .filter(|ingress| ingress.metadata.namespace.as_deref() == Some(&release.namespace))
-        .cloned()
-        .collect();
-    let every_object = history.every_object();
-    let wanted: Vec<&crate::manifest::ObjectRef> = every_object.iter().collect();
-    snapshot.record_list(Some(&release.namespace), &own, &wanted)?;
-    let served = crate::shared_controller::served(&classes, &ingresses, release);
-    if served.is_empty() {
-        return Ok(());
+    let served = shared_controller::served(&sharing.classes, &ingresses, release);
+    match shared_controller::on_uninstall(release, &sharing.classes, &served, remove) {
+        Ok(Some(warning)) => eprintln!("warning: {warning}"),
+        Ok(None) => {}
+        Err(refusal) => return Err(crate::error::invalid_input(anyhow::anyhow!(refusal))),
     }
-    let named: Vec<String> = served.iter().map(ToString::to_string).collect();
-    if remove {
-        eprintln!(
-            "warning: {} route through this release's ingress-nginx controller and lose their \
-             endpoint with it",
-            named.join(", ")
-        );
-        return Ok(());
-    }
-    Err(crate::error::invalid_input(anyhow::anyhow!(
-        "release {}'s ingress-nginx controller (IngressClass {}) also serves {}: uninstalling \
-         it cuts them off. Nothing was changed. Uninstall them first, or pass \
-         --remove-shared-controller",
-        release.name,
-        classes.join(", "),
-        named.join(", ")
-    )))
+    Ok(())
 }
