@@ -213,20 +213,39 @@ impl ObjectManager {
                 })
             })
             .collect();
+        let alone = |id: &ObjectRef| {
+            kinds[&(
+                id.api_version.as_str(),
+                id.kind.as_str(),
+                id.namespace.as_deref(),
+            )] == 1
+        };
+        // The only object of its kind in its namespace is read by name at once, beside the
+        // lists, rather than after them.
+        let (listed, singles) = futures::join!(
+            join_all(shared.into_iter().map(|id| self.list_managed_like(id))),
+            join_all(ids.iter().filter(|id| alone(id)).map(|id| self.get(id))),
+        );
         let listed: BTreeMap<ObjectRef, DynamicObject> =
-            join_all(shared.into_iter().map(|id| self.list_managed_like(id)))
-                .await
-                .into_iter()
-                .flatten()
-                .flatten()
-                .collect();
-        join_all(ids.iter().map(|id| async {
+            listed.into_iter().flatten().flatten().collect();
+        let rest = join_all(ids.iter().filter(|id| !alone(id)).map(|id| async {
             match listed.get(*id) {
                 Some(object) => Ok(Some(object.clone())),
                 None => self.get(id).await,
             }
         }))
-        .await
+        .await;
+        let (mut singles, mut rest) = (singles.into_iter(), rest.into_iter());
+        ids.iter()
+            .map(|id| {
+                let next = if alone(id) {
+                    singles.next()
+                } else {
+                    rest.next()
+                };
+                next.expect("one answer for each id")
+            })
+            .collect()
     }
 
     /// What skyctl manages of `id`'s kind in `id`'s namespace, by identity; `None` when the
