@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 /// Asking starts fast, since most things are ready within a moment, and slows down for the
 /// ones that take long, to spare the API server.
-const FIRST_PAUSE: Duration = Duration::from_millis(100);
-const MAX_PAUSE: Duration = Duration::from_secs(1);
+pub const FIRST_PAUSE: Duration = Duration::from_millis(100);
+pub const MAX_PAUSE: Duration = Duration::from_secs(1);
 
 /// What one look found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -552,6 +552,7 @@ async fn a_killed_install_or_upgrade_converges_when_run_again() {
 async fn a_load_balancer_without_an_address_times_out_naming_what_it_waited_for() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
+    let mark = audit::mark();
     f.run(
         "install",
         &[
@@ -569,6 +570,30 @@ async fn a_load_balancer_without_an_address_times_out_naming_what_it_waited_for(
         f.release()
     ))
     .stderr_has("no IP or hostname");
+    // The wait follows the Service with a watch: read once after it was applied, not again
+    // after each of a growing series of pauses (seven reads in 3 s when it polled).
+    let controller = format!("{}-ingress-nginx-controller", f.release());
+    let requests: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(|r| r.resource == "services" && r.name.as_deref() == Some(controller.as_str()))
+        .collect();
+    let applied = requests
+        .iter()
+        .rposition(|r| r.verb == "patch" && !r.uri.contains("dryRun"))
+        .expect("the controller Service was applied");
+    let reads = requests[applied..]
+        .iter()
+        .filter(|r| r.verb == "get")
+        .count();
+    assert_eq!(reads, 1, "read once while waiting: {requests:#?}");
+    let watched = mark.skyctl_watches(&f.ns.name);
+    assert!(
+        watched
+            .iter()
+            .any(|w| w.uri.contains("services") && w.uri.contains("controller")),
+        "the wait watches the Service: {watched:#?}"
+    );
     let services: Api<Service> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
     assert!(
         services

@@ -20,6 +20,7 @@ use crate::decide::FIELD_MANAGER;
 use crate::manifest::{Manifest, ObjectRef};
 use crate::namespace_deletion::Resident;
 use crate::ownership::{self, Keep};
+use crate::poll::{FIRST_PAUSE, MAX_PAUSE};
 use crate::release::{History, Release};
 
 /// A field skyctl would set that another field manager owns.
@@ -130,29 +131,46 @@ impl ObjectManager {
             .with_context(|| format!("cannot read {id}"))
     }
 
-    /// Returns once the object is gone: one read, then a watch of it alone from the version
-    /// read, which the API server ends with its deletion. Polling made a request every pause
-    /// and noticed the deletion only at the next one.
-    pub async fn until_deleted(&self, id: &ObjectRef) -> anyhow::Result<()> {
+    /// Follows one object until `settled` says so of it: `settled` is shown the object as read
+    /// (`None`: absent), then as each change arrives from a watch of it alone, from the version
+    /// read. A wait thus sees each change when it happens, where polling made a request every
+    /// pause and noticed a change only at the next one. A watch the API server ends (its own
+    /// timeout, a version too old) starts again from a fresh read; an object absent and not
+    /// settled is read again after a pause.
+    pub async fn follow(
+        &self,
+        id: &ObjectRef,
+        mut settled: impl AsyncFnMut(Option<&DynamicObject>) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<()> {
         let api = self.api(id).await?;
         let only_it = WatchParams::default().fields(&format!("metadata.name={}", id.name));
-        // A watch the API server ends (its own timeout, or a version too old to watch from)
-        // is started again from a fresh read.
-        loop {
-            let Some(object) = api
-                .get_opt(&id.name)
+        let read = async || {
+            api.get_opt(&id.name)
                 .await
-                .with_context(|| format!("cannot read {id}"))?
-            else {
+                .with_context(|| format!("cannot read {id}"))
+        };
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let found = read().await?;
+            if settled(found.as_ref()).await? {
                 return Ok(());
+            }
+            let Some(object) = found else {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 3 / 2).min(MAX_PAUSE);
+                continue;
             };
             let version = object.metadata.resource_version.unwrap_or_default();
             let mut events = match api.watch(&only_it, &version).await {
                 Ok(events) => events.boxed(),
-                // Whoever may delete may not always watch: then it is read again after a pause.
-                Err(kube::Error::Api(status)) if status.code == 403 => {
-                    return until_absent(&api, id).await;
-                }
+                // Whoever may read may not always watch: then it is read again after a pause.
+                Err(kube::Error::Api(status)) if status.code == 403 => loop {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 3 / 2).min(MAX_PAUSE);
+                    if settled(read().await?.as_ref()).await? {
+                        return Ok(());
+                    }
+                },
                 Err(err) => return Err(err).with_context(|| format!("cannot watch {id}")),
             };
             while let Some(event) = events
@@ -160,10 +178,17 @@ impl ObjectManager {
                 .await
                 .with_context(|| format!("cannot watch {id}"))?
             {
-                match event {
-                    WatchEvent::Deleted(_) => return Ok(()),
+                let now = match &event {
+                    WatchEvent::Added(object) | WatchEvent::Modified(object) => Some(object),
+                    WatchEvent::Deleted(_) => None,
+                    WatchEvent::Bookmark(_) => continue,
                     WatchEvent::Error(_) => break,
-                    _ => {}
+                };
+                if settled(now).await? {
+                    return Ok(());
+                }
+                if now.is_none() {
+                    break;
                 }
             }
         }
@@ -549,23 +574,6 @@ impl ObjectManager {
             .await
             .with_context(|| format!("cannot delete namespace {namespace}"))
     }
-}
-
-/// Reads `id` again, with a growing pause, until it is absent; the caller's deadline ends it.
-async fn until_absent(api: &Api<DynamicObject>, id: &ObjectRef) -> anyhow::Result<()> {
-    const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-    let gone = crate::poll::until(UNBOUNDED, async || {
-        let found = api
-            .get_opt(&id.name)
-            .await
-            .with_context(|| format!("cannot read {id}"))?;
-        anyhow::Ok(match found {
-            None => crate::poll::Poll::Ready(()),
-            Some(_) => crate::poll::Poll::Pending(()),
-        })
-    })
-    .await?;
-    gone.map_err(|()| anyhow::anyhow!("{id} was still there after a day"))
 }
 
 /// The one delete that tolerates absence: true if the object existed.

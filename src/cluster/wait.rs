@@ -1,20 +1,22 @@
 //! Waiting for objects to become ready or to disappear, with live progress, bounded by a
 //! timeout. A wait never ends silently: on timeout it says, object by object, what it found.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
+use tokio::sync::Notify;
 
 use super::object_manager::ObjectManager;
 use super::readiness::{self, Readiness, VolumeBinding};
 use crate::manifest::ObjectRef;
-use crate::poll::{self, Poll};
 use crate::progress::Progress;
 
 /// Objects that were not ready (or not gone) in time, each with what was found.
@@ -44,19 +46,30 @@ fn describe(unready: &[Unready]) -> String {
     text.trim_end().to_owned()
 }
 
-/// Waits until every object is ready.
+/// Waits until every object is ready, following each (see [`ObjectManager::follow`]) and
+/// showing why each is still pending.
 pub async fn until_ready(
     manager: &ObjectManager,
     objects: &[ObjectRef],
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
-    let left = each_until(objects, timeout, progress, "ready", async |id| {
-        Ok(match current(manager, id).await? {
-            Readiness::Ready => None,
-            Readiness::Pending(reason) => Some(reason),
-        })
-    })
+    let left = each_until(
+        manager,
+        objects,
+        timeout,
+        progress,
+        "ready",
+        async |id, live| {
+            let Some(live) = live else {
+                return Ok(Some("does not exist".to_owned()));
+            };
+            Ok(match judge(manager, id, live).await? {
+                Readiness::Ready => None,
+                Readiness::Pending(reason) => Some(reason),
+            })
+        },
+    )
     .await?;
     if left.is_empty() {
         progress.println(&format!("  all {} objects ready", objects.len()));
@@ -76,92 +89,131 @@ pub async fn until_ready(
     Err(WaitTimeout { timeout, unready }.into())
 }
 
-/// Waits until every object is gone from the cluster, watching each (see
-/// [`ObjectManager::until_deleted`]) and showing each as it goes.
+/// Waits until every object is gone from the cluster, following each.
 pub async fn until_gone(
     manager: &ObjectManager,
     objects: &[ObjectRef],
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
-    for id in objects {
-        progress.pending(&id.to_string(), "being deleted");
+    let left = each_until(
+        manager,
+        objects,
+        timeout,
+        progress,
+        "deleted",
+        async |_, live| Ok(live.map(|_| "still exists (a finalizer may hold it)".to_owned())),
+    )
+    .await?;
+    if left.is_empty() {
+        return Ok(());
     }
-    let mut watches: FuturesUnordered<_> = objects
-        .iter()
-        .map(|id| async move { (id, manager.until_deleted(id).await) })
+    let unready = left
+        .into_iter()
+        .map(|(object, reason)| Unready {
+            object: object.clone(),
+            reason,
+            details: vec![],
+        })
         .collect();
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut left: Vec<&ObjectRef> = objects.iter().collect();
-    while !left.is_empty() {
-        match tokio::time::timeout_at(deadline, watches.next()).await {
-            Ok(Some((id, gone))) => {
-                gone?;
-                progress.done(&id.to_string(), "deleted");
-                left.retain(|other| *other != id);
-            }
-            Ok(None) => break,
-            Err(_) => {
-                let unready = left
-                    .into_iter()
-                    .map(|id| Unready {
-                        object: id.clone(),
-                        reason: "still exists (a finalizer may hold it)".into(),
-                        details: vec![],
-                    })
-                    .collect();
-                return Err(WaitTimeout { timeout, unready }.into());
-            }
-        }
-    }
-    Ok(())
+    Err(WaitTimeout { timeout, unready }.into())
 }
 
-/// Checks the objects until `check` finds none pending (it returns why an object is pending, or
-/// `None` when it is done), showing each pending object and why. Returns what was still pending
-/// at the deadline.
+/// How often the pending objects and their reasons are shown anew while they are followed.
+const SHOW_EVERY: Duration = Duration::from_millis(500);
+
+/// Follows every object at once until `pending` finds none pending (it says why an object,
+/// as the cluster has it, is pending, or `None` when it is done), showing each pending object
+/// and why. Every object is looked at once even when the time is up already (`--timeout 0`
+/// checks without waiting). Returns what was still pending at the deadline, with its reason.
 async fn each_until<'a>(
+    manager: &ObjectManager,
     objects: &'a [ObjectRef],
     timeout: Duration,
     progress: &mut dyn Progress,
     done_word: &str,
-    mut check: impl AsyncFnMut(&'a ObjectRef) -> anyhow::Result<Option<String>>,
+    pending: impl AsyncFn(&'a ObjectRef, Option<&DynamicObject>) -> anyhow::Result<Option<String>>,
 ) -> anyhow::Result<Vec<(&'a ObjectRef, String)>> {
-    let mut pending: Vec<&ObjectRef> = objects.iter().collect();
-    let outcome = poll::until(timeout, async || {
-        let mut still = Vec::new();
-        for id in std::mem::take(&mut pending) {
-            match check(id).await? {
-                None => progress.done(&id.to_string(), done_word),
-                Some(reason) => {
-                    progress.pending(&id.to_string(), &reason);
-                    still.push((id, reason));
+    // The latest reason of each object looked at and not done.
+    let reasons: Mutex<BTreeMap<&ObjectRef, String>> = Mutex::new(BTreeMap::new());
+    let looked = Notify::new();
+    let mut followed: FuturesUnordered<_> = objects
+        .iter()
+        .map(|id| {
+            let (reasons, looked, pending) = (&reasons, &looked, &pending);
+            async move {
+                let result = manager
+                    .follow(id, async |live| {
+                        let why = pending(id, live).await?;
+                        let done = why.is_none();
+                        if let Some(why) = why {
+                            reasons.lock().expect("not poisoned").insert(id, why);
+                        }
+                        looked.notify_one();
+                        Ok(done)
+                    })
+                    .await;
+                (id, result)
+            }
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut shown = tokio::time::interval(SHOW_EVERY);
+    let mut left: Vec<&ObjectRef> = objects.iter().collect();
+    while !left.is_empty() {
+        let all_looked = {
+            let reasons = reasons.lock().expect("not poisoned");
+            left.iter().all(|id| reasons.contains_key(id))
+        };
+        tokio::select! {
+            next = followed.next() => {
+                let Some((id, result)) = next else { break };
+                result?;
+                progress.done(&id.to_string(), done_word);
+                left.retain(|other| *other != id);
+            }
+            () = looked.notified() => {}
+            _ = shown.tick() => {
+                let reasons = reasons.lock().expect("not poisoned");
+                for id in &left {
+                    if let Some(why) = reasons.get(id) {
+                        progress.pending(&id.to_string(), why);
+                    }
                 }
             }
+            () = tokio::time::sleep_until(deadline), if all_looked => {
+                let reasons = reasons.lock().expect("not poisoned");
+                return Ok(left
+                    .into_iter()
+                    .map(|id| (id, reasons.get(id).cloned().unwrap_or_default()))
+                    .collect());
+            }
         }
-        pending = still.iter().map(|(id, _)| *id).collect();
-        Ok::<_, anyhow::Error>(if still.is_empty() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending(still)
-        })
-    })
-    .await?;
-    Ok(outcome.err().unwrap_or_default())
+    }
+    Ok(Vec::new())
 }
 
-/// The readiness of an object right now; a missing object is pending.
-pub async fn current(manager: &ObjectManager, id: &ObjectRef) -> anyhow::Result<Readiness> {
-    let Some(live) = manager.get(id).await? else {
-        return Ok(Readiness::Pending("does not exist".into()));
-    };
-    let live = serde_json::to_value(&live)?;
+/// The readiness of `live`, the object `id` as the cluster has it.
+async fn judge(
+    manager: &ObjectManager,
+    id: &ObjectRef,
+    live: &DynamicObject,
+) -> anyhow::Result<Readiness> {
+    let live = serde_json::to_value(live)?;
     let binding = if id.kind == "PersistentVolumeClaim" {
         claim_binding(manager.client(), &live).await?
     } else {
         None
     };
     Ok(readiness::of(&id.kind, &live, binding))
+}
+
+/// The readiness of an object right now; a missing object is pending.
+pub async fn current(manager: &ObjectManager, id: &ObjectRef) -> anyhow::Result<Readiness> {
+    match manager.get(id).await? {
+        Some(live) => judge(manager, id, &live).await,
+        None => Ok(Readiness::Pending("does not exist".into())),
+    }
 }
 
 /// The binding mode of a claim's StorageClass: its own, or the cluster's default class.
