@@ -273,9 +273,15 @@ def cluster_get():
 
 
 def container_of(namespace, name, container_name):
-    """The pod, and its container of that name."""
+    """The pod, once it has its IP, and its container of that name. The kubelet starts a pod's
+    containers only in its sandbox, which has the pod's IP; their environment may name it."""
     get = cluster_get()
-    found = get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+    deadline = time.monotonic() + 120
+    while not (found := get(f"/api/v1/namespaces/{namespace}/pods/{name}")).get(
+            "status", {}).get("podIP"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"dataplane: pod {namespace}/{name} has no IP after 120 s")
+        time.sleep(0.2)
     container = next((c for c in found["spec"]["containers"] if c["name"] == container_name), None)
     if container is None:
         raise SystemExit(f"dataplane: pod {namespace}/{name} has no container {container_name}")
