@@ -350,6 +350,27 @@ async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds
     }
 }
 
+/// Puts a finalizer on the release's ConfigMap `name`, or takes it off again, as a slow
+/// controller would: its deletion waits until then.
+fn hold(f: &Fixture, name: &str, held: bool) {
+    let finalizers = if held {
+        r#"{"metadata":{"finalizers":["example.com/hold"]}}"#
+    } else {
+        r#"{"metadata":{"finalizers":null}}"#
+    };
+    let patched = cluster::kubectl([
+        "patch",
+        "configmap",
+        name,
+        "-n",
+        &f.ns.name,
+        "--type=merge",
+        "-p",
+        finalizers,
+    ]);
+    assert!(patched.status.success(), "{patched:?}");
+}
+
 // Uninstall waited for what a finalizer holds by reading it again after each of a growing
 // series of pauses, and saw it go only at the next read. It now reads it once and watches it,
 // and ends as soon as the finalizer lets go.
@@ -359,20 +380,7 @@ async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
     let f = Fixture::new().await;
     f.run("install", &["--no-wait"]).success();
     let held = format!("{}-ingress-nginx-controller", f.release());
-    let finalizer = |patch: &str| {
-        let patched = cluster::kubectl([
-            "patch",
-            "configmap",
-            &held,
-            "-n",
-            &f.ns.name,
-            "--type=merge",
-            "-p",
-            patch,
-        ]);
-        assert!(patched.status.success(), "{patched:?}");
-    };
-    finalizer(r#"{"metadata":{"finalizers":["example.com/hold"]}}"#);
+    hold(&f, &held, true);
     let mark = audit::mark();
     let uninstall = f.command("uninstall", &[]).start();
     let path = format!("/configmaps/{held}");
@@ -389,7 +397,7 @@ async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
         },
     )
     .await;
-    finalizer(r#"{"metadata":{"finalizers":null}}"#);
+    hold(&f, &held, false);
     support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
         .success()
         .stderr_has("deleted");
@@ -449,20 +457,7 @@ async fn uninstall_by_one_who_may_not_watch_waits_by_reading_again() {
     }
     let (_dir, kubeconfig) = cluster::token_kubeconfig("no-watch", ns);
     let held = format!("{}-ingress-nginx-controller", f.release());
-    let finalizer = |patch: &str| {
-        let patched = cluster::kubectl([
-            "patch",
-            "configmap",
-            &held,
-            "-n",
-            ns,
-            "--type=merge",
-            "-p",
-            patch,
-        ]);
-        assert!(patched.status.success(), "{patched:?}");
-    };
-    finalizer(r#"{"metadata":{"finalizers":["example.com/hold"]}}"#);
+    hold(&f, &held, true);
     let mark = audit::mark();
     let uninstall = f.command("uninstall", &[]).kubeconfig(&kubeconfig).start();
     let only_it = format!("metadata.name%3D{held}");
@@ -478,7 +473,7 @@ async fn uninstall_by_one_who_may_not_watch_waits_by_reading_again() {
         },
     )
     .await;
-    finalizer(r#"{"metadata":{"finalizers":null}}"#);
+    hold(&f, &held, false);
     support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
         .success()
         .stderr_has("deleted");
