@@ -1446,21 +1446,25 @@ mod tests {
         }
     }
 
+    const HELMS_VALUES: &str = "the values of Helm release sky (revision 1)";
+
+    /// Why chart 0.13.0 refuses Helm's values `helms` beneath the admin's `set` flags.
+    fn refused(helms: Value, set: &[&str]) -> values::Error {
+        let layers = values::Layers {
+            set: set.iter().map(|s| (*s).to_owned()).collect(),
+            extra: vec![values::ExtraLayer {
+                label: HELMS_VALUES.into(),
+                values: helms.as_object().unwrap().clone(),
+            }],
+            ..values::Layers::default()
+        };
+        let chart = Chart::find("0.13.0").unwrap();
+        values::resolve(chart.definition(), &layers).unwrap_err()
+    }
+
     #[test]
     fn refused_values_of_helms_are_dropped_or_changed_with_set_and_others_named_by_nobody() {
-        let chart = Chart::find("0.13.0").unwrap();
-        let label = "the values of Helm release sky (revision 1)";
-        let refused = |helms: Value, set: &[&str]| {
-            let layers = values::Layers {
-                set: set.iter().map(|s| (*s).to_owned()).collect(),
-                extra: vec![values::ExtraLayer {
-                    label: label.into(),
-                    values: helms.as_object().unwrap().clone(),
-                }],
-                ..values::Layers::default()
-            };
-            values::resolve(chart.definition(), &layers).unwrap_err()
-        };
+        let label = HELMS_VALUES;
         for (helms, set, want) in [
             (
                 json!({"apiServce": {"replicas": 2}, "nameOverride": "x"}),
@@ -1487,20 +1491,8 @@ mod tests {
 
     #[test]
     fn a_refusal_of_helms_values_names_the_adopt_command_that_drops_them() {
-        let chart = Chart::find("0.13.0").unwrap();
-        let label = "the values of Helm release sky (revision 1)";
+        let label = HELMS_VALUES;
         let release = Release::new("sky", "team");
-        let refused = |helms: Value, set: &[&str]| {
-            let layers = values::Layers {
-                set: set.iter().map(|s| (*s).to_owned()).collect(),
-                extra: vec![values::ExtraLayer {
-                    label: label.into(),
-                    values: helms.as_object().unwrap().clone(),
-                }],
-                ..values::Layers::default()
-            };
-            values::resolve(chart.definition(), &layers).unwrap_err()
-        };
         for (helms, set, version, command) in [
             (
                 json!({"nameOverride": "x"}),

@@ -5,8 +5,27 @@ use std::time::{Duration, Instant};
 
 /// Asking starts fast, since most things are ready within a moment, and slows down for the
 /// ones that take long, to spare the API server.
-pub const FIRST_PAUSE: Duration = Duration::from_millis(100);
-pub const MAX_PAUSE: Duration = Duration::from_secs(1);
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const MAX_PAUSE: Duration = Duration::from_secs(1);
+
+/// The pauses between looks: 100 ms, then half as long again each time, up to a second.
+#[derive(Debug)]
+pub struct Pauses(Duration);
+
+impl Default for Pauses {
+    fn default() -> Self {
+        Self(FIRST_PAUSE)
+    }
+}
+
+impl Pauses {
+    /// The next pause; the one after it is longer.
+    pub fn next_pause(&mut self) -> Duration {
+        let pause = self.0;
+        self.0 = (pause * 3 / 2).min(MAX_PAUSE);
+        pause
+    }
+}
 
 /// What one look found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,15 +42,15 @@ pub async fn until<T, P, E>(
     mut look: impl AsyncFnMut() -> Result<Poll<T, P>, E>,
 ) -> Result<Result<T, P>, E> {
     let deadline = Instant::now() + timeout;
-    let mut pause = FIRST_PAUSE;
+    let mut pauses = Pauses::default();
     loop {
         match look().await? {
             Poll::Ready(value) => return Ok(Ok(value)),
             Poll::Pending(pending) if Instant::now() >= deadline => return Ok(Err(pending)),
             Poll::Pending(_) => {}
         }
+        let pause = pauses.next_pause();
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
-        pause = (pause * 3 / 2).min(MAX_PAUSE);
     }
 }
 

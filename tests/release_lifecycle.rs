@@ -350,27 +350,6 @@ async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds
     }
 }
 
-/// Puts a finalizer on the release's ConfigMap `name`, or takes it off again, as a slow
-/// controller would: its deletion waits until then.
-fn hold(f: &Fixture, name: &str, held: bool) {
-    let finalizers = if held {
-        r#"{"metadata":{"finalizers":["example.com/hold"]}}"#
-    } else {
-        r#"{"metadata":{"finalizers":null}}"#
-    };
-    let patched = cluster::kubectl([
-        "patch",
-        "configmap",
-        name,
-        "-n",
-        &f.ns.name,
-        "--type=merge",
-        "-p",
-        finalizers,
-    ]);
-    assert!(patched.status.success(), "{patched:?}");
-}
-
 // Uninstall waited for what a finalizer holds by reading it again after each of a growing
 // series of pauses, and saw it go only at the next read. It now reads it once and watches it,
 // and ends as soon as the finalizer lets go.
@@ -380,7 +359,7 @@ async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
     let f = Fixture::new().await;
     f.run("install", &["--no-wait"]).success();
     let held = format!("{}-ingress-nginx-controller", f.release());
-    hold(&f, &held, true);
+    f.hold(&held, true);
     let mark = audit::mark();
     let uninstall = f.command("uninstall", &[]).start();
     let path = format!("/configmaps/{held}");
@@ -397,7 +376,7 @@ async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
         },
     )
     .await;
-    hold(&f, &held, false);
+    f.hold(&held, false);
     support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
         .success()
         .stderr_has("deleted");
@@ -457,7 +436,7 @@ async fn uninstall_by_one_who_may_not_watch_waits_by_reading_again() {
     }
     let (_dir, kubeconfig) = cluster::token_kubeconfig("no-watch", ns);
     let held = format!("{}-ingress-nginx-controller", f.release());
-    hold(&f, &held, true);
+    f.hold(&held, true);
     let mark = audit::mark();
     let uninstall = f.command("uninstall", &[]).kubeconfig(&kubeconfig).start();
     let only_it = format!("metadata.name%3D{held}");
@@ -473,7 +452,7 @@ async fn uninstall_by_one_who_may_not_watch_waits_by_reading_again() {
         },
     )
     .await;
-    hold(&f, &held, false);
+    f.hold(&held, false);
     support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
         .success()
         .stderr_has("deleted");

@@ -351,17 +351,7 @@ async fn uninstall_in_a_namespace_being_deleted_removes_what_the_release_has_out
         !String::from_utf8_lossy(&left.stdout).contains(f.release()),
         "the release's cluster-wide objects are left"
     );
-    let released = cluster::kubectl([
-        "patch",
-        "configmap",
-        "held",
-        "-n",
-        &f.ns.name,
-        "--type=merge",
-        "-p",
-        r#"{"metadata":{"finalizers":null}}"#,
-    ]);
-    assert!(released.status.success(), "{released:?}");
+    f.hold("held", false);
 }
 
 // In a namespace skyctl did not create, `--delete-namespace --also-delete KIND/NAME` kept the

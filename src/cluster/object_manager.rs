@@ -20,7 +20,7 @@ use crate::decide::FIELD_MANAGER;
 use crate::manifest::{Manifest, ObjectRef};
 use crate::namespace_deletion::Resident;
 use crate::ownership::{self, Keep};
-use crate::poll::{FIRST_PAUSE, MAX_PAUSE};
+use crate::poll::Pauses;
 use crate::release::{History, Release};
 
 /// A field skyctl would set that another field manager owns.
@@ -149,15 +149,14 @@ impl ObjectManager {
                 .await
                 .with_context(|| format!("cannot read {id}"))
         };
-        let mut pause = FIRST_PAUSE;
+        let mut pauses = Pauses::default();
         loop {
             let found = read().await?;
             if settled(found.as_ref()).await? {
                 return Ok(());
             }
             let Some(object) = found else {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 3 / 2).min(MAX_PAUSE);
+                tokio::time::sleep(pauses.next_pause()).await;
                 continue;
             };
             let version = object.metadata.resource_version.unwrap_or_default();
@@ -165,8 +164,7 @@ impl ObjectManager {
                 Ok(events) => events.boxed(),
                 // Whoever may read may not always watch: then it is read again after a pause.
                 Err(kube::Error::Api(status)) if status.code == 403 => loop {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 3 / 2).min(MAX_PAUSE);
+                    tokio::time::sleep(pauses.next_pause()).await;
                     if settled(read().await?.as_ref()).await? {
                         return Ok(());
                     }

@@ -63,6 +63,27 @@ impl Chart {
 }
 
 impl Fixture {
+    /// Puts a finalizer on the ConfigMap `name` in the fixture's namespace, or takes it off
+    /// again, as a slow controller would: its deletion waits until then.
+    pub fn hold(&self, name: &str, held: bool) {
+        let finalizers = if held {
+            r#"{"metadata":{"finalizers":["example.com/hold"]}}"#
+        } else {
+            r#"{"metadata":{"finalizers":null}}"#
+        };
+        let patched = cluster::kubectl([
+            "patch",
+            "configmap",
+            name,
+            "-n",
+            &self.ns.name,
+            "--type=merge",
+            "-p",
+            finalizers,
+        ]);
+        assert!(patched.status.success(), "{patched:?}");
+    }
+
     pub async fn new() -> Self {
         Self::with_chart(Chart::SeedEra).await
     }
