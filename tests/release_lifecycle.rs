@@ -584,6 +584,50 @@ async fn a_load_balancer_without_an_address_times_out_naming_what_it_waited_for(
     f.run("uninstall", &["--delete-data"]).success();
 }
 
+// A wait follows each object with a watch; an object deleted by hand while it is followed
+// must end in the timeout's report as gone, not in an error or a wait that never ends.
+#[tokio::test]
+async fn an_object_deleted_by_hand_during_the_wait_is_reported_as_gone() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let controller = format!("{}-ingress-nginx-controller", f.release());
+    let mark = audit::mark();
+    let install = f
+        .command(
+            "install",
+            &[
+                "--set",
+                "ingress-nginx.controller.service.type=LoadBalancer",
+                "--timeout",
+                "10s",
+            ],
+        )
+        .start();
+    let only_it = format!("metadata.name%3D{controller}");
+    eventually(
+        "skyctl to watch the Service",
+        Duration::from_secs(120),
+        || async {
+            let watches = mark.skyctl_watches(&f.ns.name);
+            watches
+                .iter()
+                .any(|w| w.uri.contains("/services") && w.uri.contains(&only_it))
+                .then_some(())
+        },
+    )
+    .await;
+    let deleted = cluster::kubectl(["delete", "service", &controller, "-n", &f.ns.name]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    support::skyctl::Outcome::from(install.wait_with_output().unwrap())
+        .code(1)
+        .stderr_has("timed out after 10s")
+        .stderr_has(&format!(
+            "Service {}/{controller}: does not exist",
+            f.ns.name
+        ));
+    f.run("uninstall", &["--delete-data"]).success();
+}
+
 #[tokio::test]
 async fn dry_run_with_diff_shows_the_change_and_persists_nothing() {
     let _serial = cluster::exclusive().await;
