@@ -5,6 +5,8 @@
 pub mod admission_certificate;
 pub mod api_errors;
 pub mod helm_handover;
+#[cfg(test)]
+pub mod in_memory_api;
 pub mod kept_secrets;
 pub mod live_render;
 pub mod lock;

@@ -462,3 +462,6 @@ async fn apply_prune_wait(
         },
     ))
 }
+
+#[cfg(test)]
+mod tests;

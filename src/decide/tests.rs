@@ -1,5 +1,5 @@
-//! Every branch of the rollout decisions, and whole sequences of them run against records in
-//! memory and a simulated cluster.
+//! Every branch of the rollout decisions, each against a simulated observation of the cluster.
+//! Whole sequences, carried out by the real executor, are in `cluster::rollout`'s tests.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::manifest::Manifest;
-use crate::release::storage::{MemoryStorage, ReleaseStorage};
 
 fn release() -> Release {
     Release {
@@ -95,39 +94,6 @@ impl Cluster {
     }
 }
 
-/// Carries a decision out against the simulated cluster and the records in memory, as
-/// `cluster::rollout` does against the real ones.
-async fn carry_out(
-    cluster: &mut Cluster,
-    storage: &MemoryStorage,
-    plan: &Plan,
-    operation: Operation,
-    decision: Decision,
-) -> Option<u32> {
-    let Decision::Rollout(rollout) = decision else {
-        return None;
-    };
-    cluster.namespace_exists = true;
-    for record in &rollout.interrupted {
-        storage.update(record).await.unwrap();
-    }
-    let manifests: Vec<&Manifest> = plan.manifests().collect();
-    storage.create(&rollout.record, &manifests).await.unwrap();
-    for manifest in plan.manifests() {
-        cluster.put(manifest);
-    }
-    for id in &rollout.prune {
-        cluster.live.remove(id);
-    }
-    let now = History::new(storage.list().await.unwrap());
-    let done = deployed(&rollout.record, operation, None);
-    let finished = finish(&now, &done, 10);
-    for record in &finished.update {
-        storage.update(record).await.unwrap();
-    }
-    Some(rollout.record.revision)
-}
-
 /// `decide` for the test release against the simulated cluster.
 fn decide_on(
     cluster: &Cluster,
@@ -148,18 +114,6 @@ fn decide_on(
         CHART,
         options,
     )
-}
-
-async fn history(storage: &MemoryStorage) -> History {
-    History::new(storage.list().await.unwrap())
-}
-
-fn statuses(history: &History) -> Vec<(u32, &'static str)> {
-    history
-        .records
-        .iter()
-        .map(|r| (r.revision, r.status.as_str()))
-        .collect()
 }
 
 /// Values the user gave, rendered over no defaults.
@@ -509,168 +463,6 @@ fn adopt_takes_over_its_helm_releases_objects_and_unmarked_ones_but_never_anothe
     }
 }
 
-#[tokio::test]
-async fn install_upgrade_rollback_and_uninstall_in_sequence() {
-    let storage = MemoryStorage::default();
-    let mut cluster = Cluster {
-        namespace_exists: true,
-        ..Cluster::default()
-    };
-    let v1 = vec![
-        manifest("ConfigMap", "config", "1"),
-        manifest("IngressClass", "nginx", "1"),
-    ];
-
-    // Install.
-    let plan = plan_of(v1.clone(), &history(&storage).await, false);
-    let decision = decide(
-        &release(),
-        Operation::Install,
-        &history(&storage).await,
-        &plan,
-        &cluster.observe(),
-        &given(json!({"a": 1})),
-        CHART,
-        options(),
-    )
-    .unwrap();
-    assert_eq!(
-        carry_out(&mut cluster, &storage, &plan, Operation::Install, decision).await,
-        Some(1)
-    );
-    assert_eq!(statuses(&history(&storage).await), [(1, "deployed")]);
-
-    // The same upgrade again: a no-op, no new revision.
-    let h = history(&storage).await;
-    let plan = plan_of(v1.clone(), &h, false);
-    let upgrade = Operation::Upgrade { install: false };
-    assert_eq!(
-        decide_on(&cluster, &h, &plan, upgrade, &json!({"a": 1}), options()).unwrap(),
-        Decision::Unchanged { revision: 1 }
-    );
-    // Other values are a change even when the objects are the same.
-    assert!(matches!(
-        decide_on(&cluster, &h, &plan, upgrade, &json!({"a": 2}), options()).unwrap(),
-        Decision::Rollout(_)
-    ));
-
-    // An upgrade that stops rendering the IngressClass prunes it.
-    let v2 = vec![manifest("ConfigMap", "config", "2")];
-    let plan = plan_of(v2.clone(), &h, false);
-    let Decision::Rollout(rollout) =
-        decide_on(&cluster, &h, &plan, upgrade, &json!({"a": 2}), options()).unwrap()
-    else {
-        panic!("a change rolls out")
-    };
-    assert_eq!(rollout.count(Change::Update), 1);
-    assert_eq!(rollout.prune, [v1[1].id.clone()]);
-    assert_eq!(rollout.record.status, ReleaseStatus::PendingUpgrade);
-    carry_out(
-        &mut cluster,
-        &storage,
-        &plan,
-        upgrade,
-        Decision::Rollout(rollout),
-    )
-    .await;
-    assert_eq!(
-        statuses(&history(&storage).await),
-        [(1, "superseded"), (2, "deployed")]
-    );
-
-    // Rollback to 1 brings the IngressClass back as revision 3.
-    let h = history(&storage).await;
-    assert_eq!(h.previous().map(|r| r.revision), Some(1));
-    let plan = plan_of(v1.clone(), &h, false);
-    let rollback = Operation::Rollback { to: 1 };
-    let decision = decide_on(&cluster, &h, &plan, rollback, &json!({"a": 1}), options()).unwrap();
-    assert_eq!(
-        carry_out(&mut cluster, &storage, &plan, rollback, decision).await,
-        Some(3)
-    );
-    let h = history(&storage).await;
-    assert_eq!(
-        statuses(&h),
-        [(1, "superseded"), (2, "superseded"), (3, "deployed")]
-    );
-    assert_eq!(h.deployed().unwrap().description, "Rollback to 1 complete");
-
-    // Uninstall deletes all of it.
-    let decided = teardown(&release(), &h, &cluster.observe(), false);
-    assert_eq!(decided.delete.len(), 2);
-    assert!(decided.keep.is_empty());
-}
-
-#[tokio::test]
-async fn prune_and_uninstall_leave_objects_that_are_not_the_releases_any_more() {
-    // Release sky installs an IngressClass, then stops rendering it; another release makes its
-    // own IngressClass of that name, and a person makes a ConfigMap reusing a pruned name.
-    let storage = MemoryStorage::default();
-    let mut cluster = Cluster {
-        namespace_exists: true,
-        ..Cluster::default()
-    };
-    let class = manifest("IngressClass", "nginx", "1");
-    let config = manifest("ConfigMap", "extra", "1");
-    let h = History::default();
-    let plan = plan_of(vec![class.clone(), config.clone()], &h, false);
-    let decision = decide_on(
-        &cluster,
-        &h,
-        &plan,
-        Operation::Install,
-        &json!({}),
-        options(),
-    )
-    .unwrap();
-    carry_out(&mut cluster, &storage, &plan, Operation::Install, decision).await;
-    let h = history(&storage).await;
-    let plan = plan_of(vec![], &h, false);
-    let upgrade = Operation::Upgrade { install: false };
-    let decision = decide_on(
-        &cluster,
-        &h,
-        &plan,
-        upgrade,
-        &json!({"off": true}),
-        options(),
-    )
-    .unwrap();
-    carry_out(&mut cluster, &storage, &plan, upgrade, decision).await;
-    assert!(cluster.live.is_empty());
-
-    let other = Release {
-        name: "b".into(),
-        namespace: "team-b".into(),
-    };
-    cluster.put(&plan::stamp(class.clone(), &other));
-    cluster.put(&config); // made by hand: no release annotations
-
-    let h = history(&storage).await;
-    let decided = teardown(&release(), &h, &cluster.observe(), false);
-    assert!(decided.delete.is_empty(), "{decided:?}");
-    let kept: Vec<&ObjectRef> = decided.keep.iter().map(|(id, _)| id).collect();
-    assert_eq!(kept, [&class.id, &config.id]);
-
-    // An object annotated as the release's but made again since is not the one it applied.
-    let mut replaced = Cluster {
-        namespace_exists: true,
-        ..Cluster::default()
-    };
-    let mut h = History::new(vec![record(
-        1,
-        ReleaseStatus::Deployed,
-        vec![config.id.clone()],
-    )]);
-    h.records[0]
-        .uids
-        .insert(config.id.to_string(), "uid-original".into());
-    replaced.put(&plan::stamp(config.clone(), &release()));
-    let decided = teardown(&release(), &h, &replaced.observe(), false);
-    assert!(decided.delete.is_empty());
-    assert!(matches!(decided.keep[0].1, Keep::Replaced { .. }));
-}
-
 #[test]
 fn a_data_volume_is_retained_unless_data_may_be_deleted() {
     let mut cluster = Cluster {
@@ -1001,62 +793,4 @@ fn a_description_given_by_the_user_replaces_the_default_one() {
         assert_eq!(done.description, expected, "{status:?} {operation:?}");
         assert_eq!(done.status, ReleaseStatus::Deployed);
     }
-}
-
-#[tokio::test]
-async fn an_object_the_chart_marked_keep_is_never_pruned_even_once_its_mark_is_removed() {
-    let storage = MemoryStorage::default();
-    let mut cluster = Cluster {
-        namespace_exists: true,
-        ..Cluster::default()
-    };
-    let mut shared = manifest("ConfigMap", "shared", "1");
-    shared.object["metadata"]["annotations"] = json!({"helm.sh/resource-policy": "keep"});
-    let shared_id = shared.id.clone();
-    let config = manifest("ConfigMap", "config", "1");
-
-    // Install: the chart renders the shared object, and the revision records it as kept.
-    let plan = plan_of(
-        vec![config.clone(), shared],
-        &history(&storage).await,
-        false,
-    );
-    let decision = decide_on(
-        &cluster,
-        &history(&storage).await,
-        &plan,
-        Operation::Install,
-        &json!({}),
-        options(),
-    )
-    .unwrap();
-    carry_out(&mut cluster, &storage, &plan, Operation::Install, decision).await;
-    let records = history(&storage).await;
-    assert!(records.marked_keep(&shared_id));
-
-    // Someone takes the mark off the live object by hand.
-    let live = cluster.live.get_mut(&shared_id).unwrap();
-    live.metadata
-        .annotations
-        .as_mut()
-        .unwrap()
-        .remove("helm.sh/resource-policy");
-
-    // The chart no longer renders it (it exists now): nothing to do, nothing pruned.
-    let plan = plan_of(vec![config], &records, false);
-    let decision = decide_on(
-        &cluster,
-        &records,
-        &plan,
-        Operation::Upgrade { install: false },
-        &json!({}),
-        options(),
-    )
-    .unwrap();
-    assert_eq!(decision, Decision::Unchanged { revision: 1 });
-
-    // Nor does uninstall delete it.
-    let teardown = teardown(&release(), &records, &cluster.observe(), true);
-    assert!(!teardown.delete.contains(&shared_id));
-    assert_eq!(teardown.keep, [(shared_id, Keep::Policy)]);
 }
