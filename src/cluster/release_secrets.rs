@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::object_manager::delete_in_namespace;
 use crate::manifest::{self, Manifest};
+use crate::plan::managed_by_selector;
 use crate::release::storage::without_secret_data;
 use crate::release::{ReleaseRecord, ReleaseStorage};
 
@@ -67,15 +68,42 @@ pub async fn every_release(
 /// The records among the Secrets that `selector` (and skyctl's own label) chooses.
 async fn records(api: &Api<Secret>, selector: &str) -> anyhow::Result<Vec<ReleaseRecord>> {
     let params = ListParams::default()
-        .labels(&format!("{selector},app.kubernetes.io/managed-by=skyctl"))
+        .labels(&format!("{selector},{}", managed_by_selector()))
         .fields(&format!("type={SECRET_TYPE}"));
-    let secrets = api.list(&params).await?;
+    decode_records(api.list(&params).await?.items.iter())
+}
+
+fn decode_records<'a>(
+    secrets: impl Iterator<Item = &'a Secret>,
+) -> anyhow::Result<Vec<ReleaseRecord>> {
     secrets
-        .items
-        .into_iter()
         .filter(|secret| secret.type_.as_deref() == Some(SECRET_TYPE))
-        .map(|secret| decode_record(&secret))
+        .map(decode_record)
         .collect()
+}
+
+/// Every Secret skyctl manages in `namespace`, data included: the releases' records, their
+/// own Secrets, the credentials and OAuth clients it stores. One list, where uninstall made
+/// one for the records, one for the release's Secrets, one for the credentials and a read of
+/// the OAuth client.
+pub async fn managed_in(client: &kube::Client, namespace: &str) -> anyhow::Result<Vec<Secret>> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let listed = api
+        .list(&ListParams::default().labels(&managed_by_selector()))
+        .await?;
+    Ok(listed.items)
+}
+
+/// The records of `release` among the Secrets of its namespace.
+pub fn records_among(secrets: &[Secret], release: &str) -> anyhow::Result<Vec<ReleaseRecord>> {
+    decode_records(secrets.iter().filter(|secret| {
+        secret
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(LABEL_RELEASE))
+            .is_some_and(|name| name == release)
+    }))
 }
 
 impl ReleaseStorage for SecretStorage {

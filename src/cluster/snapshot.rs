@@ -131,6 +131,34 @@ impl Snapshot {
     where
         K: kube::Resource<DynamicType = ()> + serde::Serialize,
     {
+        self.record_listed(namespace, items, wanted, true)
+    }
+
+    /// Keeps each of `wanted` that a list of kind `K` in one scope holds. A list chosen by a
+    /// label does not show what lacks the label, so an object it does not hold is left to be
+    /// read by name.
+    pub fn record_found<K>(
+        &self,
+        namespace: Option<&str>,
+        items: &[K],
+        wanted: &[&ObjectRef],
+    ) -> anyhow::Result<()>
+    where
+        K: kube::Resource<DynamicType = ()> + serde::Serialize,
+    {
+        self.record_listed(namespace, items, wanted, false)
+    }
+
+    fn record_listed<K>(
+        &self,
+        namespace: Option<&str>,
+        items: &[K],
+        wanted: &[&ObjectRef],
+        complete: bool,
+    ) -> anyhow::Result<()>
+    where
+        K: kube::Resource<DynamicType = ()> + serde::Serialize,
+    {
         let (api_version, kind) = (K::api_version(&()), K::kind(&()));
         for id in wanted.iter().filter(|id| {
             id.api_version == api_version && id.kind == kind && id.namespace.as_deref() == namespace
@@ -149,7 +177,9 @@ impl Snapshot {
                     anyhow::Ok(object)
                 })
                 .transpose()?;
-            self.record(id, found.as_ref());
+            if found.is_some() || complete {
+                self.record(id, found.as_ref());
+            }
         }
         Ok(())
     }

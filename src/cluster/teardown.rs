@@ -9,10 +9,15 @@
 
 use std::time::Duration;
 
-use super::lock;
+use anyhow::Context;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
 use super::object_manager::{ObjectManager, namespace_ref};
 use super::snapshot::Snapshot;
 use super::wait;
+use super::{lock, release_secrets};
+use crate::credentials::{self, Stored};
 use crate::decide;
 use crate::error::invalid_input;
 use crate::interrupt_point::{self, Point};
@@ -126,6 +131,45 @@ pub enum Outcome {
         /// Objects that appeared in the namespace during the uninstall, which kept it.
         newcomers: Vec<ObjectRef>,
     },
+}
+
+/// What uninstall reads of the release's namespace before anything else: every Secret skyctl
+/// manages there, in one list. It holds the release's records, its own Secrets (kept in the
+/// snapshot, so that [`run`] does not read them again), the stored credentials and the OAuth
+/// client.
+pub struct Surveyed {
+    pub history: History,
+    secrets: Vec<Secret>,
+}
+
+impl Surveyed {
+    /// A Secret skyctl manages in the namespace, by name, as it was before the uninstall.
+    pub fn secret(&self, name: &str) -> Option<&ObjectMeta> {
+        self.secrets
+            .iter()
+            .map(|secret| &secret.metadata)
+            .find(|meta| meta.name.as_deref() == Some(name))
+    }
+
+    /// The credentials stored in the namespace, which outlive the release.
+    pub fn credentials(&self) -> Vec<Stored> {
+        credentials::stored_among(self.secrets.iter().map(|secret| &secret.metadata))
+    }
+}
+
+pub async fn survey(
+    client: &kube::Client,
+    snapshot: &Snapshot,
+    release: &Release,
+) -> anyhow::Result<Surveyed> {
+    let secrets = release_secrets::managed_in(client, &release.namespace)
+        .await
+        .with_context(|| format!("cannot read the records of release {}", release.name))?;
+    let history = History::new(release_secrets::records_among(&secrets, &release.name)?);
+    let objects = history.every_object();
+    let wanted: Vec<&ObjectRef> = objects.iter().collect();
+    snapshot.record_found(Some(&release.namespace), &secrets, &wanted)?;
+    Ok(Surveyed { history, secrets })
 }
 
 /// Uninstalls; what the run read before (`snapshot`) is not read again.

@@ -5,8 +5,9 @@ use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::shared_classes;
 use crate::cluster::snapshot::Snapshot;
 use crate::cluster::teardown::{self, NamespacePlan, Outcome};
+use crate::credentials::Stored;
 use crate::decide::Teardown;
-use crate::guide::{credential_secrets, oauth_client};
+use crate::guide::oauth_client;
 use crate::release::Release;
 use crate::shared_controller;
 use crate::ui::LiveProgress;
@@ -14,7 +15,9 @@ use crate::ui::LiveProgress;
 pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
-    let history = super::history(&client, &release).await?;
+    let snapshot = Snapshot::default();
+    let surveyed = teardown::survey(&client, &snapshot, &release).await?;
+    let history = &surveyed.history;
     let options = teardown::Options {
         delete_data: args.delete_data,
         delete_namespace: args.delete_namespace,
@@ -26,12 +29,11 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         keep_history: args.keep_history,
     };
     let manager = ObjectManager::new(&client);
-    let snapshot = Snapshot::default();
     shared_controller_check(
         &manager,
         &snapshot,
         &release,
-        &history,
+        history,
         args.remove_shared_controller,
     )
     .await?;
@@ -49,7 +51,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
         &snapshot,
         &storage,
         &release,
-        &history,
+        history,
         &options,
         &mut progress,
     )
@@ -127,8 +129,13 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
             // The OAuth client is the release's own login, not the namespace's credentials: it
             // goes with the release rather than leave its secret behind.
             if !namespace_deleted
-                && let Some(secret) =
-                    oauth_client::remove(&client, &release.namespace, &release.name).await?
+                && let Some(secret) = oauth_client::remove_found(
+                    &client,
+                    &release.namespace,
+                    &release.name,
+                    surveyed.secret(&oauth_client::secret_name(&release.name)),
+                )
+                .await?
             {
                 eprintln!("deleted Secret {secret}: the release's OAuth client");
             }
@@ -157,7 +164,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                 );
             }
             if args.delete_data && !namespace_deleted {
-                tell_kept_credentials(&client, &release).await?;
+                tell_kept_credentials(&release, &surveyed.credentials());
             }
             if !namespace_deleted {
                 helm_history(&client, &release, args.delete_helm_history).await?;
@@ -235,9 +242,8 @@ async fn helm_history(
 /// `--delete-data` deletes the release's data; credentials stored with `creds add` belong to
 /// the namespace, not the release (another release may use them), so they are kept, and the
 /// user who meant to delete everything learns which remain and how they go.
-async fn tell_kept_credentials(client: &kube::Client, release: &Release) -> anyhow::Result<()> {
-    let stored = credential_secrets::list(client, &release.namespace).await?;
-    for s in &stored {
+fn tell_kept_credentials(release: &Release, stored: &[Stored]) {
+    for s in stored {
         eprintln!(
             "kept credential Secret {}/{}: credentials belong to the namespace, not the release. \
              Remove them with `skyctl creds remove {} -n {}`",
@@ -247,12 +253,8 @@ async fn tell_kept_credentials(client: &kube::Client, release: &Release) -> anyh
             release.namespace
         );
     }
-    Ok(())
 }
 
-/// The releases that route through this release's controller lose their endpoint with it: the
-/// uninstall is refused (exit 2) naming them, unless `--remove-shared-controller` says so, and
-/// then they are named as a warning. A cluster whose Ingresses cannot be listed is said so.
 async fn shared_controller_check(
     manager: &ObjectManager,
     snapshot: &Snapshot,

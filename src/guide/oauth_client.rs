@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::Api;
 
 use crate::cluster::kept_secrets::{self, StoreOutcome};
@@ -54,15 +55,29 @@ pub async fn remove(
     namespace: &str,
     release: &str,
 ) -> anyhow::Result<Option<String>> {
-    let name = secret_name(release);
     let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
-    let Some(found) = api.get_metadata_opt(&name).await? else {
+    let found = api.get_metadata_opt(&secret_name(release)).await?;
+    remove_found(
+        kube,
+        namespace,
+        release,
+        found.as_ref().map(|f| &f.metadata),
+    )
+    .await
+}
+
+/// [`remove`], given the Secret's metadata as the run read it (`None`: absent).
+pub async fn remove_found(
+    kube: &kube::Client,
+    namespace: &str,
+    release: &str,
+    found: Option<&ObjectMeta>,
+) -> anyhow::Result<Option<String>> {
+    let Some(found) = found.filter(|found| is_ours(found.labels.as_ref(), release)) else {
         return Ok(None);
     };
-    if !is_ours(found.metadata.labels.as_ref(), release) {
-        return Ok(None);
-    }
-    let deleted = kept_secrets::delete_secret(kube, namespace, &name, found.metadata.uid).await?;
+    let name = secret_name(release);
+    let deleted = kept_secrets::delete_secret(kube, namespace, &name, found.uid.clone()).await?;
     Ok(deleted.then_some(name))
 }
 
