@@ -89,9 +89,10 @@ pub struct Rejected(pub Vec<String>);
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Deleted {
     pub deleted: Vec<ObjectRef>,
-    /// Of those, the ones the API server has not removed yet (a finalizer holds them): the
-    /// others are gone already, and nothing need wait for them.
-    pub pending: Vec<ObjectRef>,
+    /// Of those, the ones the API server has not removed yet (a finalizer holds them), as its
+    /// answer to the delete had them: the others are gone already, and nothing need wait for
+    /// them.
+    pub pending: BTreeMap<ObjectRef, DynamicObject>,
     /// Objects left alone because they are not the release's (any more), and why.
     pub kept: Vec<(ObjectRef, Keep)>,
 }
@@ -137,9 +138,14 @@ impl ObjectManager {
     /// pause and noticed a change only at the next one. A watch the API server ends (its own
     /// timeout, a version too old) starts again from a fresh read; an object absent and not
     /// settled is read again after a pause.
+    ///
+    /// `seen` is the object as this run last had it from the API server (the answer to its
+    /// apply or delete, or its read): then the first read is not made, and the watch starts
+    /// from that version, so no change since is missed.
     pub async fn follow(
         &self,
         id: &ObjectRef,
+        mut seen: Option<DynamicObject>,
         mut settled: impl AsyncFnMut(Option<&DynamicObject>) -> anyhow::Result<bool>,
     ) -> anyhow::Result<()> {
         let api = self.api(id).await?;
@@ -151,7 +157,10 @@ impl ObjectManager {
         };
         let mut pauses = Pauses::default();
         loop {
-            let found = read().await?;
+            let found = match seen.take() {
+                Some(object) => Some(object),
+                None => read().await?,
+            };
             if settled(found.as_ref()).await? {
                 return Ok(());
             }
@@ -493,11 +502,11 @@ impl ObjectManager {
                     // there yet.
                     Ok(answer) => {
                         report.deleted.push(id.clone());
-                        if answer
+                        if let Some(held) = answer
                             .left()
-                            .is_some_and(|object| object.metadata.deletion_timestamp.is_some())
+                            .filter(|object| object.metadata.deletion_timestamp.is_some())
                         {
-                            report.pending.push(id.clone());
+                            report.pending.insert(id.clone(), held);
                         }
                     }
                     Err(kube::Error::Api(status)) if status.is_not_found() => {}

@@ -392,6 +392,8 @@ async fn apply_prune_wait(
         dry_run: false,
     };
     let mut uids = prepared.live_uids.clone();
+    // What the wait starts from: each object as its apply answered, or as the decision read it.
+    let mut seen: wait::Seen = prepared.live.clone();
     for phase in &prepared.plan.phases {
         lock.ensure_held()?;
         let todo: Vec<(&Manifest, Change)> = phase
@@ -415,9 +417,10 @@ async fn apply_prune_wait(
         .await;
         for ((manifest, change), result) in todo.iter().zip(results) {
             let applied = result.map_err(|err: ApplyError| anyhow::Error::new(err))?;
-            if let Some(uid) = applied.metadata.uid {
-                uids.insert(manifest.id.to_string(), uid);
+            if let Some(uid) = &applied.metadata.uid {
+                uids.insert(manifest.id.to_string(), uid.clone());
             }
+            seen.insert(manifest.id.clone(), applied);
             progress.println(&format!("  {} {change}", manifest.id));
         }
         if !todo.is_empty() {
@@ -446,7 +449,7 @@ async fn apply_prune_wait(
         let ids: Vec<ObjectRef> = prepared.plan.manifests().map(|m| m.id.clone()).collect();
         // A wait can be long: a lock lost meanwhile ends it, not the timeout.
         tokio::select! {
-            ready = wait::until_ready(manager, &ids, timeout, progress) => ready?,
+            ready = wait::until_ready(manager, &ids, &seen, timeout, progress) => ready?,
             lost = lock.lost() => return Err(lost.into()),
         }
     }

@@ -243,7 +243,8 @@ pub async fn run<S: ReleaseStorage>(
             .delete_owned(&teardown.delete, release, history, &observation.live)
             .await?;
         if let Some(timeout) = options.wait {
-            wait::until_gone(manager, &done.pending, timeout, progress).await?;
+            let pending: Vec<ObjectRef> = done.pending.keys().cloned().collect();
+            wait::until_gone(manager, &pending, &done.pending, timeout, progress).await?;
         }
         interrupt_point::reached(Point::ObjectsDeleted);
         lock.ensure_held()?;
@@ -290,6 +291,7 @@ pub async fn run<S: ReleaseStorage>(
         wait::until_gone(
             manager,
             &[namespace_ref(&release.namespace)],
+            &wait::Seen::new(),
             timeout,
             progress,
         )

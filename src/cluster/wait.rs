@@ -51,12 +51,14 @@ fn describe(unready: &[Unready]) -> String {
 pub async fn until_ready(
     manager: &ObjectManager,
     objects: &[ObjectRef],
+    seen: &Seen,
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
     let left = each_until(
         manager,
         objects,
+        seen,
         timeout,
         progress,
         "ready",
@@ -93,12 +95,14 @@ pub async fn until_ready(
 pub async fn until_gone(
     manager: &ObjectManager,
     objects: &[ObjectRef],
+    seen: &Seen,
     timeout: Duration,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
     let left = each_until(
         manager,
         objects,
+        seen,
         timeout,
         progress,
         "deleted",
@@ -119,6 +123,10 @@ pub async fn until_gone(
     Err(WaitTimeout { timeout, unready }.into())
 }
 
+/// Objects as this run last had them from the API server (answers to its applies and deletes,
+/// or its reads): a wait starts from them instead of reading them again. One not in it is read.
+pub type Seen = BTreeMap<ObjectRef, DynamicObject>;
+
 /// How often the pending objects and their reasons are shown anew while they are followed.
 const SHOW_EVERY: Duration = Duration::from_millis(500);
 
@@ -129,6 +137,7 @@ const SHOW_EVERY: Duration = Duration::from_millis(500);
 async fn each_until<'a>(
     manager: &ObjectManager,
     objects: &'a [ObjectRef],
+    seen: &Seen,
     timeout: Duration,
     progress: &mut dyn Progress,
     done_word: &str,
@@ -143,7 +152,7 @@ async fn each_until<'a>(
             let (reasons, looked, pending) = (&reasons, &looked, &pending);
             async move {
                 let result = manager
-                    .follow(id, async |live| {
+                    .follow(id, seen.get(id).cloned(), async |live| {
                         let why = pending(id, live).await?;
                         let done = why.is_none();
                         if let Some(why) = why {

@@ -481,10 +481,68 @@ async fn the_wait_follows_each_object_until_its_controller_reports_it_ready() {
     let (executed, ()) = tokio::join!(run.carry_out(&prepared), controller);
     assert_eq!(executed.unwrap().revision, 1);
     assert_eq!(statuses(&storage).await, [(1, ReleaseStatus::Deployed)]);
-    // Read once and watched: not polled.
-    let reads = api.served()[prepared_with..]
+    // Followed from its apply's answer: watched, neither polled nor read again.
+    let after: Vec<String> = api.served()[prepared_with..]
         .iter()
-        .filter(|s| s.method == http::Method::GET && s.uri.contains("/deployments/server"))
-        .count();
-    assert_eq!(reads, 1);
+        .filter(|s| s.uri.contains("/deployments"))
+        .map(|s| format!("{} {}", s.method, s.uri))
+        .collect();
+    assert!(
+        matches!(after.as_slice(), [apply, watch]
+            if apply.starts_with("PATCH") && watch.contains("watch=true")),
+        "{after:#?}"
+    );
+}
+
+#[tokio::test]
+async fn uninstall_waits_for_what_a_finalizer_holds_from_its_deletes_answer() {
+    let api = cluster();
+    let storage = MemoryStorage::default();
+    let mut held = config_map("held", "1");
+    held.object["metadata"]["finalizers"] = json!(["skyctl.io/test-hold"]);
+    Run::new(&api, &storage, Operation::Install)
+        .roll(vec![held.clone()])
+        .await
+        .unwrap();
+    let installed_with = api.served().len();
+    let finalizer = async {
+        // The finalizer's controller lets go once the uninstall watches the object.
+        while !api.served()[installed_with..]
+            .iter()
+            .any(|s| s.uri.contains("watch=true"))
+        {
+            tokio::task::yield_now().await;
+        }
+        let configs: kube::Api<DynamicObject> = kube::Api::namespaced_with(
+            api.client(),
+            "team",
+            &crate::known_kinds::known("v1", "ConfigMap").unwrap().api,
+        );
+        configs
+            .patch(
+                "held",
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(json!({"metadata": {"finalizers": null}})),
+            )
+            .await
+            .unwrap();
+    };
+    let (outcome, ()) = tokio::join!(uninstall(&api, &storage), finalizer);
+    assert!(matches!(outcome, teardown::Outcome::Uninstalled { .. }));
+    assert!(api.get(&held.id).is_none());
+    let after: Vec<String> = api.served()[installed_with..]
+        .iter()
+        .filter(|s| s.uri.contains("/configmaps"))
+        .map(|s| format!("{} {}", s.method, s.uri))
+        .collect();
+    let deleted = after
+        .iter()
+        .position(|s| s.starts_with("DELETE"))
+        .expect("deleted");
+    assert!(
+        after[deleted + 1..]
+            .iter()
+            .all(|s| !s.starts_with("GET") || s.contains("watch=true")),
+        "after the delete, only the watch: {after:#?}"
+    );
 }
