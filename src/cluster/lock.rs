@@ -57,6 +57,12 @@ pub enum LockError {
         renewed: i64,
         expires_in: i64,
     },
+    /// Nothing can be made in a namespace being deleted, the lock neither.
+    #[error(
+        "namespace {namespace} is being deleted: nothing can be made in it, the release's lock \
+         neither"
+    )]
+    NamespaceTerminating { namespace: String },
     #[error(transparent)]
     Cluster(#[from] anyhow::Error),
 }
@@ -206,6 +212,11 @@ pub async fn acquire(
             Err(kube::Error::Api(status)) if status.is_already_exists() || status.is_conflict() => {
                 continue;
             }
+            Err(kube::Error::Api(status)) if is_namespace_terminating(&status) => {
+                return Err(LockError::NamespaceTerminating {
+                    namespace: namespace.to_owned(),
+                });
+            }
             Err(err) => {
                 return Err(anyhow::Error::new(err)
                     .context("cannot take the release lock")
@@ -217,6 +228,15 @@ pub async fn acquire(
         anyhow::anyhow!("the lock of release {release} changes hands too fast to take; try again")
             .into(),
     )
+}
+
+/// The API server's refusal of anything new in a namespace being deleted.
+fn is_namespace_terminating(status: &kube::core::Status) -> bool {
+    status.code == 403
+        && status
+            .details
+            .as_ref()
+            .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"))
 }
 
 /// Who holds a lease that has not expired, since when (seconds), when it last renewed, and

@@ -190,44 +190,42 @@ pub async fn run<S: ReleaseStorage>(
         live: snapshot.observe(manager, &history.every_object()).await?,
     };
     let teardown = decide::teardown(release, history, &observation, options.delete_data);
-    let terminating = snapshot
-        .read(manager, &namespace_ref(&release.namespace))
-        .await?
-        .is_some_and(|ns| ns.metadata.deletion_timestamp.is_some());
-    if terminating && !options.dry_run {
-        // Nothing can be made in a namespace being deleted, a lock neither, and what is in it
-        // goes with it, records included (an uninstall stopped after asking, or kubectl). What
-        // the release owns outside it would then have no record left to find it by: it goes now.
-        let done = manager
-            .delete_owned(&teardown.delete, release, history, &observation.live)
-            .await?;
-        let mut kept = teardown.keep;
-        kept.extend(done.kept);
-        return Ok(Outcome::Uninstalled {
-            deleted: done.deleted,
-            kept,
-            retained: teardown.retain,
-            namespace_deleted: true,
-            namespace_was_going: true,
-            newcomers: Vec::new(),
-        });
+    // With --delete-namespace the namespace is read anyway: one being deleted already (a
+    // stopped uninstall asked for it) is known before its residents are weighed.
+    if options.delete_namespace
+        && !options.dry_run
+        && snapshot
+            .read(manager, &namespace_ref(&release.namespace))
+            .await?
+            .is_some_and(|ns| ns.metadata.deletion_timestamp.is_some())
+    {
+        return in_terminating_namespace(manager, release, history, teardown, &observation).await;
     }
     let (namespace, residents) =
-        namespace_plan(manager, release, history, &teardown, options).await?;
+        namespace_plan(manager, snapshot, release, history, &teardown, options).await?;
     if options.dry_run {
         return Ok(Outcome::WouldUninstall {
             teardown,
             namespace,
         });
     }
-    let lock = lock::acquire(
+    // A namespace being deleted refuses the lock: that refusal is how a run learns of it, with
+    // no read of the namespace before.
+    let lock = match lock::acquire(
         manager.client(),
         &release.namespace,
         &release.name,
         "uninstall",
         options.force_unlock,
     )
-    .await?;
+    .await
+    {
+        Err(lock::LockError::NamespaceTerminating { .. }) => {
+            return in_terminating_namespace(manager, release, history, teardown, &observation)
+                .await;
+        }
+        lock => lock?,
+    };
     interrupt_point::reached(Point::LockTaken);
     let result = async {
         storage
@@ -309,10 +307,36 @@ pub async fn run<S: ReleaseStorage>(
     })
 }
 
+/// Uninstall in a namespace being deleted (a stopped uninstall asked for it, or kubectl):
+/// nothing can be made there, a lock neither, and what is in it goes with it, records included.
+/// What the release owns outside it would then have no record left to find it by: it goes now.
+async fn in_terminating_namespace(
+    manager: &ObjectManager,
+    release: &Release,
+    history: &History,
+    teardown: decide::Teardown,
+    observation: &decide::Observation,
+) -> anyhow::Result<Outcome> {
+    let done = manager
+        .delete_owned(&teardown.delete, release, history, &observation.live)
+        .await?;
+    let mut kept = teardown.keep;
+    kept.extend(done.kept);
+    Ok(Outcome::Uninstalled {
+        deleted: done.deleted,
+        kept,
+        retained: teardown.retain,
+        namespace_deleted: true,
+        namespace_was_going: true,
+        newcomers: Vec::new(),
+    })
+}
+
 /// Whether the namespace goes, read before anything is written; with the residents it was
 /// decided on. Refuses when it holds what is not the release's and was not named to go.
 async fn namespace_plan(
     manager: &ObjectManager,
+    snapshot: &Snapshot,
     release: &Release,
     history: &History,
     teardown: &decide::Teardown,
@@ -334,7 +358,10 @@ async fn namespace_plan(
         }
         return Ok((NamespacePlan::NotCreatedBySkyctl, Vec::new()));
     }
-    let Some(live) = manager.get(&namespace_ref(&release.namespace)).await? else {
+    let Some(live) = snapshot
+        .read(manager, &namespace_ref(&release.namespace))
+        .await?
+    else {
         return Ok((NamespacePlan::Stays, Vec::new()));
     };
     let residents = manager.residents(&release.namespace).await?;
