@@ -97,6 +97,17 @@ pub struct Deleted {
     pub kept: Vec<(ObjectRef, Keep)>,
 }
 
+/// What became of one object [`ObjectManager::delete_owned`] was to delete.
+enum Deletion {
+    /// It was gone already.
+    Gone,
+    /// Deleted; `held` is the API server's answer while a finalizer still holds it.
+    Deleted {
+        held: Option<Box<DynamicObject>>,
+    },
+    Kept(Keep),
+}
+
 pub struct ObjectManager {
     client: kube::Client,
 }
@@ -461,11 +472,12 @@ impl ObjectManager {
         }
     }
 
-    /// Deletes each of `ids` that is still the release's. Each is judged as `read` found it
-    /// (read now if it holds none) and deleted only if it is still that very object, unchanged:
-    /// its UID and resourceVersion are the delete's preconditions, so no second read is needed
-    /// before a delete. An object changed since (a controller's status update, a person's
-    /// edit) is read again and judged anew; one replaced by another of its name is kept.
+    /// Deletes each of `ids` that is still the release's, in their order kind by kind, the
+    /// objects of one kind at once (as Helm does). Each is judged as `read` found it (read now
+    /// if it holds none) and deleted only if it is still that very object, unchanged: its UID
+    /// and resourceVersion are the delete's preconditions, so no second read is needed before
+    /// a delete. An object changed since (a controller's status update, a person's edit) is
+    /// read again and judged anew; one replaced by another of its name is kept.
     pub async fn delete_owned(
         &self,
         ids: &[ObjectRef],
@@ -473,67 +485,87 @@ impl ObjectManager {
         history: &History,
         read: &BTreeMap<ObjectRef, DynamicObject>,
     ) -> anyhow::Result<Deleted> {
-        /// Changes between a read and the delete that are tolerated before giving up.
-        const CHANGES: usize = 5;
         let mut report = Deleted::default();
-        for id in ids {
-            let mut live = match read.get(id) {
-                Some(object) => Some(object.clone()),
-                None => self.get(id).await?,
-            };
-            let mut changes = 0;
-            while let Some(object) = live.take() {
-                if let Err(keep) =
-                    ownership::may_delete(&object.metadata, release, history.recorded_uid(id))
-                {
-                    report.kept.push((id.clone(), keep));
-                    break;
-                }
-                let params = DeleteParams {
-                    preconditions: Some(Preconditions {
-                        uid: object.metadata.uid.clone(),
-                        resource_version: object.metadata.resource_version.clone(),
-                    }),
-                    ..DeleteParams::background()
-                };
-                match self.api(id).await?.delete(&id.name, &params).await {
-                    // The API server answers with the object, marked with a deletion time while
-                    // a finalizer still holds it, or with a Status: only the held ones are
-                    // there yet.
-                    Ok(answer) => {
+        for kind in ids.chunk_by(|a, b| a.api_version == b.api_version && a.kind == b.kind) {
+            let outcomes = join_all(
+                kind.iter()
+                    .map(|id| self.delete_if_owned(id, release, history, read.get(id))),
+            )
+            .await;
+            for (id, outcome) in kind.iter().zip(outcomes) {
+                match outcome? {
+                    Deletion::Gone => {}
+                    Deletion::Deleted { held } => {
                         report.deleted.push(id.clone());
-                        if let Some(held) = answer
-                            .left()
-                            .filter(|object| object.metadata.deletion_timestamp.is_some())
-                        {
-                            report.pending.insert(id.clone(), held);
+                        if let Some(held) = held {
+                            report.pending.insert(id.clone(), *held);
                         }
                     }
-                    Err(kube::Error::Api(status)) if status.is_not_found() => {}
-                    Err(kube::Error::Api(status)) if status.is_conflict() && changes < CHANGES => {
-                        changes += 1;
-                        let now = self.get(id).await?;
-                        match now {
-                            Some(now) if now.metadata.uid != object.metadata.uid => {
-                                report.kept.push((
-                                    id.clone(),
-                                    Keep::Replaced {
-                                        recorded: object.metadata.uid.clone().unwrap_or_default(),
-                                        live: now.metadata.uid.unwrap_or_default(),
-                                    },
-                                ));
-                            }
-                            now => live = now,
-                        }
-                    }
-                    Err(err) => {
-                        return Err(anyhow::anyhow!(api_message(&err))
-                            .context(format!("cannot delete {id}")));
-                    }
+                    Deletion::Kept(keep) => report.kept.push((id.clone(), keep)),
                 }
             }
         }
         Ok(report)
+    }
+
+    async fn delete_if_owned(
+        &self,
+        id: &ObjectRef,
+        release: &Release,
+        history: &History,
+        read: Option<&DynamicObject>,
+    ) -> anyhow::Result<Deletion> {
+        /// Changes between a read and the delete that are tolerated before giving up.
+        const CHANGES: usize = 5;
+        let mut live = match read {
+            Some(object) => Some(object.clone()),
+            None => self.get(id).await?,
+        };
+        let mut changes = 0;
+        while let Some(object) = live.take() {
+            if let Err(keep) =
+                ownership::may_delete(&object.metadata, release, history.recorded_uid(id))
+            {
+                return Ok(Deletion::Kept(keep));
+            }
+            let params = DeleteParams {
+                preconditions: Some(Preconditions {
+                    uid: object.metadata.uid.clone(),
+                    resource_version: object.metadata.resource_version.clone(),
+                }),
+                ..DeleteParams::background()
+            };
+            match self.api(id).await?.delete(&id.name, &params).await {
+                // The API server answers with the object, marked with a deletion time while a
+                // finalizer still holds it, or with a Status: only the held ones are there yet.
+                Ok(answer) => {
+                    let held = answer
+                        .left()
+                        .filter(|object| object.metadata.deletion_timestamp.is_some())
+                        .map(Box::new);
+                    return Ok(Deletion::Deleted { held });
+                }
+                Err(kube::Error::Api(status)) if status.is_not_found() => {}
+                Err(kube::Error::Api(status)) if status.is_conflict() && changes < CHANGES => {
+                    changes += 1;
+                    match self.get(id).await? {
+                        Some(now) if now.metadata.uid != object.metadata.uid => {
+                            return Ok(Deletion::Kept(Keep::Replaced {
+                                recorded: object.metadata.uid.clone().unwrap_or_default(),
+                                live: now.metadata.uid.unwrap_or_default(),
+                            }));
+                        }
+                        now => live = now,
+                    }
+                }
+                Err(err) => {
+                    return Err(
+                        anyhow::anyhow!(api_message(&err)).context(format!("cannot delete {id}"))
+                    );
+                }
+            }
+        }
+        Ok(Deletion::Gone)
     }
 
     /// Whether the namespace exists (one GET).
