@@ -156,15 +156,7 @@ impl InMemoryApi {
         self.state()
             .objects
             .values()
-            .map(|object| ObjectRef {
-                api_version: text(object, "/apiVersion").into(),
-                kind: text(object, "/kind").into(),
-                namespace: object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                name: text(object, "/metadata/name").into(),
-            })
+            .map(id_of)
             .filter(|id| !(id.kind == "Namespace" && id.name == "default"))
             .collect()
     }
@@ -1002,8 +994,8 @@ impl Selector {
     }
 }
 
-fn key_of(object: &Value) -> Key {
-    key_of_ref(&ObjectRef {
+fn id_of(object: &Value) -> ObjectRef {
+    ObjectRef {
         api_version: text(object, "/apiVersion").into(),
         kind: text(object, "/kind").into(),
         namespace: object
@@ -1011,7 +1003,11 @@ fn key_of(object: &Value) -> Key {
             .and_then(Value::as_str)
             .map(str::to_owned),
         name: text(object, "/metadata/name").into(),
-    })
+    }
+}
+
+fn key_of(object: &Value) -> Key {
+    key_of_ref(&id_of(object))
 }
 
 fn key_of_ref(id: &ObjectRef) -> Key {

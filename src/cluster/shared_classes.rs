@@ -6,7 +6,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::api::{Api, ListParams};
 
 use super::object_manager::ObjectManager;
-use super::snapshot::Snapshot;
+use super::snapshot::{Listed, Snapshot};
 use crate::manifest::ObjectRef;
 use crate::ownership::{self, Owner};
 use crate::release::{History, Release};
@@ -62,7 +62,7 @@ pub async fn read(
             .collect();
         let every_object = history.every_object();
         let wanted: Vec<&ObjectRef> = every_object.iter().collect();
-        snapshot.record_list(Some(&release.namespace), &own, &wanted)?;
+        snapshot.record_list(Listed::Everything, Some(&release.namespace), &own, &wanted)?;
     }
     Ok(Some(Sharing { classes, ingresses }))
 }

@@ -19,6 +19,15 @@ use serde::de::DeserializeOwned;
 use super::object_manager::{ObjectManager, namespace_ref};
 use crate::manifest::ObjectRef;
 
+/// What a list holds of its kind in its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Every object: one it lacks is absent.
+    Everything,
+    /// Those a label chose: one it lacks may exist without the label, to be read by name.
+    Labelled,
+}
+
 #[derive(Default)]
 pub struct Snapshot {
     inner: Mutex<Inner>,
@@ -120,41 +129,15 @@ impl Snapshot {
         Ok(live)
     }
 
-    /// Keeps what a complete list of kind `K` in one scope (`namespace`, or the cluster) says
-    /// of each of `wanted` of that kind and scope: the object listed, or its absence.
+    /// Keeps what a list of kind `K` in one scope (`namespace`, or the cluster) says of each
+    /// of `wanted` of that kind and scope: the object listed, or, for a list of everything
+    /// there, its absence.
     pub fn record_list<K>(
         &self,
+        listed: Listed,
         namespace: Option<&str>,
         items: &[K],
         wanted: &[&ObjectRef],
-    ) -> anyhow::Result<()>
-    where
-        K: kube::Resource<DynamicType = ()> + serde::Serialize,
-    {
-        self.record_listed(namespace, items, wanted, true)
-    }
-
-    /// Keeps each of `wanted` that a list of kind `K` in one scope holds. A list chosen by a
-    /// label does not show what lacks the label, so an object it does not hold is left to be
-    /// read by name.
-    pub fn record_found<K>(
-        &self,
-        namespace: Option<&str>,
-        items: &[K],
-        wanted: &[&ObjectRef],
-    ) -> anyhow::Result<()>
-    where
-        K: kube::Resource<DynamicType = ()> + serde::Serialize,
-    {
-        self.record_listed(namespace, items, wanted, false)
-    }
-
-    fn record_listed<K>(
-        &self,
-        namespace: Option<&str>,
-        items: &[K],
-        wanted: &[&ObjectRef],
-        complete: bool,
     ) -> anyhow::Result<()>
     where
         K: kube::Resource<DynamicType = ()> + serde::Serialize,
@@ -177,7 +160,7 @@ impl Snapshot {
                     anyhow::Ok(object)
                 })
                 .transpose()?;
-            if found.is_some() || complete {
+            if found.is_some() || listed == Listed::Everything {
                 self.record(id, found.as_ref());
             }
         }
@@ -285,8 +268,9 @@ mod tests {
         };
         snapshot
             .record_list(
+                Listed::Everything,
                 Some("ns"),
-                &[listed],
+                std::slice::from_ref(&listed),
                 &[&id("a"), &id("b"), &other_namespace],
             )
             .unwrap();
@@ -297,5 +281,17 @@ mod tests {
             snapshot.recorded(&other_namespace).is_none(),
             "not in the list's scope"
         );
+        // A list a label chose tells of what it holds, not of what it lacks.
+        let labelled = Snapshot::default();
+        labelled
+            .record_list(
+                Listed::Labelled,
+                Some("ns"),
+                &[listed],
+                &[&id("a"), &id("b")],
+            )
+            .unwrap();
+        assert!(labelled.recorded(&id("a")).unwrap().is_some());
+        assert!(labelled.recorded(&id("b")).is_none());
     }
 }

@@ -22,7 +22,7 @@ use crate::preflight::facts::{NodePortRange, node_port_range_in};
 use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
 use super::object_manager::{ObjectManager, api_message, namespace_ref};
-use super::snapshot::Snapshot;
+use super::snapshot::{Listed, Snapshot};
 use crate::manifest::ObjectRef;
 
 /// How many reviews are in flight at once: enough to hide the round trips, few enough not to
@@ -49,10 +49,10 @@ pub async fn survey(
         .git_version;
     let rendered: Vec<&ObjectRef> = intent.manifests.iter().map(|m| &m.id).collect();
     if let Ok(classes) = &ingress_classes {
-        snapshot.record_list(None, classes, &rendered)?;
+        snapshot.record_list(Listed::Everything, None, classes, &rendered)?;
     }
     if let Ok(accounts) = &service_accounts {
-        snapshot.record_list(Some(namespace), accounts, &rendered)?;
+        snapshot.record_list(Listed::Everything, Some(namespace), accounts, &rendered)?;
     }
     let (namespace_state, access, live, nodes, quotas, secrets, helm_maps) = tokio::join!(
         namespace_state(client, namespace, snapshot),

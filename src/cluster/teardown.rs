@@ -13,8 +13,8 @@ use anyhow::Context;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::object_manager::{ObjectManager, namespace_ref};
-use super::snapshot::Snapshot;
+use super::object_manager::{Deleted, ObjectManager, namespace_ref};
+use super::snapshot::{Listed, Snapshot};
 use super::wait;
 use super::{lock, release_secrets};
 use crate::credentials::{self, Stored};
@@ -168,7 +168,12 @@ pub async fn survey(
     let history = History::new(release_secrets::records_among(&secrets, &release.name)?);
     let objects = history.every_object();
     let wanted: Vec<&ObjectRef> = objects.iter().collect();
-    snapshot.record_found(Some(&release.namespace), &secrets, &wanted)?;
+    snapshot.record_list(
+        Listed::Labelled,
+        Some(&release.namespace),
+        &secrets,
+        &wanted,
+    )?;
     Ok(Surveyed { history, secrets })
 }
 
@@ -297,16 +302,32 @@ pub async fn run<S: ReleaseStorage>(
         )
         .await?;
     }
+    Ok(uninstalled(
+        teardown,
+        done,
+        namespace_deleted,
+        false,
+        newcomers,
+    ))
+}
+
+fn uninstalled(
+    teardown: decide::Teardown,
+    done: Deleted,
+    namespace_deleted: bool,
+    namespace_was_going: bool,
+    newcomers: Vec<ObjectRef>,
+) -> Outcome {
     let mut kept = teardown.keep;
     kept.extend(done.kept);
-    Ok(Outcome::Uninstalled {
+    Outcome::Uninstalled {
         deleted: done.deleted,
         kept,
         retained: teardown.retain,
         namespace_deleted,
-        namespace_was_going: false,
+        namespace_was_going,
         newcomers,
-    })
+    }
 }
 
 /// Uninstall in a namespace being deleted (a stopped uninstall asked for it, or kubectl):
@@ -322,16 +343,7 @@ async fn in_terminating_namespace(
     let done = manager
         .delete_owned(&teardown.delete, release, history, &observation.live)
         .await?;
-    let mut kept = teardown.keep;
-    kept.extend(done.kept);
-    Ok(Outcome::Uninstalled {
-        deleted: done.deleted,
-        kept,
-        retained: teardown.retain,
-        namespace_deleted: true,
-        namespace_was_going: true,
-        newcomers: Vec::new(),
-    })
+    Ok(uninstalled(teardown, done, true, true, Vec::new()))
 }
 
 /// Whether the namespace goes, read before anything is written; with the residents it was
