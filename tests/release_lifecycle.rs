@@ -315,11 +315,25 @@ async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     f.run("install", &[]).success();
+    f.run("upgrade", &["--set", "apiService.skypilotDev=true"])
+        .success();
     let rendered = f.rendered(&[]);
+    let mark = audit::mark();
     f.run("uninstall", &[])
         .success()
         .stderr_has("kept")
         .stderr_has("--delete-data");
+    // Both revisions' records go with one request.
+    let records: Vec<_> = mark
+        .skyctl_requests(&f.ns.name)
+        .into_iter()
+        .filter(|r| r.resource == "secrets" && r.verb.starts_with("delete"))
+        .filter(|r| r.uri.contains("skyctl.release.v1") || r.verb == "deletecollection")
+        .collect();
+    assert!(
+        matches!(records.as_slice(), [one] if one.verb == "deletecollection"),
+        "{records:#?}"
+    );
     for manifest in &rendered {
         let gone = f.live(manifest).await.is_none();
         assert_eq!(
@@ -457,6 +471,15 @@ async fn uninstall_by_one_who_may_not_watch_waits_by_reading_again() {
         .success()
         .stderr_has("deleted");
     f.run("status", &[]).code(1).stderr_has("not found");
+    // Nor may it delete a collection: the records go one by one.
+    let requests = mark.skyctl_requests(ns);
+    let refused = requests
+        .iter()
+        .any(|r| r.verb == "deletecollection" && r.code == Some(403));
+    let one_by_one = requests
+        .iter()
+        .any(|r| r.verb == "delete" && r.uri.contains("skyctl.release.v1"));
+    assert!(refused && one_by_one, "{requests:#?}");
 }
 
 #[tokio::test]

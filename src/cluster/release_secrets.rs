@@ -12,7 +12,7 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 use super::object_manager::delete_in_namespace;
@@ -67,10 +67,14 @@ pub async fn every_release(
 
 /// The records among the Secrets that `selector` (and skyctl's own label) chooses.
 async fn records(api: &Api<Secret>, selector: &str) -> anyhow::Result<Vec<ReleaseRecord>> {
-    let params = ListParams::default()
+    decode_records(api.list(&record_selection(selector)).await?.items.iter())
+}
+
+/// skyctl's records among the Secrets that `selector` chooses.
+fn record_selection(selector: &str) -> ListParams {
+    ListParams::default()
         .labels(&format!("{selector},{}", managed_by_selector()))
-        .fields(&format!("type={SECRET_TYPE}"));
-    decode_records(api.list(&params).await?.items.iter())
+        .fields(&format!("type={SECRET_TYPE}"))
 }
 
 fn decode_records<'a>(
@@ -106,12 +110,22 @@ pub fn records_among(secrets: &[Secret], release: &str) -> anyhow::Result<Vec<Re
     }))
 }
 
+impl SecretStorage {
+    /// The release's records.
+    fn selection(&self) -> ListParams {
+        record_selection(&format!("{LABEL_RELEASE}={}", self.release))
+    }
+}
+
 impl ReleaseStorage for SecretStorage {
     /// One list request.
     async fn list(&self) -> anyhow::Result<Vec<ReleaseRecord>> {
-        records(&self.api, &format!("{LABEL_RELEASE}={}", self.release))
+        let listed = self
+            .api
+            .list(&self.selection())
             .await
-            .with_context(|| format!("cannot read the records of release {}", self.release))
+            .with_context(|| format!("cannot read the records of release {}", self.release))?;
+        decode_records(listed.items.iter())
     }
 
     async fn create(&self, record: &ReleaseRecord, manifests: &[&Manifest]) -> anyhow::Result<()> {
@@ -181,6 +195,27 @@ impl ReleaseStorage for SecretStorage {
             .await
             .with_context(|| format!("cannot delete the record of revision {}", record.revision))?;
         Ok(())
+    }
+
+    /// One request for every revision: the records `list` reads, chosen by the same
+    /// selectors. The release's lock keeps other runs from adding one meanwhile. Whoever may
+    /// delete Secrets but not a collection of them has each deleted in turn.
+    async fn delete_all(&self, records: &[ReleaseRecord]) -> anyhow::Result<()> {
+        match self
+            .api
+            .delete_collection(&DeleteParams::default(), &self.selection())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                for record in records {
+                    self.delete(record).await?;
+                }
+                Ok(())
+            }
+            Err(err) => Err(anyhow::Error::new(err))
+                .with_context(|| format!("cannot delete the records of release {}", self.release)),
+        }
     }
 }
 

@@ -276,9 +276,7 @@ pub async fn run<S: ReleaseStorage>(
                 })
                 .await?;
         } else if !namespace_deleted {
-            for record in &history.records {
-                storage.delete(record).await?;
-            }
+            storage.delete_all(&history.records).await?;
         }
         anyhow::Ok((done, namespace_deleted, newcomers))
     }

@@ -23,6 +23,13 @@ pub trait ReleaseStorage {
     async fn manifests(&self, record: &ReleaseRecord) -> anyhow::Result<Vec<Manifest>>;
     /// Forgets a revision; forgetting one that is gone already is no error.
     async fn delete(&self, record: &ReleaseRecord) -> anyhow::Result<()>;
+    /// Forgets the release: every revision of it, `records` being those the caller read.
+    async fn delete_all(&self, records: &[ReleaseRecord]) -> anyhow::Result<()> {
+        for record in records {
+            self.delete(record).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A Secret with its data left out; any other object unchanged. What a stored manifest holds.
