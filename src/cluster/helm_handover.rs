@@ -350,56 +350,65 @@ async fn retire_records(
     Ok(())
 }
 
-/// The records of Helm's history `adopt --keep-helm-history` kept for `release`, as
-/// `Kind/name`: they outlive the release, and while they exist `helm install` of its name
-/// fails ("cannot re-use a name that is still in use").
-pub async fn kept_history(client: &kube::Client, release: &Release) -> anyhow::Result<Vec<String>> {
-    let params = ListParams::default().labels(&format!("{ADOPTED_LABEL}={}", release.name));
-    let secrets = Api::<Secret>::namespaced(client.clone(), &release.namespace)
-        .list_metadata(&params)
-        .await?;
-    let maps = Api::<ConfigMap>::namespaced(client.clone(), &release.namespace)
-        .list_metadata(&params)
-        .await?;
-    Ok(secrets
-        .items
-        .iter()
-        .map(|s| format!("Secret/{}", s.metadata.name.as_deref().unwrap_or_default()))
-        .chain(maps.items.iter().map(|m| {
-            format!(
-                "ConfigMap/{}",
-                m.metadata.name.as_deref().unwrap_or_default()
-            )
-        }))
-        .collect())
+/// The records of Helm's history `adopt --keep-helm-history` kept for a release: they outlive
+/// the release, and while they exist `helm install` of its name fails ("cannot re-use a name
+/// that is still in use").
+#[derive(Debug, Default)]
+pub struct KeptHistory {
+    secrets: Vec<ObjectMeta>,
+    maps: Vec<ObjectMeta>,
 }
 
-/// Deletes the history [`kept_history`] finds, each with its uid as a precondition.
+impl KeptHistory {
+    /// Each record as `Kind/name`.
+    pub fn names(&self) -> Vec<String> {
+        let named = |kind: &str, meta: &ObjectMeta| {
+            format!("{kind}/{}", meta.name.as_deref().unwrap_or_default())
+        };
+        self.secrets
+            .iter()
+            .map(|m| named("Secret", m))
+            .chain(self.maps.iter().map(|m| named("ConfigMap", m)))
+            .collect()
+    }
+}
+
+/// Reads the records [`KeptHistory`] holds (metadata only).
+pub async fn kept_history(client: &kube::Client, release: &Release) -> anyhow::Result<KeptHistory> {
+    let params = ListParams::default().labels(&format!("{ADOPTED_LABEL}={}", release.name));
+    let secrets = Api::<Secret>::namespaced(client.clone(), &release.namespace);
+    let maps = Api::<ConfigMap>::namespaced(client.clone(), &release.namespace);
+    let (secrets, maps) =
+        futures::try_join!(secrets.list_metadata(&params), maps.list_metadata(&params))?;
+    Ok(KeptHistory {
+        secrets: secrets.items.into_iter().map(|i| i.metadata).collect(),
+        maps: maps.items.into_iter().map(|i| i.metadata).collect(),
+    })
+}
+
+/// Deletes the records `kept` holds, each with its uid as a precondition.
 pub async fn delete_kept_history(
     client: &kube::Client,
     release: &Release,
+    kept: &KeptHistory,
 ) -> anyhow::Result<usize> {
-    let params = ListParams::default().labels(&format!("{ADOPTED_LABEL}={}", release.name));
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &release.namespace);
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &release.namespace);
-    let precondition = |uid: Option<String>| DeleteParams {
+    let precondition = |meta: &ObjectMeta| DeleteParams {
         preconditions: Some(Preconditions {
-            uid,
+            uid: meta.uid.clone(),
             resource_version: None,
         }),
         ..DeleteParams::default()
     };
     let mut deleted = 0;
-    for found in secrets.list_metadata(&params).await?.items {
-        let name = found.metadata.name.unwrap_or_default();
-        deleted += usize::from(
-            delete_if_present(&secrets, &name, &precondition(found.metadata.uid)).await?,
-        );
+    for meta in &kept.secrets {
+        let name = meta.name.as_deref().unwrap_or_default();
+        deleted += usize::from(delete_if_present(&secrets, name, &precondition(meta)).await?);
     }
-    for found in maps.list_metadata(&params).await?.items {
-        let name = found.metadata.name.unwrap_or_default();
-        deleted +=
-            usize::from(delete_if_present(&maps, &name, &precondition(found.metadata.uid)).await?);
+    for meta in &kept.maps {
+        let name = meta.name.as_deref().unwrap_or_default();
+        deleted += usize::from(delete_if_present(&maps, name, &precondition(meta)).await?);
     }
     Ok(deleted)
 }

@@ -13,6 +13,7 @@ use anyhow::Context;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::helm_handover::{self, KeptHistory};
 use super::object_manager::{Deleted, ObjectManager, namespace_ref};
 use super::snapshot::{Listed, Snapshot};
 use super::wait;
@@ -134,12 +135,14 @@ pub enum Outcome {
 }
 
 /// What uninstall reads of the release's namespace before anything else: every Secret skyctl
-/// manages there, in one list. It holds the release's records, its own Secrets (kept in the
+/// manages there, in one list, and the Helm history adopt kept. It holds the release's records, its own Secrets (kept in the
 /// snapshot, so that [`run`] does not read them again), the stored credentials and the OAuth
 /// client.
 pub struct Surveyed {
     pub history: History,
     secrets: Vec<Secret>,
+    /// Helm's history of the release that adopt kept, which outlives it.
+    pub helm_history: KeptHistory,
 }
 
 impl Surveyed {
@@ -162,9 +165,20 @@ pub async fn survey(
     snapshot: &Snapshot,
     release: &Release,
 ) -> anyhow::Result<Surveyed> {
-    let secrets = release_secrets::managed_in(client, &release.namespace)
-        .await
-        .with_context(|| format!("cannot read the records of release {}", release.name))?;
+    // Helm's history that adopt kept is read now, beside the records, and not after the
+    // uninstall's writes, when a list waits for the API server's cache to catch up with them.
+    let (secrets, helm_history) = futures::join!(
+        release_secrets::managed_in(client, &release.namespace),
+        helm_handover::kept_history(client, release)
+    );
+    let secrets =
+        secrets.with_context(|| format!("cannot read the records of release {}", release.name))?;
+    let helm_history = helm_history.with_context(|| {
+        format!(
+            "cannot read the Helm history adopt kept for release {}",
+            release.name
+        )
+    })?;
     let history = History::new(release_secrets::records_among(&secrets, &release.name)?);
     let objects = history.every_object();
     let wanted: Vec<&ObjectRef> = objects.iter().collect();
@@ -174,7 +188,11 @@ pub async fn survey(
         &secrets,
         &wanted,
     )?;
-    Ok(Surveyed { history, secrets })
+    Ok(Surveyed {
+        history,
+        secrets,
+        helm_history,
+    })
 }
 
 /// Uninstalls; what the run read before (`snapshot`) is not read again.

@@ -1,5 +1,5 @@
 use crate::cli::{ClusterArgs, UninstallArgs};
-use crate::cluster::helm_handover;
+use crate::cluster::helm_handover::{self, KeptHistory};
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::release_secrets::SecretStorage;
 use crate::cluster::shared_classes;
@@ -90,7 +90,7 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                     history.records.len()
                 );
             }
-            let kept = helm_handover::kept_history(&client, &release).await?;
+            let kept = surveyed.helm_history.names();
             if !kept.is_empty() {
                 let verb = if args.delete_helm_history {
                     "delete"
@@ -167,7 +167,13 @@ pub async fn run(cluster: &ClusterArgs, args: UninstallArgs) -> anyhow::Result<(
                 tell_kept_credentials(&release, &surveyed.credentials());
             }
             if !namespace_deleted {
-                helm_history(&client, &release, args.delete_helm_history).await?;
+                helm_history(
+                    &client,
+                    &release,
+                    &surveyed.helm_history,
+                    args.delete_helm_history,
+                )
+                .await?;
             }
         }
     }
@@ -214,16 +220,17 @@ fn report_dry_run(release: &Release, teardown: &Teardown, namespace: &NamespaceP
 async fn helm_history(
     client: &kube::Client,
     release: &Release,
+    history: &KeptHistory,
     delete: bool,
 ) -> anyhow::Result<()> {
     if delete {
-        let deleted = helm_handover::delete_kept_history(client, release).await?;
+        let deleted = helm_handover::delete_kept_history(client, release, history).await?;
         if deleted > 0 {
             eprintln!("deleted Helm's history of the release, kept by adopt: {deleted} record(s)");
         }
         return Ok(());
     }
-    let kept = helm_handover::kept_history(client, release).await?;
+    let kept = history.names();
     if !kept.is_empty() {
         eprintln!(
             "kept Helm's history of the release, which adopt --keep-helm-history kept: {}. While \
