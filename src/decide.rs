@@ -651,33 +651,19 @@ pub struct Teardown {
     pub retain: Vec<ObjectRef>,
 }
 
-/// What an uninstall must read to decide: every object any revision listed, but those the
-/// chart marked to outlive the release, which it leaves whatever their state.
-pub fn teardown_reads(history: &History) -> Vec<ObjectRef> {
-    history
-        .every_object()
-        .into_iter()
-        .filter(|id| !history.marked_keep(id))
-        .collect()
-}
-
 /// Decides an uninstall: every object any revision listed, as far as it is still the
-/// release's. `observation.live` holds those of [`teardown_reads`] that exist.
+/// release's. `observation.live` holds those that exist.
 pub fn teardown(
     release: &Release,
     history: &History,
     observation: &Observation,
     delete_data: bool,
 ) -> Teardown {
-    let (marked, listed): (Vec<ObjectRef>, Vec<ObjectRef>) = history
+    let (data, rest): (Vec<ObjectRef>, Vec<ObjectRef>) = history
         .every_object()
         .into_iter()
-        .partition(|id| history.marked_keep(id));
-    let (data, rest): (Vec<ObjectRef>, Vec<ObjectRef>) = listed
-        .into_iter()
         .partition(|id| plan::holds_data(id) && !delete_data);
-    let (delete, mut keep) = prunable(release, history, &rest, observation);
-    keep.extend(marked.into_iter().map(|id| (id, Keep::Policy)));
+    let (delete, keep) = prunable(release, history, &rest, observation);
     let retain = data
         .into_iter()
         .filter(|id| observation.live.contains_key(id))

@@ -210,9 +210,7 @@ pub async fn run<S: ReleaseStorage>(
     };
     let observation = decide::Observation {
         namespace_exists: true,
-        live: snapshot
-            .observe(manager, &decide::teardown_reads(history))
-            .await?,
+        live: snapshot.observe(manager, &history.every_object()).await?,
     };
     let teardown = decide::teardown(release, history, &observation, options.delete_data);
     // With --delete-namespace the namespace is read anyway: one being deleted already (a

@@ -794,27 +794,3 @@ fn a_description_given_by_the_user_replaces_the_default_one() {
         assert_eq!(done.status, ReleaseStatus::Deployed);
     }
 }
-
-// What the chart marked to outlive the release (0.13.0's skypilot-system namespace) is left
-// whatever its state, so uninstall does not read it.
-#[test]
-fn uninstall_leaves_what_the_chart_marked_keep_without_reading_it() {
-    let shared = manifest("ConfigMap", "shared", "1");
-    let config = manifest("ConfigMap", "config", "1");
-    let mut marked = record(
-        1,
-        ReleaseStatus::Deployed,
-        vec![shared.id.clone(), config.id.clone()],
-    );
-    marked.keep.insert(shared.id.to_string());
-    let h = History::new(vec![marked]);
-    assert_eq!(teardown_reads(&h), std::slice::from_ref(&config.id));
-    let mut cluster = Cluster {
-        namespace_exists: true,
-        ..Cluster::default()
-    };
-    cluster.put(&plan::stamp(config.clone(), &release()));
-    let decided = teardown(&release(), &h, &cluster.observe(), false);
-    assert_eq!(decided.delete, [config.id]);
-    assert_eq!(decided.keep, [(shared.id, Keep::Policy)]);
-}
