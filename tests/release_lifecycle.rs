@@ -364,6 +364,35 @@ async fn uninstall_removes_everything_but_the_data_volume_and_a_second_one_finds
     }
 }
 
+// Uninstall reads the records before it takes the lock; a run that held the lock first may
+// record a revision meanwhile. Deleting the records must take only those read, so that the
+// release, and what only the newer revision made, are still found.
+#[tokio::test]
+async fn deleting_the_records_takes_only_the_revisions_read() {
+    use skyctl::cluster::release_secrets::SecretStorage;
+    use skyctl::release::ReleaseStorage;
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    f.run("install", &["--no-wait"]).success();
+    let client = cluster::client().await;
+    let storage = SecretStorage::new(&client, &f.ns.name, f.release());
+    let read = storage.list().await.unwrap();
+    f.run(
+        "upgrade",
+        &["--no-wait", "--set", "apiService.skypilotDev=true"],
+    )
+    .success();
+    storage.delete_all(&read).await.unwrap();
+    let left: Vec<u32> = storage
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.revision)
+        .collect();
+    assert_eq!(left, [2], "revision 2 was recorded after the read");
+}
+
 // Uninstall waited for what a finalizer holds by reading it again after each of a growing
 // series of pauses, and saw it go only at the next read. It now reads it once and watches it,
 // and ends as soon as the finalizer lets go.

@@ -25,6 +25,7 @@ use crate::release::{ReleaseRecord, ReleaseStorage};
 pub const SECRET_TYPE: &str = "skyctl.io/release.v1";
 const LABEL_RELEASE: &str = "skyctl.io/release";
 const LABEL_STATUS: &str = "skyctl.io/status";
+const LABEL_REVISION: &str = "skyctl.io/revision";
 const KEY_RECORD: &str = "release.json";
 const KEY_MANIFEST: &str = "manifest.yaml.gz";
 
@@ -197,13 +198,25 @@ impl ReleaseStorage for SecretStorage {
         Ok(())
     }
 
-    /// One request for every revision: the records `list` reads, chosen by the same
-    /// selectors. The release's lock keeps other runs from adding one meanwhile. Whoever may
-    /// delete Secrets but not a collection of them has each deleted in turn.
+    /// One request for every revision read: the records `list` reads, chosen by the same
+    /// selectors and by the revisions of `records`. A revision recorded after the caller read
+    /// the records (a run that held the lock before it) stays, and with it the release, so
+    /// that the objects only it made are still found. Whoever may delete Secrets but not a
+    /// collection of them has each deleted in turn.
     async fn delete_all(&self, records: &[ReleaseRecord]) -> anyhow::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let revisions: Vec<String> = records.iter().map(|r| r.revision.to_string()).collect();
+        let mut read = self.selection();
+        read.label_selector = Some(format!(
+            "{},{LABEL_REVISION} in ({})",
+            read.label_selector.unwrap_or_default(),
+            revisions.join(",")
+        ));
         match self
             .api
-            .delete_collection(&DeleteParams::default(), &self.selection())
+            .delete_collection(&DeleteParams::default(), &read)
             .await
         {
             Ok(_) => Ok(()),
@@ -223,7 +236,7 @@ fn labels(record: &ReleaseRecord) -> Value {
     json!({
         LABEL_RELEASE: record.name,
         LABEL_STATUS: record.status.as_str(),
-        "skyctl.io/revision": record.revision.to_string(),
+        LABEL_REVISION: record.revision.to_string(),
         "app.kubernetes.io/managed-by": "skyctl",
     })
 }
