@@ -794,3 +794,25 @@ fn a_description_given_by_the_user_replaces_the_default_one() {
         assert_eq!(done.status, ReleaseStatus::Deployed);
     }
 }
+
+// A claim marked keep (by the chart, or by the user's storage annotations) is still data: kept
+// as data without --delete-data, so that --delete-namespace weighs it as data and nothing
+// --also-delete names takes it.
+#[test]
+fn a_claim_marked_keep_is_retained_as_data() {
+    let claim = plan::stamp(manifest("PersistentVolumeClaim", "state", "1"), &release());
+    let mut cluster = Cluster {
+        namespace_exists: true,
+        ..Cluster::default()
+    };
+    cluster.put(&claim);
+    let mut marked = record(1, ReleaseStatus::Deployed, vec![claim.id.clone()]);
+    marked.keep.insert(claim.id.to_string());
+    let h = History::new(vec![marked]);
+    let decided = teardown(&release(), &h, &cluster.observe(), false);
+    assert_eq!(decided.retain, std::slice::from_ref(&claim.id));
+    assert!(
+        decided.delete.is_empty() && decided.keep.is_empty(),
+        "{decided:?}"
+    );
+}
