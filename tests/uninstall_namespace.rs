@@ -328,11 +328,28 @@ async fn uninstall_killed_at_any_point_finishes_when_run_again() {
 // A namespace being deleted (kubectl, or an uninstall stopped after asking) refuses new
 // objects, the lock too: uninstall failed "cannot take the release lock", and the release's
 // cluster-wide objects, whose records went with the namespace, were left for good.
+//
+// A run stopped there leaves its Lease, held until it expires. The API server refuses the
+// Lease's create in a namespace being deleted before it looks for one that exists, so the
+// held Lease does not stop the next run (which learns of the deletion from that refusal).
 #[tokio::test]
 async fn uninstall_in_a_namespace_being_deleted_removes_what_the_release_has_outside_it() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::new().await;
     f.run("install", &["--no-wait"]).success();
+    let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        k8s_openapi::jiff::Timestamp::now(),
+    );
+    let stopped_run: k8s_openapi::api::coordination::v1::Lease = serde_json::from_value(json!({
+        "metadata": {"name": format!("skyctl-lock-{}", f.release())},
+        "spec": {"holderIdentity": "someone@elsewhere (pid 1, skyctl uninstall)",
+                 "leaseDurationSeconds": 60, "acquireTime": now, "renewTime": now}
+    }))
+    .unwrap();
+    Api::namespaced(f.ns.client.clone(), &f.ns.name)
+        .create(&PostParams::default(), &stopped_run)
+        .await
+        .unwrap();
     // A finalizer holds the namespace in its deletion, as a slow controller would.
     let maps: Api<ConfigMap> = Api::namespaced(f.ns.client.clone(), &f.ns.name);
     let held: ConfigMap = serde_json::from_value(json!({
