@@ -97,6 +97,10 @@ pub struct Deleted {
     pub kept: Vec<(ObjectRef, Keep)>,
 }
 
+/// Deletes of one kind at once: a release has a few objects of a kind, and a bound keeps a
+/// larger one within the API server's fairness limits.
+const DELETES_IN_FLIGHT: usize = 16;
+
 /// What became of one object [`ObjectManager::delete_owned`] was to delete.
 enum Deletion {
     /// It was gone already.
@@ -487,11 +491,11 @@ impl ObjectManager {
     ) -> anyhow::Result<Deleted> {
         let mut report = Deleted::default();
         for kind in ids.chunk_by(|a, b| a.api_version == b.api_version && a.kind == b.kind) {
-            let outcomes = join_all(
-                kind.iter()
-                    .map(|id| self.delete_if_owned(id, release, history, read.get(id))),
-            )
-            .await;
+            let outcomes: Vec<anyhow::Result<Deletion>> = futures::stream::iter(kind)
+                .map(|id| self.delete_if_owned(id, release, history, read.get(id)))
+                .buffered(DELETES_IN_FLIGHT)
+                .collect()
+                .await;
             for (id, outcome) in kind.iter().zip(outcomes) {
                 match outcome? {
                     Deletion::Gone => {}
