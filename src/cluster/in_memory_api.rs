@@ -22,8 +22,11 @@
 //! Left out, and so not to be relied on by a test: a list inside an object is one field (the
 //! real server merges some lists by key), there is no defaulting, validation or admission, no
 //! subresource (a test plays the controller with [`InMemoryApi::set_status`]), no discovery
-//! (skyctl finds the kinds it renders in its own table), and no authorization (a test refuses
-//! writes with [`InMemoryApi::refuse_writes_to`]).
+//! (skyctl finds the kinds it renders in its own table), no authorization (a test refuses
+//! writes with [`InMemoryApi::refuse_writes_to`]), no `deletecollection` (the release records'
+//! `delete_all` is tested on the real API server), no namespace lifecycle (a namespace goes at
+//! once, and creates in one being deleted are not refused), and no watch that expires or
+//! answers 410 Gone.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::convert::Infallible;
