@@ -407,17 +407,9 @@ async fn uninstall_watches_what_a_finalizer_holds_and_ends_when_it_goes() {
     let uninstall = f.command("uninstall", &[]).start();
     let path = format!("/configmaps/{held}");
     let only_it = format!("metadata.name%3D{held}");
-    eventually(
-        "skyctl to watch the held ConfigMap",
-        Duration::from_secs(120),
-        || async {
-            let watches = mark.skyctl_watches(&f.ns.name);
-            watches
-                .iter()
-                .any(|w| w.uri.contains(&only_it))
-                .then_some(())
-        },
-    )
+    mark.until_skyctl_watches(&f.ns.name, "skyctl to watch the held ConfigMap", |w| {
+        w.uri.contains(&only_it)
+    })
     .await;
     f.hold(&held, false);
     support::skyctl::Outcome::from(uninstall.wait_with_output().unwrap())
@@ -656,17 +648,9 @@ async fn an_object_deleted_by_hand_during_the_wait_is_reported_as_gone() {
         )
         .start();
     let only_it = format!("metadata.name%3D{controller}");
-    eventually(
-        "skyctl to watch the Service",
-        Duration::from_secs(120),
-        || async {
-            let watches = mark.skyctl_watches(&f.ns.name);
-            watches
-                .iter()
-                .any(|w| w.uri.contains("/services") && w.uri.contains(&only_it))
-                .then_some(())
-        },
-    )
+    mark.until_skyctl_watches(&f.ns.name, "skyctl to watch the Service", |w| {
+        w.uri.contains("/services") && w.uri.contains(&only_it)
+    })
     .await;
     let deleted = cluster::kubectl(["delete", "service", &controller, "-n", &f.ns.name]);
     assert!(deleted.status.success(), "{deleted:?}");

@@ -80,6 +80,23 @@ impl Mark {
             .collect()
     }
 
+    /// Returns once skyctl opened a watch in `namespace` that `watched` picks, as `what` says;
+    /// fails after two minutes.
+    pub async fn until_skyctl_watches(
+        &self,
+        namespace: &str,
+        what: &str,
+        watched: impl Fn(&Request) -> bool,
+    ) {
+        cluster::eventually(what, std::time::Duration::from_secs(120), || async {
+            self.skyctl_watches(namespace)
+                .iter()
+                .any(&watched)
+                .then_some(())
+        })
+        .await
+    }
+
     fn skyctl_at(&self, stage: &str, namespaces: &[&str]) -> Vec<Request> {
         let mut file = std::fs::File::open(&self.path).expect("the audit log exists");
         file.seek(SeekFrom::Start(self.offset))

@@ -181,6 +181,33 @@ fn objects(api: &InMemoryApi) -> Vec<String> {
     names
 }
 
+/// Edits a ConfigMap of the release's namespace by hand, as `kubectl patch` would.
+async fn edit_config_map(api: &InMemoryApi, name: &str, patch: Value) {
+    let configs: kube::Api<DynamicObject> = kube::Api::namespaced_with(
+        api.client(),
+        "team",
+        &crate::known_kinds::known("v1", "ConfigMap").unwrap().api,
+    );
+    configs
+        .patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(patch),
+        )
+        .await
+        .unwrap();
+}
+
+/// Returns once a request served after the first `since` is a watch.
+async fn until_watched(api: &InMemoryApi, since: usize) {
+    while !api.served()[since..]
+        .iter()
+        .any(|s| s.uri.contains("watch=true"))
+    {
+        tokio::task::yield_now().await;
+    }
+}
+
 fn writes(api: &InMemoryApi) -> Vec<String> {
     api.served()
         .iter()
@@ -352,22 +379,12 @@ async fn an_object_the_chart_marked_keep_is_never_pruned_even_once_its_mark_is_r
     assert!(History::new(storage.list().await.unwrap()).marked_keep(&shared_id));
 
     // Someone takes the mark off the live object by hand.
-    let client = api.client();
-    let configs: kube::Api<DynamicObject> = kube::Api::namespaced_with(
-        client,
-        "team",
-        &crate::known_kinds::known("v1", "ConfigMap").unwrap().api,
-    );
-    configs
-        .patch(
-            "shared",
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(
-                json!({"metadata": {"annotations": {"helm.sh/resource-policy": null}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    edit_config_map(
+        &api,
+        "shared",
+        json!({"metadata": {"annotations": {"helm.sh/resource-policy": null}}}),
+    )
+    .await;
 
     // The chart no longer renders it: nothing to do, nothing pruned.
     let prepared = Run::new(&api, &storage, Operation::Upgrade { install: false })
@@ -461,13 +478,7 @@ async fn the_wait_follows_each_object_until_its_controller_reports_it_ready() {
     let prepared_with = api.served().len();
     let controller = async {
         // The deployment controller reports the rollout once the wait watches it.
-        while !api
-            .served()
-            .iter()
-            .any(|s| s.method == http::Method::GET && s.uri.contains("watch=true"))
-        {
-            tokio::task::yield_now().await;
-        }
+        until_watched(&api, prepared_with).await;
         assert_eq!(
             statuses(&storage).await,
             [(1, ReleaseStatus::PendingInstall)]
@@ -507,25 +518,8 @@ async fn uninstall_waits_for_what_a_finalizer_holds_from_its_deletes_answer() {
     let installed_with = api.served().len();
     let finalizer = async {
         // The finalizer's controller lets go once the uninstall watches the object.
-        while !api.served()[installed_with..]
-            .iter()
-            .any(|s| s.uri.contains("watch=true"))
-        {
-            tokio::task::yield_now().await;
-        }
-        let configs: kube::Api<DynamicObject> = kube::Api::namespaced_with(
-            api.client(),
-            "team",
-            &crate::known_kinds::known("v1", "ConfigMap").unwrap().api,
-        );
-        configs
-            .patch(
-                "held",
-                &kube::api::PatchParams::default(),
-                &kube::api::Patch::Merge(json!({"metadata": {"finalizers": null}})),
-            )
-            .await
-            .unwrap();
+        until_watched(&api, installed_with).await;
+        edit_config_map(&api, "held", json!({"metadata": {"finalizers": null}})).await;
     };
     let (outcome, ()) = tokio::join!(uninstall(&api, &storage), finalizer);
     assert!(matches!(outcome, teardown::Outcome::Uninstalled { .. }));
