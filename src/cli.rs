@@ -163,6 +163,37 @@ pub struct ValuesArgs {
     pub set_file: Vec<String>,
 }
 
+/// The door users reach the API server through (`skyctl.frontDoor`); without these flags, the
+/// values' own, else the release's own ingress-nginx.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FrontDoorArgs {
+    /// Route to the API server through this Gateway the cluster runs, with an HTTPRoute:
+    /// [NAMESPACE/]NAME[:LISTENER] (default namespace: the release's; default listener: every
+    /// one that admits the route). Installs no ingress-nginx; logins are then the API server's
+    /// own (--auth users, oauth, proxy or none)
+    #[arg(long, value_name = "[NS/]NAME[:LISTENER]", value_parser = parse_gateway, help_heading = "Front door")]
+    pub gateway: Option<crate::front_door::GatewayRef>,
+    /// Route to the API server through the cluster's own ingress controller of this
+    /// IngressClass, with a standard Ingress (no ingress-nginx annotations). Installs no
+    /// ingress-nginx; logins are then the API server's own
+    #[arg(long, value_name = "CLASS", value_parser = parse_ingress_class, conflicts_with = "gateway", help_heading = "Front door")]
+    pub ingress_class: Option<String>,
+    /// The host name users reach the API server at (ingress.host), e.g. sky.example.com;
+    /// `*.example.com` for a wildcard
+    #[arg(long, value_name = "HOST", value_parser = parse_hostname, help_heading = "Front door")]
+    pub hostname: Option<String>,
+}
+
+impl From<&FrontDoorArgs> for crate::front_door::Flags {
+    fn from(args: &FrontDoorArgs) -> Self {
+        Self {
+            gateway: args.gateway.clone(),
+            ingress_class: args.ingress_class.clone(),
+            hostname: args.hostname.clone(),
+        }
+    }
+}
+
 /// How install, upgrade and rollback apply and wait. Flags that only mean something for
 /// install and upgrade are in [`DeployArgs`].
 #[derive(Debug, Args, Clone)]
@@ -268,6 +299,8 @@ pub struct DeployArgs {
     pub chart: ChartArg,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub front_door: FrontDoorArgs,
     #[command(flatten)]
     pub auth: WebAuthArgs,
     #[command(flatten)]
@@ -595,6 +628,8 @@ pub struct DoctorArgs {
     pub chart: ChartArg,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub front_door: FrontDoorArgs,
     /// Check as `install --create-namespace` would: the namespace may be missing
     #[arg(long)]
     pub create_namespace: bool,
@@ -613,6 +648,8 @@ pub struct TemplateArgs {
     pub chart: ChartArg,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub front_door: FrontDoorArgs,
     /// Only the objects from this file of the published chart, as Helm names it
     /// (templates/api-deployment.yaml, charts/ingress-nginx/templates/controller-service.yaml;
     /// `*` and `?` match within a name), or this object (KIND/NAME, e.g.
@@ -795,6 +832,20 @@ fn parse_release_name(text: &str) -> Result<String, String> {
 
 fn parse_secret_name(text: &str) -> Result<String, String> {
     kube_names::check(NameKind::Secret, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
+fn parse_gateway(text: &str) -> Result<crate::front_door::GatewayRef, String> {
+    text.parse()
+}
+
+fn parse_ingress_class(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::IngressClass, text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
+fn parse_hostname(text: &str) -> Result<String, String> {
+    kube_names::check(NameKind::Host, text).map_err(|e| e.to_string())?;
     Ok(text.to_owned())
 }
 

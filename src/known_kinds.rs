@@ -41,6 +41,12 @@ const KNOWN: &[(&str, &str, &str, bool)] = &[
     ("apps/v1", "StatefulSet", "statefulsets", true),
     ("batch/v1", "Job", "jobs", true),
     ("coordination.k8s.io/v1", "Lease", "leases", true),
+    (
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        "httproutes",
+        true,
+    ),
     ("networking.k8s.io/v1", "Ingress", "ingresses", true),
     (
         "networking.k8s.io/v1",

@@ -1,4 +1,5 @@
-//! The naming rules for what the user names on the command line: release names and namespaces.
+//! The naming rules for what the user names on the command line: release names, namespaces and
+//! the objects flags point at.
 //!
 //! Both are checked before skyctl reads a kubeconfig, so a typo costs a usage error rather than
 //! a half-applied release or a Secret named after something the API server then rejects.
@@ -21,6 +22,14 @@ pub enum NameKind {
     Namespace,
     /// A Secret: a DNS-1123 subdomain (labels joined by '.') of at most 253 characters.
     Secret,
+    /// A Gateway, a subdomain like a Secret.
+    Gateway,
+    /// A Gateway's listener (its `sectionName`), a subdomain like a Secret.
+    Listener,
+    /// An IngressClass, a subdomain like a Secret.
+    IngressClass,
+    /// A host name an Ingress or HTTPRoute answers: a subdomain, optionally `*.` first.
+    Host,
 }
 
 impl NameKind {
@@ -28,8 +37,17 @@ impl NameKind {
         match self {
             NameKind::Release => RELEASE_NAME_MAX,
             NameKind::Namespace => NAMESPACE_MAX,
-            NameKind::Secret => 253,
+            NameKind::Secret
+            | NameKind::Gateway
+            | NameKind::Listener
+            | NameKind::IngressClass
+            | NameKind::Host => 253,
         }
+    }
+
+    /// Whether names of the kind are subdomains (labels joined by '.'), not single labels.
+    fn subdomain(self) -> bool {
+        !matches!(self, NameKind::Release | NameKind::Namespace)
     }
 }
 
@@ -39,6 +57,10 @@ impl fmt::Display for NameKind {
             NameKind::Release => "release name",
             NameKind::Namespace => "namespace",
             NameKind::Secret => "Secret name",
+            NameKind::Gateway => "Gateway name",
+            NameKind::Listener => "listener name",
+            NameKind::IngressClass => "IngressClass name",
+            NameKind::Host => "host name",
         })
     }
 }
@@ -73,7 +95,11 @@ impl fmt::Display for Problem {
 #[error(
     "{name:?} is not a valid {kind}: {problem}; use lowercase letters, digits and '-'{dots}, at most {max} characters, starting and ending with a letter or digit",
     max = kind.max(),
-    dots = if *kind == NameKind::Secret { " (and '.' between parts)" } else { "" }
+    dots = match kind {
+        NameKind::Host => " (and '.' between parts, '*.' first for a wildcard)",
+        kind if kind.subdomain() => " (and '.' between parts)",
+        _ => "",
+    }
 )]
 pub struct InvalidName {
     pub kind: NameKind,
@@ -83,12 +109,17 @@ pub struct InvalidName {
 
 /// Checks `name` against its kind's rule (a DNS-1123 label with the kind's length limit).
 pub fn check(kind: NameKind, name: &str) -> Result<(), InvalidName> {
+    // A wildcard host answers every host one level below the rest.
+    let checked = match kind {
+        NameKind::Host => name.strip_prefix("*.").unwrap_or(name),
+        _ => name,
+    };
     let problem = match kind {
         // Each part of a subdomain is a label; the whole has the kind's limit.
-        NameKind::Secret if name.chars().count() > kind.max() => {
+        _ if kind.subdomain() && name.chars().count() > kind.max() => {
             Some(Problem::TooLong(name.chars().count()))
         }
-        NameKind::Secret => name
+        _ if kind.subdomain() => checked
             .split('.')
             .find_map(|label| dns1123_label_problem(label, NAMESPACE_MAX)),
         _ => dns1123_label_problem(name, kind.max()),
@@ -144,6 +175,27 @@ mod tests {
         for (name, problem) in cases {
             assert_eq!(
                 check(NameKind::Secret, name).err().map(|e| e.problem),
+                *problem,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_are_subdomains_with_an_optional_wildcard_first() {
+        let cases: &[(&str, Option<Problem>)] = &[
+            ("sky.example.com", None),
+            ("*.example.com", None),
+            ("localhost", None),
+            ("*", Some(Problem::Forbidden('*'))),
+            ("a.*.example.com", Some(Problem::Forbidden('*'))),
+            ("Sky.example.com", Some(Problem::Forbidden('S'))),
+            ("sky.example.com:8080", Some(Problem::Forbidden(':'))),
+            ("http://sky.example.com", Some(Problem::Forbidden(':'))),
+        ];
+        for (name, problem) in cases {
+            assert_eq!(
+                check(NameKind::Host, name).err().map(|e| e.problem),
                 *problem,
                 "{name}"
             );

@@ -13,6 +13,7 @@ pub mod crypto_provider;
 pub mod decide;
 pub mod diff;
 pub mod error;
+pub mod front_door;
 pub mod guide;
 pub mod helm_release;
 pub mod interrupt_point;

@@ -1,6 +1,7 @@
-//! `values/values.yaml` and `values/values.schema.json` describe the same tree: every default
-//! fits the schema, every key the schema names has a default, every key is explained, and the
-//! schema sticks to the keywords skyctl's validator implements.
+//! A `values.yaml` and its `values.schema.json` describe the same tree: every default fits the
+//! schema, every key the schema names has a default, every key is explained, and the schema
+//! sticks to the keywords skyctl's validator implements. Checked for the seed-era chart and for
+//! skyctl's own keys (`charts/skyctl/`), which every chart version gets.
 
 mod support;
 
@@ -62,8 +63,22 @@ const SUPPORTED_INGRESS_NGINX_KEYS: [&str; 35] = [
     "controller.admissionWebhooks.failurePolicy",
 ];
 
+/// The folders whose `values.yaml` and `values.schema.json` are checked against each other.
+const PAIRS: [&str; 2] = ["charts/skypilot/1.0.0-dev.20250319", "charts/skyctl"];
+
 fn schema() -> Value {
     schema_of("1.0.0-dev.20250319")
+}
+
+fn schema_in(dir: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(crate_path(&format!("{dir}/values.schema.json"))).unwrap(),
+    )
+    .unwrap()
+}
+
+fn values_in(dir: &str) -> String {
+    std::fs::read_to_string(crate_path(&format!("{dir}/values.yaml"))).unwrap()
 }
 
 fn schema_of(version: &str) -> Value {
@@ -74,10 +89,6 @@ fn schema_of(version: &str) -> Value {
         .unwrap(),
     )
     .unwrap()
-}
-
-fn values_text() -> String {
-    std::fs::read_to_string(crate_path("charts/skypilot/1.0.0-dev.20250319/values.yaml")).unwrap()
 }
 
 fn types(schema: &Value) -> Vec<&str> {
@@ -170,22 +181,26 @@ fn lookup<'a>(tree: &'a Value, path: &str) -> Option<&'a Value> {
 
 #[test]
 fn the_defaults_satisfy_the_schema() {
-    let defaults: Value = serde_yaml_ng::from_str(&values_text()).unwrap();
-    let found = problems("", &defaults, &schema());
-    assert!(found.is_empty(), "{found:#?}");
+    for dir in PAIRS {
+        let defaults: Value = serde_yaml_ng::from_str(&values_in(dir)).unwrap();
+        let found = problems("", &defaults, &schema_in(dir));
+        assert!(found.is_empty(), "{dir}: {found:#?}");
+    }
 }
 
 #[test]
 fn every_key_in_the_schema_has_a_default() {
-    let defaults: Value = serde_yaml_ng::from_str(&values_text()).unwrap();
-    let mut paths = Vec::new();
-    schema_paths("", &schema(), &mut paths);
-    let missing: Vec<&String> = paths
-        .iter()
-        .filter(|path| !path.starts_with("rbac.rules"))
-        .filter(|path| lookup(&defaults, path).is_none())
-        .collect();
-    assert!(missing.is_empty(), "no default for {missing:?}");
+    for dir in PAIRS {
+        let defaults: Value = serde_yaml_ng::from_str(&values_in(dir)).unwrap();
+        let mut paths = Vec::new();
+        schema_paths("", &schema_in(dir), &mut paths);
+        let missing: Vec<&String> = paths
+            .iter()
+            .filter(|path| !path.starts_with("rbac.rules"))
+            .filter(|path| lookup(&defaults, path).is_none())
+            .collect();
+        assert!(missing.is_empty(), "{dir}: no default for {missing:?}");
+    }
 }
 
 #[test]
@@ -275,16 +290,24 @@ fn the_schema_uses_only_the_supported_keywords() {
             }
         }
     }
-    check("", &schema());
+    for dir in PAIRS {
+        check(dir, &schema_in(dir));
+    }
 }
 
 /// Keys the schema names need a comment; the contents of a default map or list (such as the
 /// controller's resource requests) are data, explained by the comment on their key.
 #[test]
 fn every_key_in_the_defaults_is_explained_by_a_comment() {
+    for dir in PAIRS {
+        explained(dir);
+    }
+}
+
+fn explained(dir: &str) {
     let mut schema_keys = Vec::new();
-    schema_paths("", &schema(), &mut schema_keys);
-    let text = values_text();
+    schema_paths("", &schema_in(dir), &mut schema_keys);
+    let text = values_in(dir);
     let mut previous = "";
     let mut parents: Vec<(usize, String)> = Vec::new();
     let mut block_indent: Option<usize> = None;
@@ -311,7 +334,7 @@ fn every_key_in_the_defaults_is_explained_by_a_comment() {
             if schema_keys.contains(&path) {
                 assert!(
                     previous.trim_start().starts_with('#'),
-                    "no comment above `{path}`"
+                    "{dir}: no comment above `{path}`"
                 );
             }
             parents.push((indent, key.to_owned()));

@@ -30,7 +30,7 @@ struct Checklist<'a> {
 /// release holds as `adopt` would take it over (its chart and values), a new one as `install`.
 pub async fn run(cluster: &ClusterArgs, args: DoctorArgs) -> anyhow::Result<()> {
     let asked = args.chart.version.as_deref();
-    let input = super::read_input(&args.values)?;
+    let input = super::read_input(&args.values, &args.front_door)?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;

@@ -14,7 +14,8 @@ use super::web_login::Terminal;
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let chart = Chart::choose(deploy.chart.version.as_deref(), None)?;
-    let (input, user, assumed) = super::read_install_values(chart, &deploy.values)?;
+    let (input, user, assumed) =
+        super::read_install_values(chart, &deploy.values, &deploy.front_door)?;
     web_login::check_given(&user, chart)?;
     let release = super::release(cluster, &args.release.release);
     let request = super::web_login::request(deploy);

@@ -22,10 +22,11 @@ mod version;
 mod web_login;
 
 use crate::chart::Chart;
-use crate::cli::{Cli, ClusterArgs, Command, ValuesArgs};
+use crate::cli::{Cli, ClusterArgs, Command, FrontDoorArgs, ValuesArgs};
 use crate::cluster::release_secrets::SecretStorage;
 use crate::decide::Refusal;
 use crate::error::invalid_input;
+use crate::front_door;
 use crate::release::recorded_values;
 use crate::release::{History, Release, ReleaseStorage};
 use crate::values::{self, Layers, Resolved};
@@ -142,8 +143,12 @@ fn refused(refusal: Refusal) -> anyhow::Error {
 }
 
 /// The user's values flags, read once, and resolved over `chart`'s defaults. Bad input exits 2.
-fn read_values(chart: &Chart, args: &ValuesArgs) -> anyhow::Result<(values::Input, Resolved)> {
-    let input = read_input(args)?;
+fn read_values(
+    chart: &Chart,
+    args: &ValuesArgs,
+    door: &FrontDoorArgs,
+) -> anyhow::Result<(values::Input, Resolved)> {
+    let input = read_input(args, door)?;
     let resolved = input
         .resolve(chart.definition(), Vec::new())
         .map_err(invalid_input)?;
@@ -157,9 +162,10 @@ fn read_values(chart: &Chart, args: &ValuesArgs) -> anyhow::Result<(values::Inpu
 fn read_install_values(
     chart: &Chart,
     args: &ValuesArgs,
+    door: &FrontDoorArgs,
 ) -> anyhow::Result<(values::Input, Resolved, Option<values::ExtraLayer>)> {
     use crate::credentials::{self, Kind, Stored};
-    let input = read_input(args)?;
+    let input = read_input(args, door)?;
     match input.resolve(chart.definition(), Vec::new()) {
         Ok(resolved) => Ok((input, resolved, None)),
         Err(refused @ values::Error::Refused(_)) => {
@@ -180,14 +186,24 @@ fn read_install_values(
     }
 }
 
-/// The user's values flags, with standard input read once, not yet resolved over a chart.
-fn read_input(args: &ValuesArgs) -> anyhow::Result<values::Input> {
+/// The user's values flags and the front-door flags that stand for values, with standard input
+/// read once, not yet resolved over a chart.
+fn read_input(args: &ValuesArgs, door: &FrontDoorArgs) -> anyhow::Result<values::Input> {
+    let door = front_door::Flags::from(door);
     let layers = Layers {
         files: args.files.clone(),
         set_json: args.set_json.clone(),
         set: args.set.clone(),
         set_string: args.set_string.clone(),
         set_file: args.set_file.clone(),
+        shortcuts: door
+            .values()
+            .map(|values| values::ExtraLayer {
+                label: door.label(),
+                values,
+            })
+            .into_iter()
+            .collect(),
         ..Layers::default()
     };
     values::Input::read(layers)

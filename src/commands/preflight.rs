@@ -94,7 +94,7 @@ pub(super) async fn gate_then_ask(
 ) -> anyhow::Result<Choice> {
     let (choice, request) = login;
     gate(client, snapshot, release, chart, values, login, args).await?;
-    let asked = super::web_login::settle(choice, chart)?;
+    let asked = super::web_login::settle(choice, chart, values)?;
     if asked == choice {
         return Ok(choice);
     }

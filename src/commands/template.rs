@@ -12,7 +12,7 @@ use crate::render::{self, AdmissionCertificate, Lookups};
 /// as with `helm template`.
 pub fn run(cluster: &ClusterArgs, args: TemplateArgs) -> anyhow::Result<()> {
     let chart = Chart::choose(args.chart.version.as_deref(), None)?;
-    let (_, values) = super::read_values(chart, &args.values)?;
+    let (_, values) = super::read_values(chart, &args.values, &args.front_door)?;
     let release = super::release(cluster, &args.release.release);
     let certificate = AdmissionCertificate::generate(&release)?;
     let rendered = render::render_sourced(

@@ -16,7 +16,7 @@ use crate::values::{self, ExtraLayer, Input};
 pub async fn run(cluster: &ClusterArgs, args: UpgradeArgs) -> anyhow::Result<()> {
     let deploy = &args.deploy;
     let asked = deploy.chart.version.as_deref();
-    let input = super::read_input(&deploy.values)?;
+    let input = super::read_input(&deploy.values, &deploy.front_door)?;
     // With --version the chart is known, and the values are checked before the cluster is
     // read; without it, the chart is the release's own, known once its record is read.
     if let Some(version) = asked {

@@ -10,6 +10,7 @@ use crate::cli::DeployArgs;
 use crate::error::invalid_input;
 use crate::guide::login_mode::Mode;
 use crate::guide::password;
+use crate::values::Resolved;
 use crate::web_login::{self, Choice, OauthFlags, ProxyFlags, Request};
 
 /// The login flags of install or upgrade, with what the process sees of a terminal and the
@@ -82,12 +83,16 @@ impl web_login::Reader for Terminal<'_> {
 }
 
 /// Asks the admin for the login the choice left to a question, after the checks that need no
-/// answer have run; any other choice stands.
-pub(super) fn settle(choice: Choice, chart: &Chart) -> anyhow::Result<Choice> {
+/// answer have run; any other choice stands. `values`: the release's, whose front door limits
+/// the logins offered.
+pub(super) fn settle(choice: Choice, chart: &Chart, values: &Resolved) -> anyhow::Result<Choice> {
     if !choice.awaits_answer() {
         return Ok(choice);
     }
-    Ok(Choice::answered(ask_mode(&web_login::modes_of(chart))?))
+    let door = crate::front_door::FrontDoor::of(&values.values);
+    Ok(Choice::answered(ask_mode(&web_login::modes_of(
+        chart, &door,
+    ))?))
 }
 
 fn ask_mode(modes: &[Mode]) -> anyhow::Result<Mode> {

@@ -28,6 +28,8 @@ pub struct ChartNames {
     /// The Secret with the web login's htpasswd.
     pub basic_auth: String,
     pub ingress: String,
+    /// The HTTPRoute of skyctl's `gateway` front door.
+    pub http_route: String,
     /// The NodePort Service the seed-era chart puts in front of the ingress-nginx controller
     /// (`ingress.nodePortEnabled`); none where the values do not ask for it, as in chart
     /// 0.13.0, whose controller Service is the NodePort one when its type says so.
@@ -55,6 +57,7 @@ impl ChartNames {
             state: name("state"),
             basic_auth: name("basic-auth"),
             ingress: name("ingress"),
+            http_route: name("api-route"),
             nodeport_service: values
                 .pointer("/ingress/nodePortEnabled")
                 .and_then(serde_json::Value::as_bool)
@@ -79,6 +82,7 @@ impl ChartNames {
             state => &self.state,
             basic_auth => &self.basic_auth,
             ingress => &self.ingress,
+            http_route => &self.http_route,
             nodeport_service => &self.nodeport_service,
         }
     }

@@ -6,7 +6,8 @@
 //! Precedence, lowest first, as in Helm: the embedded defaults (with the defaults a release
 //! recorded over them, for `--reuse-values`); the values a release recorded, when an upgrade
 //! reuses them; each `-f/--values` file in order (`-` is standard input); every `--set-json`;
-//! every `--set`; skyctl's own [`ExtraLayer`]s; every `--set-string`; every `--set-file`. Maps
+//! every `--set`; the values skyctl's shortcut flags stand for (`--gateway`, `--hostname`);
+//! skyctl's own [`ExtraLayer`]s; every `--set-string`; every `--set-file`. Maps
 //! merge, lists and scalars replace, and a null removes the key, so no null-valued key is left
 //! in the final tree.
 
@@ -50,7 +51,10 @@ pub struct Layers {
     pub set_string: Vec<String>,
     /// `--set-file key=path` arguments.
     pub set_file: Vec<String>,
-    /// Values skyctl computes from its own flags, applied after `--set`.
+    /// The values skyctl's shortcut flags stand for (`--gateway`, `--hostname`), applied after
+    /// `--set`: the user's own, as if given with `--set`.
+    pub shortcuts: Vec<ExtraLayer>,
+    /// Values skyctl computes from its own flags, applied after the shortcuts.
     pub extra: Vec<ExtraLayer>,
     /// The user values a release recorded, reused beneath every file and flag (Helm's
     /// `reuseValues`): they are the user's again, and the new revision records them.

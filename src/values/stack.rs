@@ -1,5 +1,5 @@
 //! Stacking the user's values layers in Helm's precedence order: the values a release
-//! recorded when they are reused, each `-f` file in turn, then every `--set-json`, `--set`, skyctl's own extra values, `--set-string` and finally
+//! recorded when they are reused, each `-f` file in turn, then every `--set-json`, `--set`, the values of skyctl's shortcut flags, skyctl's own extra values, `--set-string` and finally
 //! `--set-file`, each flag's arguments in command-line order.
 
 use std::io::Read;
@@ -38,7 +38,7 @@ pub(crate) fn stack(given: &Layers, stdin: &mut dyn Read) -> Result<Stack, Error
     }
     builder.flags(Flag::SetJson, &given.set_json)?;
     builder.flags(Flag::Set, &given.set)?;
-    for extra in &given.extra {
+    for extra in given.shortcuts.iter().chain(&given.extra) {
         builder.extra(extra);
     }
     builder.flags(Flag::SetString, &given.set_string)?;

@@ -47,35 +47,42 @@ fn resolve_fixture(layers: &Layers, stdin: &str) -> Result<Resolved, Error> {
 #[test]
 fn each_layer_beats_the_one_below() {
     let scratch = Scratch::new("precedence");
-    let keys = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"];
+    let keys = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"];
     // Layer n sets keys p_n and above, so key p_n shows the highest layer that set it.
     let defaults: String = keys.iter().map(|k| format!("{k}: defaults\n")).collect();
     let file1 = scratch.file(
         "one.yaml",
-        "p1: file1\np2: file1\np3: file1\np4: file1\np5: file1\np6: file1\np7: file1\np8: file1\n",
+        "p1: file1\np2: file1\np3: file1\np4: file1\np5: file1\np6: file1\np7: file1\np8: file1\np9: file1\n",
     );
     let file2 = scratch.file(
         "two.yaml",
-        "p2: file2\np3: file2\np4: file2\np5: file2\np6: file2\np7: file2\np8: file2\n",
+        "p2: file2\np3: file2\np4: file2\np5: file2\np6: file2\np7: file2\np8: file2\np9: file2\n",
     );
     let content = scratch.file("content.txt", "set-file");
     let layers = Layers {
         files: vec![file1, file2, PathBuf::from("-")],
         set_json: strings(&[
-            r#"p4="set-json",p5="set-json",p6="set-json",p7="set-json",p8="set-json""#,
+            r#"p4="set-json",p5="set-json",p6="set-json",p7="set-json",p8="set-json",p9="set-json""#,
         ]),
-        set: strings(&["p5=early,p6=early", "p5=set,p6=set,p7=set,p8=set"]),
+        set: strings(&["p5=early,p6=early", "p5=set,p6=set,p7=set,p8=set,p9=set"]),
+        shortcuts: vec![ExtraLayer {
+            label: "--shortcut".to_owned(),
+            values: serde_json::from_value(
+                json!({"p6": "shortcut", "p7": "shortcut", "p8": "shortcut", "p9": "shortcut"}),
+            )
+            .expect("a map"),
+        }],
         extra: vec![ExtraLayer {
             label: "--extra".to_owned(),
-            values: serde_json::from_value(json!({"p6": "extra", "p7": "extra", "p8": "extra"}))
+            values: serde_json::from_value(json!({"p7": "extra", "p8": "extra", "p9": "extra"}))
                 .expect("a map"),
         }],
-        set_string: strings(&["p7=set-string,p8=set-string"]),
-        set_file: vec![format!("p8={}", content.display())],
+        set_string: strings(&["p8=set-string,p9=set-string"]),
+        set_file: vec![format!("p9={}", content.display())],
         reused: None,
         previous_defaults: None,
     };
-    let stdin = "p3: stdin\np4: stdin\np5: stdin\np6: stdin\np7: stdin\np8: stdin\n";
+    let stdin = "p3: stdin\np4: stdin\np5: stdin\np6: stdin\np7: stdin\np8: stdin\np9: stdin\n";
     let resolved =
         resolve_with(&defaults, ANY, NO_RULES, &layers, &mut stdin.as_bytes()).expect("loads");
     let expected = json!({
@@ -85,9 +92,10 @@ fn each_layer_beats_the_one_below() {
         "p3": "stdin",
         "p4": "set-json",
         "p5": "set",
-        "p6": "extra",
-        "p7": "set-string",
-        "p8": "set-file",
+        "p6": "shortcut",
+        "p7": "extra",
+        "p8": "set-string",
+        "p9": "set-file",
     });
     assert_eq!(resolved.values, expected);
     let mut user = expected;

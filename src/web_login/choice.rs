@@ -1,12 +1,14 @@
 //! Which login a rollout sets up, and what chose it: `--auth`; else the values' own; else the
 //! release's record; else, on a terminal and with a chart that has more than one way, the
-//! admin's answer; else basic auth.
+//! admin's answer; else the front door's default: basic auth behind ingress-nginx, the API
+//! server's own users behind any other door, which would not enforce basic auth.
 
 use serde_json::Value;
 
 use super::Request;
 use crate::chart::Chart;
 use crate::error::invalid_input;
+use crate::front_door::{self, FrontDoor};
 use crate::guide::login_mode::{self, Mode};
 use crate::values::Resolved;
 
@@ -28,9 +30,9 @@ pub(super) enum ChosenBy {
     /// The admin, asked on a terminal.
     Question,
     /// The admin will be asked on a terminal, once the preflight has passed; until then the
-    /// checks run with basic auth, which every chart version has.
+    /// checks run with the front door's default login.
     ToAsk,
-    /// Nothing chose: basic auth, as every chart version has it.
+    /// Nothing chose: the front door's default login.
     Default,
 }
 
@@ -59,7 +61,18 @@ pub fn choose(
 ) -> anyhow::Result<Choice> {
     super::conflicts::refuse_two_stdin_readers(request)?;
     let choice = |mode, by| Ok(Choice { mode, by });
+    let door = FrontDoor::of(&given.values);
     if let Some(mode) = request.mode {
+        if !door.enforces(mode) {
+            return Err(invalid_input(anyhow::anyhow!(
+                "--auth {}: the login at the ingress is enforced by ingress-nginx alone, and {} \
+                 is {}; let the API server check passwords itself: --auth {}",
+                mode.name(),
+                front_door::KEY,
+                door.name(),
+                door.default_login().name()
+            )));
+        }
         if !mode.supported_by(&defaults(chart)) {
             let having: Vec<&str> = Chart::all()
                 .iter()
@@ -121,32 +134,33 @@ pub fn choose(
             Some((mode, _)) => choice(mode, ChosenBy::Record),
             // A release that recorded no login (adopted from Helm as it was) keeps none until
             // a password is given.
-            None if request.password_offered() => choice(Mode::Basic, ChosenBy::Default),
+            None if request.password_offered() => choice(door.default_login(), ChosenBy::Default),
             None => choice(Mode::None, ChosenBy::Record),
         };
     }
-    let several = modes_of(chart).len() > 1;
+    let several = modes_of(chart, &door).len() > 1;
     if several && request.can_ask() && !request.password_offered() {
-        return choice(Mode::Basic, ChosenBy::ToAsk);
+        return choice(door.default_login(), ChosenBy::ToAsk);
     }
-    choice(Mode::Basic, ChosenBy::Default)
+    choice(door.default_login(), ChosenBy::Default)
 }
 
-/// The login `doctor` checks a release with: the one the values choose, else basic auth (what
-/// install does without a terminal).
+/// The login `doctor` checks a release with: the one the values choose, else the front door's
+/// default (what install does without a terminal).
 pub fn unasked_choice(given: &Resolved, user: &Resolved) -> Choice {
     chosen_by_values(given, user).unwrap_or(Choice {
-        mode: Mode::Basic,
+        mode: FrontDoor::of(&given.values).default_login(),
         by: ChosenBy::Default,
     })
 }
 
-/// The ways to log in that `chart` has, in the order the question offers them.
-pub fn modes_of(chart: &Chart) -> Vec<Mode> {
+/// The ways to log in that `chart` has and `door` enforces, in the order the question offers
+/// them.
+pub fn modes_of(chart: &Chart, door: &FrontDoor) -> Vec<Mode> {
     let defaults = defaults(chart);
     Mode::ALL
         .into_iter()
-        .filter(|m| m.supported_by(&defaults))
+        .filter(|m| m.supported_by(&defaults) && door.enforces(*m))
         .collect()
 }
 
@@ -233,6 +247,9 @@ mod tests {
         };
         let oauth_on = json!({"auth": {"oauth": {"enabled": true}}});
         let basic_line = json!({"ingress": {"authCredentials": "ada:$2y$05$x"}});
+        let gateway = json!({"skyctl": {"frontDoor": "gateway", "gateway": {"name": "public"}}});
+        let other_ingress = json!({"skyctl": {"frontDoor": "ingress"},
+                                   "ingress": {"ingressClassName": "traefik"}});
         let cases = [
             Case {
                 name: "--auth alone",
@@ -420,6 +437,46 @@ mod tests {
                 recorded: None,
                 chosen: Err("--web-password-stdin and --values - both read standard input"),
             },
+            Case {
+                name: "--auth basic behind a gateway",
+                chart: CHART,
+                request: request(Some(Mode::Basic)),
+                given: gateway.clone(),
+                reused: gateway.clone(),
+                recorded: None,
+                chosen: Err(
+                    "--auth basic: the login at the ingress is enforced by ingress-nginx \
+                             alone, and skyctl.frontDoor is gateway; let the API server check \
+                             passwords itself: --auth users",
+                ),
+            },
+            Case {
+                name: "--auth users behind a gateway",
+                chart: CHART,
+                request: request(Some(Mode::Users)),
+                given: gateway.clone(),
+                reused: gateway.clone(),
+                recorded: None,
+                chosen: Ok((Mode::Users, ChosenBy::Flag)),
+            },
+            Case {
+                name: "nothing chooses behind a gateway: the API server's users",
+                chart: CHART,
+                request: request(None),
+                given: gateway.clone(),
+                reused: gateway.clone(),
+                recorded: None,
+                chosen: Ok((Mode::Users, ChosenBy::Default)),
+            },
+            Case {
+                name: "a terminal behind another ingress controller: asked, users until then",
+                chart: CHART,
+                request: on_terminal.clone(),
+                given: other_ingress.clone(),
+                reused: other_ingress.clone(),
+                recorded: None,
+                chosen: Ok((Mode::Users, ChosenBy::ToAsk)),
+            },
         ];
         for case in cases {
             let chart = Chart::find(case.chart).unwrap();
@@ -487,10 +544,21 @@ mod tests {
     }
 
     #[test]
-    fn the_question_offers_the_logins_the_chart_has() {
-        let cases = [(CHART, &Mode::ALL[..]), (SEED_ERA, &[Mode::Basic][..])];
-        for (version, modes) in cases {
-            assert_eq!(modes_of(Chart::find(version).unwrap()), modes, "{version}");
+    fn the_question_offers_the_logins_the_chart_has_and_the_door_enforces() {
+        let nginx = FrontDoor::IngressNginx;
+        let gateway = FrontDoor::Gateway("public".parse().unwrap());
+        let cases = [
+            (CHART, &nginx, &Mode::ALL[..]),
+            (SEED_ERA, &nginx, &[Mode::Basic][..]),
+            (
+                CHART,
+                &gateway,
+                &[Mode::Users, Mode::Oauth, Mode::Proxy, Mode::None][..],
+            ),
+        ];
+        for (version, door, modes) in cases {
+            let chart = Chart::find(version).unwrap();
+            assert_eq!(modes_of(chart, door), modes, "{version} {door}");
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::release::Release;
 /// interruption finds the skyctl revision recorded and only finishes the clean-up.
 pub async fn run(cluster: &ClusterArgs, args: AdoptArgs) -> anyhow::Result<()> {
     // The values flags are read before the cluster is asked anything: bad input exits 2 first.
-    let flags = super::read_input(&args.values)?;
+    let flags = super::read_input(&args.values, &Default::default())?;
     let client = super::connect(cluster).await?;
     let release = super::release(cluster, &args.release.release);
     let history = super::history(&client, &release).await?;
