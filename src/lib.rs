@@ -14,6 +14,7 @@ pub mod decide;
 pub mod diff;
 pub mod error;
 pub mod front_door;
+pub mod gateway_api;
 pub mod guide;
 pub mod helm_release;
 pub mod interrupt_point;

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::gateway_api::HttpRoute;
+
 /// Whether an object is ready, and if not, why not in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
@@ -22,8 +24,41 @@ pub fn of(kind: &str, object: &Value, binding: Option<VolumeBinding>) -> Readine
         "Deployment" => deployment(object),
         "PersistentVolumeClaim" => claim(object, binding),
         "Service" => service(object),
+        "HTTPRoute" => http_route(object),
         _ => Readiness::Ready,
     }
+}
+
+/// A route is ready when every Gateway it attaches to accepted it and resolved its backend,
+/// for its latest spec: only then does the Gateway send requests to the API server.
+fn http_route(object: &Value) -> Readiness {
+    let Ok(route) = serde_json::from_value::<HttpRoute>(object.clone()) else {
+        return Readiness::Pending("the route does not read as an HTTPRoute".into());
+    };
+    let generation = int(object, "/metadata/generation");
+    for parent in &route.spec.parent_refs {
+        let namespace = parent
+            .namespace
+            .as_deref()
+            .unwrap_or(&route.metadata.namespace);
+        if let Err(why) = route.taken_by(namespace, &parent.name) {
+            return Readiness::Pending(format!("Gateway {namespace}/{}: {why}", parent.name));
+        }
+        let stale = route.status.parents.iter().any(|status| {
+            status.parent_ref.name == parent.name
+                && status
+                    .conditions
+                    .iter()
+                    .any(|c| c.observed_generation.is_some_and(|seen| seen < generation))
+        });
+        if stale {
+            return Readiness::Pending(format!(
+                "Gateway {namespace}/{} has not seen the latest route yet",
+                parent.name
+            ));
+        }
+    }
+    Readiness::Ready
 }
 
 fn int(object: &Value, pointer: &str) -> i64 {
@@ -140,6 +175,48 @@ mod tests {
         ];
         for (object, expected) in cases {
             assert_eq!(of("Deployment", &object, None), expected, "{object}");
+        }
+    }
+
+    #[test]
+    fn routes_are_ready_when_each_gateway_took_their_latest_spec() {
+        let condition = |kind: &str, status: &str, seen: i64| {
+            json!({"type": kind, "status": status, "reason": "R", "message": "m",
+                   "observedGeneration": seen, "lastTransitionTime": "2026-12-07T00:00:00Z"})
+        };
+        let route = |conditions: Value| {
+            json!({"metadata": {"name": "sky-api-route", "namespace": "team", "generation": 2},
+                   "spec": {"parentRefs": [{"name": "public", "namespace": "infra"}]},
+                   "status": {"parents": [{"parentRef": {"name": "public", "namespace": "infra"},
+                                           "controllerName": "c", "conditions": conditions}]}})
+        };
+        let cases = [
+            (
+                json!({"metadata": {"name": "r", "namespace": "team", "generation": 1},
+                       "spec": {"parentRefs": [{"name": "public", "namespace": "infra"}]}}),
+                pending("Gateway infra/public: Gateway infra/public has not reported on it yet"),
+            ),
+            (
+                route(json!([condition("Accepted", "False", 2)])),
+                pending("Gateway infra/public: Accepted is False: R: m"),
+            ),
+            (
+                route(json!([
+                    condition("Accepted", "True", 1),
+                    condition("ResolvedRefs", "True", 1)
+                ])),
+                pending("Gateway infra/public has not seen the latest route yet"),
+            ),
+            (
+                route(json!([
+                    condition("Accepted", "True", 2),
+                    condition("ResolvedRefs", "True", 2)
+                ])),
+                Readiness::Ready,
+            ),
+        ];
+        for (object, expected) in cases {
+            assert_eq!(of("HTTPRoute", &object, None), expected, "{object}");
         }
     }
 

@@ -14,11 +14,15 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use serde::de::DeserializeOwned;
 
 use crate::credentials;
+use crate::front_door::FrontDoor;
+use crate::gateway_api;
 use crate::preflight::facts::{NodePortRange, node_port_range_in};
+use crate::preflight::gateway::{GatewayFacts, Installed};
 use crate::preflight::{Access, Facts, HelmRecord, Intent, NamespaceState, Observed, intent};
 
 use super::object_manager::{ObjectManager, api_message, namespace_ref};
@@ -69,10 +73,17 @@ pub async fn survey(
     if let Ok(secrets) = &secrets {
         snapshot.record_secrets(namespace, secrets);
     }
-    let ((services, node_port_range), storage_classes) = tokio::join!(
+    let ((services, node_port_range), storage_classes, gateway) = tokio::join!(
         services(client, intent, &live),
         storage_classes(client, intent, &live),
+        gateway(client, intent),
     );
+    let gateway = gateway.map(|(api, gateway, routes)| GatewayFacts {
+        api,
+        gateway,
+        namespace_labels: namespace_labels(snapshot, namespace),
+        routes,
+    });
     let helm_secrets = secrets
         .as_ref()
         .map(|secrets| {
@@ -112,8 +123,88 @@ pub async fn survey(
         }),
         helm,
         node_port_range,
+        gateway,
         now: crate::clock::now(),
     })
+}
+
+/// The `gateway` door's reads, for a release that renders an HTTPRoute only: the HTTPRoute
+/// CRD, the Gateway it attaches to, and every HTTPRoute (for one that claims the same host and
+/// path).
+async fn gateway(
+    client: &kube::Client,
+    intent: &Intent<'_>,
+) -> Option<(
+    Observed<Option<Installed>>,
+    Observed<Option<gateway_api::Gateway>>,
+    Observed<Vec<gateway_api::HttpRoute>>,
+)> {
+    let FrontDoor::Gateway(parent) = FrontDoor::of(intent.values) else {
+        return None;
+    };
+    if !intent.manifests.iter().any(|m| m.id.kind == "HTTPRoute") {
+        return None;
+    }
+    let namespace = parent
+        .namespace
+        .as_deref()
+        .unwrap_or(&intent.release.namespace);
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    let gateways: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &gateway_api::resource("Gateway", "gateways"),
+    );
+    let routes: Api<DynamicObject> = Api::all_with(
+        client.clone(),
+        &gateway_api::resource("HTTPRoute", "httproutes"),
+    );
+    let every = ListParams::default();
+    let (crd, found, listed) = tokio::join!(
+        crds.get_metadata_opt(gateway_api::HTTP_ROUTE_CRD),
+        gateways.get_opt(&parent.name),
+        routes.list(&every),
+    );
+    let api = crd.map_err(|err| reason(&err)).map(|crd| {
+        crd.map(|crd| {
+            let annotation = |key: &str| crd.metadata.annotations.as_ref()?.get(key).cloned();
+            Installed {
+                bundle_version: annotation(gateway_api::BUNDLE_VERSION),
+                channel: annotation(gateway_api::CHANNEL),
+            }
+        })
+    });
+    let gateway = found.map_err(|err| reason(&err)).and_then(|found| {
+        found
+            .map(|object| serde_json::to_value(object).and_then(serde_json::from_value))
+            .transpose()
+            .map_err(|err| format!("the Gateway does not read: {err}"))
+    });
+    // A route that does not read as one is no rival: the Gateway would not take it either.
+    let routes = match listed {
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .filter_map(|object| serde_json::from_value(serde_json::to_value(object).ok()?).ok())
+            .collect()),
+        // No CRD, no routes: the check says so from the CRD.
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(Vec::new()),
+        Err(err) => Err(reason(&err)),
+    };
+    Some((api, gateway, routes))
+}
+
+/// The labels of the release's namespace, as read into `snapshot`; one about to be created
+/// gets the name label Kubernetes gives every namespace.
+fn namespace_labels(snapshot: &Snapshot, namespace: &str) -> Observed<BTreeMap<String, String>> {
+    match snapshot.recorded(&namespace_ref(namespace)) {
+        Some(Some(found)) => Ok(found.metadata.labels.unwrap_or_default()),
+        Some(None) => Ok(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_owned(),
+            namespace.to_owned(),
+        )])),
+        None => Err("the namespace was not read".to_owned()),
+    }
 }
 
 /// What a list of the release's namespace finds: nothing, when the namespace does not exist.

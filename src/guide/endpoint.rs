@@ -12,6 +12,9 @@ use serde::Serialize;
 
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
+use crate::front_door::GatewayRef;
+use crate::gateway_api::{self, Gateway, HttpRoute};
+use crate::manifest::ObjectRef;
 use crate::poll::{self, Poll};
 use crate::preflight::load_balancers;
 use crate::progress::Progress;
@@ -117,6 +120,11 @@ pub fn through(endpoint: Endpoint, route: &Route, https_port: Option<u16>) -> En
 pub enum EndpointKind {
     NodePort,
     LoadBalancer,
+    /// A Gateway the release's HTTPRoute attaches to (`service` names the Gateway).
+    Gateway,
+    /// The cluster's own ingress controller, at the address it publishes on the release's
+    /// Ingress (`service` names the Ingress).
+    Ingress,
 }
 
 /// What a release waits for while its load balancer has no address yet.
@@ -217,6 +225,86 @@ pub fn lookup(controller: Option<&Service>, nodeport: Option<&Service>, nodes: &
     }
 }
 
+/// The endpoint of a release behind a Gateway: the Gateway's first address on the listener the
+/// route is reached by, addressed by the route's host name and below its path. Pure.
+pub fn through_gateway(route: &HttpRoute, gateway: Option<&Gateway>) -> Lookup {
+    let Some(parent) = route.spec.parent_refs.first() else {
+        return Lookup::Unavailable("the release's HTTPRoute attaches to no Gateway".into());
+    };
+    let namespace = parent
+        .namespace
+        .clone()
+        .unwrap_or_else(|| route.metadata.namespace.clone());
+    let Some(gateway) = gateway else {
+        return Lookup::Unavailable(format!(
+            "Gateway {namespace}/{} does not exist",
+            parent.name
+        ));
+    };
+    let attached = gateway.listeners_for(&GatewayRef {
+        namespace: Some(namespace.clone()),
+        name: parent.name.clone(),
+        listener: parent.section_name.clone(),
+    });
+    let Some(reach) = gateway_api::reach(gateway, &attached) else {
+        return Lookup::Pending(format!(
+            "Gateway {namespace}/{} to get an address",
+            parent.name
+        ));
+    };
+    let (scheme, default_port) = if reach.https {
+        ("https", 443)
+    } else {
+        ("http", 80)
+    };
+    let port = u16::try_from(reach.port).unwrap_or(default_port);
+    let host = route
+        .spec
+        .hostnames
+        .first()
+        .filter(|host| !host.starts_with('*'));
+    let path = route
+        .path_prefixes()
+        .first()
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let url = with_port(scheme, host.unwrap_or(&reach.address), port, default_port);
+    Lookup::Found(Endpoint {
+        url: format!("{url}{path}"),
+        kind: EndpointKind::Gateway,
+        service: parent.name.clone(),
+        service_namespace: namespace,
+        resolves_to: host.map(|_| format!("{}:{port}", reach.address)),
+        warnings: vec![],
+    })
+}
+
+/// The endpoint of a release behind the cluster's own ingress controller: the address the
+/// controller publishes in the Ingress's status, on port 80. Pure.
+pub fn through_ingress_status(ingress: &Ingress) -> Lookup {
+    let address = ingress
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .and_then(|entries| entries.first())
+        .and_then(|entry| entry.ip.clone().or_else(|| entry.hostname.clone()));
+    let name = ingress.metadata.name.clone().unwrap_or_default();
+    match address {
+        Some(address) => Lookup::Found(Endpoint {
+            url: url(&address, 80, 80),
+            kind: EndpointKind::Ingress,
+            service: name,
+            service_namespace: ingress.metadata.namespace.clone().unwrap_or_default(),
+            resolves_to: None,
+            warnings: vec![],
+        }),
+        None => Lookup::Pending(format!(
+            "the ingress controller to publish an address on Ingress {name}"
+        )),
+    }
+}
+
 fn name_of(service: &Service) -> String {
     service.metadata.name.clone().unwrap_or_default()
 }
@@ -292,6 +380,12 @@ pub async fn find(
     let ingress: Option<Ingress> = snapshot
         .read_as(&manager, namespace, &names.ingress)
         .await?;
+    if ingress.is_none()
+        && let Some(route) = http_route(&manager, snapshot, release, names).await?
+    {
+        let gateway = gateway_of(client, &route).await?;
+        return Ok(through_gateway(&route, gateway.as_ref()));
+    }
     let controller_name = IngressNginxNames::for_release(release).controller;
     let mut controller: Option<Service> = snapshot
         .read_as(&manager, namespace, &controller_name)
@@ -331,6 +425,16 @@ pub async fn find(
         if let Some(name) = &their_names.nodeport_service {
             nodeport = snapshot.read_as(&manager, theirs, name).await?;
         }
+    } else if controller.is_none()
+        && let Some(ingress) = &ingress
+    {
+        // Served by a controller of the cluster's own, which publishes its address here.
+        return Ok(match (through_ingress_status(ingress), route) {
+            (Lookup::Found(endpoint), Some(route)) => {
+                Lookup::Found(through(endpoint, &route, Some(443)))
+            }
+            (lookup, _) => lookup,
+        });
     }
     let nodes = if controller
         .as_ref()
@@ -362,6 +466,55 @@ pub async fn find(
             (lookup, _) => lookup,
         },
     )
+}
+
+/// The release's HTTPRoute, where it has one (the `gateway` front door).
+async fn http_route(
+    manager: &ObjectManager,
+    snapshot: &Snapshot,
+    release: &Release,
+    names: &ChartNames,
+) -> anyhow::Result<Option<HttpRoute>> {
+    let id = ObjectRef {
+        api_version: format!("{}/v1", gateway_api::GROUP),
+        kind: "HTTPRoute".into(),
+        namespace: Some(release.namespace.clone()),
+        name: names.http_route.clone(),
+    };
+    let Some(found) = snapshot.read(manager, &id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        serde_json::from_value(serde_json::to_value(found)?)
+            .with_context(|| format!("{id} does not read as an HTTPRoute"))?,
+    ))
+}
+
+/// The Gateway `route` attaches to first.
+async fn gateway_of(client: &kube::Client, route: &HttpRoute) -> anyhow::Result<Option<Gateway>> {
+    let Some(parent) = route.spec.parent_refs.first() else {
+        return Ok(None);
+    };
+    let namespace = parent
+        .namespace
+        .as_deref()
+        .unwrap_or(&route.metadata.namespace);
+    let gateways: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &gateway_api::resource("Gateway", "gateways"),
+    );
+    let Some(found) = gateways
+        .get_opt(&parent.name)
+        .await
+        .with_context(|| format!("cannot read Gateway {namespace}/{}", parent.name))?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        serde_json::from_value(serde_json::to_value(found)?)
+            .with_context(|| format!("Gateway {namespace}/{} does not read", parent.name))?,
+    ))
 }
 
 /// The release whose controller serves the IngressClass `ingress` asks for, when another's.
@@ -474,6 +627,102 @@ mod tests {
             json!({"metadata": {"name": "np"}, "spec": {"type": "NodePort", "ports": [
             {"name": "http", "port": 80, "nodePort": port}, {"name": "https", "port": 443, "nodePort": 30051}]}}),
         )
+    }
+
+    fn route(hostnames: serde_json::Value, path: &str, section: Option<&str>) -> HttpRoute {
+        serde_json::from_value(json!({
+            "metadata": {"name": "sky-api-route", "namespace": "team"},
+            "spec": {"parentRefs": [{"name": "public", "namespace": "infra", "sectionName": section}],
+                     "hostnames": hostnames,
+                     "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": path}}]}]},
+        }))
+        .unwrap()
+    }
+
+    fn gateway(addresses: serde_json::Value) -> Gateway {
+        serde_json::from_value(json!({
+            "metadata": {"name": "public", "namespace": "infra"},
+            "spec": {"gatewayClassName": "traefik", "listeners": [
+                {"name": "web", "port": 8000, "protocol": "HTTP"},
+                {"name": "websecure", "port": 443, "protocol": "HTTPS"}]},
+            "status": {"addresses": addresses},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn behind_a_gateway_users_reach_its_address_by_the_routes_host_and_path() {
+        let addressed = gateway(json!([{"type": "IPAddress", "value": "127.0.0.1"}]));
+        let found = |lookup: Lookup| match lookup {
+            Lookup::Found(endpoint) => (endpoint.url, endpoint.resolves_to),
+            other => panic!("{other:?}"),
+        };
+        let cases = [
+            (
+                route(json!([]), "/", Some("web")),
+                "http://127.0.0.1:8000",
+                None,
+            ),
+            (route(json!([]), "/", None), "https://127.0.0.1", None),
+            (
+                route(json!(["sky.example.com"]), "/sky", Some("web")),
+                "http://sky.example.com:8000/sky",
+                Some("127.0.0.1:8000"),
+            ),
+            (
+                route(json!(["sky.example.com"]), "/", None),
+                "https://sky.example.com",
+                Some("127.0.0.1:443"),
+            ),
+            // A wildcard is no host to address: the Gateway's address is.
+            (
+                route(json!(["*.example.com"]), "/", Some("web")),
+                "http://127.0.0.1:8000",
+                None,
+            ),
+        ];
+        for (route, url, resolves_to) in cases {
+            assert_eq!(
+                found(through_gateway(&route, Some(&addressed))),
+                (url.to_owned(), resolves_to.map(str::to_owned))
+            );
+        }
+        let route = route(json!([]), "/", None);
+        assert_eq!(
+            through_gateway(&route, Some(&gateway(json!([])))),
+            Lookup::Pending("Gateway infra/public to get an address".into())
+        );
+        assert_eq!(
+            through_gateway(&route, None),
+            Lookup::Unavailable("Gateway infra/public does not exist".into())
+        );
+    }
+
+    #[test]
+    fn behind_the_clusters_own_controller_users_reach_the_address_it_publishes() {
+        let ingress = |status: serde_json::Value| -> Ingress {
+            serde_json::from_value(
+                json!({"metadata": {"name": "sky-ingress", "namespace": "team"},
+                                          "status": status}),
+            )
+            .unwrap()
+        };
+        match through_ingress_status(&ingress(
+            json!({"loadBalancer": {"ingress": [{"ip": "192.0.2.7"}]}}),
+        )) {
+            Lookup::Found(endpoint) => {
+                assert_eq!(endpoint.url, "http://192.0.2.7");
+                assert_eq!(endpoint.kind, EndpointKind::Ingress);
+                assert_eq!(endpoint.service, "sky-ingress");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            through_ingress_status(&ingress(json!({}))),
+            Lookup::Pending(
+                "the ingress controller to publish an address on Ingress sky-ingress".into()
+            )
+        );
     }
 
     #[test]

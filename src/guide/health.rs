@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, EndpointKind};
 use crate::poll::{self, Poll};
 use crate::progress::Progress;
 use crate::redacted::Redacted;
@@ -35,9 +35,9 @@ pub struct Credentials {
 pub enum Problem {
     #[error("the ingress rejected the credentials (401)")]
     CredentialsRejected,
-    #[error("the node port is unreachable: {0}")]
+    #[error("the endpoint is unreachable: {0}")]
     Unreachable(String),
-    #[error("nginx answered {0}: the API server pod is not ready behind it")]
+    #[error("the front door answered {0}: the API server pod is not ready behind it")]
     ApiNotReady(u16),
     #[error("no answer in time")]
     Timeout,
@@ -55,10 +55,20 @@ impl Problem {
                 "check the user and password; the htpasswd the ingress uses is in: kubectl get secret -n {ns} {}",
                 names.basic_auth
             ),
-            Problem::Unreachable(_) => format!(
-                "check the Service and the controller pod: kubectl get svc -n {0} {1}; kubectl get pods -n {0} -l app.kubernetes.io/name=ingress-nginx",
-                service.service_namespace, service.service
-            ),
+            Problem::Unreachable(_) => match service.kind {
+                EndpointKind::Gateway => format!(
+                    "check the Gateway and the route: kubectl describe gateway -n {} {}; kubectl describe httproute -n {ns} {}",
+                    service.service_namespace, service.service, names.http_route
+                ),
+                EndpointKind::Ingress => format!(
+                    "check the Ingress and the controller of its class: kubectl describe ingress -n {ns} {}",
+                    service.service
+                ),
+                EndpointKind::NodePort | EndpointKind::LoadBalancer => format!(
+                    "check the Service and the controller pod: kubectl get svc -n {0} {1}; kubectl get pods -n {0} -l app.kubernetes.io/name=ingress-nginx",
+                    service.service_namespace, service.service
+                ),
+            },
             Problem::ApiNotReady(_) => format!(
                 "check the API server pod: kubectl get pods -n {ns} -l app={}; kubectl logs -n {ns} deploy/{}",
                 names.api_app, names.api_server
@@ -361,9 +371,22 @@ mod tests {
                 .next_step(&release(), &names(), &at("http://x".into()))
                 .contains("deploy/sky-api-server")
         );
+        let gateway = Endpoint {
+            kind: EndpointKind::Gateway,
+            service: "public".into(),
+            service_namespace: "infra".into(),
+            ..at("http://x".into())
+        };
+        assert!(
+            Problem::Unreachable("refused".into())
+                .next_step(&release(), &names(), &gateway)
+                .contains(
+                    "kubectl describe gateway -n infra public; kubectl describe httproute -n ops sky-api-route"
+                )
+        );
         assert_eq!(
             Problem::ApiNotReady(502).to_string(),
-            "nginx answered 502: the API server pod is not ready behind it"
+            "the front door answered 502: the API server pod is not ready behind it"
         );
     }
 

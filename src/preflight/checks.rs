@@ -24,19 +24,24 @@ const RIGHTS_SHOWN: usize = 5;
 const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 
 pub fn all(intent: &Intent, facts: &Facts) -> Vec<Finding> {
-    let mut findings = vec![
-        cluster(intent, facts),
-        namespace(intent, facts),
-        rbac(intent, facts),
-        objects(intent, facts),
-        ingress_class(intent, facts),
-        node_ports(intent, facts),
-        storage(intent, facts),
-        capacity(intent, facts),
-        load_balancer(intent, facts),
-        helm(intent, facts),
-        credentials(intent, facts),
-    ];
+    let mut findings: Vec<Finding> = [
+        Some(cluster(intent, facts)),
+        Some(namespace(intent, facts)),
+        Some(rbac(intent, facts)),
+        Some(objects(intent, facts)),
+        Some(ingress_class(intent, facts)),
+        // Only for a release that goes through a Gateway.
+        super::gateway::check(intent, facts.gateway.as_ref()),
+        Some(node_ports(intent, facts)),
+        Some(storage(intent, facts)),
+        Some(capacity(intent, facts)),
+        Some(load_balancer(intent, facts)),
+        Some(helm(intent, facts)),
+        Some(credentials(intent, facts)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     // A Helm release of the name decides what comes next (adopt, or Helm's own way out), and
     // the other lines read differently in its light: its line comes first.
     let helm_release = matches!(&facts.helm, Ok(records) if !records.is_empty());

@@ -48,6 +48,8 @@ pub struct Facts {
     /// The node port range the API server allocates from, where the cluster tells it (the
     /// `--service-node-port-range` of a kube-apiserver pod); `None` for Kubernetes' default.
     pub node_port_range: Option<NodePortRange>,
+    /// What the `gateway` front door needs; `None` where the release renders no HTTPRoute.
+    pub gateway: Option<super::gateway::GatewayFacts>,
     pub now: Timestamp,
 }
 

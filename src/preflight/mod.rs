@@ -5,6 +5,7 @@
 
 mod checks;
 pub mod facts;
+pub mod gateway;
 pub mod intent;
 pub mod load_balancers;
 #[cfg(test)]
@@ -24,6 +25,7 @@ pub enum Check {
     Rbac,
     Objects,
     IngressClass,
+    Gateway,
     NodePorts,
     Storage,
     Capacity,
@@ -40,6 +42,7 @@ impl Check {
             Check::Rbac => "rbac",
             Check::Objects => "objects",
             Check::IngressClass => "ingress class",
+            Check::Gateway => "gateway",
             Check::NodePorts => "node ports",
             Check::Storage => "storage",
             Check::Capacity => "capacity",

@@ -96,6 +96,7 @@ impl Case {
             credentials: Ok(vec![]),
             helm: Ok(vec![]),
             node_port_range: None,
+            gateway: None,
             now: "2026-12-02T12:00:00Z".parse().unwrap(),
         }
     }

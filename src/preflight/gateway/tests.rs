@@ -1,0 +1,250 @@
+use serde_json::{Value, json};
+
+use super::*;
+use crate::preflight::Status;
+
+fn gateway(listeners: Value, programmed: bool) -> Gateway {
+    serde_json::from_value(json!({
+        "metadata": {"name": "public", "namespace": "infra"},
+        "spec": {"gatewayClassName": "traefik", "listeners": listeners},
+        "status": {
+            "addresses": [{"value": "127.0.0.1"}],
+            "conditions": [{"type": "Programmed", "status": if programmed { "True" } else { "False" },
+                "reason": if programmed { "Programmed" } else { "Pending" }, "message": "m",
+                "lastTransitionTime": "2026-12-07T00:00:00Z"}],
+        },
+    }))
+    .unwrap()
+}
+
+fn http_route(namespace: &str, name: &str, hostnames: Value, path: &str) -> HttpRoute {
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"parentRefs": [{"name": "public", "namespace": "infra"}],
+                 "hostnames": hostnames,
+                 "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": path}}]}]},
+    }))
+    .unwrap()
+}
+
+fn facts() -> GatewayFacts {
+    GatewayFacts {
+        api: Ok(Some(Installed {
+            bundle_version: Some("v1.6.1".into()),
+            channel: Some("standard".into()),
+        })),
+        gateway: Ok(Some(gateway(
+            json!([{"name": "web", "port": 80, "protocol": "HTTP",
+                    "allowedRoutes": {"namespaces": {"from": "All"}}}]),
+            true,
+        ))),
+        namespace_labels: Ok(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_owned(),
+            "team".to_owned(),
+        )])),
+        routes: Ok(vec![]),
+    }
+}
+
+const ROUTE: Route = Route {
+    release: "sky",
+    namespace: "team",
+    name: "sky-api-route",
+    host: Some("sky.example.com"),
+    path: "/",
+};
+
+/// One case: what differs from [`facts`], the Gateway named, and the finding's status with
+/// the start of its summary and a piece of its fix.
+struct Case {
+    name: &'static str,
+    facts: GatewayFacts,
+    parent: &'static str,
+    status: Status,
+    summary: &'static str,
+    fix: &'static str,
+}
+
+#[test]
+fn the_gateway_door_is_checked_from_crd_to_rival_routes() {
+    let cases = [
+        Case {
+            name: "all well",
+            facts: facts(),
+            parent: "infra/public",
+            status: Status::Pass,
+            summary: "Gateway infra/public (class traefik): listener web admits the route; \
+                      Gateway API v1.6.1 (standard channel)",
+            fix: "",
+        },
+        Case {
+            name: "no CRD",
+            facts: GatewayFacts {
+                api: Ok(None),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "the cluster does not serve Gateway API: CRD \
+                      httproutes.gateway.networking.k8s.io does not exist",
+            fix: "--ingress-class CLASS",
+        },
+        Case {
+            name: "the CRD unreadable",
+            facts: GatewayFacts {
+                api: Err("forbidden".into()),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Warn,
+            summary: "cannot tell: reading the HTTPRoute CRD failed (forbidden)",
+            fix: "",
+        },
+        Case {
+            name: "no Gateway",
+            facts: GatewayFacts {
+                gateway: Ok(None),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "Gateway infra/public does not exist",
+            fix: "kubectl get gateways -A",
+        },
+        Case {
+            name: "no such listener",
+            facts: facts(),
+            parent: "infra/public:websecure",
+            status: Status::Block,
+            summary: "Gateway infra/public has no listener websecure; it has web",
+            fix: "--gateway infra/public:LISTENER",
+        },
+        Case {
+            name: "a listener of its own namespace",
+            facts: GatewayFacts {
+                gateway: Ok(Some(gateway(
+                    json!([{"name": "web", "port": 80, "protocol": "HTTP"}]),
+                    true,
+                ))),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "no listener of Gateway infra/public admits the route from namespace \
+                      team: web (it admits routes from the Gateway's own namespace only)",
+            fix: "or install the release into namespace infra",
+        },
+        Case {
+            name: "a namespace label missing",
+            facts: GatewayFacts {
+                gateway: Ok(Some(gateway(
+                    json!([{"name": "web", "port": 80, "protocol": "HTTP",
+                            "allowedRoutes": {"namespaces": {"from": "Selector",
+                                "selector": {"matchLabels": {"gateway": "public"}}}}}]),
+                    true,
+                ))),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "no listener of Gateway infra/public admits the route from namespace \
+                      team: web (it admits namespaces labelled gateway=public only)",
+            fix: "kubectl label namespace team gateway=public",
+        },
+        Case {
+            name: "a host the listener does not serve",
+            facts: GatewayFacts {
+                gateway: Ok(Some(gateway(
+                    json!([{"name": "web", "port": 80, "protocol": "HTTP",
+                            "hostname": "*.other.org",
+                            "allowedRoutes": {"namespaces": {"from": "All"}}}]),
+                    true,
+                ))),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "no listener of Gateway infra/public admits the route from namespace \
+                      team: web (it answers *.other.org, not sky.example.com)",
+            fix: "--hostname sky.other.org",
+        },
+        Case {
+            name: "a route already there",
+            facts: GatewayFacts {
+                routes: Ok(vec![http_route(
+                    "docs",
+                    "site",
+                    json!(["sky.example.com"]),
+                    "/",
+                )]),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "HTTPRoute docs/site already routes sky.example.com/ on Gateway \
+                      infra/public",
+            fix: "--set ingress.path=/sky",
+        },
+        Case {
+            name: "the release's own route, from before",
+            facts: GatewayFacts {
+                routes: Ok(vec![http_route(
+                    "team",
+                    "sky-api-route",
+                    json!(["sky.example.com"]),
+                    "/",
+                )]),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Pass,
+            summary: "Gateway infra/public (class traefik)",
+            fix: "",
+        },
+        Case {
+            name: "a route on another path",
+            facts: GatewayFacts {
+                routes: Ok(vec![http_route(
+                    "docs",
+                    "site",
+                    json!(["sky.example.com"]),
+                    "/docs",
+                )]),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Pass,
+            summary: "Gateway infra/public (class traefik)",
+            fix: "",
+        },
+        Case {
+            name: "not programmed yet",
+            facts: GatewayFacts {
+                gateway: Ok(Some(gateway(
+                    json!([{"name": "web", "port": 80, "protocol": "HTTP",
+                            "allowedRoutes": {"namespaces": {"from": "All"}}}]),
+                    false,
+                ))),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Warn,
+            summary: "Gateway infra/public is not ready (Programmed is False: Pending: m); \
+                      listener web would take the route",
+            fix: "kubectl describe gateway",
+        },
+    ];
+    for case in cases {
+        let parent: GatewayRef = case.parent.parse().unwrap();
+        let finding = assess(&parent, &ROUTE, &case.facts);
+        assert_eq!(finding.status, case.status, "{}: {finding:?}", case.name);
+        assert!(
+            finding.summary.starts_with(case.summary),
+            "{}: {}",
+            case.name,
+            finding.summary
+        );
+        let fix = finding.fix.unwrap_or_default();
+        assert!(fix.contains(case.fix), "{}: {fix}", case.name);
+    }
+}
