@@ -7,54 +7,22 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
 use support::cluster::{self, TestNamespace, free_node_port};
 use support::dataplane::{Dataplane, SingleSignOn};
-use support::release::{Chart, Fixture, SMALL_PODS};
+use support::release::{Chart, Fixture, SMALL_PODS, pod_of};
 use support::skyctl::{Outcome, on_a_terminal, skyctl};
 
 const CURRENT: &str = "0.13.0";
 const PASSWORD: &str = "admin password for the e2e 7Q";
 const CLIENT_ID: &str = "skypilot-e2e-client";
 const CLIENT_SECRET: &str = "e2e-oauth-client-secret-DoNotPrint-5521";
-/// The first pod whose `app` label is `app`, once the cluster has made it. An install that
-/// ends first fails the test with what it said.
-async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> String {
-    let pods: Api<Pod> = Api::namespaced(ns.client.clone(), &ns.name);
-    let selector = format!("app={app}");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = install.try_wait().unwrap() {
-            let mut said = String::new();
-            install
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut said)
-                .unwrap();
-            panic!("skyctl install ended ({status}) before {app} had a pod:\n{said}");
-        }
-        let found = pods
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map(|list| list.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(cluster::has_started);
-        if let Some(name) = found.and_then(|pod| pod.metadata.name) {
-            return name;
-        }
-        assert!(Instant::now() < deadline, "no pod of {app} after 120s");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
 /// A 0.13.0 release installed with `auth` flags, the data plane standing in for its pods.
 struct Deployed {
     /// Uninstalled when the test ends, however it ends.

@@ -27,7 +27,13 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// A case: its name, the listener's fields, the route's namespace and host, the verdict.
-type AdmitCase<'a> = (&'a str, Value, &'a str, Option<&'a str>, Result<(), Refusal>);
+type AdmitCase<'a> = (
+    &'a str,
+    Value,
+    &'a str,
+    Option<&'a str>,
+    Result<(), Refusal>,
+);
 
 #[test]
 fn a_listener_admits_by_protocol_kind_namespace_and_host() {

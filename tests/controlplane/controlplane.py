@@ -30,6 +30,10 @@ REPO = HERE.parent.parent
 STATE = Path(os.environ.get("SKYCTL_TEST_STATE", REPO / "target" / "controlplane"))
 NODE_NAME = "skyctl-test-node"
 SERVICE_CIDR = "10.96.0.0/16"
+# The addresses kwok gives pods. The data plane makes them local (dataplane.py), so that a
+# Gateway or ingress controller running here reaches a pod's stand-in through its Service's
+# EndpointSlices, which may not hold loopback addresses.
+POD_CIDR = "10.244.0.0/16"
 # Started in this order, stopped in reverse.
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
 
@@ -254,7 +258,7 @@ def up():
         f"--kubeconfig={kubeconfig}", *kwok_stage_configs(), "--node-lease-duration-seconds=40",
         "--manage-all-nodes=false",
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-        "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
+        f"--cidr={POD_CIDR}", "--node-ip=127.0.0.1",
         f"--server-address=127.0.0.1:{ports['kwok']}"])
 
     add_simulated_node(ports["apiserver"])

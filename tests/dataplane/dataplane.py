@@ -16,6 +16,17 @@ ingress-nginx does for the release's Ingress.
                                          the `sky api start` arguments of its start script;
                                          SERVICE (`name:port`) is reached at URL, as cluster
                                          DNS would route it; prints the same
+  dataplane.py podip STATE NAMESPACE POD [SERVICE=URL ...]
+                                         `pod`, listening where the pod does: its IP (made a
+                                         local address, see pod_network) and its container
+                                         port, so that a controller here reaches it through the
+                                         release's Service and its EndpointSlices
+  dataplane.py traefik STATE PORT NAMESPACE...
+                                         start Traefik (build-traefik.sh) as the cluster's
+                                         Gateway API and Ingress controller, watching the
+                                         NAMESPACEs, its entry point `web` on 127.0.0.1:PORT;
+                                         it reports 127.0.0.1 as its Gateways' and Ingresses'
+                                         address; prints nothing, returns once it runs
   dataplane.py oauth2proxy STATE NAMESPACE POD
                                          start oauth2-proxy as the release's pod NAMESPACE/POD
                                          runs it (its arguments and environment, on a free
@@ -209,7 +220,7 @@ def wait_for(what, check, proc, timeout, state, log_name):
     raise SystemExit(f"dataplane: {what} not ready after {timeout}s; see {state}")
 
 
-def serve(state, args, env, restarts=0):
+def serve(state, args, env, restarts=0, at=None):
     """Starts `sky api start ARGS --foreground` on a free loopback port; prints its URL and the
     `sky` client of the same installation once it answers healthy. A server that exits before
     then is started again up to `restarts` times, as the kubelet restarts a pod's container;
@@ -220,8 +231,8 @@ def serve(state, args, env, restarts=0):
     (state / "restarts").write_text("0")
     attempt = port_taken = 0
     while True:
-        port = server_port()
-        url = f"http://127.0.0.1:{port}"
+        host, port = at or ("127.0.0.1", server_port())
+        url = f"http://{host}:{port}"
 
         def healthy():
             with urllib.request.urlopen(f"{url}/api/health", timeout=3) as response:
@@ -234,7 +245,7 @@ def serve(state, args, env, restarts=0):
             wait_for("the SkyPilot API server", healthy, proc, 300, state, "skypilot")
             break
         except Exited as exited:
-            if "is already in use" in str(exited) and port_taken < 3:
+            if "is already in use" in str(exited) and port_taken < 3 and not at:
                 port_taken += 1
                 log(f"port {port} or the request queue's port was taken before the server bound "
                     "it; starting it on other ports")
@@ -326,12 +337,13 @@ def mount_config_maps(get, found, container, namespace, home):
                 (target / key).write_text(text)
 
 
-def pod(state, namespace, name, services):
+def pod(state, namespace, name, services, at_pod_ip=False):
     """Runs the SkyPilot API server as the kubelet would run the release's pod: the environment
     of its container resolved from the cluster, the `sky api start` arguments its start script
     execs, ~/.sky/config.yaml from the release's ConfigMap, as the script copies it, and the
-    ConfigMaps it mounts under /root. Only the port differs (each server here needs its own), and
-    HOME is a directory of its own."""
+    ConfigMaps it mounts under /root. Only the port differs (each server here needs its own,
+    unless AT_POD_IP: then the pod's own address and container port), and HOME is a directory
+    of its own."""
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)  # the environment file holds what the Secrets hold
     get, found, container = container_of(namespace, name, "skypilot-api")
@@ -351,9 +363,52 @@ def pod(state, namespace, name, services):
     os.chmod(environment, 0o600)
     log(f"pod {namespace}/{name}: sky api start {' '.join(args)}, with "
         f"{', '.join(sorted(env))}")
+    at = pod_address(get, found, container) if at_pod_ip else None
     # A pod's container that exits is started again (restartPolicy Always, the only policy a
     # Deployment allows).
-    return serve(state, args, dict(sky_env(home), **env), restarts=3)
+    return serve(state, args, dict(sky_env(home), **env), restarts=3, at=at)
+
+
+def pod_address(get, found, container):
+    """Where the pod listens: its IP, once kwok gave it one, made local by pod_network, and
+    its container's first port. The server binds what its start script says (`--deploy`:
+    every address), as in the pod."""
+    namespace, name = found["metadata"]["namespace"], found["metadata"]["name"]
+    path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+    deadline = time.monotonic() + 120
+    while not (ip := until_found(get, path, f"pod {name}").get("status", {}).get("podIP")):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"dataplane: pod {namespace}/{name} got no IP")
+        time.sleep(0.3)
+    pod_network(ip)
+    port = (container.get("ports") or [{}])[0].get("containerPort")
+    if not port:
+        raise SystemExit(f"dataplane: the container of pod {namespace}/{name} names no port")
+    return ip, port
+
+
+def pod_network(ip):
+    """Makes kwok's pod addresses local, once per machine: an address on the loopback device
+    with the pods' prefix makes the kernel deliver the whole prefix locally, as it does
+    127.0.0.0/8. Loopback itself would not do: EndpointSlices refuse loopback addresses, and
+    a controller reaches pods through them. Needs CAP_NET_ADMIN the first time."""
+    def local():
+        with socket.socket() as s:
+            try:
+                s.bind((ip, 0))
+                return True
+            except OSError:
+                return False
+
+    if local():
+        return
+    added = subprocess.run(["ip", "address", "add", controlplane.POD_CIDR, "dev", "lo"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if not local():
+        raise SystemExit(f"dataplane: pod address {ip} is not local, and making kwok's pod "
+                         f"addresses ({controlplane.POD_CIDR}) local failed: `ip address add "
+                         f"{controlplane.POD_CIDR} dev lo` said: {added.stdout.strip()} (it needs "
+                         "CAP_NET_ADMIN)")
 
 
 def release(state, namespace, name, port):
@@ -379,6 +434,40 @@ def release(state, namespace, name, port):
         time.sleep(0.5)
     url = pod(state, namespace, found, {})
     nginx(state, port, namespace, f"{name}-ingress", url)
+
+
+def traefik(state, port, namespaces):
+    """Runs Traefik as the cluster's own Gateway API and Ingress controller, from outside the
+    cluster as kubectl reaches it (KUBECONFIG, client certificates). A Gateway listener of port
+    PORT is served by the entry point of that port (Traefik matches them by port). Its Gateways
+    and the Ingresses of class `traefik` report 127.0.0.1 as their address, where the entry
+    point listens. Traefik reaches pods through their Services' EndpointSlices, at the pods'
+    addresses: the stand-ins listen there (`podip`)."""
+    state.mkdir(parents=True, exist_ok=True)
+    binary = subprocess.run([str(HERE / "build-traefik.sh")], check=True,
+                            stdout=subprocess.PIPE, text=True).stdout.strip()
+    admin = free_port()
+    watched = ",".join(namespaces)
+    env = dict(os.environ, KUBECONFIG=str(controlplane.STATE / "kubeconfig"))
+    proc = start(state, "traefik", [
+        binary,
+        f"--entryPoints.web.address=127.0.0.1:{port}",
+        f"--entryPoints.traefik.address=127.0.0.1:{admin}",
+        "--ping=true",
+        "--providers.kubernetesGateway=true",
+        f"--providers.kubernetesGateway.namespaces={watched}",
+        "--providers.kubernetesGateway.statusAddress.ip=127.0.0.1",
+        "--providers.kubernetesIngress=true",
+        f"--providers.kubernetesIngress.namespaces={watched}",
+        "--providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1",
+        "--log.level=INFO",
+    ], env=env)
+
+    def ready():
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ping", timeout=3) as response:
+            return response.status == 200
+
+    wait_for("Traefik", ready, proc, 60, state, "traefik")
 
 
 def oauth2proxy(state, namespace, name):
@@ -721,8 +810,8 @@ def started_for(state):
 
 
 def main():
-    commands = ("skypilot", "pod", "release", "oauth2proxy", "issuer", "nginx", "watch", "authproxy",
-                "down")
+    commands = ("skypilot", "pod", "podip", "traefik", "release", "oauth2proxy", "issuer", "nginx",
+                "watch", "authproxy", "down")
     if sys.argv[1:] == ["freeze"]:
         return freeze()
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
@@ -731,9 +820,11 @@ def main():
     command, args = sys.argv[1], sys.argv[3:]
     if command == "skypilot":
         skypilot(state)
-    elif command == "pod":
+    elif command in ("pod", "podip"):
         services = dict(arg.split("=", 1) for arg in args[2:])
-        pod(state, args[0], args[1], services)
+        pod(state, args[0], args[1], services, at_pod_ip=command == "podip")
+    elif command == "traefik":
+        traefik(state, int(args[0]), args[1:])
     elif command == "release":
         release(state, args[0], args[1], int(args[2]))
     elif command == "oauth2proxy":

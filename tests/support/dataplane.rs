@@ -44,6 +44,13 @@ impl Dataplane {
         Self::launch(&["pod"], &after)
     }
 
+    /// [`Dataplane::start_pod`], listening where the pod does (its IP and container port), so
+    /// that a controller reaches it through the release's Service. One at a time: the server's
+    /// request queue takes a port that follows the server's.
+    pub fn start_pod_at_its_address(namespace: &str, pod: &str) -> Self {
+        Self::launch(&["podip"], &[namespace, pod])
+    }
+
     fn launch(variant: &[&str], after_state: &[&str]) -> Self {
         let state = tempfile::tempdir().expect("a temporary directory");
         let output = Command::new("python3")
@@ -227,6 +234,45 @@ impl SingleSignOn {
             command[0]
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+}
+
+/// Traefik, the cluster's own Gateway API and Ingress controller, as `dataplane.py traefik`
+/// runs it; stopped when dropped.
+pub struct Traefik {
+    state: tempfile::TempDir,
+    /// The port of its entry point on 127.0.0.1, which a Gateway listener of the same port
+    /// uses.
+    pub port: u16,
+}
+
+impl Traefik {
+    /// Starts Traefik (building it on first use) for the objects of `namespaces`. Fails the
+    /// test, with the reason, if it cannot.
+    pub fn start(namespaces: &[&str]) -> Self {
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let port = super::cluster::free_node_port();
+        let status = Command::new("python3")
+            .arg(script())
+            .arg("traefik")
+            .arg(state.path())
+            .arg(port.to_string())
+            .args(namespaces)
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("python3 runs");
+        let traefik = Self { state, port };
+        assert!(
+            status.success(),
+            "Traefik did not start; the lines above say why"
+        );
+        traefik
+    }
+}
+
+impl Drop for Traefik {
+    fn drop(&mut self) {
+        down(self.state.path());
     }
 }
 

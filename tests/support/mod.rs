@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cluster;
 pub mod dataplane;
+pub mod gateway;
 pub mod helm;
 pub mod postgres;
 pub mod release;

@@ -1,11 +1,13 @@
 //! One test's release on the real control plane, driven through the real skyctl binary.
 
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::PodSpec;
-use kube::api::{Api, DynamicObject};
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 use skyctl::cluster::object_manager::ObjectManager;
 use skyctl::manifest::{self, Manifest};
@@ -256,4 +258,36 @@ pub fn record_text(secret: &k8s_openapi::api::core::v1::Secret) -> String {
         }
     }
     text
+}
+
+/// The first pod whose `app` label is `app`, once the cluster has made it. An install that
+/// ends first fails the test with what it said.
+pub async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> String {
+    let pods: Api<Pod> = Api::namespaced(ns.client.clone(), &ns.name);
+    let selector = format!("app={app}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = install.try_wait().unwrap() {
+            let mut said = String::new();
+            install
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut said)
+                .unwrap();
+            panic!("skyctl install ended ({status}) before {app} had a pod:\n{said}");
+        }
+        let found = pods
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map(|list| list.items)
+            .unwrap_or_default()
+            .into_iter()
+            .find(cluster::has_started);
+        if let Some(name) = found.and_then(|pod| pod.metadata.name) {
+            return name;
+        }
+        assert!(Instant::now() < deadline, "no pod of {app} after 120s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }

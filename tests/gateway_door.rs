@@ -1,0 +1,155 @@
+//! skyctl's front doors beyond ingress-nginx, end to end on the real control plane: Gateway
+//! API's standard CRDs, Traefik as the Gateway and ingress controller (a real implementation,
+//! run as a local process against the test API server), and the real SkyPilot API server
+//! listening where its pod does, so that Traefik reaches it through the release's Service and
+//! its EndpointSlices. The real `sky` client logs in through the door.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use k8s_openapi::api::networking::v1::IngressClass;
+use kube::api::{Api, ListParams};
+use serde_json::{Value, json};
+use support::cluster::{self, TestNamespace};
+use support::dataplane::{Dataplane, Traefik};
+use support::gateway;
+use support::release::{SMALL_PODS, pod_of};
+use support::skyctl::Outcome;
+
+const PASSWORD: &str = "gateway door admin password 3K";
+
+/// A release installed by `skyctl install` with `flags` and the admin's password on stdin, its
+/// API server started where its pod listens once the pod exists.
+struct Installed {
+    ns: TestNamespace,
+    dataplane: Dataplane,
+    outcome: Outcome,
+    summary: Value,
+}
+
+async fn install(ns: TestNamespace, flags: &[&str]) -> Installed {
+    let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
+        .args(["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"])
+        .arg("--kubeconfig")
+        .arg(cluster::kubeconfig())
+        .args(["--set", SMALL_PODS, "--timeout", "240s", "-o", "json"])
+        .args(["--web-username", "admin", "--web-password-stdin"])
+        .args(flags)
+        .env("NO_COLOR", "1")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = install.stdin.take().unwrap();
+    input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    drop(input);
+    let pod = pod_of(&ns, &format!("{}-api", ns.name), &mut install).await;
+    let dataplane = Dataplane::start_pod_at_its_address(&ns.name, &pod);
+    let outcome = Outcome::from(install.wait_with_output().unwrap()).success();
+    let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
+    Installed {
+        ns,
+        dataplane,
+        outcome,
+        summary,
+    }
+}
+
+impl Installed {
+    /// The admin logs in through `endpoint` with the real client, and a wrong password is
+    /// refused by the API server itself.
+    fn logs_in_through(&self, endpoint: &str) {
+        let home = tempfile::tempdir().unwrap();
+        match self
+            .dataplane
+            .sky_login(home.path(), endpoint, "admin", PASSWORD)
+        {
+            Ok(info) => assert!(info.contains("admin"), "{info}"),
+            Err(refused) => panic!("sky api login through {endpoint}: {refused}"),
+        }
+        let other = tempfile::tempdir().unwrap();
+        assert!(
+            self.dataplane
+                .sky_login(other.path(), endpoint, "admin", "not the password")
+                .is_err(),
+            "a wrong password got in through {endpoint}"
+        );
+    }
+
+    /// Nothing of ingress-nginx: no IngressClass of the release's, no object labelled as
+    /// ingress-nginx's in its namespace.
+    async fn has_no_ingress_nginx(&self) {
+        let classes: Api<IngressClass> = Api::all(self.ns.client.clone());
+        for class in classes.list(&ListParams::default()).await.unwrap() {
+            let annotations = class.metadata.annotations.unwrap_or_default();
+            assert_ne!(
+                annotations.get("skyctl.io/release-name"),
+                Some(&self.ns.name),
+                "IngressClass {:?}",
+                class.metadata.name
+            );
+        }
+        let listed = cluster::kubectl([
+            "get",
+            "all,configmaps,secrets,serviceaccounts,roles,rolebindings",
+            "-n",
+            &self.ns.name,
+            "-l",
+            "app.kubernetes.io/name=ingress-nginx",
+            "-o",
+            "name",
+        ]);
+        let names = String::from_utf8_lossy(&listed.stdout);
+        assert!(names.trim().is_empty(), "ingress-nginx objects: {names}");
+    }
+
+    fn secrets_never_shown(&self) {
+        for text in [&self.outcome.stdout, &self.outcome.stderr] {
+            assert!(
+                !text.contains(PASSWORD),
+                "the password was printed:\n{text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
+    // One API server at a time listens on the pod port (and its request queue's port).
+    let _serial = cluster::exclusive().await;
+    let ns = TestNamespace::create("gw").await;
+    gateway::install(&ns.client).await;
+    let traefik = Traefik::start(&[&ns.name]);
+    gateway::gateway(
+        &ns.client,
+        &ns.name,
+        "public",
+        json!([{"name": "web", "port": traefik.port, "protocol": "HTTP"}]),
+    )
+    .await;
+    gateway::programmed(&ns.client, &ns.name, "public").await;
+
+    let installed = install(ns, &["--gateway", "public:web", "--auth", "users"]).await;
+    let endpoint = format!("http://127.0.0.1:{}", traefik.port);
+    assert_eq!(
+        installed.summary["endpoint"]["url"], endpoint,
+        "{}",
+        installed.summary
+    );
+    assert_eq!(installed.summary["endpoint"]["kind"], "gateway");
+    assert_eq!(installed.summary["health"]["status"], "healthy");
+    assert_eq!(installed.summary["loginMode"], "users");
+    let login = installed.summary["login"].as_str().unwrap_or_default();
+    assert!(
+        login.starts_with("sky api login -e http://")
+            && login.ends_with(&format!("127.0.0.1:{}", traefik.port)),
+        "{login}"
+    );
+    installed.logs_in_through(&endpoint);
+    installed.has_no_ingress_nginx().await;
+    installed.secrets_never_shown();
+}

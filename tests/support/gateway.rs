@@ -1,0 +1,118 @@
+//! Gateway API in the test cluster: its standard-channel CRDs (as
+//! `tests/dataplane/gateway-api-crds.sh` fetches them), the GatewayClass of Traefik, and
+//! Gateways for a test's releases to attach to.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use super::cluster::{eventually, path_printed_by};
+
+/// The class Traefik serves: Gateways of it are Traefik's.
+pub const CLASS: &str = "traefik";
+const CONTROLLER: &str = "traefik.io/gateway-controller";
+const MANAGER: &str = "skyctl-test";
+
+fn resource(kind: &str, plural: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", kind),
+        plural,
+    )
+}
+
+/// Installs the CRDs (fetching them on first use) and Traefik's GatewayClass, and waits until
+/// the API server serves them. Applying them again changes nothing, so every test may call it.
+pub async fn install(client: &kube::Client) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dataplane/gateway-api-crds.sh");
+    let dir = path_printed_by(
+        Command::new(script),
+        "the Gateway API CRDs could not be fetched",
+    );
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let apply = PatchParams::apply(MANAGER).force();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("the CRDs' directory") {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let crd: CustomResourceDefinition = serde_yaml_ng::from_str(&text)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let name = crd.metadata.name.clone().unwrap();
+        crds.patch(&name, &apply, &Patch::Apply(&crd))
+            .await
+            .unwrap_or_else(|err| panic!("applying CRD {name}: {err}"));
+        names.push(name);
+    }
+    let crds = &crds;
+    for name in &names {
+        eventually(
+            &format!("CRD {name} established"),
+            Duration::from_secs(60),
+            || async {
+                let crd = crds.get(name).await.ok()?;
+                let established = crd
+                    .status?
+                    .conditions?
+                    .iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True");
+                established.then_some(())
+            },
+        )
+        .await;
+    }
+    let classes: Api<DynamicObject> =
+        Api::all_with(client.clone(), &resource("GatewayClass", "gatewayclasses"));
+    let class = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "GatewayClass",
+        "metadata": {"name": CLASS},
+        "spec": {"controllerName": CONTROLLER},
+    });
+    classes
+        .patch(CLASS, &apply, &Patch::Apply(&class))
+        .await
+        .expect("Traefik's GatewayClass applies");
+}
+
+/// Applies Gateway `namespace/name` of Traefik's class with `listeners`.
+pub async fn gateway(client: &kube::Client, namespace: &str, name: &str, listeners: Value) {
+    let gateways: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &resource("Gateway", "gateways"));
+    let gateway = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"gatewayClassName": CLASS, "listeners": listeners},
+    });
+    gateways
+        .patch(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&gateway),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("applying Gateway {namespace}/{name}: {err}"));
+}
+
+/// Waits until Gateway `namespace/name` is Programmed, and returns it.
+pub async fn programmed(client: &kube::Client, namespace: &str, name: &str) -> Value {
+    let gateways: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &resource("Gateway", "gateways"));
+    let gateways = &gateways;
+    eventually(
+        &format!("Gateway {namespace}/{name} programmed"),
+        Duration::from_secs(60),
+        || async {
+            let found = serde_json::to_value(gateways.get(name).await.ok()?).ok()?;
+            let programmed = found["status"]["conditions"]
+                .as_array()?
+                .iter()
+                .any(|c| c["type"] == "Programmed" && c["status"] == "True");
+            programmed.then_some(found)
+        },
+    )
+    .await
+}
