@@ -2,7 +2,9 @@
 //! API's standard CRDs, Traefik as the Gateway and ingress controller (a real implementation,
 //! run as a local process against the test API server), and the real SkyPilot API server
 //! listening where its pod does, so that Traefik reaches it through the release's Service and
-//! its EndpointSlices. The real `sky` client logs in through the door.
+//! its EndpointSlices. Traefik and the server share a network namespace of their own, where
+//! the pods' addresses are local; users reach Traefik's entry points on loopback. The real
+//! `sky` client logs in through the door.
 
 mod support;
 
@@ -29,7 +31,7 @@ struct Installed {
     summary: Value,
 }
 
-async fn install(ns: TestNamespace, flags: &[&str]) -> Installed {
+async fn install(ns: TestNamespace, traefik: &Traefik, flags: &[&str]) -> Installed {
     let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
         .args(["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"])
         .arg("--kubeconfig")
@@ -48,7 +50,7 @@ async fn install(ns: TestNamespace, flags: &[&str]) -> Installed {
     input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
     drop(input);
     let pod = pod_of(&ns, &format!("{}-api", ns.name), &mut install).await;
-    let dataplane = Dataplane::start_pod_at_its_address(&ns.name, &pod);
+    let dataplane = Dataplane::start_pod_behind(traefik, &ns.name, &pod);
     let outcome = Outcome::from(install.wait_with_output().unwrap()).success();
     let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
     Installed {
@@ -119,7 +121,7 @@ impl Installed {
 
 #[tokio::test]
 async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
-    // One API server at a time listens on the pod port (and its request queue's port).
+    // One Traefik at a time takes 127.0.0.2:80.
     let _serial = cluster::exclusive().await;
     let ns = TestNamespace::create("gw").await;
     gateway::install(&ns.client).await;
@@ -133,7 +135,12 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     .await;
     gateway::programmed(&ns.client, &ns.name, "public").await;
 
-    let installed = install(ns, &["--gateway", "public:web", "--auth", "users"]).await;
+    let installed = install(
+        ns,
+        &traefik,
+        &["--gateway", "public:web", "--auth", "users"],
+    )
+    .await;
     let endpoint = format!("http://127.0.0.1:{}", traefik.port);
     assert_eq!(
         installed.summary["endpoint"]["url"], endpoint,
@@ -150,6 +157,33 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
         "{login}"
     );
     installed.logs_in_through(&endpoint);
+    installed.has_no_ingress_nginx().await;
+    installed.secrets_never_shown();
+}
+
+#[tokio::test]
+async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_servers_own_users() {
+    let _serial = cluster::exclusive().await;
+    let ns = TestNamespace::create("ic").await;
+    gateway::ingress_class(&ns.client).await;
+    let traefik = Traefik::start(&[&ns.name]);
+
+    let installed = install(
+        ns,
+        &traefik,
+        &["--ingress-class", "traefik", "--auth", "users"],
+    )
+    .await;
+    let endpoint = "http://127.0.0.2";
+    assert_eq!(
+        installed.summary["endpoint"]["url"], endpoint,
+        "{}",
+        installed.summary
+    );
+    assert_eq!(installed.summary["endpoint"]["kind"], "ingress");
+    assert_eq!(installed.summary["health"]["status"], "healthy");
+    assert_eq!(installed.summary["loginMode"], "users");
+    installed.logs_in_through(endpoint);
     installed.has_no_ingress_nginx().await;
     installed.secrets_never_shown();
 }

@@ -24,9 +24,12 @@ ingress-nginx does for the release's Ingress.
   dataplane.py traefik STATE PORT NAMESPACE...
                                          start Traefik (build-traefik.sh) as the cluster's
                                          Gateway API and Ingress controller, watching the
-                                         NAMESPACEs, its entry point `web` on 127.0.0.1:PORT;
-                                         it reports 127.0.0.1 as its Gateways' and Ingresses'
-                                         address; prints nothing, returns once it runs
+                                         NAMESPACEs: its entry point `web` on 127.0.0.1:PORT
+                                         for Gateway listeners of port PORT, reported as their
+                                         Gateways' address, and `http` on 127.0.0.2:80 for
+                                         Ingresses of class `traefik`, reported as theirs
+                                         (a published address has no port: users reach an
+                                         ingress controller on 80); returns once it runs
   dataplane.py oauth2proxy STATE NAMESPACE POD
                                          start oauth2-proxy as the release's pod NAMESPACE/POD
                                          runs it (its arguments and environment, on a free
@@ -388,27 +391,15 @@ def pod_address(get, found, container):
 
 
 def pod_network(ip):
-    """Makes kwok's pod addresses local, once per machine: an address on the loopback device
-    with the pods' prefix makes the kernel deliver the whole prefix locally, as it does
-    127.0.0.0/8. Loopback itself would not do: EndpointSlices refuse loopback addresses, and
-    a controller reaches pods through them. Needs CAP_NET_ADMIN the first time."""
-    def local():
-        with socket.socket() as s:
-            try:
-                s.bind((ip, 0))
-                return True
-            except OSError:
-                return False
-
-    if local():
-        return
-    added = subprocess.run(["ip", "address", "add", controlplane.POD_CIDR, "dev", "lo"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if not local():
-        raise SystemExit(f"dataplane: pod address {ip} is not local, and making kwok's pod "
-                         f"addresses ({controlplane.POD_CIDR}) local failed: `ip address add "
-                         f"{controlplane.POD_CIDR} dev lo` said: {added.stdout.strip()} (it needs "
-                         "CAP_NET_ADMIN)")
+    """Checks that pod address IP is local: `podip` runs in the network namespace `traefik`
+    made, where kwok's pod addresses are. Never on this machine's own network: traffic goes
+    only to loopback here, and EndpointSlices refuse loopback addresses."""
+    with socket.socket() as s:
+        try:
+            s.bind((ip, 0))
+        except OSError as err:
+            raise SystemExit(f"dataplane: pod address {ip} is not local ({err}); `podip` runs "
+                             "in the network namespace of a data plane's Traefik") from None
 
 
 def release(state, namespace, name, port):
@@ -438,36 +429,134 @@ def release(state, namespace, name, port):
 
 def traefik(state, port, namespaces):
     """Runs Traefik as the cluster's own Gateway API and Ingress controller, from outside the
-    cluster as kubectl reaches it (KUBECONFIG, client certificates). A Gateway listener of port
-    PORT is served by the entry point of that port (Traefik matches them by port). Its Gateways
-    and the Ingresses of class `traefik` report 127.0.0.1 as their address, where the entry
-    point listens. Traefik reaches pods through their Services' EndpointSlices, at the pods'
-    addresses: the stand-ins listen there (`podip`)."""
+    cluster as kubectl reaches it (KUBECONFIG, client certificates), in a network namespace of
+    its own (see pod_namespace). A Gateway listener of port PORT is served by the entry point
+    of that port (Traefik matches them by port), and its Gateways report 127.0.0.1. Ingresses
+    of class `traefik` report 127.0.0.2, where an entry point listens on port 80: an Ingress's
+    published address carries no port. Traefik reaches pods through their Services'
+    EndpointSlices, at the pods' addresses: the stand-ins listen there (`podip`)."""
     state.mkdir(parents=True, exist_ok=True)
     binary = subprocess.run([str(HERE / "build-traefik.sh")], check=True,
                             stdout=subprocess.PIPE, text=True).stdout.strip()
-    admin = free_port()
+    inside = pod_namespace(state)
+    api_port = json.loads((controlplane.STATE / "ports.json").read_text())["apiserver"]
+    # The API server, at the address the kubeconfig names, inside too.
+    bridge(state, "api", f"tcp:127.0.0.1:{api_port}", inside=False, listen_inside=True)
+    # What users reach from here: the entry points, at the addresses Traefik reports.
+    bridge(state, "web", f"tcp:127.0.0.1:{port}", inside=True, listen_inside=False)
+    bridge(state, "http", "tcp:127.0.0.2:80", inside=True, listen_inside=False)
     watched = ",".join(namespaces)
     env = dict(os.environ, KUBECONFIG=str(controlplane.STATE / "kubeconfig"))
     proc = start(state, "traefik", [
-        binary,
+        *inside, binary,
+        # Traefik would call out for new versions and send usage data.
+        "--global.checkNewVersion=false",
+        "--global.sendAnonymousUsage=false",
         f"--entryPoints.web.address=127.0.0.1:{port}",
-        f"--entryPoints.traefik.address=127.0.0.1:{admin}",
+        "--entryPoints.http.address=127.0.0.2:80",
         "--ping=true",
+        "--ping.entryPoint=web",
         "--providers.kubernetesGateway=true",
         f"--providers.kubernetesGateway.namespaces={watched}",
         "--providers.kubernetesGateway.statusAddress.ip=127.0.0.1",
         "--providers.kubernetesIngress=true",
         f"--providers.kubernetesIngress.namespaces={watched}",
-        "--providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1",
+        "--providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.2",
         "--log.level=INFO",
     ], env=env)
 
     def ready():
-        with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ping", timeout=3) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=3) as response:
             return response.status == 200
 
     wait_for("Traefik", ready, proc, 60, state, "traefik")
+
+
+def pod_namespace(state):
+    """A network namespace for STATE's Traefik and the pods it reaches, made here and deleted
+    by `down`: kwok's pod addresses (controlplane.POD_CIDR) are local inside it, on its
+    loopback device, so that Traefik reaches a pod's stand-in at the pod's address without
+    any traffic to such an address on this machine's own network. Returns the command prefix
+    that runs a program inside it. Needs root, as `ip netns` does."""
+    name = f"skyctl-{hashlib.sha256(str(state).encode()).hexdigest()[:12]}"
+    made = subprocess.run(["ip", "netns", "add", name], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if made.returncode != 0:
+        raise SystemExit(f"dataplane: cannot make network namespace {name} for Traefik and the "
+                         f"pods it reaches (`ip netns add` needs root): {made.stdout.strip()}")
+    (state / "netns").write_text(name)
+    for command in (["link", "set", "lo", "up"],
+                    ["address", "add", controlplane.POD_CIDR, "dev", "lo"]):
+        subprocess.run(["ip", "-n", name, *command], check=True)
+    return ["ip", "netns", "exec", name]
+
+
+def inside_prefix(state):
+    return ["ip", "netns", "exec", (state / "netns").read_text().strip()]
+
+
+def bridge(state, name, address, inside, listen_inside):
+    """Makes the TCP ADDRESS of one side (the namespace when INSIDE) reachable at the same
+    address on the other: a forwarder on the target's side listens on a socket file, which
+    both sides see, and one on the other side listens on ADDRESS and forwards to the file."""
+    socket_file = state / f"{name}.sock"
+    target_side = inside_prefix(state) if inside else []
+    listen_side = inside_prefix(state) if listen_inside else []
+    script = [sys.executable, str(Path(__file__).resolve()), "forward"]
+    near = start(state, f"forward-{name}-target",
+                 [*target_side, *script, str(state), f"unix:{socket_file}", address])
+    wait_for(f"the {name} forwarder", socket_file.exists, near, 10, state, f"forward-{name}-target")
+    far = start(state, f"forward-{name}-listen",
+                [*listen_side, *script, str(state), address, f"unix:{socket_file}"])
+    ready = state / f"forward-{name}-listen.ready"
+    wait_for(f"the {name} forwarder", ready.exists, far, 10, state, f"forward-{name}-listen")
+
+
+def forward(state, listen, target):
+    """Copies every connection to LISTEN to a new one to TARGET, both ways, until killed."""
+    import asyncio
+
+    def parse(address):
+        kind, _, rest = address.partition(":")
+        if kind == "unix":
+            return ("unix", rest)
+        host, _, port = rest.rpartition(":")
+        return ("tcp", host, int(port))
+
+    async def pipe(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader, writer):
+        to = parse(target)
+        try:
+            if to[0] == "unix":
+                far_reader, far_writer = await asyncio.open_unix_connection(to[1])
+            else:
+                far_reader, far_writer = await asyncio.open_connection(to[1], to[2])
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(pipe(reader, far_writer), pipe(far_reader, writer))
+
+    async def main():
+        at = parse(listen)
+        if at[0] == "unix":
+            server = await asyncio.start_unix_server(handle, at[1])
+        else:
+            server = await asyncio.start_server(handle, at[1], at[2])
+            name = Path(parse(target)[1]).stem
+            (state / f"forward-{name}-listen.ready").touch()
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
 
 
 def oauth2proxy(state, namespace, name):
@@ -775,7 +864,9 @@ def watch(state, namespace, secret):
 
 
 def down(state):
-    for name in ["nginx-watch", "nginx", "authproxy", "skypilot", "oauth2-proxy", "oidc"]:
+    forwarders = [p.stem for p in state.glob("forward-*.pid")]
+    for name in ["nginx-watch", "nginx", "authproxy", "skypilot", "oauth2-proxy", "oidc",
+                 "traefik", *forwarders]:
         pid_file = state / f"{name}.pid"
         try:
             pid = int(pid_file.read_text())
@@ -793,6 +884,11 @@ def down(state):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    netns = state / "netns"
+    if netns.exists():
+        subprocess.run(["ip", "netns", "delete", netns.read_text().strip()],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        netns.unlink()
 
 
 def started_for(state):
@@ -810,8 +906,8 @@ def started_for(state):
 
 
 def main():
-    commands = ("skypilot", "pod", "podip", "traefik", "release", "oauth2proxy", "issuer", "nginx",
-                "watch", "authproxy", "down")
+    commands = ("skypilot", "pod", "podip", "podip-inside", "traefik", "forward", "release",
+                "oauth2proxy", "issuer", "nginx", "watch", "authproxy", "down")
     if sys.argv[1:] == ["freeze"]:
         return freeze()
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
@@ -820,9 +916,18 @@ def main():
     command, args = sys.argv[1], sys.argv[3:]
     if command == "skypilot":
         skypilot(state)
-    elif command in ("pod", "podip"):
+    elif command == "pod":
         services = dict(arg.split("=", 1) for arg in args[2:])
-        pod(state, args[0], args[1], services, at_pod_ip=command == "podip")
+        pod(state, args[0], args[1], services)
+    elif command == "podip":
+        # Again, inside the Traefik's network namespace, where the pod's address is local.
+        inside = inside_prefix(Path(args[0]).resolve())
+        os.execvp(inside[0], [*inside, sys.executable, str(Path(__file__).resolve()),
+                              "podip-inside", str(state), *args[1:3]])
+    elif command == "podip-inside":
+        pod(state, args[0], args[1], {}, at_pod_ip=True)
+    elif command == "forward":
+        forward(state, args[0], args[1])
     elif command == "traefik":
         traefik(state, int(args[0]), args[1:])
     elif command == "release":

@@ -44,11 +44,11 @@ impl Dataplane {
         Self::launch(&["pod"], &after)
     }
 
-    /// [`Dataplane::start_pod`], listening where the pod does (its IP and container port), so
-    /// that a controller reaches it through the release's Service. One at a time: the server's
-    /// request queue takes a port that follows the server's.
-    pub fn start_pod_at_its_address(namespace: &str, pod: &str) -> Self {
-        Self::launch(&["podip"], &[namespace, pod])
+    /// [`Dataplane::start_pod`], listening where the pod does (its IP and container port) in
+    /// the network namespace of `traefik`, which reaches it through the release's Service.
+    pub fn start_pod_behind(traefik: &Traefik, namespace: &str, pod: &str) -> Self {
+        let traefik_state = traefik.state.path().display().to_string();
+        Self::launch(&["podip"], &[&traefik_state, namespace, pod])
     }
 
     fn launch(variant: &[&str], after_state: &[&str]) -> Self {
@@ -238,7 +238,8 @@ impl SingleSignOn {
 }
 
 /// Traefik, the cluster's own Gateway API and Ingress controller, as `dataplane.py traefik`
-/// runs it; stopped when dropped.
+/// runs it (in a network namespace of its own, with the pods it reaches); stopped, and the
+/// namespace deleted, when dropped.
 pub struct Traefik {
     state: tempfile::TempDir,
     /// The port of its entry point on 127.0.0.1, which a Gateway listener of the same port

@@ -1,11 +1,12 @@
-//! Gateway API in the test cluster: its standard-channel CRDs (as
-//! `tests/dataplane/gateway-api-crds.sh` fetches them), the GatewayClass of Traefik, and
-//! Gateways for a test's releases to attach to.
+//! Traefik's doors in the test cluster: Gateway API's standard-channel CRDs (as
+//! `tests/dataplane/gateway-api-crds.sh` fetches them), Traefik's GatewayClass and
+//! IngressClass, and Gateways for a test's releases to attach to.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -75,6 +76,27 @@ pub async fn install(client: &kube::Client) {
         .patch(CLASS, &apply, &Patch::Apply(&class))
         .await
         .expect("Traefik's GatewayClass applies");
+}
+
+/// The IngressClass `traefik` of Traefik's Ingress provider: the cluster's own ingress
+/// controller, for releases with `--ingress-class traefik`.
+pub async fn ingress_class(client: &kube::Client) {
+    let classes: Api<IngressClass> = Api::all(client.clone());
+    let class: IngressClass = serde_json::from_value(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": CLASS},
+        "spec": {"controller": "traefik.io/ingress-controller"},
+    }))
+    .unwrap();
+    classes
+        .patch(
+            CLASS,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&class),
+        )
+        .await
+        .expect("Traefik's IngressClass applies");
 }
 
 /// Applies Gateway `namespace/name` of Traefik's class with `listeners`.
