@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use support::cluster::{self, TestNamespace};
 use support::dataplane::{Dataplane, Traefik};
 use support::gateway;
-use support::release::{SMALL_PODS, pod_of};
+use support::preflight::blocks_before_writing;
+use support::release::{AUTH, Chart, Fixture, SMALL_PODS, pod_of};
 use support::skyctl::Outcome;
 
 const PASSWORD: &str = "gateway door admin password 3K";
@@ -186,4 +187,113 @@ async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_se
     installed.logs_in_through(endpoint);
     installed.has_no_ingress_nginx().await;
     installed.secrets_never_shown();
+}
+
+/// The values of a release behind Gateway `gateway`, with the API server's own users (their
+/// first admin from a line in the values, so that no password is asked for).
+fn behind(gateway: &str) -> Vec<String> {
+    let admin = AUTH.replace(
+        "ingress.authCredentials",
+        "apiService.initialBasicAuthCredentials",
+    );
+    [
+        "--gateway",
+        gateway,
+        "--set",
+        "ingress.authCredentials=null,apiService.enableUserManagement=true",
+        "--set",
+        &admin,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[tokio::test]
+async fn doctor_names_what_keeps_a_gateway_from_taking_the_route_before_any_write() {
+    let f = Fixture::with_chart(Chart::Current).await;
+    let infra = TestNamespace::create("infra").await;
+    gateway::install(&f.ns.client).await;
+    let at = format!("{}/public", infra.name);
+    let args = behind(&at);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    blocks_before_writing(
+        &f,
+        &args,
+        &[
+            "✗ gateway",
+            &format!("Gateway {at} does not exist"),
+            "kubectl get gateways -A",
+        ],
+    );
+
+    // A listener for its own namespace only, as a Gateway's listeners are by default.
+    let web = |allowed: Value| json!([{"name": "web", "port": 8000, "protocol": "HTTP", "allowedRoutes": allowed}]);
+    gateway::gateway(&f.ns.client, &infra.name, "public", web(json!({}))).await;
+    blocks_before_writing(
+        &f,
+        &args,
+        &[
+            &format!(
+                "no listener of Gateway {at} admits the route from namespace {}: web (it admits \
+                 routes from the Gateway's own namespace only)",
+                f.ns.name
+            ),
+            &format!("or install the release into namespace {}", infra.name),
+        ],
+    );
+
+    // Namespaces chosen by a label the release's lacks.
+    gateway::gateway(
+        &f.ns.client,
+        &infra.name,
+        "public",
+        web(json!({"namespaces": {"from": "Selector",
+            "selector": {"matchLabels": {"gateway-access": "public"}}}})),
+    )
+    .await;
+    blocks_before_writing(
+        &f,
+        &args,
+        &[&format!(
+            "kubectl label namespace {} gateway-access=public",
+            f.ns.name
+        )],
+    );
+
+    // Every namespace, but the host already routed by another team's HTTPRoute.
+    gateway::gateway(
+        &f.ns.client,
+        &infra.name,
+        "public",
+        web(json!({"namespaces": {"from": "All"}})),
+    )
+    .await;
+    gateway::http_route(&f.ns.client, &infra.name, "site", &at, "sky.example.com").await;
+    let mut taken = args.clone();
+    taken.extend(["--hostname", "sky.example.com"]);
+    blocks_before_writing(
+        &f,
+        &taken,
+        &[
+            &format!(
+                "HTTPRoute {}/site already routes sky.example.com/ on Gateway {at}",
+                infra.name
+            ),
+            "--set ingress.path=/",
+        ],
+    );
+
+    // A host of its own: nothing blocks; the Gateway, which no controller runs here, is
+    // said not to be ready yet.
+    let mut own = args.clone();
+    own.extend(["--hostname", "pilot.example.com"]);
+    let doctor = f.command("doctor", &own).run().success();
+    assert!(doctor.stdout.contains("! gateway"), "{doctor:#?}");
+    assert!(
+        doctor
+            .stdout
+            .contains(&format!("Gateway {at} is not ready")),
+        "{doctor:#?}"
+    );
 }

@@ -30,9 +30,9 @@ REPO = HERE.parent.parent
 STATE = Path(os.environ.get("SKYCTL_TEST_STATE", REPO / "target" / "controlplane"))
 NODE_NAME = "skyctl-test-node"
 SERVICE_CIDR = "10.96.0.0/16"
-# The addresses kwok gives pods. The data plane makes them local (dataplane.py), so that a
-# Gateway or ingress controller running here reaches a pod's stand-in through its Service's
-# EndpointSlices, which may not hold loopback addresses.
+# The addresses kwok gives pods. The data plane makes them local inside a network namespace of
+# its own (dataplane.py), so that a Gateway or ingress controller there reaches a pod's stand-in
+# through its Service's EndpointSlices, which may not hold loopback addresses.
 POD_CIDR = "10.244.0.0/16"
 # Started in this order, stopped in reverse.
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]

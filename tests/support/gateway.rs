@@ -138,3 +138,38 @@ pub async fn programmed(client: &kube::Client, namespace: &str, name: &str) -> V
     )
     .await
 }
+
+/// Applies HTTPRoute `namespace/name`, attached to Gateway `gateway` (`NAMESPACE/NAME`) for
+/// `host` at `/`: another team's route on the same Gateway.
+pub async fn http_route(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    gateway: &str,
+    host: &str,
+) {
+    let (gateway_namespace, gateway_name) = gateway.split_once('/').unwrap();
+    let routes: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &resource("HTTPRoute", "httproutes"),
+    );
+    let route = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "parentRefs": [{"name": gateway_name, "namespace": gateway_namespace}],
+            "hostnames": [host],
+            "rules": [{"backendRefs": [{"name": "site", "port": 80}]}],
+        },
+    });
+    routes
+        .patch(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&route),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("applying HTTPRoute {namespace}/{name}: {err}"));
+}

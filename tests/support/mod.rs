@@ -9,6 +9,7 @@ pub mod dataplane;
 pub mod gateway;
 pub mod helm;
 pub mod postgres;
+pub mod preflight;
 pub mod release;
 pub mod render;
 pub mod skyctl;
