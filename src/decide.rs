@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kube::api::DynamicObject;
 
+use crate::front_door::FrontDoor;
 use crate::manifest::ObjectRef;
 use crate::ownership::{self, Change, Keep, Owner};
 use crate::plan::{self, Plan};
@@ -255,6 +256,10 @@ pub struct Rollout {
     pub interrupted: Vec<ReleaseRecord>,
     /// The new revision, recorded as pending before any object is touched.
     pub record: ReleaseRecord,
+    /// The release moves to another front door (`skyctl.frontDoor`, or another Gateway or
+    /// class): the new door is waited for and checked before the old one is pruned, so that
+    /// users always have one.
+    pub moves_door: bool,
 }
 
 impl Rollout {
@@ -442,6 +447,15 @@ pub fn decide(
             )
         })
         .collect();
+    let moves_door = !installing
+        && !prune.is_empty()
+        && history.deployed().is_some_and(|deployed| {
+            let before = deployed
+                .computed_values
+                .as_ref()
+                .unwrap_or(&deployed.values);
+            FrontDoor::of(before) != FrontDoor::of(&values.values)
+        });
     Ok(Decision::Rollout(Box::new(Rollout {
         dry_run: options.dry_run,
         create_namespace: !observation.namespace_exists,
@@ -451,6 +465,7 @@ pub fn decide(
         retain,
         interrupted,
         record,
+        moves_door,
     })))
 }
 

@@ -33,6 +33,17 @@ struct Installed {
 }
 
 async fn install(ns: TestNamespace, traefik: &Traefik, flags: &[&str]) -> Installed {
+    install_serving(ns, traefik, flags, None).await
+}
+
+/// [`install`], the release's own ingress-nginx door served on 127.0.0.1:`node_port`, when
+/// given, by nginx doing what ingress-nginx does.
+async fn install_serving(
+    ns: TestNamespace,
+    traefik: &Traefik,
+    flags: &[&str],
+    node_port: Option<u16>,
+) -> Installed {
     let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
         .args(["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"])
         .arg("--kubeconfig")
@@ -52,6 +63,13 @@ async fn install(ns: TestNamespace, traefik: &Traefik, flags: &[&str]) -> Instal
     drop(input);
     let pod = pod_of(&ns, &format!("{}-api", ns.name), &mut install).await;
     let dataplane = Dataplane::start_pod_behind(traefik, &ns.name, &pod);
+    if let Some(port) = node_port {
+        let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{}-ingress", ns.name));
+        assert!(
+            nginx.wait_with_output().unwrap().status.success(),
+            "nginx serves the node port"
+        );
+    }
     let outcome = Outcome::from(install.wait_with_output().unwrap()).success();
     let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
     Installed {
@@ -296,4 +314,124 @@ async fn doctor_names_what_keeps_a_gateway_from_taking_the_route_before_any_writ
             .contains(&format!("Gateway {at} is not ready")),
         "{doctor:#?}"
     );
+}
+
+/// skyctl with the password on stdin, as the admin runs it, against the test cluster.
+fn run_with_password(args: &[&str]) -> Outcome {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(cluster::kubeconfig())
+        .env("NO_COLOR", "1")
+        .env_remove("SKYCTL_WEB_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = command.stdin.take().unwrap();
+    input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    drop(input);
+    Outcome::from(command.wait_with_output().unwrap())
+}
+
+#[tokio::test]
+async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_always_have_a_door()
+{
+    let _serial = cluster::exclusive().await;
+    let ns = TestNamespace::create("mv").await;
+    gateway::install(&ns.client).await;
+    let traefik = Traefik::start(&[&ns.name]);
+    gateway::gateway(
+        &ns.client,
+        &ns.name,
+        "public",
+        json!([{"name": "web", "port": traefik.port, "protocol": "HTTP"}]),
+    )
+    .await;
+    gateway::programmed(&ns.client, &ns.name, "public").await;
+    let node_port = cluster::free_node_port();
+    let nodes = format!(
+        "ingress-nginx.controller.service.type=NodePort,\
+         ingress-nginx.controller.service.nodePorts.http={node_port}"
+    );
+    let installed = install_serving(
+        ns,
+        &traefik,
+        &["--auth", "users", "--set", &nodes],
+        Some(node_port),
+    )
+    .await;
+    let nginx = format!("http://127.0.0.1:{node_port}");
+    assert_eq!(
+        installed.summary["endpoint"]["url"], nginx,
+        "{}",
+        installed.summary
+    );
+    let release = installed.ns.name.clone();
+
+    // The move: the HTTPRoute first, the health check through the Gateway, then ingress-nginx
+    // pruned.
+    let moved = run_with_password(&[
+        "upgrade",
+        &release,
+        "-n",
+        &release,
+        "--reuse-values",
+        "--gateway",
+        "public:web",
+        "--web-username",
+        "admin",
+        "--web-password-stdin",
+        "--timeout",
+        "240s",
+        "-o",
+        "json",
+    ])
+    .success();
+    let gateway = format!("http://127.0.0.1:{}", traefik.port);
+    let answered = moved
+        .stderr
+        .find(&format!("the new front door answers at {gateway}"))
+        .unwrap_or_else(|| panic!("{}", moved.stderr));
+    let first_prune = moved
+        .stderr
+        .find(" pruned\n")
+        .unwrap_or_else(|| panic!("{}", moved.stderr));
+    assert!(
+        answered < first_prune,
+        "pruned before the new door answered:\n{}",
+        moved.stderr
+    );
+    for pruned in ["IngressClass", "Deployment", "Ingress"] {
+        assert!(
+            moved
+                .stderr
+                .lines()
+                .any(|l| l.contains(pruned) && l.ends_with(" pruned")),
+            "{pruned} not pruned:\n{}",
+            moved.stderr
+        );
+    }
+    let summary: Value = serde_json::from_str(&moved.stdout).unwrap();
+    assert_eq!(summary["endpoint"]["url"], gateway, "{summary}");
+    assert_eq!(summary["health"]["status"], "healthy");
+    installed.logs_in_through(&gateway);
+    installed.has_no_ingress_nginx().await;
+
+    // And back: the rollback restores ingress-nginx's door and takes the route away.
+    let back =
+        run_with_password(&["rollback", &release, "-n", &release, "--timeout", "240s"]).success();
+    assert!(back.stderr.contains("HTTPRoute"), "{}", back.stderr);
+    let endpoint =
+        run_with_password(&["endpoint", &release, "-n", &release, "-o", "json"]).success();
+    let found: Value = serde_json::from_str(&endpoint.stdout).unwrap();
+    assert_eq!(found["url"], nginx, "{found}");
+    installed.logs_in_through(&nginx);
+    for text in [&moved.stdout, &moved.stderr, &back.stderr] {
+        assert!(
+            !text.contains(PASSWORD),
+            "the password was printed:\n{text}"
+        );
+    }
 }

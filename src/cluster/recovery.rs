@@ -81,7 +81,7 @@ pub async fn undo(
                     let execution = rollout::Execution {
                         wait: settings.wait,
                         force_unlock: false,
-                        before_apply: None,
+                        hooks: rollout::Hooks::default(),
                     };
                     rollout::carry_out(
                         &manager,

@@ -207,11 +207,25 @@ pub struct Executed {
     pub kept: Vec<(ObjectRef, Keep)>,
 }
 
-/// Work done once the namespace exists and the lock is held, before any object is applied:
-/// writing a Secret the objects read but the release's record must not hold (the OAuth
-/// client's).
-pub type BeforeApply<'a> =
-    &'a (dyn Fn() -> futures::future::BoxFuture<'a, anyhow::Result<()>> + Send + Sync);
+/// Work the caller does at a point of the rollout; an error stops it there. Awaited in place,
+/// never spawned, so it may show progress on the terminal.
+pub type Step<'a> =
+    &'a (dyn Fn() -> futures::future::LocalBoxFuture<'a, anyhow::Result<()>> + Send + Sync);
+
+/// The caller's work at two points of a rollout.
+#[derive(Clone, Copy, Default)]
+pub struct Hooks<'a> {
+    /// Once the namespace exists and the lock is held, before any object is applied: writing
+    /// a Secret the objects read but the release's record must not hold (the OAuth client's).
+    pub before_apply: Option<Step<'a>>,
+    /// When the release moves to another front door, once the new objects are ready and before
+    /// the old door is pruned: showing that users reach the API server through the new one.
+    pub before_prune: Option<Step<'a>>,
+}
+
+/// How long a move to another front door waits for the new door when the rollout was told
+/// not to wait: the old door goes only once the new one is ready.
+pub const DOOR_MOVE_WAIT: Duration = Duration::from_secs(300);
 
 /// How to carry a rollout out.
 #[derive(Clone, Copy)]
@@ -219,7 +233,7 @@ pub struct Execution<'a> {
     /// Wait this long for readiness; `None` skips waiting.
     pub wait: Option<Duration>,
     pub force_unlock: bool,
-    pub before_apply: Option<BeforeApply<'a>>,
+    pub hooks: Hooks<'a>,
 }
 
 /// Carries out a prepared rollout: see the module documentation for its steps.
@@ -277,20 +291,14 @@ pub async fn carry_out<S: ReleaseStorage>(
     )
     .await?;
     interrupt_point::reached(Point::LockTaken);
-    let result = match execution.before_apply {
+    let result = match execution.hooks.before_apply {
         Some(before_apply) => before_apply().await,
         None => Ok(()),
     };
     let result = match result {
         Ok(()) => {
             under_lock(
-                manager,
-                storage,
-                release,
-                prepared,
-                execution.wait,
-                &lock,
-                progress,
+                manager, storage, release, prepared, execution, &lock, progress,
             )
             .await
         }
@@ -307,7 +315,7 @@ async fn under_lock<S: ReleaseStorage>(
     storage: &S,
     release: &Release,
     prepared: &Prepared,
-    wait: Option<Duration>,
+    execution: Execution<'_>,
     lock: &Lock,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Executed> {
@@ -321,7 +329,10 @@ async fn under_lock<S: ReleaseStorage>(
     storage.create(&rollout.record, &manifests).await?;
     interrupt_point::reached(Point::RecordedPending);
     let mut record = rollout.record.clone();
-    let applied = apply_prune_wait(manager, release, prepared, rollout, wait, lock, progress).await;
+    let applied = apply_prune_wait(
+        manager, release, prepared, rollout, execution, lock, progress,
+    )
+    .await;
     let result = match applied {
         Ok((uids, executed)) => {
             record.uids = uids;
@@ -383,7 +394,7 @@ async fn apply_prune_wait(
     release: &Release,
     prepared: &Prepared,
     rollout: &Rollout,
-    wait: Option<Duration>,
+    execution: Execution<'_>,
     lock: &Lock,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<(Uids, Executed)> {
@@ -427,6 +438,20 @@ async fn apply_prune_wait(
             interrupt_point::reached(Point::PhaseApplied);
         }
     }
+    // Moving to another door, the new one is ready and answers before the old one goes, so
+    // that users always have one; otherwise the old objects go first, as Helm's do.
+    let ids: Vec<ObjectRef> = prepared.plan.manifests().map(|m| m.id.clone()).collect();
+    if rollout.moves_door {
+        progress.println(
+            "the release moves to another front door: the old one is pruned once the new one is \
+             ready and answers",
+        );
+        let timeout = execution.wait.unwrap_or(DOOR_MOVE_WAIT);
+        until_ready(manager, &ids, &seen, timeout, lock, progress).await?;
+        if let Some(check) = execution.hooks.before_prune {
+            check().await?;
+        }
+    }
     lock.ensure_held()?;
     let deleted = manager
         .delete_owned(&rollout.prune, release, &prepared.history, &prepared.live)
@@ -445,13 +470,8 @@ async fn apply_prune_wait(
             id.name
         ));
     }
-    if let Some(timeout) = wait {
-        let ids: Vec<ObjectRef> = prepared.plan.manifests().map(|m| m.id.clone()).collect();
-        // A wait can be long: a lock lost meanwhile ends it, not the timeout.
-        tokio::select! {
-            ready = wait::until_ready(manager, &ids, &seen, timeout, progress) => ready?,
-            lost = lock.lost() => return Err(lost.into()),
-        }
+    if let (Some(timeout), false) = (execution.wait, rollout.moves_door) {
+        until_ready(manager, &ids, &seen, timeout, lock, progress).await?;
     }
     interrupt_point::reached(Point::Waited);
     let mut kept = rollout.keep.clone();
@@ -464,6 +484,21 @@ async fn apply_prune_wait(
             kept,
         },
     ))
+}
+
+/// Waits until every object is ready; a lock lost meanwhile ends the wait, not the timeout.
+async fn until_ready(
+    manager: &ObjectManager,
+    ids: &[ObjectRef],
+    seen: &wait::Seen,
+    timeout: Duration,
+    lock: &Lock,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        ready = wait::until_ready(manager, ids, seen, timeout, progress) => ready,
+        lost = lock.lost() => Err(lost.into()),
+    }
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &args.rollout,
         &super::deploy::DeployOptions::default(),
         &Snapshot::default(),
-        None,
+        Default::default(),
     )
     .await?;
     Ok(())

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
-use crate::front_door::GatewayRef;
+use crate::front_door::{FrontDoor, GatewayRef};
 use crate::gateway_api::{self, Gateway, HttpRoute};
 use crate::manifest::ObjectRef;
 use crate::poll::{self, Poll};
@@ -377,15 +377,20 @@ pub async fn find(
 ) -> anyhow::Result<Lookup> {
     let manager = ObjectManager::new(client);
     let namespace = Some(release.namespace.as_str());
-    let ingress: Option<Ingress> = snapshot
-        .read_as(&manager, namespace, &names.ingress)
-        .await?;
-    if ingress.is_none()
-        && let Some(route) = http_route(&manager, snapshot, release, names).await?
-    {
+    // Behind a Gateway, the route is the door, whatever Ingress a move leaves for a while.
+    if let FrontDoor::Gateway(_) = &names.front_door {
+        let Some(route) = http_route(&manager, snapshot, release, names).await? else {
+            return Ok(Lookup::Pending(format!(
+                "HTTPRoute {} to exist",
+                names.http_route
+            )));
+        };
         let gateway = gateway_of(client, &route).await?;
         return Ok(through_gateway(&route, gateway.as_ref()));
     }
+    let ingress: Option<Ingress> = snapshot
+        .read_as(&manager, namespace, &names.ingress)
+        .await?;
     let controller_name = IngressNginxNames::for_release(release).controller;
     let mut controller: Option<Service> = snapshot
         .read_as(&manager, namespace, &controller_name)

@@ -20,8 +20,8 @@ pub fn warnings<'a>(
         found.push(format!(
             "the endpoint changes: users reach the API server through {} before, through {} after; \
              `skyctl endpoint` prints the new URL once the upgrade is done",
-            describe(&was, "no NodePort or LoadBalancer Service"),
-            describe(&will, "no NodePort or LoadBalancer Service"),
+            describe(&was, "no NodePort or LoadBalancer Service, no Gateway"),
+            describe(&will, "no NodePort or LoadBalancer Service, no Gateway"),
         ));
     }
     let (was, will) = (logins(&before), logins(&after));
@@ -71,8 +71,25 @@ fn describe(items: &[String], none: &str) -> String {
     }
 }
 
-/// The Services that take traffic from outside the cluster, with their node ports.
+/// The Services that take traffic from outside the cluster, with their node ports, and the
+/// Gateways the release's routes attach to.
 fn endpoints(objects: &[&Manifest]) -> Vec<String> {
+    let gateways = objects
+        .iter()
+        .filter(|m| m.id.kind == "HTTPRoute")
+        .flat_map(|m| {
+            m.object["spec"]["parentRefs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|parent| {
+            let name = parent["name"].as_str().unwrap_or_default();
+            match parent["namespace"].as_str() {
+                Some(namespace) => format!("Gateway {namespace}/{name}"),
+                None => format!("Gateway {name}"),
+            }
+        });
     let mut found: Vec<String> = objects
         .iter()
         .filter(|m| m.id.kind == "Service")
@@ -98,6 +115,7 @@ fn endpoints(objects: &[&Manifest]) -> Vec<String> {
                 )
             })
         })
+        .chain(gateways)
         .collect();
     found.sort();
     found
@@ -184,6 +202,26 @@ mod tests {
                  URL once the upgrade is done",
                 "the login changes: basic auth (Secret sky-basic-auth) before, no login at the \
                  ingress after",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_move_to_a_gateway_names_the_gateway() {
+        let nginx = [service(
+            "sky-ingress-nginx-controller",
+            "NodePort",
+            Some(30050),
+        )];
+        let route = object(json!({"apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute", "metadata": {"name": "sky-api-route", "namespace": "sky"},
+            "spec": {"parentRefs": [{"name": "public", "namespace": "infra"}]}}));
+        assert_eq!(
+            warnings(&nginx, &[route]),
+            [
+                "the endpoint changes: users reach the API server through NodePort Service \
+              sky-ingress-nginx-controller (node ports 30050) before, through Gateway \
+              infra/public after; `skyctl endpoint` prints the new URL once the upgrade is done"
             ]
         );
     }

@@ -1,10 +1,11 @@
 //! Object names the SkyPilot chart gives a release's own objects: one home for the templates
 //! (as `chart_names`) and for the walk-through, which finds the API server, its login and its
-//! endpoint by these names. They start with the release's full name: `fullnameOverride` where
+//! endpoint by these names (and by its front door). They start with the release's full name: `fullnameOverride` where
 //! the values set it (chart 0.13.0), else the release name.
 
 use minijinja::{Value, context};
 
+use crate::front_door::FrontDoor;
 use crate::release::Release;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct ChartNames {
     pub slurm_config: String,
     /// The oauth2-proxy Deployment chart 0.13.0 runs for single sign-on.
     pub oauth2_proxy: String,
+    /// The door users reach the API server through, which decides where its endpoint is found.
+    pub front_door: FrontDoor,
 }
 
 impl ChartNames {
@@ -65,6 +68,7 @@ impl ChartNames {
                 .then(|| name("ingress-controller-np")),
             slurm_config: name("slurm-config"),
             oauth2_proxy: name("oauth2-proxy"),
+            front_door: FrontDoor::of(values),
             fullname,
         }
     }

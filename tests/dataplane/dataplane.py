@@ -372,7 +372,27 @@ def pod(state, namespace, name, services, at_pod_ip=False):
     return serve(state, args, dict(sky_env(home), **env), restarts=3, at=at)
 
 
-def pod_address(get, found, container):
+def podip(state, traefik_state, namespace, name):
+    """`pod`, run inside the network namespace of the Traefik started with TRAEFIK_STATE at the
+    pod's address, and reached from here too: prints a loopback URL bridged to the pod's
+    address (for an nginx in front of it, as ingress-nginx's door), and the `sky` client."""
+    state.mkdir(parents=True, exist_ok=True)
+    netns = (traefik_state / "netns").read_text().strip()
+    get, found, container = container_of(namespace, name, "skypilot-api")
+    ip, port = pod_address(get, found, container, check=False)
+    served = subprocess.run(["ip", "netns", "exec", netns, sys.executable,
+                             str(Path(__file__).resolve()), "podip-inside", str(state), namespace,
+                             name], stdout=subprocess.PIPE, text=True)
+    if served.returncode != 0:
+        raise SystemExit(served.returncode)
+    sky = served.stdout.splitlines()[-1]
+    local = free_port()
+    bridge(state, "pod", netns, f"tcp:{ip}:{port}", f"tcp:127.0.0.1:{local}", target_inside=True)
+    print(f"http://127.0.0.1:{local}", flush=True)
+    print(sky, flush=True)
+
+
+def pod_address(get, found, container, check=True):
     """Where the pod listens: its IP, once kwok gave it one, made local by pod_network, and
     its container's first port. The server binds what its start script says (`--deploy`:
     every address), as in the pod."""
@@ -383,7 +403,8 @@ def pod_address(get, found, container):
         if time.monotonic() > deadline:
             raise SystemExit(f"dataplane: pod {namespace}/{name} got no IP")
         time.sleep(0.3)
-    pod_network(ip)
+    if check:
+        pod_network(ip)
     port = (container.get("ports") or [{}])[0].get("containerPort")
     if not port:
         raise SystemExit(f"dataplane: the container of pod {namespace}/{name} names no port")
@@ -439,12 +460,13 @@ def traefik(state, port, namespaces):
     binary = subprocess.run([str(HERE / "build-traefik.sh")], check=True,
                             stdout=subprocess.PIPE, text=True).stdout.strip()
     inside = pod_namespace(state)
-    api_port = json.loads((controlplane.STATE / "ports.json").read_text())["apiserver"]
+    netns = inside[-1]
+    api = f"tcp:127.0.0.1:{json.loads((controlplane.STATE / 'ports.json').read_text())['apiserver']}"
     # The API server, at the address the kubeconfig names, inside too.
-    bridge(state, "api", f"tcp:127.0.0.1:{api_port}", inside=False, listen_inside=True)
+    bridge(state, "api", netns, api, api, target_inside=False)
     # What users reach from here: the entry points, at the addresses Traefik reports.
-    bridge(state, "web", f"tcp:127.0.0.1:{port}", inside=True, listen_inside=False)
-    bridge(state, "http", "tcp:127.0.0.2:80", inside=True, listen_inside=False)
+    for name, address in (("web", f"tcp:127.0.0.1:{port}"), ("http", "tcp:127.0.0.2:80")):
+        bridge(state, name, netns, address, address, target_inside=True)
     watched = ",".join(namespaces)
     env = dict(os.environ, KUBECONFIG=str(controlplane.STATE / "kubeconfig"))
     proc = start(state, "traefik", [
@@ -491,23 +513,19 @@ def pod_namespace(state):
     return ["ip", "netns", "exec", name]
 
 
-def inside_prefix(state):
-    return ["ip", "netns", "exec", (state / "netns").read_text().strip()]
-
-
-def bridge(state, name, address, inside, listen_inside):
-    """Makes the TCP ADDRESS of one side (the namespace when INSIDE) reachable at the same
-    address on the other: a forwarder on the target's side listens on a socket file, which
-    both sides see, and one on the other side listens on ADDRESS and forwards to the file."""
+def bridge(state, name, netns, target, listen, target_inside):
+    """Makes TCP TARGET on one side reachable at TCP LISTEN on the other, the sides being
+    network namespace NETNS (TARGET's when TARGET_INSIDE) and this one: a forwarder on the
+    target's side listens on a socket file, which both sides see, and one on the other side
+    listens on LISTEN and forwards to the file. Both are stopped by `down` for STATE."""
     socket_file = state / f"{name}.sock"
-    target_side = inside_prefix(state) if inside else []
-    listen_side = inside_prefix(state) if listen_inside else []
-    script = [sys.executable, str(Path(__file__).resolve()), "forward"]
+    inside = ["ip", "netns", "exec", netns]
+    script = [sys.executable, str(Path(__file__).resolve()), "forward", str(state)]
     near = start(state, f"forward-{name}-target",
-                 [*target_side, *script, str(state), f"unix:{socket_file}", address])
+                 [*(inside if target_inside else []), *script, f"unix:{socket_file}", target])
     wait_for(f"the {name} forwarder", socket_file.exists, near, 10, state, f"forward-{name}-target")
     far = start(state, f"forward-{name}-listen",
-                [*listen_side, *script, str(state), address, f"unix:{socket_file}"])
+                [*([] if target_inside else inside), *script, listen, f"unix:{socket_file}"])
     ready = state / f"forward-{name}-listen.ready"
     wait_for(f"the {name} forwarder", ready.exists, far, 10, state, f"forward-{name}-listen")
 
@@ -920,10 +938,7 @@ def main():
         services = dict(arg.split("=", 1) for arg in args[2:])
         pod(state, args[0], args[1], services)
     elif command == "podip":
-        # Again, inside the Traefik's network namespace, where the pod's address is local.
-        inside = inside_prefix(Path(args[0]).resolve())
-        os.execvp(inside[0], [*inside, sys.executable, str(Path(__file__).resolve()),
-                              "podip-inside", str(state), *args[1:3]])
+        podip(state, Path(args[0]).resolve(), args[1], args[2])
     elif command == "podip-inside":
         pod(state, args[0], args[1], {}, at_pod_ip=True)
     elif command == "forward":

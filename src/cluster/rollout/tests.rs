@@ -61,6 +61,7 @@ struct Run<'a> {
     operation: Operation,
     values: Value,
     wait: Option<Duration>,
+    hooks: Hooks<'a>,
 }
 
 impl<'a> Run<'a> {
@@ -71,6 +72,7 @@ impl<'a> Run<'a> {
             operation,
             values: json!({}),
             wait: None,
+            hooks: Hooks::default(),
         }
     }
 
@@ -114,7 +116,7 @@ impl<'a> Run<'a> {
         let execution = Execution {
             wait: self.wait,
             force_unlock: false,
-            before_apply: None,
+            hooks: self.hooks,
         };
         carry_out(
             &manager,
@@ -539,4 +541,90 @@ async fn uninstall_waits_for_what_a_finalizer_holds_from_its_deletes_answer() {
             .all(|s| !s.starts_with("GET") || s.contains("watch=true")),
         "after the delete, only the watch: {after:#?}"
     );
+}
+
+/// The values of a release behind Gateway `public`.
+fn behind_a_gateway() -> Value {
+    json!({"skyctl": {"frontDoor": "gateway", "gateway": {"name": "public"}}})
+}
+
+#[tokio::test]
+async fn a_move_to_another_front_door_prunes_the_old_one_only_once_the_new_one_answers() {
+    let api = cluster();
+    let storage = MemoryStorage::default();
+    let old_door = || vec![config_map("sky-config", "1"), ingress_class("sky-nginx")];
+    Run::new(&api, &storage, Operation::Install)
+        .roll(old_door())
+        .await
+        .unwrap();
+    let new_door = || {
+        vec![
+            config_map("sky-config", "1"),
+            config_map("sky-api-route", "r"),
+        ]
+    };
+    let class = ObjectRef {
+        api_version: "networking.k8s.io/v1".into(),
+        kind: "IngressClass".into(),
+        namespace: None,
+        name: "sky-nginx".into(),
+    };
+    let route = ObjectRef {
+        namespace: Some("team".into()),
+        ..ObjectRef::config_map("sky-api-route")
+    };
+
+    // The check finds the new door applied and the old one still there; then the old goes.
+    let seen = std::sync::Mutex::new(None);
+    let check = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async {
+            *seen.lock().unwrap() = Some((api.get(&route).is_some(), api.get(&class).is_some()));
+            Ok(())
+        })
+    };
+    let mut run =
+        Run::new(&api, &storage, Operation::Upgrade { install: false }).values(behind_a_gateway());
+    run.hooks.before_prune = Some(&check);
+    let prepared = run.prepare(new_door()).await.unwrap();
+    let Decision::Rollout(rollout) = &prepared.decision else {
+        panic!("a rollout")
+    };
+    assert!(rollout.moves_door);
+    let executed = run.carry_out(&prepared).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), Some((true, true)));
+    assert_eq!(executed.pruned, vec![class.clone()]);
+    assert!(api.get(&class).is_none());
+
+    // Back to ingress-nginx through a new door that does not answer: the door it came from
+    // stays, and the revision is recorded as failed.
+    let failing = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { anyhow::bail!("the new front door does not answer") })
+    };
+    let mut back = Run::new(&api, &storage, Operation::Upgrade { install: false });
+    back.hooks.before_prune = Some(&failing);
+    let err = back.roll(old_door()).await.unwrap_err();
+    assert!(format!("{err:#}").contains("does not answer"), "{err:#}");
+    assert!(api.get(&class).is_some(), "the new door was applied");
+    assert!(api.get(&route).is_some(), "the door users had is kept");
+    assert_eq!(
+        statuses(&storage).await.last(),
+        Some(&(3, ReleaseStatus::Failed))
+    );
+}
+
+#[tokio::test]
+async fn without_a_move_the_check_before_pruning_is_not_run() {
+    let api = cluster();
+    let storage = MemoryStorage::default();
+    Run::new(&api, &storage, Operation::Install)
+        .roll(vec![config_map("a", "1"), config_map("b", "1")])
+        .await
+        .unwrap();
+    let never = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { anyhow::bail!("run without a move") })
+    };
+    let mut run = Run::new(&api, &storage, Operation::Upgrade { install: false });
+    run.hooks.before_prune = Some(&never);
+    let executed = run.roll(vec![config_map("a", "2")]).await.unwrap();
+    assert_eq!(executed.pruned.len(), 1);
 }

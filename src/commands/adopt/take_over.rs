@@ -3,9 +3,9 @@
 use crate::chart::Chart;
 use crate::cli::{AdoptArgs, RolloutArgs};
 use crate::cluster::helm_handover;
-use crate::cluster::live_render;
 use crate::cluster::object_manager::ObjectManager;
 use crate::cluster::snapshot::Snapshot;
+use crate::cluster::{live_render, rollout};
 use crate::commands::deploy::{self, DeployOptions};
 use crate::decide::Operation;
 use crate::error::invalid_input;
@@ -83,7 +83,7 @@ pub(super) async fn take_over(
         ..DeployOptions::default()
     };
     let manager = ObjectManager::new(client);
-    let hand_over = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
+    let hand_over = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
         Box::pin(helm_handover::hand_over_fields(&manager, release, &ids))
     };
     deploy::deploy(
@@ -97,7 +97,10 @@ pub(super) async fn take_over(
         &rollout,
         &options,
         &snapshot,
-        Some(&hand_over),
+        rollout::Hooks {
+            before_apply: Some(&hand_over),
+            ..Default::default()
+        },
     )
     .await?;
     Ok(ids)

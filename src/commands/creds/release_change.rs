@@ -171,7 +171,7 @@ pub(super) async fn carry_out(
         &args,
         &crate::commands::deploy::DeployOptions::default(),
         &snapshot,
-        None,
+        Default::default(),
     )
     .await?;
     Ok(Applied::Deployed(outcome, Box::new(names)))

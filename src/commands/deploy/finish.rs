@@ -87,6 +87,70 @@ impl HealthReport {
     }
 }
 
+/// Finds the endpoint as users reach it, and checks the API server's health through it: the
+/// endpoint, the HTTP client for it, and what the check found.
+async fn through_endpoint(
+    client: &kube::Client,
+    release: &Release,
+    names: &ChartNames,
+    credentials: Option<&Credentials>,
+    patience: health::Patience,
+    progress: &mut LiveProgress,
+) -> anyhow::Result<(
+    guide::endpoint::Endpoint,
+    reqwest::Client,
+    Result<health::Health, health::Unhealthy>,
+)> {
+    let found = guide::endpoint::wait(client, release, names, patience.timeout, progress).await?;
+    for warning in &found.warnings {
+        progress.println(&format!("warning: {warning}"));
+    }
+    let http = health::client_for(&found).await;
+    let checked = health::wait(
+        &http,
+        release,
+        names,
+        &found,
+        credentials,
+        patience,
+        progress,
+    )
+    .await;
+    Ok((found, http, checked))
+}
+
+/// Before a move to another front door prunes the old one: users reach the API server through
+/// the new one. Without the password, a request the login refuses proves the way there.
+pub(super) async fn new_door_answers(
+    client: &kube::Client,
+    release: &Release,
+    names: &ChartNames,
+    credentials: Option<&Credentials>,
+    timeout: std::time::Duration,
+) -> anyhow::Result<()> {
+    let mut progress = LiveProgress::new();
+    let patience = health::Patience {
+        timeout,
+        rejected_grace: std::time::Duration::ZERO,
+    };
+    let (found, _, checked) =
+        through_endpoint(client, release, names, credentials, patience, &mut progress).await?;
+    match checked {
+        Ok(_) => {}
+        Err(refused)
+            if credentials.is_none() && refused.problem == health::Problem::CredentialsRejected => {
+        }
+        Err(unhealthy) => {
+            return Err(anyhow::Error::new(unhealthy).context(
+                "the new front door does not answer, so the old one is kept; `skyctl rollback` \
+                 returns to the revision before",
+            ));
+        }
+    }
+    progress.println(&format!("the new front door answers at {}", found.url));
+    Ok(())
+}
+
 /// After a deploy: find the endpoint and, unless told not to or not waiting, check health
 /// through it with the web login; tell the admin the line users log in with.
 pub(super) async fn run(
@@ -140,11 +204,6 @@ pub(super) async fn run(
         }
         (Some(_), Some(timeout)) => {
             let mut progress = LiveProgress::new();
-            let found =
-                guide::endpoint::wait(client, release, names, timeout, &mut progress).await?;
-            for warning in &found.warnings {
-                progress.println(&format!("warning: {warning}"));
-            }
             let rejected_grace = match outcome {
                 Outcome::Deployed {
                     login_written: true,
@@ -152,20 +211,14 @@ pub(super) async fn run(
                 } if credentials.is_some() => health::LOGIN_RELOAD_GRACE,
                 _ => std::time::Duration::ZERO,
             };
-            let http = health::client_for(&found).await;
-            let checked = health::wait(
-                &http,
-                release,
-                names,
-                &found,
-                credentials,
-                health::Patience {
-                    timeout,
-                    rejected_grace,
-                },
-                &mut progress,
-            );
-            match checked.await {
+            let patience = health::Patience {
+                timeout,
+                rejected_grace,
+            };
+            let (found, http, checked) =
+                through_endpoint(client, release, names, credentials, patience, &mut progress)
+                    .await?;
+            match checked {
                 Ok(health) => {
                     confirm_login(&http, &found.url, login, &mut progress).await?;
                     summary.health = HealthReport::Checked(health);

@@ -111,7 +111,7 @@ pub(super) async fn deploy_and_finish(
     // The OAuth client goes into its Secret once the namespace exists, under the lock, before
     // oauth2-proxy that reads it is applied.
     let stored = std::sync::Mutex::new(None);
-    let store_client = || -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
+    let store_client = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async {
             if let Some(oauth) = &login.oauth_client {
                 let restart =
@@ -121,9 +121,23 @@ pub(super) async fn deploy_and_finish(
             Ok(())
         })
     };
-    let before_apply: Option<rollout::BeforeApply> =
-        login.oauth_client.is_some().then_some(&store_client);
     let names = ChartNames::new(release, &resolved.values);
+    // Moving to another front door, the old one goes only once users reach the API server
+    // through the new one.
+    let door_answers = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
+        let timeout = args.rollout.wait.limit().unwrap_or(rollout::DOOR_MOVE_WAIT);
+        Box::pin(finish::new_door_answers(
+            client,
+            release,
+            &names,
+            login.credentials.as_ref(),
+            timeout,
+        ))
+    };
+    let hooks = rollout::Hooks {
+        before_apply: login.oauth_client.is_some().then_some(&store_client),
+        before_prune: (!args.no_health_check).then_some(&door_answers),
+    };
     let outcome = deploy(
         client,
         release,
@@ -135,7 +149,7 @@ pub(super) async fn deploy_and_finish(
         &args.rollout,
         &DeployOptions::of(args),
         snapshot,
-        before_apply,
+        hooks,
     )
     .await?;
     if let Some(oauth) = &login.oauth_client {

@@ -84,7 +84,7 @@ pub(in crate::commands) async fn deploy(
     args: &RolloutArgs,
     options: &DeployOptions,
     snapshot: &Snapshot,
-    before_apply: Option<rollout::BeforeApply<'_>>,
+    hooks: rollout::Hooks<'_>,
 ) -> anyhow::Result<Outcome> {
     let objects = manifests.len();
     let names = ChartNames::new(release, &values.values);
@@ -174,6 +174,12 @@ pub(in crate::commands) async fn deploy(
         for (id, why) in &rollout.keep {
             eprintln!("  {id} would be left alone: {why}");
         }
+        if rollout.moves_door {
+            eprintln!(
+                "  the release would move to another front door: the old one pruned once the new \
+                 one is ready and answers"
+            );
+        }
         let changes = prepared
             .previews
             .iter()
@@ -188,7 +194,7 @@ pub(in crate::commands) async fn deploy(
     let execution = rollout::Execution {
         wait: args.wait.limit(),
         force_unlock: args.lock.force_unlock,
-        before_apply,
+        hooks,
     };
     let result = rollout::carry_out(
         &manager,
