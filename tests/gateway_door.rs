@@ -26,24 +26,26 @@ const PASSWORD: &str = "gateway door admin password 3K";
 /// A release installed by `skyctl install` with `flags` and the admin's password on stdin, its
 /// API server started where its pod listens once the pod exists.
 struct Installed {
-    ns: TestNamespace,
+    /// Uninstalled when the test ends, however it ends.
+    f: Fixture,
     dataplane: Dataplane,
     outcome: Outcome,
     summary: Value,
 }
 
-async fn install(ns: TestNamespace, traefik: &Traefik, flags: &[&str]) -> Installed {
-    install_serving(ns, traefik, flags, None).await
+async fn install(f: Fixture, traefik: &Traefik, flags: &[&str]) -> Installed {
+    install_serving(f, traefik, flags, None).await
 }
 
 /// [`install`], the release's own ingress-nginx door served on 127.0.0.1:`node_port`, when
 /// given, by nginx doing what ingress-nginx does.
 async fn install_serving(
-    ns: TestNamespace,
+    f: Fixture,
     traefik: &Traefik,
     flags: &[&str],
     node_port: Option<u16>,
 ) -> Installed {
+    let ns = &f.ns;
     let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
         .args(["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"])
         .arg("--kubeconfig")
@@ -61,7 +63,7 @@ async fn install_serving(
     let mut input = install.stdin.take().unwrap();
     input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
     drop(input);
-    let pod = pod_of(&ns, &format!("{}-api", ns.name), &mut install).await;
+    let pod = pod_of(ns, &format!("{}-api", ns.name), &mut install).await;
     let dataplane = Dataplane::start_pod_behind(traefik, &ns.name, &pod);
     if let Some(port) = node_port {
         let nginx = dataplane.serve_node_port(port, &ns.name, &format!("{}-ingress", ns.name));
@@ -73,7 +75,7 @@ async fn install_serving(
     let outcome = Outcome::from(install.wait_with_output().unwrap()).success();
     let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
     Installed {
-        ns,
+        f,
         dataplane,
         outcome,
         summary,
@@ -101,29 +103,82 @@ impl Installed {
         );
     }
 
-    /// Nothing of ingress-nginx: no IngressClass of the release's, no object labelled as
-    /// ingress-nginx's in its namespace.
+    /// A websocket upgrade through `endpoint` reaches the API server, as SkyPilot's SSH
+    /// tunnels to Kubernetes pods need: the handshake is answered 101 with the accept key of
+    /// RFC 6455's example, and the server's first frame comes back over the upgraded
+    /// connection (it refuses the cluster, which does not exist, in a frame of its own).
+    fn websocket_upgrades_through(&self, endpoint: &str) {
+        use base64::Engine;
+        use std::io::Read;
+        let address = endpoint.trim_start_matches("http://");
+        let port = if address.contains(':') { "" } else { ":80" };
+        let mut stream = std::net::TcpStream::connect(format!("{address}{port}")).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let login = base64::engine::general_purpose::STANDARD.encode(format!("admin:{PASSWORD}"));
+        write!(
+            stream,
+            "GET /kubernetes-pod-ssh-proxy?cluster_name=none HTTP/1.1\r\nHost: {address}\r\n\
+             Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Basic {login}\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        let mut byte = [0u8; 1];
+        while !answer.ends_with(b"\r\n\r\n") {
+            stream
+                .read_exact(&mut byte)
+                .expect("the handshake's answer");
+            answer.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&answer).to_lowercase();
+        assert!(
+            head.starts_with("http/1.1 101"),
+            "through {endpoint}: {head}"
+        );
+        assert!(
+            head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+            "{head}"
+        );
+        stream
+            .read_exact(&mut byte)
+            .expect("a frame from the server");
+        let opcode = byte[0] & 0x0f;
+        assert!(
+            matches!(opcode, 0x1 | 0x2 | 0x8),
+            "through {endpoint}: not a websocket frame: {byte:?}"
+        );
+    }
+
+    /// Nothing of ingress-nginx: no IngressClass of the release's, no object of any kind it
+    /// would make labelled as the release's ingress-nginx, in any namespace or cluster-wide.
     async fn has_no_ingress_nginx(&self) {
-        let classes: Api<IngressClass> = Api::all(self.ns.client.clone());
+        let classes: Api<IngressClass> = Api::all(self.f.ns.client.clone());
         for class in classes.list(&ListParams::default()).await.unwrap() {
             let annotations = class.metadata.annotations.unwrap_or_default();
             assert_ne!(
                 annotations.get("skyctl.io/release-name"),
-                Some(&self.ns.name),
+                Some(&self.f.ns.name),
                 "IngressClass {:?}",
                 class.metadata.name
             );
         }
+        let selector = format!(
+            "app.kubernetes.io/name=ingress-nginx,app.kubernetes.io/instance={}",
+            self.f.ns.name
+        );
         let listed = cluster::kubectl([
             "get",
-            "all,configmaps,secrets,serviceaccounts,roles,rolebindings",
-            "-n",
-            &self.ns.name,
+            "all,configmaps,secrets,serviceaccounts,roles,rolebindings,clusterroles,\
+             clusterrolebindings,validatingwebhookconfigurations,ingressclasses",
+            "-A",
             "-l",
-            "app.kubernetes.io/name=ingress-nginx",
+            &selector,
             "-o",
             "name",
         ]);
+        assert!(listed.status.success(), "{listed:?}");
         let names = String::from_utf8_lossy(&listed.stdout);
         assert!(names.trim().is_empty(), "ingress-nginx objects: {names}");
     }
@@ -142,7 +197,8 @@ impl Installed {
 async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     // One Traefik at a time takes 127.0.0.2:80.
     let _serial = cluster::exclusive().await;
-    let ns = TestNamespace::create("gw").await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let ns = &f.ns;
     gateway::install(&ns.client).await;
     let traefik = Traefik::start(&[&ns.name]);
     gateway::gateway(
@@ -155,7 +211,7 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     gateway::programmed(&ns.client, &ns.name, "public").await;
 
     let installed = install(
-        ns,
+        f,
         &traefik,
         &["--gateway", "public:web", "--auth", "users"],
     )
@@ -176,6 +232,7 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
         "{login}"
     );
     installed.logs_in_through(&endpoint);
+    installed.websocket_upgrades_through(&endpoint);
     installed.has_no_ingress_nginx().await;
     installed.secrets_never_shown();
 }
@@ -183,12 +240,13 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
 #[tokio::test]
 async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_servers_own_users() {
     let _serial = cluster::exclusive().await;
-    let ns = TestNamespace::create("ic").await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let ns = &f.ns;
     gateway::ingress_class(&ns.client).await;
     let traefik = Traefik::start(&[&ns.name]);
 
     let installed = install(
-        ns,
+        f,
         &traefik,
         &["--ingress-class", "traefik", "--auth", "users"],
     )
@@ -203,6 +261,7 @@ async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_se
     assert_eq!(installed.summary["health"]["status"], "healthy");
     assert_eq!(installed.summary["loginMode"], "users");
     installed.logs_in_through(endpoint);
+    installed.websocket_upgrades_through(endpoint);
     installed.has_no_ingress_nginx().await;
     installed.secrets_never_shown();
 }
@@ -339,7 +398,8 @@ fn run_with_password(args: &[&str]) -> Outcome {
 async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_always_have_a_door()
 {
     let _serial = cluster::exclusive().await;
-    let ns = TestNamespace::create("mv").await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let ns = &f.ns;
     gateway::install(&ns.client).await;
     let traefik = Traefik::start(&[&ns.name]);
     gateway::gateway(
@@ -356,7 +416,7 @@ async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_
          ingress-nginx.controller.service.nodePorts.http={node_port}"
     );
     let installed = install_serving(
-        ns,
+        f,
         &traefik,
         &["--auth", "users", "--set", &nodes],
         Some(node_port),
@@ -368,7 +428,7 @@ async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_
         "{}",
         installed.summary
     );
-    let release = installed.ns.name.clone();
+    let release = installed.f.ns.name.clone();
 
     // The move: the HTTPRoute first, the health check through the Gateway, then ingress-nginx
     // pruned.
