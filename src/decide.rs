@@ -256,9 +256,10 @@ pub struct Rollout {
     pub interrupted: Vec<ReleaseRecord>,
     /// The new revision, recorded as pending before any object is touched.
     pub record: ReleaseRecord,
-    /// The release moves to another front door (`skyctl.frontDoor`, or another Gateway or
-    /// class): the new door is waited for and checked before the old one is pruned, so that
-    /// users always have one.
+    /// The release moves to another front door (`skyctl.frontDoor`) and the old door's
+    /// objects are pruned: the new door is waited for and checked before they go, so that users
+    /// always have one. (A move to another Gateway or class of the same door changes the route
+    /// in place: nothing is pruned.)
     pub moves_door: bool,
 }
 

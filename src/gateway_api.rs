@@ -321,8 +321,14 @@ impl HttpRoute {
             .flat_map(|rule| match &rule.matches {
                 None => vec!["/".to_owned()],
                 Some(matches) if matches.is_empty() => vec!["/".to_owned()],
+                // Exact and regular-expression paths are another route's business.
                 Some(matches) => matches
                     .iter()
+                    .filter(|m| {
+                        m.path.as_ref().is_none_or(|p| {
+                            p.kind.as_deref().unwrap_or("PathPrefix") == "PathPrefix"
+                        })
+                    })
                     .map(|m| {
                         m.path
                             .as_ref()
@@ -335,14 +341,15 @@ impl HttpRoute {
     }
 
     /// Whether this route and one answering `host` at `path` compete for the same requests:
-    /// a host in common and the same path prefix. The Gateway gives such requests to the
+    /// the same host names (a specific name wins over a wildcard and over none, so only an
+    /// equal one competes) and the same path prefix. The Gateway gives such requests to the
     /// older route only.
     pub fn claims(&self, host: Option<&str>, path: &str) -> bool {
-        let hosts_meet = match (self.spec.hostnames.is_empty(), host) {
-            (true, _) | (_, None) => true,
-            (false, Some(host)) => self.spec.hostnames.iter().any(|h| hosts_overlap(h, host)),
+        let hosts_equal = match host {
+            None => self.spec.hostnames.is_empty(),
+            Some(host) => self.spec.hostnames.iter().any(|h| h == host),
         };
-        hosts_meet && self.path_prefixes().iter().any(|p| same_prefix(p, path))
+        hosts_equal && self.path_prefixes().iter().any(|p| same_prefix(p, path))
     }
 
     /// What the Gateway `namespace/name` said of the route: `Accepted` and `ResolvedRefs`, or
@@ -372,29 +379,44 @@ fn same_prefix(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-/// Where users reach a route on a Gateway: the first address the Gateway reports, on the
-/// listener's port.
+/// Where users reach a route on a Gateway: the first address the Gateway reports, on a
+/// listener's port, by a host name where one is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reach {
     pub https: bool,
     /// The Gateway's address (an IP address or a host name).
     pub address: String,
     pub port: i32,
+    /// The name to address the route by: its own, else the listener's; `None` where neither
+    /// names one host (the address is used).
+    pub host: Option<String>,
 }
 
-/// How users reach the route through `listeners` (those it attaches to and is admitted by):
-/// an HTTPS listener first, as users send passwords and tokens. `None` while the Gateway
-/// reports no address.
-pub fn reach(gateway: &Gateway, listeners: &[&Listener]) -> Option<Reach> {
+/// How users reach a route answering `host` through `listeners` (those it attaches to): over
+/// HTTPS where a listener serves it and a host name is known for its certificate, else over
+/// HTTP. `None` while the Gateway reports no address, or no listener serves HTTP for the host.
+pub fn reach(gateway: &Gateway, listeners: &[&Listener], host: Option<&str>) -> Option<Reach> {
     let address = gateway.status.addresses.first()?.value.clone();
-    let listener = listeners
+    let exact = |name: Option<&str>| name.filter(|n| !n.starts_with('*')).map(str::to_owned);
+    let serving: Vec<(&Listener, Option<String>)> = listeners
         .iter()
-        .find(|l| l.https())
-        .or_else(|| listeners.first())?;
+        .filter(|l| matches!(l.protocol.as_str(), "HTTP" | "HTTPS"))
+        .filter(|l| match (l.hostname.as_deref(), host) {
+            (Some(listener), Some(route)) => hosts_overlap(listener, route),
+            _ => true,
+        })
+        .map(|l| (*l, exact(host).or_else(|| exact(l.hostname.as_deref()))))
+        .collect();
+    let (listener, host) = serving
+        .iter()
+        .find(|(l, host)| l.https() && host.is_some())
+        .or_else(|| serving.iter().find(|(l, _)| !l.https()))
+        .or_else(|| serving.first())?;
     Some(Reach {
         https: listener.https(),
         address,
         port: listener.port,
+        host: host.clone(),
     })
 }
 

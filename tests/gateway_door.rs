@@ -210,12 +210,7 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     .await;
     gateway::programmed(&ns.client, &ns.name, "public").await;
 
-    let installed = install(
-        f,
-        &traefik,
-        &["--gateway", "public:web", "--auth", "users"],
-    )
-    .await;
+    let installed = install(f, &traefik, &["--gateway", "public:web", "--auth", "users"]).await;
     let endpoint = format!("http://127.0.0.1:{}", traefik.port);
     assert_eq!(
         installed.summary["endpoint"]["url"], endpoint,
@@ -394,13 +389,23 @@ fn run_with_password(args: &[&str]) -> Outcome {
     Outcome::from(command.wait_with_output().unwrap())
 }
 
-#[tokio::test]
-async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_always_have_a_door()
-{
+/// The door a release moves to from its own ingress-nginx: the flags, where users reach it,
+/// and the object that is the door (kind, name suffix).
+struct Door {
+    flags: &'static [&'static str],
+    endpoint: fn(&Traefik) -> String,
+    object: (&'static str, &'static str),
+}
+
+/// A running release of ingress-nginx moves to `door` (the new door applied, the health check
+/// through it passed before the first prune, ingress-nginx pruned everywhere), users log in
+/// through it, and a rollback brings ingress-nginx's door back and takes the new one away.
+async fn moves_to_and_back(door: Door) {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
     let ns = &f.ns;
     gateway::install(&ns.client).await;
+    gateway::ingress_class(&ns.client).await;
     let traefik = Traefik::start(&[&ns.name]);
     gateway::gateway(
         &ns.client,
@@ -430,16 +435,9 @@ async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_
     );
     let release = installed.f.ns.name.clone();
 
-    // The move: the HTTPRoute first, the health check through the Gateway, then ingress-nginx
-    // pruned.
-    let moved = run_with_password(&[
-        "upgrade",
-        &release,
-        "-n",
-        &release,
-        "--reuse-values",
-        "--gateway",
-        "public:web",
+    let mut upgrade = vec!["upgrade", &release, "-n", &release, "--reuse-values"];
+    upgrade.extend(door.flags);
+    upgrade.extend([
         "--web-username",
         "admin",
         "--web-password-stdin",
@@ -447,12 +445,12 @@ async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_
         "240s",
         "-o",
         "json",
-    ])
-    .success();
-    let gateway = format!("http://127.0.0.1:{}", traefik.port);
+    ]);
+    let moved = run_with_password(&upgrade).success();
+    let endpoint = (door.endpoint)(&traefik);
     let answered = moved
         .stderr
-        .find(&format!("the new front door answers at {gateway}"))
+        .find(&format!("the new front door answers at {endpoint}"))
         .unwrap_or_else(|| panic!("{}", moved.stderr));
     let first_prune = moved
         .stderr
@@ -463,35 +461,64 @@ async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back_and_users_
         "pruned before the new door answered:\n{}",
         moved.stderr
     );
-    for pruned in ["IngressClass", "Deployment", "Ingress"] {
-        assert!(
-            moved
-                .stderr
-                .lines()
-                .any(|l| l.contains(pruned) && l.ends_with(" pruned")),
-            "{pruned} not pruned:\n{}",
-            moved.stderr
-        );
-    }
     let summary: Value = serde_json::from_str(&moved.stdout).unwrap();
-    assert_eq!(summary["endpoint"]["url"], gateway, "{summary}");
+    assert_eq!(summary["endpoint"]["url"], endpoint, "{summary}");
     assert_eq!(summary["health"]["status"], "healthy");
-    installed.logs_in_through(&gateway);
+    installed.logs_in_through(&endpoint);
     installed.has_no_ingress_nginx().await;
 
-    // And back: the rollback restores ingress-nginx's door and takes the route away.
+    // And back: the rollback restores ingress-nginx's door and takes the new one away.
     let back =
         run_with_password(&["rollback", &release, "-n", &release, "--timeout", "240s"]).success();
-    assert!(back.stderr.contains("HTTPRoute"), "{}", back.stderr);
-    let endpoint =
-        run_with_password(&["endpoint", &release, "-n", &release, "-o", "json"]).success();
-    let found: Value = serde_json::from_str(&endpoint.stdout).unwrap();
+    let (kind, suffix) = door.object;
+    let new_door = format!("{release}-{suffix}");
+    assert!(
+        back.stderr.contains(&format!("{new_door} pruned")),
+        "{}",
+        back.stderr
+    );
+    let found = run_with_password(&["endpoint", &release, "-n", &release, "-o", "json"]).success();
+    let found: Value = serde_json::from_str(&found.stdout).unwrap();
     assert_eq!(found["url"], nginx, "{found}");
-    installed.logs_in_through(&nginx);
+    let present = |kind: &str, name: &str| {
+        cluster::kubectl(["get", kind, name, "-n", &release, "-o", "name"])
+            .status
+            .success()
+    };
+    assert!(present("ingress", &format!("{release}-ingress")));
+    assert!(present(
+        "service",
+        &format!("{release}-ingress-nginx-controller")
+    ));
+    assert!(present(
+        "deployment",
+        &format!("{release}-ingress-nginx-controller")
+    ));
+    assert!(!present(kind, &new_door));
     for text in [&moved.stdout, &moved.stderr, &back.stderr] {
         assert!(
             !text.contains(PASSWORD),
             "the password was printed:\n{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_release_moves_from_its_ingress_nginx_to_a_gateway_and_back() {
+    moves_to_and_back(Door {
+        flags: &["--gateway", "public:web"],
+        endpoint: |traefik| format!("http://127.0.0.1:{}", traefik.port),
+        object: ("httproute", "api-route"),
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_release_moves_from_its_ingress_nginx_to_the_clusters_own_controller_and_back() {
+    moves_to_and_back(Door {
+        flags: &["--ingress-class", "traefik"],
+        endpoint: |_| "http://127.0.0.2".to_owned(),
+        object: ("ingress", "api-ingress"),
+    })
+    .await;
 }

@@ -442,10 +442,10 @@ async fn apply_prune_wait(
     // that users always have one; otherwise the old objects go first, as Helm's do.
     let ids: Vec<ObjectRef> = prepared.plan.manifests().map(|m| m.id.clone()).collect();
     if rollout.moves_door {
-        progress.println(
-            "the release moves to another front door: the old one is pruned once the new one is \
-             ready and answers",
-        );
+        progress.println(&format!(
+            "the release moves to another front door: {}",
+            door_move(execution.hooks.before_prune.is_some())
+        ));
         let timeout = execution.wait.unwrap_or(DOOR_MOVE_WAIT);
         until_ready(manager, &ids, &seen, timeout, lock, progress).await?;
         if let Some(check) = execution.hooks.before_prune {
@@ -484,6 +484,15 @@ async fn apply_prune_wait(
             kept,
         },
     ))
+}
+
+/// What a move to another front door waits for before the old door goes.
+pub fn door_move(checked: bool) -> &'static str {
+    if checked {
+        "the old one is pruned once the new one is ready and answers"
+    } else {
+        "the old one is pruned once the new one is ready"
+    }
 }
 
 /// Waits until every object is ready; a lock lost meanwhile ends the wait, not the timeout.

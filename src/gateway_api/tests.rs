@@ -206,14 +206,22 @@ fn routes_claim_requests_by_host_and_path_prefix() {
             "/",
             false,
         ),
-        (at(json!([]), "/"), Some("sky.example.com"), "/", true),
+        // A specific host wins over a catch-all route and over a wildcard, either way round.
+        (at(json!([]), "/"), Some("sky.example.com"), "/", false),
         (
             at(json!(["*.example.com"]), "/"),
             Some("sky.example.com"),
             "/",
+            false,
+        ),
+        (at(json!(["sky.example.com"]), "/"), None, "/", false),
+        (at(json!([]), "/"), None, "/", true),
+        (
+            at(json!(["*.example.com"]), "/"),
+            Some("*.example.com"),
+            "/",
             true,
         ),
-        (at(json!(["sky.example.com"]), "/"), None, "/", true),
     ];
     for (i, (route, host, path, want)) in cases.into_iter().enumerate() {
         assert_eq!(route.claims(host, path), want, "case {i}");
@@ -223,6 +231,12 @@ fn routes_claim_requests_by_host_and_path_prefix() {
         json!({}),
     );
     assert!(everything.claims(None, "/"));
+    let exact = route(
+        json!({"parentRefs": [{"name": "public", "namespace": "infra"}],
+               "rules": [{"matches": [{"path": {"type": "Exact", "value": "/"}}]}]}),
+        json!({}),
+    );
+    assert!(!exact.claims(None, "/"), "an exact path is not a prefix");
     assert!(everything.attaches_to("infra", "public"));
     assert!(!everything.attaches_to("team", "public"));
     let same_namespace = route(json!({"parentRefs": [{"name": "public"}]}), json!({}));
@@ -282,33 +296,53 @@ fn a_route_is_taken_when_its_gateway_accepts_it_and_resolves_its_backend() {
 }
 
 #[test]
-fn users_reach_the_first_address_on_an_https_listener_first() {
+fn users_reach_the_first_address_over_https_where_a_host_names_its_certificate() {
     let listeners = json!([
         {"name": "web", "port": 8000, "protocol": "HTTP"},
         {"name": "websecure", "port": 8443, "protocol": "HTTPS"},
+        {"name": "docs", "port": 9000, "protocol": "HTTP", "hostname": "docs.example.com"},
+        {"name": "ssh", "port": 2222, "protocol": "TCP"},
     ]);
     let addressed = json!({"addresses": [{"type": "IPAddress", "value": "127.0.0.1"},
                                          {"type": "IPAddress", "value": "10.0.0.1"}]});
-    let gw = gateway(listeners.clone(), addressed.clone());
-    let all = gw.listeners_for(&"infra/public".parse().unwrap());
-    assert_eq!(
-        reach(&gw, &all),
+    let gw = gateway(listeners.clone(), addressed);
+    let at = |section: &str, host: Option<&str>| {
+        let parent: GatewayRef = format!("infra/public{section}").parse().unwrap();
+        reach(&gw, &gw.listeners_for(&parent), host)
+    };
+    let reached = |https, port, host: Option<&str>| {
         Some(Reach {
-            https: true,
+            https,
             address: "127.0.0.1".into(),
-            port: 8443
+            port,
+            host: host.map(str::to_owned),
         })
-    );
-    let web = gw.listeners_for(&"infra/public:web".parse().unwrap());
-    assert_eq!(
-        reach(&gw, &web),
-        Some(Reach {
-            https: false,
-            address: "127.0.0.1".into(),
-            port: 8000
-        })
-    );
-    assert_eq!(reach(&gateway(listeners, json!({})), &all), None);
-    let missing = gw.listeners_for(&"infra/public:other".parse().unwrap());
-    assert!(missing.is_empty());
+    };
+    let cases = [
+        // No host to check a certificate against: plain HTTP.
+        (at("", None), reached(false, 8000, None)),
+        (
+            at("", Some("sky.example.com")),
+            reached(true, 8443, Some("sky.example.com")),
+        ),
+        (at("", Some("*.example.com")), reached(false, 8000, None)),
+        (
+            at(":web", Some("sky.example.com")),
+            reached(false, 8000, Some("sky.example.com")),
+        ),
+        // A listener's own host name addresses a route that has none.
+        (
+            at(":docs", None),
+            reached(false, 9000, Some("docs.example.com")),
+        ),
+        (at(":docs", Some("sky.example.com")), None),
+        (at(":ssh", None), None),
+        (at(":other", None), None),
+    ];
+    for (i, (got, want)) in cases.into_iter().enumerate() {
+        assert_eq!(got, want, "case {i}");
+    }
+    let unaddressed = gateway(listeners, json!({}));
+    let all = unaddressed.listeners_for(&"infra/public".parse().unwrap());
+    assert_eq!(reach(&unaddressed, &all, None), None);
 }

@@ -246,7 +246,8 @@ pub fn through_gateway(route: &HttpRoute, gateway: Option<&Gateway>) -> Lookup {
         name: parent.name.clone(),
         listener: parent.section_name.clone(),
     });
-    let Some(reach) = gateway_api::reach(gateway, &attached) else {
+    let route_host = route.spec.hostnames.first().map(String::as_str);
+    let Some(reach) = gateway_api::reach(gateway, &attached, route_host) else {
         return Lookup::Pending(format!(
             "Gateway {namespace}/{} to get an address",
             parent.name
@@ -258,23 +259,26 @@ pub fn through_gateway(route: &HttpRoute, gateway: Option<&Gateway>) -> Lookup {
         ("http", 80)
     };
     let port = u16::try_from(reach.port).unwrap_or(default_port);
-    let host = route
-        .spec
-        .hostnames
-        .first()
-        .filter(|host| !host.starts_with('*'));
     let path = route
         .path_prefixes()
         .first()
         .map(|p| p.trim_end_matches('/').to_owned())
         .unwrap_or_default();
-    let url = with_port(scheme, host.unwrap_or(&reach.address), port, default_port);
+    let url = with_port(
+        scheme,
+        reach.host.as_deref().unwrap_or(&reach.address),
+        port,
+        default_port,
+    );
     Lookup::Found(Endpoint {
         url: format!("{url}{path}"),
         kind: EndpointKind::Gateway,
         service: parent.name.clone(),
         service_namespace: namespace,
-        resolves_to: host.map(|_| format!("{}:{port}", reach.address)),
+        resolves_to: reach
+            .host
+            .as_ref()
+            .map(|_| format!("{}:{port}", reach.address)),
         warnings: vec![],
     })
 }
@@ -391,6 +395,17 @@ pub async fn find(
     let ingress: Option<Ingress> = snapshot
         .read_as(&manager, namespace, &names.ingress)
         .await?;
+    // Behind the cluster's own controller, its Ingress's status is the door, whatever of the
+    // release's own ingress-nginx a move leaves for a while.
+    if let FrontDoor::Ingress { .. } = &names.front_door {
+        let Some(ingress) = &ingress else {
+            return Ok(Lookup::Pending(format!(
+                "Ingress {} to exist",
+                names.ingress
+            )));
+        };
+        return Ok(through_cluster_controller(ingress));
+    }
     let controller_name = IngressNginxNames::for_release(release).controller;
     let mut controller: Option<Service> = snapshot
         .read_as(&manager, namespace, &controller_name)
@@ -434,12 +449,7 @@ pub async fn find(
         && let Some(ingress) = &ingress
     {
         // Served by a controller of the cluster's own, which publishes its address here.
-        return Ok(match (through_ingress_status(ingress), route) {
-            (Lookup::Found(endpoint), Some(route)) => {
-                Lookup::Found(through(endpoint, &route, Some(443)))
-            }
-            (lookup, _) => lookup,
-        });
+        return Ok(through_cluster_controller(ingress));
     }
     let nodes = if controller
         .as_ref()
@@ -471,6 +481,17 @@ pub async fn find(
             (lookup, _) => lookup,
         },
     )
+}
+
+/// The endpoint at the address the cluster's own controller published on `ingress`, by the
+/// Ingress's host and path.
+fn through_cluster_controller(ingress: &Ingress) -> Lookup {
+    match (through_ingress_status(ingress), Route::of(ingress)) {
+        (Lookup::Found(endpoint), Some(route)) => {
+            Lookup::Found(through(endpoint, &route, Some(443)))
+        }
+        (lookup, _) => lookup,
+    }
 }
 
 /// The release's HTTPRoute, where it has one (the `gateway` front door).
@@ -668,7 +689,8 @@ mod tests {
                 "http://127.0.0.1:8000",
                 None,
             ),
-            (route(json!([]), "/", None), "https://127.0.0.1", None),
+            // No host to check the HTTPS listener's certificate against: plain HTTP.
+            (route(json!([]), "/", None), "http://127.0.0.1:8000", None),
             (
                 route(json!(["sky.example.com"]), "/sky", Some("web")),
                 "http://sky.example.com:8000/sky",

@@ -28,6 +28,9 @@ pub struct ChartNames {
     pub state: String,
     /// The Secret with the web login's htpasswd.
     pub basic_auth: String,
+    /// The API server's Ingress: `-ingress` as the chart names it, or `-api-ingress` for the
+    /// standard Ingress of skyctl's `ingress` door, so that a move between the two makes the
+    /// new door beside the old one instead of changing it in place.
     pub ingress: String,
     /// The HTTPRoute of skyctl's `gateway` front door.
     pub http_route: String,
@@ -49,6 +52,7 @@ impl ChartNames {
     pub fn new(release: &Release, values: &serde_json::Value) -> Self {
         let fullname = fullname(release, values);
         let name = |suffix: &str| format!("{fullname}-{suffix}");
+        let front_door = FrontDoor::of(values);
         Self {
             api_server: name("api-server"),
             api_service: name("api-service"),
@@ -59,7 +63,10 @@ impl ChartNames {
             config: name("config"),
             state: name("state"),
             basic_auth: name("basic-auth"),
-            ingress: name("ingress"),
+            ingress: match front_door {
+                FrontDoor::Ingress { .. } => name("api-ingress"),
+                _ => name("ingress"),
+            },
             http_route: name("api-route"),
             nodeport_service: values
                 .pointer("/ingress/nodePortEnabled")
@@ -68,7 +75,7 @@ impl ChartNames {
                 .then(|| name("ingress-controller-np")),
             slurm_config: name("slurm-config"),
             oauth2_proxy: name("oauth2-proxy"),
-            front_door: FrontDoor::of(values),
+            front_door,
             fullname,
         }
     }

@@ -114,6 +114,32 @@ mod tests {
             .unwrap()
     }
 
+    /// Rollback and `--atomic` render a revision from the values it recorded; one recorded
+    /// before skyctl had front doors has no `skyctl` key, and renders the chart's own door.
+    #[test]
+    fn values_recorded_before_front_doors_render_the_charts_ingress() {
+        let chart = Chart::find("0.13.0").unwrap();
+        let mut recorded = serde_json::Value::Object(chart.definition().defaults().clone());
+        recorded.as_object_mut().unwrap().remove("skyctl");
+        let release = Release {
+            name: "sky".to_owned(),
+            namespace: "team".to_owned(),
+        };
+        let cert = AdmissionCertificate {
+            ca_pem: String::new(),
+            cert_pem: String::new(),
+            key_pem: String::new(),
+        };
+        let lookups = Arc::new(Lookups::default());
+        let manifests = render(chart, &recorded, &release, &cert, &lookups).unwrap();
+        let kinds: Vec<&str> = manifests.iter().map(|m| m.id.kind.as_str()).collect();
+        assert!(
+            kinds.contains(&"Ingress") && kinds.contains(&"IngressClass"),
+            "{kinds:?}"
+        );
+        assert!(!kinds.contains(&"HTTPRoute"), "{kinds:?}");
+    }
+
     #[test]
     fn config_map_keeps_the_charts_trailing_line_of_four_spaces() {
         let text = render_text(

@@ -61,7 +61,9 @@ pub fn choose(
 ) -> anyhow::Result<Choice> {
     super::conflicts::refuse_two_stdin_readers(request)?;
     let choice = |mode, by| Ok(Choice { mode, by });
-    let door = FrontDoor::of(&given.values);
+    // The door of the values the rollout will use: an upgrade given no values reuses the
+    // release's.
+    let door = FrontDoor::of(&user.values);
     if let Some(mode) = request.mode {
         if !door.enforces(mode) {
             return Err(invalid_input(anyhow::anyhow!(
@@ -149,7 +151,7 @@ pub fn choose(
 /// default (what install does without a terminal).
 pub fn unasked_choice(given: &Resolved, user: &Resolved) -> Choice {
     chosen_by_values(given, user).unwrap_or(Choice {
-        mode: FrontDoor::of(&given.values).default_login(),
+        mode: FrontDoor::of(&user.values).default_login(),
         by: ChosenBy::Default,
     })
 }
@@ -449,6 +451,15 @@ mod tests {
                              alone, and skyctl.frontDoor is gateway; let the API server check \
                              passwords itself: --auth users",
                 ),
+            },
+            Case {
+                name: "--auth basic on an upgrade that reuses a gateway's values",
+                chart: CHART,
+                request: request(Some(Mode::Basic)),
+                given: json!({}),
+                reused: gateway.clone(),
+                recorded: None,
+                chosen: Err("--auth basic: the login at the ingress is enforced by ingress-nginx"),
             },
             Case {
                 name: "--auth users behind a gateway",

@@ -9,6 +9,7 @@ use crate::cluster::{live_render, rollout};
 use crate::commands::deploy::{self, DeployOptions};
 use crate::decide::Operation;
 use crate::error::invalid_input;
+use crate::front_door::FrontDoor;
 use crate::helm_release::{self, HelmRelease};
 use crate::manifest::ObjectRef;
 use crate::release::{History, Release};
@@ -156,6 +157,19 @@ pub(in crate::commands) fn adopted_values(
                 None => invalid_input(err),
             },
         )?;
+    // Helm's release is behind its ingress-nginx; adopt takes it over as it is, and a move
+    // to another door is an upgrade's, which checks the new door before pruning the old.
+    let door = FrontDoor::of(&values.values);
+    if door != FrontDoor::IngressNginx {
+        return Err(invalid_input(anyhow::anyhow!(
+            "{}={}: adopt keeps the release's ingress-nginx; move it once adopted: skyctl \
+             upgrade {} -n {} --reuse-values --gateway … (or --ingress-class …)",
+            crate::front_door::KEY,
+            door.name(),
+            release.name,
+            release.namespace
+        )));
+    }
     Ok(AdoptedValues {
         input,
         extra,

@@ -129,9 +129,11 @@ pub(super) async fn new_door_answers(
     timeout: std::time::Duration,
 ) -> anyhow::Result<()> {
     let mut progress = LiveProgress::new();
+    // The login may have been written in this very run: the new door's proxy, or the server,
+    // may not have read it yet.
     let patience = health::Patience {
         timeout,
-        rejected_grace: std::time::Duration::ZERO,
+        rejected_grace: health::LOGIN_RELOAD_GRACE,
     };
     let (found, _, checked) =
         through_endpoint(client, release, names, credentials, patience, &mut progress).await?;

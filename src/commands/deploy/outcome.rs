@@ -176,8 +176,8 @@ pub(in crate::commands) async fn deploy(
         }
         if rollout.moves_door {
             eprintln!(
-                "  the release would move to another front door: the old one pruned once the new \
-                 one is ready and answers"
+                "  the release would move to another front door: {}",
+                rollout::door_move(hooks.before_prune.is_some())
             );
         }
         let changes = prepared
