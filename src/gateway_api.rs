@@ -16,6 +16,13 @@ pub const CHANNEL: &str = "gateway.networking.k8s.io/channel";
 /// The CRD that must be served for the release's route.
 pub const HTTP_ROUTE_CRD: &str = "httproutes.gateway.networking.k8s.io";
 
+/// A Gateway API object as the API server returned it, read as one of the views below.
+pub fn view<T: serde::de::DeserializeOwned>(
+    object: kube::api::DynamicObject,
+) -> Result<T, serde_json::Error> {
+    serde_json::to_value(object).and_then(serde_json::from_value)
+}
+
 /// The REST resource of a Gateway API kind, version v1.
 pub fn resource(kind: &str, plural: &str) -> kube::api::ApiResource {
     kube::api::ApiResource::from_gvk_with_plural(

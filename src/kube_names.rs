@@ -109,7 +109,7 @@ pub struct InvalidName {
 
 /// Checks `name` against its kind's rule (a DNS-1123 label with the kind's length limit).
 pub fn check(kind: NameKind, name: &str) -> Result<(), InvalidName> {
-    // A wildcard host answers every host one level below the rest.
+    // A wildcard host (`*.` first) answers hosts below the rest.
     let checked = match kind {
         NameKind::Host => name.strip_prefix("*.").unwrap_or(name),
         _ => name,

@@ -1737,3 +1737,32 @@ async fn fields_helm_set_that_adopt_no_longer_renders_go_with_its_apply() {
     assert!(!managers.contains(&"helm"), "{managers:?}");
     f.run("uninstall", &["--delete-data"]).success();
 }
+
+// Adopt takes Helm's release over behind its ingress-nginx; a door move is an upgrade's, which
+// checks the new door before it prunes the old.
+#[tokio::test]
+async fn adopt_refuses_another_front_door_and_names_the_upgrade_that_moves_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _helm = helm_install(&f, dir.path(), SERVER_SIDE_0_13, "0.13.0").await;
+    let mark = audit::mark();
+    f.run(
+        "adopt",
+        &[
+            "--set",
+            "skyctl.frontDoor=gateway,skyctl.gateway.name=public,ingress-nginx.enabled=false",
+            "--set",
+            "ingress.authCredentials=null,apiService.enableUserManagement=true",
+        ],
+    )
+    .code(2)
+    .stderr_has("skyctl.frontDoor=gateway: adopt keeps the release's ingress-nginx")
+    .stderr_has("--reuse-values --gateway");
+    assert!(
+        mark.skyctl_requests(&f.ns.name)
+            .iter()
+            .all(|r| !r.persists()),
+        "a refused adopt writes nothing"
+    );
+}

@@ -223,9 +223,12 @@ pub struct Hooks<'a> {
     pub before_prune: Option<Step<'a>>,
 }
 
-/// How long a move to another front door waits for the new door when the rollout was told
-/// not to wait: the old door goes only once the new one is ready.
-pub const DOOR_MOVE_WAIT: Duration = Duration::from_secs(300);
+/// How long a move to another front door waits for the new door: the rollout's wait, or five
+/// minutes when it was told not to wait, since the old door goes only once the new one is
+/// ready.
+pub fn door_move_wait(wait: Option<Duration>) -> Duration {
+    wait.unwrap_or(Duration::from_secs(300))
+}
 
 /// How to carry a rollout out.
 #[derive(Clone, Copy)]
@@ -446,7 +449,7 @@ async fn apply_prune_wait(
             "the release moves to another front door: {}",
             door_move(execution.hooks.before_prune.is_some())
         ));
-        let timeout = execution.wait.unwrap_or(DOOR_MOVE_WAIT);
+        let timeout = door_move_wait(execution.wait);
         until_ready(manager, &ids, &seen, timeout, lock, progress).await?;
         if let Some(check) = execution.hooks.before_prune {
             check().await?;

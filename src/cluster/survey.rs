@@ -176,7 +176,7 @@ async fn gateway(
     });
     let gateway = found.map_err(|err| reason(&err)).and_then(|found| {
         found
-            .map(|object| serde_json::to_value(object).and_then(serde_json::from_value))
+            .map(gateway_api::view)
             .transpose()
             .map_err(|err| format!("the Gateway does not read: {err}"))
     });
@@ -185,7 +185,7 @@ async fn gateway(
         Ok(list) => Ok(list
             .items
             .into_iter()
-            .filter_map(|object| serde_json::from_value(serde_json::to_value(object).ok()?).ok())
+            .filter_map(|object| gateway_api::view(object).ok())
             .collect()),
         // No CRD, no routes: the check says so from the CRD.
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(Vec::new()),

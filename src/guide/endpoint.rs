@@ -1,6 +1,7 @@
 //! Where users reach the API server: a node's address and the NodePort Service's port, or the
-//! load balancer in front of the ingress-nginx controller. This replaces digging both out with
-//! `kubectl -o jsonpath`.
+//! load balancer in front of the ingress-nginx controller; behind another front door, the
+//! address of the Gateway or of the cluster's own ingress controller. This replaces digging
+//! them out with `kubectl -o jsonpath`.
 
 use std::time::Duration;
 
@@ -371,8 +372,10 @@ fn https_port(controller: Option<&Service>, nodeport: Option<&Service>) -> Optio
 }
 
 /// Reads the objects and decides, once; what the run has read already (`snapshot`) is not
-/// read again. A release without a controller of its own is reached through the controller of
-/// the release whose IngressClass its Ingress asks for.
+/// read again. The release's front door decides where: behind a Gateway, its route's Gateway;
+/// behind the cluster's own controller, the address published on its Ingress; behind
+/// ingress-nginx, its own controller, or that of the release whose IngressClass its Ingress
+/// asks for.
 pub async fn find(
     client: &kube::Client,
     snapshot: &Snapshot,
@@ -510,10 +513,9 @@ async fn http_route(
     let Some(found) = snapshot.read(manager, &id).await? else {
         return Ok(None);
     };
-    Ok(Some(
-        serde_json::from_value(serde_json::to_value(found)?)
-            .with_context(|| format!("{id} does not read as an HTTPRoute"))?,
-    ))
+    Ok(Some(gateway_api::view(found).with_context(|| {
+        format!("{id} does not read as an HTTPRoute")
+    })?))
 }
 
 /// The Gateway `route` attaches to first.
@@ -537,10 +539,9 @@ async fn gateway_of(client: &kube::Client, route: &HttpRoute) -> anyhow::Result<
     else {
         return Ok(None);
     };
-    Ok(Some(
-        serde_json::from_value(serde_json::to_value(found)?)
-            .with_context(|| format!("Gateway {namespace}/{} does not read", parent.name))?,
-    ))
+    Ok(Some(gateway_api::view(found).with_context(|| {
+        format!("Gateway {namespace}/{} does not read", parent.name)
+    })?))
 }
 
 /// The release whose controller serves the IngressClass `ingress` asks for, when another's.

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
+use skyctl::gateway_api::resource;
 
 use super::cluster::{eventually, path_printed_by};
 
@@ -17,13 +18,6 @@ use super::cluster::{eventually, path_printed_by};
 pub const CLASS: &str = "traefik";
 const CONTROLLER: &str = "traefik.io/gateway-controller";
 const MANAGER: &str = "skyctl-test";
-
-fn resource(kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", kind),
-        plural,
-    )
-}
 
 /// Installs the CRDs (fetching them on first use) and Traefik's GatewayClass, and waits until
 /// the API server serves them. Applying them again changes nothing, so every test may call it.

@@ -125,7 +125,7 @@ pub(super) async fn deploy_and_finish(
     // Moving to another front door, the old one goes only once users reach the API server
     // through the new one.
     let door_answers = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
-        let timeout = args.rollout.wait.limit().unwrap_or(rollout::DOOR_MOVE_WAIT);
+        let timeout = rollout::door_move_wait(args.rollout.wait.limit());
         Box::pin(finish::new_door_answers(
             client,
             release,
