@@ -46,23 +46,11 @@ async fn install_serving(
     node_port: Option<u16>,
 ) -> Installed {
     let ns = &f.ns;
-    let mut install = Command::new(env!("CARGO_BIN_EXE_skyctl"))
-        .args(["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"])
-        .arg("--kubeconfig")
-        .arg(cluster::kubeconfig())
-        .args(["--set", SMALL_PODS, "--timeout", "240s", "-o", "json"])
-        .args(["--web-username", "admin", "--web-password-stdin"])
-        .args(flags)
-        .env("NO_COLOR", "1")
-        .env_remove("SKYCTL_WEB_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = install.stdin.take().unwrap();
-    input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    drop(input);
+    let mut install = vec!["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"];
+    install.extend(["--set", SMALL_PODS, "--timeout", "240s", "-o", "json"]);
+    install.extend(["--web-username", "admin", "--web-password-stdin"]);
+    install.extend(flags);
+    let mut install = spawn_with_password(&install);
     let pod = pod_of(ns, &format!("{}-api", ns.name), &mut install).await;
     let dataplane = Dataplane::start_pod_behind(traefik, &ns.name, &pod);
     if let Some(port) = node_port {
@@ -370,8 +358,8 @@ async fn doctor_names_what_keeps_a_gateway_from_taking_the_route_before_any_writ
     );
 }
 
-/// skyctl with the password on stdin, as the admin runs it, against the test cluster.
-fn run_with_password(args: &[&str]) -> Outcome {
+/// skyctl started with the password on stdin, as the admin runs it, against the test cluster.
+fn spawn_with_password(args: &[&str]) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"))
         .args(args)
         .arg("--kubeconfig")
@@ -386,7 +374,12 @@ fn run_with_password(args: &[&str]) -> Outcome {
     let mut input = command.stdin.take().unwrap();
     input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
     drop(input);
-    Outcome::from(command.wait_with_output().unwrap())
+    command
+}
+
+/// [`spawn_with_password`], run to its end.
+fn run_with_password(args: &[&str]) -> Outcome {
+    Outcome::from(spawn_with_password(args).wait_with_output().unwrap())
 }
 
 /// The door a release moves to from its own ingress-nginx: the flags, where users reach it,
@@ -521,4 +514,89 @@ async fn a_release_moves_from_its_ingress_nginx_to_the_clusters_own_controller_a
         object: ("ingress", "api-ingress"),
     })
     .await;
+}
+
+/// A control plane of the test's own, stopped when dropped: the shared one gets Gateway API's
+/// CRDs from the other tests, and they stay.
+struct OwnControlPlane {
+    state: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl OwnControlPlane {
+    fn start() -> Self {
+        let state = tempfile::tempdir().unwrap();
+        let mut up = Command::new("python3");
+        up.arg(Self::script())
+            .arg("up")
+            .env("SKYCTL_TEST_STATE", state.path());
+        let kubeconfig = cluster::path_printed_by(up, "a second test control plane did not start");
+        Self { state, kubeconfig }
+    }
+
+    fn script() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/controlplane/controlplane.py")
+    }
+}
+
+impl Drop for OwnControlPlane {
+    fn drop(&mut self) {
+        let _ = Command::new("python3")
+            .arg(Self::script())
+            .arg("down")
+            .env("SKYCTL_TEST_STATE", self.state.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn on_a_cluster_without_gateway_api_doctor_and_install_say_so_before_any_write() {
+    let cluster = OwnControlPlane::start();
+    let run = |verb: &str| {
+        let mut args = vec![verb, "sky", "-n", "team", "--version", "0.13.0"];
+        args.extend([
+            "--create-namespace",
+            "--gateway",
+            "infra/public",
+            "--auth",
+            "users",
+        ]);
+        if verb == "doctor" {
+            args.retain(|a| !matches!(*a, "--auth" | "users"));
+        } else {
+            args.extend(["--web-password-stdin", "--no-wait"]);
+        }
+        let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"))
+            .args(&args)
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = command.stdin.take().unwrap();
+        input.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+        drop(input);
+        Outcome::from(command.wait_with_output().unwrap())
+    };
+    let needle = "the cluster does not serve Gateway API: CRD httproutes.gateway.networking.k8s.io \
+                  does not exist";
+    let doctor = run("doctor").code(1);
+    assert!(doctor.stdout.contains(needle), "{doctor:#?}");
+    let install = run("install").code(1);
+    assert!(install.stderr.contains(needle), "{install:#?}");
+    assert!(
+        install.stderr.contains("Nothing was changed"),
+        "{install:#?}"
+    );
+    // Nothing was written: not even the namespace --create-namespace asked for.
+    let kubeconfig = kube::config::Kubeconfig::read_from(&cluster.kubeconfig).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+        Api::all(kube::Client::try_from(config).unwrap());
+    assert!(namespaces.get_opt("team").await.unwrap().is_none());
 }

@@ -75,8 +75,9 @@ pub fn check(intent: &Intent, facts: Option<&GatewayFacts>) -> Option<Finding> {
 fn assess(parent: &GatewayRef, route: &Route, facts: &GatewayFacts) -> Finding {
     let namespace = parent.namespace.as_deref().unwrap_or(route.namespace);
     let named = format!("Gateway {namespace}/{}", parent.name);
+    // A namespace admin may not read CRDs: the Gateway is checked all the same.
     let installed = match &facts.api {
-        Err(why) => return Finding::unknown(Check::Gateway, "the HTTPRoute CRD", why),
+        Err(why) => Err(why),
         Ok(None) => {
             return Finding::block(
                 Check::Gateway,
@@ -89,7 +90,7 @@ fn assess(parent: &GatewayRef, route: &Route, facts: &GatewayFacts) -> Finding {
                  cluster's own ingress controller",
             );
         }
-        Ok(Some(installed)) => installed,
+        Ok(Some(installed)) => Ok(installed),
     };
     let gateway = match &facts.gateway {
         Err(why) => return Finding::unknown(Check::Gateway, &named, why),
@@ -195,6 +196,10 @@ fn assess(parent: &GatewayRef, route: &Route, facts: &GatewayFacts) -> Finding {
     if let Err(why) = &facts.routes {
         return Finding::unknown(Check::Gateway, "the cluster's HTTPRoutes", why);
     }
+    let installed = match installed {
+        Ok(installed) => installed,
+        Err(why) => return Finding::unknown(Check::Gateway, "the HTTPRoute CRD", why),
+    };
     Finding::pass(
         Check::Gateway,
         format!(

@@ -101,6 +101,18 @@ fn the_gateway_door_is_checked_from_crd_to_rival_routes() {
             fix: "",
         },
         Case {
+            name: "the CRD unreadable and no Gateway",
+            facts: GatewayFacts {
+                api: Err("forbidden".into()),
+                gateway: Ok(None),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "Gateway infra/public does not exist",
+            fix: "",
+        },
+        Case {
             name: "no Gateway",
             facts: GatewayFacts {
                 gateway: Ok(None),
