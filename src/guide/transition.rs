@@ -20,8 +20,14 @@ pub fn warnings<'a>(
         found.push(format!(
             "the endpoint changes: users reach the API server through {} before, through {} after; \
              `skyctl endpoint` prints the new URL once the upgrade is done",
-            describe(&was, "no NodePort or LoadBalancer Service, no Gateway"),
-            describe(&will, "no NodePort or LoadBalancer Service, no Gateway"),
+            describe(
+                &was,
+                "no NodePort or LoadBalancer Service, no Gateway, no ingress controller"
+            ),
+            describe(
+                &will,
+                "no NodePort or LoadBalancer Service, no Gateway, no ingress controller"
+            ),
         ));
     }
     let (was, will) = (logins(&before), logins(&after));
@@ -71,9 +77,22 @@ fn describe(items: &[String], none: &str) -> String {
     }
 }
 
-/// The Services that take traffic from outside the cluster, with their node ports, and the
-/// Gateways the release's routes attach to.
+/// The Services that take traffic from outside the cluster, with their node ports, the
+/// Gateways the release's routes attach to, and the controllers of IngressClasses the release
+/// uses but does not make (the cluster's own, or another release's).
 fn endpoints(objects: &[&Manifest]) -> Vec<String> {
+    let made: Vec<&str> = objects
+        .iter()
+        .filter(|m| m.id.kind == "IngressClass")
+        .map(|m| m.id.name.as_str())
+        .collect();
+    let controllers = objects
+        .iter()
+        .filter(|m| m.id.kind == "Ingress")
+        .filter_map(|m| m.object["spec"]["ingressClassName"].as_str())
+        .filter(|class| !made.contains(class))
+        .map(|class| format!("the controller of IngressClass {class}"))
+        .collect::<Vec<_>>();
     let gateways = objects
         .iter()
         .filter(|m| m.id.kind == "HTTPRoute")
@@ -116,8 +135,10 @@ fn endpoints(objects: &[&Manifest]) -> Vec<String> {
             })
         })
         .chain(gateways)
+        .chain(controllers)
         .collect();
     found.sort();
+    found.dedup();
     found
 }
 
@@ -222,6 +243,36 @@ mod tests {
                 "the endpoint changes: users reach the API server through NodePort Service \
               sky-ingress-nginx-controller (node ports 30050) before, through Gateway \
               infra/public after; `skyctl endpoint` prints the new URL once the upgrade is done"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_move_to_the_clusters_own_controller_names_its_class() {
+        let nginx = [
+            service("sky-ingress-nginx-controller", "NodePort", Some(30050)),
+            object(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}),
+            ),
+            object(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": {"name": "sky-ingress", "namespace": "sky"},
+                "spec": {"ingressClassName": "nginx"}}),
+            ),
+        ];
+        let own = [object(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "sky-api-ingress", "namespace": "sky"},
+            "spec": {"ingressClassName": "traefik"}}),
+        )];
+        assert_eq!(
+            warnings(&nginx, &own),
+            [
+                "the endpoint changes: users reach the API server through NodePort Service \
+              sky-ingress-nginx-controller (node ports 30050) before, through the controller of \
+              IngressClass traefik after; `skyctl endpoint` prints the new URL once the upgrade \
+              is done"
             ]
         );
     }
