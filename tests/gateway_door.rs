@@ -218,6 +218,19 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     installed.websocket_upgrades_through(&endpoint);
     installed.has_no_ingress_nginx().await;
     installed.secrets_never_shown();
+    // After the install, doctor reports what the Gateway said of the route.
+    let release = &installed.f.ns.name;
+    let doctor = support::skyctl::skyctl()
+        .kubeconfig(cluster::kubeconfig())
+        .args(["doctor", release, "-n", release])
+        .run()
+        .success();
+    assert!(
+        doctor.stdout.contains(&format!(
+            "HTTPRoute {release}-api-route accepted, its backend resolved"
+        )),
+        "{doctor:#?}"
+    );
 }
 
 #[tokio::test]

@@ -193,17 +193,37 @@ fn assess(parent: &GatewayRef, route: &Route, facts: &GatewayFacts) -> Finding {
              gateway` tells why not",
         );
     }
-    if let Err(why) = &facts.routes {
-        return Finding::unknown(Check::Gateway, "the cluster's HTTPRoutes", why);
-    }
+    let routes = match &facts.routes {
+        Ok(routes) => routes,
+        Err(why) => return Finding::unknown(Check::Gateway, "the cluster's HTTPRoutes", why),
+    };
     let installed = match installed {
         Ok(installed) => installed,
         Err(why) => return Finding::unknown(Check::Gateway, "the HTTPRoute CRD", why),
     };
+    // Once installed, the route itself: what the Gateway said of it.
+    let own = routes
+        .iter()
+        .find(|r| r.metadata.namespace == route.namespace && r.metadata.name == route.name);
+    let taken = match own.map(|r| r.taken_by(namespace, &parent.name)) {
+        None => String::new(),
+        Some(Ok(())) => format!("; HTTPRoute {} accepted, its backend resolved", route.name),
+        Some(Err(why)) => {
+            return Finding::warn(
+                Check::Gateway,
+                format!("HTTPRoute {} is not served by {named}: {why}", route.name),
+                format!(
+                    "`kubectl describe httproute -n {} {}` shows what the Gateway's controller \
+                     says of it",
+                    route.namespace, route.name
+                ),
+            );
+        }
+    };
     Finding::pass(
         Check::Gateway,
         format!(
-            "{named} (class {}): {listeners} {admits} the route; {installed}",
+            "{named} (class {}): {listeners} {admits} the route; {installed}{taken}",
             gateway.spec.gateway_class_name
         ),
     )

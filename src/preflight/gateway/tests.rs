@@ -27,6 +27,18 @@ fn http_route(namespace: &str, name: &str, hostnames: Value, path: &str) -> Http
     .unwrap()
 }
 
+/// `route` with what Gateway infra/public said of it.
+fn with_status(route: HttpRoute, conditions: Value) -> HttpRoute {
+    let mut object = json!({
+        "metadata": {"name": route.metadata.name, "namespace": route.metadata.namespace},
+        "spec": {"parentRefs": [{"name": "public", "namespace": "infra"}]},
+        "status": {"parents": [{"parentRef": {"name": "public", "namespace": "infra"},
+                                "conditions": conditions}]},
+    });
+    object["spec"]["hostnames"] = json!(route.spec.hostnames);
+    serde_json::from_value(object).unwrap()
+}
+
 fn facts() -> GatewayFacts {
     GatewayFacts {
         api: Ok(Some(Installed {
@@ -198,7 +210,8 @@ fn the_gateway_door_is_checked_from_crd_to_rival_routes() {
             fix: "--set ingress.path=/sky",
         },
         Case {
-            name: "the release's own route, from before",
+            // Its own route is no rival; one no controller reports on is not served yet.
+            name: "the release's own route, unreported",
             facts: GatewayFacts {
                 routes: Ok(vec![http_route(
                     "team",
@@ -209,8 +222,44 @@ fn the_gateway_door_is_checked_from_crd_to_rival_routes() {
                 ..facts()
             },
             parent: "infra/public",
+            status: Status::Warn,
+            summary: "HTTPRoute sky-api-route is not served by Gateway infra/public: Gateway \
+                      infra/public has not reported on it yet",
+            fix: "kubectl describe httproute",
+        },
+        Case {
+            name: "the release's own route, not accepted",
+            facts: GatewayFacts {
+                routes: Ok(vec![with_status(
+                    http_route("team", "sky-api-route", json!(["sky.example.com"]), "/"),
+                    json!([{"type": "Accepted", "status": "False", "reason": "NotAllowedByListeners",
+                            "message": "m", "lastTransitionTime": "2026-12-07T00:00:00Z"}]),
+                )]),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Warn,
+            summary: "HTTPRoute sky-api-route is not served by Gateway infra/public: Accepted is \
+                      False: NotAllowedByListeners: m",
+            fix: "kubectl describe httproute -n team sky-api-route",
+        },
+        Case {
+            name: "the release's own route, accepted",
+            facts: GatewayFacts {
+                routes: Ok(vec![with_status(
+                    http_route("team", "sky-api-route", json!(["sky.example.com"]), "/"),
+                    json!([{"type": "Accepted", "status": "True", "reason": "Accepted",
+                            "message": "m", "lastTransitionTime": "2026-12-07T00:00:00Z"},
+                           {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs",
+                            "message": "m", "lastTransitionTime": "2026-12-07T00:00:00Z"}]),
+                )]),
+                ..facts()
+            },
+            parent: "infra/public",
             status: Status::Pass,
-            summary: "Gateway infra/public (class traefik)",
+            summary: "Gateway infra/public (class traefik): listener web admits the route; \
+                      Gateway API v1.6.1 (standard channel); HTTPRoute sky-api-route accepted, \
+                      its backend resolved",
             fix: "",
         },
         Case {
