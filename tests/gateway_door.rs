@@ -71,6 +71,20 @@ async fn install_serving(
 }
 
 impl Installed {
+    /// Installed healthy behind `endpoint` of `kind` with the API server's own users; users log
+    /// in and open websockets through it; nothing of ingress-nginx; no password printed.
+    async fn serves_through(&self, endpoint: &str, kind: &str) {
+        let summary = &self.summary;
+        assert_eq!(summary["endpoint"]["url"], endpoint, "{summary}");
+        assert_eq!(summary["endpoint"]["kind"], kind);
+        assert_eq!(summary["health"]["status"], "healthy");
+        assert_eq!(summary["loginMode"], "users");
+        self.logs_in_through(endpoint);
+        self.websocket_upgrades_through(endpoint);
+        self.has_no_ingress_nginx().await;
+        self.secrets_never_shown();
+    }
+
     /// The admin logs in through `endpoint` with the real client, and a wrong password is
     /// refused by the API server itself.
     fn logs_in_through(&self, endpoint: &str) {
@@ -181,13 +195,12 @@ impl Installed {
     }
 }
 
-#[tokio::test]
-async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
-    // One Traefik at a time takes 127.0.0.2:80.
-    let _serial = cluster::exclusive().await;
-    let f = Fixture::with_chart(Chart::Current).await;
+/// Traefik for `f`'s namespace, with Gateway API installed, Gateway `public` (listener `web`
+/// on Traefik's port) programmed, and IngressClass `traefik`: both doors ready for a release.
+async fn traefik_for(f: &Fixture) -> Traefik {
     let ns = &f.ns;
     gateway::install(&ns.client).await;
+    gateway::ingress_class(&ns.client).await;
     let traefik = Traefik::start(&[&ns.name]);
     gateway::gateway(
         &ns.client,
@@ -197,27 +210,25 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     )
     .await;
     gateway::programmed(&ns.client, &ns.name, "public").await;
+    traefik
+}
+
+#[tokio::test]
+async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
+    // One Traefik at a time takes 127.0.0.2:80.
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let traefik = traefik_for(&f).await;
 
     let installed = install(f, &traefik, &["--gateway", "public:web", "--auth", "users"]).await;
     let endpoint = format!("http://127.0.0.1:{}", traefik.port);
-    assert_eq!(
-        installed.summary["endpoint"]["url"], endpoint,
-        "{}",
-        installed.summary
-    );
-    assert_eq!(installed.summary["endpoint"]["kind"], "gateway");
-    assert_eq!(installed.summary["health"]["status"], "healthy");
-    assert_eq!(installed.summary["loginMode"], "users");
+    installed.serves_through(&endpoint, "gateway").await;
     let login = installed.summary["login"].as_str().unwrap_or_default();
     assert!(
         login.starts_with("sky api login -e http://")
             && login.ends_with(&format!("127.0.0.1:{}", traefik.port)),
         "{login}"
     );
-    installed.logs_in_through(&endpoint);
-    installed.websocket_upgrades_through(&endpoint);
-    installed.has_no_ingress_nginx().await;
-    installed.secrets_never_shown();
     // After the install, doctor reports what the Gateway said of the route.
     let release = &installed.f.ns.name;
     let doctor = support::skyctl::skyctl()
@@ -237,9 +248,7 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
 async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_servers_own_users() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let ns = &f.ns;
-    gateway::ingress_class(&ns.client).await;
-    let traefik = Traefik::start(&[&ns.name]);
+    let traefik = traefik_for(&f).await;
 
     let installed = install(
         f,
@@ -247,19 +256,9 @@ async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_se
         &["--ingress-class", "traefik", "--auth", "users"],
     )
     .await;
-    let endpoint = "http://127.0.0.2";
-    assert_eq!(
-        installed.summary["endpoint"]["url"], endpoint,
-        "{}",
-        installed.summary
-    );
-    assert_eq!(installed.summary["endpoint"]["kind"], "ingress");
-    assert_eq!(installed.summary["health"]["status"], "healthy");
-    assert_eq!(installed.summary["loginMode"], "users");
-    installed.logs_in_through(endpoint);
-    installed.websocket_upgrades_through(endpoint);
-    installed.has_no_ingress_nginx().await;
-    installed.secrets_never_shown();
+    installed
+        .serves_through("http://127.0.0.2", "ingress")
+        .await;
 }
 
 /// The values of a release behind Gateway `gateway`, with the API server's own users (their
@@ -373,7 +372,16 @@ async fn doctor_names_what_keeps_a_gateway_from_taking_the_route_before_any_writ
 
 /// skyctl started with the password on stdin, as the admin runs it, against the test cluster.
 fn spawn_with_password(args: &[&str]) -> std::process::Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"))
+    spawn_with_password_killed_at(args, None)
+}
+
+/// [`spawn_with_password`], killed as `kill -9` would at `point` (`NAME#N`) when given.
+fn spawn_with_password_killed_at(args: &[&str], point: Option<&str>) -> std::process::Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
+    if let Some(point) = point {
+        command.env(skyctl::interrupt_point::VARIABLE, point);
+    }
+    let mut command = command
         .args(args)
         .arg("--kubeconfig")
         .arg(cluster::kubeconfig())
@@ -409,18 +417,7 @@ struct Door {
 async fn moves_to_and_back(door: Door) {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
-    let ns = &f.ns;
-    gateway::install(&ns.client).await;
-    gateway::ingress_class(&ns.client).await;
-    let traefik = Traefik::start(&[&ns.name]);
-    gateway::gateway(
-        &ns.client,
-        &ns.name,
-        "public",
-        json!([{"name": "web", "port": traefik.port, "protocol": "HTTP"}]),
-    )
-    .await;
-    gateway::programmed(&ns.client, &ns.name, "public").await;
+    let traefik = traefik_for(&f).await;
     let node_port = cluster::free_node_port();
     let nodes = format!(
         "ingress-nginx.controller.service.type=NodePort,\
@@ -612,4 +609,70 @@ async fn on_a_cluster_without_gateway_api_doctor_and_install_say_so_before_any_w
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
         Api::all(kube::Client::try_from(config).unwrap());
     assert!(namespaces.get_opt("team").await.unwrap().is_none());
+}
+
+// A move killed after the new door is applied, before the old one goes: users keep the old
+// door, and the next run finishes the move.
+#[tokio::test]
+async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let traefik = traefik_for(&f).await;
+    let node_port = cluster::free_node_port();
+    let nodes = format!(
+        "ingress-nginx.controller.service.type=NodePort,\
+         ingress-nginx.controller.service.nodePorts.http={node_port}"
+    );
+    let installed = install_serving(
+        f,
+        &traefik,
+        &["--auth", "users", "--set", &nodes],
+        Some(node_port),
+    )
+    .await;
+    let release = installed.f.ns.name.clone();
+    let upgrade = [
+        "upgrade",
+        &release,
+        "-n",
+        &release,
+        "--reuse-values",
+        "--gateway",
+        "public:web",
+        "--web-username",
+        "admin",
+        "--web-password-stdin",
+        "--timeout",
+        "240s",
+    ];
+    let killed = spawn_with_password_killed_at(&upgrade, Some("phase-applied#1"));
+    Outcome::from(killed.wait_with_output().unwrap()).interrupted();
+    let present = |kind: &str, name: &str| {
+        cluster::kubectl(["get", kind, name, "-n", &release, "-o", "name"])
+            .status
+            .success()
+    };
+    assert!(present("httproute", &format!("{release}-api-route")));
+    assert!(present("ingress", &format!("{release}-ingress")));
+    assert!(present(
+        "deployment",
+        &format!("{release}-ingress-nginx-controller")
+    ));
+    assert!(present(
+        "service",
+        &format!("{release}-ingress-nginx-controller")
+    ));
+
+    let finished = run_with_password(&upgrade).success();
+    let gateway = format!("http://127.0.0.1:{}", traefik.port);
+    assert!(
+        finished
+            .stderr
+            .contains(&format!("the new front door answers at {gateway}")),
+        "{}",
+        finished.stderr
+    );
+    assert!(!present("ingress", &format!("{release}-ingress")));
+    installed.logs_in_through(&gateway);
+    installed.has_no_ingress_nginx().await;
 }

@@ -19,6 +19,25 @@ pub const CLASS: &str = "traefik";
 const CONTROLLER: &str = "traefik.io/gateway-controller";
 const MANAGER: &str = "skyctl-test";
 
+/// Applies `object`, named `name`, through `api` (server-side, as the tests' own field
+/// manager); `what` names it if the API server refuses.
+async fn apply<K>(
+    api: &Api<K>,
+    name: &str,
+    object: &(impl serde::Serialize + std::fmt::Debug),
+    what: &str,
+) where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.patch(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(object),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("applying {what}: {err}"));
+}
+
 /// Installs the CRDs (fetching them on first use) and Traefik's GatewayClass, and waits until
 /// the API server serves them. Applying them again changes nothing, so every test may call it.
 pub async fn install(client: &kube::Client) {
@@ -28,7 +47,6 @@ pub async fn install(client: &kube::Client) {
         "the Gateway API CRDs could not be fetched",
     );
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let apply = PatchParams::apply(MANAGER).force();
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("the CRDs' directory") {
         let path = entry.unwrap().path();
@@ -36,9 +54,7 @@ pub async fn install(client: &kube::Client) {
         let crd: CustomResourceDefinition = serde_yaml_ng::from_str(&text)
             .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
         let name = crd.metadata.name.clone().unwrap();
-        crds.patch(&name, &apply, &Patch::Apply(&crd))
-            .await
-            .unwrap_or_else(|err| panic!("applying CRD {name}: {err}"));
+        apply(&crds, &name, &crd, &format!("CRD {name}")).await;
         names.push(name);
     }
     let crds = &crds;
@@ -66,10 +82,7 @@ pub async fn install(client: &kube::Client) {
         "metadata": {"name": CLASS},
         "spec": {"controllerName": CONTROLLER},
     });
-    classes
-        .patch(CLASS, &apply, &Patch::Apply(&class))
-        .await
-        .expect("Traefik's GatewayClass applies");
+    apply(&classes, CLASS, &class, "Traefik's GatewayClass").await;
 }
 
 /// The IngressClass `traefik` of Traefik's Ingress provider: the cluster's own ingress
@@ -83,14 +96,7 @@ pub async fn ingress_class(client: &kube::Client) {
         "spec": {"controller": "traefik.io/ingress-controller"},
     }))
     .unwrap();
-    classes
-        .patch(
-            CLASS,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&class),
-        )
-        .await
-        .expect("Traefik's IngressClass applies");
+    apply(&classes, CLASS, &class, "Traefik's IngressClass").await;
 }
 
 /// Applies Gateway `namespace/name` of Traefik's class with `listeners`.
@@ -103,14 +109,13 @@ pub async fn gateway(client: &kube::Client, namespace: &str, name: &str, listene
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"gatewayClassName": CLASS, "listeners": listeners},
     });
-    gateways
-        .patch(
-            name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&gateway),
-        )
-        .await
-        .unwrap_or_else(|err| panic!("applying Gateway {namespace}/{name}: {err}"));
+    apply(
+        &gateways,
+        name,
+        &gateway,
+        &format!("Gateway {namespace}/{name}"),
+    )
+    .await;
 }
 
 /// Waits until Gateway `namespace/name` is Programmed, and returns it.
@@ -158,12 +163,11 @@ pub async fn http_route(
             "rules": [{"backendRefs": [{"name": "site", "port": 80}]}],
         },
     });
-    routes
-        .patch(
-            name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&route),
-        )
-        .await
-        .unwrap_or_else(|err| panic!("applying HTTPRoute {namespace}/{name}: {err}"));
+    apply(
+        &routes,
+        name,
+        &route,
+        &format!("HTTPRoute {namespace}/{name}"),
+    )
+    .await;
 }
