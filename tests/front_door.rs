@@ -327,6 +327,42 @@ fn malformed_door_flags_are_usage_errors_naming_the_flag() {
     }
 }
 
+/// The names the door flags check, given as values instead: refused before the cluster is
+/// asked anything, naming the key and where it came from. (Upgrade and doctor read the
+/// release's record first, for the values it reuses.)
+#[test]
+fn malformed_door_values_are_refused_naming_the_key() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--set",
+                "skyctl.frontDoor=gateway,skyctl.gateway.name=g,skyctl.gateway.namespace=Infra,ingress-nginx.enabled=false,apiService.enableUserManagement=true",
+            ],
+            "skyctl.gateway.namespace=\"Infra\" (from --set",
+        ),
+        (
+            &[
+                "--set",
+                "skyctl.frontDoor=gateway,skyctl.gateway.name=g,skyctl.gateway.sectionName=web_1,ingress-nginx.enabled=false,apiService.enableUserManagement=true",
+            ],
+            "skyctl.gateway.sectionName=\"web_1\" (from --set",
+        ),
+        (
+            &[
+                "--set",
+                "skyctl.frontDoor=ingress,ingress.ingressClassName=Traefik,ingress-nginx.enabled=false,apiService.enableUserManagement=true",
+            ],
+            "ingress.ingressClassName=\"Traefik\" (from --set",
+        ),
+    ];
+    for (flags, needle) in cases {
+        for verb in [&["template", "sky"][..], &["install", "sky", "-y"]] {
+            let args: Vec<&str> = verb.iter().chain(flags.iter()).copied().collect();
+            refused(&args, &[needle, "is not a valid"]);
+        }
+    }
+}
+
 #[test]
 fn basic_auth_is_refused_behind_a_door_that_would_not_enforce_it() {
     for door in [&["--gateway", "g"][..], &["--ingress-class", "traefik"]] {

@@ -16,6 +16,9 @@
 //!   Kubernetes parses it (`500m`, `8Gi`, `1e3`, a number). A pattern is a key path where `*`
 //!   stands for any one key and `**` for any keys, none included. The chart passes such values
 //!   to the API server unread, which refuses the object without naming the values key.
+//! - `name: {key: <pattern>, kind: <kind>}`: every non-empty string at a key the pattern
+//!   matches is a valid name of that kind (`namespace`, `gateway`, `listener`,
+//!   `ingressClass`, `host`; see [`kube_names`](crate::kube_names)), for the same reason.
 //!
 //! A condition is a test, `{all: [<condition>, …]}` or `{any: [<condition>, …]}`. A test is
 //! one string: `key` holds when the value is set as Helm's `if` sees it (not missing, null,
@@ -32,6 +35,7 @@ use super::kind::helm_truthy;
 use super::origin::{Origin, names_a_secret};
 use super::path::KeyPath;
 use super::quantity::{self, Measure};
+use crate::kube_names::{self, NameKind};
 
 /// A chart version's rules, loaded from its `rules.yaml`.
 #[derive(Debug, Clone, Default)]
@@ -58,9 +62,10 @@ enum Check {
     Excludes(Vec<Condition>),
     Refuse(Condition),
     Quantity(Pattern),
+    Name(Pattern, NameKind),
 }
 
-/// Keys a `quantity` rule reads: a key path with wildcards.
+/// Keys a `quantity` or `name` rule reads: a key path with wildcards.
 #[derive(Debug, Clone)]
 struct Pattern(Vec<PatternSegment>);
 
@@ -129,6 +134,11 @@ pub enum Problem {
     Refused(Vec<Fact>),
     /// Values that Kubernetes does not read as quantities.
     NotQuantities(Vec<Fact>),
+    /// Values that are not names of `kind`, each with the first naming rule it breaks.
+    NotNames {
+        kind: NameKind,
+        found: Vec<(Fact, kube_names::Problem)>,
+    },
 }
 
 /// One value a message names: its key, the value when it may be shown, and where it came
@@ -171,7 +181,26 @@ struct RuleSpec {
     refuse: Option<ConditionSpec>,
     #[serde(default)]
     quantity: Option<String>,
+    #[serde(default)]
+    name: Option<NameSpec>,
     fix: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NameSpec {
+    key: String,
+    kind: NameKindSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum NameKindSpec {
+    Namespace,
+    Gateway,
+    Listener,
+    IngressClass,
+    Host,
 }
 
 #[derive(Deserialize)]
@@ -230,6 +259,7 @@ fn rule(spec: RuleSpec) -> Result<Rule, String> {
         excludes,
         refuse,
         quantity,
+        name,
         fix,
     } = spec;
     let mut checks = Vec::new();
@@ -266,9 +296,20 @@ fn rule(spec: RuleSpec) -> Result<Rule, String> {
     if let Some(quantity) = quantity {
         checks.push(Check::Quantity(pattern(&quantity)?));
     }
+    if let Some(NameSpec { key, kind }) = name {
+        let kind = match kind {
+            NameKindSpec::Namespace => NameKind::Namespace,
+            NameKindSpec::Gateway => NameKind::Gateway,
+            NameKindSpec::Listener => NameKind::Listener,
+            NameKindSpec::IngressClass => NameKind::IngressClass,
+            NameKindSpec::Host => NameKind::Host,
+        };
+        checks.push(Check::Name(pattern(&key)?, kind));
+    }
     if checks.len() != 1 {
         return Err(
-            "needs exactly one of minimum, requires, excludes, refuse and quantity".to_owned(),
+            "needs exactly one of minimum, requires, excludes, refuse, quantity and name"
+                .to_owned(),
         );
     }
     if fix.trim().is_empty() {
@@ -423,6 +464,18 @@ impl Rule {
                     }
                 });
                 (!wrong.is_empty()).then_some(Problem::NotQuantities(wrong))?
+            }
+            Check::Name(pattern, kind) => {
+                let mut found = Vec::new();
+                pattern.each_match(values, &mut |path, value| {
+                    // Empty is "not set": each key's default then applies.
+                    if let Some(name) = value.as_str().filter(|name| !name.is_empty())
+                        && let Err(invalid) = kube_names::check(*kind, name)
+                    {
+                        found.push((Fact::new(&path, Some(value), true), invalid.problem));
+                    }
+                });
+                (!found.is_empty()).then_some(Problem::NotNames { kind: *kind, found })?
             }
         };
         Some(Breach {
@@ -598,6 +651,7 @@ impl Breach {
             Problem::Unmet { found, .. } => found.iter_mut().collect(),
             Problem::Together(sides) => sides.iter_mut().flatten().collect(),
             Problem::Refused(facts) | Problem::NotQuantities(facts) => facts.iter_mut().collect(),
+            Problem::NotNames { found, .. } => found.iter_mut().map(|(fact, _)| fact).collect(),
         };
         self.context.iter_mut().chain(problem)
     }
@@ -707,6 +761,13 @@ impl fmt::Display for Breach {
                     "are not Kubernetes quantities"
                 };
                 write!(f, "{} {what}", listed(facts, "and"))?;
+            }
+            Problem::NotNames { kind, found } => {
+                let found: Vec<String> = found
+                    .iter()
+                    .map(|(fact, problem)| format!("{fact} is not a valid {kind}: {problem}"))
+                    .collect();
+                f.write_str(&found.join("; "))?;
             }
         }
         write!(f, ". {}", self.fix)

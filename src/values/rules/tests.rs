@@ -234,6 +234,44 @@ fn quantity_patterns_name_every_value_kubernetes_would_refuse() {
 }
 
 #[test]
+fn name_patterns_name_every_value_the_api_server_would_refuse() {
+    let rules = rules(
+        "- name: {key: g.namespace, kind: namespace}\n  fix: Fix it.\n\
+         - name: {key: g.*.host, kind: host}\n  fix: Fix it.\n",
+    );
+    // Table: the values, the messages.
+    let cases: [(Value, &[&str]); 6] = [
+        (json!({}), &[]),
+        // Empty and null are "not set"; a wildcard host is a host.
+        (
+            json!({"g": {"namespace": "", "a": {"host": null}, "b": {"host": "*.example.com"}}}),
+            &[],
+        ),
+        (
+            json!({"g": {"namespace": "Team"}}),
+            &[
+                "g.namespace=\"Team\" is not a valid namespace: uppercase 'T' is not allowed. Fix it.",
+            ],
+        ),
+        (
+            json!({"g": {"namespace": "team.a"}}),
+            &["g.namespace=\"team.a\" is not a valid namespace: '.' is not allowed. Fix it."],
+        ),
+        (
+            json!({"g": {"a": {"host": "sky.example.com:80"}, "b": {"host": "-sky"}}}),
+            &[
+                "g.a.host=\"sky.example.com:80\" is not a valid host name: ':' is not allowed; \
+               g.b.host=\"-sky\" is not a valid host name: it starts with '-'. Fix it.",
+            ],
+        ),
+        (json!({"g": {"namespace": "team-a"}}), &[]),
+    ];
+    for (values, expected) in cases {
+        assert_eq!(messages(&rules, &values), expected, "{values}");
+    }
+}
+
+#[test]
 fn a_value_that_is_no_quantity_is_named_once_not_also_below_the_minimum() {
     let rules = rules(
         "- quantity: r.*\n  fix: Fix it.\n\
