@@ -80,6 +80,8 @@ fn a_gateway_door_renders_an_http_route_and_nothing_of_ingress_nginx() {
         rule["backendRefs"],
         json!([{"name": "sky-api-service", "port": 80}])
     );
+    // SkyPilot's streams last as long as their work: no limit on the request.
+    assert_eq!(rule["timeouts"], json!({"request": "0s"}));
 }
 
 #[test]

@@ -30,6 +30,27 @@ pub struct Installed {
     pub channel: Option<String>,
 }
 
+impl Installed {
+    /// Whether the CRD predates `HTTPRoute` timeouts, which server-side apply would refuse
+    /// as an unknown field: standard channel before v1.2, experimental before v1.0. A version
+    /// the CRD does not say is given the benefit of the doubt.
+    fn lacks_route_timeouts(&self) -> bool {
+        let Some(version) = self
+            .bundle_version
+            .as_deref()
+            .and_then(|v| semver::Version::parse(v.trim_start_matches('v')).ok())
+        else {
+            return false;
+        };
+        let since = match self.channel.as_deref() {
+            Some("experimental") => semver::Version::new(1, 0, 0),
+            _ => semver::Version::new(1, 2, 0),
+        };
+        // A pre-release of the version that has them has them too.
+        semver::Version::new(version.major, version.minor, version.patch) < since
+    }
+}
+
 impl std::fmt::Display for Installed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -88,6 +109,18 @@ fn assess(parent: &GatewayRef, route: &Route, facts: &GatewayFacts) -> Finding {
                 "install Gateway API's standard-channel CRDs and an implementation of it that \
                  runs the Gateway; or choose another door: --ingress-class CLASS for the \
                  cluster's own ingress controller",
+            );
+        }
+        Ok(Some(installed)) if installed.lacks_route_timeouts() => {
+            return Finding::block(
+                Check::Gateway,
+                format!(
+                    "the cluster serves {installed}, which has no HTTPRoute timeouts: the API \
+                     server would refuse the route's, which keeps the Gateway from cutting \
+                     SkyPilot's long requests"
+                ),
+                "upgrade Gateway API's CRDs to v1.2 or later (timeouts are in its standard \
+                 channel since v1.2, in its experimental channel since v1.0)",
             );
         }
         Ok(Some(installed)) => Ok(installed),

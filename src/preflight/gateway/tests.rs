@@ -102,6 +102,66 @@ fn the_gateway_door_is_checked_from_crd_to_rival_routes() {
             fix: "--ingress-class CLASS",
         },
         Case {
+            name: "a standard channel without route timeouts",
+            facts: GatewayFacts {
+                api: Ok(Some(Installed {
+                    bundle_version: Some("v1.1.0".into()),
+                    channel: Some("standard".into()),
+                })),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "the cluster serves Gateway API v1.1.0 (standard channel), which has no \
+                      HTTPRoute timeouts",
+            fix: "upgrade Gateway API's CRDs to v1.2 or later",
+        },
+        Case {
+            name: "an experimental channel with route timeouts",
+            facts: GatewayFacts {
+                api: Ok(Some(Installed {
+                    bundle_version: Some("v1.1.0".into()),
+                    channel: Some("experimental".into()),
+                })),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Pass,
+            summary: "Gateway infra/public (class traefik): listener web admits the route; \
+                      Gateway API v1.1.0 (experimental channel)",
+            fix: "",
+        },
+        Case {
+            name: "a release candidate of the standard channel with route timeouts",
+            facts: GatewayFacts {
+                api: Ok(Some(Installed {
+                    bundle_version: Some("v1.2.0-rc1".into()),
+                    channel: Some("standard".into()),
+                })),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Pass,
+            summary: "Gateway infra/public (class traefik): listener web admits the route; \
+                      Gateway API v1.2.0-rc1 (standard channel)",
+            fix: "",
+        },
+        Case {
+            name: "an experimental channel before v1.0",
+            facts: GatewayFacts {
+                api: Ok(Some(Installed {
+                    bundle_version: Some("v0.8.1".into()),
+                    channel: Some("experimental".into()),
+                })),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "the cluster serves Gateway API v0.8.1 (experimental channel), which has \
+                      no HTTPRoute timeouts",
+            fix: "v1.2 or later",
+        },
+        Case {
             name: "the CRD unreadable",
             facts: GatewayFacts {
                 api: Err("forbidden".into()),
