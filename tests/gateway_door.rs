@@ -18,7 +18,7 @@ use support::cluster::{self, TestNamespace};
 use support::dataplane::{Dataplane, Traefik};
 use support::gateway;
 use support::preflight::blocks_before_writing;
-use support::release::{AUTH, Chart, Fixture, SMALL_PODS, pod_of};
+use support::release::{AUTH, Chart, Fixture, SMALL_PODS, pod_of, pod_selected};
 use support::skyctl::Outcome;
 
 const PASSWORD: &str = "gateway door admin password 3K";
@@ -229,8 +229,23 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
             && login.ends_with(&format!("127.0.0.1:{}", traefik.port)),
         "{login}"
     );
-    // After the install, doctor reports what the Gateway said of the route.
     let release = &installed.f.ns.name;
+    // The route asks for no limit on SkyPilot's long requests, and Gateway API's CRD keeps it
+    // as written (server-side apply would refuse a field the CRD does not have).
+    let route = cluster::kubectl([
+        "get",
+        "httproute",
+        &format!("{release}-api-route"),
+        "-n",
+        release,
+        "-o",
+        "jsonpath={.spec.rules[0].timeouts}",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&route.stdout),
+        r#"{"request":"0s"}"#
+    );
+    // After the install, doctor reports what the Gateway said of the route.
     let doctor = support::skyctl::skyctl()
         .kubeconfig(cluster::kubeconfig())
         .args(["doctor", release, "-n", release])
@@ -372,15 +387,14 @@ async fn doctor_names_what_keeps_a_gateway_from_taking_the_route_before_any_writ
 
 /// skyctl started with the password on stdin, as the admin runs it, against the test cluster.
 fn spawn_with_password(args: &[&str]) -> std::process::Child {
-    spawn_with_password_killed_at(args, None)
+    spawn_with_password_and(args, &[])
 }
 
-/// [`spawn_with_password`], killed as `kill -9` would at `point` (`NAME#N`) when given.
-fn spawn_with_password_killed_at(args: &[&str], point: Option<&str>) -> std::process::Child {
+/// [`spawn_with_password`] with these environment variables: a named point to be killed or
+/// held at (`skyctl::interrupt_point`).
+fn spawn_with_password_and(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skyctl"));
-    if let Some(point) = point {
-        command.env(skyctl::interrupt_point::VARIABLE, point);
-    }
+    command.envs(env.iter().copied());
     let mut command = command
         .args(args)
         .arg("--kubeconfig")
@@ -469,17 +483,42 @@ async fn moves_to_and_back(door: Door) {
     assert_eq!(summary["health"]["status"], "healthy");
     installed.logs_in_through(&endpoint);
     installed.has_no_ingress_nginx().await;
+    // ingress-nginx is gone, and with it what it served on the node port.
+    installed.dataplane.stop_node_port();
 
-    // And back: the rollback restores ingress-nginx's door and takes the new one away.
-    let back =
-        run_with_password(&["rollback", &release, "-n", &release, "--timeout", "240s"]).success();
+    // And back: the rollback restores ingress-nginx's door, which serves again once its
+    // controller runs, and takes the new door away only once users reach the server through
+    // ingress-nginx.
+    let mut back =
+        spawn_with_password(&["rollback", &release, "-n", &release, "--timeout", "240s"]);
+    let controller =
+        format!("app.kubernetes.io/component=controller,app.kubernetes.io/instance={release}");
+    pod_selected(&installed.f.ns, &controller, &mut back).await;
+    let serving =
+        installed
+            .dataplane
+            .serve_node_port(node_port, &release, &format!("{release}-ingress"));
+    assert!(
+        serving.wait_with_output().unwrap().status.success(),
+        "nginx serves the node port again"
+    );
+    let back = Outcome::from(back.wait_with_output().unwrap()).success();
     let (kind, suffix) = door.object;
     let new_door = format!("{release}-{suffix}");
+    let answered = back
+        .stderr
+        .find(&format!("the new front door answers at {nginx}"))
+        .unwrap_or_else(|| panic!("{}", back.stderr));
+    let pruned = back
+        .stderr
+        .find(&format!("{new_door} pruned"))
+        .unwrap_or_else(|| panic!("{}", back.stderr));
     assert!(
-        back.stderr.contains(&format!("{new_door} pruned")),
-        "{}",
+        answered < pruned,
+        "{new_door} pruned before ingress-nginx answered:\n{}",
         back.stderr
     );
+    installed.logs_in_through(&nginx);
     let found = run_with_password(&["endpoint", &release, "-n", &release, "-o", "json"]).success();
     let found: Value = serde_json::from_str(&found.stdout).unwrap();
     assert_eq!(found["url"], nginx, "{found}");
@@ -612,9 +651,9 @@ async fn on_a_cluster_without_gateway_api_doctor_and_install_say_so_before_any_w
 }
 
 // A move killed after the new door is applied, before the old one goes: users keep the old
-// door, and the next run finishes the move.
+// door, and the next run finishes the move, while a second move at the same time is kept out.
 #[tokio::test]
-async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it() {
+async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it_alone() {
     let _serial = cluster::exclusive().await;
     let f = Fixture::with_chart(Chart::Current).await;
     let traefik = traefik_for(&f).await;
@@ -645,7 +684,13 @@ async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it
         "--timeout",
         "240s",
     ];
-    let killed = spawn_with_password_killed_at(&upgrade, Some("phase-applied#1"));
+    let killed = spawn_with_password_and(
+        &upgrade,
+        &[(
+            skyctl::interrupt_point::VARIABLE,
+            "phase-applied#1".as_ref(),
+        )],
+    );
     Outcome::from(killed.wait_with_output().unwrap()).interrupted();
     let present = |kind: &str, name: &str| {
         cluster::kubectl(["get", kind, name, "-n", &release, "-o", "name"])
@@ -663,7 +708,39 @@ async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it
         &format!("{release}-ingress-nginx-controller")
     ));
 
-    let finished = run_with_password(&upgrade).success();
+    // The next run finishes the move. Held once it has the release's lock, both doors there, it
+    // keeps a second move (to the cluster's own controller) out: that one changes nothing and
+    // names the holder.
+    let gate = tempfile::tempdir().unwrap();
+    let gate = gate.path().join("go");
+    let finishing = spawn_with_password_and(
+        &upgrade,
+        &[
+            (
+                skyctl::interrupt_point::PAUSE_VARIABLE,
+                "lock-taken".as_ref(),
+            ),
+            (skyctl::interrupt_point::PAUSE_FILE, gate.as_os_str()),
+        ],
+    );
+    cluster::eventually(
+        "the finishing run to hold with the lock",
+        std::time::Duration::from_secs(120),
+        || async { gate.with_extension("paused").exists().then_some(()) },
+    )
+    .await;
+    let mut other = upgrade.to_vec();
+    other[5..7].copy_from_slice(&["--ingress-class", "traefik"]);
+    let refused = run_with_password(&other).code(1);
+    assert!(
+        refused.stderr.contains(&format!("pid {}", finishing.id())),
+        "{}",
+        refused.stderr
+    );
+    assert!(!present("ingress", &format!("{release}-api-ingress")));
+    assert!(present("ingress", &format!("{release}-ingress")));
+    std::fs::write(&gate, "").unwrap();
+    let finished = Outcome::from(finishing.wait_with_output().unwrap()).success();
     let gateway = format!("http://127.0.0.1:{}", traefik.port);
     assert!(
         finished

@@ -1,10 +1,12 @@
 use crate::cli::{ClusterArgs, RollbackArgs};
 use crate::cluster::live_render;
 use crate::cluster::release_secrets::SecretStorage;
+use crate::cluster::rollout;
 use crate::cluster::snapshot::Snapshot;
 use crate::decide::{Operation, Refusal};
 use crate::error::invalid_input;
 use crate::release::recorded_values;
+use crate::render::ChartNames;
 
 pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()> {
     let client = super::connect(cluster).await?;
@@ -48,18 +50,35 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
     })?;
     let storage = SecretStorage::new(&client, &release.namespace, &release.name);
     let manifests = live_render::revision_manifests(&client, &release, &storage, target).await?;
+    let values = recorded_values::recorded_values(target)?;
+    // A rollback across a front door change (back to ingress-nginx after `upgrade --gateway`)
+    // prunes the door it leaves only once the one it returns to answers. The password is not
+    // asked for: the login refusing a request proves the way to the server.
+    let names = ChartNames::new(&release, &values.values);
+    let door_answers = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(super::deploy::new_door_answers(
+            &client,
+            &release,
+            &names,
+            None,
+            args.rollout.wait.limit(),
+        ))
+    };
     super::deploy::deploy(
         &client,
         &release,
         Operation::Rollback { to },
         recorded_values::record_chart(target)?,
         manifests,
-        recorded_values::recorded_values(target)?,
+        values,
         &history,
         &args.rollout,
         &super::deploy::DeployOptions::default(),
         &Snapshot::default(),
-        Default::default(),
+        rollout::Hooks {
+            before_prune: Some(&door_answers),
+            ..Default::default()
+        },
     )
     .await?;
     Ok(())

@@ -59,6 +59,9 @@ ingress-nginx does for the release's Ingress.
   dataplane.py freeze                    print SkyPilot's wheels resolved anew, pinned (what
                                          `scripts/dependencies update` writes to
                                          requirements.txt)
+  dataplane.py stop STATE NAME...        stop what was started with STATE under these names
+                                         (`nginx-watch nginx`: the node port's nginx, as
+                                         ingress-nginx stops serving when it is deleted)
   dataplane.py down STATE                stop everything started with STATE (whole process
                                          groups: SkyPilot's workers outlive SIGTERM)
 
@@ -883,18 +886,8 @@ def watch(state, namespace, secret):
 
 def down(state):
     forwarders = [p.stem for p in state.glob("forward-*.pid")]
-    for name in ["nginx-watch", "nginx", "authproxy", "skypilot", "oauth2-proxy", "oidc",
-                 "traefik", *forwarders]:
-        pid_file = state / f"{name}.pid"
-        try:
-            pid = int(pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            continue
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        pid_file.unlink(missing_ok=True)
+    stop(state, ["nginx-watch", "nginx", "authproxy", "skypilot", "oauth2-proxy", "oidc",
+                 "traefik", *forwarders])
     # SkyPilot detaches its job controllers into sessions of their own, which outlive the
     # server's process group; a container's teardown ends them, and so does this.
     for pid in started_for(state):
@@ -907,6 +900,21 @@ def down(state):
         subprocess.run(["ip", "netns", "delete", netns.read_text().strip()],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         netns.unlink()
+
+
+def stop(state, names):
+    """Ends the process groups of the NAMES started in STATE, each given once."""
+    for name in names:
+        pid_file = state / f"{name}.pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            continue
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink(missing_ok=True)
 
 
 def started_for(state):
@@ -925,7 +933,7 @@ def started_for(state):
 
 def main():
     commands = ("skypilot", "pod", "podip", "podip-inside", "traefik", "forward", "release",
-                "oauth2proxy", "issuer", "nginx", "watch", "authproxy", "down")
+                "oauth2proxy", "issuer", "nginx", "watch", "authproxy", "stop", "down")
     if sys.argv[1:] == ["freeze"]:
         return freeze()
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
@@ -957,6 +965,8 @@ def main():
         watch(state, *args[:2])
     elif command == "authproxy":
         authproxy(state, int(args[0]), *args[1:4])
+    elif command == "stop":
+        stop(state, args)
     else:
         down(state)
 

@@ -115,6 +115,19 @@ impl Dataplane {
             .expect("python3 runs")
     }
 
+    /// Stops what [`Dataplane::serve_node_port`] started, as the release's ingress-nginx
+    /// controller stops serving when it is deleted.
+    pub fn stop_node_port(&self) {
+        let status = Command::new("python3")
+            .arg(script())
+            .arg("stop")
+            .arg(self.state.path())
+            .args(["nginx-watch", "nginx"])
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "nginx did not stop");
+    }
+
     /// An auth proxy in front of `upstream` on 127.0.0.1:`port`: basic auth with the htpasswd
     /// file, then the user's name (`user@example.com`) in `header`.
     pub fn serve_auth_proxy(&self, port: u16, htpasswd: &Path, header: &str, upstream: &str) {

@@ -263,22 +263,26 @@ pub fn record_text(secret: &k8s_openapi::api::core::v1::Secret) -> String {
 /// The first pod whose `app` label is `app`, once the cluster has made it. An install that
 /// ends first fails the test with what it said.
 pub async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> String {
+    pod_selected(ns, &format!("app={app}"), install).await
+}
+
+/// The first pod of `selector` (a label selector), once the cluster has made it, while `run`
+/// goes on: a run that ends first fails the test with what it said.
+pub async fn pod_selected(ns: &TestNamespace, selector: &str, run: &mut Child) -> String {
     let pods: Api<Pod> = Api::namespaced(ns.client.clone(), &ns.name);
-    let selector = format!("app={app}");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Some(status) = install.try_wait().unwrap() {
+        if let Some(status) = run.try_wait().unwrap() {
             let mut said = String::new();
-            install
-                .stderr
+            run.stderr
                 .take()
                 .unwrap()
                 .read_to_string(&mut said)
                 .unwrap();
-            panic!("skyctl install ended ({status}) before {app} had a pod:\n{said}");
+            panic!("skyctl ended ({status}) before a pod of {selector} started:\n{said}");
         }
         let found = pods
-            .list(&ListParams::default().labels(&selector))
+            .list(&ListParams::default().labels(selector))
             .await
             .map(|list| list.items)
             .unwrap_or_default()
@@ -287,7 +291,7 @@ pub async fn pod_of(ns: &TestNamespace, app: &str, install: &mut Child) -> Strin
         if let Some(name) = found.and_then(|pod| pod.metadata.name) {
             return name;
         }
-        assert!(Instant::now() < deadline, "no pod of {app} after 120s");
+        assert!(Instant::now() < deadline, "no pod of {selector} after 120s");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

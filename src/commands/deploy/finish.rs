@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::outcome::{Counts, Outcome};
 use crate::cli::{DeployArgs, OutputFormat};
+use crate::cluster::rollout;
 use crate::cluster::snapshot::Snapshot;
 use crate::guide;
 use crate::guide::endpoint::Lookup;
@@ -119,15 +120,17 @@ async fn through_endpoint(
     Ok((found, http, checked))
 }
 
-/// Before a move to another front door prunes the old one: users reach the API server through
-/// the new one. Without the password, a request the login refuses proves the way there.
-pub(super) async fn new_door_answers(
+/// Before a move to another front door prunes the old one (the rollout's `before_prune`):
+/// users reach the API server through the new one, within the move's wait. Without the
+/// password, a request the login refuses proves the way there.
+pub(in crate::commands) async fn new_door_answers(
     client: &kube::Client,
     release: &Release,
     names: &ChartNames,
     credentials: Option<&Credentials>,
-    timeout: std::time::Duration,
+    wait: Option<std::time::Duration>,
 ) -> anyhow::Result<()> {
+    let timeout = rollout::door_move_wait(wait);
     let mut progress = LiveProgress::new();
     // The login may have been written in this very run: the new door's proxy, or the server,
     // may not have read it yet.

@@ -6,6 +6,7 @@ mod finish;
 mod outcome;
 mod stored_credentials;
 
+pub(super) use finish::new_door_answers;
 pub(super) use outcome::{Outcome, deploy};
 
 use crate::chart::Chart;
@@ -125,13 +126,12 @@ pub(super) async fn deploy_and_finish(
     // Moving to another front door, the old one goes only once users reach the API server
     // through the new one.
     let door_answers = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
-        let timeout = rollout::door_move_wait(args.rollout.wait.limit());
         Box::pin(finish::new_door_answers(
             client,
             release,
             &names,
             login.credentials.as_ref(),
-            timeout,
+            args.rollout.wait.limit(),
         ))
     };
     let hooks = rollout::Hooks {
