@@ -23,6 +23,15 @@ use support::skyctl::Outcome;
 
 const PASSWORD: &str = "gateway door admin password 3K";
 
+/// The API server's own users, the first of them `admin` with [`PASSWORD`] from stdin.
+const USERS: &[&str] = &[
+    "--auth",
+    "users",
+    "--web-username",
+    "admin",
+    "--web-password-stdin",
+];
+
 /// A release installed by `skyctl install` with `flags` and the admin's password on stdin, its
 /// API server started where its pod listens once the pod exists.
 struct Installed {
@@ -48,7 +57,6 @@ async fn install_serving(
     let ns = &f.ns;
     let mut install = vec!["install", &ns.name, "-n", &ns.name, "--version", "0.13.0"];
     install.extend(["--set", SMALL_PODS, "--timeout", "240s", "-o", "json"]);
-    install.extend(["--web-username", "admin", "--web-password-stdin"]);
     install.extend(flags);
     let mut install = spawn_with_password(&install);
     let pod = pod_of(ns, &format!("{}-api", ns.name), &mut install).await;
@@ -220,7 +228,12 @@ async fn behind_a_gateway_users_log_in_with_the_api_servers_own_users() {
     let f = Fixture::with_chart(Chart::Current).await;
     let traefik = traefik_for(&f).await;
 
-    let installed = install(f, &traefik, &["--gateway", "public:web", "--auth", "users"]).await;
+    let installed = install(
+        f,
+        &traefik,
+        &[&["--gateway", "public:web"][..], USERS].concat(),
+    )
+    .await;
     let endpoint = format!("http://127.0.0.1:{}", traefik.port);
     installed.serves_through(&endpoint, "gateway").await;
     let login = installed.summary["login"].as_str().unwrap_or_default();
@@ -268,12 +281,63 @@ async fn behind_the_clusters_own_ingress_controller_users_log_in_with_the_api_se
     let installed = install(
         f,
         &traefik,
-        &["--ingress-class", "traefik", "--auth", "users"],
+        &[&["--ingress-class", "traefik"][..], USERS].concat(),
     )
     .await;
     installed
         .serves_through("http://127.0.0.2", "ingress")
         .await;
+}
+
+#[tokio::test]
+async fn behind_a_gateway_an_auth_proxy_in_front_tells_the_server_who_the_user_is() {
+    let _serial = cluster::exclusive().await;
+    let f = Fixture::with_chart(Chart::Current).await;
+    let traefik = traefik_for(&f).await;
+    let header = "X-Auth-Request-Email";
+    let installed = install(
+        f,
+        &traefik,
+        &[
+            "--gateway",
+            "public:web",
+            "--auth",
+            "proxy",
+            "--proxy-header",
+            header,
+        ],
+    )
+    .await;
+    let gateway = format!("http://127.0.0.1:{}", traefik.port);
+    assert_eq!(installed.summary["loginMode"], "proxy");
+    assert_eq!(
+        installed.summary["endpoint"]["url"], gateway,
+        "{}",
+        installed.summary
+    );
+    // The admin's proxy in front of the Gateway: basic auth of its own, then the user's name in
+    // the header, which the Gateway passes on to the API server.
+    let proxy_port = cluster::free_node_port();
+    let htpasswd = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        htpasswd.path(),
+        skyctl::guide::basic_auth::htpasswd_line("bob", PASSWORD).unwrap(),
+    )
+    .unwrap();
+    installed
+        .dataplane
+        .serve_auth_proxy(proxy_port, htpasswd.path(), header, &gateway);
+    let home = tempfile::tempdir().unwrap();
+    match installed.dataplane.sky_login(
+        home.path(),
+        &format!("http://127.0.0.1:{proxy_port}"),
+        "bob",
+        PASSWORD,
+    ) {
+        Ok(info) => assert!(info.contains("bob@example.com"), "{info}"),
+        Err(refused) => panic!("sky api login through the auth proxy and the Gateway: {refused}"),
+    }
+    installed.has_no_ingress_nginx().await;
 }
 
 /// The values of a release behind Gateway `gateway`, with the API server's own users (their
@@ -440,7 +504,7 @@ async fn moves_to_and_back(door: Door) {
     let installed = install_serving(
         f,
         &traefik,
-        &["--auth", "users", "--set", &nodes],
+        &[USERS, &["--set", &nodes]].concat(),
         Some(node_port),
     )
     .await;
@@ -665,7 +729,7 @@ async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it
     let installed = install_serving(
         f,
         &traefik,
-        &["--auth", "users", "--set", &nodes],
+        &[USERS, &["--set", &nodes]].concat(),
         Some(node_port),
     )
     .await;
