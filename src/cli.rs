@@ -439,6 +439,11 @@ pub struct RollbackArgs {
     // Negative numbers reach the parser, which names the argument, instead of reading as flags.
     #[arg(value_parser = parse_revision, allow_negative_numbers = true)]
     pub revision: Option<u32>,
+    /// Skip checking /api/health through the front door a rollback returns to (after `upgrade
+    /// --gateway` or `--ingress-class`): the other door is pruned once the restored one is
+    /// ready
+    #[arg(long, help_heading = "Wait")]
+    pub no_health_check: bool,
     #[command(flatten)]
     pub rollout: RolloutArgs,
 }

@@ -356,6 +356,15 @@ fn malformed_door_values_are_refused_naming_the_key() {
             ],
             "ingress.ingressClassName=\"Traefik\" (from --set",
         ),
+        (
+            &[
+                "--gateway",
+                "g",
+                "--set",
+                "ingress.host=sky.example.com:443",
+            ],
+            "ingress.host=\"sky.example.com:443\" (from --set",
+        ),
     ];
     for (flags, needle) in cases {
         for verb in [&["template", "sky"][..], &["install", "sky", "-y"]] {
@@ -363,6 +372,13 @@ fn malformed_door_values_are_refused_naming_the_key() {
             refused(&args, &[needle, "is not a valid"]);
         }
     }
+    // Keys of a door the release does not use are not read: the chart's ingress-nginx renders
+    // as it would without them.
+    let objects = template(&[
+        "--set",
+        "skyctl.gateway.namespace=Infra,ingress.ingressClassName=Nginx_1",
+    ]);
+    assert!(of_kind(&objects, "HTTPRoute").is_empty());
 }
 
 #[test]

@@ -53,7 +53,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
     let values = recorded_values::recorded_values(target)?;
     // A rollback across a front door change (back to ingress-nginx after `upgrade --gateway`)
     // prunes the door it leaves only once the one it returns to answers. The password is not
-    // asked for: the login refusing a request proves the way to the server.
+    // asked for: a login refusing the request shows the door answers.
     let names = ChartNames::new(&release, &values.values);
     let door_answers = || -> futures::future::LocalBoxFuture<'_, anyhow::Result<()>> {
         Box::pin(super::deploy::new_door_answers(
@@ -62,6 +62,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
             &names,
             None,
             args.rollout.wait.limit(),
+            super::deploy::DoorMove::Rollback,
         ))
     };
     super::deploy::deploy(
@@ -76,7 +77,7 @@ pub async fn run(cluster: &ClusterArgs, args: RollbackArgs) -> anyhow::Result<()
         &super::deploy::DeployOptions::default(),
         &Snapshot::default(),
         rollout::Hooks {
-            before_prune: Some(&door_answers),
+            before_prune: (!args.no_health_check).then_some(&door_answers),
             ..Default::default()
         },
     )

@@ -32,23 +32,30 @@ pub struct Installed {
 
 impl Installed {
     /// Whether the CRD predates `HTTPRoute` timeouts, which server-side apply would refuse
-    /// as an unknown field: standard channel before v1.2, experimental before v1.0. A version
-    /// the CRD does not say is given the benefit of the doubt.
+    /// as an unknown field: before v1.2 on the standard channel, or on a channel the CRD does
+    /// not name (the narrower one), before v1.0 on the experimental one. A pre-release counts
+    /// as its release; a version the CRD does not give, or that does not read as
+    /// `vMAJOR.MINOR`, is given the benefit of the doubt.
     fn lacks_route_timeouts(&self) -> bool {
-        let Some(version) = self
-            .bundle_version
-            .as_deref()
-            .and_then(|v| semver::Version::parse(v.trim_start_matches('v')).ok())
-        else {
+        let Some((major, minor)) = self.bundle_version.as_deref().and_then(major_minor) else {
             return false;
         };
         let since = match self.channel.as_deref() {
-            Some("experimental") => semver::Version::new(1, 0, 0),
-            _ => semver::Version::new(1, 2, 0),
+            Some("experimental") => (1, 0),
+            _ => (1, 2),
         };
-        // A pre-release of the version that has them has them too.
-        semver::Version::new(version.major, version.minor, version.patch) < since
+        (major, minor) < since
     }
+}
+
+/// `v1.2.0-rc1` → (1, 2); `v1.2` → (1, 2).
+fn major_minor(version: &str) -> Option<(u64, u64)> {
+    let release = version.strip_prefix('v').unwrap_or(version);
+    let release = release.split(['-', '+']).next()?;
+    let mut parts = release.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 impl std::fmt::Display for Installed {

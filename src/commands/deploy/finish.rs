@@ -120,23 +120,48 @@ async fn through_endpoint(
     Ok((found, http, checked))
 }
 
+/// Who asks [`new_door_answers`], for what its failure tells the admin.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::commands) enum DoorMove {
+    /// An upgrade to another door.
+    Upgrade,
+    /// A rollback to a revision of another door.
+    Rollback,
+}
+
 /// Before a move to another front door prunes the old one (the rollout's `before_prune`):
 /// users reach the API server through the new one, within the move's wait. Without the
-/// password, a request the login refuses proves the way there.
+/// password, a request the login refuses shows the door answers (the refusal may be the
+/// door's own, basic auth at ingress-nginx). A door this machine cannot reach (a ClusterIP
+/// controller) is only said to be ready.
 pub(in crate::commands) async fn new_door_answers(
     client: &kube::Client,
     release: &Release,
     names: &ChartNames,
     credentials: Option<&Credentials>,
     wait: Option<std::time::Duration>,
+    asked_by: DoorMove,
 ) -> anyhow::Result<()> {
     let timeout = rollout::door_move_wait(wait);
     let mut progress = LiveProgress::new();
-    // The login may have been written in this very run: the new door's proxy, or the server,
-    // may not have read it yet.
+    if let Lookup::Unavailable(why) =
+        guide::endpoint::find(client, &Snapshot::default(), release, names).await?
+    {
+        progress.println(&format!(
+            "warning: the new front door is ready but not checked: skyctl cannot reach it from \
+             here ({why})"
+        ));
+        return Ok(());
+    }
     let patience = health::Patience {
         timeout,
-        rejected_grace: health::LOGIN_RELOAD_GRACE,
+        // The login may have been written in this very run: the new door's proxy, or the
+        // server, may not have read it yet. Without the password, a refusal is the answer.
+        rejected_grace: if credentials.is_some() {
+            health::LOGIN_RELOAD_GRACE
+        } else {
+            std::time::Duration::ZERO
+        },
     };
     let (found, _, checked) =
         through_endpoint(client, release, names, credentials, patience, &mut progress).await?;
@@ -146,10 +171,18 @@ pub(in crate::commands) async fn new_door_answers(
             if credentials.is_none() && refused.problem == health::Problem::CredentialsRejected => {
         }
         Err(unhealthy) => {
-            return Err(anyhow::Error::new(unhealthy).context(
-                "the new front door does not answer, so the old one is kept; `skyctl rollback` \
-                 returns to the revision before",
-            ));
+            return Err(anyhow::Error::new(unhealthy).context(match asked_by {
+                DoorMove::Upgrade => {
+                    "the new front door does not answer, so the old one is kept; `skyctl \
+                     rollback` returns to the revision before"
+                }
+                DoorMove::Rollback => {
+                    "the front door the rollback returns to does not answer, so the current \
+                     one is kept; once you know the restored door serves users (it may be \
+                     out of this machine's reach), `skyctl rollback --no-health-check` prunes \
+                     the other without this check"
+                }
+            }));
         }
     }
     progress.println(&format!("the new front door answers at {}", found.url));

@@ -6,7 +6,7 @@ mod finish;
 mod outcome;
 mod stored_credentials;
 
-pub(super) use finish::new_door_answers;
+pub(super) use finish::{DoorMove, new_door_answers};
 pub(super) use outcome::{Outcome, deploy};
 
 use crate::chart::Chart;
@@ -132,6 +132,7 @@ pub(super) async fn deploy_and_finish(
             &names,
             login.credentials.as_ref(),
             args.rollout.wait.limit(),
+            finish::DoorMove::Upgrade,
         ))
     };
     let hooks = rollout::Hooks {

@@ -162,6 +162,36 @@ fn the_gateway_door_is_checked_from_crd_to_rival_routes() {
             fix: "v1.2 or later",
         },
         Case {
+            name: "an unnamed channel without route timeouts, its version short",
+            facts: GatewayFacts {
+                api: Ok(Some(Installed {
+                    bundle_version: Some("v1.1".into()),
+                    channel: None,
+                })),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Block,
+            summary: "the cluster serves Gateway API v1.1 (unknown channel), which has no \
+                      HTTPRoute timeouts",
+            fix: "v1.2 or later",
+        },
+        Case {
+            name: "a version that does not read as one",
+            facts: GatewayFacts {
+                api: Ok(Some(Installed {
+                    bundle_version: Some("main".into()),
+                    channel: Some("standard".into()),
+                })),
+                ..facts()
+            },
+            parent: "infra/public",
+            status: Status::Pass,
+            summary: "Gateway infra/public (class traefik): listener web admits the route; \
+                      Gateway API main (standard channel)",
+            fix: "",
+        },
+        Case {
             name: "the CRD unreadable",
             facts: GatewayFacts {
                 api: Err("forbidden".into()),
