@@ -317,26 +317,9 @@ async fn behind_a_gateway_an_auth_proxy_in_front_tells_the_server_who_the_user_i
     );
     // The admin's proxy in front of the Gateway: basic auth of its own, then the user's name in
     // the header, which the Gateway passes on to the API server.
-    let proxy_port = cluster::free_node_port();
-    let htpasswd = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        htpasswd.path(),
-        skyctl::guide::basic_auth::htpasswd_line("bob", PASSWORD).unwrap(),
-    )
-    .unwrap();
     installed
         .dataplane
-        .serve_auth_proxy(proxy_port, htpasswd.path(), header, &gateway);
-    let home = tempfile::tempdir().unwrap();
-    match installed.dataplane.sky_login(
-        home.path(),
-        &format!("http://127.0.0.1:{proxy_port}"),
-        "bob",
-        PASSWORD,
-    ) {
-        Ok(info) => assert!(info.contains("bob@example.com"), "{info}"),
-        Err(refused) => panic!("sky api login through the auth proxy and the Gateway: {refused}"),
-    }
+        .logs_in_through_auth_proxy(header, &gateway, "bob", PASSWORD);
     installed.has_no_ingress_nginx().await;
 }
 
@@ -481,6 +464,24 @@ fn run_with_password(args: &[&str]) -> Outcome {
     Outcome::from(spawn_with_password(args).wait_with_output().unwrap())
 }
 
+/// A move's output says the new door answered at `endpoint` before it says `pruned` (the first
+/// prune it names, or the old door's).
+fn answered_before_pruned(run: &Outcome, endpoint: &str, pruned: &str) {
+    let answered = run
+        .stderr
+        .find(&format!("the new front door answers at {endpoint}"))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    let pruned = run
+        .stderr
+        .find(pruned)
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(
+        answered < pruned,
+        "pruned before the new door answered:\n{}",
+        run.stderr
+    );
+}
+
 /// The door a release moves to from its own ingress-nginx: the flags, where users reach it,
 /// and the object that is the door (kind, name suffix).
 struct Door {
@@ -529,19 +530,7 @@ async fn moves_to_and_back(door: Door) {
     ]);
     let moved = run_with_password(&upgrade).success();
     let endpoint = (door.endpoint)(&traefik);
-    let answered = moved
-        .stderr
-        .find(&format!("the new front door answers at {endpoint}"))
-        .unwrap_or_else(|| panic!("{}", moved.stderr));
-    let first_prune = moved
-        .stderr
-        .find(" pruned\n")
-        .unwrap_or_else(|| panic!("{}", moved.stderr));
-    assert!(
-        answered < first_prune,
-        "pruned before the new door answered:\n{}",
-        moved.stderr
-    );
+    answered_before_pruned(&moved, &endpoint, " pruned\n");
     let summary: Value = serde_json::from_str(&moved.stdout).unwrap();
     assert_eq!(summary["endpoint"]["url"], endpoint, "{summary}");
     assert_eq!(summary["health"]["status"], "healthy");
@@ -569,19 +558,7 @@ async fn moves_to_and_back(door: Door) {
     let back = Outcome::from(back.wait_with_output().unwrap()).success();
     let (kind, suffix) = door.object;
     let new_door = format!("{release}-{suffix}");
-    let answered = back
-        .stderr
-        .find(&format!("the new front door answers at {nginx}"))
-        .unwrap_or_else(|| panic!("{}", back.stderr));
-    let pruned = back
-        .stderr
-        .find(&format!("{new_door} pruned"))
-        .unwrap_or_else(|| panic!("{}", back.stderr));
-    assert!(
-        answered < pruned,
-        "{new_door} pruned before ingress-nginx answered:\n{}",
-        back.stderr
-    );
+    answered_before_pruned(&back, &nginx, &format!("{new_door} pruned"));
     installed.logs_in_through(&nginx);
     let found = run_with_password(&["endpoint", &release, "-n", &release, "-o", "json"]).success();
     let found: Value = serde_json::from_str(&found.stdout).unwrap();

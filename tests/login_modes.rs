@@ -401,30 +401,8 @@ async fn an_auth_proxy_in_front_tells_the_server_who_the_user_is() {
     assert_eq!(d.summary["loginMode"], "proxy");
     d.hinted("users reach the API server through your auth proxy");
     // The admin's proxy: basic auth of its own, then the user's name in the header.
-    // The ingress's port is taken now: this is another.
-    let proxy_port = free_node_port();
-    let htpasswd = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        htpasswd.path(),
-        skyctl::guide::basic_auth::htpasswd_line("bob", PASSWORD).unwrap(),
-    )
-    .unwrap();
-    d.dataplane.serve_auth_proxy(
-        proxy_port,
-        htpasswd.path(),
-        "X-Auth-Request-Email",
-        &d.endpoint,
-    );
-    let home = tempfile::tempdir().unwrap();
-    match d.dataplane.sky_login(
-        home.path(),
-        &format!("http://127.0.0.1:{proxy_port}"),
-        "bob",
-        PASSWORD,
-    ) {
-        Ok(info) => assert!(info.contains("bob@example.com"), "{info}"),
-        Err(refused) => panic!("sky api login through the auth proxy: {refused}"),
-    }
+    d.dataplane
+        .logs_in_through_auth_proxy("X-Auth-Request-Email", &d.endpoint, "bob", PASSWORD);
     assert_never_shown(&d.everything_printed_or_stored().await, &[PASSWORD]);
 }
 

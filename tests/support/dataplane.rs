@@ -128,20 +128,44 @@ impl Dataplane {
         assert!(status.success(), "nginx did not stop");
     }
 
-    /// An auth proxy in front of `upstream` on 127.0.0.1:`port`: basic auth with the htpasswd
-    /// file, then the user's name (`user@example.com`) in `header`.
-    pub fn serve_auth_proxy(&self, port: u16, htpasswd: &Path, header: &str, upstream: &str) {
+    /// An admin's auth proxy in front of `upstream` (basic auth with `user`'s `password`, then
+    /// the user's name, `user@example.com`, in `header`), and the real client logging in
+    /// through it as the user the proxy names.
+    pub fn logs_in_through_auth_proxy(
+        &self,
+        header: &str,
+        upstream: &str,
+        user: &str,
+        password: &str,
+    ) {
+        let port = super::cluster::free_node_port();
+        let htpasswd = self.state.path().join("authproxy.htpasswd");
+        std::fs::write(
+            &htpasswd,
+            skyctl::guide::basic_auth::htpasswd_line(user, password).unwrap(),
+        )
+        .unwrap();
         let status = Command::new("python3")
             .arg(script())
             .arg("authproxy")
             .arg(self.state.path())
             .arg(port.to_string())
-            .arg(htpasswd)
+            .arg(&htpasswd)
             .args([header, upstream])
             .stderr(Stdio::inherit())
             .status()
             .expect("python3 runs");
         assert!(status.success(), "the auth proxy did not start");
+        let home = tempfile::tempdir().unwrap();
+        match self.sky_login(
+            home.path(),
+            &format!("http://127.0.0.1:{port}"),
+            user,
+            password,
+        ) {
+            Ok(info) => assert!(info.contains(&format!("{user}@example.com")), "{info}"),
+            Err(refused) => panic!("sky api login through the auth proxy to {upstream}: {refused}"),
+        }
     }
 
     /// The `sky` client, with its own HOME.
