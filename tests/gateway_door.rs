@@ -15,7 +15,7 @@ use k8s_openapi::api::networking::v1::IngressClass;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 use support::cluster::{self, TestNamespace};
-use support::dataplane::{Dataplane, Traefik};
+use support::dataplane::{Dataplane, SingleSignOn, Traefik};
 use support::gateway;
 use support::preflight::blocks_before_writing;
 use support::release::{AUTH, Chart, Fixture, SMALL_PODS, pod_of, pod_selected};
@@ -321,6 +321,73 @@ async fn behind_a_gateway_an_auth_proxy_in_front_tells_the_server_who_the_user_i
         .dataplane
         .logs_in_through_auth_proxy(header, &gateway, "bob", PASSWORD);
     installed.has_no_ingress_nginx().await;
+}
+
+#[tokio::test]
+async fn behind_a_gateway_users_sign_in_with_the_api_servers_own_single_sign_on() {
+    let _serial = cluster::exclusive().await;
+    // The client secret comes on stdin as the password does elsewhere here.
+    let sso = SingleSignOn::start_issuer("skypilot-gateway-client", PASSWORD, "alice@example.com");
+    let f = Fixture::with_chart(Chart::Current).await;
+    let traefik = traefik_for(&f).await;
+    let ns = &f.ns;
+    let release = ns.name.clone();
+    let issuer = sso.issuer_url.clone();
+    let mut install = spawn_with_password(&[
+        "install",
+        &release,
+        "-n",
+        &release,
+        "--version",
+        "0.13.0",
+        "--set",
+        SMALL_PODS,
+        "--timeout",
+        "240s",
+        "-o",
+        "json",
+        "--gateway",
+        "public:web",
+        "--auth",
+        "oauth",
+        "--oauth-issuer-url",
+        &issuer,
+        "--oauth-client-id",
+        "skypilot-gateway-client",
+        "--oauth-client-secret-stdin",
+        "--set",
+        "auth.oauth.session-store-type=cookie",
+    ]);
+    // oauth2-proxy is a Service the API server calls, not a door's annotation: the server in
+    // the Gateway's network namespace reaches it there.
+    let proxy_pod = pod_of(ns, &format!("{release}-oauth2-proxy"), &mut install).await;
+    let proxy = sso.start_oauth2_proxy(&release, &proxy_pod);
+    let api_pod = pod_of(ns, &format!("{release}-api"), &mut install).await;
+    let service = format!("{release}-oauth2-proxy:4180");
+    let dataplane =
+        Dataplane::start_pod_behind_reaching(&traefik, &release, &api_pod, &[(&service, &proxy)]);
+    let outcome = Outcome::from(install.wait_with_output().unwrap()).success();
+    let summary: Value = serde_json::from_str(&outcome.stdout).expect("-o json prints the summary");
+    let gateway = format!("http://127.0.0.1:{}", traefik.port);
+    assert_eq!(summary["loginMode"], "oauth", "{summary}");
+    assert_eq!(summary["endpoint"]["url"], gateway, "{summary}");
+    // The real client, the browser signing in at the issuer, all through the Gateway.
+    let home = tempfile::tempdir().unwrap();
+    match dataplane.sky_login_in_browser(home.path(), &gateway) {
+        Ok(info) => assert!(info.contains("alice@example.com"), "{info}"),
+        Err(refused) => {
+            panic!("sky api login through single sign-on behind the Gateway: {refused}")
+        }
+    }
+    // Without signing in, a request to the API through the Gateway is sent to the sign-in: the
+    // server enforces the login, not the door.
+    support::dataplane::sent_to_sign_in(&gateway).await;
+    for text in [&outcome.stdout, &outcome.stderr] {
+        assert!(
+            !text.contains(PASSWORD),
+            "the client secret was printed:\n{text}"
+        );
+    }
 }
 
 /// The values of a release behind Gateway `gateway`, with the API server's own users (their

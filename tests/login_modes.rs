@@ -361,25 +361,7 @@ async fn single_sign_on_through_oauth2_proxy_and_an_oidc_issuer() {
         Err(refused) => panic!("sky api login through single sign-on: {refused}"),
     }
     // Without signing in, a request to the API is sent to the sign-in.
-    skyctl::crypto_provider::install();
-    let anonymous = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{}/api/v1/users", d.endpoint))
-        .send()
-        .await
-        .unwrap();
-    let location = anonymous
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    assert!(
-        anonymous.status().is_redirection() && location.contains("/oauth2/start"),
-        "a request that never signed in got {} (location {location:?})",
-        anonymous.status()
-    );
+    support::dataplane::sent_to_sign_in(&d.endpoint).await;
     assert_never_shown(&d.everything_printed_or_stored().await, &[CLIENT_SECRET]);
     // The client is the release's: it goes with it.
     let client_secret = format!("{}-oauth-client", d.release());

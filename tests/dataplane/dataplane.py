@@ -16,11 +16,13 @@ ingress-nginx does for the release's Ingress.
                                          the `sky api start` arguments of its start script;
                                          SERVICE (`name:port`) is reached at URL, as cluster
                                          DNS would route it; prints the same
-  dataplane.py podip STATE NAMESPACE POD [SERVICE=URL ...]
+  dataplane.py podip STATE TRAEFIK_STATE NAMESPACE POD [SERVICE=URL ...]
                                          `pod`, listening where the pod does: its IP (made a
                                          local address, see pod_network) and its container
                                          port, so that a controller here reaches it through the
-                                         release's Service and its EndpointSlices
+                                         release's Service and its EndpointSlices; each
+                                         loopback URL is bridged into the pod's network
+                                         namespace at the same address
   dataplane.py traefik STATE PORT NAMESPACE...
                                          start Traefik (build-traefik.sh) as the cluster's
                                          Gateway API and Ingress controller, watching the
@@ -375,17 +377,24 @@ def pod(state, namespace, name, services, at_pod_ip=False):
     return serve(state, args, dict(sky_env(home), **env), restarts=3, at=at)
 
 
-def podip(state, traefik_state, namespace, name):
+def podip(state, traefik_state, namespace, name, services):
     """`pod`, run inside the network namespace of the Traefik started with TRAEFIK_STATE at the
     pod's address, and reached from here too: prints a loopback URL bridged to the pod's
-    address (for an nginx in front of it, as ingress-nginx's door), and the `sky` client."""
+    address (for an nginx in front of it, as ingress-nginx's door), and the `sky` client. The
+    SERVICES' URLs (servers on this side's loopback, such as oauth2-proxy) are bridged into the
+    namespace at the same address."""
     state.mkdir(parents=True, exist_ok=True)
     netns = (traefik_state / "netns").read_text().strip()
+    for index, url in enumerate(services.values()):
+        address = urllib.parse.urlsplit(url).netloc
+        bridge(state, f"service-{index}", netns, f"tcp:{address}", f"tcp:{address}",
+               target_inside=False)
     get, found, container = container_of(namespace, name, "skypilot-api")
     ip, port = pod_address(get, found, container, check=False)
     served = subprocess.run(["ip", "netns", "exec", netns, sys.executable,
                              str(Path(__file__).resolve()), "podip-inside", str(state), namespace,
-                             name], stdout=subprocess.PIPE, text=True)
+                             name, *(f"{k}={v}" for k, v in services.items())],
+                            stdout=subprocess.PIPE, text=True)
     if served.returncode != 0:
         raise SystemExit(served.returncode)
     sky = served.stdout.splitlines()[-1]
@@ -946,9 +955,10 @@ def main():
         services = dict(arg.split("=", 1) for arg in args[2:])
         pod(state, args[0], args[1], services)
     elif command == "podip":
-        podip(state, Path(args[0]).resolve(), args[1], args[2])
+        podip(state, Path(args[0]).resolve(), args[1], args[2],
+              dict(arg.split("=", 1) for arg in args[3:]))
     elif command == "podip-inside":
-        pod(state, args[0], args[1], {}, at_pod_ip=True)
+        pod(state, args[0], args[1], dict(arg.split("=", 1) for arg in args[2:]), at_pod_ip=True)
     elif command == "forward":
         forward(state, args[0], args[1])
     elif command == "traefik":

@@ -35,10 +35,7 @@ impl Dataplane {
     /// [`Dataplane::start_pod`] where each `(service, url)`: the Service `name:port` the pod
     /// reaches by cluster DNS is at `url` here.
     pub fn start_pod_reaching(namespace: &str, pod: &str, services: &[(&str, &str)]) -> Self {
-        let services: Vec<String> = services
-            .iter()
-            .map(|(service, url)| format!("{service}={url}"))
-            .collect();
+        let services = service_args(services);
         let mut after = vec![namespace, pod];
         after.extend(services.iter().map(String::as_str));
         Self::launch(&["pod"], &after)
@@ -47,8 +44,22 @@ impl Dataplane {
     /// [`Dataplane::start_pod`], listening where the pod does (its IP and container port) in
     /// the network namespace of `traefik`, which reaches it through the release's Service.
     pub fn start_pod_behind(traefik: &Traefik, namespace: &str, pod: &str) -> Self {
+        Self::start_pod_behind_reaching(traefik, namespace, pod, &[])
+    }
+
+    /// [`Dataplane::start_pod_behind`], reaching each service (`name:port`) at its loopback URL,
+    /// as [`Dataplane::start_pod_reaching`] does.
+    pub fn start_pod_behind_reaching(
+        traefik: &Traefik,
+        namespace: &str,
+        pod: &str,
+        services: &[(&str, &str)],
+    ) -> Self {
         let traefik_state = traefik.state.path().display().to_string();
-        Self::launch(&["podip"], &[&traefik_state, namespace, pod])
+        let services = service_args(services);
+        let mut after = vec![traefik_state.as_str(), namespace, pod];
+        after.extend(services.iter().map(String::as_str));
+        Self::launch(&["podip"], &after)
     }
 
     fn launch(variant: &[&str], after_state: &[&str]) -> Self {
@@ -272,6 +283,38 @@ impl SingleSignOn {
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
+}
+
+/// A request to the API at `endpoint` that never signed in is sent to the single sign-on's
+/// start, not served.
+pub async fn sent_to_sign_in(endpoint: &str) {
+    skyctl::crypto_provider::install();
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{endpoint}/api/v1/users"))
+        .send()
+        .await
+        .unwrap();
+    let location = anonymous
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        anonymous.status().is_redirection() && location.contains("/oauth2/start"),
+        "a request that never signed in got {} (location {location:?})",
+        anonymous.status()
+    );
+}
+
+/// The `SERVICE=URL` arguments of `dataplane.py pod` and `podip`.
+fn service_args(services: &[(&str, &str)]) -> Vec<String> {
+    services
+        .iter()
+        .map(|(service, url)| format!("{service}={url}"))
+        .collect()
 }
 
 /// Traefik, the cluster's own Gateway API and Ingress controller, as `dataplane.py traefik`
