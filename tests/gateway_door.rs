@@ -557,11 +557,10 @@ struct Door {
     object: (&'static str, &'static str),
 }
 
-/// A running release of ingress-nginx moves to `door` (the new door applied, the health check
-/// through it passed before the first prune, ingress-nginx pruned everywhere), users log in
-/// through it, and a rollback brings ingress-nginx's door back and takes the new one away.
-async fn moves_to_and_back(door: Door) {
-    let _serial = cluster::exclusive().await;
+/// A release of ingress-nginx with the API server's own users, its door served on a free node
+/// port by nginx doing what ingress-nginx does, on a cluster with Traefik running: the release,
+/// Traefik and the node port.
+async fn ingress_nginx_release() -> (Traefik, Installed, u16) {
     let f = Fixture::with_chart(Chart::Current).await;
     let traefik = traefik_for(&f).await;
     let node_port = cluster::free_node_port();
@@ -576,6 +575,22 @@ async fn moves_to_and_back(door: Door) {
         Some(node_port),
     )
     .await;
+    (traefik, installed, node_port)
+}
+
+/// Whether the object `kind`/`name` exists in namespace `release`.
+fn present(release: &str, kind: &str, name: &str) -> bool {
+    cluster::kubectl(["get", kind, name, "-n", release, "-o", "name"])
+        .status
+        .success()
+}
+
+/// A running release of ingress-nginx moves to `door` (the new door applied, the health check
+/// through it passed before the first prune, ingress-nginx pruned everywhere), users log in
+/// through it, and a rollback brings ingress-nginx's door back and takes the new one away.
+async fn moves_to_and_back(door: Door) {
+    let _serial = cluster::exclusive().await;
+    let (traefik, installed, node_port) = ingress_nginx_release().await;
     let nginx = format!("http://127.0.0.1:{node_port}");
     assert_eq!(
         installed.summary["endpoint"]["url"], nginx,
@@ -630,11 +645,7 @@ async fn moves_to_and_back(door: Door) {
     let found = run_with_password(&["endpoint", &release, "-n", &release, "-o", "json"]).success();
     let found: Value = serde_json::from_str(&found.stdout).unwrap();
     assert_eq!(found["url"], nginx, "{found}");
-    let present = |kind: &str, name: &str| {
-        cluster::kubectl(["get", kind, name, "-n", &release, "-o", "name"])
-            .status
-            .success()
-    };
+    let present = |kind: &str, name: &str| present(&release, kind, name);
     assert!(present("ingress", &format!("{release}-ingress")));
     assert!(present(
         "service",
@@ -763,20 +774,7 @@ async fn on_a_cluster_without_gateway_api_doctor_and_install_say_so_before_any_w
 #[tokio::test]
 async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it_alone() {
     let _serial = cluster::exclusive().await;
-    let f = Fixture::with_chart(Chart::Current).await;
-    let traefik = traefik_for(&f).await;
-    let node_port = cluster::free_node_port();
-    let nodes = format!(
-        "ingress-nginx.controller.service.type=NodePort,\
-         ingress-nginx.controller.service.nodePorts.http={node_port}"
-    );
-    let installed = install_serving(
-        f,
-        &traefik,
-        &[USERS, &["--set", &nodes]].concat(),
-        Some(node_port),
-    )
-    .await;
+    let (traefik, installed, _) = ingress_nginx_release().await;
     let release = installed.f.ns.name.clone();
     let upgrade = [
         "upgrade",
@@ -800,11 +798,7 @@ async fn a_move_killed_half_way_leaves_the_old_door_and_the_next_run_finishes_it
         )],
     );
     Outcome::from(killed.wait_with_output().unwrap()).interrupted();
-    let present = |kind: &str, name: &str| {
-        cluster::kubectl(["get", kind, name, "-n", &release, "-o", "name"])
-            .status
-            .success()
-    };
+    let present = |kind: &str, name: &str| present(&release, kind, name);
     assert!(present("httproute", &format!("{release}-api-route")));
     assert!(present("ingress", &format!("{release}-ingress")));
     assert!(present(
